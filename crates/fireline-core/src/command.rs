@@ -1,0 +1,239 @@
+//! What responders ask for, checked against the incident's state before anything is stored.
+
+use crate::{EventData, Incident, IncidentRole, SeverityCatalog, Status};
+
+/// Longest title, in characters.
+pub const MAX_TITLE: usize = 200;
+/// Longest service name, in characters.
+pub const MAX_SERVICE: usize = 100;
+/// Longest person or principal name, in characters.
+pub const MAX_NAME: usize = 100;
+/// Longest free text (summary, note, reason), in characters.
+pub const MAX_TEXT: usize = 10_000;
+
+/// Why a command was refused. Nothing is stored when it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// A field's value is not acceptable, whatever the incident's state.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The request field at fault.
+        field: &'static str,
+        /// What is wrong and what would be right.
+        message: String,
+    },
+    /// The request is well formed but the incident's current state does not allow it.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> DomainError {
+    DomainError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// A new incident as asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    /// One-line title.
+    pub title: String,
+    /// Severity id, any case.
+    pub severity: String,
+    /// Affected service.
+    pub service: String,
+    /// Longer description.
+    pub summary: Option<String>,
+}
+
+/// A change to an existing incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Take the incident.
+    Acknowledge,
+    /// Move to another status; `resolved` resolves.
+    ChangeStatus {
+        /// Target status.
+        to: Status,
+        /// What was learned.
+        message: Option<String>,
+    },
+    /// Change the severity.
+    ChangeSeverity {
+        /// Severity id, any case.
+        to: String,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Give a role to someone.
+    AssignRole {
+        /// The role.
+        role: IncidentRole,
+        /// Who takes it.
+        assignee: String,
+    },
+    /// Add a note.
+    AddNote {
+        /// The note.
+        text: String,
+    },
+    /// Resolve.
+    Resolve {
+        /// How it ended.
+        summary: Option<String>,
+    },
+    /// Reopen a resolved incident.
+    Reopen {
+        /// Why.
+        reason: Option<String>,
+    },
+}
+
+/// Trims `value` and checks it is present, printable and short enough.
+fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    bounded_text(field, value, max)
+}
+
+fn bounded_text(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+    if value.chars().count() > max {
+        return Err(invalid(field, format!("must be at most {max} characters")));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(invalid(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Optional text: blank counts as absent.
+fn optional_text(field: &'static str, value: Option<&str>) -> Result<Option<String>, DomainError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => bounded_text(field, v, MAX_TEXT).map(Some),
+    }
+}
+
+/// Single-line names (titles, services, people) may not contain line breaks.
+fn single_line(field: &'static str, value: String) -> Result<String, DomainError> {
+    if value.contains(['\n', '\r', '\t']) {
+        return Err(invalid(field, "must be a single line"));
+    }
+    Ok(value)
+}
+
+fn severity_id(catalog: &SeverityCatalog, requested: &str) -> Result<String, DomainError> {
+    catalog
+        .get(requested)
+        .map(|s| s.id.clone())
+        .ok_or_else(|| {
+            invalid(
+                "severity",
+                format!("unknown severity `{}`: expected one of {}", requested.trim(), catalog.ids()),
+            )
+        })
+}
+
+/// Checks a declaration and returns its event data, with the severity in canonical case.
+pub fn declare(new: &Declaration, catalog: &SeverityCatalog) -> Result<EventData, DomainError> {
+    let title = single_line("title", required_text("title", &new.title, MAX_TITLE)?)?;
+    let service = single_line("service", required_text("service", &new.service, MAX_SERVICE)?)?;
+    let severity = severity_id(catalog, &new.severity)?;
+    let summary = optional_text("summary", new.summary.as_deref())?;
+    Ok(EventData::Declared {
+        title,
+        severity,
+        service,
+        summary,
+    })
+}
+
+/// Decides what event `command` produces on `incident`, or why it is refused.
+///
+/// Notes and role assignments are accepted on resolved incidents (the record is still
+/// being written); every other change needs the incident open, and reopening needs it
+/// resolved. A change to what already holds is refused, so a retried request never
+/// records the same change twice.
+pub fn decide(
+    incident: &Incident,
+    command: &Command,
+    catalog: &SeverityCatalog,
+) -> Result<EventData, DomainError> {
+    let resolved = || {
+        DomainError::Conflict(format!(
+            "{} is resolved; reopen it first",
+            incident.id
+        ))
+    };
+    match command {
+        Command::AddNote { text } => Ok(EventData::NoteAdded {
+            text: required_text("text", text, MAX_TEXT)?,
+        }),
+        Command::AssignRole { role, assignee } => {
+            let assignee = single_line("assignee", required_text("assignee", assignee, MAX_NAME)?)?;
+            if incident.roles.get(role) == Some(&assignee) {
+                return Err(DomainError::Conflict(format!(
+                    "{assignee} is already {role} of {}",
+                    incident.id
+                )));
+            }
+            Ok(EventData::RoleAssigned {
+                role: *role,
+                assignee,
+            })
+        }
+        Command::Reopen { reason } => {
+            let reason = optional_text("reason", reason.as_deref())?;
+            if incident.status.is_open() {
+                return Err(DomainError::Conflict(format!("{} is not resolved", incident.id)));
+            }
+            Ok(EventData::Reopened { reason })
+        }
+        _ if !incident.status.is_open() => Err(resolved()),
+        Command::Acknowledge => match &incident.acknowledged {
+            Some((at, by)) => Err(DomainError::Conflict(format!(
+                "{} was already acknowledged by {by} at {at}",
+                incident.id
+            ))),
+            None => Ok(EventData::Acknowledged),
+        },
+        Command::ChangeStatus {
+            to: Status::Resolved,
+            message,
+        } => Ok(EventData::Resolved {
+            summary: optional_text("message", message.as_deref())?,
+        }),
+        Command::ChangeStatus { to, message } => {
+            let message = optional_text("message", message.as_deref())?;
+            if *to == incident.status {
+                return Err(DomainError::Conflict(format!("{} is already {to}", incident.id)));
+            }
+            Ok(EventData::StatusChanged {
+                from: incident.status,
+                to: *to,
+                message,
+            })
+        }
+        Command::ChangeSeverity { to, reason } => {
+            let to = severity_id(catalog, to)?;
+            let reason = optional_text("reason", reason.as_deref())?;
+            if to == incident.severity {
+                return Err(DomainError::Conflict(format!("{} is already {to}", incident.id)));
+            }
+            Ok(EventData::SeverityChanged {
+                from: incident.severity.clone(),
+                to,
+                reason,
+            })
+        }
+        Command::Resolve { summary } => Ok(EventData::Resolved {
+            summary: optional_text("summary", summary.as_deref())?,
+        }),
+    }
+}

@@ -1,0 +1,115 @@
+//! Events: the only thing stored about an incident. State and timeline derive from them.
+//!
+//! Adding an event kind takes a variant here, its effect in [`crate::Incident::apply`] and,
+//! if responders cause it, a [`crate::Command`]. Stored events are JSON of [`EventData`],
+//! so a variant's fields are a storage format: add fields as `Option` or with defaults,
+//! never rename them.
+
+use crate::{IncidentRole, Status};
+use jiff::Timestamp;
+
+/// What happened, with its data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventData {
+    /// The incident was declared. Always the first event, and only there.
+    Declared {
+        /// One-line title.
+        title: String,
+        /// Severity id from the catalog in force at the time.
+        severity: String,
+        /// The affected service.
+        service: String,
+        /// Longer description, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+    },
+    /// A responder took the incident.
+    Acknowledged,
+    /// The severity changed.
+    SeverityChanged {
+        /// Previous severity id.
+        from: String,
+        /// New severity id.
+        to: String,
+        /// Why, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The status moved between open statuses.
+    StatusChanged {
+        /// Previous status.
+        from: Status,
+        /// New status (never `resolved`: that is [`EventData::Resolved`]).
+        to: Status,
+        /// What was learned, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// Someone took a role; whoever held it before no longer does.
+    RoleAssigned {
+        /// The role.
+        role: IncidentRole,
+        /// Who holds it now.
+        assignee: String,
+    },
+    /// A free-text note on the timeline.
+    NoteAdded {
+        /// The note.
+        text: String,
+    },
+    /// The incident was resolved.
+    Resolved {
+        /// How it ended, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+    },
+    /// A resolved incident was opened again; it goes back to investigating, unacknowledged.
+    Reopened {
+        /// Why, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl EventData {
+    /// The storage and wire name of the kind (`declared`, `note_added`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventData::Declared { .. } => "declared",
+            EventData::Acknowledged => "acknowledged",
+            EventData::SeverityChanged { .. } => "severity_changed",
+            EventData::StatusChanged { .. } => "status_changed",
+            EventData::RoleAssigned { .. } => "role_assigned",
+            EventData::NoteAdded { .. } => "note_added",
+            EventData::Resolved { .. } => "resolved",
+            EventData::Reopened { .. } => "reopened",
+        }
+    }
+}
+
+/// An event about to be appended: the store gives it an id and a sequence number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// When it happened (from the caller's clock).
+    pub at: Timestamp,
+    /// Who did it: a token's principal, or `system` for the engine.
+    pub actor: String,
+    /// What happened.
+    pub data: EventData,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedEvent {
+    /// Unique across all incidents; grows with every append.
+    pub id: i64,
+    /// Position in its incident's log, from 1; the incident's version is its last `seq`.
+    pub seq: u64,
+    /// When it happened.
+    pub at: Timestamp,
+    /// Who did it.
+    pub actor: String,
+    /// What happened.
+    pub data: EventData,
+}

@@ -1,0 +1,24 @@
+//! Fireline's domain, pure.
+//!
+//! An incident is a fold over its events ([`Incident::fold`]); every change a responder
+//! makes is a [`Command`] that [`decide`] turns into an event after checking it against
+//! the current state. Nothing here performs I/O, reads the clock or is async: time is
+//! always an argument, so everything here is tested with plain values.
+
+pub mod access;
+pub mod command;
+pub mod event;
+pub mod id;
+pub mod incident;
+pub mod role;
+pub mod severity;
+pub mod status;
+
+pub use access::{hash_token, AccessRole};
+pub use command::{decide, declare, Command, Declaration, DomainError};
+pub use event::{EventData, NewEvent, RecordedEvent};
+pub use id::{IncidentId, ParseIncidentIdError};
+pub use incident::{FoldError, Incident};
+pub use role::IncidentRole;
+pub use severity::{Severity, SeverityCatalog};
+pub use status::Status;
