@@ -129,21 +129,25 @@ fn single_line(field: &'static str, value: String) -> Result<String, DomainError
 }
 
 fn severity_id(catalog: &SeverityCatalog, requested: &str) -> Result<String, DomainError> {
-    catalog
-        .get(requested)
-        .map(|s| s.id.clone())
-        .ok_or_else(|| {
-            invalid(
-                "severity",
-                format!("unknown severity `{}`: expected one of {}", requested.trim(), catalog.ids()),
-            )
-        })
+    catalog.get(requested).map(|s| s.id.clone()).ok_or_else(|| {
+        invalid(
+            "severity",
+            format!(
+                "unknown severity `{}`: expected one of {}",
+                requested.trim(),
+                catalog.ids()
+            ),
+        )
+    })
 }
 
 /// Checks a declaration and returns its event data, with the severity in canonical case.
 pub fn declare(new: &Declaration, catalog: &SeverityCatalog) -> Result<EventData, DomainError> {
     let title = single_line("title", required_text("title", &new.title, MAX_TITLE)?)?;
-    let service = single_line("service", required_text("service", &new.service, MAX_SERVICE)?)?;
+    let service = single_line(
+        "service",
+        required_text("service", &new.service, MAX_SERVICE)?,
+    )?;
     let severity = severity_id(catalog, &new.severity)?;
     let summary = optional_text("summary", new.summary.as_deref())?;
     Ok(EventData::Declared {
@@ -165,12 +169,8 @@ pub fn decide(
     command: &Command,
     catalog: &SeverityCatalog,
 ) -> Result<EventData, DomainError> {
-    let resolved = || {
-        DomainError::Conflict(format!(
-            "{} is resolved; reopen it first",
-            incident.id
-        ))
-    };
+    let resolved =
+        || DomainError::Conflict(format!("{} is resolved; reopen it first", incident.id));
     match command {
         Command::AddNote { text } => Ok(EventData::NoteAdded {
             text: required_text("text", text, MAX_TEXT)?,
@@ -191,7 +191,10 @@ pub fn decide(
         Command::Reopen { reason } => {
             let reason = optional_text("reason", reason.as_deref())?;
             if incident.status.is_open() {
-                return Err(DomainError::Conflict(format!("{} is not resolved", incident.id)));
+                return Err(DomainError::Conflict(format!(
+                    "{} is not resolved",
+                    incident.id
+                )));
             }
             Ok(EventData::Reopened { reason })
         }
@@ -212,7 +215,10 @@ pub fn decide(
         Command::ChangeStatus { to, message } => {
             let message = optional_text("message", message.as_deref())?;
             if *to == incident.status {
-                return Err(DomainError::Conflict(format!("{} is already {to}", incident.id)));
+                return Err(DomainError::Conflict(format!(
+                    "{} is already {to}",
+                    incident.id
+                )));
             }
             Ok(EventData::StatusChanged {
                 from: incident.status,
@@ -224,7 +230,10 @@ pub fn decide(
             let to = severity_id(catalog, to)?;
             let reason = optional_text("reason", reason.as_deref())?;
             if to == incident.severity {
-                return Err(DomainError::Conflict(format!("{} is already {to}", incident.id)));
+                return Err(DomainError::Conflict(format!(
+                    "{} is already {to}",
+                    incident.id
+                )));
             }
             Ok(EventData::SeverityChanged {
                 from: incident.severity.clone(),

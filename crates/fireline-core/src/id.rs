@@ -60,9 +60,21 @@ mod tests {
     #[test]
     fn rejects_malformed_ids() {
         for bad in [
-            "", "INC-", "INC-0", "0", "INC--1", "-3", "INC-1x", "abc", "INC-١٢", "99999999999999999999",
+            "",
+            "INC-",
+            "INC-0",
+            "0",
+            "INC--1",
+            "-3",
+            "INC-1x",
+            "abc",
+            "INC-١٢",
+            "99999999999999999999",
         ] {
-            assert!(bad.parse::<IncidentId>().is_err(), "{bad:?} should not parse");
+            assert!(
+                bad.parse::<IncidentId>().is_err(),
+                "{bad:?} should not parse"
+            );
         }
     }
 }

@@ -36,10 +36,26 @@ impl SeverityCatalog {
             rank,
         };
         SeverityCatalog::new(vec![
-            level(1, "Critical outage", "Complete unavailability or critical data loss affecting all users."),
-            level(2, "Major degradation", "Significant degradation or partial outage affecting many users."),
-            level(3, "Moderate issue", "Elevated errors or degradation affecting a minority of users."),
-            level(4, "Minor issue", "Low impact; needs attention but violates no objective."),
+            level(
+                1,
+                "Critical outage",
+                "Complete unavailability or critical data loss affecting all users.",
+            ),
+            level(
+                2,
+                "Major degradation",
+                "Significant degradation or partial outage affecting many users.",
+            ),
+            level(
+                3,
+                "Moderate issue",
+                "Elevated errors or degradation affecting a minority of users.",
+            ),
+            level(
+                4,
+                "Minor issue",
+                "Low impact; needs attention but violates no objective.",
+            ),
         ])
     }
 

@@ -11,13 +11,25 @@ fn core_depends_on_no_io_or_runtime_crate() {
         .next()
         .unwrap_or_default();
     for banned in [
-        "tokio", "sqlx", "axum", "reqwest", "ureq", "hyper", "tower", "async-trait", "rand",
-        "getrandom", "tracing",
+        "tokio",
+        "sqlx",
+        "axum",
+        "reqwest",
+        "ureq",
+        "hyper",
+        "tower",
+        "async-trait",
+        "rand",
+        "getrandom",
+        "tracing",
     ] {
         let declared = deps
             .lines()
             .any(|l| l.split(['=', '.', ' ']).next() == Some(banned));
-        assert!(!declared, "fireline-core must stay pure, but depends on `{banned}`");
+        assert!(
+            !declared,
+            "fireline-core must stay pure, but depends on `{banned}`"
+        );
     }
 }
 
@@ -27,8 +39,17 @@ fn core_source_never_reads_the_clock() {
     for entry in std::fs::read_dir(dir).expect("src is readable") {
         let path = entry.expect("entry").path();
         let text = std::fs::read_to_string(&path).expect("source is text");
-        for banned in ["Timestamp::now", "SystemTime::now", "Instant::now", "Zoned::now"] {
-            assert!(!text.contains(banned), "{} reads the clock via {banned}", path.display());
+        for banned in [
+            "Timestamp::now",
+            "SystemTime::now",
+            "Instant::now",
+            "Zoned::now",
+        ] {
+            assert!(
+                !text.contains(banned),
+                "{} reads the clock via {banned}",
+                path.display()
+            );
         }
     }
 }

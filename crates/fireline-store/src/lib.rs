@@ -1,1 +1,92 @@
-//! placeholder
+//! Fireline's persistence: one [`Store`] trait, implemented for SQLite and PostgreSQL.
+//!
+//! Every write is one transaction. Incident events are append-only (the schema refuses
+//! updates and deletes); appends carry the version the caller decided on, so concurrent
+//! writers never lose an event: the later one gets [`StoreError::Conflict`].
+
+mod error;
+mod postgres;
+mod rows;
+mod sql_store;
+mod sqlite;
+mod types;
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+pub use types::{IncidentFilter, IncidentSummary, StatusFilter, TokenRecord};
+
+use async_trait::async_trait;
+use fireline_core::{Incident, IncidentId, NewEvent, RecordedEvent};
+use jiff::Timestamp;
+use std::sync::Arc;
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything fireline keeps. Implementations must behave identically; one contract test
+/// suite (`tests/contract.rs`) runs against each.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// Stores a new incident whose first event is `declared` (a `Declared` event) and
+    /// returns its state and the stored event. The id comes from the database.
+    async fn create_incident(&self, declared: NewEvent) -> Result<(Incident, RecordedEvent)>;
+
+    /// Appends `events` to the incident whose state the caller folded as `current`.
+    ///
+    /// Fails with [`StoreError::Conflict`] when the stored version is no longer
+    /// `current.version` (someone else appended first): nothing is written then.
+    /// `current` must be the fold of the stored log; the store applies `events` to it
+    /// to keep the listing projection in step.
+    async fn append(
+        &self,
+        current: &Incident,
+        events: Vec<NewEvent>,
+    ) -> Result<(Incident, Vec<RecordedEvent>)>;
+
+    /// The incident's whole log, in order; [`StoreError::NotFound`] if there is none.
+    async fn events(&self, id: IncidentId) -> Result<Vec<RecordedEvent>>;
+
+    /// Incidents matching `filter`, open ones first, newest first within each group.
+    async fn list_incidents(&self, filter: &IncidentFilter) -> Result<Vec<IncidentSummary>>;
+
+    /// Stores a new API token by its hash; the token itself is never stored.
+    async fn insert_token(&self, token: &TokenRecord, hash: &str) -> Result<()>;
+
+    /// The token with this hash, revoked or not.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+
+    /// Every token, oldest first.
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>>;
+
+    /// Marks a token revoked at `at` (once: revoking again keeps the first time) and
+    /// returns it; [`StoreError::NotFound`] for an unknown id.
+    async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<TokenRecord>;
+
+    /// Waits for in-flight work and closes connections (SQLite checkpoints its WAL).
+    async fn close(&self);
+}
+
+/// Opens the store a URL names, creating a SQLite file if missing, and runs migrations.
+///
+/// Accepts `sqlite://PATH` (also `sqlite:PATH`) and `postgres://…` / `postgresql://…`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else {
+        Err(StoreError::InvalidUrl(
+            "expected sqlite://PATH or postgres://USER@HOST/DB".to_owned(),
+        ))
+    }
+}
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,115 @@
+//! Rows as both databases return them, and their conversion to domain values.
+//! Times are stored as microseconds since the Unix epoch in a 64-bit integer, so both
+//! backends order and compare them identically.
+
+use crate::{IncidentSummary, StoreError, TokenRecord};
+use fireline_core::{EventData, IncidentId, RecordedEvent};
+use jiff::Timestamp;
+
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub(crate) fn timestamp(us: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(us).map_err(|e| StoreError::Corrupt(format!("timestamp {us}: {e}")))
+}
+
+fn opt_timestamp(us: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
+    us.map(timestamp).transpose()
+}
+
+fn unsigned(v: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what} {v}")))
+}
+
+pub(crate) fn incident_number(id: IncidentId) -> Result<i64, StoreError> {
+    // IncidentId's parser caps ids at i64::MAX; a larger one cannot exist in the table.
+    i64::try_from(id.0).map_err(|_| StoreError::NotFound)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub id: i64,
+    pub seq: i64,
+    pub at_us: i64,
+    pub actor: String,
+    pub data: String,
+}
+
+impl EventRow {
+    pub(crate) fn into_event(self) -> Result<RecordedEvent, StoreError> {
+        let data: EventData = serde_json::from_str(&self.data)
+            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.id)))?;
+        Ok(RecordedEvent {
+            id: self.id,
+            seq: unsigned(self.seq, "event sequence")?,
+            at: timestamp(self.at_us)?,
+            actor: self.actor,
+            data,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SummaryRow {
+    pub number: i64,
+    pub title: String,
+    pub service: String,
+    pub severity: String,
+    pub status: String,
+    pub declared_at_us: i64,
+    pub declared_by: String,
+    pub acknowledged_at_us: Option<i64>,
+    pub resolved_at_us: Option<i64>,
+    pub updated_at_us: i64,
+    pub version: i64,
+}
+
+impl SummaryRow {
+    pub(crate) fn into_summary(self) -> Result<IncidentSummary, StoreError> {
+        Ok(IncidentSummary {
+            id: IncidentId(unsigned(self.number, "incident number")?),
+            title: self.title,
+            service: self.service,
+            severity: self.severity,
+            status: self
+                .status
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("incident {}: {e}", self.number)))?,
+            declared_at: timestamp(self.declared_at_us)?,
+            declared_by: self.declared_by,
+            acknowledged_at: opt_timestamp(self.acknowledged_at_us)?,
+            resolved_at: opt_timestamp(self.resolved_at_us)?,
+            updated_at: timestamp(self.updated_at_us)?,
+            version: unsigned(self.version, "version")?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at_us: i64,
+    pub revoked_at_us: Option<i64>,
+}
+
+impl TokenRow {
+    pub(crate) fn into_record(self) -> Result<TokenRecord, StoreError> {
+        Ok(TokenRecord {
+            role: self
+                .role
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("token {}: {e}", self.id)))?,
+            id: self.id,
+            name: self.name,
+            created_at: timestamp(self.created_at_us)?,
+            revoked_at: opt_timestamp(self.revoked_at_us)?,
+        })
+    }
+}
+
+pub(crate) fn event_json(data: &EventData) -> Result<String, StoreError> {
+    serde_json::to_string(data).map_err(|e| StoreError::Corrupt(format!("event encoding: {e}")))
+}

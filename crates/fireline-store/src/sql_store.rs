@@ -1,0 +1,280 @@
+//! The one implementation of [`crate::Store`], instantiated per backend by a macro.
+//!
+//! Both backends take the same SQL: `$N` placeholders (SQLite accepts them too), 64-bit
+//! integers for ids and times, and text for event data. Writing the logic once keeps
+//! the two from drifting; only connecting and migrating differ (see `sqlite.rs` and
+//! `postgres.rs`).
+
+pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, status, \
+     declared_at_us, declared_by, acknowledged_at_us, resolved_at_us, updated_at_us, version";
+
+/// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field.
+macro_rules! impl_sql_store {
+    ($store:ty, $db:ty, $backend:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> $crate::Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_incident(
+                &self,
+                declared: fireline_core::NewEvent,
+            ) -> $crate::Result<(fireline_core::Incident, fireline_core::RecordedEvent)> {
+                use $crate::rows::{event_json, micros};
+                let fireline_core::EventData::Declared {
+                    title,
+                    severity,
+                    service,
+                    ..
+                } = &declared.data
+                else {
+                    return Err($crate::StoreError::Corrupt(
+                        "an incident must start with a declaration".into(),
+                    ));
+                };
+                let at = micros(declared.at);
+                let mut tx = self.pool.begin().await?;
+                let number: i64 = sqlx::query_scalar(
+                    "INSERT INTO incidents (title, service, severity, status, declared_at_us, \
+                     declared_by, updated_at_us, version) \
+                     VALUES ($1, $2, $3, 'investigating', $4, $5, $4, 1) RETURNING number",
+                )
+                .bind(title)
+                .bind(service)
+                .bind(severity)
+                .bind(at)
+                .bind(&declared.actor)
+                .fetch_one(&mut *tx)
+                .await?;
+                let event_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO incident_events (incident, seq, at_us, actor, kind, data) \
+                     VALUES ($1, 1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(number)
+                .bind(at)
+                .bind(&declared.actor)
+                .bind(declared.data.kind())
+                .bind(event_json(&declared.data)?)
+                .fetch_one(&mut *tx)
+                .await?;
+                let recorded = fireline_core::RecordedEvent {
+                    id: event_id,
+                    seq: 1,
+                    at: declared.at,
+                    actor: declared.actor,
+                    data: declared.data,
+                };
+                let id = fireline_core::IncidentId(number as u64);
+                let incident = fireline_core::Incident::declared(id, &recorded)?;
+                tx.commit().await?;
+                Ok((incident, recorded))
+            }
+
+            async fn append(
+                &self,
+                current: &fireline_core::Incident,
+                events: Vec<fireline_core::NewEvent>,
+            ) -> $crate::Result<(fireline_core::Incident, Vec<fireline_core::RecordedEvent>)> {
+                use $crate::rows::{event_json, incident_number, micros};
+                let number = incident_number(current.id)?;
+                // Apply first, in memory: the projection written below must be the fold.
+                let mut next = current.clone();
+                let mut recorded = Vec::with_capacity(events.len());
+                for (offset, event) in events.into_iter().enumerate() {
+                    let event = fireline_core::RecordedEvent {
+                        id: 0,
+                        seq: current.version + 1 + offset as u64,
+                        at: event.at,
+                        actor: event.actor,
+                        data: event.data,
+                    };
+                    next.apply(&event)?;
+                    recorded.push(event);
+                }
+                if recorded.is_empty() {
+                    return Ok((next, recorded));
+                }
+                let mut tx = self.pool.begin().await?;
+                // The version check and the claim are one statement, and a write, so the
+                // transaction holds the row (and SQLite's write lock) from here on.
+                let claimed = sqlx::query(
+                    "UPDATE incidents SET title = $1, service = $2, severity = $3, status = $4, \
+                     acknowledged_at_us = $5, resolved_at_us = $6, updated_at_us = $7, \
+                     version = $8 WHERE number = $9 AND version = $10",
+                )
+                .bind(&next.title)
+                .bind(&next.service)
+                .bind(&next.severity)
+                .bind(next.status.as_str())
+                .bind(next.acknowledged.as_ref().map(|(at, _)| micros(*at)))
+                .bind(next.resolved_at.map(micros))
+                .bind(micros(next.updated_at))
+                .bind(next.version as i64)
+                .bind(number)
+                .bind(current.version as i64)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    let actual: Option<i64> =
+                        sqlx::query_scalar("SELECT version FROM incidents WHERE number = $1")
+                            .bind(number)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    return Err(match actual {
+                        None => $crate::StoreError::NotFound,
+                        Some(actual) => $crate::StoreError::Conflict {
+                            expected: current.version,
+                            actual: actual as u64,
+                        },
+                    });
+                }
+                for event in &mut recorded {
+                    event.id = sqlx::query_scalar(
+                        "INSERT INTO incident_events (incident, seq, at_us, actor, kind, data) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(number)
+                    .bind(event.seq as i64)
+                    .bind(micros(event.at))
+                    .bind(&event.actor)
+                    .bind(event.data.kind())
+                    .bind(event_json(&event.data)?)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok((next, recorded))
+            }
+
+            async fn events(
+                &self,
+                id: fireline_core::IncidentId,
+            ) -> $crate::Result<Vec<fireline_core::RecordedEvent>> {
+                let number = $crate::rows::incident_number(id)?;
+                let rows: Vec<$crate::rows::EventRow> = sqlx::query_as(
+                    "SELECT id, seq, at_us, actor, data FROM incident_events \
+                     WHERE incident = $1 ORDER BY seq",
+                )
+                .bind(number)
+                .fetch_all(&self.pool)
+                .await?;
+                if rows.is_empty() {
+                    return Err($crate::StoreError::NotFound);
+                }
+                rows.into_iter()
+                    .map($crate::rows::EventRow::into_event)
+                    .collect()
+            }
+
+            async fn list_incidents(
+                &self,
+                filter: &$crate::IncidentFilter,
+            ) -> $crate::Result<Vec<$crate::IncidentSummary>> {
+                let sql = format!(
+                    "SELECT {} FROM incidents \
+                     WHERE ($1 = 'all' OR ($1 = 'open' AND status <> 'resolved') \
+                            OR ($1 = 'resolved' AND status = 'resolved')) \
+                       AND ($2 IS NULL OR severity = $2) \
+                       AND ($3 IS NULL OR service = $3) \
+                     ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, number DESC \
+                     LIMIT $4",
+                    $crate::sql_store::SUMMARY_COLUMNS
+                );
+                let rows: Vec<$crate::rows::SummaryRow> = sqlx::query_as(&sql)
+                    .bind(filter.status.as_str())
+                    .bind(filter.severity.as_deref())
+                    .bind(filter.service.as_deref())
+                    .bind(i64::from(filter.limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map($crate::rows::SummaryRow::into_summary)
+                    .collect()
+            }
+
+            async fn insert_token(
+                &self,
+                token: &$crate::TokenRecord,
+                hash: &str,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, name, role, hash, created_at_us, revoked_at_us) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&token.id)
+                .bind(&token.name)
+                .bind(token.role.as_str())
+                .bind(hash)
+                .bind($crate::rows::micros(token.created_at))
+                .bind(token.revoked_at.map($crate::rows::micros))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn token_by_hash(
+                &self,
+                hash: &str,
+            ) -> $crate::Result<Option<$crate::TokenRecord>> {
+                let row: Option<$crate::rows::TokenRow> = sqlx::query_as(
+                    "SELECT id, name, role, created_at_us, revoked_at_us FROM api_tokens \
+                     WHERE hash = $1",
+                )
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::TokenRow::into_record).transpose()
+            }
+
+            async fn list_tokens(&self) -> $crate::Result<Vec<$crate::TokenRecord>> {
+                let rows: Vec<$crate::rows::TokenRow> = sqlx::query_as(
+                    "SELECT id, name, role, created_at_us, revoked_at_us FROM api_tokens \
+                     ORDER BY created_at_us, id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map($crate::rows::TokenRow::into_record)
+                    .collect()
+            }
+
+            async fn revoke_token(
+                &self,
+                id: &str,
+                at: jiff::Timestamp,
+            ) -> $crate::Result<$crate::TokenRecord> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE api_tokens SET revoked_at_us = $1 \
+                     WHERE id = $2 AND revoked_at_us IS NULL",
+                )
+                .bind($crate::rows::micros(at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                let row: Option<$crate::rows::TokenRow> = sqlx::query_as(
+                    "SELECT id, name, role, created_at_us, revoked_at_us FROM api_tokens \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_record()
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+    };
+}
+
+pub(crate) use impl_sql_store;

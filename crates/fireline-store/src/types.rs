@@ -1,0 +1,93 @@
+//! Records the store returns that are not core types.
+
+use fireline_core::{AccessRole, IncidentId, Status};
+use jiff::Timestamp;
+
+/// Which incidents to list, by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// Not resolved.
+    #[default]
+    Open,
+    /// Resolved.
+    Resolved,
+    /// Both.
+    All,
+}
+
+impl StatusFilter {
+    /// The name used in queries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Open => "open",
+            StatusFilter::Resolved => "resolved",
+            StatusFilter::All => "all",
+        }
+    }
+}
+
+/// What to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFilter {
+    /// By status.
+    pub status: StatusFilter,
+    /// Only this severity id (exact, canonical case).
+    pub severity: Option<String>,
+    /// Only this service.
+    pub service: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+impl Default for IncidentFilter {
+    fn default() -> Self {
+        IncidentFilter {
+            status: StatusFilter::Open,
+            severity: None,
+            service: None,
+            limit: 100,
+        }
+    }
+}
+
+/// An incident as listed: the projection kept beside its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentSummary {
+    /// Its id.
+    pub id: IncidentId,
+    /// Title.
+    pub title: String,
+    /// Service.
+    pub service: String,
+    /// Severity id.
+    pub severity: String,
+    /// Status.
+    pub status: Status,
+    /// Declared at.
+    pub declared_at: Timestamp,
+    /// Declared by.
+    pub declared_by: String,
+    /// Acknowledged at, since last (re)opened.
+    pub acknowledged_at: Option<Timestamp>,
+    /// Resolved at, while resolved.
+    pub resolved_at: Option<Timestamp>,
+    /// Last event at.
+    pub updated_at: Timestamp,
+    /// Number of events.
+    pub version: u64,
+}
+
+/// An API token's record (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Public id, used to list and revoke (`tok_…`).
+    pub id: String,
+    /// The principal it acts as; appears as the actor of what it does.
+    pub name: String,
+    /// What it may do.
+    pub role: AccessRole,
+    /// Created at.
+    pub created_at: Timestamp,
+    /// Revoked at, if revoked.
+    pub revoked_at: Option<Timestamp>,
+}

@@ -1,0 +1,444 @@
+//! The store contract: every backend must pass the same suite.
+
+use fireline_core::{
+    decide, declare, AccessRole, Command, Declaration, EventData, Incident, IncidentId, NewEvent,
+    SeverityCatalog, Status,
+};
+use fireline_store::testing::TestDatabase;
+use fireline_store::{backend_tests, IncidentFilter, StatusFilter, Store, StoreError, TokenRecord};
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+
+fn t(minute: i64) -> Timestamp {
+    Timestamp::from_second(1_790_000_000).expect("ts") + SignedDuration::from_mins(minute)
+}
+
+async fn declare_one(
+    store: &dyn Store,
+    title: &str,
+    severity: &str,
+    service: &str,
+    minute: i64,
+) -> Incident {
+    let data = declare(
+        &Declaration {
+            title: title.into(),
+            severity: severity.into(),
+            service: service.into(),
+            summary: None,
+        },
+        &SeverityCatalog::builtin(),
+    )
+    .expect("valid");
+    store
+        .create_incident(NewEvent {
+            at: t(minute),
+            actor: "alice".into(),
+            data,
+        })
+        .await
+        .expect("create")
+        .0
+}
+
+/// What the server does for one command: load, fold, decide, append.
+async fn act(
+    store: &dyn Store,
+    id: IncidentId,
+    actor: &str,
+    minute: i64,
+    command: Command,
+) -> Result<Incident, StoreError> {
+    let events = store.events(id).await?;
+    let current = Incident::fold(id, &events)?;
+    let data = decide(&current, &command, &SeverityCatalog::builtin()).expect("command is valid");
+    Ok(store
+        .append(
+            &current,
+            vec![NewEvent {
+                at: t(minute),
+                actor: actor.into(),
+                data,
+            }],
+        )
+        .await?
+        .0)
+}
+
+async fn created_incident_reads_back_as_its_fold(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let first = declare_one(store, "API down", "sev1", "api", 0).await;
+    let second = declare_one(store, "Slow search", "SEV3", "search", 1).await;
+    assert!(
+        second.id > first.id,
+        "ids grow: {:?} then {:?}",
+        first.id,
+        second.id
+    );
+    let events = store.events(first.id).await.expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].seq, 1);
+    assert_eq!(events[0].actor, "alice");
+    assert_eq!(events[0].at, t(0));
+    assert_eq!(Incident::fold(first.id, &events).expect("fold"), first);
+    assert_eq!(first.severity, "SEV1");
+}
+
+async fn appends_keep_order_and_projection(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let inc = declare_one(store, "API down", "SEV1", "api", 0).await;
+    act(store, inc.id, "bob", 2, Command::Acknowledge)
+        .await
+        .expect("ack");
+    act(
+        store,
+        inc.id,
+        "bob",
+        3,
+        Command::ChangeStatus {
+            to: Status::Identified,
+            message: Some("deploy 42".into()),
+        },
+    )
+    .await
+    .expect("status");
+    let after = act(store, inc.id, "bob", 9, Command::Resolve { summary: None })
+        .await
+        .expect("resolve");
+
+    let events = store.events(inc.id).await.expect("events");
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    assert!(
+        events.windows(2).all(|w| w[0].id < w[1].id),
+        "event ids grow"
+    );
+    assert_eq!(
+        events[2].data,
+        EventData::StatusChanged {
+            from: Status::Investigating,
+            to: Status::Identified,
+            message: Some("deploy 42".into())
+        }
+    );
+    assert_eq!(Incident::fold(inc.id, &events).expect("fold"), after);
+
+    let listed = store
+        .list_incidents(&IncidentFilter {
+            status: StatusFilter::All,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    let row = listed.iter().find(|s| s.id == inc.id).expect("listed");
+    assert_eq!(row.status, Status::Resolved);
+    assert_eq!(row.acknowledged_at, Some(t(2)));
+    assert_eq!(row.resolved_at, Some(t(9)));
+    assert_eq!(row.updated_at, t(9));
+    assert_eq!(row.version, 4);
+}
+
+async fn stale_append_is_refused_and_writes_nothing(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let inc = declare_one(store, "API down", "SEV1", "api", 0).await;
+    let note = |text: &str| NewEvent {
+        at: t(1),
+        actor: "x".into(),
+        data: EventData::NoteAdded { text: text.into() },
+    };
+    store
+        .append(&inc, vec![note("first")])
+        .await
+        .expect("first append");
+    match store
+        .append(&inc, vec![note("stale"), note("stale too")])
+        .await
+    {
+        Err(StoreError::Conflict {
+            expected: 1,
+            actual: 2,
+        }) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let events = store.events(inc.id).await.expect("events");
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        events[1].data,
+        EventData::NoteAdded {
+            text: "first".into()
+        }
+    );
+}
+
+async fn concurrent_writers_lose_no_event(db: &TestDatabase) {
+    let store: Arc<dyn Store> = db.store.clone();
+    let inc = declare_one(store.as_ref(), "Busy", "SEV2", "api", 0).await;
+    let writers = 12;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // The retry a server does for commands that commute, such as notes.
+            loop {
+                match act(
+                    store.as_ref(),
+                    inc.id,
+                    &format!("w{w}"),
+                    1,
+                    Command::AddNote {
+                        text: format!("note {w}"),
+                    },
+                )
+                .await
+                {
+                    Ok(_) => return,
+                    Err(StoreError::Conflict { .. }) => continue,
+                    Err(e) => panic!("writer {w}: {e}"),
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer finished");
+    }
+    let events = store.events(inc.id).await.expect("events");
+    assert_eq!(events.len(), writers + 1);
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=writers as u64 + 1).collect::<Vec<_>>());
+    let mut notes: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::NoteAdded { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    notes.sort();
+    let mut expected: Vec<String> = (0..writers).map(|w| format!("note {w}")).collect();
+    expected.sort();
+    assert_eq!(notes, expected);
+}
+
+async fn missing_incident_is_not_found(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    assert!(matches!(
+        store.events(IncidentId(999)).await,
+        Err(StoreError::NotFound)
+    ));
+    let mut ghost = declare_one(store, "real", "SEV4", "x", 0).await;
+    ghost.id = IncidentId(4242);
+    let note = NewEvent {
+        at: t(1),
+        actor: "x".into(),
+        data: EventData::NoteAdded { text: "n".into() },
+    };
+    assert!(matches!(
+        store.append(&ghost, vec![note]).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn listing_filters_and_orders(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let a = declare_one(store, "a", "SEV1", "api", 0).await;
+    let b = declare_one(store, "b", "SEV2", "api", 1).await;
+    let c = declare_one(store, "c", "SEV2", "db", 2).await;
+    act(store, a.id, "x", 3, Command::Resolve { summary: None })
+        .await
+        .expect("resolve a");
+    let ids = |filter: IncidentFilter| async move {
+        store
+            .list_incidents(&filter)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(IncidentFilter::default()).await, vec![c.id, b.id]);
+    assert_eq!(
+        ids(IncidentFilter {
+            status: StatusFilter::Resolved,
+            ..Default::default()
+        })
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids(IncidentFilter {
+            status: StatusFilter::All,
+            ..Default::default()
+        })
+        .await,
+        vec![c.id, b.id, a.id]
+    );
+    assert_eq!(
+        ids(IncidentFilter {
+            status: StatusFilter::All,
+            service: Some("api".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![b.id, a.id]
+    );
+    assert_eq!(
+        ids(IncidentFilter {
+            severity: Some("SEV2".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![c.id, b.id]
+    );
+    assert_eq!(
+        ids(IncidentFilter {
+            status: StatusFilter::All,
+            limit: 1,
+            ..Default::default()
+        })
+        .await,
+        vec![c.id]
+    );
+}
+
+async fn events_are_append_only_in_the_schema(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let inc = declare_one(store, "a", "SEV1", "api", 0).await;
+    let number = inc.id.0 as i64;
+    let (update, delete) = if db.url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&db.url)
+            .await
+            .expect("raw sqlite");
+        let u = sqlx::query("UPDATE incident_events SET actor = 'mallory' WHERE incident = $1")
+            .bind(number)
+            .execute(&pool)
+            .await;
+        let d = sqlx::query("DELETE FROM incident_events WHERE incident = $1")
+            .bind(number)
+            .execute(&pool)
+            .await;
+        (u.is_err(), d.is_err())
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.expect("raw postgres");
+        let u = sqlx::query("UPDATE incident_events SET actor = 'mallory' WHERE incident = $1")
+            .bind(number)
+            .execute(&pool)
+            .await;
+        let d = sqlx::query("DELETE FROM incident_events WHERE incident = $1")
+            .bind(number)
+            .execute(&pool)
+            .await;
+        (u.is_err(), d.is_err())
+    };
+    assert!(update && delete, "the schema must refuse changing events (update refused: {update}, delete refused: {delete})");
+    let events = store.events(inc.id).await.expect("events");
+    assert_eq!(events[0].actor, "alice");
+}
+
+async fn tokens_are_found_by_hash_and_revoked_once(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let record = TokenRecord {
+        id: "tok_a".into(),
+        name: "ops-bot".into(),
+        role: AccessRole::Responder,
+        created_at: t(0),
+        revoked_at: None,
+    };
+    store.insert_token(&record, "hash-a").await.expect("insert");
+    let viewer = TokenRecord {
+        id: "tok_b".into(),
+        name: "dash".into(),
+        role: AccessRole::Viewer,
+        created_at: t(1),
+        revoked_at: None,
+    };
+    store
+        .insert_token(&viewer, "hash-b")
+        .await
+        .expect("insert b");
+    assert!(
+        store
+            .insert_token(
+                &TokenRecord {
+                    id: "tok_c".into(),
+                    ..viewer.clone()
+                },
+                "hash-b"
+            )
+            .await
+            .is_err(),
+        "hashes are unique"
+    );
+
+    assert_eq!(
+        store.token_by_hash("hash-a").await.expect("lookup"),
+        Some(record.clone())
+    );
+    assert_eq!(store.token_by_hash("nope").await.expect("lookup"), None);
+    let ids: Vec<String> = store
+        .list_tokens()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, vec!["tok_a", "tok_b"]);
+
+    let revoked = store.revoke_token("tok_a", t(5)).await.expect("revoke");
+    assert_eq!(revoked.revoked_at, Some(t(5)));
+    let again = store
+        .revoke_token("tok_a", t(9))
+        .await
+        .expect("revoke again");
+    assert_eq!(
+        again.revoked_at,
+        Some(t(5)),
+        "the first revocation time stands"
+    );
+    assert_eq!(
+        store
+            .token_by_hash("hash-a")
+            .await
+            .expect("lookup")
+            .and_then(|t| t.revoked_at),
+        Some(t(5))
+    );
+    assert!(matches!(
+        store.revoke_token("tok_zzz", t(5)).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn reopening_the_database_loses_nothing(db: &TestDatabase) {
+    let inc = declare_one(db.store.as_ref(), "persisted", "SEV2", "api", 0).await;
+    act(db.store.as_ref(), inc.id, "bob", 1, Command::Acknowledge)
+        .await
+        .expect("ack");
+    let before = db.store.events(inc.id).await.expect("events");
+    let reopened = fireline_store::open(&db.url).await.expect("reopen");
+    assert_eq!(
+        reopened.events(inc.id).await.expect("events after reopen"),
+        before
+    );
+    let next = declare_one(reopened.as_ref(), "next", "SEV4", "api", 2).await;
+    assert!(next.id > inc.id, "the id sequence survives a restart");
+    reopened.close().await;
+}
+
+backend_tests!(
+    created_incident_reads_back_as_its_fold,
+    appends_keep_order_and_projection,
+    stale_append_is_refused_and_writes_nothing,
+    concurrent_writers_lose_no_event,
+    missing_incident_is_not_found,
+    listing_filters_and_orders,
+    events_are_append_only_in_the_schema,
+    tokens_are_found_by_hash_and_revoked_once,
+    reopening_the_database_loses_nothing,
+);
+
+#[tokio::test]
+async fn unknown_url_scheme_is_refused() {
+    let err = fireline_store::open("mysql://x")
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("sqlite://"), "{err}");
+}
