@@ -120,6 +120,12 @@ fn optional_text(field: &'static str, value: Option<&str>) -> Result<Option<Stri
     }
 }
 
+/// Checks a required single-line name (a person, a principal, a token name): trimmed,
+/// non-empty, at most [`MAX_NAME`] characters, no line breaks or control characters.
+pub fn required_name(field: &'static str, value: &str) -> Result<String, DomainError> {
+    single_line(field, required_text(field, value, MAX_NAME)?)
+}
+
 /// Single-line names (titles, services, people) may not contain line breaks.
 fn single_line(field: &'static str, value: String) -> Result<String, DomainError> {
     if value.contains(['\n', '\r', '\t']) {
@@ -176,7 +182,7 @@ pub fn decide(
             text: required_text("text", text, MAX_TEXT)?,
         }),
         Command::AssignRole { role, assignee } => {
-            let assignee = single_line("assignee", required_text("assignee", assignee, MAX_NAME)?)?;
+            let assignee = required_name("assignee", assignee)?;
             if incident.roles.get(role) == Some(&assignee) {
                 return Err(DomainError::Conflict(format!(
                     "{assignee} is already {role} of {}",

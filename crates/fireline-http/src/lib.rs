@@ -1,1 +1,49 @@
-//! placeholder
+//! Fireline's HTTP edge: thin axum routes that parse, authorize, call core and store,
+//! and render. Wire types live here ([`wire`]); core types never cross the wire as-is.
+//!
+//! [`router`] builds the whole application so tests can drive it in-process or, through
+//! [`serve`], on a real socket.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+mod routes;
+pub mod wire;
+
+pub use error::ApiError;
+pub use routes::router;
+
+use fireline_core::SeverityCatalog;
+use fireline_engine::Clock;
+use fireline_store::Store;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted, in bytes. Incident commands are small; this bounds
+/// what a client can make the server buffer.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Where everything is kept.
+    pub store: Arc<dyn Store>,
+    /// The time source for new events.
+    pub clock: Arc<dyn Clock>,
+    /// Severities in force.
+    pub severities: Arc<SeverityCatalog>,
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and
+/// waits for in-flight requests to finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -25,9 +25,23 @@ pub enum StoreError {
     /// A schema migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database failed or could not be reached.
+    /// The database cannot be reached right now (connection refused, pool exhausted).
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    /// The database refused or failed the operation.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(e)
+            }
+            other => StoreError::Database(other),
+        }
+    }
 }
 
 impl From<FoldError> for StoreError {

@@ -1,0 +1,164 @@
+//! API tokens: issuing them, and turning a request's bearer token into a [`Caller`].
+
+use crate::{ApiError, AppState};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use fireline_core::{hash_token, AccessRole};
+use fireline_store::{Store, StoreError, TokenRecord};
+use jiff::Timestamp;
+use std::marker::PhantomData;
+
+/// Prefix of every token, so a leaked one is recognisable in logs and secret scanners.
+pub const TOKEN_PREFIX: &str = "fl_";
+
+fn random_hex(bytes: usize) -> Result<String, StoreError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf)
+        .map_err(|e| StoreError::Corrupt(format!("no randomness from the OS: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+/// Creates a token, stores its hash and returns the secret (shown once) with its record.
+pub async fn issue_token(
+    store: &dyn Store,
+    name: Option<&str>,
+    role: AccessRole,
+    now: Timestamp,
+) -> Result<(String, TokenRecord), IssueError> {
+    let id = format!("tok_{}", random_hex(8)?);
+    let name = match name {
+        Some(n) => fireline_core::command::required_name("name", n)?,
+        None => id.clone(),
+    };
+    let secret = format!("{TOKEN_PREFIX}{}", random_hex(32)?);
+    let record = TokenRecord {
+        id,
+        name,
+        role,
+        created_at: now,
+        revoked_at: None,
+    };
+    store.insert_token(&record, &hash_token(&secret)).await?;
+    Ok((secret, record))
+}
+
+/// Why a token could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// The name is unacceptable.
+    #[error(transparent)]
+    Invalid(#[from] fireline_core::DomainError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<IssueError> for ApiError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Invalid(d) => d.into(),
+            IssueError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Who is calling: the principal behind a valid, unrevoked token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The principal; recorded as the actor of what it does.
+    pub name: String,
+    /// What it may do.
+    pub role: AccessRole,
+    /// The token's id.
+    pub token_id: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header =
+            parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)
+                .ok_or(ApiError::Unauthorized(
+                    "missing Authorization: Bearer <token> header",
+                ))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                let (scheme, token) = h.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized(
+                "malformed Authorization header: expected Bearer <token>",
+            ))?;
+        let record = state
+            .store
+            .token_by_hash(&hash_token(token))
+            .await?
+            .filter(|r| r.revoked_at.is_none())
+            // One message for unknown and revoked tokens: no oracle for which exist.
+            .ok_or(ApiError::Unauthorized("invalid or revoked token"))?;
+        Ok(Caller {
+            name: record.name,
+            role: record.role,
+            token_id: record.id,
+        })
+    }
+}
+
+/// A role a route requires, as a type, so the requirement sits in the handler signature.
+pub trait Requirement {
+    /// The least role allowed.
+    const ROLE: AccessRole;
+}
+
+/// Requires [`AccessRole::Viewer`].
+#[derive(Debug)]
+pub struct ViewerRole;
+/// Requires [`AccessRole::Responder`].
+#[derive(Debug)]
+pub struct ResponderRole;
+/// Requires [`AccessRole::Admin`].
+#[derive(Debug)]
+pub struct AdminRole;
+
+impl Requirement for ViewerRole {
+    const ROLE: AccessRole = AccessRole::Viewer;
+}
+impl Requirement for ResponderRole {
+    const ROLE: AccessRole = AccessRole::Responder;
+}
+impl Requirement for AdminRole {
+    const ROLE: AccessRole = AccessRole::Admin;
+}
+
+/// A caller whose role meets `R`; extracting it answers 401 or 403 otherwise.
+/// Put it first among a handler's arguments so authorization precedes body parsing.
+#[derive(Debug)]
+pub struct Authorized<R>(pub Caller, PhantomData<R>);
+
+/// Any valid token.
+pub type AsViewer = Authorized<ViewerRole>;
+/// A responder or admin token.
+pub type AsResponder = Authorized<ResponderRole>;
+/// An admin token.
+pub type AsAdmin = Authorized<AdminRole>;
+
+impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if !caller.role.allows(R::ROLE) {
+            return Err(ApiError::Forbidden {
+                required: R::ROLE,
+                actual: caller.role,
+            });
+        }
+        Ok(Authorized(caller, PhantomData))
+    }
+}

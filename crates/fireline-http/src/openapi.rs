@@ -1,0 +1,41 @@
+//! The OpenAPI 3 document. Paths come from the handlers' own annotations as the router
+//! is built (`utoipa-axum`), so a route cannot exist undocumented.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The document's fixed parts; paths and schemas are added by the router.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "fireline",
+        description = "Incident response: declare, acknowledge, coordinate and resolve incidents. \
+                       Every route but /health needs `Authorization: Bearer <token>`; \
+                       errors are `{\"error\":{\"code\",\"message\",\"field\"}}`."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "incidents", description = "Incidents and their timelines"),
+        (name = "tokens", description = "API tokens (admin)"),
+        (name = "meta", description = "Health, identity, severities and this document")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The complete document, as served at `/api/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    crate::routes::split().1
+}

@@ -1,0 +1,467 @@
+//! Incidents: declare, list, show, and every change a responder makes.
+
+use crate::auth::{AsResponder, AsViewer, Caller};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::wire::{
+    AcknowledgeRequest, AssignRequest, DeclareRequest, ErrorBody, EventView, IncidentDetail,
+    IncidentList, IncidentSummaryView, IncidentView, ListQuery, NoteRequest, ReopenRequest,
+    ResolveRequest, SeverityRequest, StatusRequest,
+};
+use crate::{ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::Json;
+use fireline_core::{
+    decide, declare as check_declaration, Command, Declaration, Incident, IncidentId, IncidentRole,
+    NewEvent, RecordedEvent, Status,
+};
+use fireline_store::{IncidentFilter, StatusFilter, StoreError};
+
+/// How often a command is re-decided on fresh state when another writer got in first.
+const MAX_ATTEMPTS: usize = 8;
+
+fn parse_id(raw: &str) -> Result<IncidentId, ApiError> {
+    raw.parse()
+        .map_err(|e: fireline_core::ParseIncidentIdError| ApiError::bad_field("id", e.to_string()))
+}
+
+fn not_found(id: IncidentId) -> ApiError {
+    ApiError::NotFound(format!("no incident {id}"))
+}
+
+async fn load(
+    state: &AppState,
+    id: IncidentId,
+) -> Result<(Incident, Vec<RecordedEvent>), ApiError> {
+    let events = state.store.events(id).await.map_err(|e| match e {
+        StoreError::NotFound => not_found(id),
+        other => other.into(),
+    })?;
+    let incident = Incident::fold(id, &events)?;
+    Ok((incident, events))
+}
+
+fn detail(incident: &Incident, events: &[RecordedEvent]) -> IncidentDetail {
+    IncidentDetail {
+        incident: IncidentView::from(incident),
+        timeline: events.iter().map(EventView::from).collect(),
+    }
+}
+
+/// Loads, decides and appends one command as `caller`.
+///
+/// With `expected_version` the command applies to that version only (409 otherwise).
+/// Without it, a lost race is retried on fresh state: the command is decided again, so
+/// a retry never applies a stale decision (a second acknowledgement is refused, a note
+/// is simply added after the other writer's event).
+async fn execute(
+    state: &AppState,
+    caller: &Caller,
+    id: IncidentId,
+    expected_version: Option<u64>,
+    command: Command,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let (current, mut events) = load(state, id).await?;
+        if let Some(expected) = expected_version {
+            if expected != current.version {
+                return Err(ApiError::Conflict(format!(
+                    "{id} is at version {}, not {expected}; reload and decide again",
+                    current.version
+                )));
+            }
+        }
+        let data = decide(&current, &command, &state.severities)?;
+        // Keep the timeline's times in order even if replicas' clocks disagree a little.
+        let at = state.clock.now().max(current.updated_at);
+        let event = NewEvent {
+            at,
+            actor: caller.name.clone(),
+            data,
+        };
+        match state.store.append(&current, vec![event]).await {
+            Ok((next, appended)) => {
+                tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
+                events.extend(appended);
+                return Ok(Json(detail(&next, &events)));
+            }
+            Err(StoreError::Conflict { .. }) if expected_version.is_none() => continue,
+            Err(StoreError::Conflict { actual, .. }) => {
+                return Err(ApiError::Conflict(format!(
+                    "{id} is at version {actual}, not {}; reload and decide again",
+                    current.version
+                )))
+            }
+            Err(StoreError::NotFound) => return Err(not_found(id)),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Conflict(format!(
+        "{id} is changing too fast to apply this; retry"
+    )))
+}
+
+fn parse_status(raw: &str) -> Result<Status, ApiError> {
+    raw.parse()
+        .map_err(|e: fireline_core::status::UnknownStatus| {
+            ApiError::invalid("status", e.to_string())
+        })
+}
+
+/// Declares an incident.
+#[utoipa::path(
+    post, path = "/api/v1/incidents", tag = "incidents", request_body = DeclareRequest,
+    responses(
+        (status = 201, description = "Declared", body = IncidentDetail,
+         headers(("location" = String, description = "The incident's URL"))),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Unacceptable value", body = ErrorBody)
+    )
+)]
+pub(super) async fn declare(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<DeclareRequest>,
+) -> Result<(StatusCode, HeaderMap, Json<IncidentDetail>), ApiError> {
+    let data = check_declaration(
+        &Declaration {
+            title: req.title,
+            severity: req.severity,
+            service: req.service,
+            summary: req.summary,
+        },
+        &state.severities,
+    )?;
+    let event = NewEvent {
+        at: state.clock.now(),
+        actor: caller.0.name.clone(),
+        data,
+    };
+    let (incident, recorded) = state.store.create_incident(event).await?;
+    tracing::info!(incident = %incident.id, severity = %incident.severity, actor = %caller.0.name, "incident declared");
+    let mut headers = HeaderMap::new();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/incidents/{}", incident.id)) {
+        headers.insert(header::LOCATION, location);
+    }
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        Json(detail(&incident, &[recorded])),
+    ))
+}
+
+/// Lists incidents, open first and newest first.
+#[utoipa::path(
+    get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery),
+    responses(
+        (status = 200, description = "Matching incidents", body = IncidentList),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "Unknown status or severity, or bad limit", body = ErrorBody)
+    )
+)]
+pub(super) async fn list(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<IncidentList>, ApiError> {
+    let status = match query.status.as_deref().map(str::trim) {
+        None | Some("") | Some("open") => StatusFilter::Open,
+        Some("resolved") => StatusFilter::Resolved,
+        Some("all") => StatusFilter::All,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "status",
+                format!("unknown status filter `{other}`: expected open, resolved or all"),
+            ))
+        }
+    };
+    let severity =
+        match query.severity.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => None,
+            Some(raw) => Some(state.severities.get(raw).map(|s| s.id.clone()).ok_or_else(
+                || {
+                    ApiError::invalid(
+                        "severity",
+                        format!(
+                            "unknown severity `{raw}`: expected one of {}",
+                            state.severities.ids()
+                        ),
+                    )
+                },
+            )?),
+        };
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
+    }
+    let filter = IncidentFilter {
+        status,
+        severity,
+        service: query.service.filter(|s| !s.trim().is_empty()),
+        limit,
+    };
+    let incidents = state.store.list_incidents(&filter).await?;
+    Ok(Json(IncidentList {
+        incidents: incidents.iter().map(IncidentSummaryView::from).collect(),
+    }))
+}
+
+/// One incident with its timeline.
+#[utoipa::path(
+    get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    responses(
+        (status = 200, description = "The incident", body = IncidentDetail),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody)
+    )
+)]
+pub(super) async fn show(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let (incident, events) = load(&state, parse_id(&id)?).await?;
+    Ok(Json(detail(&incident, &events)))
+}
+
+/// Acknowledges: someone has the incident. Body optional.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/acknowledge", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body(content = Option<AcknowledgeRequest>, description = "May be empty"),
+    responses(
+        (status = 200, description = "Acknowledged", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Already acknowledged, resolved, or version moved", body = ErrorBody)
+    )
+)]
+pub(super) async fn acknowledge(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AcknowledgeRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    execute(
+        &state,
+        &caller.0,
+        parse_id(&id)?,
+        req.expected_version,
+        Command::Acknowledge,
+    )
+    .await
+}
+
+/// Moves the status; `resolved` resolves.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/status", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body = StatusRequest,
+    responses(
+        (status = 200, description = "Changed", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Already in that status, resolved, or version moved", body = ErrorBody),
+        (status = 422, description = "Unknown status", body = ErrorBody)
+    )
+)]
+pub(super) async fn status(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StatusRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    let to = parse_status(&req.status)?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::ChangeStatus {
+            to,
+            message: req.message,
+        },
+    )
+    .await
+}
+
+/// Changes the severity.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/severity", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body = SeverityRequest,
+    responses(
+        (status = 200, description = "Changed", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Same severity, resolved, or version moved", body = ErrorBody),
+        (status = 422, description = "Unknown severity", body = ErrorBody)
+    )
+)]
+pub(super) async fn severity(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SeverityRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::ChangeSeverity {
+            to: req.severity,
+            reason: req.reason,
+        },
+    )
+    .await
+}
+
+/// Adds a note to the timeline.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/notes", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body = NoteRequest,
+    responses(
+        (status = 200, description = "Added", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Version moved", body = ErrorBody),
+        (status = 422, description = "Empty or too long", body = ErrorBody)
+    )
+)]
+pub(super) async fn note(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NoteRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::AddNote { text: req.text },
+    )
+    .await
+}
+
+/// Gives a role (commander, tech lead, comms, subject-matter expert) to someone.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/roles", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body = AssignRequest,
+    responses(
+        (status = 200, description = "Assigned", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Already holds it, or version moved", body = ErrorBody),
+        (status = 422, description = "Unknown role or bad assignee", body = ErrorBody)
+    )
+)]
+pub(super) async fn assign(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AssignRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    let role: IncidentRole = req
+        .role
+        .parse()
+        .map_err(|e: fireline_core::role::UnknownRole| ApiError::invalid("role", e.to_string()))?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::AssignRole {
+            role,
+            assignee: req.assignee,
+        },
+    )
+    .await
+}
+
+/// Resolves. Body optional.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/resolve", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body(content = Option<ResolveRequest>, description = "May be empty"),
+    responses(
+        (status = 200, description = "Resolved", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Already resolved, or version moved", body = ErrorBody)
+    )
+)]
+pub(super) async fn resolve(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ResolveRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::Resolve {
+            summary: req.summary,
+        },
+    )
+    .await
+}
+
+/// Reopens a resolved incident: back to investigating, unacknowledged. Body optional.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/reopen", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body(content = Option<ReopenRequest>, description = "May be empty"),
+    responses(
+        (status = 200, description = "Reopened", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Not resolved, or version moved", body = ErrorBody)
+    )
+)]
+pub(super) async fn reopen(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ReopenRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::Reopen { reason: req.reason },
+    )
+    .await
+}

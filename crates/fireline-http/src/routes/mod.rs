@@ -1,0 +1,81 @@
+//! The application: routes, middleware and fallbacks.
+
+mod incidents;
+mod meta;
+mod tokens;
+
+use crate::openapi::ApiDoc;
+use crate::{ApiError, AppState, MAX_BODY_BYTES};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::Router;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Every documented route, with the document they make.
+pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(meta::health))
+        .routes(routes!(meta::openapi_json))
+        .routes(routes!(meta::whoami))
+        .routes(routes!(meta::severities))
+        .routes(routes!(incidents::declare, incidents::list))
+        .routes(routes!(incidents::show))
+        .routes(routes!(incidents::acknowledge))
+        .routes(routes!(incidents::status))
+        .routes(routes!(incidents::severity))
+        .routes(routes!(incidents::note))
+        .routes(routes!(incidents::assign))
+        .routes(routes!(incidents::resolve))
+        .routes(routes!(incidents::reopen))
+        .routes(routes!(tokens::create, tokens::list))
+        .routes(routes!(tokens::revoke))
+        .split_for_parts()
+}
+
+/// The whole application over `state`.
+pub fn router(state: AppState) -> Router {
+    let (routes, document) = split();
+    let document = Arc::new(document);
+    routes
+        .layer(axum::Extension(document))
+        .fallback(|| async {
+            ApiError::Route {
+                status: StatusCode::NOT_FOUND,
+                message: "no such route".to_owned(),
+            }
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::Route {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                message: "method not allowed on this route".to_owned(),
+            }
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Outermost last: the request id is set before tracing opens the span that shows
+        // it, and copied onto the response. Headers are not logged, so tokens never are.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    request_id = %request_id,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,426 @@
+//! Request and response bodies: the API's contract, documented in the OpenAPI document.
+//! Requests refuse unknown fields, so a misspelt field is an error rather than ignored.
+
+use fireline_core::{EventData, Incident, RecordedEvent, Severity};
+use fireline_store::{IncidentSummary, TokenRecord};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// The body of every error response.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// An error's parts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: `unauthorized`, `forbidden`, `not_found`,
+    /// `bad_request`, `invalid`, `conflict`, `payload_too_large`,
+    /// `unsupported_media_type`, `method_not_allowed`, `unavailable`, `internal`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// The request field (or `authorization`, `id`) at fault, when one is.
+    pub field: Option<String>,
+}
+
+/// `GET /health`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// Fireline's version.
+    pub version: String,
+}
+
+/// Declare an incident.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareRequest {
+    /// One line, at most 200 characters.
+    pub title: String,
+    /// A severity id from `GET /api/v1/severities`, any case.
+    pub severity: String,
+    /// The affected service.
+    pub service: String,
+    /// Longer description.
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+/// Acknowledge an incident. The body may be empty.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeRequest {
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// Change the status; `resolved` resolves.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    pub status: String,
+    /// What was learned.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// Change the severity.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityRequest {
+    /// A severity id, any case.
+    pub severity: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// Add a note.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    /// The note.
+    pub text: String,
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// Give a role to someone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// `commander`, `tech_lead`, `comms` or `subject_matter_expert` (`ic`, `sme` too).
+    pub role: String,
+    /// Who takes it.
+    pub assignee: String,
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// Resolve. The body may be empty.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// How it ended.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// Reopen. The body may be empty.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenRequest {
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// Filters for listing incidents.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `open` (default), `resolved` or `all`.
+    pub status: Option<String>,
+    /// Only this severity.
+    pub severity: Option<String>,
+    /// Only this service.
+    pub service: Option<String>,
+    /// At most this many, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// An incident's current state.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IncidentView {
+    /// `INC-<number>`.
+    pub id: String,
+    /// The number alone.
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Longer description.
+    pub summary: Option<String>,
+    /// Affected service.
+    pub service: String,
+    /// Severity id.
+    pub severity: String,
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    pub status: String,
+    /// RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub declared_at: Timestamp,
+    /// Who declared it.
+    pub declared_by: String,
+    /// Since it was last (re)opened.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledged_at: Option<Timestamp>,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// While resolved.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<Timestamp>,
+    /// Role → holder.
+    pub roles: BTreeMap<String, String>,
+    /// Number of events; send it back as `expected_version` to act only on this state.
+    pub version: u64,
+    /// Time of the last event.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<&Incident> for IncidentView {
+    fn from(i: &Incident) -> Self {
+        IncidentView {
+            id: i.id.to_string(),
+            number: i.id.0,
+            title: i.title.clone(),
+            summary: i.summary.clone(),
+            service: i.service.clone(),
+            severity: i.severity.clone(),
+            status: i.status.to_string(),
+            declared_at: i.declared_at,
+            declared_by: i.declared_by.clone(),
+            acknowledged_at: i.acknowledged.as_ref().map(|(at, _)| *at),
+            acknowledged_by: i.acknowledged.as_ref().map(|(_, by)| by.clone()),
+            resolved_at: i.resolved_at,
+            roles: i
+                .roles
+                .iter()
+                .map(|(role, who)| (role.to_string(), who.clone()))
+                .collect(),
+            version: i.version,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// One event on an incident's timeline.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    /// Unique across incidents.
+    pub id: i64,
+    /// Position in the incident's log, from 1.
+    pub seq: u64,
+    /// RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    /// Who did it.
+    pub actor: String,
+    /// `declared`, `acknowledged`, `severity_changed`, `status_changed`,
+    /// `role_assigned`, `note_added`, `resolved` or `reopened`.
+    pub kind: String,
+    /// The kind's fields (e.g. `from`/`to` for changes, `text` for notes).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<&RecordedEvent> for EventView {
+    fn from(e: &RecordedEvent) -> Self {
+        let mut data = match serde_json::to_value(&e.data) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // EventData is an internally tagged enum: it always serialises to an object.
+            _ => serde_json::Map::new(),
+        };
+        data.remove("kind");
+        EventView {
+            id: e.id,
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor.clone(),
+            kind: EventData::kind(&e.data).to_owned(),
+            data,
+        }
+    }
+}
+
+/// An incident with its timeline.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IncidentDetail {
+    /// Current state.
+    pub incident: IncidentView,
+    /// Every event, oldest first.
+    pub timeline: Vec<EventView>,
+}
+
+/// An incident as listed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IncidentSummaryView {
+    /// `INC-<number>`.
+    pub id: String,
+    /// The number alone.
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Service.
+    pub service: String,
+    /// Severity id.
+    pub severity: String,
+    /// Status.
+    pub status: String,
+    /// RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub declared_at: Timestamp,
+    /// Who declared it.
+    pub declared_by: String,
+    /// Since last (re)opened.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledged_at: Option<Timestamp>,
+    /// While resolved.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<Timestamp>,
+    /// Time of the last event.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// Number of events.
+    pub version: u64,
+}
+
+impl From<&IncidentSummary> for IncidentSummaryView {
+    fn from(s: &IncidentSummary) -> Self {
+        IncidentSummaryView {
+            id: s.id.to_string(),
+            number: s.id.0,
+            title: s.title.clone(),
+            service: s.service.clone(),
+            severity: s.severity.clone(),
+            status: s.status.to_string(),
+            declared_at: s.declared_at,
+            declared_by: s.declared_by.clone(),
+            acknowledged_at: s.acknowledged_at,
+            resolved_at: s.resolved_at,
+            updated_at: s.updated_at,
+            version: s.version,
+        }
+    }
+}
+
+/// `GET /api/v1/incidents`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IncidentList {
+    /// Open first, newest first.
+    pub incidents: Vec<IncidentSummaryView>,
+}
+
+/// A severity level.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SeverityView {
+    /// Id used in requests.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// When it applies.
+    pub description: String,
+    /// 1 is the most severe.
+    pub rank: u32,
+}
+
+impl From<&Severity> for SeverityView {
+    fn from(s: &Severity) -> Self {
+        SeverityView {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            description: s.description.clone(),
+            rank: s.rank,
+        }
+    }
+}
+
+/// `GET /api/v1/severities`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SeverityList {
+    /// Most severe first.
+    pub severities: Vec<SeverityView>,
+}
+
+/// Create a token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenCreateRequest {
+    /// `viewer`, `responder` or `admin`.
+    pub role: String,
+    /// The principal it acts as (defaults to its id).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A token's record; the secret is shown only once, at creation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenView {
+    /// `tok_…`, for revoking.
+    pub id: String,
+    /// Principal.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// RFC 3339, if revoked.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl From<&TokenRecord> for TokenView {
+    fn from(t: &TokenRecord) -> Self {
+        TokenView {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            role: t.role.to_string(),
+            created_at: t.created_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+/// A new token.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenCreated {
+    /// The secret: send as `Authorization: Bearer …`. Shown once.
+    pub token: String,
+    /// Its record.
+    #[serde(flatten)]
+    pub record: TokenView,
+}
+
+/// `GET /api/v1/tokens`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenList {
+    /// Oldest first.
+    pub tokens: Vec<TokenView>,
+}
+
+/// `GET /api/v1/whoami`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WhoAmI {
+    /// The principal.
+    pub name: String,
+    /// Its role.
+    pub role: String,
+    /// The token's id.
+    pub token_id: String,
+}
