@@ -1,1 +1,167 @@
-fn main() {}
+//! The `fireline` binary: glue between the command line and the library crates.
+
+mod cli;
+mod client;
+mod config;
+mod exit;
+mod incident;
+mod output;
+mod serve;
+mod token;
+
+use clap::{CommandFactory, FromArgMatches};
+use cli::{Cli, Command, ConfigCommand, LogFormat};
+use config::{mask_url, Settings, Source};
+use exit::Failure;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let listen = match &cli.command {
+        Command::Serve(args) => args.listen.clone().map(|v| {
+            let source = match matches
+                .subcommand_matches("serve")
+                .and_then(|m| m.value_source("listen"))
+            {
+                Some(clap::parser::ValueSource::EnvVariable) => Source::Env,
+                _ => Source::Flag,
+            };
+            (v, source)
+        }),
+        _ => None,
+    };
+    let settings = match Settings::resolve(&cli.global, &matches, listen) {
+        Ok(s) => s,
+        Err(e) => return report(Failure::general(format!("{e:#}"))),
+    };
+    init_logging(
+        settings.log_format.value,
+        matches!(cli.command, Command::Serve(_)),
+    );
+    match run(&cli.command, &settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => report(failure),
+    }
+}
+
+fn report(failure: Failure) -> ExitCode {
+    eprintln!("fireline: error: {}", failure.message);
+    failure.exit_code()
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::general(format!("cannot start the async runtime: {e}")))
+}
+
+fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
+    match command {
+        Command::Serve(_) => runtime()?.block_on(serve::run(settings)).map_err(|e| {
+            let unreachable = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<fireline_store::StoreError>(),
+                    Some(fireline_store::StoreError::Unavailable(_))
+                )
+            });
+            let failure = Failure::from(e);
+            if unreachable {
+                Failure {
+                    code: exit::UNREACHABLE,
+                    ..failure
+                }
+            } else {
+                failure
+            }
+        }),
+        Command::Token(cmd) => runtime()?.block_on(token::run(settings, cmd)),
+        Command::Incident(cmd) => incident::run(settings, cmd),
+        Command::Config(ConfigCommand::Show { json }) => config_show(settings, *json),
+    }
+}
+
+/// Logs go to stderr. The server logs at info; client commands only warn, so their
+/// stdout stays clean for scripts.
+fn init_logging(format: LogFormat, serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FIRELINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
+    let src = |s: Source| match s {
+        Source::Default => "default",
+        Source::File => "file",
+        Source::Env => "env",
+        Source::Flag => "flag",
+    };
+    let token = settings.token.as_ref().map(|t| ("****", src(t.source)));
+    if json {
+        let value = serde_json::json!({
+            "config_file": settings.config_file.as_ref().map(|p| p.display().to_string()),
+            "db": { "value": mask_url(&settings.db.value), "source": settings.db.source },
+            "data_dir": { "value": settings.data_dir.value.display().to_string(), "source": settings.data_dir.source },
+            "listen": { "value": settings.listen.value, "source": settings.listen.source },
+            "log_format": { "value": settings.log_format.value, "source": settings.log_format.source },
+            "url": { "value": settings.url.value, "source": settings.url.source },
+            "token": token.map(|(v, s)| serde_json::json!({ "value": v, "source": s })),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).map_err(|e| Failure::general(e.to_string()))?
+        );
+        return Ok(());
+    }
+    let file = settings
+        .config_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "none".to_owned());
+    println!("# effective configuration (config file: {file})");
+    let line = |key: &str, value: String, source: Source| {
+        println!("{key:<10} = {value:<48} # {}", src(source));
+    };
+    line(
+        "db",
+        format!("{:?}", mask_url(&settings.db.value)),
+        settings.db.source,
+    );
+    line(
+        "data_dir",
+        format!("{:?}", settings.data_dir.value.display().to_string()),
+        settings.data_dir.source,
+    );
+    line(
+        "listen",
+        format!("{:?}", settings.listen.value),
+        settings.listen.source,
+    );
+    let format = match settings.log_format.value {
+        LogFormat::Text => "\"text\"",
+        LogFormat::Json => "\"json\"",
+    };
+    line("log_format", format.to_owned(), settings.log_format.source);
+    line(
+        "url",
+        format!("{:?}", settings.url.value),
+        settings.url.source,
+    );
+    match &settings.token {
+        Some(t) => line("token", "\"****\"".to_owned(), t.source),
+        None => println!("# token is not set (FIRELINE_TOKEN)"),
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! Command-line arguments: the raw flags, before they are merged with the config file.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ROOT_EXAMPLES: &str = "\
+Examples:
+  fireline serve                                  # SQLite in ./fireline-data, UI/API on 127.0.0.1:8080
+  fireline token create --role admin              # prints a new token; no server needed
+  export FIRELINE_URL=http://127.0.0.1:8080 FIRELINE_TOKEN=fl_…
+  fireline incident declare --title 'Checkout 5xx' --severity SEV2 --service checkout
+  fireline incident ack INC-1
+  fireline incident list --status all --json
+
+Exit codes: 0 success, 1 refused or failed, 2 usage error, 3 server or database
+unreachable, 4 conflict (the incident changed or does not allow it), 5 not authorized.";
+
+/// Fireline: incident response in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "fireline", version, about, after_help = ROOT_EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every subcommand shares. Each overrides `FIRELINE_*` and the config file.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file [default: ./fireline.toml when present]
+    #[arg(long, global = true, env = "FIRELINE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Database: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://DATA_DIR/fireline.db]
+    #[arg(
+        long,
+        global = true,
+        env = "FIRELINE_DB",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub db: Option<String>,
+    /// Where the embedded database lives [default: ./fireline-data]
+    #[arg(long, global = true, env = "FIRELINE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format
+    #[arg(long, global = true, env = "FIRELINE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Server the CLI talks to [default: http://127.0.0.1:8080]
+    #[arg(long, global = true, env = "FIRELINE_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// API token for the CLI (prefer the environment variable to a flag)
+    #[arg(
+        long,
+        global = true,
+        env = "FIRELINE_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object a line, for log shippers.
+    Json,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: API, migrations, and (later) the engine and UI
+    #[command(after_help = "Examples:
+  fireline serve
+  fireline serve --listen 0.0.0.0:8080 --db postgres://fireline@db/fireline
+  FIRELINE_LOG_FORMAT=json fireline serve")]
+    Serve(ServeArgs),
+    /// Create, list and revoke API tokens, directly in the database
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Declare, change and inspect incidents through the server
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Inspect the effective configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `serve` flags.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "FIRELINE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+/// `token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it alone on stdout (it is shown only once)
+    #[command(after_help = "Examples:
+  fireline token create --role admin
+  fireline token create --role responder --name alertmanager")]
+    Create {
+        /// viewer (read), responder (act on incidents) or admin (everything)
+        #[arg(long)]
+        role: String,
+        /// Principal the token acts as, shown on the timeline [default: the token id]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tokens (never their secrets)
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token at once
+    #[command(after_help = "Example:\n  fireline token revoke tok_3f9a0c1d2e4b5a69")]
+    Revoke {
+        /// Token id (tok_…), from `token list`
+        id: String,
+    },
+}
+
+/// `incident …`
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Declare an incident; prints its id
+    #[command(
+        after_help = "Example:\n  fireline incident declare --title 'Checkout 5xx' --severity SEV2 --service checkout"
+    )]
+    Declare {
+        /// One-line title
+        #[arg(long)]
+        title: String,
+        /// Severity id (see `GET /api/v1/severities`: SEV1–SEV4 by default)
+        #[arg(long)]
+        severity: String,
+        /// Affected service
+        #[arg(long)]
+        service: String,
+        /// Longer description
+        #[arg(long)]
+        summary: Option<String>,
+        /// Print the incident as JSON instead of its id
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge: you have it
+    #[command(
+        alias = "acknowledge",
+        after_help = "Example:\n  fireline incident ack INC-12"
+    )]
+    Ack {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Move the status: investigating, identified, monitoring, resolved
+    #[command(
+        after_help = "Example:\n  fireline incident status INC-12 identified --message 'bad deploy 4f2c'"
+    )]
+    Status {
+        #[command(flatten)]
+        target: Target,
+        /// New status
+        status: String,
+        /// What was learned
+        #[arg(long, short)]
+        message: Option<String>,
+    },
+    /// Change the severity
+    #[command(
+        after_help = "Example:\n  fireline incident severity INC-12 SEV1 --reason 'all regions'"
+    )]
+    Severity {
+        #[command(flatten)]
+        target: Target,
+        /// New severity id
+        severity: String,
+        /// Why
+        #[arg(long, short)]
+        reason: Option<String>,
+    },
+    /// Add a note to the timeline
+    #[command(after_help = "Example:\n  fireline incident note INC-12 'rolled back to 4f2b'")]
+    Note {
+        #[command(flatten)]
+        target: Target,
+        /// The note
+        text: String,
+    },
+    /// Give a role to someone: commander (ic), tech_lead, comms, subject_matter_expert (sme)
+    #[command(after_help = "Example:\n  fireline incident assign INC-12 commander alice")]
+    Assign {
+        #[command(flatten)]
+        target: Target,
+        /// Role
+        role: String,
+        /// Who takes it
+        person: String,
+    },
+    /// Resolve
+    #[command(after_help = "Example:\n  fireline incident resolve INC-12 --summary 'rolled back'")]
+    Resolve {
+        #[command(flatten)]
+        target: Target,
+        /// How it ended
+        #[arg(long, short)]
+        summary: Option<String>,
+    },
+    /// Reopen a resolved incident
+    #[command(
+        after_help = "Example:\n  fireline incident reopen INC-12 --reason 'errors are back'"
+    )]
+    Reopen {
+        #[command(flatten)]
+        target: Target,
+        /// Why
+        #[arg(long, short)]
+        reason: Option<String>,
+    },
+    /// List incidents, open first
+    #[command(
+        after_help = "Examples:\n  fireline incident list\n  fireline incident list --status all --severity SEV1 --json"
+    )]
+    List {
+        /// open, resolved or all
+        #[arg(long, default_value = "open")]
+        status: String,
+        /// Only this severity
+        #[arg(long)]
+        severity: Option<String>,
+        /// Only this service
+        #[arg(long)]
+        service: Option<String>,
+        /// At most this many (1–1000)
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an incident with its timeline
+    #[command(after_help = "Example:\n  fireline incident show INC-12 --json")]
+    Show {
+        /// Incident id (INC-12 or 12)
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which incident a change applies to, and how.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Incident id (INC-12 or 12)
+    pub id: String,
+    /// Apply only if the incident is still at this version (else exit 4)
+    #[arg(long, value_name = "N")]
+    pub expected_version: Option<u64>,
+    /// Print the incident as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration, secrets masked, with where each value came from
+    Show {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,225 @@
+//! The effective configuration: defaults, then `fireline.toml`, then `FIRELINE_*`
+//! environment variables, then flags (clap applies the last two).
+
+use crate::cli::{GlobalArgs, LogFormat};
+use anyhow::{bail, Context};
+use clap::parser::ValueSource;
+use clap::ArgMatches;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The config file's shape. Every key is optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    db: Option<String>,
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    log_format: Option<LogFormat>,
+    url: Option<String>,
+    token: Option<String>,
+}
+
+/// Where a value came from, for `config show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Built in.
+    Default,
+    /// The config file.
+    File,
+    /// A `FIRELINE_*` variable.
+    Env,
+    /// A command-line flag.
+    Flag,
+}
+
+/// A value and its origin.
+#[derive(Debug, Clone)]
+pub struct Setting<T> {
+    /// The value.
+    pub value: T,
+    /// Its origin.
+    pub source: Source,
+}
+
+/// A secret that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+/// Everything resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The config file read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Database URL (may hold a password: print with [`mask_url`]).
+    pub db: Setting<String>,
+    /// Data directory.
+    pub data_dir: Setting<PathBuf>,
+    /// Listen address for `serve`.
+    pub listen: Setting<String>,
+    /// Log format.
+    pub log_format: Setting<LogFormat>,
+    /// Server URL for client commands.
+    pub url: Setting<String>,
+    /// Token for client commands.
+    pub token: Option<Setting<Secret>>,
+}
+
+/// Where `--listen` and the config's `listen` default to.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_DATA_DIR: &str = "./fireline-data";
+const DEFAULT_CONFIG: &str = "fireline.toml";
+
+fn source_of(matches: &ArgMatches, id: &str) -> Source {
+    match matches.value_source(id) {
+        Some(ValueSource::EnvVariable) => Source::Env,
+        Some(ValueSource::CommandLine) => Source::Flag,
+        _ => Source::Default,
+    }
+}
+
+fn pick<T>(
+    flag_or_env: Option<T>,
+    src: Source,
+    file: Option<T>,
+    default: impl FnOnce() -> T,
+) -> Setting<T> {
+    match (flag_or_env, file) {
+        (Some(value), _) => Setting { value, source: src },
+        (None, Some(value)) => Setting {
+            value,
+            source: Source::File,
+        },
+        (None, None) => Setting {
+            value: default(),
+            source: Source::Default,
+        },
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+impl Settings {
+    /// Resolves settings from parsed arguments, their matches (for sources) and an
+    /// optional listen flag of `serve`.
+    pub fn resolve(
+        args: &GlobalArgs,
+        matches: &ArgMatches,
+        listen: Option<(String, Source)>,
+    ) -> anyhow::Result<Settings> {
+        let config_file = match &args.config {
+            Some(path) => Some(path.clone()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG)).filter(|p| p.is_file()),
+        };
+        let file = match &config_file {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = pick(
+            args.data_dir.clone(),
+            source_of(matches, "data_dir"),
+            file.data_dir,
+            || PathBuf::from(DEFAULT_DATA_DIR),
+        );
+        let default_db = format!("sqlite://{}", data_dir.value.join("fireline.db").display());
+        let db = pick(args.db.clone(), source_of(matches, "db"), file.db, || {
+            default_db
+        });
+        if !(db.value.starts_with("sqlite:")
+            || db.value.starts_with("postgres://")
+            || db.value.starts_with("postgresql://"))
+        {
+            bail!(
+                "invalid database URL {}: expected sqlite://PATH or postgres://USER@HOST/DB",
+                mask_url(&db.value)
+            );
+        }
+        let (listen_value, listen_source) = match listen {
+            Some((v, s)) => (Some(v), s),
+            None => (None, Source::Default),
+        };
+        let listen = pick(listen_value, listen_source, file.listen, || {
+            DEFAULT_LISTEN.to_owned()
+        });
+        let log_format = pick(
+            args.log_format,
+            source_of(matches, "log_format"),
+            file.log_format,
+            || LogFormat::Text,
+        );
+        let url = pick(
+            args.url.clone(),
+            source_of(matches, "url"),
+            file.url,
+            || format!("http://{DEFAULT_LISTEN}"),
+        );
+        let token = match (args.token.clone(), file.token) {
+            (Some(t), _) => Some(Setting {
+                value: Secret(t),
+                source: source_of(matches, "token"),
+            }),
+            (None, Some(t)) => Some(Setting {
+                value: Secret(t),
+                source: Source::File,
+            }),
+            (None, None) => None,
+        };
+        Ok(Settings {
+            config_file,
+            db,
+            data_dir,
+            listen,
+            log_format,
+            url,
+            token,
+        })
+    }
+}
+
+/// Replaces a URL's password with `****` (`postgres://u:p@h/db` → `postgres://u:****@h/db`).
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:****@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_url;
+
+    #[test]
+    fn masks_only_the_password() {
+        assert_eq!(
+            mask_url("postgres://app:s3cret@db:5432/fl?sslmode=require"),
+            "postgres://app:****@db:5432/fl?sslmode=require"
+        );
+        assert_eq!(mask_url("postgres://app@db/fl"), "postgres://app@db/fl");
+        assert_eq!(
+            mask_url("sqlite://./fireline-data/fireline.db"),
+            "sqlite://./fireline-data/fireline.db"
+        );
+        assert_eq!(mask_url("postgres://a:b:c@h/d"), "postgres://a:****@h/d");
+    }
+}

@@ -1,0 +1,171 @@
+//! Plain-text rendering for people; `--json` prints the API's JSON instead.
+
+use fireline_http::wire::{EventView, IncidentDetail, IncidentSummaryView};
+use jiff::Timestamp;
+use serde_json::Value;
+
+/// Prints rows as left-aligned columns under a header.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  ", w = *w));
+            }
+        }
+        out.trim_end().to_owned()
+    };
+    let mut out = line(header.to_vec());
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// `2026-11-22 10:04:05Z`, to the second.
+pub fn when(t: &Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+/// The incident list as a table.
+pub fn incident_list(incidents: &[IncidentSummaryView]) -> String {
+    if incidents.is_empty() {
+        return "no incidents match\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = incidents
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.clone(),
+                i.severity.clone(),
+                i.status.clone(),
+                if i.acknowledged_at.is_some() {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_owned(),
+                i.service.clone(),
+                when(&i.declared_at),
+                i.title.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ID", "SEVERITY", "STATUS", "ACKED", "SERVICE", "DECLARED", "TITLE",
+        ],
+        &rows,
+    )
+}
+
+fn text(data: &serde_json::Map<String, Value>, key: &str) -> String {
+    data.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn with_detail(base: String, data: &serde_json::Map<String, Value>, key: &str) -> String {
+    match data.get(key).and_then(Value::as_str) {
+        Some(extra) => format!("{base}: {extra}"),
+        None => base,
+    }
+}
+
+/// One timeline line's description.
+pub fn describe(event: &EventView) -> String {
+    let d = &event.data;
+    match event.kind.as_str() {
+        "declared" => format!(
+            "declared {} on {}: {}",
+            text(d, "severity"),
+            text(d, "service"),
+            text(d, "title")
+        ),
+        "acknowledged" => "acknowledged".to_owned(),
+        "severity_changed" => with_detail(
+            format!("severity {} → {}", text(d, "from"), text(d, "to")),
+            d,
+            "reason",
+        ),
+        "status_changed" => with_detail(
+            format!("status {} → {}", text(d, "from"), text(d, "to")),
+            d,
+            "message",
+        ),
+        "role_assigned" => format!("{} is now {}", text(d, "assignee"), text(d, "role")),
+        "note_added" => format!("note: {}", text(d, "text")),
+        "resolved" => with_detail("resolved".to_owned(), d, "summary"),
+        "reopened" => with_detail("reopened".to_owned(), d, "reason"),
+        other => format!("{other} {}", Value::Object(d.clone())),
+    }
+}
+
+/// An incident with its timeline.
+pub fn incident_detail(detail: &IncidentDetail) -> String {
+    let i = &detail.incident;
+    let mut out = format!("{}  {}  {}  {}\n", i.id, i.severity, i.status, i.title);
+    out.push_str(&format!("  service:      {}\n", i.service));
+    if let Some(summary) = &i.summary {
+        out.push_str(&format!("  summary:      {summary}\n"));
+    }
+    out.push_str(&format!(
+        "  declared:     {} by {}\n",
+        when(&i.declared_at),
+        i.declared_by
+    ));
+    match (&i.acknowledged_at, &i.acknowledged_by) {
+        (Some(at), Some(by)) => out.push_str(&format!("  acknowledged: {} by {by}\n", when(at))),
+        _ => out.push_str("  acknowledged: no\n"),
+    }
+    if let Some(at) = &i.resolved_at {
+        out.push_str(&format!("  resolved:     {}\n", when(at)));
+    }
+    if !i.roles.is_empty() {
+        let roles: Vec<String> = i
+            .roles
+            .iter()
+            .map(|(r, who)| format!("{r}={who}"))
+            .collect();
+        out.push_str(&format!("  roles:        {}\n", roles.join(", ")));
+    }
+    out.push_str(&format!(
+        "  version:      {}\n\nTimeline (UTC)\n",
+        i.version
+    ));
+    let rows: Vec<Vec<String>> = detail
+        .timeline
+        .iter()
+        .map(|e| vec![when(&e.at), e.actor.clone(), describe(e)])
+        .collect();
+    out.push_str(&table(&["AT", "ACTOR", "EVENT"], &rows));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+
+    #[test]
+    fn columns_align_to_the_widest_cell() {
+        let out = table(
+            &["ID", "TITLE"],
+            &[
+                vec!["INC-1".into(), "a".into()],
+                vec!["INC-100".into(), "b".into()],
+            ],
+        );
+        assert_eq!(out, "ID       TITLE\nINC-1    a\nINC-100  b\n");
+    }
+}

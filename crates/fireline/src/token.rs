@@ -1,0 +1,99 @@
+//! `fireline token …`: works on the database directly, so the first admin token can be
+//! made before any server runs.
+
+use crate::cli::TokenCommand;
+use crate::config::{mask_url, Settings};
+use crate::exit::Failure;
+use crate::output::{table, when};
+use anyhow::Context;
+use fireline_core::AccessRole;
+use fireline_http::auth::{issue_token, IssueError};
+use fireline_http::wire::TokenView;
+use fireline_store::StoreError;
+
+/// Runs a token subcommand.
+pub async fn run(settings: &Settings, command: &TokenCommand) -> Result<(), Failure> {
+    let store = fireline_store::open(&settings.db.value)
+        .await
+        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))
+        .map_err(|e| Failure::unreachable(format!("{e:#}")))?;
+    let result = match command {
+        TokenCommand::Create { role, name } => {
+            let role: AccessRole =
+                role.parse()
+                    .map_err(|e: fireline_core::access::UnknownAccessRole| {
+                        Failure::general(format!("--role: {e}"))
+                    })?;
+            let (secret, record) = issue_token(
+                store.as_ref(),
+                name.as_deref(),
+                role,
+                jiff::Timestamp::now(),
+            )
+            .await
+            .map_err(|e| match e {
+                IssueError::Invalid(d) => Failure::general(format!("--{d}")),
+                IssueError::Store(s) => Failure::general(s.to_string()),
+            })?;
+            eprintln!(
+                "created {} ({}, role {}); it is shown only once",
+                record.id, record.name, record.role
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        TokenCommand::List { json } => {
+            let tokens = store.list_tokens().await.map_err(store_failure)?;
+            if *json {
+                let views: Vec<TokenView> = tokens.iter().map(TokenView::from).collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&views)
+                        .map_err(|e| Failure::general(e.to_string()))?
+                );
+            } else if tokens.is_empty() {
+                println!("no tokens; create one with `fireline token create --role admin`");
+            } else {
+                let rows: Vec<Vec<String>> = tokens
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.clone(),
+                            t.name.clone(),
+                            t.role.to_string(),
+                            when(&t.created_at),
+                            t.revoked_at
+                                .as_ref()
+                                .map(when)
+                                .unwrap_or_else(|| "-".to_owned()),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    table(&["ID", "NAME", "ROLE", "CREATED", "REVOKED"], &rows)
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => match store.revoke_token(id, jiff::Timestamp::now()).await {
+            Ok(record) => {
+                println!("revoked {} ({})", record.id, record.name);
+                Ok(())
+            }
+            Err(StoreError::NotFound) => Err(Failure::general(format!(
+                "no token {id}; see `fireline token list`"
+            ))),
+            Err(e) => Err(store_failure(e)),
+        },
+    };
+    store.close().await;
+    result
+}
+
+fn store_failure(e: StoreError) -> Failure {
+    match e {
+        StoreError::Unavailable(_) => Failure::unreachable(e.to_string()),
+        other => Failure::general(other.to_string()),
+    }
+}
