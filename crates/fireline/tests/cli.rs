@@ -1,0 +1,490 @@
+//! The `fireline` binary as people use it: real processes, a real server on a real port,
+//! on SQLite and PostgreSQL.
+
+use fireline_store::backend_tests;
+use fireline_store::testing::TestDatabase;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fireline");
+
+/// Runs `fireline` with a clean environment for fireline's own variables.
+fn fireline(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "FIRELINE_URL",
+        "FIRELINE_TOKEN",
+        "FIRELINE_DB",
+        "FIRELINE_CONFIG",
+        "FIRELINE_LISTEN",
+        "FIRELINE_DATA_DIR",
+        "FIRELINE_LOG_FORMAT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("fireline runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "expected success, got {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+fn fails_with(o: Output, code: i32, needle: &str) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(needle),
+        "stderr should mention {needle:?}: {}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).starts_with("fireline: error: "),
+        "errors are prefixed: {}",
+        stderr(&o)
+    );
+}
+
+fn token(db: &str, role: &str, name: &str) -> String {
+    let out = ok(fireline(
+        &[
+            "--db", db, "token", "create", "--role", role, "--name", name,
+        ],
+        &[],
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "the token alone on stdout: {out:?}");
+    assert!(
+        lines[0].starts_with("fl_") && lines[0].len() > 40,
+        "{out:?}"
+    );
+    lines[0].to_owned()
+}
+
+/// A `fireline serve` child with JSON logs, its address, and its log lines so far.
+struct Server {
+    child: Child,
+    url: String,
+    logs: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(db: &str) -> Server {
+        let mut child = Command::new(BIN)
+            .args([
+                "--db",
+                db,
+                "--log-format",
+                "json",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env_remove("FIRELINE_CONFIG")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, logs) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let url = loop {
+            let line = logs
+                .recv_timeout(Duration::from_secs(60))
+                .expect("serve logs that it listens");
+            let entry: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("log line is JSON ({e}): {line}"));
+            if let Some(address) = entry["fields"]["message"]
+                .as_str()
+                .and_then(|m| m.strip_prefix("listening on "))
+            {
+                break address.to_owned();
+            }
+        };
+        Server { child, url, logs }
+    }
+
+    /// Sends SIGTERM and returns the exit code and the remaining log lines.
+    fn terminate(mut self) -> (Option<i32>, Vec<String>) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let status = self.child.wait().expect("serve exits");
+        // The reader thread ends at EOF, which comes once the process has exited.
+        let rest: Vec<String> = self.logs.iter().collect();
+        (status.code(), rest)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn responder_drives_an_incident_through_the_cli(db: &TestDatabase) {
+    let admin = token(&db.url, "admin", "root");
+    let alice = token(&db.url, "responder", "alice");
+    let viewer = token(&db.url, "viewer", "val");
+    let server = Server::start(&db.url);
+    let as_alice = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", alice.as_str()),
+    ];
+    let as_viewer = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", viewer.as_str()),
+    ];
+
+    let id = ok(fireline(
+        &[
+            "incident",
+            "declare",
+            "--title",
+            "Checkout 5xx",
+            "--severity",
+            "sev2",
+            "--service",
+            "checkout",
+        ],
+        &as_alice,
+    ));
+    assert_eq!(id, "INC-1\n");
+    assert!(ok(fireline(&["incident", "ack", "INC-1"], &as_alice)).contains("acknowledged"));
+    let moved = ok(fireline(
+        &[
+            "incident",
+            "status",
+            "1",
+            "identified",
+            "--message",
+            "bad deploy",
+        ],
+        &as_alice,
+    ));
+    assert!(moved.contains("investigating → identified"), "{moved}");
+    assert!(ok(fireline(
+        &["incident", "assign", "INC-1", "ic", "bob"],
+        &as_alice
+    ))
+    .contains("bob is now commander"));
+    ok(fireline(
+        &["incident", "note", "INC-1", "rolled back"],
+        &as_alice,
+    ));
+
+    fails_with(
+        fireline(&["incident", "severity", "INC-1", "SEV9"], &as_alice),
+        1,
+        "unknown severity `SEV9`",
+    );
+    fails_with(
+        fireline(&["incident", "ack", "INC-1"], &as_alice),
+        4,
+        "already acknowledged by alice",
+    );
+    fails_with(
+        fireline(
+            &["incident", "note", "INC-1", "x", "--expected-version", "2"],
+            &as_alice,
+        ),
+        4,
+        "version",
+    );
+    fails_with(
+        fireline(&["incident", "show", "INC-x"], &as_alice),
+        1,
+        "INC-x",
+    );
+    fails_with(
+        fireline(&["incident", "show", "INC-99"], &as_alice),
+        1,
+        "no incident INC-99",
+    );
+    fails_with(
+        fireline(
+            &[
+                "incident",
+                "declare",
+                "--title",
+                "t",
+                "--severity",
+                "SEV1",
+                "--service",
+                "s",
+            ],
+            &as_viewer,
+        ),
+        5,
+        "responder",
+    );
+    fails_with(
+        fireline(
+            &["incident", "list"],
+            &[
+                ("FIRELINE_URL", server.url.as_str()),
+                ("FIRELINE_TOKEN", "fl_wrong"),
+            ],
+        ),
+        5,
+        "invalid or revoked token",
+    );
+    fails_with(
+        fireline(
+            &["incident", "list"],
+            &[
+                ("FIRELINE_URL", "http://127.0.0.1:1"),
+                ("FIRELINE_TOKEN", alice.as_str()),
+            ],
+        ),
+        3,
+        "cannot reach",
+    );
+    fails_with(
+        fireline(
+            &["incident", "list"],
+            &[("FIRELINE_URL", server.url.as_str())],
+        ),
+        5,
+        "FIRELINE_TOKEN",
+    );
+
+    let listed: Value =
+        serde_json::from_str(&ok(fireline(&["incident", "list", "--json"], &as_viewer)))
+            .expect("list JSON");
+    assert_eq!(listed["incidents"][0]["id"], "INC-1");
+    assert_eq!(listed["incidents"][0]["status"], "identified");
+    let table = ok(fireline(&["incident", "list"], &as_viewer));
+    assert!(
+        table.starts_with("ID") && table.contains("INC-1") && table.contains("Checkout 5xx"),
+        "{table}"
+    );
+
+    let shown: Value = serde_json::from_str(&ok(fireline(
+        &["incident", "show", "INC-1", "--json"],
+        &as_viewer,
+    )))
+    .expect("show JSON");
+    let kinds: Vec<&str> = shown["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "declared",
+            "acknowledged",
+            "status_changed",
+            "role_assigned",
+            "note_added"
+        ]
+    );
+    assert_eq!(shown["incident"]["roles"]["commander"], "bob");
+    assert_eq!(shown["timeline"][1]["actor"], "alice");
+    let human = ok(fireline(&["incident", "show", "INC-1"], &as_viewer));
+    assert!(
+        human.contains("Timeline (UTC)") && human.contains("note: rolled back"),
+        "{human}"
+    );
+
+    // Revoking works at once, without a restart.
+    let tokens: Value = serde_json::from_str(&ok(fireline(
+        &["--db", &db.url, "token", "list", "--json"],
+        &[],
+    )))
+    .expect("tokens JSON");
+    let listing = tokens.to_string();
+    assert!(
+        !listing.contains(&alice) && !listing.contains("hash"),
+        "token list never shows secrets"
+    );
+    let viewer_id = tokens
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|t| t["name"] == "val")
+        .expect("val listed")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    ok(fireline(
+        &["--db", &db.url, "token", "revoke", &viewer_id],
+        &[],
+    ));
+    fails_with(
+        fireline(&["incident", "list"], &as_viewer),
+        5,
+        "invalid or revoked token",
+    );
+    fails_with(
+        fireline(&["--db", &db.url, "token", "revoke", "tok_nope"], &[]),
+        1,
+        "no token tok_nope",
+    );
+    fails_with(
+        fireline(&["--db", &db.url, "token", "create", "--role", "root"], &[]),
+        1,
+        "unknown role `root`",
+    );
+
+    // SIGTERM: finish, close, exit 0; nothing secret in the logs.
+    let (code, logs) = server.terminate();
+    assert_eq!(code, Some(0), "logs: {logs:?}");
+    assert!(
+        logs.iter().any(|l| l.contains("SIGTERM received")),
+        "{logs:?}"
+    );
+    assert!(logs.iter().any(|l| l.contains("\"stopped\"")), "{logs:?}");
+    for secret in [&admin, &alice, &viewer] {
+        assert!(
+            !logs.iter().any(|l| l.contains(secret.as_str())),
+            "a token was logged"
+        );
+    }
+
+    // Restart on the same database: nothing lost, ids continue.
+    let again = Server::start(&db.url);
+    let env = [
+        ("FIRELINE_URL", again.url.as_str()),
+        ("FIRELINE_TOKEN", alice.as_str()),
+    ];
+    let after: Value = serde_json::from_str(&ok(fireline(
+        &["incident", "show", "INC-1", "--json"],
+        &env,
+    )))
+    .expect("show JSON");
+    assert_eq!(after["timeline"], shown["timeline"]);
+    assert_eq!(
+        ok(fireline(
+            &[
+                "incident",
+                "declare",
+                "--title",
+                "t2",
+                "--severity",
+                "SEV4",
+                "--service",
+                "s"
+            ],
+            &env
+        )),
+        "INC-2\n"
+    );
+    let (code, _) = again.terminate();
+    assert_eq!(code, Some(0));
+}
+
+backend_tests!(responder_drives_an_incident_through_the_cli);
+
+#[test]
+fn config_layers_file_then_env_then_flags_and_masks_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("fireline.toml"),
+        "db = \"postgres://app:hunter2@db.internal/fl\"\nurl = \"http://from-file:1\"\nlog_format = \"json\"\n",
+    )
+    .expect("write config");
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["config", "show", "--json", "--log-format", "text"])
+        .env("FIRELINE_URL", "http://from-env:2")
+        .env("FIRELINE_TOKEN", "fl_supersecret")
+        .env_remove("FIRELINE_DB")
+        .env_remove("FIRELINE_CONFIG")
+        .output()
+        .expect("runs");
+    let text = ok(out);
+    assert!(
+        !text.contains("hunter2") && !text.contains("supersecret"),
+        "secrets masked: {text}"
+    );
+    let v: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["db"]["value"], "postgres://app:****@db.internal/fl");
+    assert_eq!(v["db"]["source"], "file");
+    assert_eq!(v["url"]["value"], "http://from-env:2");
+    assert_eq!(v["url"]["source"], "env");
+    assert_eq!(v["log_format"]["value"], "text");
+    assert_eq!(v["log_format"]["source"], "flag");
+    assert_eq!(v["listen"]["source"], "default");
+    assert_eq!(v["token"]["source"], "env");
+
+    std::fs::write(dir.path().join("bad.toml"), "colour = \"red\"\n").expect("write");
+    fails_with(
+        fireline(
+            &[
+                "--config",
+                dir.path().join("bad.toml").to_str().expect("utf8"),
+                "config",
+                "show",
+            ],
+            &[],
+        ),
+        1,
+        "unknown field `colour`",
+    );
+    fails_with(
+        fireline(&["--db", "mysql://x", "token", "list"], &[]),
+        1,
+        "expected sqlite://PATH or postgres://",
+    );
+}
+
+#[test]
+fn help_and_version_are_there_for_every_command() {
+    assert!(ok(fireline(&["--version"], &[])).starts_with("fireline "));
+    for args in [
+        vec!["help"],
+        vec!["serve", "--help"],
+        vec!["token", "create", "--help"],
+        vec!["incident", "declare", "--help"],
+        vec!["incident", "ack", "--help"],
+        vec!["incident", "list", "--help"],
+        vec!["incident", "show", "--help"],
+    ] {
+        let out = ok(fireline(&args, &[]));
+        assert!(
+            out.contains("Example"),
+            "`fireline {}` shows examples:\n{out}",
+            args.join(" ")
+        );
+    }
+    let usage = fireline(&["incident", "declare", "--title", "x"], &[]);
+    assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
+}
