@@ -146,7 +146,7 @@ fn declaration_rejects_each_bad_field_by_name() {
         },
         &catalog,
     )
-    .unwrap_err();
+    .expect_err("unknown severity is refused");
     assert!(
         unknown.to_string().contains("SEV1, SEV2, SEV3, SEV4"),
         "{unknown}"
