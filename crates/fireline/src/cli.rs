@@ -114,6 +114,7 @@ pub enum TokenCommand {
         name: Option<String>,
     },
     /// List tokens (never their secrets)
+    #[command(after_help = "Examples:\n  fireline token list\n  fireline token list --json")]
     List {
         /// Print JSON
         #[arg(long)]
@@ -273,6 +274,9 @@ pub struct Target {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective configuration, secrets masked, with where each value came from
+    #[command(
+        after_help = "Examples:\n  fireline config show\n  FIRELINE_DB=postgres://app:pw@db/fl fireline config show --json"
+    )]
     Show {
         /// Print JSON
         #[arg(long)]
