@@ -1,0 +1,422 @@
+//! Policy as code: severities, response clocks, cadences, escalation, objectives and
+//! post-incident deadlines, parsed from TOML ([`Policy::from_toml`]) and checked
+//! ([`check`]) before a server trusts them.
+
+pub mod calendar;
+pub mod check;
+pub mod duration;
+mod file;
+
+pub use calendar::Calendar;
+pub use check::{check, Problem};
+pub use duration::PolicyDuration;
+
+use crate::{Severity, SeverityCatalog};
+use std::fmt;
+
+/// A whole policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Short name, recorded on incidents declared under it.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Working week for business-day deadlines.
+    pub calendar: Calendar,
+    /// Severity levels with their clocks, cadences and paging, most severe first.
+    pub severities: Vec<SeverityPolicy>,
+    /// Escalation levels, level 1 first.
+    pub escalation: Vec<EscalationLevel>,
+    /// Incident categories with recovery objectives.
+    pub categories: Vec<Category>,
+    /// When customers must (or may) be told after the fact.
+    pub customer_notice: Vec<CustomerNoticeRule>,
+    /// Post-incident deadlines.
+    pub post_incident: PostIncident,
+    /// Short content digest, so the exact policy in force can be named.
+    pub digest: String,
+}
+
+/// One severity level and what it demands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeverityPolicy {
+    /// Id, name, description, rank.
+    pub severity: Severity,
+    /// Example situations, for people choosing a level.
+    pub examples: Vec<String>,
+    /// Major incidents need stakeholder notice and a post-mortem.
+    pub major: bool,
+    /// Response clocks.
+    pub clocks: Vec<ClockRule>,
+    /// Update cadences per channel.
+    pub updates: Vec<Cadence>,
+    /// Who is paged when an incident is declared at (or raised to) this level.
+    pub page: Vec<Target>,
+    /// Time in `monitoring` before a resolution counts as verified.
+    pub monitoring: Option<PolicyDuration>,
+}
+
+/// The response clocks a policy can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClockKind {
+    /// Someone acknowledged.
+    Acknowledge,
+    /// A responder did something after acknowledging (note, status, role, update).
+    FirstResponse,
+    /// The first update was posted on any channel.
+    InitialUpdate,
+    /// Impact is mitigated: status reached `monitoring` (or the incident resolved).
+    Mitigate,
+    /// Resolved.
+    Resolve,
+}
+
+impl ClockKind {
+    /// Every clock.
+    pub const ALL: [ClockKind; 5] = [
+        ClockKind::Acknowledge,
+        ClockKind::FirstResponse,
+        ClockKind::InitialUpdate,
+        ClockKind::Mitigate,
+        ClockKind::Resolve,
+    ];
+
+    /// Name in policy files and actions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockKind::Acknowledge => "acknowledge",
+            ClockKind::FirstResponse => "first_response",
+            ClockKind::InitialUpdate => "initial_update",
+            ClockKind::Mitigate => "mitigate",
+            ClockKind::Resolve => "resolve",
+        }
+    }
+}
+
+impl fmt::Display for ClockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a clock starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// At declaration (or reopening).
+    Declared,
+    /// At acknowledgement; the clock does not run before someone acknowledges.
+    Acknowledged,
+}
+
+/// A response-time target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockRule {
+    /// Which clock.
+    pub clock: ClockKind,
+    /// How long.
+    pub within: PolicyDuration,
+    /// Measured from.
+    pub from: Anchor,
+}
+
+/// Communication channels with cadences.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Responders and stakeholders inside.
+    Internal,
+    /// The public status page.
+    StatusPage,
+    /// Direct customer communication.
+    Customer,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 3] = [Channel::Internal, Channel::StatusPage, Channel::Customer];
+
+    /// Name in policy files, events and actions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Internal => "internal",
+            Channel::StatusPage => "status_page",
+            Channel::Customer => "customer",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Channel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim().to_ascii_lowercase().replace('-', "_"))
+            .ok_or_else(|| {
+                format!("unknown channel `{s}`: expected internal, status_page or customer")
+            })
+    }
+}
+
+/// How often a channel needs an update while the incident is open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cadence {
+    /// Which channel.
+    pub channel: Channel,
+    /// Interval between updates.
+    pub every: PolicyDuration,
+    /// Whether fireline reminds when an update is due (an optional channel only
+    /// documents the expected rhythm).
+    pub required: bool,
+}
+
+/// Someone or something to page: resolved to people by on-call (issue 6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// An on-call schedule.
+    Schedule(String),
+    /// A person.
+    Person(String),
+    /// A team.
+    Team(String),
+    /// A chat or mail channel (e.g. `#incidents`).
+    Channel(String),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Schedule(n) => write!(f, "schedule:{n}"),
+            Target::Person(n) => write!(f, "person:{n}"),
+            Target::Team(n) => write!(f, "team:{n}"),
+            Target::Channel(n) => write!(f, "channel:{n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (kind, name) = s.split_once(':').ok_or_else(|| {
+            format!(
+                "target `{s}` needs a kind: schedule:NAME, person:NAME, team:NAME or channel:NAME"
+            )
+        })?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(format!("target `{s}` has no name"));
+        }
+        match kind.trim() {
+            "schedule" => Ok(Target::Schedule(name.to_owned())),
+            "person" => Ok(Target::Person(name.to_owned())),
+            "team" => Ok(Target::Team(name.to_owned())),
+            "channel" => Ok(Target::Channel(name.to_owned())),
+            other => Err(format!(
+                "unknown target kind `{other}`: expected schedule, person, team or channel"
+            )),
+        }
+    }
+}
+
+/// One escalation level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EscalationLevel {
+    /// 1 for the first.
+    pub level: u32,
+    /// Name (`Engineering lead`).
+    pub name: String,
+    /// Who it reaches.
+    pub targets: Vec<Target>,
+    /// When it is reached: the earliest trigger that holds.
+    pub triggers: Vec<Trigger>,
+}
+
+/// When an escalation level is reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    /// The condition.
+    pub condition: Condition,
+    /// Only for incidents at these severities (empty: any).
+    pub severities: Vec<String>,
+}
+
+/// Escalation conditions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// At declaration (or when raised to a listed severity).
+    Declared,
+    /// Nobody acknowledged within this long of declaration.
+    NotAcknowledged(PolicyDuration),
+    /// The status did not move within this long of the last move.
+    NoProgress(PolicyDuration),
+    /// Still open this long after declaration.
+    OpenLongerThan(PolicyDuration),
+    /// This fraction of the category's recovery-time objective has passed.
+    RtoFraction(f64),
+    /// The incident carries this flag (`data-loss`, `security`).
+    Flag(String),
+    /// Only when a responder escalates by hand.
+    Manual,
+}
+
+/// An incident category with recovery objectives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Category {
+    /// Kebab-case id (`database-crash`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Recovery-time objective.
+    pub rto: Option<PolicyDuration>,
+    /// Recovery-point objective (data loss tolerated), for people and reports.
+    pub rpo: Option<PolicyDuration>,
+}
+
+/// When customers are told after an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerNoticeRule {
+    /// Severities it applies to (the most severe level the incident reached).
+    pub severities: Vec<String>,
+    /// Only for incidents open longer than this.
+    pub open_longer_than: PolicyDuration,
+    /// Required, or merely recommended.
+    pub required: bool,
+    /// Deadline after resolution.
+    pub send_within: PolicyDuration,
+}
+
+/// Post-incident work and its deadlines, measured from resolution.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PostIncident {
+    /// Severities that need a post-mortem; empty means the major ones.
+    pub severities: Vec<String>,
+    /// Stage deadlines.
+    pub stages: Vec<StageDeadline>,
+    /// Follow-up checkpoints.
+    pub followups: Vec<Followup>,
+}
+
+/// Post-mortem stages.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// A first draft.
+    Draft,
+    /// Reviewed.
+    Review,
+    /// Published.
+    Publish,
+    /// The review meeting held.
+    ReviewMeeting,
+}
+
+impl Stage {
+    /// Every stage.
+    pub const ALL: [Stage; 4] = [
+        Stage::Draft,
+        Stage::Review,
+        Stage::Publish,
+        Stage::ReviewMeeting,
+    ];
+
+    /// Name in policy files and actions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Draft => "draft",
+            Stage::Review => "review",
+            Stage::Publish => "publish",
+            Stage::ReviewMeeting => "review_meeting",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Stage::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s.trim().to_ascii_lowercase().replace('-', "_"))
+            .ok_or_else(|| {
+                format!("unknown stage `{s}`: expected draft, review, publish or review_meeting")
+            })
+    }
+}
+
+/// A stage's deadline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageDeadline {
+    /// Which stage.
+    pub stage: Stage,
+    /// After resolution.
+    pub within: PolicyDuration,
+}
+
+/// A follow-up checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Followup {
+    /// Label (`1 week`).
+    pub label: String,
+    /// After resolution.
+    pub after: PolicyDuration,
+}
+
+impl Policy {
+    /// The severity catalog this policy defines.
+    pub fn catalog(&self) -> SeverityCatalog {
+        SeverityCatalog::new(self.severities.iter().map(|s| s.severity.clone()).collect())
+    }
+
+    /// A severity's rules, by id in any case.
+    pub fn severity(&self, id: &str) -> Option<&SeverityPolicy> {
+        self.severities
+            .iter()
+            .find(|s| s.severity.id.eq_ignore_ascii_case(id.trim()))
+    }
+
+    /// A category, by id.
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// `name@digest`, recorded on incidents declared under this policy.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.name, self.digest)
+    }
+
+    /// Whether incidents at `severity` need a post-mortem.
+    pub fn needs_postmortem(&self, severity: &str) -> bool {
+        if self.post_incident.severities.is_empty() {
+            self.severity(severity).is_some_and(|s| s.major)
+        } else {
+            self.post_incident
+                .severities
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(severity))
+        }
+    }
+}
+
+impl SeverityPolicy {
+    /// The rule for `clock`, if the policy sets one.
+    pub fn clock(&self, clock: ClockKind) -> Option<&ClockRule> {
+        self.clocks.iter().find(|c| c.clock == clock)
+    }
+}
