@@ -1,5 +1,6 @@
 //! What responders ask for, checked against the incident's state before anything is stored.
 
+use crate::policy::{Channel, Policy, Stage};
 use crate::{EventData, Incident, IncidentRole, SeverityCatalog, Status};
 
 /// Longest title, in characters.
@@ -45,7 +46,14 @@ pub struct Declaration {
     pub service: String,
     /// Longer description.
     pub summary: Option<String>,
+    /// Category id from the policy.
+    pub category: Option<String>,
+    /// Flags (`data-loss`, `security`).
+    pub flags: Vec<String>,
 }
+
+/// Most flags an incident may carry.
+pub const MAX_FLAGS: usize = 10;
 
 /// A change to an existing incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +95,18 @@ pub enum Command {
     Reopen {
         /// Why.
         reason: Option<String>,
+    },
+    /// Record an update posted on a channel.
+    PostUpdate {
+        /// Where.
+        channel: Channel,
+        /// What was said.
+        text: String,
+    },
+    /// Mark a post-mortem stage done.
+    CompleteStage {
+        /// Which.
+        stage: Stage,
     },
 }
 
@@ -147,26 +167,72 @@ fn severity_id(catalog: &SeverityCatalog, requested: &str) -> Result<String, Dom
     })
 }
 
-/// Checks a declaration and returns its event data, with the severity in canonical case.
-pub fn declare(new: &Declaration, catalog: &SeverityCatalog) -> Result<EventData, DomainError> {
+/// Checks a declaration under `policy` and returns its event data, with the severity
+/// in canonical case and the policy recorded.
+pub fn declare(new: &Declaration, policy: &Policy) -> Result<EventData, DomainError> {
     let title = single_line("title", required_text("title", &new.title, MAX_TITLE)?)?;
     let service = single_line(
         "service",
         required_text("service", &new.service, MAX_SERVICE)?,
     )?;
-    let severity = severity_id(catalog, &new.severity)?;
+    let severity = severity_id(policy.catalog(), &new.severity)?;
     let summary = optional_text("summary", new.summary.as_deref())?;
+    let category = match new.category.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => match policy.category(c) {
+            Some(known) => Some(known.id.clone()),
+            None if policy.categories.is_empty() => {
+                return Err(invalid(
+                    "category",
+                    format!("unknown category `{c}`: the policy defines none"),
+                ))
+            }
+            None => {
+                let ids: Vec<&str> = policy.categories.iter().map(|c| c.id.as_str()).collect();
+                return Err(invalid(
+                    "category",
+                    format!("unknown category `{c}`: expected one of {}", ids.join(", ")),
+                ));
+            }
+        },
+    };
+    let mut flags: Vec<String> = Vec::new();
+    for flag in &new.flags {
+        let flag = flag.trim().to_ascii_lowercase();
+        if flag.is_empty()
+            || flag.len() > 40
+            || !flag
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(invalid(
+                "flags",
+                format!(
+                    "`{flag}` is not a flag: use lower-case words joined by '-', e.g. data-loss"
+                ),
+            ));
+        }
+        if !flags.contains(&flag) {
+            flags.push(flag);
+        }
+    }
+    if flags.len() > MAX_FLAGS {
+        return Err(invalid("flags", format!("at most {MAX_FLAGS} flags")));
+    }
     Ok(EventData::Declared {
         title,
         severity,
         service,
         summary,
+        category,
+        flags,
+        policy: Some(policy.label()),
     })
 }
 
 /// Decides what event `command` produces on `incident`, or why it is refused.
 ///
-/// Notes and role assignments are accepted on resolved incidents (the record is still
+/// Notes, updates and role assignments are accepted on resolved incidents (the record is still
 /// being written); every other change needs the incident open, and reopening needs it
 /// resolved. A change to what already holds is refused, so a retried request never
 /// records the same change twice.
@@ -203,6 +269,19 @@ pub fn decide(
                 )));
             }
             Ok(EventData::Reopened { reason })
+        }
+        Command::PostUpdate { channel, text } => Ok(EventData::UpdatePosted {
+            channel: *channel,
+            text: required_text("text", text, MAX_TEXT)?,
+        }),
+        Command::CompleteStage { stage } => {
+            if incident.status.is_open() {
+                return Err(DomainError::Conflict(format!(
+                    "{} is not resolved; post-mortem stages come after resolution",
+                    incident.id
+                )));
+            }
+            Ok(EventData::PostmortemStageCompleted { stage: *stage })
         }
         _ if !incident.status.is_open() => Err(resolved()),
         Command::Acknowledge => match &incident.acknowledged {

@@ -5,6 +5,7 @@
 //! so a variant's fields are a storage format: add fields as `Option` or with defaults,
 //! never rename them.
 
+use crate::policy::{Channel, ClockKind, Stage};
 use crate::{IncidentRole, Status};
 use jiff::Timestamp;
 
@@ -23,6 +24,15 @@ pub enum EventData {
         /// Longer description, if given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         summary: Option<String>,
+        /// Category id from the policy (selects recovery objectives).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category: Option<String>,
+        /// Flags such as `data-loss` or `security`, which escalation can trigger on.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        flags: Vec<String>,
+        /// The policy in force at declaration (`name@digest`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy: Option<String>,
     },
     /// A responder took the incident.
     Acknowledged,
@@ -70,6 +80,85 @@ pub enum EventData {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An update was posted on a channel; that channel's cadence restarts.
+    UpdatePosted {
+        /// Where.
+        channel: Channel,
+        /// The text sent.
+        text: String,
+    },
+    /// A post-mortem stage was completed.
+    PostmortemStageCompleted {
+        /// Which.
+        stage: Stage,
+    },
+    /// Fireline paged the targets a severity's policy names.
+    Paged {
+        /// The action's key: it fires once.
+        key: String,
+        /// The severity that called for it.
+        severity: String,
+        /// Who (`schedule:…`, `person:…`).
+        targets: Vec<String>,
+    },
+    /// An escalation level was reached.
+    Escalated {
+        /// The action's key (absent for manual escalations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// Level number, from 1.
+        level: u32,
+        /// Level name.
+        name: String,
+        /// Who it reaches.
+        targets: Vec<String>,
+        /// Which trigger held.
+        reason: String,
+    },
+    /// A response clock ran out before its goal was met.
+    SlaBreached {
+        /// The action's key.
+        key: String,
+        /// Which clock.
+        clock: ClockKind,
+        /// Its target (`15m`).
+        target: String,
+    },
+    /// An update is due on a channel.
+    UpdateDue {
+        /// The action's key.
+        key: String,
+        /// Which channel.
+        channel: Channel,
+    },
+    /// Customers must (or should) be told, by `due_by`.
+    CustomerNoticeDue {
+        /// The action's key.
+        key: String,
+        /// Required by policy, or recommended.
+        required: bool,
+        /// Deadline.
+        due_by: Timestamp,
+    },
+    /// The fix held for the policy's monitoring time.
+    MonitoringVerified {
+        /// The action's key.
+        key: String,
+    },
+    /// A post-mortem stage is due.
+    PostmortemDue {
+        /// The action's key.
+        key: String,
+        /// Which stage.
+        stage: Stage,
+    },
+    /// A follow-up checkpoint is due.
+    FollowupDue {
+        /// The action's key.
+        key: String,
+        /// Its label (`1 week`).
+        label: String,
+    },
 }
 
 impl EventData {
@@ -84,6 +173,31 @@ impl EventData {
             EventData::NoteAdded { .. } => "note_added",
             EventData::Resolved { .. } => "resolved",
             EventData::Reopened { .. } => "reopened",
+            EventData::UpdatePosted { .. } => "update_posted",
+            EventData::PostmortemStageCompleted { .. } => "postmortem_stage_completed",
+            EventData::Paged { .. } => "paged",
+            EventData::Escalated { .. } => "escalated",
+            EventData::SlaBreached { .. } => "sla_breached",
+            EventData::UpdateDue { .. } => "update_due",
+            EventData::CustomerNoticeDue { .. } => "customer_notice_due",
+            EventData::MonitoringVerified { .. } => "monitoring_verified",
+            EventData::PostmortemDue { .. } => "postmortem_due",
+            EventData::FollowupDue { .. } => "followup_due",
+        }
+    }
+
+    /// The key of a policy action, which fires at most once per incident.
+    pub fn action_key(&self) -> Option<&str> {
+        match self {
+            EventData::Paged { key, .. }
+            | EventData::SlaBreached { key, .. }
+            | EventData::UpdateDue { key, .. }
+            | EventData::CustomerNoticeDue { key, .. }
+            | EventData::MonitoringVerified { key }
+            | EventData::PostmortemDue { key, .. }
+            | EventData::FollowupDue { key, .. } => Some(key),
+            EventData::Escalated { key, .. } => key.as_deref(),
+            _ => None,
         }
     }
 }

@@ -29,6 +29,12 @@ pub struct Incident {
     pub resolved_at: Option<Timestamp>,
     /// Current holders of roles.
     pub roles: BTreeMap<IncidentRole, String>,
+    /// Category id, if declared with one.
+    pub category: Option<String>,
+    /// Flags (`data-loss`, `security`).
+    pub flags: Vec<String>,
+    /// The policy in force at declaration.
+    pub policy: Option<String>,
     /// Number of events so far; the expected version for the next append.
     pub version: u64,
     /// Time of the last event.
@@ -81,6 +87,9 @@ impl Incident {
             severity,
             service,
             summary,
+            category,
+            flags,
+            policy,
         } = &first.data
         else {
             return Err(FoldError::NotDeclaredFirst(id));
@@ -104,6 +113,9 @@ impl Incident {
             acknowledged: None,
             resolved_at: None,
             roles: BTreeMap::new(),
+            category: category.clone(),
+            flags: flags.clone(),
+            policy: policy.clone(),
             version: 1,
             updated_at: first.at,
         })
@@ -129,7 +141,19 @@ impl Incident {
             EventData::RoleAssigned { role, assignee } => {
                 self.roles.insert(*role, assignee.clone());
             }
-            EventData::NoteAdded { .. } => {}
+            // Notes, updates, stage completions and fired policy actions are timeline
+            // entries; the planner reads them from the log, the state needs none.
+            EventData::NoteAdded { .. }
+            | EventData::UpdatePosted { .. }
+            | EventData::PostmortemStageCompleted { .. }
+            | EventData::Paged { .. }
+            | EventData::Escalated { .. }
+            | EventData::SlaBreached { .. }
+            | EventData::UpdateDue { .. }
+            | EventData::CustomerNoticeDue { .. }
+            | EventData::MonitoringVerified { .. }
+            | EventData::PostmortemDue { .. }
+            | EventData::FollowupDue { .. } => {}
             EventData::Resolved { .. } => {
                 self.status = Status::Resolved;
                 self.resolved_at = Some(event.at);

@@ -10,6 +10,7 @@ pub mod command;
 pub mod event;
 pub mod id;
 pub mod incident;
+pub mod plan;
 pub mod policy;
 pub mod role;
 pub mod severity;

@@ -1,6 +1,7 @@
 //! The incident lifecycle, driven through `declare`/`decide` and folded back, the way the
 //! server does it: each case is a script of commands and the state or refusal expected.
 
+use fireline_core::policy::Policy;
 use fireline_core::{
     decide, declare, Command, Declaration, DomainError, EventData, Incident, IncidentId,
     IncidentRole, RecordedEvent, SeverityCatalog, Status,
@@ -19,15 +20,18 @@ struct Log {
 
 impl Log {
     fn declared(severity: &str) -> Log {
-        let catalog = SeverityCatalog::builtin();
+        let policy = Policy::builtin();
+        let catalog = policy.catalog().clone();
         let data = declare(
             &Declaration {
                 title: "  Checkout failing  ".into(),
                 severity: severity.into(),
                 service: "checkout".into(),
                 summary: Some("5xx on /pay".into()),
+                category: None,
+                flags: vec![],
             },
-            &catalog,
+            &policy,
         )
         .expect("valid declaration");
         let mut log = Log {
@@ -80,12 +84,14 @@ fn declaration_normalises_title_and_severity_case() {
 
 #[test]
 fn declaration_rejects_each_bad_field_by_name() {
-    let catalog = SeverityCatalog::builtin();
+    let policy = Policy::builtin();
     let good = Declaration {
         title: "t".into(),
         severity: "SEV1".into(),
         service: "s".into(),
         summary: None,
+        category: None,
+        flags: vec![],
     };
     let cases: Vec<(&str, Declaration)> = vec![
         (
@@ -132,7 +138,7 @@ fn declaration_rejects_each_bad_field_by_name() {
         ),
     ];
     for (field, declaration) in cases {
-        match declare(&declaration, &catalog) {
+        match declare(&declaration, &policy) {
             Err(DomainError::Invalid { field: f, message }) => {
                 assert_eq!(f, field, "{declaration:?}: {message}")
             }
@@ -144,7 +150,7 @@ fn declaration_rejects_each_bad_field_by_name() {
             severity: "P0".into(),
             ..good
         },
-        &catalog,
+        &policy,
     )
     .expect_err("unknown severity is refused");
     assert!(

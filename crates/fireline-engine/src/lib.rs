@@ -5,5 +5,7 @@
 //! this crate is where it lives.
 
 pub mod clock;
+pub mod live_policy;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use live_policy::LivePolicy;

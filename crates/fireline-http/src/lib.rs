@@ -14,8 +14,7 @@ pub mod wire;
 pub use error::ApiError;
 pub use routes::router;
 
-use fireline_core::SeverityCatalog;
-use fireline_engine::Clock;
+use fireline_engine::{Clock, LivePolicy};
 use fireline_store::Store;
 use std::future::Future;
 use std::sync::Arc;
@@ -32,8 +31,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The time source for new events.
     pub clock: Arc<dyn Clock>,
-    /// Severities in force.
-    pub severities: Arc<SeverityCatalog>,
+    /// The policy in force (severities, categories, clocks).
+    pub policy: LivePolicy,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

@@ -52,6 +52,25 @@ pub struct DeclareRequest {
     /// Longer description.
     #[serde(default)]
     pub summary: Option<String>,
+    /// A category id from the policy (selects recovery objectives).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Flags such as `data-loss` or `security`.
+    #[serde(default)]
+    pub flags: Vec<String>,
+}
+
+/// Record an update posted on a channel; the channel's cadence restarts.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRequest {
+    /// `internal`, `status_page` or `customer`.
+    pub channel: String,
+    /// The text posted.
+    pub text: String,
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
 }
 
 /// Acknowledge an incident. The body may be empty.
@@ -186,6 +205,12 @@ pub struct IncidentView {
     pub resolved_at: Option<Timestamp>,
     /// Role → holder.
     pub roles: BTreeMap<String, String>,
+    /// Category id, if any.
+    pub category: Option<String>,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The policy in force at declaration (`name@digest`).
+    pub policy: Option<String>,
     /// Number of events; send it back as `expected_version` to act only on this state.
     pub version: u64,
     /// Time of the last event.
@@ -213,6 +238,9 @@ impl From<&Incident> for IncidentView {
                 .iter()
                 .map(|(role, who)| (role.to_string(), who.clone()))
                 .collect(),
+            category: i.category.clone(),
+            flags: i.flags.clone(),
+            policy: i.policy.clone(),
             version: i.version,
             updated_at: i.updated_at,
         }

@@ -1,5 +1,6 @@
 //! The store contract: every backend must pass the same suite.
 
+use fireline_core::policy::Policy;
 use fireline_core::{
     decide, declare, AccessRole, Command, Declaration, EventData, Incident, IncidentId, NewEvent,
     SeverityCatalog, Status,
@@ -26,8 +27,10 @@ async fn declare_one(
             severity: severity.into(),
             service: service.into(),
             summary: None,
+            category: None,
+            flags: vec![],
         },
-        &SeverityCatalog::builtin(),
+        &Policy::builtin(),
     )
     .expect("valid");
     store

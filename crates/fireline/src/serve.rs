@@ -2,7 +2,6 @@
 
 use crate::config::{mask_url, Settings};
 use anyhow::Context;
-use fireline_core::SeverityCatalog;
 use fireline_engine::SystemClock;
 use fireline_http::AppState;
 use std::sync::Arc;
@@ -29,7 +28,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     let state = AppState {
         store: store.clone(),
         clock: Arc::new(SystemClock),
-        severities: Arc::new(SeverityCatalog::builtin()),
+        policy: fireline_engine::LivePolicy::new(fireline_core::policy::Policy::builtin()),
     };
     fireline_http::serve(listener, fireline_http::router(state), shutdown_signal())
         .await

@@ -677,7 +677,10 @@ impl Policy {
             return Err(p.0);
         }
         let digest = hex::encode(Sha256::digest(text.as_bytes()))[..12].to_owned();
+        let catalog =
+            crate::SeverityCatalog::new(severities.iter().map(|s| s.severity.clone()).collect());
         Ok(Policy {
+            catalog,
             name: raw.name,
             description: raw.description,
             calendar,

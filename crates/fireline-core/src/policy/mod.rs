@@ -12,6 +12,9 @@ pub use check::{check, Problem};
 pub use duration::PolicyDuration;
 
 use crate::{Severity, SeverityCatalog};
+
+/// The built-in default policy's text.
+pub const BUILTIN: &str = include_str!("../../../../policies/default.toml");
 use std::fmt;
 
 /// A whole policy.
@@ -35,6 +38,8 @@ pub struct Policy {
     pub post_incident: PostIncident,
     /// Short content digest, so the exact policy in force can be named.
     pub digest: String,
+    /// The severities as a lookup (derived from `severities` when read).
+    pub(crate) catalog: SeverityCatalog,
 }
 
 /// One severity level and what it demands.
@@ -57,7 +62,10 @@ pub struct SeverityPolicy {
 }
 
 /// The response clocks a policy can set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     /// Someone acknowledged.
     Acknowledge,
@@ -380,8 +388,17 @@ pub struct Followup {
 
 impl Policy {
     /// The severity catalog this policy defines.
-    pub fn catalog(&self) -> SeverityCatalog {
-        SeverityCatalog::new(self.severities.iter().map(|s| s.severity.clone()).collect())
+    pub fn catalog(&self) -> &SeverityCatalog {
+        &self.catalog
+    }
+
+    /// The policy a fresh install runs: `policies/default.toml`, compiled in.
+    pub fn builtin() -> Policy {
+        match Policy::from_toml(BUILTIN) {
+            Ok(policy) => policy,
+            // The file is checked by a test; a broken build cannot get here unnoticed.
+            Err(problems) => panic!("the built-in policy is invalid: {problems:?}"),
+        }
     }
 
     /// A severity's rules, by id in any case.

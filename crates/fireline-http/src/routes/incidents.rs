@@ -5,12 +5,13 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::wire::{
     AcknowledgeRequest, AssignRequest, DeclareRequest, ErrorBody, EventView, IncidentDetail,
     IncidentList, IncidentSummaryView, IncidentView, ListQuery, NoteRequest, ReopenRequest,
-    ResolveRequest, SeverityRequest, StatusRequest,
+    ResolveRequest, SeverityRequest, StatusRequest, UpdateRequest,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
+use fireline_core::policy::Channel;
 use fireline_core::{
     decide, declare as check_declaration, Command, Declaration, Incident, IncidentId, IncidentRole,
     NewEvent, RecordedEvent, Status,
@@ -71,7 +72,7 @@ async fn execute(
                 )));
             }
         }
-        let data = decide(&current, &command, &state.severities)?;
+        let data = decide(&current, &command, state.policy.current().catalog())?;
         // Keep the timeline's times in order even if replicas' clocks disagree a little.
         let at = state.clock.now().max(current.updated_at);
         let event = NewEvent {
@@ -132,8 +133,10 @@ pub(super) async fn declare(
             severity: req.severity,
             service: req.service,
             summary: req.summary,
+            category: req.category,
+            flags: req.flags,
         },
-        &state.severities,
+        &state.policy.current(),
     )?;
     let event = NewEvent {
         at: state.clock.now(),
@@ -179,16 +182,17 @@ pub(super) async fn list(
             ))
         }
     };
+    let policy = state.policy.current();
     let severity =
         match query.severity.as_deref().filter(|s| !s.trim().is_empty()) {
             None => None,
-            Some(raw) => Some(state.severities.get(raw).map(|s| s.id.clone()).ok_or_else(
+            Some(raw) => Some(policy.catalog().get(raw).map(|s| s.id.clone()).ok_or_else(
                 || {
                     ApiError::invalid(
                         "severity",
                         format!(
                             "unknown severity `{raw}`: expected one of {}",
-                            state.severities.ids()
+                            policy.catalog().ids()
                         ),
                     )
                 },
@@ -462,6 +466,45 @@ pub(super) async fn reopen(
         id,
         req.expected_version,
         Command::Reopen { reason: req.reason },
+    )
+    .await
+}
+
+/// Records an update posted on a channel; that channel's cadence restarts.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/updates", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body = UpdateRequest,
+    responses(
+        (status = 200, description = "Recorded", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Version moved", body = ErrorBody),
+        (status = 422, description = "Unknown channel, or empty text", body = ErrorBody)
+    )
+)]
+pub(super) async fn update(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    let channel: Channel = req
+        .channel
+        .parse()
+        .map_err(|e: String| ApiError::invalid("channel", e))?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::PostUpdate {
+            channel,
+            text: req.text,
+        },
     )
     .await
 }

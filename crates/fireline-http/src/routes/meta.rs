@@ -70,7 +70,9 @@ pub(super) async fn severities(
 ) -> Json<SeverityList> {
     Json(SeverityList {
         severities: state
-            .severities
+            .policy
+            .current()
+            .catalog()
             .levels()
             .iter()
             .map(SeverityView::from)

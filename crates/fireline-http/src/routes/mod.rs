@@ -34,6 +34,7 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::assign))
         .routes(routes!(incidents::resolve))
         .routes(routes!(incidents::reopen))
+        .routes(routes!(incidents::update))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
         .split_for_parts()

@@ -1,0 +1,532 @@
+//! What a policy demands of an incident, and when: a pure function of the policy, the
+//! incident's events and `now`. The engine and the simulator both call [`fire_due`], so
+//! what a simulation shows is what the server does.
+//!
+//! Every action has a key; firing it appends an event carrying the key, and a key in
+//! the log is never planned again. So an action fires at most once, however many
+//! engines look at the incident: the append's version check lets only one of them win.
+//! Keys start with the incident's cycle (`c0`, and `c1` after a reopen), so a reopened
+//! incident is paged and timed afresh.
+
+use crate::policy::{Anchor, Channel, ClockKind, Condition, Policy, PolicyDuration, Stage, Target};
+use crate::{EventData, NewEvent, RecordedEvent, Status};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeSet;
+
+/// The actor recorded on events fireline itself appends.
+pub const SYSTEM_ACTOR: &str = "fireline";
+
+/// Something the policy will do at `at` unless the incident changes first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedAction {
+    /// When it is due.
+    pub at: Timestamp,
+    /// Unique within the incident; the event that fires it carries the key.
+    pub key: String,
+    /// The event to append when it fires.
+    pub event: EventData,
+}
+
+/// What is due now, and when the next thing comes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    /// Actions due at or before `now`, earliest first.
+    pub actions: Vec<PlannedAction>,
+    /// The earliest planned action after `now`, if any.
+    pub next_at: Option<Timestamp>,
+}
+
+/// Facts about the current cycle (since declaration or the last reopen), read once.
+struct Facts<'a> {
+    cycle: usize,
+    start: Timestamp,
+    /// Severity entries in this cycle: (time, severity id).
+    severities: Vec<(Timestamp, &'a str)>,
+    status: Status,
+    /// Status moves in this cycle: (time, new status).
+    moves: Vec<(Timestamp, Status)>,
+    acked_at: Option<Timestamp>,
+    first_response_at: Option<Timestamp>,
+    first_update_at: Option<Timestamp>,
+    last_update: Vec<(Channel, Timestamp)>,
+    last_reminder: Vec<(Channel, Timestamp)>,
+    resolved_at: Option<Timestamp>,
+    stages_done: Vec<(Stage, Timestamp)>,
+    category: Option<&'a str>,
+    flags: &'a [String],
+    fired: BTreeSet<&'a str>,
+}
+
+fn latest(list: &mut Vec<(Channel, Timestamp)>, channel: Channel, at: Timestamp) {
+    match list.iter_mut().find(|(c, _)| *c == channel) {
+        Some(entry) => entry.1 = entry.1.max(at),
+        None => list.push((channel, at)),
+    }
+}
+
+fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
+    let first = events.first()?;
+    let EventData::Declared {
+        severity,
+        category,
+        flags,
+        ..
+    } = &first.data
+    else {
+        return None;
+    };
+    let mut f = Facts {
+        cycle: 0,
+        start: first.at,
+        severities: vec![(first.at, severity.as_str())],
+        status: Status::Investigating,
+        moves: Vec::new(),
+        acked_at: None,
+        first_response_at: None,
+        first_update_at: None,
+        last_update: Vec::new(),
+        last_reminder: Vec::new(),
+        resolved_at: None,
+        stages_done: Vec::new(),
+        category: category.as_deref(),
+        flags,
+        fired: BTreeSet::new(),
+    };
+    let mut current_severity = severity.as_str();
+    for e in &events[1..] {
+        if let Some(key) = e.data.action_key() {
+            f.fired.insert(key);
+        }
+        let human = e.actor != SYSTEM_ACTOR;
+        match &e.data {
+            EventData::Reopened { .. } => {
+                f = Facts {
+                    cycle: f.cycle + 1,
+                    start: e.at,
+                    severities: vec![(e.at, current_severity)],
+                    status: Status::Investigating,
+                    moves: Vec::new(),
+                    acked_at: None,
+                    first_response_at: None,
+                    first_update_at: None,
+                    last_update: Vec::new(),
+                    last_reminder: Vec::new(),
+                    resolved_at: None,
+                    stages_done: Vec::new(),
+                    ..f
+                };
+                continue;
+            }
+            EventData::Acknowledged => {
+                f.acked_at.get_or_insert(e.at);
+            }
+            EventData::SeverityChanged { to, .. } => {
+                current_severity = to.as_str();
+                f.severities.push((e.at, to.as_str()));
+            }
+            EventData::StatusChanged { to, .. } => {
+                f.status = *to;
+                f.moves.push((e.at, *to));
+            }
+            EventData::Resolved { .. } => {
+                f.status = Status::Resolved;
+                f.resolved_at = Some(e.at);
+                f.moves.push((e.at, Status::Resolved));
+            }
+            EventData::UpdatePosted { channel, .. } => {
+                f.first_update_at.get_or_insert(e.at);
+                latest(&mut f.last_update, *channel, e.at);
+            }
+            EventData::UpdateDue { channel, .. } => latest(&mut f.last_reminder, *channel, e.at),
+            EventData::PostmortemStageCompleted { stage } => f.stages_done.push((*stage, e.at)),
+            _ => {}
+        }
+        // First response: anything a person does on the incident after acknowledging.
+        let responds = matches!(
+            e.data,
+            EventData::NoteAdded { .. }
+                | EventData::StatusChanged { .. }
+                | EventData::RoleAssigned { .. }
+                | EventData::UpdatePosted { .. }
+                | EventData::SeverityChanged { .. }
+                | EventData::Resolved { .. }
+        );
+        if human && responds && f.acked_at.is_some_and(|a| a <= e.at) {
+            f.first_response_at.get_or_insert(e.at);
+        }
+    }
+    Some(f)
+}
+
+impl Facts<'_> {
+    fn key(&self, rest: &str) -> String {
+        format!("c{}:{rest}", self.cycle)
+    }
+
+    fn severity_at(&self, t: Timestamp) -> &str {
+        self.severities
+            .iter()
+            .take_while(|(at, _)| *at <= t)
+            .last()
+            .map_or(self.severities[0].1, |(_, s)| s)
+    }
+
+    fn current_severity(&self) -> &str {
+        self.severities.last().map_or("", |(_, s)| s)
+    }
+
+    /// Whether the incident was still open at `t` (and `t` is in this cycle).
+    fn open_at(&self, t: Timestamp) -> bool {
+        t >= self.start && self.resolved_at.is_none_or(|r| t < r)
+    }
+
+    fn mitigated_at(&self) -> Option<Timestamp> {
+        self.moves
+            .iter()
+            .find(|(_, s)| matches!(s, Status::Monitoring | Status::Resolved))
+            .map(|(t, _)| *t)
+    }
+
+    /// The most severe level reached in this cycle.
+    fn worst_severity<'p>(&self, policy: &'p Policy) -> Option<&'p crate::policy::SeverityPolicy> {
+        self.severities
+            .iter()
+            .filter_map(|(_, s)| policy.severity(s))
+            .min_by_key(|s| s.severity.rank)
+    }
+}
+
+fn targets(list: &[Target]) -> Vec<String> {
+    list.iter().map(Target::to_string).collect()
+}
+
+/// `fraction` of the way from `start` to `duration` after it.
+fn fraction_of(
+    policy: &Policy,
+    start: Timestamp,
+    duration: &PolicyDuration,
+    fraction: f64,
+) -> Timestamp {
+    let end = duration.after(start, &policy.calendar);
+    let span = end.duration_since(start).as_secs_f64() * fraction;
+    start
+        .saturating_add(SignedDuration::from_secs_f64(span.max(0.0)))
+        .unwrap_or(end)
+}
+
+/// When a trigger first holds in this cycle, if it does.
+fn trigger_time(
+    policy: &Policy,
+    f: &Facts<'_>,
+    condition: &Condition,
+    severities: &[String],
+) -> Option<Timestamp> {
+    let listed =
+        |s: &str| severities.is_empty() || severities.iter().any(|x| x.eq_ignore_ascii_case(s));
+    let cal = &policy.calendar;
+    let t = match condition {
+        Condition::Manual => return None,
+        Condition::Declared => {
+            return f
+                .severities
+                .iter()
+                .find(|(_, s)| listed(s))
+                .map(|(t, _)| *t)
+                .filter(|t| f.open_at(*t));
+        }
+        Condition::Flag(flag) => f.flags.iter().any(|x| x == flag).then_some(f.start)?,
+        Condition::NotAcknowledged(after) => {
+            let t = after.after(f.start, cal);
+            if f.acked_at.is_some_and(|a| a <= t) {
+                return None;
+            }
+            t
+        }
+        Condition::OpenLongerThan(after) => after.after(f.start, cal),
+        Condition::RtoFraction(fraction) => {
+            let rto = f
+                .category
+                .and_then(|c| policy.category(c))
+                .and_then(|c| c.rto)?;
+            fraction_of(policy, f.start, &rto, *fraction)
+        }
+        Condition::NoProgress(after) => {
+            // Gaps between status moves while not monitoring: the first one too long.
+            let mut from = f.start;
+            let mut status = Status::Investigating;
+            let mut found = None;
+            for (at, to) in &f.moves {
+                let deadline = after.after(from, cal);
+                if status != Status::Monitoring && deadline < *at {
+                    found = Some(deadline);
+                    break;
+                }
+                from = *at;
+                status = *to;
+            }
+            match found {
+                Some(t) => t,
+                None if status == Status::Investigating || status == Status::Identified => {
+                    after.after(from, cal)
+                }
+                None => return None,
+            }
+        }
+    };
+    (f.open_at(t) && listed(f.severity_at(t))).then_some(t)
+}
+
+fn describe(condition: &Condition) -> String {
+    match condition {
+        Condition::Declared => "declared at a listed severity".to_owned(),
+        Condition::NotAcknowledged(d) => format!("not acknowledged within {d}"),
+        Condition::NoProgress(d) => format!("no status progress within {d}"),
+        Condition::OpenLongerThan(d) => format!("open longer than {d}"),
+        Condition::RtoFraction(x) => {
+            format!("{:.0}% of the recovery-time objective elapsed", x * 100.0)
+        }
+        Condition::Flag(flag) => format!("flagged {flag}"),
+        Condition::Manual => "escalated by hand".to_owned(),
+    }
+}
+
+/// Every action the policy still has in store for this incident, earliest first,
+/// assuming nothing else happens. Actions already fired are left out.
+pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> {
+    let Some(f) = facts(events) else {
+        return Vec::new();
+    };
+    let cal = &policy.calendar;
+    let mut out: Vec<PlannedAction> = Vec::new();
+    let mut plan = |at: Timestamp, key: String, event: EventData| {
+        if !f.fired.contains(key.as_str()) {
+            out.push(PlannedAction { at, key, event });
+        }
+    };
+
+    // Paging: on declaration, and whenever raised above every level seen this cycle.
+    let mut best_rank = u32::MAX;
+    for (at, sev) in &f.severities {
+        let Some(rule) = policy.severity(sev) else {
+            continue;
+        };
+        if rule.severity.rank < best_rank {
+            best_rank = rule.severity.rank;
+            if !rule.page.is_empty() && f.open_at(*at) {
+                plan(
+                    *at,
+                    f.key(&format!("page:{}", rule.severity.id)),
+                    EventData::Paged {
+                        key: f.key(&format!("page:{}", rule.severity.id)),
+                        severity: rule.severity.id.clone(),
+                        targets: targets(&rule.page),
+                    },
+                );
+            }
+        }
+    }
+
+    // Response clocks, from the current severity's row.
+    if let Some(rule) = policy.severity(f.current_severity()) {
+        for clock in &rule.clocks {
+            let anchor = match clock.from {
+                Anchor::Declared => Some(f.start),
+                Anchor::Acknowledged => f.acked_at,
+            };
+            let Some(anchor) = anchor else { continue };
+            let deadline = clock.within.after(anchor, cal);
+            let met = match clock.clock {
+                ClockKind::Acknowledge => f.acked_at,
+                ClockKind::FirstResponse => f.first_response_at,
+                ClockKind::InitialUpdate => f.first_update_at,
+                ClockKind::Mitigate => f.mitigated_at(),
+                ClockKind::Resolve => f.resolved_at,
+            };
+            if met.is_none_or(|m| m > deadline) && f.open_at(deadline) {
+                let key = f.key(&format!("sla_breach:{}", clock.clock));
+                plan(
+                    deadline,
+                    key.clone(),
+                    EventData::SlaBreached {
+                        key,
+                        clock: clock.clock,
+                        target: clock.within.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    // Escalation levels: each once, at the earliest trigger that holds.
+    for level in &policy.escalation {
+        let first = level
+            .triggers
+            .iter()
+            .filter_map(|t| trigger_time(policy, &f, &t.condition, &t.severities).map(|at| (at, t)))
+            .min_by_key(|(at, _)| *at);
+        if let Some((at, trigger)) = first {
+            let key = f.key(&format!("escalate:{}", level.level));
+            plan(
+                at,
+                key.clone(),
+                EventData::Escalated {
+                    key: Some(key),
+                    level: level.level,
+                    name: level.name.clone(),
+                    targets: targets(&level.targets),
+                    reason: describe(&trigger.condition),
+                },
+            );
+        }
+    }
+
+    if f.status.is_open() {
+        // Update cadences restart at each update and repeat while none comes.
+        if let Some(rule) = policy.severity(f.current_severity()) {
+            for cadence in rule.updates.iter().filter(|c| c.required) {
+                let last = |list: &[(Channel, Timestamp)]| {
+                    list.iter()
+                        .find(|(c, _)| *c == cadence.channel)
+                        .map(|(_, t)| *t)
+                };
+                let base = [Some(f.start), last(&f.last_update), last(&f.last_reminder)]
+                    .into_iter()
+                    .flatten()
+                    .max()
+                    .unwrap_or(f.start);
+                let at = cadence.every.after(base, cal);
+                let key = f.key(&format!(
+                    "update_due:{}:{}",
+                    cadence.channel,
+                    at.as_second()
+                ));
+                plan(
+                    at,
+                    key.clone(),
+                    EventData::UpdateDue {
+                        key,
+                        channel: cadence.channel,
+                    },
+                );
+            }
+        }
+    }
+
+    // Monitoring long enough counts the fix as verified.
+    if let Some(required) = policy
+        .severity(f.current_severity())
+        .and_then(|r| r.monitoring)
+    {
+        if let Some(i) = f.moves.iter().rposition(|(_, s)| *s == Status::Monitoring) {
+            let since = f.moves[i].0;
+            let verified_at = required.after(since, cal);
+            let left = f.moves.get(i + 1);
+            let held = match left {
+                None => true,
+                Some((at, Status::Resolved)) => *at >= verified_at,
+                Some((at, _)) => *at >= verified_at,
+            };
+            if held
+                && (f.status == Status::Monitoring
+                    || left.is_some_and(|(at, _)| *at >= verified_at))
+            {
+                let key = f.key(&format!("monitoring_verified:{}", since.as_second()));
+                plan(
+                    verified_at,
+                    key.clone(),
+                    EventData::MonitoringVerified { key },
+                );
+            }
+        }
+    }
+
+    if let Some(resolved) = f.resolved_at.filter(|_| f.status == Status::Resolved) {
+        let worst = f.worst_severity(policy);
+        let worst_id = worst
+            .map(|w| w.severity.id.as_str())
+            .unwrap_or_else(|| f.current_severity());
+        let open_for = resolved.duration_since(f.start);
+        for (i, rule) in policy.customer_notice.iter().enumerate() {
+            let listed = rule
+                .severities
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(worst_id));
+            if listed && open_for > rule.open_longer_than.approx() {
+                let key = f.key(&format!("customer_notice:{i}"));
+                plan(
+                    resolved,
+                    key.clone(),
+                    EventData::CustomerNoticeDue {
+                        key,
+                        required: rule.required,
+                        due_by: rule.send_within.after(resolved, cal),
+                    },
+                );
+            }
+        }
+        if policy.needs_postmortem(worst_id) {
+            for deadline in &policy.post_incident.stages {
+                let at = deadline.within.after(resolved, cal);
+                let done = f
+                    .stages_done
+                    .iter()
+                    .any(|(s, t)| *s == deadline.stage && *t <= at);
+                if !done {
+                    let key = f.key(&format!("postmortem_due:{}", deadline.stage));
+                    plan(
+                        at,
+                        key.clone(),
+                        EventData::PostmortemDue {
+                            key,
+                            stage: deadline.stage,
+                        },
+                    );
+                }
+            }
+            for (i, followup) in policy.post_incident.followups.iter().enumerate() {
+                let key = f.key(&format!("followup:{i}"));
+                plan(
+                    followup.after.after(resolved, cal),
+                    key.clone(),
+                    EventData::FollowupDue {
+                        key,
+                        label: followup.label.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
+    out
+}
+
+/// What is due at `now`, and when the next action comes.
+pub fn due(policy: &Policy, events: &[RecordedEvent], now: Timestamp) -> Due {
+    let mut actions = pending(policy, events);
+    let split = actions.partition_point(|a| a.at <= now);
+    let next_at = actions.get(split).map(|a| a.at);
+    actions.truncate(split);
+    Due { actions, next_at }
+}
+
+/// The events to append at `now` for everything due: the one step the engine and the
+/// simulator share. Events are stamped `now` (never before the log's last event).
+pub fn fire_due(
+    policy: &Policy,
+    events: &[RecordedEvent],
+    now: Timestamp,
+) -> (Vec<NewEvent>, Option<Timestamp>) {
+    let due = due(policy, events, now);
+    let at = events.last().map_or(now, |e| e.at.max(now));
+    let fired = due
+        .actions
+        .into_iter()
+        .map(|a| NewEvent {
+            at,
+            actor: SYSTEM_ACTOR.to_owned(),
+            data: a.event,
+        })
+        .collect();
+    (fired, due.next_at)
+}
