@@ -14,6 +14,7 @@ pub mod plan;
 pub mod policy;
 pub mod role;
 pub mod severity;
+pub mod simulate;
 pub mod status;
 
 pub use access::{hash_token, AccessRole};

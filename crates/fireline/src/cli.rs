@@ -88,6 +88,35 @@ pub enum Command {
     /// Inspect the effective configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check a policy file, or simulate what it does to an incident
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `policy …`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file: every problem with its location and a hint; exit 0 only when clean
+    #[command(after_help = "Example:\n  fireline policy check policies/default.toml")]
+    Check {
+        /// The policy file (TOML; see docs/policy.md)
+        file: PathBuf,
+    },
+    /// Replay a hypothetical incident and print what fireline would do, in time order
+    #[command(after_help = "Examples:
+  fireline policy simulate --policy policies/default.toml --scenario policies/default.scenario.yaml
+  fireline policy simulate --policy policies/default.toml --scenario s.yaml --json")]
+    Simulate {
+        /// The policy file
+        #[arg(long)]
+        policy: PathBuf,
+        /// The scenario file (YAML)
+        #[arg(long)]
+        scenario: PathBuf,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `serve` flags.

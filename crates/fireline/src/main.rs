@@ -6,11 +6,13 @@ mod config;
 mod exit;
 mod incident;
 mod output;
+mod policy;
+mod scenario;
 mod serve;
 mod token;
 
 use clap::{CommandFactory, FromArgMatches};
-use cli::{Cli, Command, ConfigCommand, LogFormat};
+use cli::{Cli, Command, ConfigCommand, LogFormat, PolicyCommand};
 use config::{mask_url, Settings, Source};
 use exit::Failure;
 use std::io::IsTerminal;
@@ -83,6 +85,12 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         Command::Token(cmd) => runtime()?.block_on(token::run(settings, cmd)),
         Command::Incident(cmd) => incident::run(settings, cmd),
         Command::Config(ConfigCommand::Show { json }) => config_show(settings, *json),
+        Command::Policy(PolicyCommand::Check { file }) => policy::check(file),
+        Command::Policy(PolicyCommand::Simulate {
+            policy: file,
+            scenario,
+            json,
+        }) => policy::simulate_command(file, scenario, *json),
     }
 }
 
