@@ -510,15 +510,23 @@ pub fn due(policy: &Policy, events: &[RecordedEvent], now: Timestamp) -> Due {
     Due { actions, next_at }
 }
 
+/// The result of one firing step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Firing {
+    /// Events to append, stamped `now` (never before the log's last event).
+    pub events: Vec<NewEvent>,
+    /// When the earliest of them was due (for measuring lateness).
+    pub earliest_due: Option<Timestamp>,
+    /// When the next planned action comes after these.
+    pub next_at: Option<Timestamp>,
+}
+
 /// The events to append at `now` for everything due: the one step the engine and the
-/// simulator share. Events are stamped `now` (never before the log's last event).
-pub fn fire_due(
-    policy: &Policy,
-    events: &[RecordedEvent],
-    now: Timestamp,
-) -> (Vec<NewEvent>, Option<Timestamp>) {
+/// simulator share.
+pub fn fire_due(policy: &Policy, events: &[RecordedEvent], now: Timestamp) -> Firing {
     let due = due(policy, events, now);
     let at = events.last().map_or(now, |e| e.at.max(now));
+    let earliest_due = due.actions.first().map(|a| a.at);
     let fired = due
         .actions
         .into_iter()
@@ -528,5 +536,30 @@ pub fn fire_due(
             data: a.event,
         })
         .collect();
-    (fired, due.next_at)
+    Firing {
+        events: fired,
+        earliest_due,
+        next_at: due.next_at,
+    }
+}
+
+/// When the policy next has work for this incident once `appended` joins its log: what
+/// the store schedules in the same transaction as the append.
+pub fn next_due_after(
+    policy: &Policy,
+    events: &[RecordedEvent],
+    appended: &[NewEvent],
+) -> Option<Timestamp> {
+    let mut log: Vec<RecordedEvent> = events.to_vec();
+    for e in appended {
+        let seq = log.len() as u64 + 1;
+        log.push(RecordedEvent {
+            id: 0,
+            seq,
+            at: e.at,
+            actor: e.actor.clone(),
+            data: e.data.clone(),
+        });
+    }
+    pending(policy, &log).first().map(|a| a.at)
 }

@@ -220,8 +220,7 @@ pub fn simulate(policy: &Policy, scenario: &Scenario) -> Result<Vec<Fired>, Simu
                 if at > until {
                     break;
                 }
-                let (events, _) = fire_due(policy, &log, at);
-                for e in events {
+                for e in fire_due(policy, &log, at).events {
                     fired.push(Fired {
                         at: e.at,
                         event: e.data.clone(),

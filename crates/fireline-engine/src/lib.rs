@@ -1,11 +1,14 @@
 //! Fireline's engine: time, and (with policies) the loop that acts on what is due.
 //!
 //! Everything that needs "now" takes a [`Clock`], so tests move time by hand instead of
-//! sleeping. The due-work cycle arrives with response clocks and escalation (issue 4);
-//! this crate is where it lives.
+//! sleeping. [`Engine::tick`] is one cycle: claim incidents whose policy work is due,
+//! append the fired actions as events, reschedule. [`Engine::run`] loops it until
+//! shutdown, sleeping until the next due time or until woken.
 
 pub mod clock;
+pub mod engine;
 pub mod live_policy;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use engine::{Engine, TickReport};
 pub use live_policy::LivePolicy;

@@ -33,6 +33,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The policy in force (severities, categories, clocks).
     pub policy: LivePolicy,
+    /// Wakes the engine when a change schedules work sooner than it expects.
+    pub engine_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

@@ -36,19 +36,54 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Stores a new incident whose first event is `declared` (a `Declared` event) and
     /// returns its state and the stored event. The id comes from the database.
-    async fn create_incident(&self, declared: NewEvent) -> Result<(Incident, RecordedEvent)>;
+    /// `next_due` is when its policy next has work for the engine.
+    async fn create_incident(
+        &self,
+        declared: NewEvent,
+        next_due: Option<Timestamp>,
+    ) -> Result<(Incident, RecordedEvent)>;
 
     /// Appends `events` to the incident whose state the caller folded as `current`.
     ///
     /// Fails with [`StoreError::Conflict`] when the stored version is no longer
     /// `current.version` (someone else appended first): nothing is written then.
     /// `current` must be the fold of the stored log; the store applies `events` to it
-    /// to keep the listing projection in step.
+    /// to keep the listing projection in step. `next_due` (when the policy next has
+    /// work, planned on the log including `events`) is stored in the same transaction,
+    /// and any engine lease on the incident is released.
     async fn append(
         &self,
         current: &Incident,
         events: Vec<NewEvent>,
+        next_due: Option<Timestamp>,
     ) -> Result<(Incident, Vec<RecordedEvent>)>;
+
+    /// Claims up to `limit` incidents whose work is due at `now` and that no live lease
+    /// holds, leasing them to `owner` until `lease_until`. Two engines never claim the
+    /// same incident at once (row locks with SKIP LOCKED on PostgreSQL; SQLite has one
+    /// writer at a time).
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<IncidentId>>;
+
+    /// Sets when the incident next has work and releases `owner`'s lease on it.
+    async fn reschedule(
+        &self,
+        id: IncidentId,
+        next_due: Option<Timestamp>,
+        owner: &str,
+    ) -> Result<()>;
+
+    /// Marks every incident that may have work as due at `at` (after a policy change,
+    /// the engine re-plans them all).
+    async fn reschedule_all(&self, at: Timestamp) -> Result<u64>;
+
+    /// The earliest scheduled work, for the engine to sleep until.
+    async fn next_due(&self) -> Result<Option<Timestamp>>;
 
     /// The incident's whole log, in order; [`StoreError::NotFound`] if there is none.
     async fn events(&self, id: IncidentId) -> Result<Vec<RecordedEvent>>;

@@ -36,4 +36,14 @@ impl PostgresStore {
     }
 }
 
-impl_sql_store!(PostgresStore, Postgres, "postgres");
+// SKIP LOCKED: replicas claiming at once each take different rows instead of waiting.
+impl_sql_store!(
+    PostgresStore,
+    Postgres,
+    "postgres",
+    "UPDATE incidents SET lease_owner = $2, lease_until_us = $3 \
+     WHERE number IN (SELECT number FROM incidents \
+        WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
+        ORDER BY next_due_at_us LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     RETURNING number"
+);

@@ -9,8 +9,10 @@ pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, stat
      declared_at_us, declared_by, acknowledged_at_us, resolved_at_us, updated_at_us, version";
 
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field.
+/// `$claim` is the one statement whose dialect differs: claiming due incidents
+/// (`$1` now, `$2` owner, `$3` lease end, `$4` limit; returns `number`).
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, $backend:literal) => {
+    ($store:ty, $db:ty, $backend:literal, $claim:expr) => {
         #[async_trait::async_trait]
         impl $crate::Store for $store {
             fn backend(&self) -> &'static str {
@@ -25,6 +27,7 @@ macro_rules! impl_sql_store {
             async fn create_incident(
                 &self,
                 declared: fireline_core::NewEvent,
+                next_due: Option<jiff::Timestamp>,
             ) -> $crate::Result<(fireline_core::Incident, fireline_core::RecordedEvent)> {
                 use $crate::rows::{event_json, micros};
                 let fireline_core::EventData::Declared {
@@ -42,14 +45,15 @@ macro_rules! impl_sql_store {
                 let mut tx = self.pool.begin().await?;
                 let number: i64 = sqlx::query_scalar(
                     "INSERT INTO incidents (title, service, severity, status, declared_at_us, \
-                     declared_by, updated_at_us, version) \
-                     VALUES ($1, $2, $3, 'investigating', $4, $5, $4, 1) RETURNING number",
+                     declared_by, updated_at_us, version, next_due_at_us) \
+                     VALUES ($1, $2, $3, 'investigating', $4, $5, $4, 1, $6) RETURNING number",
                 )
                 .bind(title)
                 .bind(service)
                 .bind(severity)
                 .bind(at)
                 .bind(&declared.actor)
+                .bind(next_due.map(micros))
                 .fetch_one(&mut *tx)
                 .await?;
                 let event_id: i64 = sqlx::query_scalar(
@@ -80,6 +84,7 @@ macro_rules! impl_sql_store {
                 &self,
                 current: &fireline_core::Incident,
                 events: Vec<fireline_core::NewEvent>,
+                next_due: Option<jiff::Timestamp>,
             ) -> $crate::Result<(fireline_core::Incident, Vec<fireline_core::RecordedEvent>)> {
                 use $crate::rows::{event_json, incident_number, micros};
                 let number = incident_number(current.id)?;
@@ -106,7 +111,8 @@ macro_rules! impl_sql_store {
                 let claimed = sqlx::query(
                     "UPDATE incidents SET title = $1, service = $2, severity = $3, status = $4, \
                      acknowledged_at_us = $5, resolved_at_us = $6, updated_at_us = $7, \
-                     version = $8 WHERE number = $9 AND version = $10",
+                     version = $8, next_due_at_us = $11, lease_owner = NULL, lease_until_us = NULL \
+                     WHERE number = $9 AND version = $10",
                 )
                 .bind(&next.title)
                 .bind(&next.service)
@@ -118,6 +124,7 @@ macro_rules! impl_sql_store {
                 .bind(next.version as i64)
                 .bind(number)
                 .bind(current.version as i64)
+                .bind(next_due.map(micros))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -268,6 +275,61 @@ macro_rules! impl_sql_store {
                 .await?;
                 tx.commit().await?;
                 row.ok_or($crate::StoreError::NotFound)?.into_record()
+            }
+
+            async fn claim_due(
+                &self,
+                now: jiff::Timestamp,
+                owner: &str,
+                lease_until: jiff::Timestamp,
+                limit: u32,
+            ) -> $crate::Result<Vec<fireline_core::IncidentId>> {
+                let numbers: Vec<i64> = sqlx::query_scalar($claim)
+                    .bind($crate::rows::micros(now))
+                    .bind(owner)
+                    .bind($crate::rows::micros(lease_until))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(numbers.into_iter().map(|n| fireline_core::IncidentId(n as u64)).collect())
+            }
+
+            async fn reschedule(
+                &self,
+                id: fireline_core::IncidentId,
+                next_due: Option<jiff::Timestamp>,
+                owner: &str,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "UPDATE incidents SET next_due_at_us = $1, lease_owner = NULL, lease_until_us = NULL \
+                     WHERE number = $2 AND (lease_owner IS NULL OR lease_owner = $3)",
+                )
+                .bind(next_due.map($crate::rows::micros))
+                .bind($crate::rows::incident_number(id)?)
+                .bind(owner)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn reschedule_all(&self, at: jiff::Timestamp) -> $crate::Result<u64> {
+                Ok(sqlx::query(
+                    "UPDATE incidents SET next_due_at_us = $1 \
+                     WHERE status <> 'resolved' OR next_due_at_us IS NOT NULL",
+                )
+                .bind($crate::rows::micros(at))
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+            }
+
+            async fn next_due(&self) -> $crate::Result<Option<jiff::Timestamp>> {
+                let us: Option<i64> = sqlx::query_scalar(
+                    "SELECT MIN(next_due_at_us) FROM incidents WHERE next_due_at_us IS NOT NULL",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                us.map($crate::rows::timestamp).transpose()
             }
 
             async fn close(&self) {

@@ -45,4 +45,14 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore, Sqlite, "sqlite");
+// SQLite runs one writer at a time, so this statement is atomic without row locks.
+impl_sql_store!(
+    SqliteStore,
+    Sqlite,
+    "sqlite",
+    "UPDATE incidents SET lease_owner = $2, lease_until_us = $3 \
+     WHERE number IN (SELECT number FROM incidents \
+        WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
+        ORDER BY next_due_at_us LIMIT $4) \
+     RETURNING number"
+);

@@ -34,11 +34,14 @@ async fn declare_one(
     )
     .expect("valid");
     store
-        .create_incident(NewEvent {
-            at: t(minute),
-            actor: "alice".into(),
-            data,
-        })
+        .create_incident(
+            NewEvent {
+                at: t(minute),
+                actor: "alice".into(),
+                data,
+            },
+            None,
+        )
         .await
         .expect("create")
         .0
@@ -63,6 +66,7 @@ async fn act(
                 actor: actor.into(),
                 data,
             }],
+            None,
         )
         .await?
         .0)
@@ -150,11 +154,11 @@ async fn stale_append_is_refused_and_writes_nothing(db: &TestDatabase) {
         data: EventData::NoteAdded { text: text.into() },
     };
     store
-        .append(&inc, vec![note("first")])
+        .append(&inc, vec![note("first")], None)
         .await
         .expect("first append");
     match store
-        .append(&inc, vec![note("stale"), note("stale too")])
+        .append(&inc, vec![note("stale"), note("stale too")], None)
         .await
     {
         Err(StoreError::Conflict {
@@ -235,7 +239,7 @@ async fn missing_incident_is_not_found(db: &TestDatabase) {
         data: EventData::NoteAdded { text: "n".into() },
     };
     assert!(matches!(
-        store.append(&ghost, vec![note]).await,
+        store.append(&ghost, vec![note], None).await,
         Err(StoreError::NotFound)
     ));
 }

@@ -77,6 +77,7 @@ pub enum Command {
     #[command(after_help = "Examples:
   fireline serve
   fireline serve --listen 0.0.0.0:8080 --db postgres://fireline@db/fireline
+  fireline serve --policy policies/agentic-flow.toml     # kill -HUP <pid> reloads it
   FIRELINE_LOG_FORMAT=json fireline serve")]
     Serve(ServeArgs),
     /// Create, list and revoke API tokens, directly in the database
@@ -125,6 +126,9 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "FIRELINE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Policy file (TOML) [default: the built-in policies/default.toml]; SIGHUP reloads it
+    #[arg(long, env = "FIRELINE_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 /// `token …`
@@ -177,6 +181,12 @@ pub enum IncidentCommand {
         /// Longer description
         #[arg(long)]
         summary: Option<String>,
+        /// Category from the policy (selects recovery objectives), e.g. database-crash
+        #[arg(long)]
+        category: Option<String>,
+        /// A flag such as data-loss or security (repeatable)
+        #[arg(long = "flag", value_name = "FLAG")]
+        flags: Vec<String>,
         /// Print the incident as JSON instead of its id
         #[arg(long)]
         json: bool,
@@ -223,6 +233,20 @@ pub enum IncidentCommand {
         target: Target,
         /// The note
         text: String,
+    },
+    /// Record an update posted on a channel (restarts that channel's cadence)
+    #[command(
+        after_help = "Example:\n  fireline incident update INC-12 --channel internal --message 'rollback in progress'"
+    )]
+    Update {
+        #[command(flatten)]
+        target: Target,
+        /// internal, status_page or customer
+        #[arg(long)]
+        channel: String,
+        /// The text posted
+        #[arg(long, short)]
+        message: String,
     },
     /// Give a role to someone: commander (ic), tech_lead, comms, subject_matter_expert (sme)
     #[command(after_help = "Example:\n  fireline incident assign INC-12 commander alice")]

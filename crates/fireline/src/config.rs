@@ -15,6 +15,7 @@ pub struct FileConfig {
     db: Option<String>,
     data_dir: Option<PathBuf>,
     listen: Option<String>,
+    policy: Option<PathBuf>,
     log_format: Option<LogFormat>,
     url: Option<String>,
     token: Option<String>,
@@ -64,6 +65,8 @@ pub struct Settings {
     pub data_dir: Setting<PathBuf>,
     /// Listen address for `serve`.
     pub listen: Setting<String>,
+    /// Policy file for `serve` (none: the built-in default).
+    pub policy: Option<Setting<PathBuf>>,
     /// Log format.
     pub log_format: Setting<LogFormat>,
     /// Server URL for client commands.
@@ -117,6 +120,7 @@ impl Settings {
         args: &GlobalArgs,
         matches: &ArgMatches,
         listen: Option<(String, Source)>,
+        policy: Option<(PathBuf, Source)>,
     ) -> anyhow::Result<Settings> {
         let config_file = match &args.config {
             Some(path) => Some(path.clone()),
@@ -152,6 +156,14 @@ impl Settings {
         let listen = pick(listen_value, listen_source, file.listen, || {
             DEFAULT_LISTEN.to_owned()
         });
+        let policy = match (policy, file.policy) {
+            (Some((value, source)), _) => Some(Setting { value, source }),
+            (None, Some(value)) => Some(Setting {
+                value,
+                source: Source::File,
+            }),
+            (None, None) => None,
+        };
         let log_format = pick(
             args.log_format,
             source_of(matches, "log_format"),
@@ -180,6 +192,7 @@ impl Settings {
             db,
             data_dir,
             listen,
+            policy,
             log_format,
             url,
             token,

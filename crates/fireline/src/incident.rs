@@ -62,9 +62,14 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             severity,
             service,
             summary,
+            category,
+            flags,
             json,
         } => {
-            let body = json!({ "title": title, "severity": severity, "service": service, "summary": summary });
+            let body = json!({
+                "title": title, "severity": severity, "service": service, "summary": summary,
+                "category": category, "flags": flags,
+            });
             let detail: IncidentDetail = api.post("/api/v1/incidents", &body)?;
             if *json {
                 print_json(&detail)
@@ -93,6 +98,16 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             target,
             "severity",
             json!({ "severity": severity, "reason": reason }),
+        ),
+        IncidentCommand::Update {
+            target,
+            channel,
+            message,
+        } => act(
+            &api,
+            target,
+            "updates",
+            json!({ "channel": channel, "text": message }),
         ),
         IncidentCommand::Note { target, text } => {
             act(&api, target, "notes", json!({ "text": text }))

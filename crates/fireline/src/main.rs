@@ -24,20 +24,21 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let listen = match &cli.command {
-        Command::Serve(args) => args.listen.clone().map(|v| {
-            let source = match matches
-                .subcommand_matches("serve")
-                .and_then(|m| m.value_source("listen"))
-            {
-                Some(clap::parser::ValueSource::EnvVariable) => Source::Env,
-                _ => Source::Flag,
-            };
-            (v, source)
-        }),
-        _ => None,
+    let serve_source = |id: &str| match matches
+        .subcommand_matches("serve")
+        .and_then(|m| m.value_source(id))
+    {
+        Some(clap::parser::ValueSource::EnvVariable) => Source::Env,
+        _ => Source::Flag,
     };
-    let settings = match Settings::resolve(&cli.global, &matches, listen) {
+    let (listen, policy) = match &cli.command {
+        Command::Serve(args) => (
+            args.listen.clone().map(|v| (v, serve_source("listen"))),
+            args.policy.clone().map(|v| (v, serve_source("policy"))),
+        ),
+        _ => (None, None),
+    };
+    let settings = match Settings::resolve(&cli.global, &matches, listen, policy) {
         Ok(s) => s,
         Err(e) => return report(Failure::general(format!("{e:#}"))),
     };
@@ -123,6 +124,7 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "db": { "value": mask_url(&settings.db.value), "source": settings.db.source },
             "data_dir": { "value": settings.data_dir.value.display().to_string(), "source": settings.data_dir.source },
             "listen": { "value": settings.listen.value, "source": settings.listen.source },
+            "policy": settings.policy.as_ref().map(|p| serde_json::json!({ "value": p.value.display().to_string(), "source": p.source })),
             "log_format": { "value": settings.log_format.value, "source": settings.log_format.source },
             "url": { "value": settings.url.value, "source": settings.url.source },
             "token": token.map(|(v, s)| serde_json::json!({ "value": v, "source": s })),

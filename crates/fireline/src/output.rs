@@ -76,6 +76,19 @@ fn text(data: &serde_json::Map<String, Value>, key: &str) -> String {
         .to_owned()
 }
 
+fn list(data: &serde_json::Map<String, Value>, key: &str) -> String {
+    data.get(key)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 fn with_detail(base: String, data: &serde_json::Map<String, Value>, key: &str) -> String {
     match data.get(key).and_then(Value::as_str) {
         Some(extra) => format!("{base}: {extra}"),
@@ -108,6 +121,26 @@ pub fn describe(event: &EventView) -> String {
         "note_added" => format!("note: {}", text(d, "text")),
         "resolved" => with_detail("resolved".to_owned(), d, "summary"),
         "reopened" => with_detail("reopened".to_owned(), d, "reason"),
+        "update_posted" => format!("{} update: {}", text(d, "channel"), text(d, "text")),
+        "postmortem_stage_completed" => format!("post-mortem {} done", text(d, "stage")),
+        "paged" => format!("paged {} ({})", list(d, "targets"), text(d, "severity")),
+        "escalated" => format!(
+            "escalated to level {} {}: {} ({})",
+            d.get("level").map(Value::to_string).unwrap_or_default(),
+            text(d, "name"),
+            list(d, "targets"),
+            text(d, "reason")
+        ),
+        "sla_breached" => format!(
+            "{} clock breached (target {})",
+            text(d, "clock"),
+            text(d, "target")
+        ),
+        "update_due" => format!("{} update due", text(d, "channel")),
+        "customer_notice_due" => format!("customer notice due by {}", text(d, "due_by")),
+        "monitoring_verified" => "monitoring period passed: fix verified".to_owned(),
+        "postmortem_due" => format!("post-mortem {} due", text(d, "stage")),
+        "followup_due" => format!("follow-up due: {}", text(d, "label")),
         other => format!("{other} {}", Value::Object(d.clone())),
     }
 }

@@ -1,15 +1,36 @@
-//! `fireline serve`: open the store, bind, serve until SIGTERM or SIGINT, close cleanly.
+//! `fireline serve`: open the store, load the policy, run the API and the engine until
+//! SIGTERM or SIGINT, then close cleanly. SIGHUP reloads the policy file.
 
 use crate::config::{mask_url, Settings};
+use crate::policy::load;
 use anyhow::Context;
-use fireline_engine::SystemClock;
+use fireline_core::policy::Policy;
+use fireline_engine::{Clock, Engine, LivePolicy, SystemClock};
 use fireline_http::AppState;
+use fireline_store::Store;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
-/// Runs the server until a shutdown signal, then finishes in-flight requests and closes
-/// the database (SQLite checkpoints its WAL), so a stop leaves nothing half-written.
+/// Longest the engine sleeps with nothing due: a safety net for changes made by other
+/// replicas, which cannot wake this one.
+const ENGINE_MAX_IDLE: Duration = Duration::from_secs(5);
+
+fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
+    match path {
+        None => Ok(Policy::builtin()),
+        Some(path) => load(path).map_err(|f| anyhow::anyhow!(f.message)),
+    }
+}
+
+/// Runs the server until a shutdown signal, then stops the engine, finishes in-flight
+/// requests and closes the database (SQLite checkpoints its WAL).
 pub async fn run(settings: &Settings) -> anyhow::Result<()> {
+    let policy_path = settings.policy.as_ref().map(|p| p.value.clone());
+    let policy = load_policy(policy_path.as_ref())?;
+    tracing::info!(policy = %policy.label(), "policy loaded");
     let store = fireline_store::open(&settings.db.value)
         .await
         .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))?;
@@ -24,45 +45,94 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen.value))?;
     let address = listener.local_addr().context("listener has no address")?;
-    tracing::info!("listening on http://{address}");
+
+    let live = LivePolicy::new(policy);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let owner = format!("{}-{}", address, std::process::id());
+    let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner);
     let state = AppState {
         store: store.clone(),
-        clock: Arc::new(SystemClock),
-        policy: fireline_engine::LivePolicy::new(fireline_core::policy::Policy::builtin()),
+        clock,
+        policy: live.clone(),
+        engine_wake: engine.waker(),
     };
-    fireline_http::serve(listener, fireline_http::router(state), shutdown_signal())
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    tokio::spawn(signals(
+        stop_tx,
+        policy_path,
+        live,
+        store.clone(),
+        engine.waker(),
+    ));
+    let engine_task = {
+        let engine = engine.clone();
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move { engine.run(ENGINE_MAX_IDLE, stop).await })
+    };
+    tracing::info!("listening on http://{address}");
+    fireline_http::serve(listener, fireline_http::router(state), stopped(stop_rx))
         .await
         .context("server failed")?;
-    tracing::info!("in-flight requests finished; closing the database");
+    engine_task.await.context("engine task failed")?;
+    tracing::info!("in-flight requests and engine cycle finished; closing the database");
     store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
+/// SIGINT/SIGTERM stop the server; SIGHUP reloads the policy (a broken file is refused
+/// and the policy in force stays).
+async fn signals(
+    stop: watch::Sender<bool>,
+    policy_path: Option<PathBuf>,
+    live: LivePolicy,
+    store: Arc<dyn Store>,
+    wake: Arc<tokio::sync::Notify>,
+) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        tracing::error!("cannot listen for signals; stop with SIGKILL");
+        return;
     };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => { tracing::info!("SIGINT received; shutting down"); break; }
+            _ = term.recv() => { tracing::info!("SIGTERM received; shutting down"); break; }
+            _ = hup.recv() => reload(policy_path.as_ref(), &live, store.as_ref(), &wake).await,
         }
+    }
+    let _ = stop.send(true);
+}
+
+async fn reload(
+    path: Option<&PathBuf>,
+    live: &LivePolicy,
+    store: &dyn Store,
+    wake: &tokio::sync::Notify,
+) {
+    let Some(path) = path else {
+        tracing::info!("SIGHUP: running the built-in policy; nothing to reload");
+        return;
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received; shutting down"),
-        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    match load_policy(Some(path)) {
+        Ok(policy) => {
+            let label = policy.label();
+            live.replace(policy);
+            // Every incident is re-planned under the new policy on the next cycle.
+            match store.reschedule_all(jiff::Timestamp::now()).await {
+                Ok(n) => tracing::info!(policy = %label, incidents = n, "policy reloaded"),
+                Err(e) => tracing::error!(error = %e, "policy reloaded, but rescheduling failed"),
+            }
+            wake.notify_one();
+        }
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "policy reload refused; the previous policy stays in force")
+        }
     }
 }

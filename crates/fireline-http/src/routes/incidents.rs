@@ -11,6 +11,7 @@ use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
+use fireline_core::plan::next_due_after;
 use fireline_core::policy::Channel;
 use fireline_core::{
     decide, declare as check_declaration, Command, Declaration, Incident, IncidentId, IncidentRole,
@@ -72,7 +73,8 @@ async fn execute(
                 )));
             }
         }
-        let data = decide(&current, &command, state.policy.current().catalog())?;
+        let policy = state.policy.current();
+        let data = decide(&current, &command, policy.catalog())?;
         // Keep the timeline's times in order even if replicas' clocks disagree a little.
         let at = state.clock.now().max(current.updated_at);
         let event = NewEvent {
@@ -80,8 +82,11 @@ async fn execute(
             actor: caller.name.clone(),
             data,
         };
-        match state.store.append(&current, vec![event]).await {
+        let appending = vec![event];
+        let next_due = next_due_after(&policy, &events, &appending);
+        match state.store.append(&current, appending, next_due).await {
             Ok((next, appended)) => {
+                wake_engine(&state, next_due);
                 tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
                 events.extend(appended);
                 return Ok(Json(detail(&next, &events)));
@@ -100,6 +105,13 @@ async fn execute(
     Err(ApiError::Conflict(format!(
         "{id} is changing too fast to apply this; retry"
     )))
+}
+
+/// Work due now (a page at declaration) should not wait for the engine's next nap.
+fn wake_engine(state: &AppState, next_due: Option<jiff::Timestamp>) {
+    if next_due.is_some_and(|at| at <= state.clock.now()) {
+        state.engine_wake.notify_one();
+    }
 }
 
 fn parse_status(raw: &str) -> Result<Status, ApiError> {
@@ -127,6 +139,7 @@ pub(super) async fn declare(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<DeclareRequest>,
 ) -> Result<(StatusCode, HeaderMap, Json<IncidentDetail>), ApiError> {
+    let policy = state.policy.current();
     let data = check_declaration(
         &Declaration {
             title: req.title,
@@ -136,14 +149,16 @@ pub(super) async fn declare(
             category: req.category,
             flags: req.flags,
         },
-        &state.policy.current(),
+        &policy,
     )?;
     let event = NewEvent {
         at: state.clock.now(),
         actor: caller.0.name.clone(),
         data,
     };
-    let (incident, recorded) = state.store.create_incident(event).await?;
+    let next_due = next_due_after(&policy, &[], std::slice::from_ref(&event));
+    let (incident, recorded) = state.store.create_incident(event, next_due).await?;
+    wake_engine(&state, next_due);
     tracing::info!(incident = %incident.id, severity = %incident.severity, actor = %caller.0.name, "incident declared");
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/incidents/{}", incident.id)) {
