@@ -86,7 +86,7 @@ async fn execute(
         let next_due = next_due_after(&policy, &events, &appending);
         match state.store.append(&current, appending, next_due).await {
             Ok((next, appended)) => {
-                wake_engine(&state, next_due);
+                wake_engine(state, next_due);
                 tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
                 events.extend(appended);
                 return Ok(Json(detail(&next, &events)));
