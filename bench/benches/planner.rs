@@ -13,11 +13,23 @@ fn planner(c: &mut Criterion) {
     let start: Timestamp = "2026-03-02T14:00:00Z".parse().expect("timestamp");
     let log = busy_log(&policy, start, 1_000);
     let now = start + SignedDuration::from_hours(3);
-    c.bench_function("due/1000 events", |b| b.iter(|| due(black_box(&policy), black_box(&log), black_box(now))));
+    c.bench_function("due/1000 events", |b| {
+        b.iter(|| due(black_box(&policy), black_box(&log), black_box(now)))
+    });
     c.bench_function("next_due_after/1000 events + 1", |b| {
         let last = &log[log.len() - 1];
-        let appended = vec![fireline_core::NewEvent { at: now, actor: "x".into(), data: last.data.clone() }];
-        b.iter(|| next_due_after(black_box(&policy), black_box(&log[..999]), black_box(&appended)))
+        let appended = vec![fireline_core::NewEvent {
+            at: now,
+            actor: "x".into(),
+            data: last.data.clone(),
+        }];
+        b.iter(|| {
+            next_due_after(
+                black_box(&policy),
+                black_box(&log[..999]),
+                black_box(&appended),
+            )
+        })
     });
 }
 

@@ -19,15 +19,36 @@ pub fn busy_log(policy: &Policy, start: Timestamp, n: usize) -> Vec<RecordedEven
         policy,
     )
     .expect("the default policy accepts SEV1");
-    let mut log = vec![RecordedEvent { id: 1, seq: 1, at: start, actor: "alice".into(), data: declared }];
+    let mut log = vec![RecordedEvent {
+        id: 1,
+        seq: 1,
+        at: start,
+        actor: "alice".into(),
+        data: declared,
+    }];
     let statuses = [Status::Identified, Status::Investigating];
     for i in 1..n {
         let data = match i % 6 {
-            0 => EventData::StatusChanged { from: statuses[(i / 6 + 1) % 2], to: statuses[(i / 6) % 2], message: None },
-            1 => EventData::UpdatePosted { channel: Channel::Internal, text: format!("update {i}") },
-            2 => EventData::UpdatePosted { channel: Channel::StatusPage, text: format!("public {i}") },
-            3 => EventData::RoleAssigned { role: IncidentRole::Comms, assignee: format!("person{i}") },
-            _ => EventData::NoteAdded { text: format!("note {i}") },
+            0 => EventData::StatusChanged {
+                from: statuses[(i / 6 + 1) % 2],
+                to: statuses[(i / 6) % 2],
+                message: None,
+            },
+            1 => EventData::UpdatePosted {
+                channel: Channel::Internal,
+                text: format!("update {i}"),
+            },
+            2 => EventData::UpdatePosted {
+                channel: Channel::StatusPage,
+                text: format!("public {i}"),
+            },
+            3 => EventData::RoleAssigned {
+                role: IncidentRole::Comms,
+                assignee: format!("person{i}"),
+            },
+            _ => EventData::NoteAdded {
+                text: format!("note {i}"),
+            },
         };
         let seq = i as u64 + 1;
         log.push(RecordedEvent {

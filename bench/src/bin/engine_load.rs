@@ -16,7 +16,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn arg(i: usize, default: u64) -> u64 {
-    std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default)
+    std::env::args()
+        .nth(i)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -46,18 +49,37 @@ async fn main() {
         let offset = SignedDuration::from_micros((window as i64 * 1_000_000 / n as i64) * i as i64);
         let at = start - ack + offset;
         let data = declare(
-            &Declaration { title: format!("incident {i}"), severity: "SEV4".into(), service: "svc".into(), summary: None, category: None, flags: vec![] },
+            &Declaration {
+                title: format!("incident {i}"),
+                severity: "SEV4".into(),
+                service: "svc".into(),
+                summary: None,
+                category: None,
+                flags: vec![],
+            },
             &policy,
         )
         .expect("valid");
-        let event = NewEvent { at, actor: "bench".into(), data };
+        let event = NewEvent {
+            at,
+            actor: "bench".into(),
+            data,
+        };
         let next = next_due_after(&policy, &[], std::slice::from_ref(&event));
         store.create_incident(event, next).await.expect("create");
     }
-    println!("setup: {n} incidents with pending timers in {:.1}s", setup.elapsed().as_secs_f64());
+    println!(
+        "setup: {n} incidents with pending timers in {:.1}s",
+        setup.elapsed().as_secs_f64()
+    );
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let engine = Engine::new(store.clone(), LivePolicy::new(policy), clock.clone(), "bench");
+    let engine = Engine::new(
+        store.clone(),
+        LivePolicy::new(policy),
+        clock.clone(),
+        "bench",
+    );
     while clock.now() < start {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
@@ -75,14 +97,20 @@ async fn main() {
         }
         // What `Engine::run` does: sleep until the next due time, at most 100 ms here.
         let wait = match store.next_due().await.expect("next due") {
-            Some(at) => std::time::Duration::try_from(at.duration_since(clock.now())).unwrap_or_default(),
+            Some(at) => {
+                std::time::Duration::try_from(at.duration_since(clock.now())).unwrap_or_default()
+            }
             None => std::time::Duration::from_millis(100),
         };
         tokio::time::sleep(wait.min(std::time::Duration::from_millis(100))).await;
     }
     tick_ms.sort_by(f64::total_cmp);
     lateness_ms.sort_by(f64::total_cmp);
-    println!("ran {run_secs}s: {} ticks, {fired} actions fired (expected about {})", tick_ms.len(), n * run_secs / window);
+    println!(
+        "ran {run_secs}s: {} ticks, {fired} actions fired (expected about {})",
+        tick_ms.len(),
+        n * run_secs / window
+    );
     println!(
         "tick: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         percentile(&tick_ms, 0.5),

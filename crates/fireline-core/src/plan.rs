@@ -563,3 +563,41 @@ pub fn next_due_after(
     }
     pending(policy, &log).first().map(|a| a.at)
 }
+
+/// A responder escalating by hand to `level`: checked against the policy's levels and
+/// the incident's state. Manual escalations carry no key, so they may repeat.
+pub fn manual_escalation(
+    policy: &Policy,
+    incident: &crate::Incident,
+    level: u32,
+    by: &str,
+) -> Result<EventData, crate::DomainError> {
+    if !incident.status.is_open() {
+        return Err(crate::DomainError::Conflict(format!(
+            "{} is resolved; reopen it first",
+            incident.id
+        )));
+    }
+    let found = policy
+        .escalation
+        .iter()
+        .find(|l| l.level == level)
+        .ok_or_else(|| crate::DomainError::Invalid {
+            field: "level",
+            message: if policy.escalation.is_empty() {
+                "the policy has no escalation levels".to_owned()
+            } else {
+                format!(
+                    "no level {level}: the policy has levels 1 to {}",
+                    policy.escalation.len()
+                )
+            },
+        })?;
+    Ok(EventData::Escalated {
+        key: None,
+        level,
+        name: found.name.clone(),
+        targets: targets(&found.targets),
+        reason: format!("escalated by hand by {by}"),
+    })
+}

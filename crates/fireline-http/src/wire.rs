@@ -452,3 +452,42 @@ pub struct WhoAmI {
     /// The token's id.
     pub token_id: String,
 }
+
+/// Escalate by hand.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// Level number from the policy, from 1.
+    pub level: u32,
+    /// If given, the change applies only at this version (else 409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// The policy in force.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PolicySummary {
+    /// Name.
+    pub name: String,
+    /// `name@digest`, as recorded on incidents.
+    pub label: String,
+    /// What it is for.
+    pub description: String,
+    /// Severity ids, most severe first.
+    pub severities: Vec<String>,
+    /// Escalation levels: number and name.
+    pub escalation: Vec<EscalationLevelView>,
+    /// Category ids.
+    pub categories: Vec<String>,
+}
+
+/// One escalation level.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EscalationLevelView {
+    /// From 1.
+    pub level: u32,
+    /// Name.
+    pub name: String,
+    /// Who it reaches.
+    pub targets: Vec<String>,
+}

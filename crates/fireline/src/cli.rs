@@ -248,6 +248,15 @@ pub enum IncidentCommand {
         #[arg(long, short)]
         message: String,
     },
+    /// Escalate by hand to a level of the policy (see GET /api/v1/policy)
+    #[command(after_help = "Example:\n  fireline incident escalate INC-12 --level 2")]
+    Escalate {
+        #[command(flatten)]
+        target: Target,
+        /// Level number, from 1
+        #[arg(long)]
+        level: u32,
+    },
     /// Give a role to someone: commander (ic), tech_lead, comms, subject_matter_expert (sme)
     #[command(after_help = "Example:\n  fireline incident assign INC-12 commander alice")]
     Assign {

@@ -99,6 +99,9 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             "severity",
             json!({ "severity": severity, "reason": reason }),
         ),
+        IncidentCommand::Escalate { target, level } => {
+            act(&api, target, "escalate", json!({ "level": level }))
+        }
         IncidentCommand::Update {
             target,
             channel,

@@ -150,6 +150,15 @@ pub fn incident_detail(detail: &IncidentDetail) -> String {
     let i = &detail.incident;
     let mut out = format!("{}  {}  {}  {}\n", i.id, i.severity, i.status, i.title);
     out.push_str(&format!("  service:      {}\n", i.service));
+    if let Some(category) = &i.category {
+        out.push_str(&format!("  category:     {category}\n"));
+    }
+    if !i.flags.is_empty() {
+        out.push_str(&format!("  flags:        {}\n", i.flags.join(", ")));
+    }
+    if let Some(policy) = &i.policy {
+        out.push_str(&format!("  policy:       {policy}\n"));
+    }
     if let Some(summary) = &i.summary {
         out.push_str(&format!("  summary:      {summary}\n"));
     }

@@ -3,15 +3,15 @@
 use crate::auth::{AsResponder, AsViewer, Caller};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::wire::{
-    AcknowledgeRequest, AssignRequest, DeclareRequest, ErrorBody, EventView, IncidentDetail,
-    IncidentList, IncidentSummaryView, IncidentView, ListQuery, NoteRequest, ReopenRequest,
-    ResolveRequest, SeverityRequest, StatusRequest, UpdateRequest,
+    AcknowledgeRequest, AssignRequest, DeclareRequest, ErrorBody, EscalateRequest, EventView,
+    IncidentDetail, IncidentList, IncidentSummaryView, IncidentView, ListQuery, NoteRequest,
+    ReopenRequest, ResolveRequest, SeverityRequest, StatusRequest, UpdateRequest,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
-use fireline_core::plan::next_due_after;
+use fireline_core::plan::{manual_escalation, next_due_after};
 use fireline_core::policy::Channel;
 use fireline_core::{
     decide, declare as check_declaration, Command, Declaration, Incident, IncidentId, IncidentRole,
@@ -63,6 +63,23 @@ async fn execute(
     expected_version: Option<u64>,
     command: Command,
 ) -> Result<Json<IncidentDetail>, ApiError> {
+    execute_with(state, caller, id, expected_version, |policy, current| {
+        decide(current, &command, policy.catalog())
+    })
+    .await
+}
+
+/// [`execute`] with any decision on (policy, current state).
+async fn execute_with(
+    state: &AppState,
+    caller: &Caller,
+    id: IncidentId,
+    expected_version: Option<u64>,
+    decision: impl Fn(
+        &fireline_core::policy::Policy,
+        &Incident,
+    ) -> Result<fireline_core::EventData, fireline_core::DomainError>,
+) -> Result<Json<IncidentDetail>, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let (current, mut events) = load(state, id).await?;
         if let Some(expected) = expected_version {
@@ -74,7 +91,7 @@ async fn execute(
             }
         }
         let policy = state.policy.current();
-        let data = decide(&current, &command, policy.catalog())?;
+        let data = decision(&policy, &current)?;
         // Keep the timeline's times in order even if replicas' clocks disagree a little.
         let at = state.clock.now().max(current.updated_at);
         let event = NewEvent {
@@ -520,6 +537,39 @@ pub(super) async fn update(
             channel,
             text: req.text,
         },
+    )
+    .await
+}
+
+/// Escalates by hand to a level of the policy.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/escalate", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body = EscalateRequest,
+    responses(
+        (status = 200, description = "Escalated", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Resolved, or version moved", body = ErrorBody),
+        (status = 422, description = "No such level", body = ErrorBody)
+    )
+)]
+pub(super) async fn escalate(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<EscalateRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    let by = caller.0.name.clone();
+    execute_with(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        |policy, current| manual_escalation(policy, current, req.level, &by),
     )
     .await
 }

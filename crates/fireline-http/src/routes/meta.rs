@@ -1,7 +1,9 @@
 //! Health, identity, severities and the OpenAPI document.
 
 use crate::auth::AsViewer;
-use crate::wire::{ErrorBody, Health, SeverityList, SeverityView, WhoAmI};
+use crate::wire::{
+    ErrorBody, EscalationLevelView, Health, PolicySummary, SeverityList, SeverityView, WhoAmI,
+};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::{Extension, Json};
@@ -77,5 +79,40 @@ pub(super) async fn severities(
             .iter()
             .map(SeverityView::from)
             .collect(),
+    })
+}
+
+/// The policy in force.
+#[utoipa::path(
+    get, path = "/api/v1/policy", tag = "meta",
+    responses(
+        (status = 200, description = "Name, digest, severities, levels, categories", body = PolicySummary),
+        (status = 401, description = "No valid token", body = ErrorBody)
+    )
+)]
+pub(super) async fn policy(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+) -> Json<PolicySummary> {
+    let policy = state.policy.current();
+    Json(PolicySummary {
+        name: policy.name.clone(),
+        label: policy.label(),
+        description: policy.description.clone(),
+        severities: policy
+            .severities
+            .iter()
+            .map(|s| s.severity.id.clone())
+            .collect(),
+        escalation: policy
+            .escalation
+            .iter()
+            .map(|l| EscalationLevelView {
+                level: l.level,
+                name: l.name.clone(),
+                targets: l.targets.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
+        categories: policy.categories.iter().map(|c| c.id.clone()).collect(),
     })
 }

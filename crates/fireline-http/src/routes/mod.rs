@@ -35,6 +35,8 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::resolve))
         .routes(routes!(incidents::reopen))
         .routes(routes!(incidents::update))
+        .routes(routes!(incidents::escalate))
+        .routes(routes!(meta::policy))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
         .split_for_parts()
