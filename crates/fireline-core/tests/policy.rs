@@ -1,0 +1,511 @@
+//! Policy checking and planning, data-driven: a policy, a scenario, and the actions
+//! expected as `+offset kind detail` lines.
+
+use fireline_core::policy::duration::format_fixed;
+use fireline_core::policy::{check, Channel, Policy, Stage};
+use fireline_core::simulate::{simulate, Fired, Scenario, Step, StepAction};
+use fireline_core::{EventData, Status};
+use jiff::{SignedDuration, Timestamp};
+
+const BASE: &str = r#"
+name = "test"
+[calendar]
+time_zone = "UTC"
+[severities.S1]
+name = "Critical"
+rank = 1
+major = true
+page = ["schedule:primary"]
+monitoring = "30m"
+[severities.S1.clocks]
+acknowledge = "5m"
+first_response = { within = "10m", from = "acknowledged" }
+mitigate = "1h"
+resolve = "2h"
+[severities.S1.updates]
+internal = "20m"
+[severities.S2]
+name = "Major"
+rank = 2
+page = ["schedule:secondary"]
+[severities.S2.clocks]
+acknowledge = "30m"
+"#;
+
+fn policy(extra: &str) -> Policy {
+    let text = format!("{BASE}{extra}");
+    Policy::from_toml(&text).unwrap_or_else(|p| panic!("policy should be valid: {p:#?}"))
+}
+
+fn start() -> Timestamp {
+    "2026-03-02T14:00:00Z".parse().expect("ts") // a Monday
+}
+
+fn mins(m: i64) -> SignedDuration {
+    SignedDuration::from_mins(m)
+}
+
+fn step(after: SignedDuration, action: StepAction) -> Step {
+    Step {
+        after,
+        by: None,
+        action,
+    }
+}
+
+fn line(f: &Fired) -> String {
+    let offset = format!("+{}", format_fixed(f.at.duration_since(start())));
+    let detail = match &f.event {
+        EventData::Paged { targets, .. } => targets.join(","),
+        EventData::Escalated { level, reason, .. } => format!("{level} ({reason})"),
+        EventData::SlaBreached { clock, .. } => clock.to_string(),
+        EventData::UpdateDue { channel, .. } => channel.to_string(),
+        EventData::CustomerNoticeDue {
+            required, due_by, ..
+        } => format!(
+            "{required} {}",
+            format_fixed(due_by.duration_since(start()))
+        ),
+        EventData::PostmortemDue { stage, .. } => stage.to_string(),
+        EventData::FollowupDue { label, .. } => label.clone(),
+        _ => String::new(),
+    };
+    format!("{offset} {} {detail}", f.kind())
+        .trim_end()
+        .to_owned()
+}
+
+fn run(
+    policy: &Policy,
+    severity: &str,
+    category: Option<&str>,
+    flags: &[&str],
+    until: SignedDuration,
+    steps: Vec<Step>,
+) -> Vec<String> {
+    let scenario = Scenario {
+        start: start(),
+        severity: severity.into(),
+        title: "t".into(),
+        service: "s".into(),
+        category: category.map(str::to_owned),
+        flags: flags.iter().map(|f| f.to_string()).collect(),
+        until: Some(start() + until),
+        steps,
+    };
+    simulate(policy, &scenario)
+        .expect("simulates")
+        .iter()
+        .map(line)
+        .collect()
+}
+
+#[test]
+fn clocks_breach_once_and_met_clocks_stay_quiet() {
+    let p = policy("");
+    let out = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(70),
+        vec![
+            step(mins(3), StepAction::Acknowledge),
+            step(mins(8), StepAction::Note("looking".into())),
+            step(mins(19), StepAction::Update(Channel::Internal)),
+        ],
+    );
+    assert_eq!(
+        out,
+        vec![
+            "+0m page schedule:primary",
+            "+39m update_due internal",
+            "+59m update_due internal",
+            "+1h sla_breach mitigate"
+        ]
+    );
+}
+
+#[test]
+fn first_response_runs_from_acknowledgement() {
+    let p = policy("");
+    let out = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(30),
+        vec![step(mins(2), StepAction::Acknowledge)],
+    );
+    assert!(
+        out.contains(&"+12m sla_breach first_response".to_owned()),
+        "{out:?}"
+    );
+    assert!(!out.iter().any(|l| l.contains("acknowledge")), "{out:?}");
+}
+
+#[test]
+fn raising_severity_pages_the_new_level_and_replans_clocks() {
+    let p = policy("");
+    let out = run(
+        &p,
+        "S2",
+        None,
+        &[],
+        mins(45),
+        vec![step(mins(10), StepAction::Severity("S1".into()))],
+    );
+    // S2's ack clock was 30m; S1's is 5m from declaration, so it is already breached:
+    // it fires at once, ordered by when it was due (+5m) before the page (+10m).
+    assert_eq!(
+        out[..3],
+        [
+            "+0m page schedule:secondary",
+            "+10m sla_breach acknowledge",
+            "+10m page schedule:primary"
+        ]
+    );
+    let lowered = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(20),
+        vec![step(mins(1), StepAction::Severity("S2".into()))],
+    );
+    assert_eq!(
+        lowered,
+        vec!["+0m page schedule:primary"],
+        "lowering pages nobody; S2's 30m ack clock is not due yet"
+    );
+}
+
+#[test]
+fn escalation_triggers_each_fire_once_at_the_earliest_condition() {
+    let p = policy(
+        r#"
+[categories.database-crash]
+rto = "1h"
+[[escalation]]
+name = "L1"
+targets = ["schedule:secondary"]
+triggers = [{ when = "not_acknowledged", after = "10m" }]
+[[escalation]]
+name = "L2"
+targets = ["person:lead"]
+triggers = [{ when = "no_progress", after = "30m" }, { when = "open_longer_than", after = "90m" }]
+[[escalation]]
+name = "L3"
+targets = ["person:vp"]
+triggers = [{ when = "rto_fraction", fraction = 0.8 }]
+[[escalation]]
+name = "L4"
+targets = ["team:security"]
+triggers = [{ when = "flag", flag = "security" }, { when = "declared", severities = ["S2"] }]
+[[escalation]]
+name = "L5"
+targets = ["person:cto"]
+triggers = [{ when = "manual" }]
+"#,
+    );
+    let escalations = |out: Vec<String>| {
+        out.into_iter()
+            .filter(|l| l.contains("escalate"))
+            .collect::<Vec<_>>()
+    };
+    let out = escalations(run(
+        &p,
+        "S1",
+        Some("database-crash"),
+        &[],
+        mins(100),
+        vec![
+            step(mins(12), StepAction::Acknowledge),
+            step(mins(20), StepAction::Status(Status::Identified)),
+        ],
+    ));
+    assert_eq!(
+        out,
+        vec![
+            "+10m escalate 1 (not acknowledged within 10m)",
+            "+48m escalate 3 (80% of the recovery-time objective elapsed)",
+            "+50m escalate 2 (no status progress within 30m)",
+        ]
+    );
+    let flagged = escalations(run(
+        &p,
+        "S2",
+        None,
+        &["security"],
+        mins(5),
+        vec![step(mins(1), StepAction::Acknowledge)],
+    ));
+    // Both L4 triggers hold at declaration: the first listed is the reason given.
+    assert_eq!(flagged, vec!["+0m escalate 4 (flagged security)"]);
+    let no_category = escalations(run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(60),
+        vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(25), StepAction::Status(Status::Monitoring)),
+        ],
+    ));
+    assert!(
+        no_category.is_empty(),
+        "no RTO without a category; monitoring is not stalled: {no_category:?}"
+    );
+}
+
+#[test]
+fn monitoring_is_verified_only_if_it_holds() {
+    let p = policy("");
+    let held = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(80),
+        vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(2), StepAction::Note("x".into())),
+            step(mins(10), StepAction::Status(Status::Monitoring)),
+            step(mins(50), StepAction::Resolve),
+        ],
+    );
+    assert!(
+        held.contains(&"+40m monitoring_verified".to_owned()),
+        "{held:?}"
+    );
+    let relapsed = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(80),
+        vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(10), StepAction::Status(Status::Monitoring)),
+            step(mins(25), StepAction::Status(Status::Investigating)),
+        ],
+    );
+    assert!(
+        !relapsed.iter().any(|l| l.contains("monitoring_verified")),
+        "{relapsed:?}"
+    );
+}
+
+#[test]
+fn resolution_starts_notices_and_post_incident_deadlines_in_business_days() {
+    let p = policy(
+        r#"
+[[customer_notice]]
+severities = ["S1"]
+open_longer_than = "30m"
+required = true
+send_within = "24h"
+[post_incident]
+draft = "24h"
+review = "3bd"
+publish = "5bd"
+review_meeting = "48h"
+followups = [{ label = "1 week", after = "7d" }]
+"#,
+    );
+    let out = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        SignedDuration::from_hours(24 * 10),
+        vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(2), StepAction::Note("x".into())),
+            step(mins(40), StepAction::Status(Status::Monitoring)),
+            step(mins(80), StepAction::Resolve),
+            step(
+                SignedDuration::from_hours(20),
+                StepAction::Postmortem(Stage::Draft),
+            ),
+        ],
+    );
+    let after: Vec<&str> = out
+        .iter()
+        .map(String::as_str)
+        .skip_while(|l| !l.contains("customer"))
+        .collect();
+    assert_eq!(
+        after,
+        vec![
+            "+1h20m customer_notice_due true 1d1h20m",
+            "+2d1h20m postmortem_due review_meeting",
+            // Monday 15:20 + 3 business days = Thursday; + 5 = the next Monday.
+            "+3d1h20m postmortem_due review",
+            "+7d1h20m followup_due 1 week",
+            "+7d1h20m postmortem_due publish",
+        ]
+    );
+    let short = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(30),
+        vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(20), StepAction::Resolve),
+        ],
+    );
+    assert!(
+        !short.iter().any(|l| l.contains("customer")),
+        "open 20m, not over 30m: {short:?}"
+    );
+}
+
+#[test]
+fn reopening_re_arms_the_policy() {
+    let p = policy("");
+    let out = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(200),
+        vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(2), StepAction::Note("x".into())),
+            step(mins(10), StepAction::Update(Channel::Internal)),
+            step(mins(20), StepAction::Resolve),
+            step(mins(100), StepAction::Reopen),
+            step(mins(101), StepAction::Acknowledge),
+            step(mins(102), StepAction::Resolve),
+        ],
+    );
+    assert_eq!(
+        out,
+        vec!["+0m page schedule:primary", "+1h40m page schedule:primary"]
+    );
+}
+
+#[test]
+fn optional_cadences_do_not_remind() {
+    let p = Policy::from_toml(&BASE.replace(
+        "internal = \"20m\"",
+        "internal = { every = \"20m\", required = false }",
+    ))
+    .expect("valid");
+    let out = run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(50),
+        vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(2), StepAction::Note("x".into())),
+        ],
+    );
+    assert!(!out.iter().any(|l| l.contains("update_due")), "{out:?}");
+}
+
+#[test]
+fn scenario_steps_that_the_state_refuses_are_errors_naming_the_step() {
+    let p = policy("");
+    let scenario = Scenario {
+        start: start(),
+        severity: "S1".into(),
+        title: "t".into(),
+        service: "s".into(),
+        category: None,
+        flags: vec![],
+        until: None,
+        steps: vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(2), StepAction::Acknowledge),
+        ],
+    };
+    let err = simulate(&p, &scenario)
+        .expect_err("second ack refused")
+        .to_string();
+    assert!(
+        err.contains("step 1 (+2m)") && err.contains("already acknowledged"),
+        "{err}"
+    );
+}
+
+/// `check` reports every problem, each located and with a hint.
+#[test]
+fn check_locates_every_problem() {
+    let text = r#"
+name = "broken"
+[calendar]
+time_zone = "Mars/Olympus"
+[severities.S1]
+name = "one"
+rank = 1
+page = ["pager"]
+[severities.S1.clocks]
+acknowledge = "-5m"
+mitigate = "3h"
+resolve = "1h"
+teatime = "5m"
+[severities.S1.updates]
+internal = "0m"
+[severities.S2]
+name = "two"
+rank = 1
+[[escalation]]
+name = "nobody"
+triggers = [{ when = "not_acknowledged", after = "5m", severities = ["S9"] }]
+[[escalation]]
+name = "never"
+targets = ["person:x"]
+[[escalation]]
+name = "rto only"
+targets = ["person:y"]
+triggers = [{ when = "rto_fraction", fraction = 0.8 }]
+[[escalation]]
+name = "bad fraction"
+targets = ["person:z"]
+triggers = [{ when = "rto_fraction", fraction = 1.5 }, { when = "sometimes" }]
+[post_incident]
+review = "1h"
+draft = "2h"
+"#;
+    let problems = check(text);
+    let located: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.location, p.message))
+        .collect();
+    for expected in [
+        "calendar.time_zone: unknown time zone `Mars/Olympus`",
+        "severities.S1.page[0]: target `pager` needs a kind",
+        "severities.S1.clocks.acknowledge: `-5m` is not a duration: durations cannot be negative",
+        "severities.S1.clocks.mitigate: the mitigate clock (3h) is longer than the resolve target (1h)",
+        "severities.S1.clocks.teatime: unknown clock `teatime`",
+        "severities.S1.updates.internal: an update cadence of zero",
+        "severities.S2.rank: rank 1 is also used by S1",
+        "escalation[0].targets: level 1 (nobody) reaches nobody",
+        "escalation[0].triggers[0].severities[0]: unknown severity `S9`",
+        "escalation[1].triggers: level 2 (never) is unreachable: it has no triggers",
+        "escalation[2].triggers: level 3 (rto only) is unreachable: it only triggers on RTO, and no category has an rto",
+        "escalation[3].triggers[0].fraction: fraction 1.5 is not in (0, 1]",
+        "escalation[3].triggers[1].when: unknown trigger `sometimes`",
+        "post_incident.review: the review is due before the draft",
+    ] {
+        assert!(located.iter().any(|l| l.starts_with(expected)), "missing {expected:?} in {located:#?}");
+    }
+    assert!(
+        problems.iter().all(|p| !p.hint.is_empty()),
+        "every problem has a hint"
+    );
+    let syntax = check("name = \"x\"\n[severities.S1\nname = 1\n");
+    assert_eq!(syntax.len(), 1);
+    assert!(syntax[0].location.starts_with("line 2"), "{syntax:?}");
+    assert!(
+        check(fireline_core::policy::BUILTIN).is_empty(),
+        "the built-in policy is clean"
+    );
+}
