@@ -103,6 +103,13 @@ pub enum PolicyCommand {
         /// The policy file (TOML; see docs/policy.md)
         file: PathBuf,
     },
+    /// Show the policy in force on the server (FIRELINE_URL)
+    #[command(after_help = "Example:\n  fireline policy show --json")]
+    Show {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Replay a hypothetical incident and print what fireline would do, in time order
     #[command(after_help = "Examples:
   fireline policy simulate --policy policies/default.toml --scenario policies/default.scenario.yaml

@@ -9,7 +9,8 @@ use fireline_core::IncidentId;
 use fireline_http::wire::{IncidentDetail, IncidentList};
 use serde_json::{json, Value};
 
-fn client(settings: &Settings) -> Result<ApiClient, Failure> {
+/// A client for the configured server and token.
+pub fn client(settings: &Settings) -> Result<ApiClient, Failure> {
     let token = settings.token.as_ref().ok_or_else(|| {
         Failure {
             message: "no API token: set FIRELINE_TOKEN (create one with `fireline token create --role responder`)".to_owned(),

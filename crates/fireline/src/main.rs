@@ -87,6 +87,7 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         Command::Incident(cmd) => incident::run(settings, cmd),
         Command::Config(ConfigCommand::Show { json }) => config_show(settings, *json),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(file),
+        Command::Policy(PolicyCommand::Show { json }) => policy::show(settings, *json),
         Command::Policy(PolicyCommand::Simulate {
             policy: file,
             scenario,

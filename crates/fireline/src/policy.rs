@@ -125,3 +125,32 @@ pub fn simulate_command(policy: &Path, scenario_path: &Path, json: bool) -> Resu
     );
     Ok(())
 }
+
+/// `policy show`: the server's policy in force.
+pub fn show(settings: &crate::config::Settings, json: bool) -> Result<(), Failure> {
+    let api = crate::incident::client(settings)?;
+    let summary: fireline_http::wire::PolicySummary = api.get("/api/v1/policy", &[])?;
+    if json {
+        let text =
+            serde_json::to_string_pretty(&summary).map_err(|e| Failure::general(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    println!("{}", summary.label);
+    if !summary.description.is_empty() {
+        println!("  {}", summary.description);
+    }
+    println!("  severities: {}", summary.severities.join(", "));
+    if !summary.categories.is_empty() {
+        println!("  categories: {}", summary.categories.join(", "));
+    }
+    for level in &summary.escalation {
+        println!(
+            "  level {}: {} → {}",
+            level.level,
+            level.name,
+            level.targets.join(", ")
+        );
+    }
+    Ok(())
+}

@@ -95,6 +95,10 @@ struct Server {
 
 impl Server {
     fn start(db: &str) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    fn start_with(db: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args([
                 "--db",
@@ -105,7 +109,9 @@ impl Server {
                 "--listen",
                 "127.0.0.1:0",
             ])
+            .args(extra)
             .env_remove("FIRELINE_CONFIG")
+            .env_remove("FIRELINE_POLICY")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -418,6 +424,113 @@ async fn responder_drives_an_incident_through_the_cli(db: &TestDatabase) {
 }
 
 backend_tests!(responder_drives_an_incident_through_the_cli);
+
+fn hup(server: &Server) {
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill runs")
+        .success());
+}
+
+/// Waits (bounded) for a log line containing `needle`.
+fn wait_for_log(server: &Server, needle: &str) -> String {
+    loop {
+        let line = server
+            .logs
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn serve_loads_a_policy_file_and_reloads_it_on_sighup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let policy_path = dir.path().join("team.toml");
+    let default = include_str!("../../../policies/default.toml");
+    std::fs::write(
+        &policy_path,
+        default.replace("name = \"default\"", "name = \"team-a\""),
+    )
+    .expect("write policy");
+    let token = token(&db, "viewer", "v");
+    let server = Server::start_with(&db, &["--policy", policy_path.to_str().expect("utf8")]);
+    let env = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", token.as_str()),
+    ];
+    let shown: Value =
+        serde_json::from_str(&ok(fireline(&["policy", "show", "--json"], &env))).expect("JSON");
+    assert!(
+        shown["label"]
+            .as_str()
+            .expect("label")
+            .starts_with("team-a@"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown["severities"],
+        serde_json::json!(["SEV1", "SEV2", "SEV3", "SEV4"])
+    );
+
+    // A good edit is taken on SIGHUP, without a restart.
+    std::fs::write(
+        &policy_path,
+        default.replace("name = \"default\"", "name = \"team-b\""),
+    )
+    .expect("write policy");
+    hup(&server);
+    wait_for_log(&server, "policy reloaded");
+    let shown: Value =
+        serde_json::from_str(&ok(fireline(&["policy", "show", "--json"], &env))).expect("JSON");
+    assert!(
+        shown["label"]
+            .as_str()
+            .expect("label")
+            .starts_with("team-b@"),
+        "{shown}"
+    );
+
+    // A broken edit is refused and the policy in force stays.
+    std::fs::write(
+        &policy_path,
+        "name = \"broken\"\n[severities.X]\nname = \"x\"\nrank = 0\n",
+    )
+    .expect("write policy");
+    hup(&server);
+    wait_for_log(&server, "policy reload refused");
+    let shown: Value =
+        serde_json::from_str(&ok(fireline(&["policy", "show", "--json"], &env))).expect("JSON");
+    assert!(
+        shown["label"]
+            .as_str()
+            .expect("label")
+            .starts_with("team-b@"),
+        "{shown}"
+    );
+    let (code, _) = server.terminate();
+    assert_eq!(code, Some(0));
+
+    // A broken policy stops `serve` before it listens, with the problems listed.
+    let out = fireline(
+        &[
+            "--db",
+            &db,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--policy",
+            policy_path.to_str().expect("utf8"),
+        ],
+        &[],
+    );
+    fails_with(out, 1, "severities.X.rank: rank 0 is not positive");
+}
 
 #[test]
 fn config_layers_file_then_env_then_flags_and_masks_secrets() {
