@@ -430,7 +430,131 @@ async fn reopening_the_database_loses_nothing(db: &TestDatabase) {
     reopened.close().await;
 }
 
+async fn due_incidents_are_claimed_once_until_the_lease_ends(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let data = |title: &str| {
+        declare(
+            &Declaration {
+                title: title.into(),
+                severity: "SEV2".into(),
+                service: "api".into(),
+                summary: None,
+                category: None,
+                flags: vec![],
+            },
+            &Policy::builtin(),
+        )
+        .expect("valid")
+    };
+    let soon = store
+        .create_incident(
+            NewEvent {
+                at: t(0),
+                actor: "a".into(),
+                data: data("soon"),
+            },
+            Some(t(5)),
+        )
+        .await
+        .expect("create")
+        .0;
+    let later = store
+        .create_incident(
+            NewEvent {
+                at: t(0),
+                actor: "a".into(),
+                data: data("later"),
+            },
+            Some(t(30)),
+        )
+        .await
+        .expect("create")
+        .0;
+    let _idle = store
+        .create_incident(
+            NewEvent {
+                at: t(0),
+                actor: "a".into(),
+                data: data("idle"),
+            },
+            None,
+        )
+        .await
+        .expect("create")
+        .0;
+    assert_eq!(store.next_due().await.expect("next due"), Some(t(5)));
+
+    assert!(
+        store
+            .claim_due(t(4), "a", t(14), 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "nothing due yet"
+    );
+    assert_eq!(
+        store.claim_due(t(6), "a", t(16), 10).await.expect("claim"),
+        vec![soon.id]
+    );
+    assert!(
+        store
+            .claim_due(t(7), "b", t(17), 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "a holds the lease"
+    );
+    assert_eq!(
+        store.claim_due(t(17), "b", t(27), 10).await.expect("claim"),
+        vec![soon.id],
+        "an expired lease is taken over"
+    );
+
+    // Only the holder's reschedule releases it; a stale owner's is ignored.
+    store
+        .reschedule(soon.id, Some(t(40)), "a")
+        .await
+        .expect("reschedule");
+    assert_eq!(
+        store.next_due().await.expect("next due"),
+        Some(t(5)),
+        "a's reschedule did not apply: b holds it"
+    );
+    store
+        .reschedule(soon.id, Some(t(40)), "b")
+        .await
+        .expect("reschedule");
+    assert_eq!(store.next_due().await.expect("next due"), Some(t(30)));
+    assert_eq!(
+        store.claim_due(t(35), "a", t(45), 1).await.expect("claim"),
+        vec![later.id],
+        "limit and due order"
+    );
+
+    // An append writes the next due time and releases any lease.
+    let note = NewEvent {
+        at: t(36),
+        actor: "x".into(),
+        data: EventData::NoteAdded { text: "n".into() },
+    };
+    store
+        .append(&later, vec![note], Some(t(50)))
+        .await
+        .expect("append");
+    assert_eq!(
+        store.claim_due(t(41), "b", t(51), 10).await.expect("claim"),
+        vec![soon.id]
+    );
+    assert_eq!(
+        store.reschedule_all(t(60)).await.expect("reschedule all"),
+        3,
+        "every open incident is re-planned"
+    );
+    assert_eq!(store.next_due().await.expect("next due"), Some(t(60)));
+}
+
 backend_tests!(
+    due_incidents_are_claimed_once_until_the_lease_ends,
     created_incident_reads_back_as_its_fold,
     appends_keep_order_and_projection,
     stale_append_is_refused_and_writes_nothing,
