@@ -133,6 +133,9 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
+        // Lost every race this cycle: release the lease and leave it due, so the next
+        // cycle (ours or another engine's) takes it at once rather than after the lease.
+        self.store.reschedule(id, Some(now), &self.owner).await?;
         Ok((0, SignedDuration::ZERO))
     }
 

@@ -44,6 +44,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         } else {
             &bytes
         };
+        // Every request body is an object: serde would otherwise read a struct from a
+        // positional array, past the field names that make misspellings errors.
+        if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::BadRequest {
+                field: None,
+                message: "expected a JSON object, not an array".to_owned(),
+            });
+        }
         parse_json(text).map(ApiJson)
     }
 }
@@ -63,19 +71,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// A 400 naming the field at fault: the path to where parsing failed or, for "missing
-/// field"/"unknown field" messages (reported at the enclosing object), the field named.
+/// A 400 naming the field at fault: the path to where parsing failed or, for a "missing
+/// field" message (reported at the enclosing object), the field named. An "unknown
+/// field" is reported at the field itself, so its path already names it. A path of "?"
+/// is serde_path_to_error's "no particular place" (a syntax error): no field then.
 fn bad_input(path: &str, message: String) -> ApiError {
-    let named = message
+    let missing = message
         .split('`')
         .nth(1)
-        .filter(|_| message.contains("missing field") || message.contains("unknown field"))
-        .map(str::to_owned);
-    let field = match (named, path) {
-        (Some(name), "." | "") => Some(name),
-        (Some(name), prefix) => Some(format!("{prefix}.{name}")),
-        (None, "." | "") => None,
-        (None, p) => Some(p.to_owned()),
+        .filter(|_| message.contains("missing field"));
+    let unknown = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("unknown field"));
+    let field = match (missing, unknown, path) {
+        (_, _, "?") => None,
+        (Some(name), _, "." | "") | (_, Some(name), "." | "") => Some(name.to_owned()),
+        (Some(name), _, prefix) => Some(format!("{prefix}.{name}")),
+        (None, _, "." | "") => None,
+        (None, _, p) => Some(p.to_owned()),
     };
     ApiError::BadRequest { field, message }
 }

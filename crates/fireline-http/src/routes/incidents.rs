@@ -80,7 +80,7 @@ async fn execute_with(
         &Incident,
     ) -> Result<fireline_core::EventData, fireline_core::DomainError>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
         let (current, mut events) = load(state, id).await?;
         if let Some(expected) = expected_version {
             if expected != current.version {
@@ -108,7 +108,10 @@ async fn execute_with(
                 events.extend(appended);
                 return Ok(Json(detail(&next, &events)));
             }
-            Err(StoreError::Conflict { .. }) if expected_version.is_none() => continue,
+            Err(StoreError::Conflict { .. }) if expected_version.is_none() => {
+                backoff(attempt).await;
+                continue;
+            }
             Err(StoreError::Conflict { actual, .. }) => {
                 return Err(ApiError::Conflict(format!(
                     "{id} is at version {actual}, not {}; reload and decide again",
@@ -122,6 +125,20 @@ async fn execute_with(
     Err(ApiError::Conflict(format!(
         "{id} is changing too fast to apply this; retry"
     )))
+}
+
+/// Waits a random moment, up to 1 ms doubled per attempt (capped at 32 ms), before
+/// retrying a lost race, so writers that collided do not retry in lockstep and collide
+/// again until the attempts run out.
+async fn backoff(attempt: usize) {
+    let mut bytes = [0u8; 2];
+    // Without randomness, retry at once: still correct, only more likely to collide.
+    if getrandom::fill(&mut bytes).is_err() {
+        return;
+    }
+    let cap_us = 1_000u64 << attempt.min(5);
+    let wait_us = u64::from(u16::from_le_bytes(bytes)) % cap_us;
+    tokio::time::sleep(std::time::Duration::from_micros(wait_us)).await;
 }
 
 /// Work due now (a page at declaration) should not wait for the engine's next nap.

@@ -1,0 +1,12 @@
+//! The HTTP API as a client sees it, on SQLite and (when `FIRELINE_TEST_DATABASE_URL`
+//! is set) PostgreSQL. One test binary: each module is one area of behaviour.
+
+mod authorization;
+mod bad_input;
+mod concurrency;
+mod lifecycle;
+mod listing;
+mod openapi;
+mod server;
+mod support;
+mod tokens;

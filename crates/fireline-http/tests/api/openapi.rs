@@ -1,0 +1,329 @@
+//! The served OpenAPI document describes what the routes actually return.
+
+use crate::authorization::{concrete, documented_operations};
+use crate::support::{App, Reply};
+use axum::http::{Method, StatusCode};
+use fireline_store::backend_tests;
+use fireline_store::testing::TestDatabase;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+backend_tests!(openapi_document_matches_responses);
+
+/// Every operation the tests drive.
+const USED: &[(&str, &str)] = &[
+    ("get", "/health"),
+    ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/whoami"),
+    ("get", "/api/v1/severities"),
+    ("get", "/api/v1/policy"),
+    ("get", "/api/v1/incidents"),
+    ("post", "/api/v1/incidents"),
+    ("get", "/api/v1/incidents/{id}"),
+    ("post", "/api/v1/incidents/{id}/acknowledge"),
+    ("post", "/api/v1/incidents/{id}/status"),
+    ("post", "/api/v1/incidents/{id}/severity"),
+    ("post", "/api/v1/incidents/{id}/notes"),
+    ("post", "/api/v1/incidents/{id}/roles"),
+    ("post", "/api/v1/incidents/{id}/resolve"),
+    ("post", "/api/v1/incidents/{id}/reopen"),
+    ("post", "/api/v1/incidents/{id}/updates"),
+    ("post", "/api/v1/incidents/{id}/escalate"),
+    ("get", "/api/v1/tokens"),
+    ("post", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/{id}"),
+];
+
+/// Follows a `$ref` into `components`.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected $ref {reference}"));
+            let target = &doc["components"]["schemas"][name];
+            assert!(
+                !target.is_null(),
+                "{reference} is not in components.schemas"
+            );
+            resolve(doc, target)
+        }
+        None => schema,
+    }
+}
+
+/// The properties a schema declares, `allOf` parts merged (as `#[serde(flatten)]` makes).
+fn properties(doc: &Value, schema: &Value) -> Option<serde_json::Map<String, Value>> {
+    let schema = resolve(doc, schema);
+    let mut found = schema["properties"].as_object().cloned();
+    if let Some(parts) = schema["allOf"].as_array() {
+        for part in parts {
+            if let Some(more) = properties(doc, part) {
+                found.get_or_insert_with(Default::default).extend(more);
+            }
+        }
+    }
+    found
+}
+
+/// Checks `value` has exactly the properties `schema` declares, all the way down.
+/// Returns how many objects were compared, so callers can tell the check was not empty.
+fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> usize {
+    let schema = resolve(doc, schema);
+    if let Some(props) = properties(doc, schema) {
+        let object = value
+            .as_object()
+            .unwrap_or_else(|| panic!("{at}: the schema declares an object, got {value}"));
+        let declared: BTreeSet<&str> = props.keys().map(String::as_str).collect();
+        let actual: BTreeSet<&str> = object.keys().map(String::as_str).collect();
+        assert_eq!(actual, declared, "{at}: properties differ from the schema");
+        if let Some(required) = schema["required"].as_array() {
+            for name in required {
+                let name = name.as_str().expect("required names are strings");
+                assert!(!object[name].is_null(), "{at}.{name} is required but null");
+            }
+        }
+        let mut compared = 1;
+        for (name, sub) in &props {
+            compared += conforms(doc, sub, &object[name], &format!("{at}.{name}"));
+        }
+        return compared;
+    }
+    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+        return array
+            .iter()
+            .enumerate()
+            .map(|(i, item)| conforms(doc, items, item, &format!("{at}[{i}]")))
+            .sum();
+    }
+    0
+}
+
+/// Checks `reply` against what the document declares for `method path` at its status.
+fn check(doc: &Value, method: &str, path: &str, reply: &Reply) -> usize {
+    let operation = &doc["paths"][path][method];
+    assert!(!operation.is_null(), "{method} {path} is not documented");
+    let response = &operation["responses"][reply.status.as_str()];
+    assert!(
+        !response.is_null(),
+        "{method} {path} answered {} which the document does not list",
+        reply.status
+    );
+    let schema = &response["content"]["application/json"]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{method} {path} {}: no JSON schema documented",
+        reply.status
+    );
+    let compared = conforms(
+        doc,
+        schema,
+        &reply.body,
+        &format!("{method} {path} {}", reply.status),
+    );
+    assert!(
+        compared > 0,
+        "{method} {path} {}: nothing compared",
+        reply.status
+    );
+    compared
+}
+
+async fn openapi_document_matches_responses(db: &TestDatabase) {
+    let app = App::new(db).await;
+
+    let served = app
+        .get("/api/v1/openapi.json", &app.viewer)
+        .await
+        .expect(StatusCode::OK);
+    assert!(served
+        .header("content-type")
+        .is_some_and(|ct| ct.starts_with("application/json")));
+    let doc = served.body;
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "openapi: {}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc,
+        serde_json::to_value(fireline_http::openapi::document()).expect("JSON"),
+        "the served document is the library's"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+
+    // Every operation the tests use is documented.
+    let documented: BTreeSet<(String, String)> = documented_operations()
+        .into_iter()
+        .map(|(m, p)| (m.as_str().to_ascii_lowercase(), p))
+        .collect();
+    for (method, path) in USED {
+        assert!(
+            documented.contains(&((*method).to_owned(), (*path).to_owned())),
+            "{method} {path} is not in the document: {documented:?}"
+        );
+    }
+
+    // Each documented route answers its documented schema.
+    let mut compared = 0;
+    let mut drive = |method: &str, path: &str, reply: Reply| {
+        compared += check(&doc, method, path, &reply);
+        reply
+    };
+
+    let declared = app
+        .post(
+            "/api/v1/incidents",
+            &app.alice,
+            json!({"title": "Doc", "severity": "sev2", "service": "api", "summary": "s",
+                   "flags": ["security"]}),
+        )
+        .await;
+    drive(
+        "post",
+        "/api/v1/incidents",
+        declared.expect(StatusCode::CREATED),
+    );
+    for (action, body) in [
+        ("acknowledge", json!({})),
+        ("status", json!({"status": "monitoring", "message": "m"})),
+        ("severity", json!({"severity": "sev1"})),
+        ("notes", json!({"text": "n"})),
+        ("roles", json!({"role": "sme", "assignee": "bob"})),
+        ("updates", json!({"channel": "internal", "text": "u"})),
+        ("escalate", json!({"level": 1})),
+        ("resolve", json!({"summary": "done"})),
+        ("reopen", json!({"reason": "again"})),
+    ] {
+        let path = format!("/api/v1/incidents/{{id}}/{action}");
+        let reply = app.post(&concrete(&path), &app.alice, body).await;
+        drive("post", &path, reply.expect(StatusCode::OK));
+    }
+    let detail = drive(
+        "get",
+        "/api/v1/incidents/{id}",
+        app.get("/api/v1/incidents/INC-1", &app.viewer).await,
+    );
+    assert_eq!(detail.body["timeline"].as_array().map(Vec::len), Some(10));
+    let list = drive(
+        "get",
+        "/api/v1/incidents",
+        app.get("/api/v1/incidents?status=all", &app.viewer).await,
+    );
+    assert_eq!(list.body["incidents"].as_array().map(Vec::len), Some(1));
+    drive(
+        "get",
+        "/api/v1/whoami",
+        app.get("/api/v1/whoami", &app.viewer).await,
+    );
+    drive(
+        "get",
+        "/api/v1/severities",
+        app.get("/api/v1/severities", &app.viewer).await,
+    );
+    drive(
+        "get",
+        "/api/v1/policy",
+        app.get("/api/v1/policy", &app.viewer).await,
+    );
+    drive(
+        "get",
+        "/health",
+        app.call(Method::GET, "/health", None, None).await,
+    );
+    let created = drive(
+        "post",
+        "/api/v1/tokens",
+        app.post(
+            "/api/v1/tokens",
+            &app.admin,
+            json!({"role": "viewer", "name": "d"}),
+        )
+        .await
+        .expect(StatusCode::CREATED),
+    );
+    drive(
+        "get",
+        "/api/v1/tokens",
+        app.get("/api/v1/tokens", &app.admin).await,
+    );
+    let id = created.body["id"].as_str().expect("token id");
+    drive(
+        "delete",
+        "/api/v1/tokens/{id}",
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK),
+    );
+
+    // Errors have the ErrorBody shape wherever they come from.
+    let errors = [
+        (
+            "get",
+            "/api/v1/incidents",
+            app.call(Method::GET, "/api/v1/incidents", None, None).await,
+        ),
+        (
+            "post",
+            "/api/v1/incidents",
+            app.post("/api/v1/incidents", &app.viewer, json!({})).await,
+        ),
+        (
+            "post",
+            "/api/v1/incidents",
+            app.post("/api/v1/incidents", &app.alice, json!({"title": 1}))
+                .await,
+        ),
+        (
+            "post",
+            "/api/v1/incidents",
+            app.post(
+                "/api/v1/incidents",
+                &app.alice,
+                json!({"title": "t", "severity": "x", "service": "s"}),
+            )
+            .await,
+        ),
+        (
+            "get",
+            "/api/v1/incidents/{id}",
+            app.get("/api/v1/incidents/INC-404", &app.viewer).await,
+        ),
+        (
+            "post",
+            "/api/v1/incidents/{id}/reopen",
+            app.post("/api/v1/incidents/INC-1/reopen", &app.alice, json!({}))
+                .await,
+        ),
+        (
+            "post",
+            "/api/v1/incidents",
+            app.post(
+                "/api/v1/incidents",
+                &app.alice,
+                json!({"title": "x".repeat(fireline_http::MAX_BODY_BYTES)}),
+            )
+            .await,
+        ),
+    ];
+    let mut statuses = BTreeSet::new();
+    for (method, path, reply) in errors {
+        statuses.insert(reply.status.as_u16());
+        assert!(reply.body["error"]["code"].is_string(), "{}", reply.body);
+        drive(method, path, reply);
+    }
+    assert_eq!(
+        statuses,
+        BTreeSet::from([400, 401, 403, 404, 409, 413, 422]),
+        "the error cases cover these statuses"
+    );
+    assert!(compared >= 40, "compared only {compared} objects");
+}
