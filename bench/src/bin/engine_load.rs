@@ -40,10 +40,12 @@ async fn main() {
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let store = fireline_store::open(&url).await.expect("open database");
     let policy = Policy::builtin();
-    let ack = SignedDuration::from_hours(24); // SEV4's acknowledge clock in the default policy
+    // SEV4's acknowledge clock in the default policy.
+    let ack = SignedDuration::from_hours(24);
     // The first deadline comes only after setup is surely done (about 4,000 inserts a
     // second here; allow 1 ms each), so no action is late before the engine starts.
-    let start = Timestamp::now() + SignedDuration::from_secs(10) + SignedDuration::from_millis(n as i64);
+    let start =
+        Timestamp::now() + SignedDuration::from_secs(10) + SignedDuration::from_millis(n as i64);
 
     let setup = Instant::now();
     for i in 0..n {
