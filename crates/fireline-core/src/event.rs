@@ -92,6 +92,63 @@ pub enum EventData {
         /// Which.
         stage: Stage,
     },
+    /// An alert joined the incident (new, firing again, or grouped).
+    AlertAttached {
+        /// The integration it came through.
+        integration: String,
+        /// Its identity.
+        dedup_key: String,
+        /// One line.
+        summary: String,
+        /// Labels.
+        #[serde(default)]
+        labels: std::collections::BTreeMap<String, String>,
+        /// Annotations.
+        #[serde(default)]
+        annotations: std::collections::BTreeMap<String, String>,
+        /// When it started firing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        starts_at: Option<Timestamp>,
+        /// Link to the source.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+        /// The route that matched.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        route: Option<String>,
+        /// The runbook the route names.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        runbook: Option<String>,
+        /// Content digest.
+        digest: String,
+        /// Why it joined (`new alert`, `joined its group`, `firing again`).
+        reason: String,
+    },
+    /// A firing alert's content changed.
+    AlertUpdated {
+        /// Its identity.
+        dedup_key: String,
+        /// The integration.
+        integration: String,
+        /// One line.
+        summary: String,
+        /// Labels.
+        #[serde(default)]
+        labels: std::collections::BTreeMap<String, String>,
+        /// Annotations.
+        #[serde(default)]
+        annotations: std::collections::BTreeMap<String, String>,
+        /// Content digest.
+        digest: String,
+    },
+    /// An alert stopped firing.
+    AlertResolved {
+        /// Its identity.
+        dedup_key: String,
+        /// The integration.
+        integration: String,
+        /// One line.
+        summary: String,
+    },
     /// Fireline paged the targets a severity's policy names.
     Paged {
         /// The action's key: it fires once.
@@ -175,6 +232,9 @@ impl EventData {
             EventData::Reopened { .. } => "reopened",
             EventData::UpdatePosted { .. } => "update_posted",
             EventData::PostmortemStageCompleted { .. } => "postmortem_stage_completed",
+            EventData::AlertAttached { .. } => "alert_attached",
+            EventData::AlertUpdated { .. } => "alert_updated",
+            EventData::AlertResolved { .. } => "alert_resolved",
             EventData::Paged { .. } => "paged",
             EventData::Escalated { .. } => "escalated",
             EventData::SlaBreached { .. } => "sla_breached",

@@ -146,6 +146,9 @@ impl Incident {
             EventData::NoteAdded { .. }
             | EventData::UpdatePosted { .. }
             | EventData::PostmortemStageCompleted { .. }
+            | EventData::AlertAttached { .. }
+            | EventData::AlertUpdated { .. }
+            | EventData::AlertResolved { .. }
             | EventData::Paged { .. }
             | EventData::Escalated { .. }
             | EventData::SlaBreached { .. }

@@ -6,6 +6,7 @@
 //! always an argument, so everything here is tested with plain values.
 
 pub mod access;
+pub mod alert;
 pub mod command;
 pub mod event;
 pub mod id;

@@ -215,6 +215,11 @@ fn fraction_of(
 }
 
 /// When a trigger first holds in this cycle, if it does.
+///
+/// A severity filter is read at the moment the condition comes true; if the incident is
+/// not at a listed severity then, the trigger fires when it is first raised to one, if
+/// the condition still holds at that moment (as clocks do after a raise). Lowering the
+/// severity into a listed level does not fire it.
 fn trigger_time(
     policy: &Policy,
     f: &Facts<'_>,
@@ -235,13 +240,7 @@ fn trigger_time(
                 .filter(|t| f.open_at(*t));
         }
         Condition::Flag(flag) => f.flags.iter().any(|x| x == flag).then_some(f.start)?,
-        Condition::NotAcknowledged(after) => {
-            let t = after.after(f.start, cal);
-            if f.acked_at.is_some_and(|a| a <= t) {
-                return None;
-            }
-            t
-        }
+        Condition::NotAcknowledged(after) => after.after(f.start, cal),
         Condition::OpenLongerThan(after) => after.after(f.start, cal),
         Condition::RtoFraction(fraction) => {
             let rto = f
@@ -273,7 +272,24 @@ fn trigger_time(
             }
         }
     };
-    (f.open_at(t) && listed(f.severity_at(t))).then_some(t)
+    // The first moment at or after `t` when the incident is at a listed severity; later
+    // only by a raise (a downgrade into a listed level escalates nothing).
+    let rank = |s: &str| policy.severity(s).map_or(u32::MAX, |p| p.severity.rank);
+    let at = if listed(f.severity_at(t)) {
+        t
+    } else {
+        let then = rank(f.severity_at(t));
+        f.severities
+            .iter()
+            .find(|(at, s)| *at > t && listed(s) && rank(s) < then)
+            .map(|(at, _)| *at)?
+    };
+    let still_holds = match condition {
+        Condition::NotAcknowledged(_) => f.acked_at.is_none_or(|a| a > at),
+        Condition::NoProgress(_) => !f.moves.iter().any(|(m, _)| *m > t && *m <= at),
+        _ => true,
+    };
+    (still_holds && f.open_at(at)).then_some(at)
 }
 
 fn describe(condition: &Condition) -> String {

@@ -509,3 +509,69 @@ draft = "2h"
         "the built-in policy is clean"
     );
 }
+
+/// Regression: severity-limited delay triggers fire when the incident is raised into a
+/// listed severity after the delay (if the condition still holds), never on a downgrade.
+#[test]
+fn severity_limited_triggers_fire_on_a_late_raise_but_not_a_downgrade() {
+    let p = policy(
+        r#"
+[[escalation]]
+name = "S1 unacknowledged"
+targets = ["person:lead"]
+triggers = [{ when = "not_acknowledged", after = "10m", severities = ["S1"] }]
+[[escalation]]
+name = "S2 open long"
+targets = ["person:manager"]
+triggers = [{ when = "open_longer_than", after = "15m", severities = ["S2"] }]
+"#,
+    );
+    let escalations = |out: Vec<String>| {
+        out.into_iter()
+            .filter(|l| l.contains("escalate"))
+            .collect::<Vec<_>>()
+    };
+    let raised = escalations(run(
+        &p,
+        "S2",
+        None,
+        &[],
+        mins(40),
+        vec![step(mins(12), StepAction::Severity("S1".into()))],
+    ));
+    assert_eq!(
+        raised,
+        vec!["+12m escalate 1 (not acknowledged within 10m)"],
+        "S2 was open 15m only at +15m, when it was S1 already"
+    );
+    let acked_first = escalations(run(
+        &p,
+        "S2",
+        None,
+        &[],
+        mins(40),
+        vec![
+            step(mins(5), StepAction::Acknowledge),
+            step(mins(12), StepAction::Severity("S1".into())),
+        ],
+    ));
+    assert!(
+        acked_first.is_empty(),
+        "acknowledged before the raise: {acked_first:?}"
+    );
+    let lowered = escalations(run(
+        &p,
+        "S1",
+        None,
+        &[],
+        mins(40),
+        vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(20), StepAction::Severity("S2".into())),
+        ],
+    ));
+    assert!(
+        lowered.is_empty(),
+        "a downgrade into S2 after 15m escalates nothing: {lowered:?}"
+    );
+}

@@ -27,7 +27,7 @@ fn incident_id(raw: &str) -> Result<IncidentId, Failure> {
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Failure::general(e.to_string()))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -43,7 +43,7 @@ fn act(api: &ApiClient, target: &Target, action: &str, mut body: Value) -> Resul
     } else {
         // Describe the event the server recorded, so the line shows canonical values.
         if let Some(event) = detail.timeline.last() {
-            println!(
+            outln!(
                 "{id}: {} (by {}, version {})",
                 output::describe(event),
                 event.actor,
@@ -75,7 +75,7 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             if *json {
                 print_json(&detail)
             } else {
-                println!("{}", detail.incident.id);
+                outln!("{}", detail.incident.id);
                 Ok(())
             }
         }
@@ -150,7 +150,7 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             if *json {
                 print_json(&list)
             } else {
-                print!("{}", output::incident_list(&list.incidents));
+                out!("{}", output::incident_list(&list.incidents));
                 Ok(())
             }
         }
@@ -160,7 +160,7 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             if *json {
                 print_json(&detail)
             } else {
-                print!("{}", output::incident_detail(&detail));
+                out!("{}", output::incident_detail(&detail));
                 Ok(())
             }
         }

@@ -1,5 +1,16 @@
 //! The `fireline` binary: glue between the command line and the library crates.
 
+/// `println!` for command output: a closed pipe (`fireline … | head`) ends the program
+/// quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::output::emit(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for command output, with the same pipe handling as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::output::emit(&format!($($arg)*)) };
+}
+
 mod cli;
 mod client;
 mod config;
@@ -130,7 +141,7 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "url": { "value": settings.url.value, "source": settings.url.source },
             "token": token.map(|(v, s)| serde_json::json!({ "value": v, "source": s })),
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&value).map_err(|e| Failure::general(e.to_string()))?
         );
@@ -141,9 +152,9 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "none".to_owned());
-    println!("# effective configuration (config file: {file})");
+    outln!("# effective configuration (config file: {file})");
     let line = |key: &str, value: String, source: Source| {
-        println!("{key:<10} = {value:<48} # {}", src(source));
+        outln!("{key:<10} = {value:<48} # {}", src(source));
     };
     line(
         "db",
@@ -172,7 +183,7 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
     );
     match &settings.token {
         Some(t) => line("token", "\"****\"".to_owned(), t.source),
-        None => println!("# token is not set (FIRELINE_TOKEN)"),
+        None => outln!("# token is not set (FIRELINE_TOKEN)"),
     }
     Ok(())
 }

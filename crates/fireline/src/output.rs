@@ -4,6 +4,21 @@ use fireline_http::wire::{EventView, IncidentDetail, IncidentSummaryView};
 use jiff::Timestamp;
 use serde_json::Value;
 
+/// Writes command output to stdout. When the reader has gone (a closed pipe) there is
+/// nobody to tell, so the program ends with success, as `cat` and `grep` do.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
 /// Prints rows as left-aligned columns under a header.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

@@ -38,7 +38,7 @@ pub fn load(path: &Path) -> Result<Policy, Failure> {
 /// `policy check FILE`.
 pub fn check(path: &Path) -> Result<(), Failure> {
     let policy = load(path)?;
-    println!(
+    outln!(
         "{}: ok — policy {} ({} severities, {} escalation levels, {} categories)",
         path.display(),
         policy.label(),
@@ -100,12 +100,12 @@ pub fn simulate_command(policy: &Path, scenario_path: &Path, json: bool) -> Resu
         .map_err(|e| Failure::general(format!("{}: {e}", scenario_path.display())))?;
     if json {
         for f in &fired {
-            println!("{}", action_json(f));
+            outln!("{}", action_json(f));
         }
         return Ok(());
     }
     if fired.is_empty() {
-        println!("the policy takes no action in this scenario");
+        outln!("the policy takes no action in this scenario");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = fired
@@ -119,7 +119,7 @@ pub fn simulate_command(policy: &Path, scenario_path: &Path, json: bool) -> Resu
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table(&["AFTER", "AT (UTC)", "ACTION", "DETAIL"], &rows)
     );
@@ -133,19 +133,19 @@ pub fn show(settings: &crate::config::Settings, json: bool) -> Result<(), Failur
     if json {
         let text =
             serde_json::to_string_pretty(&summary).map_err(|e| Failure::general(e.to_string()))?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     }
-    println!("{}", summary.label);
+    outln!("{}", summary.label);
     if !summary.description.is_empty() {
-        println!("  {}", summary.description);
+        outln!("  {}", summary.description);
     }
-    println!("  severities: {}", summary.severities.join(", "));
+    outln!("  severities: {}", summary.severities.join(", "));
     if !summary.categories.is_empty() {
-        println!("  categories: {}", summary.categories.join(", "));
+        outln!("  categories: {}", summary.categories.join(", "));
     }
     for level in &summary.escalation {
-        println!(
+        outln!(
             "  level {}: {} → {}",
             level.level,
             level.name,

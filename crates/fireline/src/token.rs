@@ -39,20 +39,20 @@ pub async fn run(settings: &Settings, command: &TokenCommand) -> Result<(), Fail
                 "created {} ({}, role {}); it is shown only once",
                 record.id, record.name, record.role
             );
-            println!("{secret}");
+            outln!("{secret}");
             Ok(())
         }
         TokenCommand::List { json } => {
             let tokens = store.list_tokens().await.map_err(store_failure)?;
             if *json {
                 let views: Vec<TokenView> = tokens.iter().map(TokenView::from).collect();
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&views)
                         .map_err(|e| Failure::general(e.to_string()))?
                 );
             } else if tokens.is_empty() {
-                println!("no tokens; create one with `fireline token create --role admin`");
+                outln!("no tokens; create one with `fireline token create --role admin`");
             } else {
                 let rows: Vec<Vec<String>> = tokens
                     .iter()
@@ -69,7 +69,7 @@ pub async fn run(settings: &Settings, command: &TokenCommand) -> Result<(), Fail
                         ]
                     })
                     .collect();
-                print!(
+                out!(
                     "{}",
                     table(&["ID", "NAME", "ROLE", "CREATED", "REVOKED"], &rows)
                 );
@@ -78,7 +78,7 @@ pub async fn run(settings: &Settings, command: &TokenCommand) -> Result<(), Fail
         }
         TokenCommand::Revoke { id } => match store.revoke_token(id, jiff::Timestamp::now()).await {
             Ok(record) => {
-                println!("revoked {} ({})", record.id, record.name);
+                outln!("revoked {} ({})", record.id, record.name);
                 Ok(())
             }
             Err(StoreError::NotFound) => Err(Failure::general(format!(

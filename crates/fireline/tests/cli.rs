@@ -607,3 +607,33 @@ fn help_and_version_are_there_for_every_command() {
     let usage = fireline(&["incident", "declare", "--title", "x"], &[]);
     assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
 }
+
+/// Regression: output into a pipe that closed early (`| head`) ends quietly with success
+/// instead of a panic.
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let mut child = Command::new(BIN)
+        .args(["policy", "simulate", "--json", "--policy"])
+        .arg(format!("{root}/policies/default.toml"))
+        .arg("--scenario")
+        .arg(format!("{root}/policies/default.scenario.yaml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    // Close the reading end at once: the program's first write meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("exits");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "nothing on stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

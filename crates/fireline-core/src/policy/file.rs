@@ -27,6 +27,75 @@ struct RawPolicy {
     customer_notice: Vec<RawNotice>,
     #[serde(default)]
     post_incident: Option<RawPostIncident>,
+    #[serde(default)]
+    alerts: Option<RawAlerts>,
+    #[serde(default)]
+    routes: Vec<RawRoute>,
+    #[serde(default)]
+    maintenance: Vec<RawMaintenance>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    default_severity: Option<String>,
+    #[serde(default)]
+    severity_map: BTreeMap<String, String>,
+    group_window: Option<String>,
+    refire: Option<String>,
+    reopen_within: Option<String>,
+    auto_resolve: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatcher {
+    label: Option<String>,
+    annotation: Option<String>,
+    equals: Option<String>,
+    not_equals: Option<String>,
+    regex: Option<String>,
+    absent: Option<bool>,
+    present: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThreshold {
+    value: String,
+    divide_by: Option<String>,
+    above: Option<f64>,
+    below: Option<f64>,
+    severity: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    name: String,
+    #[serde(default, rename = "match")]
+    matchers: Vec<RawMatcher>,
+    #[serde(default)]
+    drop: bool,
+    service: Option<String>,
+    severity: Option<String>,
+    #[serde(default)]
+    thresholds: Vec<RawThreshold>,
+    runbook: Option<String>,
+    #[serde(default)]
+    targets: Vec<String>,
+    #[serde(default)]
+    group_by: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaintenance {
+    name: String,
+    start: String,
+    end: String,
+    #[serde(default, rename = "match")]
+    matchers: Vec<RawMatcher>,
 }
 
 #[derive(Deserialize)]
@@ -435,6 +504,245 @@ fn trigger(p: &mut Problems, at: &str, raw: RawTrigger, ids: &[String]) -> Optio
     })
 }
 
+fn field(p: &mut Problems, at: &str, text: &str) -> Option<routing::Field> {
+    match text.split_once(':') {
+        Some(("label", name)) if !name.is_empty() => Some(routing::Field::Label(name.to_owned())),
+        Some(("annotation", name)) if !name.is_empty() => {
+            Some(routing::Field::Annotation(name.to_owned()))
+        }
+        _ => {
+            p.add(
+                at,
+                format!("`{text}` names no label or annotation"),
+                "write label:NAME or annotation:NAME",
+            );
+            None
+        }
+    }
+}
+
+fn matcher(p: &mut Problems, at: &str, raw: RawMatcher) -> Option<routing::Matcher> {
+    let field = match (raw.label, raw.annotation) {
+        (Some(l), None) if !l.is_empty() => routing::Field::Label(l),
+        (None, Some(a)) if !a.is_empty() => routing::Field::Annotation(a),
+        _ => {
+            p.add(
+                at,
+                "a matcher needs exactly one of `label` or `annotation`",
+                "e.g. { label = \"alertname\", equals = \"HighLatency\" }",
+            );
+            return None;
+        }
+    };
+    let mut tests = Vec::new();
+    if let Some(v) = raw.equals {
+        tests.push(routing::MatchTest::Equals(v));
+    }
+    if let Some(v) = raw.not_equals {
+        tests.push(routing::MatchTest::NotEquals(v));
+    }
+    if let Some(r) = raw.regex {
+        // Anchored, as in Prometheus and Alertmanager: the whole value must match.
+        match regex::Regex::new(&format!("^(?:{r})$")) {
+            Ok(re) => tests.push(routing::MatchTest::Regex(re)),
+            Err(e) => {
+                p.add(
+                    format!("{at}.regex"),
+                    format!("invalid regex: {e}"),
+                    "use Rust regex syntax (like Prometheus's RE2)",
+                );
+                return None;
+            }
+        }
+    }
+    match raw.absent {
+        Some(true) => tests.push(routing::MatchTest::Absent),
+        Some(false) => tests.push(routing::MatchTest::Present),
+        None => {}
+    }
+    if raw.present == Some(true) {
+        tests.push(routing::MatchTest::Present);
+    }
+    if tests.len() != 1 {
+        p.add(
+            at,
+            "a matcher needs exactly one test: equals, not_equals, regex, absent or present",
+            "split it into several matchers",
+        );
+        return None;
+    }
+    tests.pop().map(|test| routing::Matcher { field, test })
+}
+
+fn matchers(p: &mut Problems, at: &str, raw: Vec<RawMatcher>) -> Vec<routing::Matcher> {
+    raw.into_iter()
+        .enumerate()
+        .filter_map(|(i, m)| matcher(p, &format!("{at}[{i}]"), m))
+        .collect()
+}
+
+fn alert_settings(
+    p: &mut Problems,
+    raw: Option<RawAlerts>,
+    ids: &[String],
+) -> routing::AlertSettings {
+    let raw = raw.unwrap_or(RawAlerts {
+        default_severity: None,
+        severity_map: BTreeMap::new(),
+        group_window: None,
+        refire: None,
+        reopen_within: None,
+        auto_resolve: None,
+    });
+    let known = |p: &mut Problems, at: &str, s: &str| match ids
+        .iter()
+        .find(|id| id.eq_ignore_ascii_case(s.trim()))
+    {
+        Some(id) => Some(id.clone()),
+        None => {
+            p.add(
+                at,
+                format!("unknown severity `{s}`"),
+                format!("severities defined here: {}", ids.join(", ")),
+            );
+            None
+        }
+    };
+    let default_severity = match raw.default_severity.as_deref() {
+        Some(s) => known(p, "alerts.default_severity", s).unwrap_or_default(),
+        // The least severe level: an alert nobody classified should not wake people up.
+        None => ids.last().cloned().unwrap_or_default(),
+    };
+    let mut severity_map = BTreeMap::new();
+    for (from, to) in raw.severity_map {
+        if let Some(id) = known(p, &format!("alerts.severity_map.{from}"), &to) {
+            severity_map.insert(from.to_ascii_lowercase(), id);
+        }
+    }
+    let group_window = raw
+        .group_window
+        .as_deref()
+        .and_then(|w| positive(p, "alerts.group_window", w, "a group window"))
+        .unwrap_or(PolicyDuration::Fixed(jiff::SignedDuration::from_hours(1)));
+    let reopen_within = raw
+        .reopen_within
+        .as_deref()
+        .and_then(|w| duration(p, "alerts.reopen_within", w))
+        .unwrap_or(PolicyDuration::Fixed(jiff::SignedDuration::from_hours(1)));
+    let refire = match raw.refire.as_deref() {
+        None | Some("reopen") => routing::Refire::Reopen(reopen_within),
+        Some("new") => routing::Refire::New,
+        Some(other) => {
+            p.add(
+                "alerts.refire",
+                format!("unknown refire `{other}`"),
+                "use reopen (with reopen_within) or new",
+            );
+            routing::Refire::Reopen(reopen_within)
+        }
+    };
+    let auto_resolve = match raw.auto_resolve.as_deref() {
+        None | Some("resolve") => routing::AutoResolve::Resolve,
+        Some("monitoring") => routing::AutoResolve::Monitoring,
+        Some("off") => routing::AutoResolve::Off,
+        Some(other) => {
+            p.add(
+                "alerts.auto_resolve",
+                format!("unknown auto_resolve `{other}`"),
+                "use resolve, monitoring or off",
+            );
+            routing::AutoResolve::Resolve
+        }
+    };
+    routing::AlertSettings {
+        default_severity,
+        severity_map,
+        group_window,
+        refire,
+        auto_resolve,
+    }
+}
+
+fn route(p: &mut Problems, i: usize, raw: RawRoute, ids: &[String]) -> routing::Route {
+    let at = format!("routes[{i}]");
+    let known = |p: &mut Problems, here: &str, s: &str| match ids
+        .iter()
+        .find(|id| id.eq_ignore_ascii_case(s.trim()))
+    {
+        Some(id) => Some(id.clone()),
+        None => {
+            p.add(
+                here,
+                format!("unknown severity `{s}`"),
+                format!("severities defined here: {}", ids.join(", ")),
+            );
+            None
+        }
+    };
+    if raw.name.trim().is_empty() {
+        p.add(
+            format!("{at}.name"),
+            "the route has no name",
+            "name it: it is shown on incidents it opens",
+        );
+    }
+    let severity = raw
+        .severity
+        .as_deref()
+        .and_then(|s| known(p, &format!("{at}.severity"), s));
+    let mut thresholds = Vec::new();
+    for (j, t) in raw.thresholds.into_iter().enumerate() {
+        let here = format!("{at}.thresholds[{j}]");
+        let value = field(p, &format!("{here}.value"), &t.value);
+        let divide_by = t
+            .divide_by
+            .as_deref()
+            .map(|d| field(p, &format!("{here}.divide_by"), d));
+        let sev = known(p, &format!("{here}.severity"), &t.severity);
+        if t.above.is_none() && t.below.is_none() {
+            p.add(
+                &here,
+                "a threshold needs `above` or `below`",
+                "e.g. above = 10.0",
+            );
+        }
+        if let (Some(value), Some(severity), Some(divide_by)) =
+            (value, sev, divide_by.map_or(Some(None), |d| d.map(Some)))
+        {
+            thresholds.push(routing::Threshold {
+                value,
+                divide_by,
+                above: t.above,
+                below: t.below,
+                severity,
+            });
+        }
+    }
+    if raw.drop && (severity.is_some() || !thresholds.is_empty() || raw.service.is_some()) {
+        p.add(
+            format!("{at}.drop"),
+            "a dropping route also sets what incidents get",
+            "remove drop, or the other settings",
+        );
+    }
+    let group_by: Vec<String> = raw
+        .group_by
+        .into_iter()
+        .filter(|g| !g.trim().is_empty())
+        .collect();
+    routing::Route {
+        matchers: matchers(p, &format!("{at}.match"), raw.matchers),
+        name: raw.name,
+        drop: raw.drop,
+        service: raw.service.filter(|s| !s.trim().is_empty()),
+        severity,
+        thresholds,
+        runbook: raw.runbook,
+        targets: targets(p, &format!("{at}.targets"), &raw.targets),
+        group_by,
+    }
+}
+
 impl Policy {
     /// Reads and checks a policy; on failure, every problem found.
     pub fn from_toml(text: &str) -> Result<Policy, Vec<Problem>> {
@@ -673,6 +981,39 @@ impl Policy {
             }
         }
 
+        let alerts = alert_settings(&mut p, raw.alerts, &ids);
+        let routes: Vec<routing::Route> = raw
+            .routes
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| route(&mut p, i, r, &ids))
+            .collect();
+        let mut maintenance = Vec::new();
+        for (i, m) in raw.maintenance.into_iter().enumerate() {
+            let at = format!("maintenance[{i}]");
+            let start = m.start.parse::<jiff::Timestamp>();
+            let end = m.end.parse::<jiff::Timestamp>();
+            let matchers = matchers(&mut p, &format!("{at}.match"), m.matchers);
+            match (start, end) {
+                (Ok(start), Ok(end)) if start < end => maintenance.push(routing::Maintenance {
+                    name: m.name,
+                    start,
+                    end,
+                    matchers,
+                }),
+                (Ok(_), Ok(_)) => p.add(
+                    &at,
+                    "the window ends before it starts",
+                    "make end later than start",
+                ),
+                _ => p.add(
+                    &at,
+                    "start and end must be RFC 3339 times",
+                    "e.g. start = \"2026-03-02T14:00:00Z\"",
+                ),
+            }
+        }
+
         if !p.0.is_empty() {
             return Err(p.0);
         }
@@ -689,6 +1030,9 @@ impl Policy {
             categories,
             customer_notice,
             post_incident,
+            alerts,
+            routes,
+            maintenance,
             digest,
         })
     }

@@ -6,10 +6,12 @@ pub mod calendar;
 pub mod check;
 pub mod duration;
 mod file;
+pub mod routing;
 
 pub use calendar::Calendar;
 pub use check::{check, Problem};
 pub use duration::PolicyDuration;
+pub use routing::{AlertSettings, AutoResolve, Maintenance, Refire, Route};
 
 use crate::{Severity, SeverityCatalog};
 
@@ -18,7 +20,7 @@ pub const BUILTIN: &str = include_str!("../../../../policies/default.toml");
 use std::fmt;
 
 /// A whole policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// Short name, recorded on incidents declared under it.
     pub name: String,
@@ -36,6 +38,12 @@ pub struct Policy {
     pub customer_notice: Vec<CustomerNoticeRule>,
     /// Post-incident deadlines.
     pub post_incident: PostIncident,
+    /// Alert handling defaults.
+    pub alerts: AlertSettings,
+    /// Alert routes, first match wins.
+    pub routes: Vec<Route>,
+    /// Maintenance windows.
+    pub maintenance: Vec<Maintenance>,
     /// Short content digest, so the exact policy in force can be named.
     pub digest: String,
     /// The severities as a lookup (derived from `severities` when read).

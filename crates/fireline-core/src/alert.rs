@@ -1,0 +1,334 @@
+//! Alerts from monitoring, routed by the policy and turned into incident events.
+//!
+//! An alert's state lives in its incident's log (`alert_attached`, `alert_updated`,
+//! `alert_resolved`); the store keeps a projection keyed by (integration, dedup key)
+//! written in the same transaction. [`decide_alert`] is the pure decision: given the
+//! routed alert, what the projection says and the incidents involved, what to append.
+
+use crate::policy::routing::{AutoResolve, Refire};
+use crate::policy::{Policy, Target};
+use crate::{Declaration, EventData, Incident, IncidentId, Status};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+
+/// Firing or resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    /// The condition holds.
+    Firing,
+    /// It no longer does.
+    Resolved,
+}
+
+/// An alert as every receiver normalises it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AlertInput {
+    /// Identity across notifications (Alertmanager fingerprint, PagerDuty dedup_key).
+    pub dedup_key: String,
+    /// Firing or resolved.
+    pub status: AlertStatus,
+    /// One line for people.
+    pub summary: String,
+    /// The source's own severity word (`critical`, `warning`, PagerDuty's levels).
+    pub source_severity: Option<String>,
+    /// The source's idea of the service, if it has one.
+    pub service: Option<String>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// When it started firing.
+    pub starts_at: Option<Timestamp>,
+    /// When it ended.
+    pub ends_at: Option<Timestamp>,
+    /// The source's group (Alertmanager's groupKey).
+    pub group: Option<String>,
+    /// A link back to the source.
+    pub link: Option<String>,
+}
+
+/// What the policy's routes make of an alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routed {
+    /// Dropped by a route: nothing is recorded.
+    pub drop: bool,
+    /// The route that matched.
+    pub route: Option<String>,
+    /// Service for its incident.
+    pub service: String,
+    /// Severity for its incident.
+    pub severity: String,
+    /// Runbook to attach.
+    pub runbook: Option<String>,
+    /// Extra targets to page.
+    pub targets: Vec<Target>,
+    /// Alerts with the same group join one incident.
+    pub group: String,
+    /// The maintenance window it falls in: recorded, pages nobody.
+    pub maintenance: Option<String>,
+}
+
+fn severity_of(policy: &Policy, word: &str) -> Option<String> {
+    let word = word.trim();
+    policy
+        .catalog()
+        .get(word)
+        .map(|s| s.id.clone())
+        .or_else(|| {
+            policy
+                .alerts
+                .severity_map
+                .get(&word.to_ascii_lowercase())
+                .cloned()
+        })
+}
+
+/// Routes an alert received on an integration of `integration_service` at `now`.
+pub fn route(
+    policy: &Policy,
+    alert: &AlertInput,
+    integration: &str,
+    integration_service: &str,
+    now: Timestamp,
+) -> Routed {
+    let labels = &alert.labels;
+    let annotations = &alert.annotations;
+    let matched = policy
+        .routes
+        .iter()
+        .find(|r| r.matchers.iter().all(|m| m.holds(labels, annotations)));
+    let service = matched
+        .and_then(|r| r.service.clone())
+        .or_else(|| alert.service.clone())
+        .or_else(|| labels.get("service").cloned())
+        .unwrap_or_else(|| integration_service.to_owned());
+    let own = alert
+        .source_severity
+        .as_deref()
+        .or(labels.get("severity").map(String::as_str));
+    let severity = matched
+        .and_then(|r| {
+            r.thresholds
+                .iter()
+                .find(|t| t.holds(labels, annotations))
+                .map(|t| t.severity.clone())
+        })
+        .or_else(|| matched.and_then(|r| r.severity.clone()))
+        .or_else(|| own.and_then(|w| severity_of(policy, w)))
+        .unwrap_or_else(|| policy.alerts.default_severity.clone());
+    let group = match matched.filter(|r| !r.group_by.is_empty()) {
+        Some(r) => {
+            let values: Vec<String> = r
+                .group_by
+                .iter()
+                .map(|k| format!("{k}={}", labels.get(k).map(String::as_str).unwrap_or("")))
+                .collect();
+            format!("{integration}/route:{}/{}", r.name, values.join(","))
+        }
+        None => match &alert.group {
+            Some(g) => format!("{integration}/group:{g}"),
+            None => format!("{integration}/alert:{}", alert.dedup_key),
+        },
+    };
+    let at = alert.starts_at.unwrap_or(now);
+    let maintenance = policy
+        .maintenance
+        .iter()
+        .find(|m| m.covers(now, labels, annotations) || m.covers(at, labels, annotations))
+        .map(|m| m.name.clone());
+    Routed {
+        drop: matched.is_some_and(|r| r.drop),
+        route: matched.map(|r| r.name.clone()),
+        service,
+        severity,
+        runbook: matched.and_then(|r| r.runbook.clone()),
+        targets: matched.map(|r| r.targets.clone()).unwrap_or_default(),
+        group,
+        maintenance,
+    }
+}
+
+/// What the store knows of an alert already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownAlert {
+    /// Its incident.
+    pub incident: IncidentId,
+    /// Its last status.
+    pub status: AlertStatus,
+    /// Digest of what was last recorded, to tell a change from a repeat.
+    pub digest: String,
+}
+
+/// The alert's content digest: repeats with the same content record nothing.
+pub fn digest(alert: &AlertInput) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(alert.summary.as_bytes());
+    for (k, v) in alert.labels.iter().chain(alert.annotations.iter()) {
+        hasher.update(k.as_bytes());
+        hasher.update([0]);
+        hasher.update(v.as_bytes());
+        hasher.update([1]);
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// What to do with one alert.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlertOutcome {
+    /// Nothing to record (a repeat, a drop, or a resolution never seen firing).
+    Nothing,
+    /// Open a new incident with these events after the declaration.
+    Declare(Declaration, Vec<EventData>),
+    /// Append to an existing incident.
+    Append(IncidentId, Vec<EventData>),
+}
+
+/// The alert's event data when it joins an incident.
+fn attached(alert: &AlertInput, integration: &str, routed: &Routed, reason: &str) -> EventData {
+    EventData::AlertAttached {
+        integration: integration.to_owned(),
+        dedup_key: alert.dedup_key.clone(),
+        summary: alert.summary.clone(),
+        labels: alert.labels.clone(),
+        annotations: alert.annotations.clone(),
+        starts_at: alert.starts_at,
+        link: alert.link.clone(),
+        route: routed.route.clone(),
+        runbook: routed.runbook.clone(),
+        digest: digest(alert),
+        reason: reason.to_owned(),
+    }
+}
+
+/// What the store holds that bears on one alert.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Situation<'a> {
+    /// The store's projection for the alert.
+    pub known: Option<&'a KnownAlert>,
+    /// Its incident's state, and how many of that incident's alerts still fire.
+    pub known_incident: Option<(&'a Incident, usize)>,
+    /// The newest open incident of the alert's group declared within the group window.
+    pub group_incident: Option<&'a Incident>,
+}
+
+/// Decides what an alert received through `integration` does.
+pub fn decide_alert(
+    policy: &Policy,
+    alert: &AlertInput,
+    integration: &str,
+    routed: &Routed,
+    situation: Situation<'_>,
+    now: Timestamp,
+) -> AlertOutcome {
+    let Situation {
+        known,
+        known_incident,
+        group_incident,
+    } = situation;
+    if routed.drop {
+        return AlertOutcome::Nothing;
+    }
+    let new_incident = |reason: &str| {
+        let mut flags = Vec::new();
+        if routed.maintenance.is_some() {
+            flags.push("maintenance".to_owned());
+        }
+        AlertOutcome::Declare(
+            Declaration {
+                title: alert.summary.clone(),
+                severity: routed.severity.clone(),
+                service: routed.service.clone(),
+                summary: alert.annotations.get("description").cloned(),
+                category: None,
+                flags,
+            },
+            vec![attached(alert, integration, routed, reason)],
+        )
+    };
+    let join_group_or_new = |reason: &str| match group_incident {
+        Some(g) if g.status.is_open() => AlertOutcome::Append(
+            g.id,
+            vec![attached(alert, integration, routed, "joined its group")],
+        ),
+        _ => new_incident(reason),
+    };
+    match (alert.status, known, known_incident) {
+        (AlertStatus::Resolved, None, _) => AlertOutcome::Nothing,
+        (AlertStatus::Resolved, Some(k), _) if k.status == AlertStatus::Resolved => {
+            AlertOutcome::Nothing
+        }
+        (AlertStatus::Resolved, Some(k), incident) => {
+            let mut events = vec![EventData::AlertResolved {
+                dedup_key: alert.dedup_key.clone(),
+                integration: integration.to_owned(),
+                summary: alert.summary.clone(),
+            }];
+            if let Some((incident, firing)) = incident {
+                // This alert was the last one firing: the incident follows, per policy.
+                if firing <= 1 && incident.status.is_open() {
+                    match policy.alerts.auto_resolve {
+                        AutoResolve::Resolve => events.push(EventData::Resolved {
+                            summary: Some("all alerts resolved".to_owned()),
+                        }),
+                        AutoResolve::Monitoring if incident.status != Status::Monitoring => events
+                            .push(EventData::StatusChanged {
+                                from: incident.status,
+                                to: Status::Monitoring,
+                                message: Some("all alerts resolved".to_owned()),
+                            }),
+                        _ => {}
+                    }
+                }
+            }
+            AlertOutcome::Append(k.incident, events)
+        }
+        (AlertStatus::Firing, None, _) => join_group_or_new("new alert"),
+        (AlertStatus::Firing, Some(k), Some((incident, _))) if incident.status.is_open() => {
+            if k.status == AlertStatus::Resolved {
+                AlertOutcome::Append(
+                    k.incident,
+                    vec![attached(alert, integration, routed, "firing again")],
+                )
+            } else if k.digest != digest(alert) {
+                AlertOutcome::Append(
+                    k.incident,
+                    vec![EventData::AlertUpdated {
+                        dedup_key: alert.dedup_key.clone(),
+                        integration: integration.to_owned(),
+                        summary: alert.summary.clone(),
+                        labels: alert.labels.clone(),
+                        annotations: alert.annotations.clone(),
+                        digest: digest(alert),
+                    }],
+                )
+            } else {
+                AlertOutcome::Nothing
+            }
+        }
+        (AlertStatus::Firing, Some(k), Some((incident, _))) => {
+            // Its incident was resolved: reopen it if recent enough, else start afresh.
+            let recent = match &policy.alerts.refire {
+                Refire::Reopen(within) => incident
+                    .resolved_at
+                    .is_some_and(|r| within.after(r, &policy.calendar) >= now),
+                Refire::New => false,
+            };
+            if recent {
+                AlertOutcome::Append(
+                    k.incident,
+                    vec![
+                        EventData::Reopened {
+                            reason: Some(format!("alert firing again: {}", alert.summary)),
+                        },
+                        attached(alert, integration, routed, "firing again"),
+                    ],
+                )
+            } else {
+                join_group_or_new("firing again after its incident closed")
+            }
+        }
+        (AlertStatus::Firing, Some(_), None) => join_group_or_new("new alert"),
+    }
+}
