@@ -199,6 +199,7 @@ fn attached(alert: &AlertInput, integration: &str, routed: &Routed, reason: &str
         runbook: routed.runbook.clone(),
         digest: digest(alert),
         reason: reason.to_owned(),
+        group: routed.group.clone(),
     }
 }
 

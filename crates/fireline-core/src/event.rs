@@ -122,6 +122,9 @@ pub enum EventData {
         digest: String,
         /// Why it joined (`new alert`, `joined its group`, `firing again`).
         reason: String,
+        /// The group it belongs to (alerts of one group join one incident).
+        #[serde(default)]
+        group: String,
     },
     /// A firing alert's content changed.
     AlertUpdated {

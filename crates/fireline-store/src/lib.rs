@@ -14,7 +14,10 @@ mod types;
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
-pub use types::{IncidentFilter, IncidentSummary, StatusFilter, TokenRecord};
+pub use types::{
+    AlertRecord, InboxItem, IncidentFilter, IncidentSummary, IntegrationRecord, StatusFilter,
+    TokenRecord,
+};
 
 use async_trait::async_trait;
 use fireline_core::{Incident, IncidentId, NewEvent, RecordedEvent};
@@ -41,7 +44,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         declared: NewEvent,
         next_due: Option<Timestamp>,
-    ) -> Result<(Incident, RecordedEvent)>;
+    ) -> Result<(Incident, RecordedEvent)> {
+        let (incident, mut events) = self.open_incident(declared, Vec::new(), next_due).await?;
+        let first = events.remove(0);
+        Ok((incident, first))
+    }
+
+    /// Stores a new incident from its declaration and the events that come with it (the
+    /// alert that opened it), in one transaction; all its recorded events are returned.
+    async fn open_incident(
+        &self,
+        declared: NewEvent,
+        more: Vec<NewEvent>,
+        next_due: Option<Timestamp>,
+    ) -> Result<(Incident, Vec<RecordedEvent>)>;
 
     /// Appends `events` to the incident whose state the caller folded as `current`.
     ///
@@ -103,6 +119,58 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Marks a token revoked at `at` (once: revoking again keeps the first time) and
     /// returns it; [`StoreError::NotFound`] for an unknown id.
     async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<TokenRecord>;
+
+    /// Stores a new integration by its key's hash.
+    async fn insert_integration(
+        &self,
+        integration: &IntegrationRecord,
+        key_hash: &str,
+    ) -> Result<()>;
+
+    /// The integration with this key hash, revoked or not.
+    async fn integration_by_key_hash(&self, key_hash: &str) -> Result<Option<IntegrationRecord>>;
+
+    /// An integration by id.
+    async fn integration(&self, id: &str) -> Result<Option<IntegrationRecord>>;
+
+    /// Every integration, oldest first.
+    async fn list_integrations(&self) -> Result<Vec<IntegrationRecord>>;
+
+    /// Revokes an integration (once) and returns it; `NotFound` for an unknown id.
+    async fn revoke_integration(&self, id: &str, at: Timestamp) -> Result<IntegrationRecord>;
+
+    /// Durably accepts normalised alerts (JSON) from an integration.
+    async fn enqueue_alerts(
+        &self,
+        integration: &str,
+        received_at: Timestamp,
+        alerts: &str,
+    ) -> Result<i64>;
+
+    /// Claims up to `limit` inbox items, oldest first, that no live lease holds.
+    async fn claim_inbox(
+        &self,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<InboxItem>>;
+
+    /// Removes a processed inbox item.
+    async fn delete_inbox(&self, id: i64) -> Result<()>;
+
+    /// The alert projection for one identity.
+    async fn alert(&self, integration: &str, dedup_key: &str) -> Result<Option<AlertRecord>>;
+
+    /// How many of an incident's alerts are firing.
+    async fn firing_alerts(&self, incident: IncidentId) -> Result<usize>;
+
+    /// The newest open incident opened for `group` at or after `since`.
+    async fn open_incident_in_group(
+        &self,
+        group: &str,
+        since: Timestamp,
+    ) -> Result<Option<IncidentId>>;
 
     /// Waits for in-flight work and closes connections (SQLite checkpoints its WAL).
     async fn close(&self);

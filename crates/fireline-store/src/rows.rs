@@ -113,3 +113,43 @@ impl TokenRow {
 pub(crate) fn event_json(data: &EventData) -> Result<String, StoreError> {
     serde_json::to_string(data).map_err(|e| StoreError::Corrupt(format!("event encoding: {e}")))
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IntegrationRow {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub created_at_us: i64,
+    pub revoked_at_us: Option<i64>,
+}
+
+impl IntegrationRow {
+    pub(crate) fn into_record(self) -> Result<crate::IntegrationRecord, StoreError> {
+        Ok(crate::IntegrationRecord {
+            id: self.id,
+            name: self.name,
+            service: self.service,
+            created_at: timestamp(self.created_at_us)?,
+            revoked_at: opt_timestamp(self.revoked_at_us)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct InboxRow {
+    pub id: i64,
+    pub integration: String,
+    pub received_at_us: i64,
+    pub alerts: String,
+}
+
+impl InboxRow {
+    pub(crate) fn into_item(self) -> Result<crate::InboxItem, StoreError> {
+        Ok(crate::InboxItem {
+            id: self.id,
+            integration: self.integration,
+            received_at: timestamp(self.received_at_us)?,
+            alerts: self.alerts,
+        })
+    }
+}

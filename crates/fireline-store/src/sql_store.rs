@@ -9,79 +9,16 @@ pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, stat
      declared_at_us, declared_by, acknowledged_at_us, resolved_at_us, updated_at_us, version";
 
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field.
-/// `$claim` is the one statement whose dialect differs: claiming due incidents
-/// (`$1` now, `$2` owner, `$3` lease end, `$4` limit; returns `number`).
+/// `$claim` and `$claim_inbox` are the statements whose dialect differs: claiming due
+/// incidents (returns `number`) and inbox items (returns the item), with `$1` now, `$2`
+/// owner, `$3` lease end and `$4` limit.
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, $backend:literal, $claim:expr) => {
-        #[async_trait::async_trait]
-        impl $crate::Store for $store {
-            fn backend(&self) -> &'static str {
-                $backend
-            }
-
-            async fn ping(&self) -> $crate::Result<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
-                Ok(())
-            }
-
-            async fn create_incident(
-                &self,
-                declared: fireline_core::NewEvent,
-                next_due: Option<jiff::Timestamp>,
-            ) -> $crate::Result<(fireline_core::Incident, fireline_core::RecordedEvent)> {
-                use $crate::rows::{event_json, micros};
-                let fireline_core::EventData::Declared {
-                    title,
-                    severity,
-                    service,
-                    ..
-                } = &declared.data
-                else {
-                    return Err($crate::StoreError::Corrupt(
-                        "an incident must start with a declaration".into(),
-                    ));
-                };
-                let at = micros(declared.at);
-                let mut tx = self.pool.begin().await?;
-                let number: i64 = sqlx::query_scalar(
-                    "INSERT INTO incidents (title, service, severity, status, declared_at_us, \
-                     declared_by, updated_at_us, version, next_due_at_us) \
-                     VALUES ($1, $2, $3, 'investigating', $4, $5, $4, 1, $6) RETURNING number",
-                )
-                .bind(title)
-                .bind(service)
-                .bind(severity)
-                .bind(at)
-                .bind(&declared.actor)
-                .bind(next_due.map(micros))
-                .fetch_one(&mut *tx)
-                .await?;
-                let event_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO incident_events (incident, seq, at_us, actor, kind, data) \
-                     VALUES ($1, 1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(number)
-                .bind(at)
-                .bind(&declared.actor)
-                .bind(declared.data.kind())
-                .bind(event_json(&declared.data)?)
-                .fetch_one(&mut *tx)
-                .await?;
-                let recorded = fireline_core::RecordedEvent {
-                    id: event_id,
-                    seq: 1,
-                    at: declared.at,
-                    actor: declared.actor,
-                    data: declared.data,
-                };
-                let id = fireline_core::IncidentId(number as u64);
-                let incident = fireline_core::Incident::declared(id, &recorded)?;
-                tx.commit().await?;
-                Ok((incident, recorded))
-            }
-
-            async fn append(
-                &self,
+    ($store:ty, $db:ty, $backend:literal, $claim:expr, $claim_inbox:expr) => {
+        impl $store {
+            /// Appends `events` to `current` inside `tx`: the version claim, the listing
+            /// projection, the events, and the alert projection of alert events.
+            async fn append_tx(
+                tx: &mut sqlx::Transaction<'static, $db>,
                 current: &fireline_core::Incident,
                 events: Vec<fireline_core::NewEvent>,
                 next_due: Option<jiff::Timestamp>,
@@ -105,7 +42,6 @@ macro_rules! impl_sql_store {
                 if recorded.is_empty() {
                     return Ok((next, recorded));
                 }
-                let mut tx = self.pool.begin().await?;
                 // The version check and the claim are one statement, and a write, so the
                 // transaction holds the row (and SQLite's write lock) from here on.
                 let claimed = sqlx::query(
@@ -125,14 +61,14 @@ macro_rules! impl_sql_store {
                 .bind(number)
                 .bind(current.version as i64)
                 .bind(next_due.map(micros))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?
                 .rows_affected();
                 if claimed == 0 {
                     let actual: Option<i64> =
                         sqlx::query_scalar("SELECT version FROM incidents WHERE number = $1")
                             .bind(number)
-                            .fetch_optional(&mut *tx)
+                            .fetch_optional(&mut **tx)
                             .await?;
                     return Err(match actual {
                         None => $crate::StoreError::NotFound,
@@ -153,11 +89,154 @@ macro_rules! impl_sql_store {
                     .bind(&event.actor)
                     .bind(event.data.kind())
                     .bind(event_json(&event.data)?)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await?;
+                    Self::project_alert(tx, number, event).await?;
                 }
-                tx.commit().await?;
                 Ok((next, recorded))
+            }
+
+            /// Keeps the `alerts` projection in step with alert events.
+            async fn project_alert(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                number: i64,
+                event: &fireline_core::RecordedEvent,
+            ) -> $crate::Result<()> {
+                use fireline_core::EventData;
+                let at = $crate::rows::micros(event.at);
+                match &event.data {
+                    EventData::AlertAttached { integration, dedup_key, summary, digest, .. } => {
+                        sqlx::query(
+                            "INSERT INTO alerts (integration, dedup_key, incident, status, digest, summary, updated_at_us) \
+                             VALUES ($1, $2, $3, 'firing', $4, $5, $6) \
+                             ON CONFLICT (integration, dedup_key) DO UPDATE SET incident = excluded.incident, \
+                             status = 'firing', digest = excluded.digest, summary = excluded.summary, \
+                             updated_at_us = excluded.updated_at_us",
+                        )
+                        .bind(integration)
+                        .bind(dedup_key)
+                        .bind(number)
+                        .bind(digest)
+                        .bind(summary)
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    EventData::AlertUpdated { integration, dedup_key, summary, digest, .. } => {
+                        sqlx::query(
+                            "UPDATE alerts SET digest = $1, summary = $2, updated_at_us = $3 \
+                             WHERE integration = $4 AND dedup_key = $5",
+                        )
+                        .bind(digest)
+                        .bind(summary)
+                        .bind(at)
+                        .bind(integration)
+                        .bind(dedup_key)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    EventData::AlertResolved { integration, dedup_key, .. } => {
+                        sqlx::query(
+                            "UPDATE alerts SET status = 'resolved', updated_at_us = $1 \
+                             WHERE integration = $2 AND dedup_key = $3",
+                        )
+                        .bind(at)
+                        .bind(integration)
+                        .bind(dedup_key)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    _ => {}
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> $crate::Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn open_incident(
+                &self,
+                declared: fireline_core::NewEvent,
+                more: Vec<fireline_core::NewEvent>,
+                next_due: Option<jiff::Timestamp>,
+            ) -> $crate::Result<(fireline_core::Incident, Vec<fireline_core::RecordedEvent>)> {
+                use $crate::rows::{event_json, micros};
+                let fireline_core::EventData::Declared { title, severity, service, .. } =
+                    &declared.data
+                else {
+                    return Err($crate::StoreError::Corrupt(
+                        "an incident must start with a declaration".into(),
+                    ));
+                };
+                // The group of the alert that opens it, so later alerts can join it.
+                let group = more.iter().find_map(|e| match &e.data {
+                    fireline_core::EventData::AlertAttached { group, .. } if !group.is_empty() => Some(group.clone()),
+                    _ => None,
+                });
+                let at = micros(declared.at);
+                let mut tx = self.pool.begin().await?;
+                let number: i64 = sqlx::query_scalar(
+                    "INSERT INTO incidents (title, service, severity, status, declared_at_us, \
+                     declared_by, updated_at_us, version, next_due_at_us, alert_group) \
+                     VALUES ($1, $2, $3, 'investigating', $4, $5, $4, 1, $6, $7) RETURNING number",
+                )
+                .bind(title)
+                .bind(service)
+                .bind(severity)
+                .bind(at)
+                .bind(&declared.actor)
+                .bind(next_due.map(micros))
+                .bind(group)
+                .fetch_one(&mut *tx)
+                .await?;
+                let event_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO incident_events (incident, seq, at_us, actor, kind, data) \
+                     VALUES ($1, 1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(number)
+                .bind(at)
+                .bind(&declared.actor)
+                .bind(declared.data.kind())
+                .bind(event_json(&declared.data)?)
+                .fetch_one(&mut *tx)
+                .await?;
+                let first = fireline_core::RecordedEvent {
+                    id: event_id,
+                    seq: 1,
+                    at: declared.at,
+                    actor: declared.actor,
+                    data: declared.data,
+                };
+                let id = fireline_core::IncidentId(number as u64);
+                let incident = fireline_core::Incident::declared(id, &first)?;
+                let (incident, mut recorded) = Self::append_tx(&mut tx, &incident, more, next_due).await?;
+                recorded.insert(0, first);
+                tx.commit().await?;
+                Ok((incident, recorded))
+            }
+
+            async fn append(
+                &self,
+                current: &fireline_core::Incident,
+                events: Vec<fireline_core::NewEvent>,
+                next_due: Option<jiff::Timestamp>,
+            ) -> $crate::Result<(fireline_core::Incident, Vec<fireline_core::RecordedEvent>)> {
+                if events.is_empty() {
+                    return Ok((current.clone(), Vec::new()));
+                }
+                let mut tx = self.pool.begin().await?;
+                let result = Self::append_tx(&mut tx, current, events, next_due).await?;
+                tx.commit().await?;
+                Ok(result)
             }
 
             async fn events(
@@ -330,6 +409,167 @@ macro_rules! impl_sql_store {
                 .fetch_one(&self.pool)
                 .await?;
                 us.map($crate::rows::timestamp).transpose()
+            }
+
+            async fn insert_integration(
+                &self,
+                integration: &$crate::IntegrationRecord,
+                key_hash: &str,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO integrations (id, name, service, key_hash, created_at_us, revoked_at_us) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&integration.id)
+                .bind(&integration.name)
+                .bind(&integration.service)
+                .bind(key_hash)
+                .bind($crate::rows::micros(integration.created_at))
+                .bind(integration.revoked_at.map($crate::rows::micros))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn integration_by_key_hash(
+                &self,
+                key_hash: &str,
+            ) -> $crate::Result<Option<$crate::IntegrationRecord>> {
+                let row: Option<$crate::rows::IntegrationRow> = sqlx::query_as(
+                    "SELECT id, name, service, created_at_us, revoked_at_us FROM integrations WHERE key_hash = $1",
+                )
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::IntegrationRow::into_record).transpose()
+            }
+
+            async fn integration(&self, id: &str) -> $crate::Result<Option<$crate::IntegrationRecord>> {
+                let row: Option<$crate::rows::IntegrationRow> = sqlx::query_as(
+                    "SELECT id, name, service, created_at_us, revoked_at_us FROM integrations WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::IntegrationRow::into_record).transpose()
+            }
+
+            async fn list_integrations(&self) -> $crate::Result<Vec<$crate::IntegrationRecord>> {
+                let rows: Vec<$crate::rows::IntegrationRow> = sqlx::query_as(
+                    "SELECT id, name, service, created_at_us, revoked_at_us FROM integrations ORDER BY created_at_us, id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::IntegrationRow::into_record).collect()
+            }
+
+            async fn revoke_integration(
+                &self,
+                id: &str,
+                at: jiff::Timestamp,
+            ) -> $crate::Result<$crate::IntegrationRecord> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE integrations SET revoked_at_us = $1 WHERE id = $2 AND revoked_at_us IS NULL")
+                    .bind($crate::rows::micros(at))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let row: Option<$crate::rows::IntegrationRow> = sqlx::query_as(
+                    "SELECT id, name, service, created_at_us, revoked_at_us FROM integrations WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_record()
+            }
+
+            async fn enqueue_alerts(
+                &self,
+                integration: &str,
+                received_at: jiff::Timestamp,
+                alerts: &str,
+            ) -> $crate::Result<i64> {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES ($1, $2, $3) RETURNING id",
+                )
+                .bind(integration)
+                .bind($crate::rows::micros(received_at))
+                .bind(alerts)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn claim_inbox(
+                &self,
+                now: jiff::Timestamp,
+                owner: &str,
+                lease_until: jiff::Timestamp,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::InboxItem>> {
+                let rows: Vec<$crate::rows::InboxRow> = sqlx::query_as($claim_inbox)
+                    .bind($crate::rows::micros(now))
+                    .bind(owner)
+                    .bind($crate::rows::micros(lease_until))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut items = rows
+                    .into_iter()
+                    .map($crate::rows::InboxRow::into_item)
+                    .collect::<$crate::Result<Vec<_>>>()?;
+                items.sort_by_key(|i| i.id);
+                Ok(items)
+            }
+
+            async fn delete_inbox(&self, id: i64) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM alert_inbox WHERE id = $1").bind(id).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn alert(
+                &self,
+                integration: &str,
+                dedup_key: &str,
+            ) -> $crate::Result<Option<$crate::AlertRecord>> {
+                let row: Option<(i64, String, String)> = sqlx::query_as(
+                    "SELECT incident, status, digest FROM alerts WHERE integration = $1 AND dedup_key = $2",
+                )
+                .bind(integration)
+                .bind(dedup_key)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(incident, status, digest)| $crate::AlertRecord {
+                    incident: fireline_core::IncidentId(incident as u64),
+                    firing: status == "firing",
+                    digest,
+                }))
+            }
+
+            async fn firing_alerts(&self, incident: fireline_core::IncidentId) -> $crate::Result<usize> {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM alerts WHERE incident = $1 AND status = 'firing'",
+                )
+                .bind($crate::rows::incident_number(incident)?)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n as usize)
+            }
+
+            async fn open_incident_in_group(
+                &self,
+                group: &str,
+                since: jiff::Timestamp,
+            ) -> $crate::Result<Option<fireline_core::IncidentId>> {
+                let n: Option<i64> = sqlx::query_scalar(
+                    "SELECT number FROM incidents WHERE alert_group = $1 AND status <> 'resolved' \
+                     AND declared_at_us >= $2 ORDER BY number DESC LIMIT 1",
+                )
+                .bind(group)
+                .bind($crate::rows::micros(since))
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(n.map(|n| fireline_core::IncidentId(n as u64)))
             }
 
             async fn close(&self) {

@@ -54,5 +54,9 @@ impl_sql_store!(
      WHERE number IN (SELECT number FROM incidents \
         WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
         ORDER BY next_due_at_us LIMIT $4) \
-     RETURNING number"
+     RETURNING number",
+    "UPDATE alert_inbox SET lease_owner = $2, lease_until_us = $3 \
+     WHERE id IN (SELECT id FROM alert_inbox \
+        WHERE lease_until_us IS NULL OR lease_until_us < $1 ORDER BY id LIMIT $4) \
+     RETURNING id, integration, received_at_us, alerts"
 );

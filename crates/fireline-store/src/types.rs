@@ -91,3 +91,42 @@ pub struct TokenRecord {
     /// Revoked at, if revoked.
     pub revoked_at: Option<Timestamp>,
 }
+
+/// An integration: a key that monitoring sends alerts with, for one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrationRecord {
+    /// Public id (`int_…`).
+    pub id: String,
+    /// Name (`prometheus-prod`).
+    pub name: String,
+    /// The service its alerts concern unless they say otherwise.
+    pub service: String,
+    /// Created at.
+    pub created_at: Timestamp,
+    /// Revoked at.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A stored alert identity, as the projection of its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRecord {
+    /// Its incident.
+    pub incident: IncidentId,
+    /// `firing` or `resolved`.
+    pub firing: bool,
+    /// Digest of its last recorded content.
+    pub digest: String,
+}
+
+/// An accepted alert payload waiting to be processed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxItem {
+    /// Its id.
+    pub id: i64,
+    /// The integration it came through.
+    pub integration: String,
+    /// When it was accepted.
+    pub received_at: Timestamp,
+    /// The normalised alerts, as JSON.
+    pub alerts: String,
+}
