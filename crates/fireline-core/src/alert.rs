@@ -234,7 +234,7 @@ pub fn decide_alert(
     let new_incident = |reason: &str| {
         let mut flags = Vec::new();
         if routed.maintenance.is_some() {
-            flags.push("maintenance".to_owned());
+            flags.push(crate::plan::MAINTENANCE_FLAG.to_owned());
         }
         AlertOutcome::Declare(
             Declaration {

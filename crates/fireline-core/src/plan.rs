@@ -16,6 +16,9 @@ use std::collections::BTreeSet;
 /// The actor recorded on events fireline itself appends.
 pub const SYSTEM_ACTOR: &str = "fireline";
 
+/// The flag on incidents opened during a maintenance window: no paging, no escalation.
+pub const MAINTENANCE_FLAG: &str = "maintenance";
+
 /// Something the policy will do at `at` unless the incident changes first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedAction {
@@ -320,6 +323,9 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
         }
     };
 
+    // Incidents opened in a maintenance window are recorded but page nobody.
+    let quiet = f.flags.iter().any(|flag| flag == MAINTENANCE_FLAG);
+
     // Paging: on declaration, and whenever raised above every level seen this cycle.
     let mut best_rank = u32::MAX;
     for (at, sev) in &f.severities {
@@ -328,7 +334,7 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
         };
         if rule.severity.rank < best_rank {
             best_rank = rule.severity.rank;
-            if !rule.page.is_empty() && f.open_at(*at) {
+            if !rule.page.is_empty() && f.open_at(*at) && !quiet {
                 plan(
                     *at,
                     f.key(&format!("page:{}", rule.severity.id)),
@@ -374,7 +380,7 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
     }
 
     // Escalation levels: each once, at the earliest trigger that holds.
-    for level in &policy.escalation {
+    for level in policy.escalation.iter().filter(|_| !quiet) {
         let first = level
             .triggers
             .iter()

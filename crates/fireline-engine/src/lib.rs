@@ -7,8 +7,10 @@
 
 pub mod clock;
 pub mod engine;
+pub mod ingest;
 pub mod live_policy;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Engine, TickReport};
+pub use ingest::AlertProcessor;
 pub use live_policy::LivePolicy;

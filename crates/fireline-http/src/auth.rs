@@ -162,3 +162,32 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for Authorized<R> 
         Ok(Authorized(caller, PhantomData))
     }
 }
+
+/// Prefix of integration keys.
+pub const INTEGRATION_PREFIX: &str = "fli_";
+
+/// Creates an integration for `service`, stores its key's hash and returns the key (shown
+/// once) with its record.
+pub async fn issue_integration(
+    store: &dyn Store,
+    name: Option<&str>,
+    service: &str,
+    now: Timestamp,
+) -> Result<(String, fireline_store::IntegrationRecord), IssueError> {
+    let id = format!("int_{}", random_hex(8)?);
+    let service = fireline_core::command::required_name("service", service)?;
+    let name = match name {
+        Some(n) => fireline_core::command::required_name("name", n)?,
+        None => service.clone(),
+    };
+    let key = format!("{INTEGRATION_PREFIX}{}", random_hex(32)?);
+    let record = fireline_store::IntegrationRecord {
+        id,
+        name,
+        service,
+        created_at: now,
+        revoked_at: None,
+    };
+    store.insert_integration(&record, &hash_token(&key)).await?;
+    Ok((key, record))
+}

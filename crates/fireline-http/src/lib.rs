@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod receivers;
 mod routes;
 pub mod wire;
 
@@ -24,6 +25,9 @@ use tokio::net::TcpListener;
 /// what a client can make the server buffer.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Largest alert payload accepted (an Alertmanager group of thousands of alerts).
+pub const MAX_ALERT_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -35,6 +39,8 @@ pub struct AppState {
     pub policy: LivePolicy,
     /// Wakes the engine when a change schedules work sooner than it expects.
     pub engine_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the alert processor when alerts were accepted.
+    pub alert_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

@@ -18,6 +18,8 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "incidents", description = "Incidents and their timelines"),
         (name = "tokens", description = "API tokens (admin)"),
+        (name = "receivers", description = "Alert receivers, authorized by an integration key (unknown keys: 404)"),
+        (name = "integrations", description = "Integrations and their keys (admin)"),
         (name = "meta", description = "Health, identity, severities and this document")
     )
 )]

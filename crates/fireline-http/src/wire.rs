@@ -491,3 +491,69 @@ pub struct EscalationLevelView {
     /// Who it reaches.
     pub targets: Vec<String>,
 }
+
+/// Alerts accepted: durable, processed shortly.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Accepted {
+    /// `accepted`.
+    pub status: String,
+    /// How many alerts.
+    pub alerts: usize,
+}
+
+/// Create an integration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationCreateRequest {
+    /// The service its alerts concern unless they say otherwise.
+    pub service: String,
+    /// Name (defaults to the service).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// An integration (its key is shown only at creation).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IntegrationView {
+    /// `int_…`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Service.
+    pub service: String,
+    /// RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// RFC 3339, if revoked.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl From<&fireline_store::IntegrationRecord> for IntegrationView {
+    fn from(i: &fireline_store::IntegrationRecord) -> Self {
+        IntegrationView {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            service: i.service.clone(),
+            created_at: i.created_at,
+            revoked_at: i.revoked_at,
+        }
+    }
+}
+
+/// A new integration with its key.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IntegrationCreated {
+    /// The key: put it in the receiver URL or send it as a bearer token. Shown once.
+    pub key: String,
+    /// Its record.
+    #[serde(flatten)]
+    pub record: IntegrationView,
+}
+
+/// `GET /api/v1/integrations`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IntegrationList {
+    /// Oldest first.
+    pub integrations: Vec<IntegrationView>,
+}

@@ -5,7 +5,7 @@ use crate::config::{mask_url, Settings};
 use crate::policy::load;
 use anyhow::Context;
 use fireline_core::policy::Policy;
-use fireline_engine::{Clock, Engine, LivePolicy, SystemClock};
+use fireline_engine::{AlertProcessor, Clock, Engine, LivePolicy, SystemClock};
 use fireline_http::AppState;
 use fireline_store::Store;
 use std::path::PathBuf;
@@ -49,12 +49,20 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     let live = LivePolicy::new(policy);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let owner = format!("{}-{}", address, std::process::id());
-    let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner);
+    let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner.clone());
+    let alerts = AlertProcessor::new(
+        store.clone(),
+        live.clone(),
+        clock.clone(),
+        owner,
+        engine.waker(),
+    );
     let state = AppState {
         store: store.clone(),
         clock,
         policy: live.clone(),
         engine_wake: engine.waker(),
+        alert_wake: alerts.waker(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -72,11 +80,16 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         let stop = stopped(stop_rx.clone());
         tokio::spawn(async move { engine.run(ENGINE_MAX_IDLE, stop).await })
     };
+    let alerts_task = {
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move { alerts.run(ENGINE_MAX_IDLE, stop).await })
+    };
     tracing::info!("listening on http://{address}");
     fireline_http::serve(listener, fireline_http::router(state), stopped(stop_rx))
         .await
         .context("server failed")?;
     engine_task.await.context("engine task failed")?;
+    alerts_task.await.context("alert task failed")?;
     tracing::info!("in-flight requests and engine cycle finished; closing the database");
     store.close().await;
     tracing::info!("stopped");

@@ -590,3 +590,23 @@ pub(super) async fn escalate(
     )
     .await
 }
+
+/// PagerDuty's `acknowledge` for an alert: acknowledges the alert's incident, if any.
+pub(super) async fn acknowledge_alert(
+    state: &AppState,
+    integration: &fireline_store::IntegrationRecord,
+    dedup_key: &str,
+) -> Result<(), ApiError> {
+    let Some(alert) = state.store.alert(&integration.id, dedup_key).await? else {
+        return Ok(());
+    };
+    let caller = Caller {
+        name: format!("integration:{}", integration.name),
+        role: fireline_core::AccessRole::Responder,
+        token_id: integration.id.clone(),
+    };
+    match execute(state, &caller, alert.incident, None, Command::Acknowledge).await {
+        Ok(_) | Err(ApiError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

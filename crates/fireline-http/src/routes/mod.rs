@@ -1,5 +1,6 @@
 //! The application: routes, middleware and fallbacks.
 
+mod alerts;
 mod incidents;
 mod meta;
 mod tokens;
@@ -39,6 +40,20 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(meta::policy))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(
+            alerts::create_integration,
+            alerts::list_integrations
+        ))
+        .routes(routes!(alerts::revoke_integration))
+        .merge(
+            // Alert payloads are larger than API requests: their own body limit.
+            OpenApiRouter::new()
+                .routes(routes!(alerts::alertmanager_keyed))
+                .routes(routes!(alerts::alertmanager_bearer))
+                .routes(routes!(alerts::generic_alert))
+                .routes(routes!(alerts::pagerduty_enqueue))
+                .layer(DefaultBodyLimit::max(crate::MAX_ALERT_BODY_BYTES)),
+        )
         .split_for_parts()
 }
 

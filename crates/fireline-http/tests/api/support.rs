@@ -107,6 +107,7 @@ impl App {
             clock: clock.clone(),
             policy: LivePolicy::new(Policy::builtin()),
             engine_wake: Arc::new(tokio::sync::Notify::new()),
+            alert_wake: Arc::new(tokio::sync::Notify::new()),
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {

@@ -1,0 +1,284 @@
+//! Alert receivers (keyed by integration, not by API token) and integration admin.
+
+use crate::auth::{issue_integration, AsAdmin};
+use crate::extract::{parse_json, ApiJson};
+use crate::receivers::{alertmanager, generic, pagerduty, Alerts};
+use crate::wire::{
+    Accepted, ErrorBody, IntegrationCreateRequest, IntegrationCreated, IntegrationList,
+    IntegrationView,
+};
+use crate::{ApiError, AppState};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fireline_core::hash_token;
+use fireline_store::IntegrationRecord;
+
+fn unknown_key() -> ApiError {
+    // One answer for unknown and revoked keys: no oracle for which exist.
+    ApiError::NotFound("unknown integration key".to_owned())
+}
+
+async fn integration_for(state: &AppState, key: &str) -> Result<IntegrationRecord, ApiError> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(unknown_key());
+    }
+    state
+        .store
+        .integration_by_key_hash(&hash_token(key))
+        .await?
+        .filter(|i| i.revoked_at.is_none())
+        .ok_or_else(unknown_key)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Writes the alerts to the inbox (durable when this returns) and wakes the processor.
+async fn accept(
+    state: &AppState,
+    integration: &IntegrationRecord,
+    alerts: Alerts,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let count = alerts.len();
+    if count > 0 {
+        let json = serde_json::to_string(&alerts).map_err(|_| ApiError::Internal)?;
+        state
+            .store
+            .enqueue_alerts(&integration.id, state.clock.now(), &json)
+            .await?;
+        state.alert_wake.notify_one();
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            status: "accepted".to_owned(),
+            alerts: count,
+        }),
+    ))
+}
+
+/// Alertmanager's webhook, with the integration key in the URL.
+#[utoipa::path(
+    post, path = "/api/v1/integrations/{key}/alertmanager", tag = "receivers", security(()),
+    params(("key" = String, Path, description = "Integration key (fli_…)")),
+    request_body(content = Object, description = "Alertmanager webhook payload, version 4"),
+    responses(
+        (status = 202, description = "Accepted and durable", body = Accepted),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 404, description = "Unknown integration key", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody)
+    )
+)]
+pub(super) async fn alertmanager_keyed(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ApiJson(payload): ApiJson<alertmanager::Payload>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let integration = integration_for(&state, &key).await?;
+    let alerts = alertmanager::normalise(payload, state.clock.now())?;
+    accept(&state, &integration, alerts).await
+}
+
+/// Alertmanager's webhook, with the integration key as a bearer token
+/// (`http_config.authorization`).
+#[utoipa::path(
+    post, path = "/api/v1/integrations/alertmanager", tag = "receivers", security(("bearer" = [])),
+    request_body(content = Object, description = "Alertmanager webhook payload, version 4"),
+    responses(
+        (status = 202, description = "Accepted and durable", body = Accepted),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 404, description = "Unknown integration key", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody)
+    )
+)]
+pub(super) async fn alertmanager_bearer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(payload): ApiJson<alertmanager::Payload>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let integration = integration_for(&state, bearer(&headers).unwrap_or_default()).await?;
+    let alerts = alertmanager::normalise(payload, state.clock.now())?;
+    accept(&state, &integration, alerts).await
+}
+
+/// One alert in fireline's generic shape.
+#[utoipa::path(
+    post, path = "/api/v1/integrations/{key}/alerts", tag = "receivers", security(()),
+    params(("key" = String, Path, description = "Integration key (fli_…)")),
+    request_body = generic::GenericAlert,
+    responses(
+        (status = 202, description = "Accepted and durable", body = Accepted),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 404, description = "Unknown integration key", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody)
+    )
+)]
+pub(super) async fn generic_alert(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ApiJson(alert): ApiJson<generic::GenericAlert>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let integration = integration_for(&state, &key).await?;
+    let alerts = generic::normalise(alert, state.clock.now())?;
+    accept(&state, &integration, alerts).await
+}
+
+fn pd(status: StatusCode, answer: pagerduty::Answer) -> Response {
+    (status, Json(answer)).into_response()
+}
+
+/// PagerDuty Events API v2: `routing_key` is the integration key.
+#[utoipa::path(
+    post, path = "/v2/enqueue", tag = "receivers", security(()),
+    request_body(content = Object, description = "PagerDuty Events API v2 event"),
+    responses(
+        (status = 202, description = "Event processed", content_type = "application/json"),
+        (status = 400, description = "Invalid event (PagerDuty's error shape)", content_type = "application/json"),
+        (status = 404, description = "Unknown routing key", content_type = "application/json")
+    )
+)]
+pub(super) async fn pagerduty_enqueue(State(state): State<AppState>, body: Bytes) -> Response {
+    let event: pagerduty::Event = match parse_json(&body) {
+        Ok(e) => e,
+        Err(e) => {
+            return pd(
+                StatusCode::BAD_REQUEST,
+                pagerduty::Answer::invalid(vec![e.to_string()]),
+            )
+        }
+    };
+    let integration = match integration_for(&state, &event.routing_key).await {
+        Ok(i) => i,
+        Err(ApiError::NotFound(_)) => {
+            return pd(
+                StatusCode::NOT_FOUND,
+                pagerduty::Answer::invalid(vec!["unknown routing_key".into()]),
+            )
+        }
+        Err(e) => return e.into_response(),
+    };
+    let now = state.clock.now();
+    let action = pagerduty::normalise(event, now, || {
+        format!(
+            "fl-{}",
+            fireline_core::hash_token(&format!("{}{}", integration.id, now.as_nanosecond()))[..16]
+                .to_owned()
+        )
+    });
+    let (alerts, key) = match action {
+        Ok(pagerduty::Action::Alerts(alerts, key)) => (alerts, key),
+        Ok(pagerduty::Action::Acknowledge(key)) => {
+            if let Err(e) = super::incidents::acknowledge_alert(&state, &integration, &key).await {
+                return e.into_response();
+            }
+            return pd(
+                StatusCode::ACCEPTED,
+                pagerduty::Answer {
+                    status: "success".into(),
+                    message: "Event processed".into(),
+                    dedup_key: Some(key),
+                    errors: vec![],
+                },
+            );
+        }
+        Err(errors) => return pd(StatusCode::BAD_REQUEST, pagerduty::Answer::invalid(errors)),
+    };
+    match accept(&state, &integration, alerts).await {
+        Ok(_) => pd(
+            StatusCode::ACCEPTED,
+            pagerduty::Answer {
+                status: "success".into(),
+                message: "Event processed".into(),
+                dedup_key: Some(key),
+                errors: vec![],
+            },
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Creates an integration; its key is in this response only.
+#[utoipa::path(
+    post, path = "/api/v1/integrations", tag = "integrations", request_body = IntegrationCreateRequest,
+    responses(
+        (status = 201, description = "Created", body = IntegrationCreated),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "Bad service or name", body = ErrorBody)
+    )
+)]
+pub(super) async fn create_integration(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<IntegrationCreateRequest>,
+) -> Result<(StatusCode, Json<IntegrationCreated>), ApiError> {
+    let (key, record) = issue_integration(
+        state.store.as_ref(),
+        req.name.as_deref(),
+        &req.service,
+        state.clock.now(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IntegrationCreated {
+            key,
+            record: IntegrationView::from(&record),
+        }),
+    ))
+}
+
+/// Every integration.
+#[utoipa::path(
+    get, path = "/api/v1/integrations", tag = "integrations",
+    responses(
+        (status = 200, description = "Oldest first", body = IntegrationList),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody)
+    )
+)]
+pub(super) async fn list_integrations(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+) -> Result<Json<IntegrationList>, ApiError> {
+    let list = state.store.list_integrations().await?;
+    Ok(Json(IntegrationList {
+        integrations: list.iter().map(IntegrationView::from).collect(),
+    }))
+}
+
+/// Revokes an integration: its key stops working at once.
+#[utoipa::path(
+    delete, path = "/api/v1/integrations/{id}", tag = "integrations",
+    params(("id" = String, Path, description = "Integration id (int_…)")),
+    responses(
+        (status = 200, description = "Revoked", body = IntegrationView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such integration", body = ErrorBody)
+    )
+)]
+pub(super) async fn revoke_integration(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<IntegrationView>, ApiError> {
+    match state.store.revoke_integration(&id, state.clock.now()).await {
+        Ok(record) => Ok(Json(IntegrationView::from(&record))),
+        Err(fireline_store::StoreError::NotFound) => {
+            Err(ApiError::NotFound(format!("no integration {id}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
