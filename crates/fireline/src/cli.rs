@@ -89,9 +89,86 @@ pub enum Command {
     /// Inspect the effective configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Create, list and revoke integration keys that monitoring sends alerts with
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+    /// Send an alert to fireline (the generic JSON receiver), e.g. from a cron job
+    #[command(after_help = "Examples:
+  fireline alert send --key fli_… --id disk-db1 --summary 'db1 disk 95% full' --severity warning
+  fireline alert send --key fli_… --id disk-db1 --summary 'db1 disk ok' --resolve")]
+    Alert(AlertCommand),
     /// Check a policy file, or simulate what it does to an incident
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+/// `integration …`
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Create an integration and print its key alone on stdout (shown only once)
+    #[command(
+        after_help = "Example:\n  fireline integration create --service checkout --name prometheus-prod"
+    )]
+    Create {
+        /// The service its alerts concern unless they say otherwise
+        #[arg(long)]
+        service: String,
+        /// Name [default: the service]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List integrations (never their keys)
+    #[command(after_help = "Example:\n  fireline integration list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an integration: its key stops working at once
+    #[command(after_help = "Example:\n  fireline integration revoke int_3f9a0c1d2e4b5a69")]
+    Revoke {
+        /// Integration id (int_…)
+        id: String,
+    },
+}
+
+/// `alert send`
+#[derive(Debug, Args)]
+pub struct AlertCommand {
+    #[command(subcommand)]
+    pub action: AlertAction,
+}
+
+/// Alert actions.
+#[derive(Debug, Subcommand)]
+pub enum AlertAction {
+    /// Send one alert (firing, or resolved with --resolve)
+    Send {
+        /// Integration key (fli_…)
+        #[arg(long, env = "FIRELINE_INTEGRATION_KEY", hide_env_values = true)]
+        key: String,
+        /// The alert's identity: send again with the same id to update or resolve it
+        #[arg(long)]
+        id: String,
+        /// One line for people
+        #[arg(long)]
+        summary: String,
+        /// Resolve instead of fire
+        #[arg(long)]
+        resolve: bool,
+        /// A policy severity or a word it maps (critical, warning)
+        #[arg(long)]
+        severity: Option<String>,
+        /// Service it concerns [default: the integration's]
+        #[arg(long)]
+        service: Option<String>,
+        /// A label, KEY=VALUE (repeatable)
+        #[arg(long = "label", value_name = "KEY=VALUE")]
+        labels: Vec<String>,
+        /// Alerts with the same group join one incident
+        #[arg(long)]
+        group: Option<String>,
+    },
 }
 
 /// `policy …`

@@ -16,6 +16,7 @@ mod client;
 mod config;
 mod exit;
 mod incident;
+mod integration;
 mod output;
 mod policy;
 mod scenario;
@@ -23,7 +24,7 @@ mod serve;
 mod token;
 
 use clap::{CommandFactory, FromArgMatches};
-use cli::{Cli, Command, ConfigCommand, LogFormat, PolicyCommand};
+use cli::{AlertAction, Cli, Command, ConfigCommand, LogFormat, PolicyCommand};
 use config::{mask_url, Settings, Source};
 use exit::Failure;
 use std::io::IsTerminal;
@@ -97,6 +98,10 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         Command::Token(cmd) => runtime()?.block_on(token::run(settings, cmd)),
         Command::Incident(cmd) => incident::run(settings, cmd),
         Command::Config(ConfigCommand::Show { json }) => config_show(settings, *json),
+        Command::Integration(cmd) => runtime()?.block_on(integration::run(settings, cmd)),
+        Command::Alert(cmd) => match &cmd.action {
+            AlertAction::Send { .. } => integration::send(settings, &cmd.action),
+        },
         Command::Policy(PolicyCommand::Check { file }) => policy::check(file),
         Command::Policy(PolicyCommand::Show { json }) => policy::show(settings, *json),
         Command::Policy(PolicyCommand::Simulate {

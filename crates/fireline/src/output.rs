@@ -136,6 +136,18 @@ pub fn describe(event: &EventView) -> String {
         "note_added" => format!("note: {}", text(d, "text")),
         "resolved" => with_detail("resolved".to_owned(), d, "summary"),
         "reopened" => with_detail("reopened".to_owned(), d, "reason"),
+        "alert_attached" => format!(
+            "alert {}: {} ({})",
+            text(d, "dedup_key"),
+            text(d, "summary"),
+            text(d, "reason")
+        ),
+        "alert_updated" => format!(
+            "alert {} changed: {}",
+            text(d, "dedup_key"),
+            text(d, "summary")
+        ),
+        "alert_resolved" => format!("alert {} resolved", text(d, "dedup_key")),
         "update_posted" => format!("{} update: {}", text(d, "channel"), text(d, "text")),
         "postmortem_stage_completed" => format!("post-mortem {} done", text(d, "stage")),
         "paged" => format!("paged {} ({})", list(d, "targets"), text(d, "severity")),

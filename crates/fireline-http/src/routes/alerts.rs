@@ -1,14 +1,14 @@
 //! Alert receivers (keyed by integration, not by API token) and integration admin.
 
 use crate::auth::{issue_integration, AsAdmin};
-use crate::extract::{parse_json, ApiJson};
+use crate::extract::{parse_json, ApiBytes, ApiJson};
+
 use crate::receivers::{alertmanager, generic, pagerduty, Alerts};
 use crate::wire::{
     Accepted, ErrorBody, IntegrationCreateRequest, IntegrationCreated, IntegrationList,
     IntegrationView,
 };
 use crate::{ApiError, AppState};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,6 +32,17 @@ async fn integration_for(state: &AppState, key: &str) -> Result<IntegrationRecor
         .await?
         .filter(|i| i.revoked_at.is_none())
         .ok_or_else(unknown_key)
+}
+
+/// A receiver body: a JSON object (arrays are refused, as in every API body).
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::BadRequest {
+            field: None,
+            message: "expected a JSON object".to_owned(),
+        });
+    }
+    parse_json(body)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -83,9 +94,11 @@ async fn accept(
 pub(super) async fn alertmanager_keyed(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    ApiJson(payload): ApiJson<alertmanager::Payload>,
+    ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    // The key first: an unknown key learns nothing about the body's shape.
     let integration = integration_for(&state, &key).await?;
+    let payload: alertmanager::Payload = parse_body(&body)?;
     let alerts = alertmanager::normalise(payload, state.clock.now())?;
     accept(&state, &integration, alerts).await
 }
@@ -105,9 +118,10 @@ pub(super) async fn alertmanager_keyed(
 pub(super) async fn alertmanager_bearer(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiJson(payload): ApiJson<alertmanager::Payload>,
+    ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let integration = integration_for(&state, bearer(&headers).unwrap_or_default()).await?;
+    let payload: alertmanager::Payload = parse_body(&body)?;
     let alerts = alertmanager::normalise(payload, state.clock.now())?;
     accept(&state, &integration, alerts).await
 }
@@ -127,9 +141,10 @@ pub(super) async fn alertmanager_bearer(
 pub(super) async fn generic_alert(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    ApiJson(alert): ApiJson<generic::GenericAlert>,
+    ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let integration = integration_for(&state, &key).await?;
+    let alert: generic::GenericAlert = parse_body(&body)?;
     let alerts = generic::normalise(alert, state.clock.now())?;
     accept(&state, &integration, alerts).await
 }
@@ -148,7 +163,14 @@ fn pd(status: StatusCode, answer: pagerduty::Answer) -> Response {
         (status = 404, description = "Unknown routing key", content_type = "application/json")
     )
 )]
-pub(super) async fn pagerduty_enqueue(State(state): State<AppState>, body: Bytes) -> Response {
+pub(super) async fn pagerduty_enqueue(
+    State(state): State<AppState>,
+    body: Result<ApiBytes, ApiError>,
+) -> Response {
+    let body = match body {
+        Ok(ApiBytes(body)) => body,
+        Err(e) => return e.into_response(),
+    };
     let event: pagerduty::Event = match parse_json(&body) {
         Ok(e) => e,
         Err(e) => {

@@ -57,6 +57,20 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// The path for logs: integration keys in receiver URLs are secrets, so they are masked.
+fn redacted_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with(crate::auth::INTEGRATION_PREFIX) {
+                "fli_****"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The whole application over `state`.
 pub fn router(state: AppState) -> Router {
     let (routes, document) = split();
@@ -90,7 +104,7 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!(
                         "request",
                         method = %req.method(),
-                        path = %req.uri().path(),
+                        path = %redacted_path(req.uri().path()),
                         request_id = %request_id,
                     )
                 })

@@ -7,6 +7,7 @@ mod concurrency;
 mod lifecycle;
 mod listing;
 mod openapi;
+mod receivers;
 mod server;
 mod support;
 mod tokens;

@@ -38,6 +38,7 @@ pub fn ts(value: &Value) -> Timestamp {
 /// A router over a test database, a hand-moved clock, and one token per role.
 pub struct App {
     pub router: Router,
+    pub policy: LivePolicy,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
     /// Admin token, principal `root-admin`.
@@ -102,10 +103,11 @@ impl Reply {
 impl App {
     pub async fn new(db: &TestDatabase) -> App {
         let clock = Arc::new(ManualClock::new(start()));
+        let policy = LivePolicy::new(Policy::builtin());
         let state = AppState {
             store: db.store.clone(),
             clock: clock.clone(),
-            policy: LivePolicy::new(Policy::builtin()),
+            policy: policy.clone(),
             engine_wake: Arc::new(tokio::sync::Notify::new()),
             alert_wake: Arc::new(tokio::sync::Notify::new()),
         };
@@ -121,6 +123,7 @@ impl App {
         };
         App {
             router: fireline_http::router(state),
+            policy,
             admin: token("root-admin", AccessRole::Admin).await,
             alice: token("alice", AccessRole::Responder).await,
             viewer: token("victor", AccessRole::Viewer).await,
