@@ -39,8 +39,8 @@ pub struct AppState {
     pub policy: LivePolicy,
     /// Wakes the engine when a change schedules work sooner than it expects.
     pub engine_wake: Arc<tokio::sync::Notify>,
-    /// Wakes the alert processor when alerts were accepted.
-    pub alert_wake: Arc<tokio::sync::Notify>,
+    /// Writes accepted alerts with group commit (and wakes the alert processor).
+    pub inbox: receivers::inbox::InboxWriter,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

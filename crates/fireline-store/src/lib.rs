@@ -145,7 +145,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         integration: &str,
         received_at: Timestamp,
         alerts: &str,
-    ) -> Result<i64>;
+    ) -> Result<()> {
+        self.enqueue_alerts_batch(&[(integration.to_owned(), received_at, alerts.to_owned())])
+            .await
+    }
+
+    /// Durably accepts several payloads in one transaction (group commit): one commit,
+    /// one sync, for every request waiting.
+    async fn enqueue_alerts_batch(&self, items: &[(String, Timestamp, String)]) -> Result<()>;
 
     /// Claims up to `limit` inbox items, oldest first, that no live lease holds.
     async fn claim_inbox(

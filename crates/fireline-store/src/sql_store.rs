@@ -484,20 +484,21 @@ macro_rules! impl_sql_store {
                 row.ok_or($crate::StoreError::NotFound)?.into_record()
             }
 
-            async fn enqueue_alerts(
+            async fn enqueue_alerts_batch(
                 &self,
-                integration: &str,
-                received_at: jiff::Timestamp,
-                alerts: &str,
-            ) -> $crate::Result<i64> {
-                Ok(sqlx::query_scalar(
-                    "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES ($1, $2, $3) RETURNING id",
-                )
-                .bind(integration)
-                .bind($crate::rows::micros(received_at))
-                .bind(alerts)
-                .fetch_one(&self.pool)
-                .await?)
+                items: &[(String, jiff::Timestamp, String)],
+            ) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for (integration, received_at, alerts) in items {
+                    sqlx::query("INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES ($1, $2, $3)")
+                        .bind(integration)
+                        .bind($crate::rows::micros(*received_at))
+                        .bind(alerts)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn claim_inbox(

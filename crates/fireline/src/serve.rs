@@ -62,7 +62,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         clock,
         policy: live.clone(),
         engine_wake: engine.waker(),
-        alert_wake: alerts.waker(),
+        inbox: fireline_http::receivers::inbox::InboxWriter::start(store.clone(), alerts.waker()),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod generic;
+pub mod inbox;
 pub mod pagerduty;
 
 use crate::ApiError;

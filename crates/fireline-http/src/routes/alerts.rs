@@ -63,11 +63,15 @@ async fn accept(
     let count = alerts.len();
     if count > 0 {
         let json = serde_json::to_string(&alerts).map_err(|_| ApiError::Internal)?;
+        // Returns once committed: the alerts are durable before we answer.
         state
-            .store
-            .enqueue_alerts(&integration.id, state.clock.now(), &json)
-            .await?;
-        state.alert_wake.notify_one();
+            .inbox
+            .write(&integration.id, state.clock.now(), json)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "alerts not accepted");
+                ApiError::Unavailable
+            })?;
     }
     Ok((
         StatusCode::ACCEPTED,

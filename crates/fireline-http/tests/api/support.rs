@@ -109,7 +109,10 @@ impl App {
             clock: clock.clone(),
             policy: policy.clone(),
             engine_wake: Arc::new(tokio::sync::Notify::new()),
-            alert_wake: Arc::new(tokio::sync::Notify::new()),
+            inbox: fireline_http::receivers::inbox::InboxWriter::start(
+                db.store.clone(),
+                Arc::new(tokio::sync::Notify::new()),
+            ),
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {
