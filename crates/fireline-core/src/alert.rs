@@ -333,3 +333,41 @@ pub fn decide_alert(
         (AlertStatus::Firing, Some(_), None) => join_group_or_new("new alert"),
     }
 }
+
+/// The alert a heartbeat monitor raises when a ping is missed (`Firing`) and clears when
+/// pings come back (`Resolved`). Its identity is the monitor's, so an outage is one alert.
+pub fn heartbeat_alert(
+    id: &str,
+    name: &str,
+    status: AlertStatus,
+    last_ping: Option<Timestamp>,
+    interval_s: i64,
+) -> AlertInput {
+    let summary = match status {
+        AlertStatus::Firing => format!(
+            "heartbeat {name} missed: no ping within {}",
+            crate::policy::duration::format_fixed(jiff::SignedDuration::from_secs(interval_s))
+        ),
+        AlertStatus::Resolved => format!("heartbeat {name} is pinging again"),
+    };
+    let mut annotations = BTreeMap::new();
+    if let Some(at) = last_ping {
+        annotations.insert("last_ping".to_owned(), at.to_string());
+    }
+    AlertInput {
+        dedup_key: format!("heartbeat:{id}"),
+        status,
+        summary,
+        source_severity: None,
+        service: None,
+        labels: BTreeMap::from([
+            ("alertname".to_owned(), "HeartbeatMissed".to_owned()),
+            ("heartbeat".to_owned(), name.to_owned()),
+        ]),
+        annotations,
+        starts_at: None,
+        ends_at: None,
+        group: None,
+        link: None,
+    }
+}

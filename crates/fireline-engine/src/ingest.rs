@@ -57,9 +57,18 @@ impl AlertProcessor {
         self.wake.clone()
     }
 
-    /// Processes everything in the inbox that no other worker holds; returns how many
-    /// alerts were applied.
+    /// Raises an alert for every heartbeat monitor whose ping is overdue.
+    async fn expire_heartbeats(&self) -> Result<(), StoreError> {
+        for hb in self.store.expire_heartbeats(self.clock.now()).await? {
+            tracing::warn!(heartbeat = %hb.name, "heartbeat missed");
+        }
+        Ok(())
+    }
+
+    /// Raises alerts for missed heartbeats, then processes everything in the inbox that
+    /// no other worker holds; returns how many alerts were applied.
     pub async fn drain(&self) -> Result<usize, StoreError> {
+        self.expire_heartbeats().await?;
         let mut applied = 0;
         loop {
             let now = self.clock.now();

@@ -191,3 +191,78 @@ pub async fn issue_integration(
     store.insert_integration(&record, &hash_token(&key)).await?;
     Ok((key, record))
 }
+
+/// Prefix of heartbeat keys.
+pub const HEARTBEAT_PREFIX: &str = "flh_";
+
+/// Why a heartbeat monitor could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum HeartbeatError {
+    /// A field is unacceptable.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// Which.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// Issuing failed.
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+}
+
+/// Creates a heartbeat monitor on `integration` expecting a ping every `interval_s`
+/// (plus `grace_s`); returns its key (shown once) and record.
+pub async fn issue_heartbeat(
+    store: &dyn Store,
+    integration: &str,
+    name: &str,
+    interval_s: i64,
+    grace_s: i64,
+    now: Timestamp,
+) -> Result<(String, fireline_store::HeartbeatRecord), HeartbeatError> {
+    let name = fireline_core::command::required_name("name", name).map_err(IssueError::from)?;
+    if interval_s < 10 {
+        return Err(HeartbeatError::Invalid {
+            field: "interval",
+            message: "at least 10 seconds".into(),
+        });
+    }
+    if grace_s < 0 {
+        return Err(HeartbeatError::Invalid {
+            field: "grace",
+            message: "cannot be negative".into(),
+        });
+    }
+    let known = store
+        .integration(integration)
+        .await
+        .map_err(IssueError::from)?;
+    if known.is_none_or(|i| i.revoked_at.is_some()) {
+        return Err(HeartbeatError::Invalid {
+            field: "integration",
+            message: format!("no active integration {integration}"),
+        });
+    }
+    let id = format!("hb_{}", random_hex(8).map_err(IssueError::from)?);
+    let key = format!(
+        "{HEARTBEAT_PREFIX}{}",
+        random_hex(32).map_err(IssueError::from)?
+    );
+    let record = fireline_store::HeartbeatRecord {
+        id,
+        name,
+        integration: integration.to_owned(),
+        interval_s,
+        grace_s,
+        state: "waiting".to_owned(),
+        last_ping_at: None,
+        deadline_at: None,
+        created_at: now,
+    };
+    store
+        .insert_heartbeat(&record, &hash_token(&key))
+        .await
+        .map_err(IssueError::from)?;
+    Ok((key, record))
+}

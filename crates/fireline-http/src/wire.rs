@@ -557,3 +557,73 @@ pub struct IntegrationList {
     /// Oldest first.
     pub integrations: Vec<IntegrationView>,
 }
+
+/// Create a heartbeat monitor.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatCreateRequest {
+    /// The integration (`int_…`) its alerts go through.
+    pub integration: String,
+    /// Name (`nightly-backup`).
+    pub name: String,
+    /// Expected time between pings (`5m`, `1h`, `1d`).
+    pub interval: String,
+    /// Extra time before a late ping counts as missed (default `0m`).
+    #[serde(default)]
+    pub grace: Option<String>,
+}
+
+/// A heartbeat monitor.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HeartbeatView {
+    /// `hb_…`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Integration id.
+    pub integration: String,
+    /// Seconds between pings.
+    pub interval_s: i64,
+    /// Grace, in seconds.
+    pub grace_s: i64,
+    /// `waiting` (never pinged), `up` or `down`.
+    pub state: String,
+    /// Last ping.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_ping_at: Option<Timestamp>,
+    /// The next ping is due by then.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub deadline_at: Option<Timestamp>,
+}
+
+impl From<&fireline_store::HeartbeatRecord> for HeartbeatView {
+    fn from(h: &fireline_store::HeartbeatRecord) -> Self {
+        HeartbeatView {
+            id: h.id.clone(),
+            name: h.name.clone(),
+            integration: h.integration.clone(),
+            interval_s: h.interval_s,
+            grace_s: h.grace_s,
+            state: h.state.clone(),
+            last_ping_at: h.last_ping_at,
+            deadline_at: h.deadline_at,
+        }
+    }
+}
+
+/// A new heartbeat monitor with its key.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HeartbeatCreated {
+    /// Ping `POST /api/v1/heartbeats/{key}`. Shown once.
+    pub key: String,
+    /// Its record.
+    #[serde(flatten)]
+    pub record: HeartbeatView,
+}
+
+/// `GET /api/v1/heartbeats`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HeartbeatList {
+    /// Oldest first.
+    pub heartbeats: Vec<HeartbeatView>,
+}

@@ -15,8 +15,8 @@ pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::{
-    AlertRecord, InboxItem, IncidentFilter, IncidentSummary, IntegrationRecord, StatusFilter,
-    TokenRecord,
+    AlertRecord, HeartbeatRecord, InboxItem, IncidentFilter, IncidentSummary, IntegrationRecord,
+    StatusFilter, TokenRecord,
 };
 
 use async_trait::async_trait;
@@ -153,6 +153,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Durably accepts several payloads in one transaction (group commit): one commit,
     /// one sync, for every request waiting.
     async fn enqueue_alerts_batch(&self, items: &[(String, Timestamp, String)]) -> Result<()>;
+
+    /// Stores a new heartbeat monitor by its key's hash.
+    async fn insert_heartbeat(&self, heartbeat: &HeartbeatRecord, key_hash: &str) -> Result<()>;
+
+    /// Every heartbeat monitor, oldest first.
+    async fn list_heartbeats(&self) -> Result<Vec<HeartbeatRecord>>;
+
+    /// Records a ping at `now` for the monitor with this key hash: it is up until
+    /// `now + interval + grace`. If it was down, the alert that ends the outage
+    /// ([`fireline_core::alert::heartbeat_alert`], resolved) is enqueued in the same
+    /// transaction. `None` for an unknown key.
+    async fn ping_heartbeat(
+        &self,
+        key_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<HeartbeatRecord>>;
+
+    /// Marks every monitor whose deadline passed before `now` as down and enqueues its
+    /// firing alert in the same transaction, so each outage raises exactly one alert,
+    /// whichever replica sees it. Returns the monitors that went down.
+    async fn expire_heartbeats(&self, now: Timestamp) -> Result<Vec<HeartbeatRecord>>;
 
     /// Claims up to `limit` inbox items, oldest first, that no live lease holds.
     async fn claim_inbox(

@@ -153,3 +153,51 @@ impl InboxRow {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct HeartbeatRow {
+    pub id: String,
+    pub name: String,
+    pub integration: String,
+    pub interval_s: i64,
+    pub grace_s: i64,
+    pub state: String,
+    pub last_ping_at_us: Option<i64>,
+    pub deadline_at_us: Option<i64>,
+    pub created_at_us: i64,
+}
+
+impl HeartbeatRow {
+    pub(crate) fn into_record(self) -> Result<crate::HeartbeatRecord, StoreError> {
+        Ok(crate::HeartbeatRecord {
+            id: self.id,
+            name: self.name,
+            integration: self.integration,
+            interval_s: self.interval_s,
+            grace_s: self.grace_s,
+            state: self.state,
+            last_ping_at: opt_timestamp(self.last_ping_at_us)?,
+            deadline_at: opt_timestamp(self.deadline_at_us)?,
+            created_at: timestamp(self.created_at_us)?,
+        })
+    }
+}
+
+pub(crate) const HEARTBEAT_COLUMNS: &str =
+    "id, name, integration, interval_s, grace_s, state, last_ping_at_us, deadline_at_us, created_at_us";
+
+/// The inbox payload for a heartbeat's alert.
+pub(crate) fn heartbeat_alert_json(
+    hb: &crate::HeartbeatRecord,
+    status: fireline_core::alert::AlertStatus,
+) -> Result<String, StoreError> {
+    let alert = fireline_core::alert::heartbeat_alert(
+        &hb.id,
+        &hb.name,
+        status,
+        hb.last_ping_at,
+        hb.interval_s,
+    );
+    serde_json::to_string(&[alert])
+        .map_err(|e| StoreError::Corrupt(format!("heartbeat alert encoding: {e}")))
+}

@@ -130,3 +130,26 @@ pub struct InboxItem {
     /// The normalised alerts, as JSON.
     pub alerts: String,
 }
+
+/// A heartbeat monitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatRecord {
+    /// Public id (`hb_…`).
+    pub id: String,
+    /// Name (`nightly-backup`).
+    pub name: String,
+    /// The integration its alerts go through (and so their routing and service).
+    pub integration: String,
+    /// Expected time between pings, in seconds.
+    pub interval_s: i64,
+    /// Extra time allowed before a ping counts as missed, in seconds.
+    pub grace_s: i64,
+    /// `waiting` (never pinged), `up` or `down`.
+    pub state: String,
+    /// Last ping.
+    pub last_ping_at: Option<Timestamp>,
+    /// When the next ping is due at the latest.
+    pub deadline_at: Option<Timestamp>,
+    /// Created at.
+    pub created_at: Timestamp,
+}

@@ -22,6 +22,7 @@ type Job = (
 #[derive(Debug, Clone)]
 pub struct InboxWriter {
     jobs: mpsc::Sender<Job>,
+    wake: Arc<Notify>,
 }
 
 /// Why alerts could not be accepted.
@@ -39,6 +40,10 @@ impl InboxWriter {
     /// Starts the writer task; `wake` is poked after each commit so processing starts.
     pub fn start(store: Arc<dyn Store>, wake: Arc<Notify>) -> InboxWriter {
         let (jobs, mut queue) = mpsc::channel::<Job>(4 * MAX_BATCH);
+        let handle = InboxWriter {
+            jobs,
+            wake: wake.clone(),
+        };
         tokio::spawn(async move {
             while let Some(first) = queue.recv().await {
                 let mut batch = vec![first];
@@ -62,7 +67,12 @@ impl InboxWriter {
                 }
             }
         });
-        InboxWriter { jobs }
+        handle
+    }
+
+    /// Wakes the alert processor (after something else wrote to the inbox).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Stores a payload; returns once it is committed.

@@ -1,12 +1,11 @@
 //! Alert receivers (keyed by integration, not by API token) and integration admin.
 
-use crate::auth::{issue_integration, AsAdmin};
+use crate::auth::{issue_heartbeat, issue_integration, AsAdmin, HeartbeatError};
 use crate::extract::{parse_json, ApiBytes, ApiJson};
-
 use crate::receivers::{alertmanager, generic, pagerduty, Alerts};
 use crate::wire::{
-    Accepted, ErrorBody, IntegrationCreateRequest, IntegrationCreated, IntegrationList,
-    IntegrationView,
+    Accepted, ErrorBody, HeartbeatCreateRequest, HeartbeatCreated, HeartbeatList, HeartbeatView,
+    IntegrationCreateRequest, IntegrationCreated, IntegrationList, IntegrationView,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -307,4 +306,95 @@ pub(super) async fn revoke_integration(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn seconds(field: &'static str, raw: &str) -> Result<i64, ApiError> {
+    match raw.parse::<fireline_core::policy::PolicyDuration>() {
+        Ok(fireline_core::policy::PolicyDuration::Fixed(d)) => Ok(d.as_secs()),
+        Ok(_) => Err(ApiError::invalid(
+            field,
+            "use wall-clock units (s, m, h, d)",
+        )),
+        Err(e) => Err(ApiError::invalid(field, e.to_string())),
+    }
+}
+
+/// Creates a heartbeat monitor; its key is in this response only.
+#[utoipa::path(
+    post, path = "/api/v1/heartbeats", tag = "integrations", request_body = HeartbeatCreateRequest,
+    responses(
+        (status = 201, description = "Created", body = HeartbeatCreated),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "Bad interval, grace, name or integration", body = ErrorBody)
+    )
+)]
+pub(super) async fn create_heartbeat(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<HeartbeatCreateRequest>,
+) -> Result<(StatusCode, Json<HeartbeatCreated>), ApiError> {
+    let interval = seconds("interval", &req.interval)?;
+    let grace = seconds("grace", req.grace.as_deref().unwrap_or("0m"))?;
+    match issue_heartbeat(
+        state.store.as_ref(),
+        &req.integration,
+        &req.name,
+        interval,
+        grace,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok((key, record)) => Ok((
+            StatusCode::CREATED,
+            Json(HeartbeatCreated {
+                key,
+                record: HeartbeatView::from(&record),
+            }),
+        )),
+        Err(HeartbeatError::Invalid { field, message }) => Err(ApiError::invalid(field, message)),
+        Err(HeartbeatError::Issue(e)) => Err(e.into()),
+    }
+}
+
+/// Every heartbeat monitor and its state.
+#[utoipa::path(
+    get, path = "/api/v1/heartbeats", tag = "integrations",
+    responses(
+        (status = 200, description = "Oldest first", body = HeartbeatList),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody)
+    )
+)]
+pub(super) async fn list_heartbeats(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+) -> Result<Json<HeartbeatList>, ApiError> {
+    let list = state.store.list_heartbeats().await?;
+    Ok(Json(HeartbeatList {
+        heartbeats: list.iter().map(HeartbeatView::from).collect(),
+    }))
+}
+
+/// A ping: the job ran. If the monitor was down, its alert resolves.
+#[utoipa::path(
+    post, path = "/api/v1/heartbeats/{key}", tag = "receivers", security(()),
+    params(("key" = String, Path, description = "Heartbeat key (flh_…)")),
+    responses(
+        (status = 200, description = "Recorded", body = HeartbeatView),
+        (status = 404, description = "Unknown heartbeat key", body = ErrorBody)
+    )
+)]
+pub(super) async fn ping_heartbeat(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<HeartbeatView>, ApiError> {
+    let record = state
+        .store
+        .ping_heartbeat(&hash_token(key.trim()), state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("unknown heartbeat key".to_owned()))?;
+    state.inbox.wake();
+    Ok(Json(HeartbeatView::from(&record)))
 }

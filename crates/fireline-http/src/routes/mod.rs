@@ -45,6 +45,8 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             alerts::list_integrations
         ))
         .routes(routes!(alerts::revoke_integration))
+        .routes(routes!(alerts::create_heartbeat, alerts::list_heartbeats))
+        .routes(routes!(alerts::ping_heartbeat))
         .merge(
             // Alert payloads are larger than API requests: their own body limit.
             OpenApiRouter::new()

@@ -77,6 +77,7 @@ fn plausible_body(method: &Method, path: &str) -> Option<Value> {
         "escalate" => json!({"level": 1}),
         "tokens" => json!({"role": "viewer"}),
         "integrations" => json!({"service": "checkout"}),
+        "heartbeats" => json!({"integration": "int_x", "name": "backup", "interval": "1h"}),
         _ => json!({}),
     })
 }
@@ -166,8 +167,14 @@ async fn roles_limit_what_a_token_may_do(db: &TestDatabase) {
     for (method, template) in documented_operations() {
         let path = concrete(&template);
         let body = plausible_body(&method, &template);
-        let is_token_route =
-            template.starts_with("/api/v1/tokens") || template.starts_with("/api/v1/integrations");
+        // Admin-only areas: tokens, integrations, heartbeat monitors.
+        let is_token_route = [
+            "/api/v1/tokens",
+            "/api/v1/integrations",
+            "/api/v1/heartbeats",
+        ]
+        .iter()
+        .any(|prefix| template.starts_with(prefix));
 
         let as_viewer = app
             .call(method.clone(), &path, Some(&app.viewer), body.clone())

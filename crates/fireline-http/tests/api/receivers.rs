@@ -20,6 +20,7 @@ backend_tests!(
     routes_set_service_severity_and_thresholds_and_can_drop,
     refiring_reopens_a_recent_incident,
     maintenance_records_but_pages_nobody,
+    a_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it,
 );
 
 const FIRING: &str = include_str!("../fixtures/alertmanager-webhook-grouped.json");
@@ -592,4 +593,86 @@ async fn maintenance_records_but_pages_nobody(db: &TestDatabase) {
         app.incident("INC-1").await["incident"]["flags"],
         json!(["maintenance"])
     );
+}
+
+async fn a_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.integration("backups").await;
+    let integration = app
+        .store
+        .list_integrations()
+        .await
+        .expect("list")
+        .pop()
+        .expect("one")
+        .id;
+    let created = app
+        .post("/api/v1/heartbeats", &app.admin, json!({"integration": integration, "name": "nightly-backup", "interval": "1h", "grace": "10m"}))
+        .await
+        .expect(StatusCode::CREATED)
+        .body;
+    let key = created["key"].as_str().expect("key").to_owned();
+    assert!(key.starts_with("flh_"));
+    assert_eq!(created["state"], "waiting");
+    app.post(
+        "/api/v1/heartbeats",
+        &app.admin,
+        json!({"integration": "int_nope", "name": "x", "interval": "1h"}),
+    )
+    .await
+    .expect_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("integration"),
+    );
+    app.post(
+        "/api/v1/heartbeats",
+        &app.admin,
+        json!({"integration": integration, "name": "x", "interval": "soon"}),
+    )
+    .await
+    .expect_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("interval"),
+    );
+
+    let ping = format!("/api/v1/heartbeats/{key}");
+    let up = app.receive(&ping, "").await.expect(StatusCode::OK).body;
+    assert_eq!(up["state"], "up");
+    app.receive("/api/v1/heartbeats/flh_nope", "")
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+
+    // Within interval + grace nothing happens; past it, one alert and one incident.
+    app.advance(69);
+    app.process().await;
+    assert!(app.all().await.is_empty(), "not late yet");
+    app.advance(2);
+    app.process().await;
+    app.process().await;
+    let incidents = app.all().await;
+    assert_eq!(
+        incidents.len(),
+        1,
+        "one outage, one incident: {incidents:?}"
+    );
+    assert_eq!(incidents[0]["service"], "backups");
+    assert!(incidents[0]["title"]
+        .as_str()
+        .expect("title")
+        .contains("nightly-backup"));
+    let listed = app
+        .get("/api/v1/heartbeats", &app.admin)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(listed["heartbeats"][0]["state"], "down");
+
+    // The job runs again: the alert resolves, and so does the incident.
+    app.advance(5);
+    app.receive(&ping, "").await.expect(StatusCode::OK);
+    app.process().await;
+    let id = incidents[0]["id"].as_str().expect("id");
+    assert_eq!(app.incident(id).await["incident"]["status"], "resolved");
 }
