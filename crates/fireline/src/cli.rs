@@ -92,6 +92,9 @@ pub enum Command {
     /// Create, list and revoke integration keys that monitoring sends alerts with
     #[command(subcommand)]
     Integration(IntegrationCommand),
+    /// Heartbeat monitors: a job pings; a missed ping raises an alert
+    #[command(subcommand)]
+    Heartbeat(HeartbeatCommand),
     /// Send an alert to fireline (the generic JSON receiver), e.g. from a cron job
     #[command(after_help = "Examples:
   fireline alert send --key fli_… --id disk-db1 --summary 'db1 disk 95% full' --severity warning
@@ -129,6 +132,36 @@ pub enum IntegrationCommand {
     Revoke {
         /// Integration id (int_…)
         id: String,
+    },
+}
+
+/// `heartbeat …`
+#[derive(Debug, Subcommand)]
+pub enum HeartbeatCommand {
+    /// Create a monitor and print its key alone on stdout (shown only once)
+    #[command(after_help = "Example:
+  fireline heartbeat create --integration int_3f9a… --name nightly-backup --interval 24h --grace 1h
+  # then, at the end of the job:  curl -fsS -X POST $FIRELINE_URL/api/v1/heartbeats/<key>")]
+    Create {
+        /// The integration (int_…) its alerts go through
+        #[arg(long)]
+        integration: String,
+        /// Name
+        #[arg(long)]
+        name: String,
+        /// Expected time between pings (e.g. 5m, 1h, 24h)
+        #[arg(long)]
+        interval: String,
+        /// Extra time before a late ping counts as missed
+        #[arg(long, default_value = "0m")]
+        grace: String,
+    },
+    /// List monitors and their state
+    #[command(after_help = "Example:\n  fireline heartbeat list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
 }
 

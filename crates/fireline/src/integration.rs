@@ -1,6 +1,6 @@
 //! `fireline integration …` (on the database, like tokens) and `fireline alert send`.
 
-use crate::cli::{AlertAction, IntegrationCommand};
+use crate::cli::{AlertAction, HeartbeatCommand, IntegrationCommand};
 use crate::config::{mask_url, Settings};
 use crate::exit::Failure;
 use crate::output::{table, when};
@@ -150,4 +150,93 @@ pub fn send(settings: &Settings, action: &AlertAction) -> Result<(), Failure> {
         if *resolve { "resolved" } else { "firing" }
     );
     Ok(())
+}
+
+fn seconds(flag: &str, raw: &str) -> Result<i64, Failure> {
+    match raw.parse::<fireline_core::policy::PolicyDuration>() {
+        Ok(fireline_core::policy::PolicyDuration::Fixed(d)) => Ok(d.as_secs()),
+        Ok(_) => Err(Failure::general(format!(
+            "--{flag}: use wall-clock units (s, m, h, d)"
+        ))),
+        Err(e) => Err(Failure::general(format!("--{flag}: {e}"))),
+    }
+}
+
+/// Runs a heartbeat subcommand (on the database, like tokens).
+pub async fn heartbeat(settings: &Settings, command: &HeartbeatCommand) -> Result<(), Failure> {
+    let store = fireline_store::open(&settings.db.value)
+        .await
+        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))
+        .map_err(|e| Failure::unreachable(format!("{e:#}")))?;
+    let result = match command {
+        HeartbeatCommand::Create {
+            integration,
+            name,
+            interval,
+            grace,
+        } => {
+            let (interval, grace) = (seconds("interval", interval)?, seconds("grace", grace)?);
+            match fireline_http::auth::issue_heartbeat(
+                store.as_ref(),
+                integration,
+                name,
+                interval,
+                grace,
+                jiff::Timestamp::now(),
+            )
+            .await
+            {
+                Ok((key, record)) => {
+                    eprintln!("created {} ({}); ping POST <fireline>/api/v1/heartbeats/<key>; the key is shown only once", record.id, record.name);
+                    outln!("{key}");
+                    Ok(())
+                }
+                Err(fireline_http::auth::HeartbeatError::Invalid { field, message }) => {
+                    Err(Failure::general(format!("--{field}: {message}")))
+                }
+                Err(e) => Err(Failure::general(e.to_string())),
+            }
+        }
+        HeartbeatCommand::List { json } => match store.list_heartbeats().await {
+            Ok(list) if *json => {
+                let views: Vec<fireline_http::wire::HeartbeatView> = list
+                    .iter()
+                    .map(fireline_http::wire::HeartbeatView::from)
+                    .collect();
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&views)
+                        .map_err(|e| Failure::general(e.to_string()))?
+                );
+                Ok(())
+            }
+            Ok(list) => {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            h.id.clone(),
+                            h.name.clone(),
+                            h.state.clone(),
+                            fireline_core::policy::duration::format_fixed(
+                                jiff::SignedDuration::from_secs(h.interval_s),
+                            ),
+                            h.last_ping_at
+                                .as_ref()
+                                .map(when)
+                                .unwrap_or_else(|| "-".to_owned()),
+                        ]
+                    })
+                    .collect();
+                out!(
+                    "{}",
+                    table(&["ID", "NAME", "STATE", "INTERVAL", "LAST PING"], &rows)
+                );
+                Ok(())
+            }
+            Err(e) => Err(Failure::general(e.to_string())),
+        },
+    };
+    store.close().await;
+    result
 }

@@ -99,6 +99,7 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         Command::Incident(cmd) => incident::run(settings, cmd),
         Command::Config(ConfigCommand::Show { json }) => config_show(settings, *json),
         Command::Integration(cmd) => runtime()?.block_on(integration::run(settings, cmd)),
+        Command::Heartbeat(cmd) => runtime()?.block_on(integration::heartbeat(settings, cmd)),
         Command::Alert(cmd) => match &cmd.action {
             AlertAction::Send { .. } => integration::send(settings, &cmd.action),
         },

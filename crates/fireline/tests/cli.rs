@@ -637,3 +637,104 @@ fn a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Polls `check` on the incident list (the alert processor runs asynchronously) for up
+/// to 10 s.
+fn wait_for_incidents(env: &[(&str, &str)], check: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..200 {
+        let list: Value = serde_json::from_str(&ok(fireline(
+            &["incident", "list", "--status", "all", "--json"],
+            env,
+        )))
+        .expect("JSON");
+        if check(&list) {
+            return list;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the incident list never reached the expected state");
+}
+
+#[test]
+fn alerts_sent_with_the_cli_open_and_resolve_incidents() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let viewer = token(&db, "viewer", "v");
+    let key = ok(fireline(
+        &[
+            "--db",
+            &db,
+            "integration",
+            "create",
+            "--service",
+            "backups",
+            "--name",
+            "cron",
+        ],
+        &[],
+    ));
+    let key = key.trim().to_owned();
+    assert!(key.starts_with("fli_"), "the key alone on stdout: {key:?}");
+    let listed = ok(fireline(
+        &["--db", &db, "integration", "list", "--json"],
+        &[],
+    ));
+    assert!(!listed.contains(&key), "keys are never listed");
+    let server = Server::start(&db);
+    let env = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", viewer.as_str()),
+    ];
+    let send = |extra: &[&str]| {
+        let mut args = vec![
+            "alert",
+            "send",
+            "--key",
+            key.as_str(),
+            "--id",
+            "backup-db1",
+            "--summary",
+            "db1 backup failed",
+            "--severity",
+            "warning",
+            "--label",
+            "host=db1",
+        ];
+        args.extend_from_slice(extra);
+        fireline(&args, &[("FIRELINE_URL", server.url.as_str())])
+    };
+    assert!(ok(send(&[])).contains("accepted"));
+    let list = wait_for_incidents(&env, |l| {
+        l["incidents"].as_array().is_some_and(|a| a.len() == 1)
+    });
+    assert_eq!(
+        list["incidents"][0]["severity"], "SEV3",
+        "warning maps to SEV3 in the default policy"
+    );
+    assert_eq!(list["incidents"][0]["service"], "backups");
+    ok(send(&["--resolve"]));
+    wait_for_incidents(&env, |l| l["incidents"][0]["status"] == "resolved");
+    fails_with(
+        fireline(
+            &[
+                "alert",
+                "send",
+                "--key",
+                "fli_wrong",
+                "--id",
+                "x",
+                "--summary",
+                "s",
+            ],
+            &[("FIRELINE_URL", server.url.as_str())],
+        ),
+        1,
+        "unknown integration key",
+    );
+    fails_with(send(&["--label", "novalue"]), 1, "KEY=VALUE");
+    let (_, logs) = server.terminate();
+    assert!(
+        !logs.iter().any(|l| l.contains(&key)),
+        "integration keys are never logged"
+    );
+}
