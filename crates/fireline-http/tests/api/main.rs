@@ -6,6 +6,7 @@ mod bad_input;
 mod concurrency;
 mod lifecycle;
 mod listing;
+mod mutations;
 mod openapi;
 mod receivers;
 mod server;

@@ -1,0 +1,10 @@
+//! Policy files: reading and checking never panic, whatever the text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = fireline_core::policy::check(text);
+    }
+});
