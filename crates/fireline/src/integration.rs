@@ -1,10 +1,9 @@
 //! `fireline integration …` (on the database, like tokens) and `fireline alert send`.
 
 use crate::cli::{AlertAction, HeartbeatCommand, IntegrationCommand};
-use crate::config::{mask_url, Settings};
+use crate::config::Settings;
 use crate::exit::Failure;
 use crate::output::{table, when};
-use anyhow::Context;
 use fireline_http::auth::{issue_integration, IssueError};
 use fireline_http::wire::IntegrationView;
 use fireline_store::StoreError;
@@ -14,10 +13,7 @@ use std::time::Duration;
 
 /// Runs an integration subcommand.
 pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<(), Failure> {
-    let store = fireline_store::open(&settings.db.value)
-        .await
-        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))
-        .map_err(|e| Failure::unreachable(format!("{e:#}")))?;
+    let store = crate::config::open_store(settings).await?;
     let result = match command {
         IntegrationCommand::Create { service, name } => {
             match issue_integration(
@@ -153,21 +149,13 @@ pub fn send(settings: &Settings, action: &AlertAction) -> Result<(), Failure> {
 }
 
 fn seconds(flag: &str, raw: &str) -> Result<i64, Failure> {
-    match raw.parse::<fireline_core::policy::PolicyDuration>() {
-        Ok(fireline_core::policy::PolicyDuration::Fixed(d)) => Ok(d.as_secs()),
-        Ok(_) => Err(Failure::general(format!(
-            "--{flag}: use wall-clock units (s, m, h, d)"
-        ))),
-        Err(e) => Err(Failure::general(format!("--{flag}: {e}"))),
-    }
+    fireline_core::policy::PolicyDuration::wall_clock_secs(raw)
+        .map_err(|e| Failure::general(format!("--{flag}: {e}")))
 }
 
 /// Runs a heartbeat subcommand (on the database, like tokens).
 pub async fn heartbeat(settings: &Settings, command: &HeartbeatCommand) -> Result<(), Failure> {
-    let store = fireline_store::open(&settings.db.value)
-        .await
-        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))
-        .map_err(|e| Failure::unreachable(format!("{e:#}")))?;
+    let store = crate::config::open_store(settings).await?;
     let result = match command {
         HeartbeatCommand::Create {
             integration,

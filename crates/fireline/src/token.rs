@@ -2,10 +2,9 @@
 //! made before any server runs.
 
 use crate::cli::TokenCommand;
-use crate::config::{mask_url, Settings};
+use crate::config::Settings;
 use crate::exit::Failure;
 use crate::output::{table, when};
-use anyhow::Context;
 use fireline_core::AccessRole;
 use fireline_http::auth::{issue_token, IssueError};
 use fireline_http::wire::TokenView;
@@ -13,10 +12,7 @@ use fireline_store::StoreError;
 
 /// Runs a token subcommand.
 pub async fn run(settings: &Settings, command: &TokenCommand) -> Result<(), Failure> {
-    let store = fireline_store::open(&settings.db.value)
-        .await
-        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))
-        .map_err(|e| Failure::unreachable(format!("{e:#}")))?;
+    let store = crate::config::open_store(settings).await?;
     let result = match command {
         TokenCommand::Create { role, name } => {
             let role: AccessRole =

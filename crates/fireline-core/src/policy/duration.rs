@@ -106,6 +106,18 @@ pub fn format_fixed(d: SignedDuration) -> String {
 }
 
 impl PolicyDuration {
+    /// Parses a wall-clock duration (no business days) into whole seconds, for settings
+    /// such as heartbeat intervals that are not measured on a calendar.
+    pub fn wall_clock_secs(text: &str) -> Result<i64, String> {
+        match text.parse::<PolicyDuration>() {
+            Ok(PolicyDuration::Fixed(d)) => Ok(d.as_secs()),
+            Ok(PolicyDuration::BusinessDays(_)) => {
+                Err("use wall-clock units (s, m, h, d), not business days".to_owned())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// The instant this long after `from`, on `calendar` for business days.
     pub fn after(&self, from: Timestamp, calendar: &Calendar) -> Timestamp {
         match self {

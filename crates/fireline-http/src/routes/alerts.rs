@@ -309,14 +309,8 @@ pub(super) async fn revoke_integration(
 }
 
 fn seconds(field: &'static str, raw: &str) -> Result<i64, ApiError> {
-    match raw.parse::<fireline_core::policy::PolicyDuration>() {
-        Ok(fireline_core::policy::PolicyDuration::Fixed(d)) => Ok(d.as_secs()),
-        Ok(_) => Err(ApiError::invalid(
-            field,
-            "use wall-clock units (s, m, h, d)",
-        )),
-        Err(e) => Err(ApiError::invalid(field, e.to_string())),
-    }
+    fireline_core::policy::PolicyDuration::wall_clock_secs(raw)
+        .map_err(|e| ApiError::invalid(field, e))
 }
 
 /// Creates a heartbeat monitor; its key is in this response only.
