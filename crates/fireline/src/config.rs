@@ -218,6 +218,17 @@ pub fn mask_url(url: &str) -> String {
     }
 }
 
+/// Opens the configured database for a command that works on it directly (tokens,
+/// integrations, heartbeats), with the exit code for an unreachable database.
+pub async fn open_store(
+    settings: &Settings,
+) -> Result<std::sync::Arc<dyn fireline_store::Store>, crate::exit::Failure> {
+    fireline_store::open(&settings.db.value)
+        .await
+        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))
+        .map_err(|e| crate::exit::Failure::unreachable(format!("{e:#}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::mask_url;
@@ -235,15 +246,4 @@ mod tests {
         );
         assert_eq!(mask_url("postgres://a:b:c@h/d"), "postgres://a:****@h/d");
     }
-}
-
-/// Opens the configured database for a command that works on it directly (tokens,
-/// integrations, heartbeats), with the exit code for an unreachable database.
-pub async fn open_store(
-    settings: &Settings,
-) -> Result<std::sync::Arc<dyn fireline_store::Store>, crate::exit::Failure> {
-    fireline_store::open(&settings.db.value)
-        .await
-        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))
-        .map_err(|e| crate::exit::Failure::unreachable(format!("{e:#}")))
 }
