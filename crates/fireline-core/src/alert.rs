@@ -200,6 +200,7 @@ fn attached(alert: &AlertInput, integration: &str, routed: &Routed, reason: &str
         digest: digest(alert),
         reason: reason.to_owned(),
         group: routed.group.clone(),
+        targets: routed.targets.iter().map(ToString::to_string).collect(),
     }
 }
 

@@ -125,6 +125,9 @@ pub enum EventData {
         /// The group it belongs to (alerts of one group join one incident).
         #[serde(default)]
         group: String,
+        /// Extra targets the route pages for it (`schedule:…`, `person:…`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        targets: Vec<String>,
     },
     /// A firing alert's content changed.
     AlertUpdated {

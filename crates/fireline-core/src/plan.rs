@@ -58,6 +58,9 @@ struct Facts<'a> {
     category: Option<&'a str>,
     flags: &'a [String],
     fired: BTreeSet<&'a str>,
+    /// Routes whose alerts joined in this cycle and name extra targets: (first time,
+    /// route, targets).
+    route_pages: Vec<(Timestamp, &'a str, &'a [String])>,
 }
 
 fn latest(list: &mut Vec<(Channel, Timestamp)>, channel: Channel, at: Timestamp) {
@@ -94,6 +97,7 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
         category: category.as_deref(),
         flags,
         fired: BTreeSet::new(),
+        route_pages: Vec::new(),
     };
     let mut current_severity = severity.as_str();
     for e in &events[1..] {
@@ -116,6 +120,7 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
                     last_reminder: Vec::new(),
                     resolved_at: None,
                     stages_done: Vec::new(),
+                    route_pages: Vec::new(),
                     ..f
                 };
                 continue;
@@ -142,6 +147,16 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
             }
             EventData::UpdateDue { channel, .. } => latest(&mut f.last_reminder, *channel, e.at),
             EventData::PostmortemStageCompleted { stage } => f.stages_done.push((*stage, e.at)),
+            EventData::AlertAttached {
+                route: Some(route),
+                targets,
+                ..
+            } if !targets.is_empty() => {
+                if !f.route_pages.iter().any(|(_, r, _)| r == route) {
+                    f.route_pages
+                        .push((e.at, route.as_str(), targets.as_slice()));
+                }
+            }
             _ => {}
         }
         // First response: anything a person does on the incident after acknowledging.
@@ -345,6 +360,22 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
                     },
                 );
             }
+        }
+    }
+
+    // Targets a route names for its alerts: paged once per route, when its first alert joins.
+    for (at, route, route_targets) in f.route_pages.iter().filter(|_| !quiet) {
+        if f.open_at(*at) {
+            let key = f.key(&format!("page:route:{route}"));
+            plan(
+                *at,
+                key.clone(),
+                EventData::Paged {
+                    key,
+                    severity: f.severity_at(*at).to_owned(),
+                    targets: route_targets.to_vec(),
+                },
+            );
         }
     }
 

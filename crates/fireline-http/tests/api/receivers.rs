@@ -398,6 +398,7 @@ name = "latency"
 match = [{ label = "alertname", equals = "HighLatency" }, { label = "team", absent = true }]
 service = "agent-booster"
 runbook = "high-latency"
+targets = ["schedule:booster-oncall"]
 group_by = ["alertname"]
 thresholds = [
   { value = "annotation:p95_ms", divide_by = "label:slo_ms", above = 10.0, severity = "SEV2" },
