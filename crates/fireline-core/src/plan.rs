@@ -151,11 +151,9 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
                 route: Some(route),
                 targets,
                 ..
-            } if !targets.is_empty() => {
-                if !f.route_pages.iter().any(|(_, r, _)| r == route) {
-                    f.route_pages
-                        .push((e.at, route.as_str(), targets.as_slice()));
-                }
+            } if !targets.is_empty() && !f.route_pages.iter().any(|(_, r, _)| r == route) => {
+                f.route_pages
+                    .push((e.at, route.as_str(), targets.as_slice()));
             }
             _ => {}
         }
