@@ -43,9 +43,7 @@ fn alertmanager_binary() -> Option<PathBuf> {
     }
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .flat_map(|dir| {
-                ["prometheus-alertmanager", "alertmanager"].map(|name| dir.join(name))
-            })
+            .flat_map(|dir| ["prometheus-alertmanager", "alertmanager"].map(|name| dir.join(name)))
             .find(|candidate| candidate.is_file())
     });
     if found.is_none() {
@@ -476,10 +474,7 @@ impl TestAlert {
     }
 
     fn link(&self) -> String {
-        format!(
-            "http://prometheus.example/graph?g0.expr={}",
-            self.alertname
-        )
+        format!("http://prometheus.example/graph?g0.expr={}", self.alertname)
     }
 }
 
@@ -585,9 +580,7 @@ fn webhook_with_the_key_in_the_url_groups_by_alertname_and_auto_resolves() {
 
     // The rest resolve: both incidents resolve, and nothing new was opened.
     rig.post_alerts(&[DISK_2, LATENCY], true);
-    let done = rig.wait_for_incidents("both incidents resolved", 2, |d| {
-        status(d) == "resolved"
-    });
+    let done = rig.wait_for_incidents("both incidents resolved", 2, |d| status(d) == "resolved");
     for d in &done {
         let want = if title(d).contains("disk") { 2 } else { 1 };
         assert_eq!(events(d, "alert_resolved").len(), want, "{d:#}");
