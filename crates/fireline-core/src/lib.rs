@@ -11,6 +11,7 @@ pub mod command;
 pub mod event;
 pub mod id;
 pub mod incident;
+pub mod oncall;
 pub mod plan;
 pub mod policy;
 pub mod role;

@@ -1,0 +1,316 @@
+//! Problems in a roster, each with where it is and how to fix it.
+
+use super::schedule::zone;
+use super::{ContactKind, Person, Roster, Schedule, Team};
+use std::fmt;
+
+/// One thing wrong with a roster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: a key path such as `schedules.sre-primary.layers[0].participants[2]`.
+    pub at: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)?;
+        if !self.hint.is_empty() {
+            write!(f, "\n  hint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, at: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) {
+        self.0.push(Problem {
+            at: at.into(),
+            message: message.into(),
+            hint: hint.into(),
+        });
+    }
+}
+
+/// Lowercase letters, digits, `-` and `_`, so ids read the same in URLs, targets and
+/// file keys.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+const ID_HINT: &str = "ids use lowercase letters, digits, `-` and `_` (e.g. sre-primary)";
+
+fn check_zone(p: &mut Problems, at: String, name: &str) {
+    if zone(name).is_none() {
+        p.add(
+            at,
+            format!("unknown time zone `{name}`"),
+            "use an IANA name such as UTC, Europe/Berlin or America/New_York (not an offset, which would get daylight saving wrong)",
+        );
+    }
+}
+
+/// `user@host.tld`, roughly: enough to catch a URL or a name in the wrong field.
+fn plausible_email(address: &str) -> bool {
+    let Some((user, host)) = address.split_once('@') else {
+        return false;
+    };
+    !user.is_empty()
+        && !host.is_empty()
+        && !host.contains('@')
+        && host.contains('.')
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && !address.chars().any(char::is_whitespace)
+}
+
+fn plausible_url(address: &str) -> bool {
+    let rest = address
+        .strip_prefix("https://")
+        .or_else(|| address.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !r.chars().any(char::is_whitespace)
+    })
+}
+
+impl Roster {
+    /// Every problem in the roster; empty when it can be trusted.
+    pub fn check(&self) -> Vec<Problem> {
+        let mut p = Problems::default();
+        for (key, person) in &self.people {
+            check_person(&mut p, key, person);
+        }
+        for (key, team) in &self.teams {
+            self.check_team(&mut p, key, team);
+        }
+        for (key, schedule) in &self.schedules {
+            self.check_schedule(&mut p, key, schedule);
+        }
+        p.0
+    }
+
+    fn person_known(&self, p: &mut Problems, at: String, id: &str) {
+        if !self.people.contains_key(id) {
+            p.add(
+                at,
+                format!("unknown person `{id}`"),
+                "add them under [people] or fix the id",
+            );
+        }
+    }
+
+    fn check_team(&self, p: &mut Problems, key: &str, team: &Team) {
+        let base = format!("teams.{key}");
+        check_key(p, &base, key, &team.id);
+        if team.members.is_empty() && team.schedule.is_none() {
+            p.add(
+                format!("{base}.members"),
+                "the team has no members and no schedule, so paging it reaches nobody",
+                "list its members, or give it a schedule",
+            );
+        }
+        for (i, member) in team.members.iter().enumerate() {
+            self.person_known(p, format!("{base}.members[{i}]"), member);
+        }
+        if let Some(schedule) = &team.schedule {
+            if !self.schedules.contains_key(schedule) {
+                p.add(
+                    format!("{base}.schedule"),
+                    format!("unknown schedule `{schedule}`"),
+                    "define it under [schedules] or fix the id; until then paging the team pages all its members",
+                );
+            }
+        }
+    }
+
+    fn check_schedule(&self, p: &mut Problems, key: &str, schedule: &Schedule) {
+        let base = format!("schedules.{key}");
+        check_key(p, &base, key, &schedule.id);
+        check_zone(p, format!("{base}.time_zone"), &schedule.time_zone);
+        if schedule.layers.is_empty() && schedule.overrides.is_empty() {
+            p.add(
+                format!("{base}.layers"),
+                "the schedule has no layers, so nobody is ever on call",
+                "add a [[schedules.ID.layers]] rotation",
+            );
+        }
+        for (i, layer) in schedule.layers.iter().enumerate() {
+            let at = format!("{base}.layers[{i}]");
+            if layer.participants.is_empty() {
+                p.add(
+                    format!("{at}.participants"),
+                    "the layer has no participants",
+                    "list the people who rotate on it, in order",
+                );
+            }
+            for (j, person) in layer.participants.iter().enumerate() {
+                self.person_known(p, format!("{at}.participants[{j}]"), person);
+            }
+            if layer.shift.is_zero() {
+                p.add(
+                    format!("{at}.shift"),
+                    format!("shift length `{}` is zero", layer.shift),
+                    "write e.g. 12h, 1d or 1w",
+                );
+            }
+            if let Some(tz) = &layer.time_zone {
+                check_zone(p, format!("{at}.time_zone"), tz);
+            }
+            for (j, r) in layer.restrictions.iter().enumerate() {
+                let mut days = r.days.clone();
+                days.sort_by_key(|d| d.to_monday_one_offset());
+                let before = days.len();
+                days.dedup();
+                if days.len() != before {
+                    p.add(
+                        format!("{at}.restrictions[{j}].days"),
+                        "a day is listed twice",
+                        "list each day once",
+                    );
+                }
+            }
+        }
+        for (i, o) in schedule.overrides.iter().enumerate() {
+            let at = format!("{base}.overrides[{i}]");
+            self.person_known(p, format!("{at}.person"), &o.person);
+            if o.end <= o.start {
+                p.add(
+                    format!("{at}.end"),
+                    format!(
+                        "the override ends ({}) before it starts ({})",
+                        o.end, o.start
+                    ),
+                    "end must be after start",
+                );
+            }
+        }
+    }
+}
+
+fn check_key(p: &mut Problems, base: &str, key: &str, id: &str) {
+    if !valid_id(key) {
+        p.add(base, format!("`{key}` is not a valid id"), ID_HINT);
+    }
+    if id != key {
+        p.add(
+            format!("{base}.id"),
+            format!("id `{id}` differs from its key `{key}`"),
+            "the key is the id; drop the id field or make them equal",
+        );
+    }
+}
+
+fn check_person(p: &mut Problems, key: &str, person: &Person) {
+    let base = format!("people.{key}");
+    check_key(p, &base, key, &person.id);
+    check_zone(p, format!("{base}.time_zone"), &person.time_zone);
+    if person.contacts.is_empty() {
+        p.add(
+            format!("{base}.contacts"),
+            "the person has no contacts, so pages cannot reach them",
+            "add e.g. { kind = \"email\", address = \"name@example.com\" }",
+        );
+    }
+    for (i, c) in person.contacts.iter().enumerate() {
+        let at = format!("{base}.contacts[{i}]");
+        match c.kind {
+            ContactKind::Email if !plausible_email(&c.address) => p.add(
+                format!("{at}.address"),
+                format!("`{}` is not an e-mail address", c.address),
+                "write it as name@example.com",
+            ),
+            ContactKind::Slack | ContactKind::Webhook if !plausible_url(&c.address) => p.add(
+                format!("{at}.address"),
+                format!("`{}` is not an http(s) URL", c.address),
+                "write the full URL, e.g. https://hooks.slack.com/services/…",
+            ),
+            _ => {}
+        }
+        if c.secret.is_some() && c.kind != ContactKind::Webhook {
+            p.add(
+                format!("{at}.secret"),
+                format!("a secret is only used by webhooks, not {}", c.kind),
+                "remove it, or make the contact a webhook",
+            );
+        }
+        if c.secret.as_deref().is_some_and(str::is_empty) {
+            p.add(
+                format!("{at}.secret"),
+                "the secret is empty",
+                "remove it, or give a random string the receiver also knows",
+            );
+        }
+    }
+    for (i, rule) in person.rules.iter().enumerate() {
+        let at = format!("{base}.rules[{i}]");
+        if !person.contacts.iter().any(|c| c.kind == rule.kind) {
+            p.add(
+                format!("{at}.kind"),
+                format!(
+                    "the rule uses {} but the person has no {} contact",
+                    rule.kind, rule.kind
+                ),
+                format!("add a {} contact, or remove the rule", rule.kind),
+            );
+        }
+        if rule.after.is_negative() {
+            p.add(
+                format!("{at}.after"),
+                format!("`{:#}` is negative", rule.after),
+                "rules count from the page: write 0m for at once",
+            );
+        }
+        if person.rules[..i]
+            .iter()
+            .any(|r| r.kind == rule.kind && r.after == rule.after)
+        {
+            p.add(
+                at,
+                format!(
+                    "the same rule ({} after {:#}) is listed twice",
+                    rule.kind, rule.after
+                ),
+                "remove one of them",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_told_apart_from_what_they_are_not() {
+        assert!(plausible_email("alice@example.com"));
+        for bad in [
+            "alice",
+            "@example.com",
+            "alice@",
+            "alice@example",
+            "a b@example.com",
+            "https://x.io",
+        ] {
+            assert!(!plausible_email(bad), "{bad:?}");
+        }
+        assert!(plausible_url("https://hooks.slack.com/services/T/B/X"));
+        assert!(plausible_url("http://localhost:8080/hook"));
+        for bad in ["hooks.slack.com", "ftp://x", "https://", "https:// x"] {
+            assert!(!plausible_url(bad), "{bad:?}");
+        }
+        assert!(valid_id("sre-primary_2"));
+        assert!(!valid_id("SRE"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("a.b"));
+    }
+}

@@ -1,0 +1,296 @@
+//! On-call: people and how to reach them, teams, and schedules that say who is on call
+//! when, read from a roster file ([`Roster::from_toml_str`]) and checked
+//! ([`Roster::check`]) before a server trusts them.
+//!
+//! A policy names targets (`schedule:sre-primary`, `team:sre`, `person:alice`);
+//! [`Roster::resolve`] turns one into the people to page at an instant, and
+//! [`coverage_gaps`] finds the windows when a schedule a policy relies on has nobody.
+//! Everything here is pure: instants are arguments, and the only lookup is the time-zone
+//! database, read-only.
+
+pub mod check;
+pub mod coverage;
+pub mod ical;
+mod schedule;
+mod text;
+
+pub use check::Problem;
+pub use coverage::{coverage_gaps, unknown_targets, CoverageGap, UnknownTarget};
+pub use schedule::{
+    Handoff, Layer, Override, ParseShiftLengthError, Restriction, Schedule, Shift, ShiftLength,
+};
+
+use crate::policy::Target;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Everyone who can be paged, the teams they form and the schedules they rotate on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RosterFile")]
+pub struct Roster {
+    /// People by id.
+    pub people: BTreeMap<String, Person>,
+    /// Teams by id.
+    pub teams: BTreeMap<String, Team>,
+    /// Schedules by id.
+    pub schedules: BTreeMap<String, Schedule>,
+}
+
+/// The file's shape: the map keys are the ids, so the entries need not repeat them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RosterFile {
+    #[serde(default)]
+    people: BTreeMap<String, Person>,
+    #[serde(default)]
+    teams: BTreeMap<String, Team>,
+    #[serde(default)]
+    schedules: BTreeMap<String, Schedule>,
+}
+
+impl From<RosterFile> for Roster {
+    fn from(file: RosterFile) -> Roster {
+        fn keyed<T>(
+            map: BTreeMap<String, T>,
+            id: fn(&mut T) -> &mut String,
+        ) -> BTreeMap<String, T> {
+            map.into_iter()
+                .map(|(key, mut value)| {
+                    key.clone_into(id(&mut value));
+                    (key, value)
+                })
+                .collect()
+        }
+        Roster {
+            people: keyed(file.people, |p| &mut p.id),
+            teams: keyed(file.teams, |t| &mut t.id),
+            schedules: keyed(file.schedules, |s| &mut s.id),
+        }
+    }
+}
+
+/// Someone who can be paged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    /// Id, the key under `[people]`.
+    #[serde(default)]
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// IANA time zone the person lives in, for showing them their shifts.
+    #[serde(default = "utc")]
+    pub time_zone: String,
+    /// Ways to reach them.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    /// When each kind of contact is used after a page; empty means every contact at once
+    /// (see [`Person::effective_rules`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<NotificationRule>,
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
+}
+
+/// A kind of contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    /// An e-mail address.
+    Email,
+    /// A Slack incoming-webhook URL.
+    Slack,
+    /// A generic HTTP(S) webhook.
+    Webhook,
+}
+
+impl ContactKind {
+    /// Name in roster files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Email => "email",
+            ContactKind::Slack => "slack",
+            ContactKind::Webhook => "webhook",
+        }
+    }
+}
+
+impl fmt::Display for ContactKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One way to reach a person.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// What kind.
+    pub kind: ContactKind,
+    /// The e-mail address or URL.
+    pub address: String,
+    /// Key a webhook's body is signed with (HMAC), so the receiver can trust it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+// By hand, so a secret never reaches a log line.
+impl fmt::Debug for Contact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Contact")
+            .field("kind", &self.kind)
+            .field("address", &self.address)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// When a person is reached through one kind of contact, counted from the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationRule {
+    /// Through which kind of contact (every contact of that kind).
+    pub kind: ContactKind,
+    /// How long after the page; zero means at once.
+    #[serde(with = "text::friendly", default)]
+    pub after: SignedDuration,
+}
+
+/// A group of people, optionally with a schedule that says which of them is on call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    /// Id, the key under `[teams]`.
+    #[serde(default)]
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Person ids.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// The team's schedule: paging the team pages whoever is on call on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+}
+
+/// A person a target resolved to, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolved {
+    /// Person id.
+    pub person: String,
+    /// The path from the target: `schedule:sre-primary`, `person:alice`, `team:sre`, or
+    /// `team:sre/schedule:sre-primary`.
+    pub via: String,
+}
+
+/// Why a roster file cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RosterError {
+    /// Not TOML, or not the roster's shape (a misspelt key, a bad time, …).
+    #[error("{location}: {message}")]
+    Syntax {
+        /// `line 4, column 9`, or `file` when the parser cannot say.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Person {
+    /// The rules in force: the ones written, or when none are, every kind of contact the
+    /// person has, at once.
+    pub fn effective_rules(&self) -> Vec<NotificationRule> {
+        if !self.rules.is_empty() {
+            return self.rules.clone();
+        }
+        let mut kinds: Vec<ContactKind> = self.contacts.iter().map(|c| c.kind).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+            .into_iter()
+            .map(|kind| NotificationRule {
+                kind,
+                after: SignedDuration::ZERO,
+            })
+            .collect()
+    }
+
+    /// The person's contacts of one kind.
+    pub fn contacts_of(&self, kind: ContactKind) -> impl Iterator<Item = &Contact> {
+        self.contacts.iter().filter(move |c| c.kind == kind)
+    }
+}
+
+impl Roster {
+    /// Reads a roster file. Only the syntax and shape are checked here; [`Roster::check`]
+    /// finds everything else (unknown people, bad zones, …).
+    pub fn from_toml_str(text: &str) -> Result<Roster, RosterError> {
+        toml::from_str(text).map_err(|e| {
+            let location = e
+                .span()
+                .map(|span| {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                    format!("line {line}, column {column}")
+                })
+                .unwrap_or_else(|| "file".to_owned());
+            RosterError::Syntax {
+                location,
+                message: e.message().to_owned(),
+            }
+        })
+    }
+
+    /// The people a policy target reaches at `at`. A schedule reaches whoever is on call
+    /// (possibly nobody); a team reaches its schedule's on-call person, or all its members
+    /// when it has no schedule, or one the roster does not know, so a typo never silences
+    /// a page; a channel reaches no people. Names the roster does not know, and people
+    /// it does not list, resolve to nothing: `check` and [`unknown_targets`] report them.
+    pub fn resolve(&self, target: &Target, at: Timestamp) -> Vec<Resolved> {
+        let known = |id: &str| self.people.contains_key(id);
+        let mut out: Vec<Resolved> = Vec::new();
+        let mut push = |person: &str, via: String| {
+            if known(person) && !out.iter().any(|r| r.person == person) {
+                out.push(Resolved {
+                    person: person.to_owned(),
+                    via,
+                });
+            }
+        };
+        match target {
+            Target::Schedule(id) => {
+                if let Some(shift) = self.schedules.get(id).and_then(|s| s.on_call_at(at)) {
+                    push(&shift.person, format!("schedule:{id}"));
+                }
+            }
+            Target::Person(id) => push(id, format!("person:{id}")),
+            Target::Team(id) => {
+                if let Some(team) = self.teams.get(id) {
+                    match team
+                        .schedule
+                        .as_ref()
+                        .and_then(|s| Some((s, self.schedules.get(s)?)))
+                    {
+                        Some((sid, schedule)) => {
+                            if let Some(shift) = schedule.on_call_at(at) {
+                                push(&shift.person, format!("team:{id}/schedule:{sid}"));
+                            }
+                        }
+                        None => {
+                            for member in &team.members {
+                                push(member, format!("team:{id}"));
+                            }
+                        }
+                    }
+                }
+            }
+            Target::Channel(_) => {}
+        }
+        out
+    }
+}

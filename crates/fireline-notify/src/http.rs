@@ -1,0 +1,175 @@
+//! JSON POSTs for the Slack and generic webhooks, and what their outcomes mean.
+
+use std::io::Read;
+use std::time::Duration;
+
+use crate::{Delivered, DeliveryError};
+
+/// How much of an error response to quote: enough for Slack's `invalid_token`.
+const SNIPPET_BYTES: u64 = 512;
+const SNIPPET_CHARS: usize = 200;
+
+pub(crate) struct Http {
+    agent: ureq::Agent,
+}
+
+impl Http {
+    pub(crate) fn new(timeout: Duration) -> Http {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            // Status codes are classified here, not turned into errors by ureq.
+            .http_status_as_error(false)
+            // A redirect would be re-sent as a GET without the body, or to wherever a
+            // compromised receiver points; a 3xx is a misconfigured URL.
+            .max_redirects(0)
+            .user_agent(concat!("fireline/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Http { agent }
+    }
+
+    /// POSTs `body` as JSON. Errors name the host only: the rest of a webhook URL is a
+    /// credential.
+    pub(crate) fn post(
+        &self,
+        channel: &'static str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: String,
+    ) -> Result<Delivered, DeliveryError> {
+        let host = url_host(url);
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("http" | "https")) || host.is_empty() {
+            return Err(DeliveryError::Permanent(format!(
+                "{channel} URL is not an http(s) URL"
+            )));
+        }
+        let mut request = self
+            .agent
+            .post(url)
+            .header("Content-Type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let mut response = request
+            .send(body)
+            .map_err(|e| classify_error(channel, host, e))?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            tracing::debug!(channel, host, status, "notification delivered");
+            return Ok(Delivered {
+                detail: format!("HTTP {status}"),
+            });
+        }
+        let mut snippet = Vec::new();
+        // The snippet only decorates the error; failing to read it changes nothing.
+        let _ = response
+            .body_mut()
+            .as_reader()
+            .take(SNIPPET_BYTES)
+            .read_to_end(&mut snippet);
+        let snippet = one_line(&String::from_utf8_lossy(&snippet));
+        let mut detail = format!("{channel} to {host}: HTTP {status}");
+        if !snippet.is_empty() {
+            detail.push_str(": ");
+            detail.push_str(&snippet);
+        }
+        Err(classify_status(status, detail))
+    }
+}
+
+/// 5xx, 408 (request timeout) and 429 (rate limited) may pass; any other non-2xx will
+/// not until the URL or the receiver changes.
+pub(crate) fn classify_status(status: u16, detail: String) -> DeliveryError {
+    if status >= 500 || status == 408 || status == 429 {
+        DeliveryError::Transient(detail)
+    } else {
+        DeliveryError::Permanent(detail)
+    }
+}
+
+fn classify_error(channel: &str, host: &str, error: ureq::Error) -> DeliveryError {
+    use ureq::Error as E;
+    let prefix = format!("{channel} to {host}");
+    match error {
+        // Their text may quote the URL, so it is not passed on.
+        E::BadUri(_) | E::Http(_) | E::RequireHttpsOnly(_) => {
+            DeliveryError::Permanent(format!("{prefix}: invalid URL"))
+        }
+        E::InvalidProxyUrl => DeliveryError::Permanent(format!("{prefix}: invalid proxy URL")),
+        E::Timeout(which) => DeliveryError::Transient(format!("{prefix}: timed out ({which})")),
+        E::Io(io) => DeliveryError::Transient(format!("{prefix}: {io}")),
+        // Everything else is the network or the peer misbehaving (DNS, refused
+        // connections, TLS, protocol errors), which can come right.
+        other => DeliveryError::Transient(format!("{prefix}: {other}")),
+    }
+}
+
+/// The host (and port) of `url`, without scheme, credentials, path or query.
+pub(crate) fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+fn one_line(text: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.trim();
+    if flat.chars().count() > SNIPPET_CHARS {
+        let mut cut: String = flat.chars().take(SNIPPET_CHARS).collect();
+        cut.push('…');
+        cut
+    } else {
+        flat.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_only() {
+        assert_eq!(
+            url_host("https://hooks.slack.com/services/T/B/X"),
+            "hooks.slack.com"
+        );
+        assert_eq!(url_host("http://127.0.0.1:8080?x=1"), "127.0.0.1:8080");
+        assert_eq!(url_host("https://u:p@h.example#f"), "h.example");
+        assert_eq!(url_host("https://u:p@h.example/a@b"), "h.example");
+    }
+
+    #[test]
+    fn status_classes() {
+        let class = |s| classify_status(s, String::new()).is_transient();
+        for transient in [500, 502, 503, 504, 408, 429] {
+            assert!(class(transient), "{transient}");
+        }
+        for permanent in [301, 302, 400, 401, 403, 404, 410, 413, 422] {
+            assert!(!class(permanent), "{permanent}");
+        }
+    }
+
+    #[test]
+    fn non_http_urls_are_permanent() {
+        let http = Http::new(Duration::from_secs(1));
+        for url in [
+            "ftp://x.example/",
+            "hooks.slack.com/x",
+            "https://",
+            "file:///etc/passwd",
+        ] {
+            let result = http.post("webhook", url, &[], String::new());
+            assert!(
+                matches!(result, Err(DeliveryError::Permanent(_))),
+                "{url}: {result:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Delivers one notification over one channel: a Slack-compatible incoming webhook,
+//! SMTP e-mail, or a generic webhook signed with HMAC-SHA256.
+//!
+//! Blocking by design: the engine calls [`Notifier::send`] inside `spawn_blocking`, so
+//! this crate needs no runtime. `now` is an argument, as everywhere in Fireline: it
+//! stamps the webhook signature and the e-mail `Date`.
+//!
+//! **Secrets:** Slack webhook URLs, generic webhook URLs (which may carry tokens) and
+//! signing secrets never appear in logs, errors or `Debug` output; only the host does.
+
+mod email;
+mod http;
+mod message;
+mod slack;
+mod webhook;
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use lettre::Transport;
+
+pub use email::{email, SmtpConfig, SmtpTls};
+pub use message::{Item, Message};
+pub use slack::{escape_mrkdwn, slack_payload};
+pub use webhook::{sign, verify, webhook_body, SignatureError, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+
+/// Where one notification goes.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A Slack (or Mattermost, Rocket.Chat, …) incoming-webhook URL. The URL is the
+    /// credential.
+    Slack {
+        /// The webhook URL.
+        url: String,
+    },
+    /// One e-mail address, sent through the configured SMTP relay.
+    Email {
+        /// Recipient, `oncall@example.com` or `Name <oncall@example.com>`.
+        to: String,
+    },
+    /// A generic JSON webhook, signed when a secret is set.
+    Webhook {
+        /// Where to POST.
+        url: String,
+        /// HMAC-SHA256 key for [`SIGNATURE_HEADER`]; unsigned when `None`.
+        secret: Option<String>,
+    },
+}
+
+// By hand so that logging a destination cannot leak a webhook URL or secret.
+impl fmt::Debug for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Destination::Slack { url } => f
+                .debug_struct("Slack")
+                .field("host", &http::url_host(url))
+                .finish_non_exhaustive(),
+            Destination::Email { to } => f.debug_struct("Email").field("to", to).finish(),
+            Destination::Webhook { url, secret } => f
+                .debug_struct("Webhook")
+                .field("host", &http::url_host(url))
+                .field("signed", &secret.is_some())
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// A successful delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// What the peer answered: `HTTP 200`, `250 OK queued as …`.
+    pub detail: String,
+}
+
+/// A failed delivery, classified by whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// May succeed later: connection errors, timeouts, HTTP 5xx, 408 and 429, SMTP 4xx.
+    #[error("temporary delivery failure: {0}")]
+    Transient(String),
+    /// Will fail again until someone changes something: other HTTP 4xx (and 3xx, as
+    /// redirects are not followed), SMTP 5xx, e-mail without SMTP configured, a malformed
+    /// address or URL.
+    #[error("permanent delivery failure: {0}")]
+    Permanent(String),
+}
+
+impl DeliveryError {
+    /// Whether a retry may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, DeliveryError::Transient(_))
+    }
+
+    /// The description without the classification.
+    pub fn detail(&self) -> &str {
+        match self {
+            DeliveryError::Transient(detail) | DeliveryError::Permanent(detail) => detail,
+        }
+    }
+}
+
+/// Settings the [`Notifier`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The SMTP host is empty.
+    #[error("SMTP host is empty")]
+    EmptySmtpHost,
+    /// A timeout of zero would fail every delivery.
+    #[error("timeout must be greater than zero")]
+    ZeroTimeout,
+    /// The SMTP sender does not parse as an address.
+    #[error("invalid SMTP sender address {from:?}: {reason}")]
+    InvalidFrom {
+        /// The configured sender.
+        from: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Only one of SMTP username and password is set.
+    #[error("SMTP username and password must be set together")]
+    IncompleteCredentials,
+    /// Not one of `none`, `starttls`, `tls`.
+    #[error("unknown SMTP TLS mode {0:?} (expected none, starttls or tls)")]
+    UnknownTls(String),
+    /// The TLS client for SMTP could not be set up.
+    #[error("SMTP TLS setup failed: {0}")]
+    Tls(String),
+}
+
+/// Sends notifications. Cheap to share (`Send + Sync`); build one at start-up.
+pub struct Notifier {
+    http: http::Http,
+    smtp: Option<email::Smtp>,
+}
+
+impl fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notifier")
+            .field("smtp_host", &self.smtp.as_ref().map(|s| s.host.as_str()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notifier {
+    /// A notifier whose HTTP requests each take at most `timeout` in all, and which sends
+    /// e-mail through `smtp` if given (e-mail destinations fail permanently otherwise).
+    pub fn new(smtp: Option<SmtpConfig>, timeout: Duration) -> Result<Notifier, ConfigError> {
+        if timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        let smtp = smtp.as_ref().map(email::Smtp::new).transpose()?;
+        Ok(Notifier {
+            http: http::Http::new(timeout),
+            smtp,
+        })
+    }
+
+    /// Delivers `message` to `destination` once; retrying is the caller's decision,
+    /// guided by [`DeliveryError::is_transient`]. `now` stamps the signature and the
+    /// e-mail's `Date`.
+    pub fn send(
+        &self,
+        destination: &Destination,
+        message: &Message,
+        now: jiff::Timestamp,
+    ) -> Result<Delivered, DeliveryError> {
+        match destination {
+            Destination::Slack { url } => {
+                let body = slack_payload(message).to_string();
+                self.http.post("slack", url, &[], body)
+            }
+            Destination::Webhook { url, secret } => {
+                let body = webhook_body(message);
+                let mut headers = vec![("Idempotency-Key", header_value(&message.key)?)];
+                if let Some(secret) = secret {
+                    if secret.is_empty() {
+                        return Err(DeliveryError::Permanent(
+                            "webhook secret is empty; remove it or set one".to_owned(),
+                        ));
+                    }
+                    let timestamp = now.as_second();
+                    headers.push((SIGNATURE_HEADER, sign(secret, timestamp, body.as_bytes())));
+                    headers.push((TIMESTAMP_HEADER, timestamp.to_string()));
+                }
+                self.http.post("webhook", url, &headers, body)
+            }
+            Destination::Email { to } => self.send_email(to, message, now),
+        }
+    }
+
+    fn send_email(
+        &self,
+        to: &str,
+        message: &Message,
+        now: jiff::Timestamp,
+    ) -> Result<Delivered, DeliveryError> {
+        let smtp = self.smtp.as_ref().ok_or_else(|| {
+            DeliveryError::Permanent("e-mail is not configured (no SMTP settings)".to_owned())
+        })?;
+        let mut mail = email(message, &smtp.from, to)?;
+        mail.headers_mut()
+            .set(lettre::message::header::Date::new(SystemTime::from(now)));
+        let response = smtp
+            .transport
+            .send(&mail)
+            .map_err(|e| email::classify(&smtp.host, &e))?;
+        let text = response.message().collect::<Vec<_>>().join(" ");
+        tracing::debug!(channel = "email", host = %smtp.host, "notification delivered");
+        Ok(Delivered {
+            detail: format!("{} {text}", response.code()).trim_end().to_owned(),
+        })
+    }
+}
+
+/// The idempotency key goes into an HTTP header, which takes visible ASCII only.
+fn header_value(key: &str) -> Result<String, DeliveryError> {
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return Err(DeliveryError::Permanent(format!(
+            "idempotency key {key:?} is not a valid header value"
+        )));
+    }
+    Ok(key.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifier_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Notifier>();
+    }
+
+    #[test]
+    fn debug_never_shows_urls_or_secrets() {
+        let slack = Destination::Slack {
+            url: "https://hooks.slack.com/services/T000/B000/XXXXSECRET".into(),
+        };
+        let hook = Destination::Webhook {
+            url: "https://user:pw@hooks.example.com/in?token=abc".into(),
+            secret: Some("s3cret".into()),
+        };
+        let text = format!("{slack:?} {hook:?}");
+        assert!(text.contains("hooks.slack.com"), "{text}");
+        assert!(text.contains("hooks.example.com"), "{text}");
+        for secret in ["XXXXSECRET", "services", "token", "pw", "s3cret"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+
+    #[test]
+    fn email_without_smtp_is_permanent() {
+        let notifier = Notifier::new(None, Duration::from_secs(1));
+        let Ok(notifier) = notifier else {
+            panic!("{notifier:?}");
+        };
+        let result = notifier.send(
+            &Destination::Email {
+                to: "oncall@example.com".into(),
+            },
+            &Message::default(),
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        assert!(
+            matches!(result, Err(DeliveryError::Permanent(_))),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn config_is_checked() {
+        let config = SmtpConfig {
+            host: "smtp.example.com".into(),
+            port: 587,
+            tls: SmtpTls::StartTls,
+            username: Some("u".into()),
+            password: None,
+            from: "ops@example.com".into(),
+            timeout: Duration::from_secs(5),
+        };
+        let notifier =
+            |config: &SmtpConfig| Notifier::new(Some(config.clone()), Duration::from_secs(1)).err();
+        assert_eq!(notifier(&config), Some(ConfigError::IncompleteCredentials));
+        let ok = SmtpConfig {
+            password: Some("p".into()),
+            ..config.clone()
+        };
+        assert_eq!(notifier(&ok), None);
+        let bad_from = SmtpConfig {
+            from: "fireline".into(),
+            ..ok.clone()
+        };
+        assert!(matches!(
+            notifier(&bad_from),
+            Some(ConfigError::InvalidFrom { .. })
+        ));
+        let no_host = SmtpConfig {
+            host: " ".into(),
+            ..ok.clone()
+        };
+        assert_eq!(notifier(&no_host), Some(ConfigError::EmptySmtpHost));
+        let implicit_tls = SmtpConfig {
+            tls: SmtpTls::Tls,
+            port: 465,
+            ..ok.clone()
+        };
+        assert_eq!(notifier(&implicit_tls), None);
+        assert_eq!(
+            Notifier::new(None, Duration::ZERO).err(),
+            Some(ConfigError::ZeroTimeout)
+        );
+    }
+
+    #[test]
+    fn idempotency_key_must_fit_a_header() {
+        assert!(header_value("c0:page:INC-12").is_ok());
+        assert!(header_value("").is_err());
+        assert!(header_value("a\r\nX-Evil: 1").is_err());
+        assert!(header_value("clé").is_err());
+    }
+}

@@ -1,0 +1,383 @@
+//! Slack and generic webhooks against a real HTTP peer: a small receiver on 127.0.0.1
+//! that records each request and answers with a chosen status.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use fireline_notify::{
+    verify, DeliveryError, Destination, Item, Message, Notifier, SignatureError, SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+};
+use jiff::{SignedDuration, Timestamp};
+
+const TOLERANCE: SignedDuration = SignedDuration::from_secs(300);
+
+#[derive(Debug, Clone)]
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn body_text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("utf-8 body")
+    }
+}
+
+/// Records every request; answers each with `status` and `reply`. The accept loop runs
+/// until the test process ends.
+struct Receiver {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Receiver {
+    fn start(status: u16, reply: &'static str) -> Receiver {
+        Self::start_with(status, reply, &[])
+    }
+
+    fn start_with(status: u16, reply: &'static str, extra: &'static [(&str, &str)]) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Some(request) = read_request(&stream) else {
+                    continue;
+                };
+                recorded.lock().expect("lock").push(request);
+                let mut head = format!(
+                    "HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n",
+                    reply.len()
+                );
+                for (name, value) in extra {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        Receiver { addr, requests }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.requests.lock().expect("lock").clone()
+    }
+
+    fn only_request(&self) -> Request {
+        let requests = self.requests();
+        assert_eq!(requests.len(), 1, "{requests:#?}");
+        requests.into_iter().next().expect("one request")
+    }
+}
+
+fn read_request(stream: &TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':')?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.parse().expect("content-length"))
+        .unwrap_or(0);
+    assert!(
+        !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding")),
+        "this receiver only reads Content-Length bodies: {headers:?}"
+    );
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+fn now() -> Timestamp {
+    "2026-03-02T14:00:00Z".parse().expect("timestamp")
+}
+
+fn notifier() -> Notifier {
+    Notifier::new(None, Duration::from_secs(5)).expect("notifier")
+}
+
+fn page() -> Message {
+    Message {
+        key: "c0:page:INC-12:alice".into(),
+        headline: "Paged: [SEV1] Checkout 5xx".into(),
+        items: vec![Item {
+            incident: "INC-12".into(),
+            title: "Checkout returns 5xx".into(),
+            severity: "SEV1".into(),
+            service: "checkout-api".into(),
+            status: "triggered".into(),
+            reason: Some("declared SEV1".into()),
+            incident_url: Some("https://fireline.example/incidents/INC-12".into()),
+            runbook_url: Some("https://wiki.example/runbooks/checkout".into()),
+            ack_url: Some("https://fireline.example/ack/INC-12/tok123".into()),
+        }],
+        text: None,
+    }
+}
+
+fn send(destination: &Destination) -> Result<fireline_notify::Delivered, DeliveryError> {
+    notifier().send(destination, &page(), now())
+}
+
+fn webhook(url: String) -> Destination {
+    Destination::Webhook {
+        url,
+        secret: Some("whsec_test".into()),
+    }
+}
+
+#[test]
+fn slack_gets_text_and_blocks_with_the_page() {
+    let receiver = Receiver::start(200, "ok");
+    let delivered = send(&Destination::Slack {
+        url: receiver.url("/services/T000/B000/SECRET"),
+    })
+    .expect("delivered");
+    assert_eq!(delivered.detail, "HTTP 200");
+
+    let request = receiver.only_request();
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/services/T000/B000/SECRET");
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    // Slack gets the JSON only; signature and key headers are for the generic webhook.
+    for absent in ["idempotency-key", SIGNATURE_HEADER, TIMESTAMP_HEADER] {
+        assert_eq!(request.header(absent), None, "{absent}");
+    }
+    let body: serde_json::Value = serde_json::from_slice(&request.body).expect("json");
+    let text = body["text"].as_str().expect("text");
+    assert!(text.contains("Checkout returns 5xx"), "{text}");
+    let blocks = serde_json::to_string(&body["blocks"]).expect("blocks");
+    assert!(
+        body["blocks"].as_array().is_some_and(|b| b.len() >= 3),
+        "{blocks}"
+    );
+    for needle in [
+        "Paged: [SEV1] Checkout 5xx",
+        "Checkout returns 5xx",
+        "*Severity*\\nSEV1",
+        "*Service*\\ncheckout-api",
+        "*Status*\\ntriggered",
+        "<https://fireline.example/ack/INC-12/tok123|Acknowledge>",
+        "<https://wiki.example/runbooks/checkout|Runbook>",
+        "<https://fireline.example/incidents/INC-12|Open>",
+    ] {
+        assert!(blocks.contains(needle), "{needle} not in {blocks}");
+    }
+}
+
+#[test]
+fn webhook_is_signed_and_carries_the_idempotency_key() {
+    let receiver = Receiver::start(202, "");
+    let delivered = send(&webhook(receiver.url("/hooks/fireline?token=abc"))).expect("delivered");
+    assert_eq!(delivered.detail, "HTTP 202");
+
+    let request = receiver.only_request();
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/hooks/fireline?token=abc");
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(
+        request.header("idempotency-key"),
+        Some("c0:page:INC-12:alice")
+    );
+    let timestamp = request.header(TIMESTAMP_HEADER).expect("timestamp header");
+    assert_eq!(timestamp, now().as_second().to_string());
+    let signature = request.header(SIGNATURE_HEADER).expect("signature header");
+    assert!(signature.starts_with("v1="), "{signature}");
+
+    let body = &request.body;
+    let check = |secret: &str, body: &[u8], at: Timestamp| {
+        verify(secret, timestamp, signature, body, at, TOLERANCE)
+    };
+    assert_eq!(check("whsec_test", body, now()), Ok(()));
+    assert_eq!(
+        check("whsec_test", body, now() + SignedDuration::from_secs(299)),
+        Ok(())
+    );
+
+    let mut tampered = body.clone();
+    let at = request.body_text().find("SEV1").expect("severity in body");
+    tampered[at + 3] = b'2';
+    assert_eq!(
+        check("whsec_test", &tampered, now()),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(check("wrong", body, now()), Err(SignatureError::Mismatch));
+    assert_eq!(
+        check("whsec_test", body, now() + SignedDuration::from_mins(10)),
+        Err(SignatureError::OutsideTolerance { age_seconds: 600 })
+    );
+
+    let json: serde_json::Value = serde_json::from_slice(body).expect("json");
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["key"], "c0:page:INC-12:alice");
+    assert_eq!(json["headline"], "Paged: [SEV1] Checkout 5xx");
+    assert_eq!(json["items"][0]["incident"], "INC-12");
+    assert_eq!(json["items"][0]["severity"], "SEV1");
+    assert_eq!(
+        json["items"][0]["ack_url"],
+        "https://fireline.example/ack/INC-12/tok123"
+    );
+}
+
+#[test]
+fn webhook_without_secret_is_unsigned() {
+    let receiver = Receiver::start(200, "");
+    send(&Destination::Webhook {
+        url: receiver.url("/in"),
+        secret: None,
+    })
+    .expect("delivered");
+    let request = receiver.only_request();
+    assert_eq!(
+        request.header("idempotency-key"),
+        Some("c0:page:INC-12:alice")
+    );
+    assert_eq!(request.header(SIGNATURE_HEADER), None);
+    assert_eq!(request.header(TIMESTAMP_HEADER), None);
+}
+
+#[test]
+fn status_codes_are_classified() {
+    for (status, transient) in [
+        (500, true),
+        (503, true),
+        (429, true),
+        (408, true),
+        (404, false),
+        (400, false),
+        (401, false),
+        (410, false),
+    ] {
+        let receiver = Receiver::start(status, "nope");
+        let error = send(&webhook(receiver.url("/in"))).expect_err("refused");
+        assert_eq!(error.is_transient(), transient, "{status}: {error:?}");
+        assert!(
+            error.detail().contains(&format!("HTTP {status}")),
+            "{error}"
+        );
+        assert_eq!(receiver.requests().len(), 1, "{status}: one attempt only");
+    }
+}
+
+#[test]
+fn slack_errors_quote_the_reply_but_never_the_url() {
+    let receiver = Receiver::start(403, "invalid_token");
+    let error = send(&Destination::Slack {
+        url: receiver.url("/services/T000/B000/SECRET"),
+    })
+    .expect_err("refused");
+    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("invalid_token"), "{text}");
+    assert!(text.contains(&receiver.addr.to_string()), "{text}");
+    assert!(!text.contains("SECRET"), "{text}");
+    assert!(!text.contains("/services"), "{text}");
+
+    let receiver = Receiver::start(500, "oops");
+    let error = send(&Destination::Slack {
+        url: receiver.url("/services/T000/B000/SECRET"),
+    })
+    .expect_err("refused");
+    assert!(matches!(error, DeliveryError::Transient(_)), "{error:?}");
+    assert!(!error.to_string().contains("SECRET"), "{error}");
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let receiver = Receiver::start_with(302, "", &[("Location", "/elsewhere")]);
+    let error = send(&webhook(receiver.url("/in"))).expect_err("refused");
+    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
+    assert_eq!(receiver.requests().len(), 1);
+}
+
+#[test]
+fn connection_refused_is_transient() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let error = send(&webhook(format!("http://{addr}/in"))).expect_err("refused");
+    assert!(matches!(error, DeliveryError::Transient(_)), "{error:?}");
+    let error = send(&Destination::Slack {
+        url: format!("http://{addr}/services/SECRET"),
+    })
+    .expect_err("refused");
+    assert!(matches!(error, DeliveryError::Transient(_)), "{error:?}");
+    assert!(!error.to_string().contains("SECRET"), "{error}");
+}
+
+#[test]
+fn a_silent_peer_times_out_as_transient() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Accepts and reads, never answers; holds the connection past the client's timeout.
+    thread::spawn(move || {
+        if let Ok((stream, _)) = listener.accept() {
+            let _request = read_request(&stream);
+            thread::sleep(Duration::from_secs(5));
+        }
+    });
+    let notifier = Notifier::new(None, Duration::from_millis(300)).expect("notifier");
+    let started = std::time::Instant::now();
+    let error = notifier
+        .send(&webhook(format!("http://{addr}/in")), &page(), now())
+        .expect_err("timed out");
+    assert!(matches!(error, DeliveryError::Transient(_)), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn an_empty_secret_is_refused_before_sending() {
+    let receiver = Receiver::start(200, "");
+    let error = send(&Destination::Webhook {
+        url: receiver.url("/in"),
+        secret: Some(String::new()),
+    })
+    .expect_err("refused");
+    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
+    assert!(receiver.requests().is_empty());
+}
