@@ -163,6 +163,12 @@ pub enum EventData {
         severity: String,
         /// Who (`schedule:…`, `person:…`).
         targets: Vec<String>,
+        /// The people the targets resolved to when it fired, and through which target.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        recipients: Vec<Recipient>,
+        /// Targets that resolved to nobody (a schedule gap, an unknown name).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unreached: Vec<String>,
     },
     /// An escalation level was reached.
     Escalated {
@@ -177,6 +183,58 @@ pub enum EventData {
         targets: Vec<String>,
         /// Which trigger held.
         reason: String,
+        /// The people the targets resolved to when it fired, and through which target.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        recipients: Vec<Recipient>,
+        /// Targets that resolved to nobody (a schedule gap, an unknown name).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unreached: Vec<String>,
+    },
+    /// The last escalation level repeated as often as the policy allows and still nobody
+    /// acknowledged: fireline has run out of people to try, and says so to all of them.
+    EscalationExhausted {
+        /// The action's key.
+        key: String,
+        /// The last level.
+        level: u32,
+        /// How many times it was repeated.
+        repeats: u32,
+        /// Everyone in every level, told that escalation ran out.
+        targets: Vec<String>,
+        /// The people the targets resolved to.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        recipients: Vec<Recipient>,
+        /// Targets that resolved to nobody.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unreached: Vec<String>,
+    },
+    /// A notification reached a person (one message; `bundled` counts the pages it carried
+    /// when flood control bundled a burst).
+    Notified {
+        /// The outbox message's idempotency key.
+        key: String,
+        /// Who.
+        person: String,
+        /// How (`email`, `slack`, `webhook`).
+        channel: String,
+        /// What the far end answered.
+        detail: String,
+        /// Pages carried by this one message (1 unless bundled).
+        #[serde(default = "one")]
+        bundled: u32,
+    },
+    /// A notification could not be delivered and will not be retried.
+    NotificationFailed {
+        /// The outbox message's idempotency key.
+        key: String,
+        /// Who.
+        person: String,
+        /// How.
+        channel: String,
+        /// Why.
+        error: String,
+        /// Attempts made.
+        attempts: u32,
     },
     /// A response clock ran out before its goal was met.
     SlaBreached {
@@ -243,6 +301,9 @@ impl EventData {
             EventData::AlertResolved { .. } => "alert_resolved",
             EventData::Paged { .. } => "paged",
             EventData::Escalated { .. } => "escalated",
+            EventData::EscalationExhausted { .. } => "escalation_exhausted",
+            EventData::Notified { .. } => "notified",
+            EventData::NotificationFailed { .. } => "notification_failed",
             EventData::SlaBreached { .. } => "sla_breached",
             EventData::UpdateDue { .. } => "update_due",
             EventData::CustomerNoticeDue { .. } => "customer_notice_due",
@@ -261,11 +322,25 @@ impl EventData {
             | EventData::CustomerNoticeDue { key, .. }
             | EventData::MonitoringVerified { key }
             | EventData::PostmortemDue { key, .. }
-            | EventData::FollowupDue { key, .. } => Some(key),
+            | EventData::FollowupDue { key, .. }
+            | EventData::EscalationExhausted { key, .. } => Some(key),
             EventData::Escalated { key, .. } => key.as_deref(),
             _ => None,
         }
     }
+}
+
+/// Someone a page or an escalation reached.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Recipient {
+    /// The person's id in the roster.
+    pub person: String,
+    /// The target that named them (`schedule:sre-primary`, `team:sre/schedule:…`).
+    pub via: String,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// An event about to be appended: the store gives it an id and a sequence number.

@@ -151,6 +151,9 @@ impl Incident {
             | EventData::AlertResolved { .. }
             | EventData::Paged { .. }
             | EventData::Escalated { .. }
+            | EventData::EscalationExhausted { .. }
+            | EventData::Notified { .. }
+            | EventData::NotificationFailed { .. }
             | EventData::SlaBreached { .. }
             | EventData::UpdateDue { .. }
             | EventData::CustomerNoticeDue { .. }

@@ -21,7 +21,7 @@ pub mod status;
 
 pub use access::{hash_token, AccessRole};
 pub use command::{decide, declare, Command, Declaration, DomainError};
-pub use event::{EventData, NewEvent, RecordedEvent};
+pub use event::{EventData, NewEvent, Recipient, RecordedEvent};
 pub use id::{IncidentId, ParseIncidentIdError};
 pub use incident::{FoldError, Incident};
 pub use role::IncidentRole;

@@ -61,6 +61,8 @@ struct Facts<'a> {
     /// Routes whose alerts joined in this cycle and name extra targets: (first time,
     /// route, targets).
     route_pages: Vec<(Timestamp, &'a str, &'a [String])>,
+    /// Escalation levels the policy reached in this cycle: (level, first time).
+    levels_reached: Vec<(u32, Timestamp)>,
 }
 
 fn latest(list: &mut Vec<(Channel, Timestamp)>, channel: Channel, at: Timestamp) {
@@ -98,6 +100,7 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
         flags,
         fired: BTreeSet::new(),
         route_pages: Vec::new(),
+        levels_reached: Vec::new(),
     };
     let mut current_severity = severity.as_str();
     for e in &events[1..] {
@@ -121,6 +124,7 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
                     resolved_at: None,
                     stages_done: Vec::new(),
                     route_pages: Vec::new(),
+                    levels_reached: Vec::new(),
                     ..f
                 };
                 continue;
@@ -146,6 +150,13 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
                 latest(&mut f.last_update, *channel, e.at);
             }
             EventData::UpdateDue { channel, .. } => latest(&mut f.last_reminder, *channel, e.at),
+            EventData::Escalated {
+                key: Some(_),
+                level,
+                ..
+            } if !f.levels_reached.iter().any(|(l, _)| l == level) => {
+                f.levels_reached.push((*level, e.at));
+            }
             EventData::PostmortemStageCompleted { stage } => f.stages_done.push((*stage, e.at)),
             EventData::AlertAttached {
                 route: Some(route),
@@ -355,6 +366,8 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
                         key: f.key(&format!("page:{}", rule.severity.id)),
                         severity: rule.severity.id.clone(),
                         targets: targets(&rule.page),
+                        recipients: Vec::new(),
+                        unreached: Vec::new(),
                     },
                 );
             }
@@ -372,6 +385,8 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
                     key,
                     severity: f.severity_at(*at).to_owned(),
                     targets: route_targets.to_vec(),
+                    recipients: Vec::new(),
+                    unreached: Vec::new(),
                 },
             );
         }
@@ -426,8 +441,68 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
                     name: level.name.clone(),
                     targets: targets(&level.targets),
                     reason: describe(&trigger.condition),
+                    recipients: Vec::new(),
+                    unreached: Vec::new(),
                 },
             );
+        }
+    }
+
+    // The last level repeats while nobody acknowledges; when the repeats run out,
+    // everyone in every level hears that escalation is exhausted.
+    if let Some(last) = policy.escalation.last().filter(|_| !quiet) {
+        let reached = f
+            .levels_reached
+            .iter()
+            .find(|(l, _)| *l == last.level)
+            .map(|(_, at)| *at);
+        if let (Some(repeat), Some(mut at), None) = (&last.repeat, reached, f.acked_at) {
+            for k in 1..=repeat.times {
+                at = repeat.every.after(at, cal);
+                if f.open_at(at) {
+                    let key = f.key(&format!("escalate:{}:repeat:{k}", last.level));
+                    plan(
+                        at,
+                        key.clone(),
+                        EventData::Escalated {
+                            key: Some(key),
+                            level: last.level,
+                            name: last.name.clone(),
+                            targets: targets(&last.targets),
+                            reason: format!(
+                                "repeat {k} of {}: nobody has acknowledged",
+                                repeat.times
+                            ),
+                            recipients: Vec::new(),
+                            unreached: Vec::new(),
+                        },
+                    );
+                }
+            }
+            at = repeat.every.after(at, cal);
+            if f.open_at(at) {
+                let mut everyone: Vec<String> = Vec::new();
+                for level in &policy.escalation {
+                    for t in targets(&level.targets) {
+                        if !everyone.contains(&t) {
+                            everyone.push(t);
+                        }
+                    }
+                }
+                let key = f.key("escalation_exhausted");
+                plan(
+                    at,
+                    key.clone(),
+                    EventData::EscalationExhausted {
+                        key,
+                        level: last.level,
+                        repeats: repeat.times,
+                        targets: everyone,
+                        recipients: Vec::new(),
+                        unreached: Vec::new(),
+                    },
+                );
+            }
         }
     }
 
@@ -650,5 +725,36 @@ pub fn manual_escalation(
         name: found.name.clone(),
         targets: targets(&found.targets),
         reason: format!("escalated by hand by {by}"),
+        recipients: Vec::new(),
+        unreached: Vec::new(),
+    })
+}
+
+/// When delivering a page keeps failing: the next escalation level, at once, so a dead
+/// contact never leaves an incident unheard. `None` when the incident is acknowledged or
+/// resolved, or no level is left above those already reached.
+pub fn escalate_after_failure(
+    policy: &Policy,
+    events: &[RecordedEvent],
+    reason: &str,
+) -> Option<EventData> {
+    let f = facts(events)?;
+    if f.acked_at.is_some() || !f.status.is_open() {
+        return None;
+    }
+    let reached = f.levels_reached.iter().map(|(l, _)| *l).max().unwrap_or(0);
+    let next = policy.escalation.iter().find(|l| l.level > reached)?;
+    let key = f.key(&format!("escalate:{}", next.level));
+    if f.fired.contains(key.as_str()) {
+        return None;
+    }
+    Some(EventData::Escalated {
+        key: Some(key),
+        level: next.level,
+        name: next.name.clone(),
+        targets: targets(&next.targets),
+        reason: reason.to_owned(),
+        recipients: Vec::new(),
+        unreached: Vec::new(),
     })
 }

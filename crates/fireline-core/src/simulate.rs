@@ -79,6 +79,7 @@ impl Fired {
         match self.event {
             EventData::Paged { .. } => "page",
             EventData::Escalated { .. } => "escalate",
+            EventData::EscalationExhausted { .. } => "escalation_exhausted",
             EventData::SlaBreached { .. } => "sla_breach",
             EventData::UpdateDue { .. } => "update_due",
             EventData::CustomerNoticeDue { .. } => "customer_notice_due",

@@ -6,6 +6,7 @@
 //! fires nothing. The lease only keeps engines from doing the same work twice, and
 //! expires so a crashed engine's claims are taken over.
 
+use crate::paging::Pager;
 use crate::{Clock, LivePolicy};
 use fireline_core::plan::{fire_due, next_due_after};
 use fireline_core::{Incident, IncidentId};
@@ -37,6 +38,7 @@ pub struct Engine {
     lease: SignedDuration,
     batch: u32,
     wake: Arc<Notify>,
+    pager: Pager,
 }
 
 /// How many conflicting appends an incident gets per cycle before it waits for the next.
@@ -50,7 +52,9 @@ impl Engine {
         clock: Arc<dyn Clock>,
         owner: impl Into<String>,
     ) -> Self {
+        let pager = Pager::new(store.clone(), crate::paging::local_links());
         Engine {
+            pager,
             store,
             policy,
             clock,
@@ -59,6 +63,12 @@ impl Engine {
             batch: 500,
             wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Pages through `pager` (the server's links and shared acknowledge-link key).
+    pub fn with_pager(mut self, pager: Pager) -> Self {
+        self.pager = pager;
+        self
     }
 
     /// A handle that wakes the loop: call `notify_one` after scheduling earlier work.
@@ -126,7 +136,11 @@ impl Engine {
             for e in &firing.events {
                 tracing::info!(incident = %id, kind = e.data.kind(), key = e.data.action_key().unwrap_or("-"), "policy action fired");
             }
-            match self.store.append(&current, firing.events, next).await {
+            match self
+                .pager
+                .append(&current, firing.events, next, &events)
+                .await
+            {
                 Ok(_) => return Ok((count, lateness)),
                 // Someone appended first (a responder, or another engine): plan again.
                 Err(StoreError::Conflict { .. }) => continue,

@@ -6,11 +6,15 @@
 //! shutdown, sleeping until the next due time or until woken.
 
 pub mod clock;
+pub mod delivery;
 pub mod engine;
 pub mod ingest;
 pub mod live_policy;
+pub mod paging;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use delivery::{Delivery, DeliveryConfig, DeliveryReport};
 pub use engine::{Engine, TickReport};
 pub use ingest::AlertProcessor;
 pub use live_policy::LivePolicy;
+pub use paging::Pager;

@@ -41,6 +41,11 @@ pub struct AppState {
     pub engine_wake: Arc<tokio::sync::Notify>,
     /// Writes accepted alerts with group commit (and wakes the alert processor).
     pub inbox: receivers::inbox::InboxWriter,
+    /// Appends incident events, addressing pages and writing their messages to the
+    /// outbox in the same transaction; holds the acknowledge-link key.
+    pub pager: fireline_engine::Pager,
+    /// Wakes the delivery worker after messages were written.
+    pub delivery_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

@@ -16,10 +16,12 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::{
     AlertRecord, HeartbeatRecord, InboxItem, IncidentFilter, IncidentSummary, IntegrationRecord,
-    StatusFilter, TokenRecord,
+    OutboxItem, OutboxState, RosterKind, StatusFilter, TokenRecord,
 };
 
 use async_trait::async_trait;
+use fireline_core::oncall::notify::Outgoing;
+use fireline_core::oncall::Roster;
 use fireline_core::{Incident, IncidentId, NewEvent, RecordedEvent};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -72,6 +74,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         current: &Incident,
         events: Vec<NewEvent>,
         next_due: Option<Timestamp>,
+    ) -> Result<(Incident, Vec<RecordedEvent>)> {
+        self.append_notifying(current, events, next_due, &[]).await
+    }
+
+    /// [`Store::append`], and in the same transaction the messages the events cause
+    /// (pages to deliver): a page is never recorded without its messages, nor sent for
+    /// an event that was not recorded. A message whose key is already stored is skipped.
+    async fn append_notifying(
+        &self,
+        current: &Incident,
+        events: Vec<NewEvent>,
+        next_due: Option<Timestamp>,
+        outbox: &[Outgoing],
     ) -> Result<(Incident, Vec<RecordedEvent>)>;
 
     /// Claims up to `limit` incidents whose work is due at `now` and that no live lease
@@ -199,6 +214,73 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         group: &str,
         since: Timestamp,
     ) -> Result<Option<IncidentId>>;
+
+    /// Stores messages not tied to an incident's events (hand-offs). Keys already stored
+    /// are skipped, so replicas enqueueing the same message store it once; returns how
+    /// many were new.
+    async fn enqueue_outbox(&self, outbox: &[Outgoing]) -> Result<u64>;
+
+    /// Claims up to `limit` pending messages due at `now` that no live lease holds.
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>>;
+
+    /// Ends messages (sent, failed or skipped) at `at`, with what happened.
+    async fn finish_outbox(
+        &self,
+        ids: &[i64],
+        state: OutboxState,
+        detail: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+
+    /// Schedules another attempt of a message at `due_at`, releasing its lease.
+    async fn retry_outbox(
+        &self,
+        id: i64,
+        attempts: u32,
+        due_at: Timestamp,
+        detail: &str,
+    ) -> Result<()>;
+
+    /// Holds messages until `due_at` (flood control), releasing their leases.
+    async fn defer_outbox(&self, ids: &[i64], due_at: Timestamp) -> Result<()>;
+
+    /// When a message last reached `person` through `channel`.
+    async fn last_sent(&self, person: &str, channel: &str) -> Result<Option<Timestamp>>;
+
+    /// The earliest pending message's due time, for the delivery loop to sleep until.
+    async fn next_outbox_due(&self) -> Result<Option<Timestamp>>;
+
+    /// Messages waiting to be delivered.
+    async fn outbox_depth(&self) -> Result<u64>;
+
+    /// The on-call roster (people, teams, schedules).
+    async fn roster(&self) -> Result<Roster>;
+
+    /// Replaces the whole roster in one transaction (an import from the file a team keeps
+    /// in git: the file is the truth).
+    async fn replace_roster(&self, roster: &Roster, at: Timestamp) -> Result<()>;
+
+    /// Creates or replaces one roster entry (JSON of a person, team or schedule).
+    async fn put_roster_entry(
+        &self,
+        kind: RosterKind,
+        id: &str,
+        doc: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+
+    /// Removes one roster entry; false if there was none.
+    async fn delete_roster_entry(&self, kind: RosterKind, id: &str) -> Result<bool>;
+
+    /// A server-wide setting, set to `value` if it has none yet; returns the one in force
+    /// (so replicas racing to initialise agree on the first).
+    async fn setting_or_init(&self, name: &str, value: &str) -> Result<String>;
 
     /// Waits for in-flight work and closes connections (SQLite checkpoints its WAL).
     async fn close(&self);

@@ -36,6 +36,16 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    // SKIP LOCKED: replicas delivering at once each take different messages.
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET lease_owner = $2, lease_until_us = $3 \
+        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at_us <= $1 \
+           AND (lease_until_us IS NULL OR lease_until_us < $1) ORDER BY due_at_us, id LIMIT $4 \
+           FOR UPDATE SKIP LOCKED) \
+        RETURNING id, key, incident, person, channel, destination, message, \
+           unless_acknowledged, due_at_us, attempts";
+}
+
 // SKIP LOCKED: replicas claiming at once each take different rows instead of waiting.
 impl_sql_store!(
     PostgresStore,

@@ -201,3 +201,94 @@ pub(crate) fn heartbeat_alert_json(
     serde_json::to_string(&[alert])
         .map_err(|e| StoreError::Corrupt(format!("heartbeat alert encoding: {e}")))
 }
+
+/// An outbox row as claimed.
+pub(crate) type OutboxRow = (
+    i64,
+    String,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+pub(crate) fn outbox_item(row: OutboxRow) -> Result<crate::OutboxItem, StoreError> {
+    let (id, key, incident, person, channel, destination, message, unless, due, attempts) = row;
+    Ok(crate::OutboxItem {
+        id,
+        key,
+        incident: incident.map(|n| IncidentId(n as u64)),
+        person,
+        channel,
+        destination,
+        message,
+        unless_acknowledged: unless != 0,
+        due_at: timestamp(due)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+    })
+}
+
+/// The JSON of an outgoing message's contact and notice.
+pub(crate) fn outgoing_json(
+    o: &fireline_core::oncall::notify::Outgoing,
+) -> Result<(String, String), StoreError> {
+    let destination = serde_json::to_string(&o.contact)
+        .map_err(|e| StoreError::Corrupt(format!("contact: {e}")))?;
+    let message = serde_json::to_string(&o.notice)
+        .map_err(|e| StoreError::Corrupt(format!("notice: {e}")))?;
+    Ok((destination, message))
+}
+
+/// The roster from its rows: (kind, id, JSON document).
+pub(crate) fn roster(
+    rows: Vec<(String, String, String)>,
+) -> Result<fireline_core::oncall::Roster, StoreError> {
+    fn doc<T: serde::de::DeserializeOwned>(
+        kind: &str,
+        id: &str,
+        doc: &str,
+    ) -> Result<T, StoreError> {
+        serde_json::from_str(doc)
+            .map_err(|e| StoreError::Corrupt(format!("roster {kind} {id}: {e}")))
+    }
+    let mut roster = fireline_core::oncall::Roster::default();
+    for (kind, id, text) in rows {
+        match kind.as_str() {
+            "person" => {
+                roster.people.insert(id.clone(), doc(&kind, &id, &text)?);
+            }
+            "team" => {
+                roster.teams.insert(id.clone(), doc(&kind, &id, &text)?);
+            }
+            "schedule" => {
+                roster.schedules.insert(id.clone(), doc(&kind, &id, &text)?);
+            }
+            other => return Err(StoreError::Corrupt(format!("roster kind {other}"))),
+        }
+    }
+    Ok(roster)
+}
+
+/// Every roster entry as (kind, id, JSON document).
+pub(crate) fn roster_entries(
+    roster: &fireline_core::oncall::Roster,
+) -> Result<Vec<(crate::RosterKind, String, String)>, StoreError> {
+    fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+        serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+    let mut out = Vec::new();
+    for (id, p) in &roster.people {
+        out.push((crate::RosterKind::Person, id.clone(), json(p)?));
+    }
+    for (id, t) in &roster.teams {
+        out.push((crate::RosterKind::Team, id.clone(), json(t)?));
+    }
+    for (id, s) in &roster.schedules {
+        out.push((crate::RosterKind::Schedule, id.clone(), json(s)?));
+    }
+    Ok(out)
+}

@@ -96,6 +96,38 @@ macro_rules! impl_sql_store {
                 Ok((next, recorded))
             }
 
+            /// Inserts outbox messages inside `tx`, skipping keys already stored.
+            async fn outbox_tx(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                outbox: &[fireline_core::oncall::notify::Outgoing],
+                at: jiff::Timestamp,
+            ) -> $crate::Result<u64> {
+                use $crate::rows::{incident_number, micros, outgoing_json};
+                let mut inserted = 0;
+                for o in outbox {
+                    let (destination, message) = outgoing_json(o)?;
+                    let incident = o.incident.map(incident_number).transpose()?;
+                    inserted += sqlx::query(
+                        "INSERT INTO outbox (key, incident, person, channel, destination, message, \
+                         unless_acknowledged, created_at_us, due_at_us) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(&o.key)
+                    .bind(incident)
+                    .bind(&o.person)
+                    .bind(o.contact.kind.as_str())
+                    .bind(destination)
+                    .bind(message)
+                    .bind(i64::from(o.unless_acknowledged))
+                    .bind(micros(at))
+                    .bind(micros(o.due_at))
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                }
+                Ok(inserted)
+            }
+
             /// Keeps the `alerts` projection in step with alert events.
             async fn project_alert(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -224,17 +256,19 @@ macro_rules! impl_sql_store {
                 Ok((incident, recorded))
             }
 
-            async fn append(
+            async fn append_notifying(
                 &self,
                 current: &fireline_core::Incident,
                 events: Vec<fireline_core::NewEvent>,
                 next_due: Option<jiff::Timestamp>,
+                outbox: &[fireline_core::oncall::notify::Outgoing],
             ) -> $crate::Result<(fireline_core::Incident, Vec<fireline_core::RecordedEvent>)> {
                 if events.is_empty() {
                     return Ok((current.clone(), Vec::new()));
                 }
                 let mut tx = self.pool.begin().await?;
                 let result = Self::append_tx(&mut tx, current, events, next_due).await?;
+                Self::outbox_tx(&mut tx, outbox, result.0.updated_at).await?;
                 tx.commit().await?;
                 Ok(result)
             }
@@ -676,6 +710,210 @@ macro_rules! impl_sql_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(n.map(|n| fireline_core::IncidentId(n as u64)))
+            }
+
+            async fn enqueue_outbox(
+                &self,
+                outbox: &[fireline_core::oncall::notify::Outgoing],
+            ) -> $crate::Result<u64> {
+                let Some(first) = outbox.first() else { return Ok(0) };
+                let mut tx = self.pool.begin().await?;
+                let n = Self::outbox_tx(&mut tx, outbox, first.due_at).await?;
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn claim_outbox(
+                &self,
+                now: jiff::Timestamp,
+                owner: &str,
+                lease_until: jiff::Timestamp,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::OutboxItem>> {
+                let rows: Vec<$crate::rows::OutboxRow> = sqlx::query_as(Self::CLAIM_OUTBOX)
+                    .bind($crate::rows::micros(now))
+                    .bind(owner)
+                    .bind($crate::rows::micros(lease_until))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut items = rows
+                    .into_iter()
+                    .map($crate::rows::outbox_item)
+                    .collect::<$crate::Result<Vec<_>>>()?;
+                items.sort_by_key(|i| (i.due_at, i.id));
+                Ok(items)
+            }
+
+            async fn finish_outbox(
+                &self,
+                ids: &[i64],
+                state: $crate::OutboxState,
+                detail: &str,
+                at: jiff::Timestamp,
+            ) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for id in ids {
+                    sqlx::query(
+                        "UPDATE outbox SET state = $1, detail = $2, done_at_us = $3, \
+                         lease_owner = NULL, lease_until_us = NULL WHERE id = $4",
+                    )
+                    .bind(state.as_str())
+                    .bind(detail)
+                    .bind($crate::rows::micros(at))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn retry_outbox(
+                &self,
+                id: i64,
+                attempts: u32,
+                due_at: jiff::Timestamp,
+                detail: &str,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "UPDATE outbox SET attempts = $1, due_at_us = $2, detail = $3, \
+                     lease_owner = NULL, lease_until_us = NULL WHERE id = $4",
+                )
+                .bind(i64::from(attempts))
+                .bind($crate::rows::micros(due_at))
+                .bind(detail)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn defer_outbox(&self, ids: &[i64], due_at: jiff::Timestamp) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for id in ids {
+                    sqlx::query(
+                        "UPDATE outbox SET due_at_us = $1, lease_owner = NULL, lease_until_us = NULL \
+                         WHERE id = $2",
+                    )
+                    .bind($crate::rows::micros(due_at))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn last_sent(
+                &self,
+                person: &str,
+                channel: &str,
+            ) -> $crate::Result<Option<jiff::Timestamp>> {
+                let at: Option<Option<i64>> = sqlx::query_scalar(
+                    "SELECT MAX(done_at_us) FROM outbox WHERE person = $1 AND channel = $2 \
+                     AND state = 'sent'",
+                )
+                .bind(person)
+                .bind(channel)
+                .fetch_optional(&self.pool)
+                .await?;
+                at.flatten().map($crate::rows::timestamp).transpose()
+            }
+
+            async fn next_outbox_due(&self) -> $crate::Result<Option<jiff::Timestamp>> {
+                let at: Option<Option<i64>> = sqlx::query_scalar(
+                    "SELECT MIN(due_at_us) FROM outbox WHERE state = 'pending'",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                at.flatten().map($crate::rows::timestamp).transpose()
+            }
+
+            async fn outbox_depth(&self) -> $crate::Result<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n as u64)
+            }
+
+            async fn roster(&self) -> $crate::Result<fireline_core::oncall::Roster> {
+                let rows: Vec<(String, String, String)> =
+                    sqlx::query_as("SELECT kind, id, doc FROM roster ORDER BY kind, id")
+                        .fetch_all(&self.pool)
+                        .await?;
+                $crate::rows::roster(rows)
+            }
+
+            async fn replace_roster(
+                &self,
+                roster: &fireline_core::oncall::Roster,
+                at: jiff::Timestamp,
+            ) -> $crate::Result<()> {
+                let entries = $crate::rows::roster_entries(roster)?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM roster").execute(&mut *tx).await?;
+                for (kind, id, doc) in entries {
+                    sqlx::query(
+                        "INSERT INTO roster (kind, id, doc, updated_at_us) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(doc)
+                    .bind($crate::rows::micros(at))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn put_roster_entry(
+                &self,
+                kind: $crate::RosterKind,
+                id: &str,
+                doc: &str,
+                at: jiff::Timestamp,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO roster (kind, id, doc, updated_at_us) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc, \
+                     updated_at_us = excluded.updated_at_us",
+                )
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(doc)
+                .bind($crate::rows::micros(at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_roster_entry(
+                &self,
+                kind: $crate::RosterKind,
+                id: &str,
+            ) -> $crate::Result<bool> {
+                let n = sqlx::query("DELETE FROM roster WHERE kind = $1 AND id = $2")
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn setting_or_init(&self, name: &str, value: &str) -> $crate::Result<String> {
+                sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(name)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                let v: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(v)
             }
 
             async fn close(&self) {

@@ -45,6 +45,15 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    // One writer at a time: the claim is atomic without row locks.
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET lease_owner = $2, lease_until_us = $3 \
+        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at_us <= $1 \
+           AND (lease_until_us IS NULL OR lease_until_us < $1) ORDER BY due_at_us, id LIMIT $4) \
+        RETURNING id, key, incident, person, channel, destination, message, \
+           unless_acknowledged, due_at_us, attempts";
+}
+
 // SQLite runs one writer at a time, so this statement is atomic without row locks.
 impl_sql_store!(
     SqliteStore,

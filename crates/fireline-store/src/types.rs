@@ -153,3 +153,72 @@ pub struct HeartbeatRecord {
     /// Created at.
     pub created_at: Timestamp,
 }
+
+/// Which part of the roster an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RosterKind {
+    /// A person.
+    Person,
+    /// A team.
+    Team,
+    /// A schedule.
+    Schedule,
+}
+
+impl RosterKind {
+    /// The name stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RosterKind::Person => "person",
+            RosterKind::Team => "team",
+            RosterKind::Schedule => "schedule",
+        }
+    }
+}
+
+/// How an outbox message ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Delivered.
+    Sent,
+    /// Given up on; reported on the timeline.
+    Failed,
+    /// Not needed any more (the incident was acknowledged before a follow-up was due).
+    Skipped,
+}
+
+impl OutboxState {
+    /// The name stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Skipped => "skipped",
+        }
+    }
+}
+
+/// A claimed outbox message, leased to the claiming worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// Row id.
+    pub id: i64,
+    /// Idempotency key.
+    pub key: String,
+    /// The incident it is about.
+    pub incident: Option<IncidentId>,
+    /// Person id.
+    pub person: String,
+    /// `email`, `slack` or `webhook`.
+    pub channel: String,
+    /// The contact, as JSON of `fireline_core::oncall::Contact`.
+    pub destination: String,
+    /// The message, as JSON of `fireline_core::oncall::notify::Notice`.
+    pub message: String,
+    /// Dropped if the incident is acknowledged by the time it is due.
+    pub unless_acknowledged: bool,
+    /// When it became due.
+    pub due_at: Timestamp,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+}

@@ -19,6 +19,37 @@ pub struct FileConfig {
     log_format: Option<LogFormat>,
     url: Option<String>,
     token: Option<String>,
+    public_url: Option<String>,
+    smtp: Option<SmtpFile>,
+}
+
+/// `[smtp]` in the config file; each key can be overridden by `FIRELINE_SMTP_<KEY>`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpFile {
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    from: Option<String>,
+}
+
+/// How pages go out by e-mail.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// Server host.
+    pub host: String,
+    /// Port (default: 587 with starttls, 465 with tls, 25 without).
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: String,
+    /// Login, if the server wants one.
+    pub username: Option<String>,
+    /// Password (never printed).
+    pub password: Option<Secret>,
+    /// Sender address.
+    pub from: String,
 }
 
 /// Where a value came from, for `config show`.
@@ -73,6 +104,47 @@ pub struct Settings {
     pub url: Setting<String>,
     /// Token for client commands.
     pub token: Option<Setting<Secret>>,
+    /// The server's URL as responders reach it, for links in pages (acknowledge links).
+    pub public_url: Setting<String>,
+    /// E-mail delivery, when a host is configured.
+    pub smtp: Option<SmtpSettings>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn smtp_settings(file: Option<SmtpFile>) -> anyhow::Result<Option<SmtpSettings>> {
+    let file = file.unwrap_or_default();
+    let Some(host) = env("FIRELINE_SMTP_HOST").or(file.host) else {
+        return Ok(None);
+    };
+    let tls = env("FIRELINE_SMTP_TLS")
+        .or(file.tls)
+        .unwrap_or_else(|| "starttls".to_owned())
+        .to_ascii_lowercase();
+    let default_port = match tls.as_str() {
+        "none" => 25,
+        "tls" => 465,
+        "starttls" => 587,
+        other => bail!("invalid smtp tls `{other}`: expected none, starttls or tls"),
+    };
+    let port = match env("FIRELINE_SMTP_PORT") {
+        Some(p) => p
+            .parse()
+            .with_context(|| format!("invalid FIRELINE_SMTP_PORT `{p}`"))?,
+        None => file.port.unwrap_or(default_port),
+    };
+    Ok(Some(SmtpSettings {
+        host,
+        port,
+        tls,
+        username: env("FIRELINE_SMTP_USERNAME").or(file.username),
+        password: env("FIRELINE_SMTP_PASSWORD").or(file.password).map(Secret),
+        from: env("FIRELINE_SMTP_FROM")
+            .or(file.from)
+            .unwrap_or_else(|| "fireline@localhost".to_owned()),
+    }))
 }
 
 /// Where `--listen` and the config's `listen` default to.
@@ -187,7 +259,24 @@ impl Settings {
             }),
             (None, None) => None,
         };
+        let public_url = match (env("FIRELINE_PUBLIC_URL"), file.public_url) {
+            (Some(value), _) => Setting {
+                value,
+                source: Source::Env,
+            },
+            (None, Some(value)) => Setting {
+                value,
+                source: Source::File,
+            },
+            (None, None) => Setting {
+                value: format!("http://{}", listen.value),
+                source: Source::Default,
+            },
+        };
+        let smtp = smtp_settings(file.smtp)?;
         Ok(Settings {
+            public_url,
+            smtp,
             config_file,
             db,
             data_dir,

@@ -146,6 +146,11 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "log_format": { "value": settings.log_format.value, "source": settings.log_format.source },
             "url": { "value": settings.url.value, "source": settings.url.source },
             "token": token.map(|(v, s)| serde_json::json!({ "value": v, "source": s })),
+            "public_url": { "value": settings.public_url.value, "source": settings.public_url.source },
+            "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({
+                "host": m.host, "port": m.port, "tls": m.tls, "username": m.username,
+                "password": m.password.as_ref().map(|_| "****"), "from": m.from,
+            })),
         });
         outln!(
             "{}",
@@ -190,6 +195,27 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
     match &settings.token {
         Some(t) => line("token", "\"****\"".to_owned(), t.source),
         None => outln!("# token is not set (FIRELINE_TOKEN)"),
+    }
+    line(
+        "public_url",
+        format!("{:?}", settings.public_url.value),
+        settings.public_url.source,
+    );
+    match &settings.smtp {
+        Some(m) => {
+            outln!("[smtp]");
+            outln!("host = {:?}", m.host);
+            outln!("port = {}", m.port);
+            outln!("tls = {:?}", m.tls);
+            if let Some(u) = &m.username {
+                outln!("username = {u:?}");
+            }
+            if m.password.is_some() {
+                outln!("password = \"****\"");
+            }
+            outln!("from = {:?}", m.from);
+        }
+        None => outln!("# smtp is not set: pages go by Slack and webhooks only ([smtp] host, FIRELINE_SMTP_HOST)"),
     }
     Ok(())
 }

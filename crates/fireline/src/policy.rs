@@ -75,6 +75,15 @@ fn detail(event: &EventData) -> String {
         } => {
             format!("level {level} {name} → {} ({reason})", targets.join(", "))
         }
+        EventData::EscalationExhausted {
+            level,
+            repeats,
+            targets,
+            ..
+        } => format!(
+            "level {level} repeated {repeats} times, nobody acknowledged; telling {}",
+            targets.join(", ")
+        ),
         EventData::SlaBreached { clock, target, .. } => format!("{clock} (target {target})"),
         EventData::UpdateDue { channel, .. } => channel.to_string(),
         EventData::CustomerNoticeDue {

@@ -5,8 +5,11 @@ use crate::config::{mask_url, Settings};
 use crate::policy::load;
 use anyhow::Context;
 use fireline_core::policy::Policy;
-use fireline_engine::{AlertProcessor, Clock, Engine, LivePolicy, SystemClock};
+use fireline_engine::{
+    AlertProcessor, Clock, Delivery, DeliveryConfig, Engine, LivePolicy, Pager, SystemClock,
+};
 use fireline_http::AppState;
+use fireline_notify::{Notifier, SmtpConfig};
 use fireline_store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +26,24 @@ fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
         None => Ok(Policy::builtin()),
         Some(path) => load(path).map_err(|f| anyhow::anyhow!(f.message)),
     }
+}
+
+fn smtp_config(settings: &Settings) -> anyhow::Result<Option<SmtpConfig>> {
+    let Some(m) = &settings.smtp else {
+        return Ok(None);
+    };
+    Ok(Some(SmtpConfig {
+        host: m.host.clone(),
+        port: m.port,
+        tls: m
+            .tls
+            .parse()
+            .map_err(|e| anyhow::anyhow!("smtp tls: {e}"))?,
+        username: m.username.clone(),
+        password: m.password.as_ref().map(|p| p.0.clone()),
+        from: m.from.clone(),
+        timeout: Duration::from_secs(10),
+    }))
 }
 
 /// Runs the server until a shutdown signal, then stops the engine, finishes in-flight
@@ -57,12 +78,32 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         owner,
         engine.waker(),
     );
+    let pager = Pager::open(store.clone(), &settings.public_url.value)
+        .await
+        .context("cannot read the acknowledge-link key")?;
+    let engine = engine.with_pager(pager.clone());
+    let notifier = Notifier::new(smtp_config(settings)?, Duration::from_secs(10))
+        .context("invalid e-mail settings")?;
+    if settings.smtp.is_none() {
+        tracing::info!("no [smtp] host configured: e-mail contacts cannot be reached");
+    }
+    let delivery = Delivery::new(
+        store.clone(),
+        live.clone(),
+        clock.clone(),
+        format!("{address}-{}-delivery", std::process::id()),
+        notifier,
+        pager.clone(),
+        DeliveryConfig::default(),
+    );
     let state = AppState {
         store: store.clone(),
         clock,
         policy: live.clone(),
         engine_wake: engine.waker(),
         inbox: fireline_http::receivers::inbox::InboxWriter::start(store.clone(), alerts.waker()),
+        pager,
+        delivery_wake: delivery.waker(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -80,6 +121,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         let stop = stopped(stop_rx.clone());
         tokio::spawn(async move { engine.run(ENGINE_MAX_IDLE, stop).await })
     };
+    let delivery_task = {
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move { delivery.run(ENGINE_MAX_IDLE, stop).await })
+    };
     let alerts_task = {
         let stop = stopped(stop_rx.clone());
         tokio::spawn(async move { alerts.run(ENGINE_MAX_IDLE, stop).await })
@@ -90,6 +135,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         .context("server failed")?;
     engine_task.await.context("engine task failed")?;
     alerts_task.await.context("alert task failed")?;
+    delivery_task.await.context("delivery task failed")?;
     tracing::info!("in-flight requests and engine cycle finished; closing the database");
     store.close().await;
     tracing::info!("stopped");

@@ -8,9 +8,11 @@
 //! Everything here is pure: instants are arguments, and the only lookup is the time-zone
 //! database, read-only.
 
+pub mod ack;
 pub mod check;
 pub mod coverage;
 pub mod ical;
+pub mod notify;
 mod schedule;
 mod text;
 

@@ -157,6 +157,14 @@ struct RawLevel {
     targets: Vec<String>,
     #[serde(default)]
     triggers: Vec<RawTrigger>,
+    repeat: Option<RawRepeat>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRepeat {
+    times: u32,
+    every: String,
 }
 
 #[derive(Deserialize)]
@@ -885,12 +893,47 @@ impl Policy {
             {
                 p.add(format!("{at}.triggers"), format!("level {n} ({}) is unreachable: it only triggers on RTO, and no category has an rto", level.name), "add rto to a category, or another trigger");
             }
+            let repeat = level.repeat.and_then(|r| {
+                let every = positive(
+                    &mut p,
+                    &format!("{at}.repeat.every"),
+                    &r.every,
+                    "a repeat interval",
+                )?;
+                if r.times == 0 || r.times > 100 {
+                    p.add(
+                        format!("{at}.repeat.times"),
+                        format!("{} repeats", r.times),
+                        "repeat the last level between 1 and 100 times, or remove `repeat`",
+                    );
+                    return None;
+                }
+                Some(Repeat {
+                    times: r.times,
+                    every,
+                })
+            });
             escalation.push(EscalationLevel {
                 level: n,
                 name: level.name,
                 targets: level_targets,
                 triggers,
+                repeat,
             });
+        }
+
+        let levels = escalation.len();
+        for (i, level) in escalation.iter().enumerate() {
+            if level.repeat.is_some() && i + 1 < levels {
+                p.add(
+                    format!("escalation[{i}].repeat"),
+                    format!(
+                        "level {} ({}) repeats, but only the last level repeats",
+                        level.level, level.name
+                    ),
+                    "move `repeat` to the last [[escalation]] level",
+                );
+            }
         }
 
         let mut customer_notice = Vec::new();

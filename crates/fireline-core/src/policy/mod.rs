@@ -254,6 +254,18 @@ pub struct EscalationLevel {
     pub targets: Vec<Target>,
     /// When it is reached: the earliest trigger that holds.
     pub triggers: Vec<Trigger>,
+    /// The last level only: page it again this often while nobody acknowledges, then
+    /// declare escalation exhausted.
+    pub repeat: Option<Repeat>,
+}
+
+/// How the last escalation level repeats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    /// Repeats after the first time (so `times + 1` pages in all).
+    pub times: u32,
+    /// Interval between them.
+    pub every: PolicyDuration,
 }
 
 /// When an escalation level is reached.

@@ -56,7 +56,7 @@ fn detail(incident: &Incident, events: &[RecordedEvent]) -> IncidentDetail {
 /// Without it, a lost race is retried on fresh state: the command is decided again, so
 /// a retry never applies a stale decision (a second acknowledgement is refused, a note
 /// is simply added after the other writer's event).
-async fn execute(
+pub(super) async fn execute(
     state: &AppState,
     caller: &Caller,
     id: IncidentId,
@@ -101,9 +101,14 @@ async fn execute_with(
         };
         let appending = vec![event];
         let next_due = next_due_after(&policy, &events, &appending);
-        match state.store.append(&current, appending, next_due).await {
+        match state
+            .pager
+            .append(&current, appending, next_due, &events)
+            .await
+        {
             Ok((next, appended)) => {
                 wake_engine(state, next_due);
+                state.delivery_wake.notify_one();
                 tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
                 events.extend(appended);
                 return Ok(Json(detail(&next, &events)));

@@ -1,5 +1,6 @@
 //! The application: routes, middleware and fallbacks.
 
+mod ack;
 mod alerts;
 mod incidents;
 mod meta;
@@ -61,13 +62,19 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The path for logs: integration keys in receiver URLs are secrets, so they are masked.
 fn redacted_path(path: &str) -> String {
+    let mut previous = "";
     path.split('/')
         .map(|segment| {
-            if segment.starts_with(crate::auth::INTEGRATION_PREFIX) {
+            let shown = if segment.starts_with(crate::auth::INTEGRATION_PREFIX) {
                 "fli_****"
+            } else if previous == "ack" {
+                // An acknowledge link's token is a credential for its incident.
+                "****"
             } else {
                 segment
-            }
+            };
+            previous = segment;
+            shown
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -78,6 +85,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, document) = split();
     let document = Arc::new(document);
     routes
+        .merge(ack::routes())
         .layer(axum::Extension(document))
         .fallback(|| async {
             ApiError::Route {

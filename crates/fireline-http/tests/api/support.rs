@@ -113,6 +113,11 @@ impl App {
                 db.store.clone(),
                 Arc::new(tokio::sync::Notify::new()),
             ),
+            pager: fireline_engine::Pager::new(
+                db.store.clone(),
+                fireline_engine::paging::local_links(),
+            ),
+            delivery_wake: Arc::new(tokio::sync::Notify::new()),
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {

@@ -1,0 +1,553 @@
+//! Delivery: the outbox worker that sends pages and hand-offs, retries what fails,
+//! bundles bursts, and reports on the timeline what reached whom.
+//!
+//! Messages are written to the outbox with the events that cause them (see
+//! [`crate::paging::Pager`]); this worker claims due ones with a lease, so replicas never
+//! send one twice at once, and marks each sent, skipped or failed. A message is sent at
+//! least once and, barring a crash between sending and marking, at most once; every
+//! message carries its idempotency key so receivers can drop a repeat.
+
+use crate::paging::Pager;
+use crate::{Clock, LivePolicy};
+use fireline_core::oncall::notify::{handoff_notices, Notice, OpenIncident};
+use fireline_core::oncall::Contact;
+use fireline_core::plan::{escalate_after_failure, next_due_after, SYSTEM_ACTOR};
+use fireline_core::{EventData, Incident, IncidentId, NewEvent};
+use fireline_notify::{DeliveryError, Destination, Message, Notifier};
+use fireline_store::{IncidentFilter, OutboxItem, OutboxState, StatusFilter, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How delivery behaves.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Attempts before a message is given up on (then reported and escalated).
+    pub max_attempts: u32,
+    /// The first retry's delay; each later one doubles, up to `max_backoff`.
+    pub first_backoff: SignedDuration,
+    /// The longest delay between attempts.
+    pub max_backoff: SignedDuration,
+    /// Flood control: at most one message per person and channel in this window; what
+    /// comes in between waits and goes out as one bundle at the window's end.
+    pub flood_window: SignedDuration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        // Five attempts over about 2.5 minutes: long enough to ride out a blip, short
+        // enough that a dead contact escalates while the incident is young.
+        DeliveryConfig {
+            max_attempts: 5,
+            first_backoff: SignedDuration::from_secs(10),
+            max_backoff: SignedDuration::from_mins(15),
+            flood_window: SignedDuration::from_secs(60),
+        }
+    }
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Messages sent (a bundle counts once).
+    pub sent: usize,
+    /// Outbox entries those messages carried.
+    pub delivered: usize,
+    /// Follow-ups dropped because the incident was acknowledged first.
+    pub skipped: usize,
+    /// Attempts that failed and will be retried.
+    pub retried: usize,
+    /// Messages given up on.
+    pub failed: usize,
+    /// Entries held back by flood control.
+    pub deferred: usize,
+    /// Hand-off notices enqueued.
+    pub handoffs: usize,
+}
+
+/// The delivery worker. Several may run against one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    store: Arc<dyn Store>,
+    policy: LivePolicy,
+    clock: Arc<dyn Clock>,
+    owner: String,
+    notifier: Arc<Notifier>,
+    pager: Pager,
+    config: DeliveryConfig,
+    wake: Arc<Notify>,
+    /// Hand-offs up to this instant have been enqueued by this worker.
+    handoffs_until: Arc<Mutex<Option<Timestamp>>>,
+}
+
+/// Attempts at appending a timeline entry before leaving it to the next cycle.
+const MAX_APPEND_ATTEMPTS: usize = 5;
+
+/// How far back a fresh worker looks for hand-offs it may have missed while down
+/// (keys make re-enqueueing harmless).
+const HANDOFF_CATCH_UP: SignedDuration = SignedDuration::from_mins(10);
+
+impl Delivery {
+    /// A worker named `owner` (unique per replica) sending through `notifier`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        policy: LivePolicy,
+        clock: Arc<dyn Clock>,
+        owner: impl Into<String>,
+        notifier: Notifier,
+        pager: Pager,
+        config: DeliveryConfig,
+    ) -> Delivery {
+        Delivery {
+            store,
+            policy,
+            clock,
+            owner: owner.into(),
+            notifier: Arc::new(notifier),
+            pager,
+            config,
+            wake: Arc::new(Notify::new()),
+            handoffs_until: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// A handle that wakes the loop (after something was written to the outbox).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// One cycle at the clock's `now`: enqueue due hand-offs, then deliver every due
+    /// message.
+    pub async fn tick(&self) -> Result<DeliveryReport, StoreError> {
+        let now = self.clock.now();
+        let mut report = DeliveryReport {
+            handoffs: self.enqueue_handoffs(now).await?,
+            ..DeliveryReport::default()
+        };
+        loop {
+            let lease_until = now
+                .saturating_add(SignedDuration::from_secs(120))
+                .unwrap_or(now);
+            let items = self
+                .store
+                .claim_outbox(now, &self.owner, lease_until, 200)
+                .await?;
+            if items.is_empty() {
+                return Ok(report);
+            }
+            // One message per destination: a burst to one person's channel is a bundle.
+            let mut groups: BTreeMap<(String, String, String), Vec<OutboxItem>> = BTreeMap::new();
+            for item in items {
+                groups
+                    .entry((
+                        item.person.clone(),
+                        item.channel.clone(),
+                        item.destination.clone(),
+                    ))
+                    .or_default()
+                    .push(item);
+            }
+            for ((person, channel, destination), group) in groups {
+                if let Err(e) = self
+                    .deliver(now, &person, &channel, &destination, group, &mut report)
+                    .await
+                {
+                    // The lease runs out and a later cycle tries again.
+                    tracing::error!(person = %person, channel = %channel, error = %e, "delivery failed to record");
+                }
+            }
+        }
+    }
+
+    async fn deliver(
+        &self,
+        now: Timestamp,
+        person: &str,
+        channel: &str,
+        destination: &str,
+        group: Vec<OutboxItem>,
+        report: &mut DeliveryReport,
+    ) -> Result<(), StoreError> {
+        // Follow-ups ("e-mail after 5 minutes if still unacknowledged") lapse once
+        // someone has acknowledged, or the incident is resolved.
+        let mut keep = Vec::new();
+        let mut lapsed = Vec::new();
+        let mut states: BTreeMap<IncidentId, Option<Incident>> = BTreeMap::new();
+        for item in group {
+            let settled = match (item.unless_acknowledged, item.incident) {
+                (true, Some(id)) => {
+                    if !states.contains_key(&id) {
+                        states.insert(id, self.incident(id).await?);
+                    }
+                    states
+                        .get(&id)
+                        .and_then(Option::as_ref)
+                        .is_none_or(|i| i.acknowledged.is_some() || !i.status.is_open())
+                }
+                _ => false,
+            };
+            if settled {
+                lapsed.push(item.id);
+            } else {
+                keep.push(item);
+            }
+        }
+        if !lapsed.is_empty() {
+            report.skipped += lapsed.len();
+            self.store
+                .finish_outbox(
+                    &lapsed,
+                    OutboxState::Skipped,
+                    "acknowledged before it was due",
+                    now,
+                )
+                .await?;
+        }
+        if keep.is_empty() {
+            return Ok(());
+        }
+        // Flood control: hold what comes within the window of the last message, then
+        // send it all as one.
+        if let Some(last) = self.store.last_sent(person, channel).await? {
+            let opens = last
+                .saturating_add(self.config.flood_window)
+                .unwrap_or(last);
+            if opens > now {
+                report.deferred += keep.len();
+                let ids: Vec<i64> = keep.iter().map(|i| i.id).collect();
+                return self.store.defer_outbox(&ids, opens).await;
+            }
+        }
+        let ids: Vec<i64> = keep.iter().map(|i| i.id).collect();
+        let contact: Contact = match serde_json::from_str(destination) {
+            Ok(c) => c,
+            Err(e) => {
+                return self
+                    .give_up(
+                        now,
+                        person,
+                        channel,
+                        &keep,
+                        &format!("unreadable contact: {e}"),
+                        report,
+                    )
+                    .await
+            }
+        };
+        let message = match bundle(&keep) {
+            Ok(m) => m,
+            Err(e) => {
+                return self
+                    .give_up(
+                        now,
+                        person,
+                        channel,
+                        &keep,
+                        &format!("unreadable message: {e}"),
+                        report,
+                    )
+                    .await
+            }
+        };
+        let target = match contact.kind {
+            fireline_core::oncall::ContactKind::Email => Destination::Email {
+                to: contact.address.clone(),
+            },
+            fireline_core::oncall::ContactKind::Slack => Destination::Slack {
+                url: contact.address.clone(),
+            },
+            fireline_core::oncall::ContactKind::Webhook => Destination::Webhook {
+                url: contact.address.clone(),
+                secret: contact.secret.clone(),
+            },
+        };
+        let notifier = self.notifier.clone();
+        let sent = tokio::task::spawn_blocking(move || notifier.send(&target, &message, now))
+            .await
+            .unwrap_or_else(|e| Err(DeliveryError::Transient(format!("sender crashed: {e}"))));
+        match sent {
+            Ok(delivered) => {
+                report.sent += 1;
+                report.delivered += keep.len();
+                self.store
+                    .finish_outbox(&ids, OutboxState::Sent, &delivered.detail, now)
+                    .await?;
+                tracing::info!(person, channel, messages = keep.len(), detail = %delivered.detail, "notification sent");
+                let bundled = u32::try_from(keep.len()).unwrap_or(u32::MAX);
+                for item in &keep {
+                    if let Some(id) = item.incident {
+                        self.record(id, |_| {
+                            vec![EventData::Notified {
+                                key: item.key.clone(),
+                                person: person.to_owned(),
+                                channel: channel.to_owned(),
+                                detail: delivered.detail.clone(),
+                                bundled,
+                            }]
+                        })
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+            Err(DeliveryError::Transient(e))
+                if keep
+                    .iter()
+                    .all(|i| i.attempts + 1 < self.config.max_attempts) =>
+            {
+                report.retried += keep.len();
+                tracing::warn!(person, channel, error = %e, "notification failed; will retry");
+                for item in &keep {
+                    let attempts = item.attempts + 1;
+                    let at = now
+                        .saturating_add(self.backoff(&item.key, attempts))
+                        .unwrap_or(now);
+                    self.store.retry_outbox(item.id, attempts, at, &e).await?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.give_up(now, person, channel, &keep, e.detail(), report)
+                    .await
+            }
+        }
+    }
+
+    /// Marks messages failed, records it on each incident and escalates past the
+    /// person who cannot be reached.
+    async fn give_up(
+        &self,
+        now: Timestamp,
+        person: &str,
+        channel: &str,
+        items: &[OutboxItem],
+        error: &str,
+        report: &mut DeliveryReport,
+    ) -> Result<(), StoreError> {
+        report.failed += items.len();
+        let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        self.store
+            .finish_outbox(&ids, OutboxState::Failed, error, now)
+            .await?;
+        tracing::error!(person, channel, error, "notification given up on");
+        let policy = self.policy.current();
+        for item in items {
+            let Some(id) = item.incident else { continue };
+            let reason = format!("could not reach {person} by {channel}: {error}");
+            self.record(id, |events| {
+                let mut out = vec![EventData::NotificationFailed {
+                    key: item.key.clone(),
+                    person: person.to_owned(),
+                    channel: channel.to_owned(),
+                    error: error.to_owned(),
+                    attempts: item.attempts + 1,
+                }];
+                out.extend(escalate_after_failure(&policy, events, &reason));
+                out
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The delay before attempt `attempts + 1`: doubling, capped, with a jitter of up to
+    /// a fifth either way taken from the key, so retries of many messages spread out
+    /// while each one's schedule stays reproducible.
+    fn backoff(&self, key: &str, attempts: u32) -> SignedDuration {
+        let doubled = self
+            .config
+            .first_backoff
+            .checked_mul(1i32 << attempts.saturating_sub(1).min(20))
+            .unwrap_or(self.config.max_backoff)
+            .min(self.config.max_backoff);
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (key, attempts).hash(&mut hasher);
+        let jitter = (hasher.finish() % 401) as f64 / 1000.0 - 0.2;
+        doubled.mul_f64(1.0 + jitter)
+    }
+
+    async fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        match self.store.events(id).await {
+            Ok(events) => Ok(Some(Incident::fold(id, &events)?)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Appends what `make` returns (given the log) to an incident, through the pager so
+    /// an escalation among them pages, re-deciding on conflict.
+    async fn record(
+        &self,
+        id: IncidentId,
+        make: impl Fn(&[fireline_core::RecordedEvent]) -> Vec<EventData>,
+    ) -> Result<(), StoreError> {
+        let policy = self.policy.current();
+        for _ in 0..MAX_APPEND_ATTEMPTS {
+            let events = match self.store.events(id).await {
+                Ok(events) => events,
+                Err(StoreError::NotFound) => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            let current = Incident::fold(id, &events)?;
+            let now = self.clock.now().max(current.updated_at);
+            let new: Vec<NewEvent> = make(&events)
+                .into_iter()
+                .map(|data| NewEvent {
+                    at: now,
+                    actor: SYSTEM_ACTOR.to_owned(),
+                    data,
+                })
+                .collect();
+            let next = next_due_after(&policy, &events, &new);
+            match self.pager.append(&current, new, next, &events).await {
+                Ok(_) => return Ok(()),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict {
+            expected: 0,
+            actual: 0,
+        })
+    }
+
+    /// Enqueues hand-off notices for every change of the person on call since the last
+    /// cycle; returns how many notices were new.
+    async fn enqueue_handoffs(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let since = {
+            let guard = self
+                .handoffs_until
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            guard.unwrap_or_else(|| now.saturating_sub(HANDOFF_CATCH_UP).unwrap_or(now))
+        };
+        if now <= since {
+            return Ok(0);
+        }
+        let roster = self.store.roster().await?;
+        let mut notices = Vec::new();
+        let mut open: Option<Vec<OpenIncident>> = None;
+        for (id, schedule) in &roster.schedules {
+            for handoff in schedule.handoffs(since, now) {
+                if open.is_none() {
+                    open = Some(self.open_incidents().await?);
+                }
+                notices.extend(handoff_notices(
+                    &roster,
+                    id,
+                    &handoff,
+                    open.as_deref().unwrap_or_default(),
+                    self.pager.links(),
+                ));
+            }
+        }
+        let new = self.store.enqueue_outbox(&notices).await?;
+        *self
+            .handoffs_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(now);
+        Ok(usize::try_from(new).unwrap_or(usize::MAX))
+    }
+
+    async fn open_incidents(&self) -> Result<Vec<OpenIncident>, StoreError> {
+        let list = self
+            .store
+            .list_incidents(&IncidentFilter {
+                status: StatusFilter::Open,
+                severity: None,
+                service: None,
+                limit: 100,
+            })
+            .await?;
+        Ok(list
+            .into_iter()
+            .map(|i| OpenIncident {
+                id: i.id,
+                title: i.title,
+                severity: i.severity,
+                service: i.service,
+                status: i.status.as_str().to_owned(),
+            })
+            .collect())
+    }
+
+    /// When this worker next has something to do: the earliest pending message or
+    /// hand-off, at most `max_idle` away.
+    async fn next_wake(&self, max_idle: Duration) -> Duration {
+        let now = self.clock.now();
+        let horizon = now
+            .saturating_add(SignedDuration::try_from(max_idle).unwrap_or(SignedDuration::ZERO))
+            .unwrap_or(now);
+        let mut next = horizon;
+        if let Ok(Some(at)) = self.store.next_outbox_due().await {
+            next = next.min(at);
+        }
+        if let Ok(roster) = self.store.roster().await {
+            for schedule in roster.schedules.values() {
+                if let Some(h) = schedule.handoffs(now, horizon).first() {
+                    next = next.min(h.at);
+                }
+            }
+        }
+        Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO)
+    }
+
+    /// Runs cycles until `shutdown` completes, sleeping until the next message or
+    /// hand-off is due (at most `max_idle`) or until woken.
+    pub async fn run(&self, max_idle: Duration, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.tick().await {
+                Ok(r) if r != DeliveryReport::default() => {
+                    tracing::debug!(report = ?r, "delivery cycle")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "delivery cycle failed; retrying"),
+            }
+            let wait = self.next_wake(max_idle).await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.wake.notified() => {}
+                () = &mut shutdown => return,
+            }
+        }
+    }
+}
+
+/// One message for a destination's due entries: the entry itself, or a bundle.
+fn bundle(items: &[OutboxItem]) -> Result<Message, serde_json::Error> {
+    let notices: Vec<Notice> = items
+        .iter()
+        .map(|i| serde_json::from_str(&i.message))
+        .collect::<Result<_, _>>()?;
+    let notice = if let [only] = notices.as_slice() {
+        only.clone()
+    } else {
+        let mut items = Vec::new();
+        for n in &notices {
+            for item in &n.items {
+                if !items.contains(item) {
+                    items.push(item.clone());
+                }
+            }
+        }
+        Notice {
+            key: format!("bundle:{}", notices.first().map_or("", |n| n.key.as_str())),
+            headline: format!("{} notifications for you", notices.len()),
+            text: Some(
+                notices
+                    .iter()
+                    .map(|n| format!("• {}", n.headline))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            items,
+        }
+    };
+    // The same JSON shape on both sides: core writes it, the notifier reads it.
+    serde_json::from_value(serde_json::to_value(notice)?)
+}

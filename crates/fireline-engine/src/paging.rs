@@ -1,0 +1,129 @@
+//! Appending events that page people: the one path the engine (policy actions) and the
+//! API (manual escalation) share, so every page reaches the outbox the same way.
+
+use fireline_core::oncall::notify::{address, Links};
+use fireline_core::{EventData, Incident, NewEvent, RecordedEvent};
+use fireline_store::{Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+
+/// How long an acknowledge link in a page works.
+pub const ACK_LINK_VALIDITY: SignedDuration = SignedDuration::from_hours(24);
+
+/// The name of the setting that holds the acknowledge-link key every replica shares.
+pub const ACK_SECRET_SETTING: &str = "ack_link_secret";
+
+/// Appends events, resolving any pages among them to people and writing their messages
+/// to the outbox in the same transaction.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    store: Arc<dyn Store>,
+    links: Arc<Links>,
+}
+
+impl Pager {
+    /// A pager whose messages link to `links.base_url`.
+    pub fn new(store: Arc<dyn Store>, links: Links) -> Pager {
+        Pager {
+            store,
+            links: Arc::new(links),
+        }
+    }
+
+    /// A pager with the server's shared acknowledge-link key (created on first use) and
+    /// links to `base_url`.
+    pub async fn open(store: Arc<dyn Store>, base_url: &str) -> Result<Pager, StoreError> {
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh)
+            .map_err(|e| StoreError::Corrupt(format!("no randomness for the ack key: {e}")))?;
+        let secret = store
+            .setting_or_init(ACK_SECRET_SETTING, &hex_encode(&fresh))
+            .await?;
+        let links = Links {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            ack_secret: secret.into_bytes(),
+            ack_valid: ACK_LINK_VALIDITY,
+        };
+        Ok(Pager::new(store, links))
+    }
+
+    /// How messages link back.
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// [`Store::append`], with pages addressed and their messages in the outbox.
+    pub async fn append(
+        &self,
+        current: &Incident,
+        mut events: Vec<NewEvent>,
+        next_due: Option<Timestamp>,
+        history: &[RecordedEvent],
+    ) -> Result<(Incident, Vec<RecordedEvent>), StoreError> {
+        let pages = events.iter().any(|e| {
+            matches!(
+                e.data,
+                EventData::Paged { .. }
+                    | EventData::Escalated { .. }
+                    | EventData::EscalationExhausted { .. }
+            )
+        });
+        let outbox = if pages {
+            let roster = self.store.roster().await?;
+            address(
+                &roster,
+                current,
+                &mut events,
+                &self.links,
+                runbook(history).as_deref(),
+            )
+        } else {
+            Vec::new()
+        };
+        for e in &events {
+            if let EventData::Paged { unreached, .. }
+            | EventData::Escalated { unreached, .. }
+            | EventData::EscalationExhausted { unreached, .. } = &e.data
+            {
+                if !unreached.is_empty() {
+                    tracing::error!(incident = %current.id, targets = ?unreached, "page reached nobody for these targets");
+                }
+            }
+        }
+        self.store
+            .append_notifying(current, events, next_due, &outbox)
+            .await
+    }
+}
+
+/// The runbook an alert route attached to the incident, the latest first.
+fn runbook(history: &[RecordedEvent]) -> Option<String> {
+    history.iter().rev().find_map(|e| match &e.data {
+        EventData::AlertAttached {
+            runbook: Some(r), ..
+        } => Some(r.clone()),
+        _ => None,
+    })
+}
+
+/// Links for an engine nobody configured (tests, benchmarks): a local base URL and a key
+/// of this process's own, so its acknowledge links are still unforgeable.
+pub fn local_links() -> Links {
+    let mut secret = [0u8; 32];
+    let ack_secret = if getrandom::fill(&mut secret).is_ok() {
+        hex_encode(&secret).into_bytes()
+    } else {
+        // Without randomness a key would be guessable: an empty key verifies nothing.
+        tracing::error!("no randomness: acknowledge links of this engine will not verify");
+        Vec::new()
+    };
+    Links {
+        base_url: "http://127.0.0.1:8080".to_owned(),
+        ack_secret,
+        ack_valid: ACK_LINK_VALIDITY,
+    }
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,144 @@
+//! Acknowledge links: `GET /ack/{token}` shows the incident and a button;
+//! `POST /ack/{token}` acknowledges it. No sign-in: the signed token is the authority,
+//! for one incident and one action. GET never acts, so link previews (chat unfurls,
+//! mail scanners) cannot acknowledge by visiting the link.
+
+use super::incidents::execute;
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use fireline_core::oncall::ack::verify_ack_token;
+use fireline_core::{AccessRole, Command, Incident, IncidentId};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/ack/{token}", get(show).post(acknowledge))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"referrer\" content=\"no-referrer\">\
+         <title>{title} · fireline</title>\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem}}\
+         button{{font-size:1.1rem;padding:.8rem 1.4rem;border-radius:.4rem;border:0;background:#b3261e;color:#fff}}\
+         dt{{font-weight:600}}</style></head><body><h1>{title}</h1>{body}</body></html>",
+        title = escape(title)
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // The token is in the URL: keep it out of caches and other sites' logs.
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+fn refused(error: impl std::fmt::Display) -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "Link not valid",
+        &format!(
+            "<p>{}.</p><p>Acknowledge from the incident in fireline, or with \
+             <code>fireline incident ack</code>.</p>",
+            escape(&error.to_string())
+        ),
+    )
+}
+
+async fn incident(state: &AppState, id: IncidentId) -> Result<Incident, ApiError> {
+    let events = state.store.events(id).await?;
+    Ok(Incident::fold(id, &events)?)
+}
+
+fn summary(i: &Incident) -> String {
+    format!(
+        "<dl><dt>Incident</dt><dd>{} — {}</dd><dt>Severity</dt><dd>{}</dd>\
+         <dt>Service</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>",
+        i.id,
+        escape(&i.title),
+        escape(&i.severity),
+        escape(&i.service),
+        i.status.as_str()
+    )
+}
+
+async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let secret = &state.pager.links().ack_secret;
+    let (id, person) = match verify_ack_token(secret, &token, state.clock.now()) {
+        Ok(found) => found,
+        Err(e) => return refused(e),
+    };
+    let current = match incident(&state, id).await {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    let action = if let Some((at, by)) = &current.acknowledged {
+        format!("<p>Already acknowledged by {} at {at}.</p>", escape(by))
+    } else if !current.status.is_open() {
+        "<p>This incident is resolved.</p>".to_owned()
+    } else {
+        format!(
+            "<form method=\"post\"><button type=\"submit\">Acknowledge {id} as {}</button></form>",
+            escape(&person)
+        )
+    };
+    page(
+        StatusCode::OK,
+        &format!("Acknowledge {id}?"),
+        &format!("{}{action}", summary(&current)),
+    )
+}
+
+async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let secret = &state.pager.links().ack_secret;
+    let (id, person) = match verify_ack_token(secret, &token, state.clock.now()) {
+        Ok(found) => found,
+        Err(e) => return refused(e),
+    };
+    let caller = Caller {
+        name: person.clone(),
+        role: AccessRole::Responder,
+        token_id: format!("ack-link:{id}"),
+    };
+    match execute(&state, &caller, id, None, Command::Acknowledge).await {
+        Ok(_) => {
+            tracing::info!(incident = %id, person = %person, "acknowledged by link");
+            match incident(&state, id).await {
+                Ok(current) => page(
+                    StatusCode::OK,
+                    &format!("{id} acknowledged"),
+                    &format!(
+                        "<p>Thanks, {}: escalation has stopped.</p>{}",
+                        escape(&person),
+                        summary(&current)
+                    ),
+                ),
+                Err(e) => e.into_response(),
+            }
+        }
+        // Acknowledged already (by someone else, or twice): say so, do not fail loudly.
+        Err(ApiError::Conflict(message)) => page(
+            StatusCode::CONFLICT,
+            &format!("{id} not acknowledged"),
+            &format!("<p>{}</p>", escape(&message)),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
