@@ -180,12 +180,14 @@ impl Delivery {
         for item in group {
             let settled = match (item.unless_acknowledged, item.incident) {
                 (true, Some(id)) => {
-                    if !states.contains_key(&id) {
-                        states.insert(id, self.incident(id).await?);
-                    }
-                    states
-                        .get(&id)
-                        .and_then(Option::as_ref)
+                    let state = match states.entry(id) {
+                        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(self.incident(id).await?)
+                        }
+                    };
+                    state
+                        .as_ref()
                         .is_none_or(|i| i.acknowledged.is_some() || !i.status.is_open())
                 }
                 _ => false,

@@ -1,0 +1,532 @@
+//! Delivery on a fake clock, on SQLite and PostgreSQL: pages reach whoever is on call
+//! through a local stand-in for Slack and for a generic webhook, follow-ups lapse on
+//! acknowledgement, failures retry with backoff and then escalate, bursts are bundled,
+//! hand-offs are announced once, and nothing is sent twice across workers.
+
+use fireline_core::oncall::Roster;
+use fireline_core::plan::next_due_after;
+use fireline_core::policy::Policy;
+use fireline_core::{
+    decide, declare, Command, Declaration, EventData, Incident, IncidentId, NewEvent,
+};
+use fireline_engine::paging::local_links;
+use fireline_engine::{Delivery, DeliveryConfig, Engine, LivePolicy, ManualClock, Pager};
+use fireline_notify::Notifier;
+use fireline_store::testing::TestDatabase;
+use fireline_store::{backend_tests, Store};
+use jiff::{SignedDuration, Timestamp};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn t0() -> Timestamp {
+    "2026-03-02T14:00:00Z".parse().expect("timestamp")
+}
+
+fn mins(m: i64) -> Timestamp {
+    t0() + SignedDuration::from_mins(m)
+}
+
+const POLICY: &str = r#"
+name = "delivery-test"
+[severities.SEV1]
+name = "Critical"
+rank = 1
+page = ["schedule:primary"]
+[severities.SEV1.clocks]
+acknowledge = "5m"
+[severities.SEV3]
+name = "Minor"
+rank = 3
+
+[[escalation]]
+name = "Secondary"
+targets = ["person:bob"]
+triggers = [{ when = "not_acknowledged", after = "10m", severities = ["SEV1"] }]
+repeat = { times = 1, every = "10m" }
+"#;
+
+fn policy() -> Policy {
+    Policy::from_toml(POLICY).expect("test policy is valid")
+}
+
+/// A stand-in for Slack or a webhook receiver: records each request's path, headers and
+/// body, and answers with the next status in its script (200 once the script runs out).
+struct Receiver {
+    url: String,
+    requests: Arc<Mutex<Vec<(String, String, String)>>>,
+}
+
+impl Receiver {
+    fn start(script: Vec<u16>) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let script = Arc::new(Mutex::new(script.into_iter()));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                let mut headers = String::new();
+                let mut length = 0usize;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    headers.push_str(&h);
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                seen.lock().expect("lock").push((
+                    path,
+                    headers,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
+                let status = script.lock().expect("lock").next().unwrap_or(200);
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                );
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        Receiver { url, requests }
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, _, b)| b.clone())
+            .collect()
+    }
+
+    fn paths(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(p, _, _)| p.clone())
+            .collect()
+    }
+}
+
+/// Alice is on call on `primary` (a daily rotation handing over at 15:00 UTC to carol);
+/// Bob is the secondary. Each reaches them through the receiver: alice by Slack at once
+/// and by webhook after 5 minutes; bob and carol by webhook.
+fn roster(receiver: &Receiver) -> Roster {
+    let url = &receiver.url;
+    Roster::from_toml_str(&format!(
+        r#"
+[people.alice]
+name = "Alice"
+contacts = [{{ kind = "slack", address = "{url}/slack/alice" }}, {{ kind = "webhook", address = "{url}/hook/alice", secret = "s" }}]
+rules = [{{ kind = "slack", after = "0m" }}, {{ kind = "webhook", after = "5m" }}]
+[people.bob]
+name = "Bob"
+contacts = [{{ kind = "webhook", address = "{url}/hook/bob" }}]
+[people.carol]
+name = "Carol"
+contacts = [{{ kind = "webhook", address = "{url}/hook/carol" }}]
+
+[schedules.primary]
+name = "Primary"
+time_zone = "UTC"
+[[schedules.primary.layers]]
+name = "daily"
+participants = ["alice", "carol"]
+shift = "1d"
+handoff = "15:00"
+start = "2026-03-01"
+"#
+    ))
+    .expect("roster")
+}
+
+struct Rig {
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    engine: Engine,
+    delivery: Delivery,
+    policy: Policy,
+    receiver: Receiver,
+}
+
+impl Rig {
+    async fn new(db: &TestDatabase, script: Vec<u16>) -> Rig {
+        let receiver = Receiver::start(script);
+        let store = db.store.clone();
+        store
+            .replace_roster(&roster(&receiver), t0())
+            .await
+            .expect("roster");
+        let clock = Arc::new(ManualClock::new(t0()));
+        let live = LivePolicy::new(policy());
+        let pager = Pager::new(store.clone(), local_links());
+        let engine = Engine::new(store.clone(), live.clone(), clock.clone(), "engine")
+            .with_pager(pager.clone());
+        let delivery = worker(&store, &live, &clock, &pager, "delivery");
+        Rig {
+            store,
+            clock,
+            engine,
+            delivery,
+            policy: policy(),
+            receiver,
+        }
+    }
+
+    async fn declare(&self, severity: &str, title: &str) -> IncidentId {
+        let data = declare(
+            &Declaration {
+                title: title.into(),
+                severity: severity.into(),
+                service: "api".into(),
+                summary: None,
+                category: None,
+                flags: vec![],
+            },
+            &self.policy,
+        )
+        .expect("valid");
+        let event = NewEvent {
+            at: self.clock_now(),
+            actor: "zoe".into(),
+            data,
+        };
+        let next = next_due_after(&self.policy, &[], std::slice::from_ref(&event));
+        self.store
+            .create_incident(event, next)
+            .await
+            .expect("create")
+            .0
+            .id
+    }
+
+    fn clock_now(&self) -> Timestamp {
+        use fireline_engine::Clock;
+        self.clock.now()
+    }
+
+    async fn acknowledge(&self, id: IncidentId) {
+        let events = self.store.events(id).await.expect("events");
+        let current = Incident::fold(id, &events).expect("fold");
+        let data = decide(&current, &Command::Acknowledge, self.policy.catalog()).expect("ack");
+        let new = vec![NewEvent {
+            at: self.clock_now(),
+            actor: "alice".into(),
+            data,
+        }];
+        let next = next_due_after(&self.policy, &events, &new);
+        self.store
+            .append(&current, new, next)
+            .await
+            .expect("append");
+    }
+
+    /// Moves the clock and runs the engine, then delivery.
+    async fn at(&self, t: Timestamp) -> fireline_engine::DeliveryReport {
+        self.clock.set(t);
+        self.engine.tick().await.expect("engine tick");
+        self.delivery.tick().await.expect("delivery tick")
+    }
+
+    async fn timeline(&self, id: IncidentId) -> Vec<EventData> {
+        self.store
+            .events(id)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|e| e.data)
+            .collect()
+    }
+}
+
+fn worker(
+    store: &Arc<dyn Store>,
+    live: &LivePolicy,
+    clock: &Arc<ManualClock>,
+    pager: &Pager,
+    owner: &str,
+) -> Delivery {
+    Delivery::new(
+        store.clone(),
+        live.clone(),
+        clock.clone(),
+        owner,
+        Notifier::new(None, Duration::from_secs(5)).expect("notifier"),
+        pager.clone(),
+        DeliveryConfig::default(),
+    )
+}
+
+async fn a_page_reaches_whoever_is_on_call_and_the_timeline_says_who(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    let id = rig.declare("SEV1", "Checkout down").await;
+    let report = rig.at(t0()).await;
+    assert_eq!((report.sent, report.delivered), (1, 1), "{report:?}");
+    assert_eq!(rig.receiver.paths(), ["/slack/alice"]);
+    let body: serde_json::Value =
+        serde_json::from_str(&rig.receiver.bodies()[0]).expect("Slack body is JSON");
+    let text = body.to_string();
+    for want in ["Checkout down", "SEV1", "api", "/ack/"] {
+        assert!(text.contains(want), "Slack message lacks {want}: {text}");
+    }
+    assert!(body["blocks"].is_array(), "Slack blocks: {body}");
+
+    let timeline = rig.timeline(id).await;
+    let paged = timeline
+        .iter()
+        .find_map(|e| match e {
+            EventData::Paged { recipients, .. } => Some(recipients.clone()),
+            _ => None,
+        })
+        .expect("paged");
+    assert_eq!(paged.len(), 1);
+    assert_eq!(
+        (paged[0].person.as_str(), paged[0].via.as_str()),
+        ("alice", "schedule:primary")
+    );
+    assert!(
+        timeline.iter().any(|e| matches!(e,
+            EventData::Notified { person, channel, bundled: 1, .. } if person == "alice" && channel == "slack")),
+        "the delivery is on the timeline: {timeline:?}"
+    );
+    // Nothing is sent twice, by this worker or another one on the same database.
+    assert_eq!(rig.delivery.tick().await.expect("tick").sent, 0);
+    let other = worker(
+        &rig.store,
+        &LivePolicy::new(policy()),
+        &rig.clock,
+        &Pager::new(rig.store.clone(), local_links()),
+        "other",
+    );
+    assert_eq!(other.tick().await.expect("tick").sent, 0);
+    assert_eq!(rig.receiver.paths().len(), 1);
+}
+
+async fn a_follow_up_lapses_once_someone_acknowledges(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    let acked = rig.declare("SEV1", "acknowledged in time").await;
+    rig.at(t0()).await;
+    rig.clock.set(mins(2));
+    rig.acknowledge(acked).await;
+    let report = rig.at(mins(5)).await;
+    assert_eq!(report.skipped, 1, "the 5-minute webhook lapsed: {report:?}");
+    assert_eq!(rig.receiver.paths(), ["/slack/alice"]);
+
+    // Unacknowledged, the follow-up goes out at +5m, signed.
+    let ignored = rig.declare("SEV1", "nobody answers").await;
+    rig.at(mins(5)).await; // its Slack page
+    let report = rig.at(mins(10)).await;
+    assert!(report.sent >= 1, "{report:?}");
+    let requests = rig.receiver.requests.lock().expect("lock").clone();
+    let hook = requests
+        .iter()
+        .find(|(p, _, b)| p == "/hook/alice" && b.contains("nobody answers"))
+        .expect("the webhook follow-up");
+    let headers = hook.1.to_ascii_lowercase();
+    assert!(headers.contains("x-fireline-signature: v1="), "{headers}");
+    let ts = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("x-fireline-timestamp:"))
+        .expect("timestamp header")
+        .trim()
+        .to_owned();
+    let sig = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("x-fireline-signature:"))
+        .expect("signature header")
+        .trim()
+        .to_owned();
+    fireline_notify::verify(
+        "s",
+        &ts,
+        &sig,
+        hook.2.as_bytes(),
+        mins(10),
+        SignedDuration::from_mins(5),
+    )
+    .expect("the signature verifies");
+    let _ = ignored;
+}
+
+async fn failures_retry_with_backoff_then_report_and_escalate(db: &TestDatabase) {
+    // Alice's Slack answers 500 five times: every attempt fails.
+    let rig = Rig::new(db, vec![500, 500, 500, 500, 500]).await;
+    let id = rig.declare("SEV1", "Slack is down too").await;
+    let first = rig.at(t0()).await;
+    assert_eq!(first.retried, 1, "{first:?}");
+    // The next attempt waits about 10 s (± a fifth): not yet at 7 s.
+    let early = rig.at(t0() + SignedDuration::from_secs(7)).await;
+    assert_eq!(early.retried + early.sent + early.failed, 0, "{early:?}");
+    let mut t = t0();
+    let mut failed = 0;
+    for _ in 0..12 {
+        t += SignedDuration::from_secs(40);
+        failed += rig.at(t).await.failed;
+        if failed > 0 {
+            break;
+        }
+    }
+    assert_eq!(failed, 1, "given up after the attempts run out");
+    assert_eq!(
+        rig.receiver
+            .paths()
+            .iter()
+            .filter(|p| *p == "/slack/alice")
+            .count(),
+        5,
+        "five attempts"
+    );
+    let timeline = rig.timeline(id).await;
+    assert!(
+        timeline.iter().any(|e| matches!(e,
+            EventData::NotificationFailed { person, attempts: 5, .. } if person == "alice")),
+        "{timeline:?}"
+    );
+    let escalated = timeline
+        .iter()
+        .find_map(|e| match e {
+            EventData::Escalated {
+                level,
+                reason,
+                recipients,
+                ..
+            } => Some((*level, reason.clone(), recipients.clone())),
+            _ => None,
+        })
+        .expect("escalated past alice");
+    assert_eq!(escalated.0, 1);
+    assert!(
+        escalated.1.contains("could not reach alice"),
+        "{}",
+        escalated.1
+    );
+    assert_eq!(escalated.2[0].person, "bob");
+    rig.at(t + SignedDuration::from_secs(1)).await;
+    assert!(
+        rig.receiver.paths().contains(&"/hook/bob".to_owned()),
+        "bob was paged: {:?}",
+        rig.receiver.paths()
+    );
+}
+
+async fn a_burst_to_one_person_goes_out_as_one_bundle(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    let a = rig.declare("SEV1", "first").await;
+    rig.at(t0()).await;
+    let b = rig.declare("SEV1", "second").await;
+    let c = rig.declare("SEV1", "third").await;
+    let held = rig.at(t0() + SignedDuration::from_secs(10)).await;
+    assert_eq!((held.sent, held.deferred), (0, 2), "{held:?}");
+    let released = rig.at(t0() + SignedDuration::from_secs(61)).await;
+    assert_eq!((released.sent, released.delivered), (1, 2), "{released:?}");
+    let slack: Vec<String> = rig
+        .receiver
+        .requests
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(p, _, _)| p == "/slack/alice")
+        .map(|(_, _, b)| b.clone())
+        .collect();
+    assert_eq!(slack.len(), 2, "one message, then one bundle");
+    assert!(
+        slack[1].contains("second") && slack[1].contains("third"),
+        "{}",
+        slack[1]
+    );
+    for id in [b, c] {
+        assert!(
+            rig.timeline(id)
+                .await
+                .iter()
+                .any(|e| matches!(e, EventData::Notified { bundled: 2, .. })),
+            "the bundle is recorded on {id}"
+        );
+    }
+    let _ = a;
+}
+
+async fn hand_offs_are_announced_once_to_both_people(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    rig.clock.set("2026-03-02T14:58:00Z".parse().expect("t"));
+    rig.declare("SEV3", "still open at hand-off").await;
+    rig.delivery.tick().await.expect("tick");
+    let second = worker(
+        &rig.store,
+        &LivePolicy::new(policy()),
+        &rig.clock,
+        &Pager::new(rig.store.clone(), local_links()),
+        "second",
+    );
+    second.tick().await.expect("tick");
+    let at = "2026-03-02T15:00:30Z".parse().expect("t");
+    let report = rig.at(at).await;
+    second.tick().await.expect("tick");
+    assert_eq!(report.handoffs, 2, "{report:?}");
+    let mut paths = rig.receiver.paths();
+    paths.sort();
+    // Through each one's immediate contact: alice's Slack, carol's webhook.
+    assert_eq!(paths, ["/hook/carol", "/slack/alice"], "each told once");
+    for body in rig.receiver.bodies() {
+        assert!(body.contains("Hand-off"), "{body}");
+        assert!(
+            body.contains("still open at hand-off"),
+            "open incidents listed: {body}"
+        );
+    }
+}
+
+async fn the_last_level_repeats_then_escalation_is_exhausted_loudly(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    let id = rig.declare("SEV1", "nobody home").await;
+    for m in [0, 10, 20, 30] {
+        rig.at(mins(m)).await;
+    }
+    let kinds: Vec<&'static str> = rig
+        .timeline(id)
+        .await
+        .iter()
+        .filter(|e| e.action_key().is_some())
+        .map(|e| e.kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "paged",
+            "sla_breached",
+            "escalated",
+            "escalated",
+            "escalation_exhausted"
+        ]
+    );
+    let bob = rig
+        .receiver
+        .bodies()
+        .into_iter()
+        .filter(|b| b.contains("ESCALATION EXHAUSTED"))
+        .count();
+    assert_eq!(bob, 1, "bob hears that escalation ran out");
+}
+
+backend_tests!(
+    a_page_reaches_whoever_is_on_call_and_the_timeline_says_who,
+    a_follow_up_lapses_once_someone_acknowledges,
+    failures_retry_with_backoff_then_report_and_escalate,
+    a_burst_to_one_person_goes_out_as_one_bundle,
+    hand_offs_are_announced_once_to_both_people,
+    the_last_level_repeats_then_escalation_is_exhausted_loudly,
+);
