@@ -108,14 +108,14 @@ impl Delivery {
             clock,
             owner: owner.into(),
             notifier: Arc::new(notifier),
+            wake: pager.delivery_waker(),
             pager,
             config,
-            wake: Arc::new(Notify::new()),
             handoffs_until: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// A handle that wakes the loop (after something was written to the outbox).
+    /// A handle that wakes the loop (the pager's: it pokes it after writing messages).
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()
     }

@@ -19,6 +19,8 @@ pub const ACK_SECRET_SETTING: &str = "ack_link_secret";
 pub struct Pager {
     store: Arc<dyn Store>,
     links: Arc<Links>,
+    /// Wakes the delivery worker when messages were written.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl Pager {
@@ -27,6 +29,7 @@ impl Pager {
         Pager {
             store,
             links: Arc::new(links),
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -45,6 +48,11 @@ impl Pager {
             ack_valid: ACK_LINK_VALIDITY,
         };
         Ok(Pager::new(store, links))
+    }
+
+    /// What wakes the delivery worker: [`crate::Delivery`] waits on it.
+    pub fn delivery_waker(&self) -> Arc<tokio::sync::Notify> {
+        self.wake.clone()
     }
 
     /// How messages link back.
@@ -90,9 +98,14 @@ impl Pager {
                 }
             }
         }
-        self.store
+        let appended = self
+            .store
             .append_notifying(current, events, next_due, &outbox)
-            .await
+            .await?;
+        if !outbox.is_empty() {
+            self.wake.notify_one();
+        }
+        Ok(appended)
     }
 }
 

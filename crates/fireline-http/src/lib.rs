@@ -44,8 +44,6 @@ pub struct AppState {
     /// Appends incident events, addressing pages and writing their messages to the
     /// outbox in the same transaction; holds the acknowledge-link key.
     pub pager: fireline_engine::Pager,
-    /// Wakes the delivery worker after messages were written.
-    pub delivery_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

@@ -103,7 +103,6 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         engine_wake: engine.waker(),
         inbox: fireline_http::receivers::inbox::InboxWriter::start(store.clone(), alerts.waker()),
         pager,
-        delivery_wake: delivery.waker(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

@@ -108,7 +108,6 @@ async fn execute_with(
         {
             Ok((next, appended)) => {
                 wake_engine(state, next_due);
-                state.delivery_wake.notify_one();
                 tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
                 events.extend(appended);
                 return Ok(Json(detail(&next, &events)));

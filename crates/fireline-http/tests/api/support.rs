@@ -117,7 +117,6 @@ impl App {
                 db.store.clone(),
                 fireline_engine::paging::local_links(),
             ),
-            delivery_wake: Arc::new(tokio::sync::Notify::new()),
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {
