@@ -575,3 +575,69 @@ triggers = [{ when = "open_longer_than", after = "15m", severities = ["S2"] }]
         "a downgrade into S2 after 15m escalates nothing: {lowered:?}"
     );
 }
+
+#[test]
+fn the_last_level_repeats_until_acknowledged_then_escalation_is_exhausted() {
+    let p = policy(
+        r#"
+[[escalation]]
+name = "Secondary"
+targets = ["schedule:secondary"]
+triggers = [{ when = "not_acknowledged", after = "10m" }]
+[[escalation]]
+name = "Lead"
+targets = ["person:lead"]
+triggers = [{ when = "not_acknowledged", after = "20m" }]
+repeat = { times = 2, every = "15m" }
+"#,
+    );
+    let unanswered = run(&p, "S2", None, &[], mins(120), vec![]);
+    assert_eq!(
+        unanswered,
+        vec![
+            "+0m page schedule:secondary",
+            "+10m escalate 1 (not acknowledged within 10m)",
+            "+20m escalate 2 (not acknowledged within 20m)",
+            "+30m sla_breach acknowledge",
+            "+35m escalate 2 (repeat 1 of 2: nobody has acknowledged)",
+            "+50m escalate 2 (repeat 2 of 2: nobody has acknowledged)",
+            "+1h5m escalation_exhausted",
+        ]
+    );
+    // An acknowledgement between repeats stops the rest.
+    let answered = run(
+        &p,
+        "S2",
+        None,
+        &[],
+        mins(120),
+        vec![step(mins(40), StepAction::Acknowledge)],
+    );
+    assert_eq!(
+        answered.last().map(String::as_str),
+        Some("+35m escalate 2 (repeat 1 of 2: nobody has acknowledged)")
+    );
+}
+
+#[test]
+fn only_the_last_level_may_repeat() {
+    let text = format!(
+        "{BASE}{}",
+        r#"
+[[escalation]]
+name = "Secondary"
+targets = ["schedule:secondary"]
+triggers = [{ when = "not_acknowledged", after = "10m" }]
+repeat = { times = 2, every = "15m" }
+[[escalation]]
+name = "Lead"
+targets = ["person:lead"]
+triggers = [{ when = "manual" }]
+repeat = { times = 0, every = "0m" }
+"#
+    );
+    let problems = Policy::from_toml(&text).expect_err("refused");
+    let at: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
+    assert!(at.contains(&"escalation[0].repeat"), "{problems:#?}");
+    assert!(at.contains(&"escalation[1].repeat.every"), "{problems:#?}");
+}
