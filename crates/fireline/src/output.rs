@@ -111,6 +111,32 @@ fn with_detail(base: String, data: &serde_json::Map<String, Value>, key: &str) -
     }
 }
 
+/// Who a page reached: ` → alice (schedule:primary); nobody for schedule:x`.
+fn reached(d: &serde_json::Map<String, Value>) -> String {
+    let people: Vec<String> = d
+        .get("recipients")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r.get("person").and_then(Value::as_str).unwrap_or("?"),
+                r.get("via").and_then(Value::as_str).unwrap_or("?")
+            )
+        })
+        .collect();
+    let mut out = String::new();
+    if !people.is_empty() {
+        out.push_str(&format!(" → {}", people.join(", ")));
+    }
+    let unreached = list(d, "unreached");
+    if !unreached.is_empty() {
+        out.push_str(&format!("; reached nobody for {unreached}"));
+    }
+    out
+}
+
 /// One timeline line's description.
 pub fn describe(event: &EventView) -> String {
     let d = &event.data;
@@ -150,13 +176,45 @@ pub fn describe(event: &EventView) -> String {
         "alert_resolved" => format!("alert {} resolved", text(d, "dedup_key")),
         "update_posted" => format!("{} update: {}", text(d, "channel"), text(d, "text")),
         "postmortem_stage_completed" => format!("post-mortem {} done", text(d, "stage")),
-        "paged" => format!("paged {} ({})", list(d, "targets"), text(d, "severity")),
+        "paged" => format!(
+            "paged {} ({}){}",
+            list(d, "targets"),
+            text(d, "severity"),
+            reached(d)
+        ),
         "escalated" => format!(
-            "escalated to level {} {}: {} ({})",
+            "escalated to level {} {}: {} ({}){}",
             d.get("level").map(Value::to_string).unwrap_or_default(),
             text(d, "name"),
             list(d, "targets"),
-            text(d, "reason")
+            text(d, "reason"),
+            reached(d)
+        ),
+        "escalation_exhausted" => format!(
+            "ESCALATION EXHAUSTED: level {} repeated {} times, nobody acknowledged{}",
+            d.get("level").map(Value::to_string).unwrap_or_default(),
+            d.get("repeats").map(Value::to_string).unwrap_or_default(),
+            reached(d)
+        ),
+        "notified" => {
+            let bundled = d.get("bundled").and_then(Value::as_u64).unwrap_or(1);
+            format!(
+                "notified {} by {}{}",
+                text(d, "person"),
+                text(d, "channel"),
+                if bundled > 1 {
+                    format!(" (one message bundling {bundled})")
+                } else {
+                    String::new()
+                }
+            )
+        }
+        "notification_failed" => format!(
+            "could not notify {} by {} after {} attempt(s): {}",
+            text(d, "person"),
+            text(d, "channel"),
+            d.get("attempts").map(Value::to_string).unwrap_or_default(),
+            text(d, "error")
         ),
         "sla_breached" => format!(
             "{} clock breached (target {})",
@@ -224,7 +282,38 @@ pub fn incident_detail(detail: &IncidentDetail) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::table;
+    use super::{describe, table};
+    use fireline_http::wire::EventView;
+
+    fn event(kind: &str, data: serde_json::Value) -> EventView {
+        EventView {
+            id: 1,
+            seq: 2,
+            at: "2026-03-02T14:00:00Z".parse().expect("time"),
+            actor: "fireline".into(),
+            kind: kind.into(),
+            data: data.as_object().expect("object").clone(),
+        }
+    }
+
+    #[test]
+    fn pages_say_who_they_reached_and_who_they_did_not() {
+        let line = describe(&event(
+            "paged",
+            serde_json::json!({"severity": "SEV1", "targets": ["schedule:primary", "schedule:night"],
+                "recipients": [{"person": "alice", "via": "schedule:primary"}],
+                "unreached": ["schedule:night"]}),
+        ));
+        assert_eq!(
+            line,
+            "paged schedule:primary, schedule:night (SEV1) → alice (schedule:primary); reached nobody for schedule:night"
+        );
+        let bundled = describe(&event(
+            "notified",
+            serde_json::json!({"person": "bob", "channel": "slack", "bundled": 3, "key": "k", "detail": "HTTP 200"}),
+        ));
+        assert_eq!(bundled, "notified bob by slack (one message bundling 3)");
+    }
 
     #[test]
     fn columns_align_to_the_widest_cell() {
