@@ -627,3 +627,16 @@ pub struct HeartbeatList {
     /// Oldest first.
     pub heartbeats: Vec<HeartbeatView>,
 }
+
+/// `GET /api/v1/report` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Start: RFC 3339, or a duration back from now (`30d`, default).
+    pub since: Option<String>,
+    /// End: RFC 3339, or a duration back from now (default: now).
+    pub until: Option<String>,
+    /// `json` (default) or `html` (a page with charts).
+    pub format: Option<String>,
+}

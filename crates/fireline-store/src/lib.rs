@@ -282,6 +282,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// (so replicas racing to initialise agree on the first).
     async fn setting_or_init(&self, name: &str, value: &str) -> Result<String>;
 
+    /// What the response report needs of each incident declared in `[since, until)`,
+    /// gathered with indexed queries (no event log is folded).
+    async fn report_facts(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<fireline_core::report::IncidentFacts>>;
+
     /// Waits for in-flight work and closes connections (SQLite checkpoints its WAL).
     async fn close(&self);
 }

@@ -103,6 +103,26 @@ pub enum Command {
     /// Check a policy file, or simulate what it does to an incident
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Response metrics: MTTA, MTTR, clock and cadence compliance, per severity and service
+    #[command(after_help = "Examples:
+  fireline report                      # the last 30 days
+  fireline report --since 90d --json
+  fireline report --since 2026-10-01T00:00:00Z --until 2026-11-01T00:00:00Z")]
+    Report(ReportArgs),
+}
+
+/// `report`
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Start: a duration back from now (30d) or an RFC 3339 time
+    #[arg(long, default_value = "30d")]
+    pub since: String,
+    /// End: a duration back from now or an RFC 3339 time [default: now]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `integration …`

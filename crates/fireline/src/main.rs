@@ -19,6 +19,7 @@ mod incident;
 mod integration;
 mod output;
 mod policy;
+mod report;
 mod scenario;
 mod serve;
 mod token;
@@ -103,6 +104,7 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         Command::Alert(cmd) => match &cmd.action {
             AlertAction::Send { .. } => integration::send(settings, &cmd.action),
         },
+        Command::Report(args) => report::run(settings, args),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(file),
         Command::Policy(PolicyCommand::Show { json }) => policy::show(settings, *json),
         Command::Policy(PolicyCommand::Simulate {

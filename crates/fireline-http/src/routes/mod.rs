@@ -4,6 +4,7 @@ mod ack;
 mod alerts;
 mod incidents;
 mod meta;
+mod report;
 mod tokens;
 
 use crate::openapi::ApiDoc;
@@ -39,6 +40,7 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::update))
         .routes(routes!(incidents::escalate))
         .routes(routes!(meta::policy))
+        .routes(routes!(report::report))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(

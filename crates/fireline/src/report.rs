@@ -1,0 +1,81 @@
+//! `fireline report`: response metrics from the server, as a table or JSON.
+
+use crate::cli::ReportArgs;
+use crate::config::Settings;
+use crate::exit::Failure;
+use crate::incident::client;
+use crate::output::table;
+use fireline_core::report::{human_duration as human, Figures};
+use serde_json::Value;
+
+fn share(v: &Value) -> String {
+    v.as_f64()
+        .map_or("–".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+fn row(name: &str, f: &Figures) -> Vec<String> {
+    let clock = |c: &str| {
+        f.clock_compliance
+            .get(c)
+            .and_then(|c| c.share)
+            .map_or("–".to_owned(), |s| format!("{:.0}%", s * 100.0))
+    };
+    vec![
+        name.to_owned(),
+        f.count.to_string(),
+        f.open.to_string(),
+        human(f.mtta_seconds),
+        human(f.mttr_seconds),
+        human(f.time_to_first_update_seconds),
+        clock("acknowledge"),
+        clock("resolve"),
+        share(&serde_json::json!(f.cadence_compliance)),
+        f.escalations_per_incident
+            .map_or("–".to_owned(), |e| format!("{e:.2}")),
+        share(&serde_json::json!(f.postmortem_on_time)),
+    ]
+}
+
+/// Runs `fireline report`.
+pub fn run(settings: &Settings, args: &ReportArgs) -> Result<(), Failure> {
+    let api = client(settings)?;
+    let mut query = vec![("since", args.since.clone())];
+    if let Some(until) = &args.until {
+        query.push(("until", until.clone()));
+    }
+    let report: Value = api.get("/api/v1/report", &query)?;
+    if args.json {
+        let text =
+            serde_json::to_string_pretty(&report).map_err(|e| Failure::general(e.to_string()))?;
+        outln!("{text}");
+        return Ok(());
+    }
+    let figures = |v: &Value| -> Result<Figures, Failure> {
+        serde_json::from_value(v.clone())
+            .map_err(|e| Failure::general(format!("unexpected report from the server: {e}")))
+    };
+    let mut rows = vec![row("all", &figures(&report["overall"])?)];
+    for (key, prefix) in [("by_severity", ""), ("by_service", "service ")] {
+        if let Some(groups) = report[key].as_object() {
+            for (name, f) in groups {
+                rows.push(row(&format!("{prefix}{name}"), &figures(f)?));
+            }
+        }
+    }
+    outln!(
+        "Incidents declared from {} to {}",
+        report["since"].as_str().unwrap_or("?"),
+        report["until"].as_str().unwrap_or("?")
+    );
+    out!(
+        "{}",
+        table(
+            &[
+                "GROUP", "N", "OPEN", "MTTA", "MTTR", "1ST UPDATE", "ACK OK", "RESOLVE OK",
+                "CADENCE", "ESC/INC", "PM ON TIME",
+            ],
+            &rows
+        )
+    );
+    Ok(())
+}
