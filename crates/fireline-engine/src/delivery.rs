@@ -180,8 +180,8 @@ impl Delivery {
         for item in group {
             let settled = match (item.unless_acknowledged, item.incident) {
                 (true, Some(id)) => {
-                    if !states.contains_key(&id) {
-                        states.insert(id, self.incident(id).await?);
+                    if let std::collections::btree_map::Entry::Vacant(slot) = states.entry(id) {
+                        slot.insert(self.incident(id).await?);
                     }
                     states
                         .get(&id)
