@@ -95,19 +95,24 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized(
                 "malformed Authorization header: expected Bearer <token>",
             ))?;
-        let record = state
-            .store
-            .token_by_hash(&hash_token(token))
-            .await?
-            .filter(|r| r.revoked_at.is_none())
-            // One message for unknown and revoked tokens: no oracle for which exist.
-            .ok_or(ApiError::Unauthorized("invalid or revoked token"))?;
-        Ok(Caller {
-            name: record.name,
-            role: record.role,
-            token_id: record.id,
-        })
+        caller_for_token(state, token).await
     }
+}
+
+/// The caller behind a token however it arrived (header or, for feeds, query string).
+async fn caller_for_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let record = state
+        .store
+        .token_by_hash(&hash_token(token))
+        .await?
+        .filter(|r| r.revoked_at.is_none())
+        // One message for unknown and revoked tokens: no oracle for which exist.
+        .ok_or(ApiError::Unauthorized("invalid or revoked token"))?;
+    Ok(Caller {
+        name: record.name,
+        role: record.role,
+        token_id: record.id,
+    })
 }
 
 /// A role a route requires, as a type, so the requirement sits in the handler signature.
@@ -160,6 +165,50 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for Authorized<R> 
             });
         }
         Ok(Authorized(caller, PhantomData))
+    }
+}
+
+/// A viewer of a calendar feed: authorized by the `Authorization` header like every
+/// route, or, when there is none, by a `?token=` query parameter, because calendar apps
+/// subscribe to a URL and cannot send headers. Only the `.ics` routes take this
+/// extractor, so a token in a URL opens nothing else. Request logs never include the
+/// query string (see `routes::router`), so the token does not reach them.
+#[derive(Debug)]
+pub struct FeedViewer(pub Caller);
+
+impl FromRequestParts<AppState> for FeedViewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            let Authorized(caller, _) = AsViewer::from_request_parts(parts, state).await?;
+            return Ok(FeedViewer(caller));
+        }
+        let token = parts
+            .uri
+            .query()
+            .and_then(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "token")
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+            .ok_or(ApiError::Unauthorized(
+                "missing Authorization: Bearer <token> header or ?token= query parameter",
+            ))?;
+        if token.is_empty() {
+            return Err(ApiError::Unauthorized("empty ?token= query parameter"));
+        }
+        let caller = caller_for_token(state, &token).await?;
+        if !caller.role.allows(ViewerRole::ROLE) {
+            return Err(ApiError::Forbidden {
+                required: ViewerRole::ROLE,
+                actual: caller.role,
+            });
+        }
+        Ok(FeedViewer(caller))
     }
 }
 

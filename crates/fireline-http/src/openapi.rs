@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document. Paths come from the handlers' own annotations as the router
 //! is built (`utoipa-axum`), so a route cannot exist undocumented.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 /// The document's fixed parts; paths and schemas are added by the router.
@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tokens", description = "API tokens (admin)"),
         (name = "receivers", description = "Alert receivers, authorized by an integration key (unknown keys: 404)"),
         (name = "integrations", description = "Integrations and their keys (admin)"),
+        (name = "oncall", description = "The on-call roster: people, teams, schedules, who is on call, calendar feeds"),
         (name = "meta", description = "Health, identity, severities and this document")
     )
 )]
@@ -33,6 +34,14 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // Calendar feeds only: calendar apps subscribe to a URL and cannot send headers.
+        components.add_security_scheme(
+            "feed_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "A viewer API token, accepted on the .ics calendar feeds only",
+            ))),
         );
     }
 }

@@ -109,6 +109,132 @@ pub enum Command {
   fireline report --since 90d --json
   fireline report --since 2026-10-01T00:00:00Z --until 2026-11-01T00:00:00Z")]
     Report(ReportArgs),
+    /// Replace the server's on-call roster with a roster file (TOML, or YAML by extension)
+    #[command(after_help = "Examples:
+  fireline import examples/oncall/agentic-flow.toml
+  fireline import roster.yaml --dry-run          # check only; nothing is sent
+
+The file is checked first: every problem is printed with its location and a hint, and
+nothing is sent unless it is clean. Format: docs/oncall.md.")]
+    Import {
+        /// The roster file (.toml, or .yaml/.yml)
+        file: PathBuf,
+        /// Check the file and print the summary without sending it
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Who is on call now or at a time, and a schedule's shifts
+    #[command(subcommand)]
+    Oncall(OncallCommand),
+    /// People in the on-call roster
+    #[command(subcommand)]
+    Person(PersonCommand),
+    /// Teams in the on-call roster
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Schedules in the on-call roster
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+/// `oncall …`
+#[derive(Debug, Subcommand)]
+pub enum OncallCommand {
+    /// Who is on call now, on every schedule or one
+    #[command(after_help = "Examples:
+  fireline oncall now
+  fireline oncall now --schedule sre-primary --json")]
+    Now {
+        /// Only this schedule
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who is on call at a time (RFC 3339)
+    #[command(after_help = "Examples:
+  fireline oncall at 2026-03-02T09:00:00Z
+  fireline oncall at 2026-03-02T09:00:00+01:00 --schedule sre-primary")]
+    At {
+        /// The instant, RFC 3339 (e.g. 2026-03-02T09:00:00Z)
+        #[arg(value_parser = parse_instant)]
+        time: jiff::Timestamp,
+        /// Only this schedule
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// A schedule's shifts, in UTC and the schedule's time zone
+    #[command(after_help = "Examples:
+  fireline oncall show sre-primary                         # the next 14 days
+  fireline oncall show sre-primary --from 2026-03-01T00:00:00Z --to 2026-04-01T00:00:00Z")]
+    Show {
+        /// Schedule id
+        schedule: String,
+        /// From, RFC 3339 [default: now]
+        #[arg(long, value_parser = parse_instant)]
+        from: Option<jiff::Timestamp>,
+        /// Until, RFC 3339 [default: 14 days after --from; at most 366 days after it]
+        #[arg(long, value_parser = parse_instant)]
+        to: Option<jiff::Timestamp>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An RFC 3339 instant on the command line.
+fn parse_instant(text: &str) -> Result<jiff::Timestamp, String> {
+    text.parse()
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time such as 2026-03-02T09:00:00Z: {e}"))
+}
+
+/// `person …`
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// List people
+    #[command(after_help = "Examples:\n  fireline person list\n  fireline person list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a person: contacts (secrets masked) and notification rules
+    #[command(after_help = "Example:\n  fireline person show alice")]
+    Show {
+        /// Person id
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `team …`
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// List teams with their members and schedule
+    #[command(after_help = "Examples:\n  fireline team list\n  fireline team list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `schedule …`
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// List schedules with their layers
+    #[command(after_help = "Examples:\n  fireline schedule list\n  fireline schedule list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `report`
@@ -228,10 +354,19 @@ pub enum AlertAction {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Validate a policy file: every problem with its location and a hint; exit 0 only when clean
-    #[command(after_help = "Example:\n  fireline policy check policies/default.toml")]
+    #[command(after_help = "Examples:
+  fireline policy check policies/default.toml
+  fireline policy check policies/agentic-flow.toml --roster examples/oncall/agentic-flow.toml
+
+With --roster, also reports the roster's own problems, policy targets naming people,
+teams or schedules the roster lacks, and every window in the next 90 days when a
+schedule the policy pages has nobody on call.")]
     Check {
         /// The policy file (TOML; see docs/policy.md)
         file: PathBuf,
+        /// A roster file (TOML or YAML; see docs/oncall.md) to check the policy against
+        #[arg(long, value_name = "ROSTER_FILE")]
+        roster: Option<PathBuf>,
     },
     /// Show the policy in force on the server (FIRELINE_URL)
     #[command(after_help = "Example:\n  fireline policy show --json")]

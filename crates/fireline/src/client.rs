@@ -1,4 +1,4 @@
-//! A small client for fireline's JSON API, used by the CLI's incident commands.
+//! A small client for fireline's JSON API, used by the CLI's incident and on-call commands.
 
 use crate::exit::Failure;
 use serde::de::DeserializeOwned;
@@ -53,6 +53,16 @@ impl ApiClient {
         let result = self
             .agent
             .post(&self.url(path))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(body);
+        self.finish(path, result)
+    }
+
+    /// `PUT path` with a JSON body.
+    pub fn put<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, Failure> {
+        let result = self
+            .agent
+            .put(&self.url(path))
             .header("Authorization", &format!("Bearer {}", self.token))
             .send_json(body);
         self.finish(path, result)

@@ -17,6 +17,7 @@ mod config;
 mod exit;
 mod incident;
 mod integration;
+mod oncall;
 mod output;
 mod policy;
 mod report;
@@ -105,7 +106,14 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
             AlertAction::Send { .. } => integration::send(settings, &cmd.action),
         },
         Command::Report(args) => report::run(settings, args),
-        Command::Policy(PolicyCommand::Check { file }) => policy::check(file),
+        Command::Policy(PolicyCommand::Check { file, roster }) => {
+            policy::check(file, roster.as_deref())
+        }
+        Command::Import { file, dry_run } => oncall::import(settings, file, *dry_run),
+        Command::Oncall(cmd) => oncall::oncall(settings, cmd),
+        Command::Person(cmd) => oncall::person(settings, cmd),
+        Command::Team(cmd) => oncall::team(settings, cmd),
+        Command::Schedule(cmd) => oncall::schedule(settings, cmd),
         Command::Policy(PolicyCommand::Show { json }) => policy::show(settings, *json),
         Command::Policy(PolicyCommand::Simulate {
             policy: file,

@@ -3,10 +3,13 @@
 use crate::exit::Failure;
 use crate::output::table;
 use crate::scenario;
+use fireline_core::oncall::{coverage_gaps, unknown_targets, Roster};
 use fireline_core::policy::duration::format_fixed;
 use fireline_core::policy::Policy;
+use fireline_core::policy::Target;
 use fireline_core::simulate::{simulate, Fired};
 use fireline_core::EventData;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::path::Path;
 
@@ -35,9 +38,34 @@ pub fn load(path: &Path) -> Result<Policy, Failure> {
     })
 }
 
-/// `policy check FILE`.
-pub fn check(path: &Path) -> Result<(), Failure> {
+/// How far ahead `policy check --roster` looks for coverage gaps.
+const COVERAGE_HORIZON: SignedDuration = SignedDuration::from_hours(90 * 24);
+
+/// `policy check FILE [--roster ROSTER_FILE]`.
+pub fn check(path: &Path, roster: Option<&Path>) -> Result<(), Failure> {
     let policy = load(path)?;
+    if let Some(roster_path) = roster {
+        let roster = crate::oncall::load(roster_path)?;
+        // The binary is the edge: reading the clock is its job, core takes `now`.
+        let from = Timestamp::now();
+        let to = from + COVERAGE_HORIZON;
+        let problems = coverage_problems(&roster, &policy, from, to);
+        if !problems.is_empty() {
+            return Err(Failure::general(format!(
+                "{} with roster {}: {} problem{}{}",
+                path.display(),
+                roster_path.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                problems.concat()
+            )));
+        }
+        outln!(
+            "{}: ok — every schedule it pages has someone on call for the next 90 days, and              every target is in {}",
+            path.display(),
+            roster_path.display()
+        );
+    }
     outln!(
         "{}: ok — policy {} ({} severities, {} escalation levels, {} categories)",
         path.display(),
@@ -162,4 +190,65 @@ pub fn show(settings: &crate::config::Settings, json: bool) -> Result<(), Failur
         );
     }
     Ok(())
+}
+
+fn target_text(target: &Target) -> String {
+    match target {
+        Target::Schedule(id) => format!("schedule:{id}"),
+        Target::Person(id) => format!("person:{id}"),
+        Target::Team(id) => format!("team:{id}"),
+        Target::Channel(name) => format!("channel:{name}"),
+    }
+}
+
+/// Where the policy and the roster disagree, one entry per problem (each a few lines):
+/// targets the roster lacks, then, per schedule, the windows with nobody on call.
+fn coverage_problems(
+    roster: &Roster,
+    policy: &Policy,
+    from: Timestamp,
+    to: Timestamp,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for unknown in unknown_targets(roster, policy) {
+        let (section, what) = match &unknown.target {
+            Target::Schedule(_) => ("[schedules]", "schedule"),
+            Target::Person(_) => ("[people]", "person"),
+            Target::Team(_) => ("[teams]", "team"),
+            Target::Channel(_) => ("", "channel"),
+        };
+        out.push(format!(
+            "\n  {}: target `{}` names a {what} the roster does not have\n    hint: add it \
+             under {section} in the roster, or fix the id in the policy",
+            unknown.used_by,
+            target_text(&unknown.target)
+        ));
+    }
+    let gaps = coverage_gaps(roster, policy, from, to);
+    let mut schedules: Vec<&str> = gaps.iter().map(|g| g.schedule.as_str()).collect();
+    schedules.dedup();
+    for schedule in schedules {
+        let mine: Vec<_> = gaps.iter().filter(|g| g.schedule == schedule).collect();
+        let mut text = format!(
+            "\n  schedules.{schedule}: nobody on call in {} window{} of the next 90 days, but \
+             the policy pages it ({})",
+            mine.len(),
+            if mine.len() == 1 { "" } else { "s" },
+            mine.first().map_or("", |g| g.used_by.as_str())
+        );
+        for gap in &mine {
+            text.push_str(&format!(
+                "\n    {} – {} ({})",
+                gap.start.strftime("%Y-%m-%d %H:%MZ"),
+                gap.end.strftime("%Y-%m-%d %H:%MZ"),
+                format_fixed(gap.end.duration_since(gap.start))
+            ));
+        }
+        text.push_str(
+            "\n    hint: add a layer (or widen its restrictions) so someone covers those hours, \
+             or page a schedule that covers them",
+        );
+        out.push(text);
+    }
+    out
 }

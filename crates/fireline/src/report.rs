@@ -71,8 +71,17 @@ pub fn run(settings: &Settings, args: &ReportArgs) -> Result<(), Failure> {
         "{}",
         table(
             &[
-                "GROUP", "N", "OPEN", "MTTA", "MTTR", "1ST UPDATE", "ACK OK", "RESOLVE OK",
-                "CADENCE", "ESC/INC", "PM ON TIME",
+                "GROUP",
+                "N",
+                "OPEN",
+                "MTTA",
+                "MTTR",
+                "1ST UPDATE",
+                "ACK OK",
+                "RESOLVE OK",
+                "CADENCE",
+                "ESC/INC",
+                "PM ON TIME",
             ],
             &rows
         )

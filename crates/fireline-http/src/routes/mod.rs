@@ -4,6 +4,7 @@ mod ack;
 mod alerts;
 mod incidents;
 mod meta;
+mod oncall;
 mod report;
 mod tokens;
 
@@ -50,6 +51,29 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::revoke_integration))
         .routes(routes!(alerts::create_heartbeat, alerts::list_heartbeats))
         .routes(routes!(alerts::ping_heartbeat))
+        .routes(routes!(oncall::put_roster, oncall::get_roster))
+        .routes(routes!(oncall::list_people))
+        .routes(routes!(
+            oncall::get_person,
+            oncall::put_person,
+            oncall::delete_person
+        ))
+        .routes(routes!(oncall::person_feed))
+        .routes(routes!(oncall::list_teams))
+        .routes(routes!(
+            oncall::get_team,
+            oncall::put_team,
+            oncall::delete_team
+        ))
+        .routes(routes!(oncall::list_schedules))
+        .routes(routes!(
+            oncall::get_schedule,
+            oncall::put_schedule,
+            oncall::delete_schedule
+        ))
+        .routes(routes!(oncall::shifts))
+        .routes(routes!(oncall::schedule_feed))
+        .routes(routes!(oncall::oncall))
         .merge(
             // Alert payloads are larger than API requests: their own body limit.
             OpenApiRouter::new()
@@ -113,6 +137,8 @@ pub fn router(state: AppState) -> Router {
                         .get(REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
+                    // The path only, never the query string: calendar feeds take a
+                    // viewer token as `?token=`, a credential logs must not keep.
                     tracing::info_span!(
                         "request",
                         method = %req.method(),

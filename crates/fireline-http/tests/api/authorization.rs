@@ -51,9 +51,16 @@ pub fn documented_operations() -> Vec<(Method, String)> {
     operations
 }
 
-/// A concrete URL for a path template: incident `INC-1`, token `tok_x`.
+/// A concrete URL for a path template: incident `INC-1`, token `tok_x`, and roster
+/// entries of the fixture roster (`alice`, `sre`, `sre-primary`).
 pub fn concrete(path: &str) -> String {
-    if path.starts_with("/api/v1/tokens/") {
+    if path.starts_with("/api/v1/people/") {
+        path.replace("{id}", "alice")
+    } else if path.starts_with("/api/v1/teams/") {
+        path.replace("{id}", "sre")
+    } else if path.starts_with("/api/v1/schedules/") {
+        path.replace("{id}", "sre-primary")
+    } else if path.starts_with("/api/v1/tokens/") {
         path.replace("{id}", "tok_x")
     } else if path.starts_with("/api/v1/integrations/") {
         path.replace("{id}", "int_x")
@@ -82,9 +89,31 @@ fn plausible_body(method: &Method, path: &str) -> Option<Value> {
     })
 }
 
+/// Whether only admins may call it: tokens, integrations, heartbeat monitors, and every
+/// change to the roster.
+fn admin_only(method: &Method, template: &str) -> bool {
+    let admin_area = [
+        "/api/v1/tokens",
+        "/api/v1/integrations",
+        "/api/v1/heartbeats",
+    ]
+    .iter()
+    .any(|prefix| template.starts_with(prefix));
+    let roster_area = [
+        "/api/v1/roster",
+        "/api/v1/people",
+        "/api/v1/teams",
+        "/api/v1/schedules",
+    ]
+    .iter()
+    .any(|prefix| template.starts_with(prefix));
+    admin_area || (roster_area && *method != Method::GET)
+}
+
 async fn every_route_needs_a_valid_token(db: &TestDatabase) {
     let app = App::new(db).await;
     app.declare("Existing", "sev2", "api").await;
+    app.import_roster().await;
 
     // A token that worked until it was revoked.
     let (revoked, record) = issue_token(
@@ -149,6 +178,10 @@ async fn every_route_needs_a_valid_token(db: &TestDatabase) {
     assert!(checked >= 16 * 5, "checked only {checked} requests");
 
     // Nothing got through.
+    assert_eq!(
+        app.store.roster().await.expect("roster"),
+        crate::support::roster_fixture()
+    );
     let detail = app.incident("INC-1").await;
     assert_eq!(detail["incident"]["version"], 1);
     assert_eq!(app.incident_count().await, 1);
@@ -161,26 +194,20 @@ async fn every_route_needs_a_valid_token(db: &TestDatabase) {
 async fn roles_limit_what_a_token_may_do(db: &TestDatabase) {
     let app = App::new(db).await;
     app.declare("Existing", "sev2", "api").await;
+    app.import_roster().await;
     let tokens_before = app.store.list_tokens().await.expect("tokens").len();
 
     let mut writes = 0;
     for (method, template) in documented_operations() {
         let path = concrete(&template);
         let body = plausible_body(&method, &template);
-        // Admin-only areas: tokens, integrations, heartbeat monitors.
-        let is_token_route = [
-            "/api/v1/tokens",
-            "/api/v1/integrations",
-            "/api/v1/heartbeats",
-        ]
-        .iter()
-        .any(|prefix| template.starts_with(prefix));
+        let is_admin_only = admin_only(&method, &template);
 
         let as_viewer = app
             .call(method.clone(), &path, Some(&app.viewer), body.clone())
             .await;
-        if method == Method::GET && !is_token_route {
-            // Viewers read everything but tokens: proof the routes work at all.
+        if method == Method::GET && !is_admin_only {
+            // Viewers read everything but the admin areas: proof the routes work at all.
             assert_eq!(
                 as_viewer.status,
                 StatusCode::OK,
@@ -198,7 +225,7 @@ async fn roles_limit_what_a_token_may_do(db: &TestDatabase) {
             assert_eq!(as_viewer.body["error"]["code"], "forbidden");
         }
 
-        if is_token_route {
+        if is_admin_only {
             let as_responder = app
                 .call(method.clone(), &path, Some(&app.alice), body.clone())
                 .await;
@@ -212,10 +239,15 @@ async fn roles_limit_what_a_token_may_do(db: &TestDatabase) {
             assert_eq!(as_responder.body["error"]["field"], "authorization");
         }
     }
-    // POST incidents, 9 incident actions, POST and GET tokens, DELETE token.
-    assert!(writes >= 13, "checked only {writes} refusals");
+    // POST incidents, 9 incident actions, POST and GET tokens, DELETE token; PUT roster,
+    // PUT and DELETE of a person, team and schedule.
+    assert!(writes >= 20, "checked only {writes} refusals");
 
     // Nothing changed.
+    assert_eq!(
+        app.store.roster().await.expect("roster"),
+        crate::support::roster_fixture()
+    );
     assert_eq!(app.incident("INC-1").await["incident"]["version"], 1);
     assert_eq!(app.incident_count().await, 1);
     assert_eq!(

@@ -7,6 +7,7 @@ mod concurrency;
 mod lifecycle;
 mod listing;
 mod mutations;
+mod oncall;
 mod openapi;
 mod receivers;
 mod server;

@@ -32,6 +32,24 @@ const USED: &[(&str, &str)] = &[
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
+    ("put", "/api/v1/roster"),
+    ("get", "/api/v1/roster"),
+    ("get", "/api/v1/people"),
+    ("get", "/api/v1/people/{id}"),
+    ("put", "/api/v1/people/{id}"),
+    ("delete", "/api/v1/people/{id}"),
+    ("get", "/api/v1/teams"),
+    ("get", "/api/v1/teams/{id}"),
+    ("put", "/api/v1/teams/{id}"),
+    ("delete", "/api/v1/teams/{id}"),
+    ("get", "/api/v1/schedules"),
+    ("get", "/api/v1/schedules/{id}"),
+    ("put", "/api/v1/schedules/{id}"),
+    ("delete", "/api/v1/schedules/{id}"),
+    ("get", "/api/v1/schedules/{id}/shifts"),
+    ("get", "/api/v1/oncall"),
+    ("get", "/api/v1/schedules/{id}/calendar.ics"),
+    ("get", "/api/v1/people/{id}/calendar.ics"),
 ];
 
 /// Follows a `$ref` into `components`.
@@ -263,6 +281,145 @@ async fn openapi_document_matches_responses(db: &TestDatabase) {
         .await
         .expect(StatusCode::OK),
     );
+
+    // The on-call roster.
+    let put =
+        |path: &'static str, body: Value| app.call(Method::PUT, path, Some(&app.admin), Some(body));
+    drive(
+        "put",
+        "/api/v1/roster",
+        put("/api/v1/roster", crate::support::roster_json())
+            .await
+            .expect(StatusCode::OK),
+    );
+    for path in [
+        "/api/v1/roster",
+        "/api/v1/people",
+        "/api/v1/teams",
+        "/api/v1/schedules",
+        "/api/v1/oncall",
+        "/api/v1/people/{id}",
+        "/api/v1/teams/{id}",
+        "/api/v1/schedules/{id}",
+        "/api/v1/schedules/{id}/shifts",
+    ] {
+        let reply = app.get(&concrete(path), &app.viewer).await;
+        drive("get", path, reply.expect(StatusCode::OK));
+    }
+    let person = app.get("/api/v1/people/bob", &app.viewer).await.body;
+    drive(
+        "put",
+        "/api/v1/people/{id}",
+        put("/api/v1/people/bob", person)
+            .await
+            .expect(StatusCode::OK),
+    );
+    let team = app.get("/api/v1/teams/team-ml", &app.viewer).await.body;
+    drive(
+        "put",
+        "/api/v1/teams/{id}",
+        put("/api/v1/teams/team-ml", team)
+            .await
+            .expect(StatusCode::OK),
+    );
+    let schedule = app
+        .get("/api/v1/schedules/sre-primary", &app.viewer)
+        .await
+        .body;
+    drive(
+        "put",
+        "/api/v1/schedules/{id}",
+        put("/api/v1/schedules/sre-primary", schedule)
+            .await
+            .expect(StatusCode::OK),
+    );
+    drive(
+        "delete",
+        "/api/v1/teams/{id}",
+        app.call(
+            Method::DELETE,
+            "/api/v1/teams/team-ml",
+            Some(&app.admin),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK),
+    );
+    drive(
+        "delete",
+        "/api/v1/schedules/{id}",
+        app.call(
+            Method::DELETE,
+            "/api/v1/schedules/reasoningbank-owner",
+            Some(&app.admin),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK),
+    );
+    drive(
+        "delete",
+        "/api/v1/people/{id}",
+        app.call(Method::DELETE, "/api/v1/people/cto", Some(&app.admin), None)
+            .await
+            .expect(StatusCode::OK),
+    );
+    drive(
+        "delete",
+        "/api/v1/people/{id}",
+        app.call(
+            Method::DELETE,
+            "/api/v1/people/alice",
+            Some(&app.admin),
+            None,
+        )
+        .await
+        .expect(StatusCode::CONFLICT),
+    );
+    drive(
+        "put",
+        "/api/v1/roster",
+        put(
+            "/api/v1/roster",
+            json!({"teams": {"t": {"name": "T", "members": ["x"]}}}),
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY),
+    );
+    drive(
+        "get",
+        "/api/v1/schedules/{id}/shifts",
+        app.get(
+            "/api/v1/schedules/sre-primary/shifts?to=2000-01-01T00:00:00Z",
+            &app.viewer,
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY),
+    );
+    // Calendar feeds are documented as text/calendar, with the query token.
+    for feed in [
+        "/api/v1/schedules/{id}/calendar.ics",
+        "/api/v1/people/{id}/calendar.ics",
+    ] {
+        let operation = &doc["paths"][feed]["get"];
+        assert!(
+            !operation["responses"]["200"]["content"]["text/calendar"].is_null(),
+            "{feed}: {operation}"
+        );
+        assert!(
+            operation["parameters"].as_array().is_some_and(|ps| ps
+                .iter()
+                .any(|p| p["name"] == "token" && p["in"] == "query")),
+            "{feed} documents ?token=: {operation}"
+        );
+        let reply = app
+            .get(&concrete(feed), &app.viewer)
+            .await
+            .expect(StatusCode::OK);
+        assert!(reply
+            .header("content-type")
+            .is_some_and(|ct| ct.starts_with("text/calendar")));
+    }
 
     // Errors have the ErrorBody shape wherever they come from.
     let errors = [

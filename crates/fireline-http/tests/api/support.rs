@@ -49,7 +49,19 @@ pub struct App {
     pub viewer: String,
 }
 
-/// A response, its body read as JSON (`Null` when empty).
+/// The roster of examples/oncall/agentic-flow.toml (copied into the fixtures, so tests
+/// do not depend on files outside the crate).
+pub fn roster_fixture() -> fireline_core::oncall::Roster {
+    let text = include_str!("../fixtures/oncall/agentic-flow.toml");
+    fireline_core::oncall::Roster::from_toml_str(text).expect("the fixture roster reads")
+}
+
+/// The fixture roster as the JSON body `PUT /api/v1/roster` takes.
+pub fn roster_json() -> Value {
+    serde_json::to_value(roster_fixture()).expect("the roster is JSON")
+}
+
+/// A response, its body read as JSON (`Null` when empty) or, for `text/*`, as a string.
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
@@ -187,6 +199,14 @@ impl App {
             .await
     }
 
+    /// Stores the fixture roster directly, as an import would.
+    pub async fn import_roster(&self) {
+        self.store
+            .replace_roster(&roster_fixture(), start())
+            .await
+            .expect("store the roster");
+    }
+
     /// Declares an incident as alice and returns the detail.
     pub async fn declare(&self, title: &str, severity: &str, service: &str) -> Value {
         self.post(
@@ -283,8 +303,15 @@ pub async fn send(router: Router, request: Request<Body>) -> Reply {
         .await
         .expect("read the response body")
         .to_bytes();
+    let is_text = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/"));
     let body = if bytes.is_empty() {
         Value::Null
+    } else if is_text {
+        // Calendar feeds: the text itself, checked by the tests that read them.
+        Value::String(String::from_utf8(bytes.to_vec()).expect("a text body is UTF-8"))
     } else {
         serde_json::from_slice(&bytes).unwrap_or_else(|e| {
             panic!(

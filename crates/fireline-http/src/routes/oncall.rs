@@ -1,0 +1,801 @@
+//! The on-call roster over HTTP: the whole roster (import and export), its people, teams
+//! and schedules one by one, who is on call, shifts, and iCalendar feeds.
+//!
+//! Every write checks the whole roster as it would be after the change
+//! (`Roster::check`) and stores nothing when a problem remains, so the roster the
+//! engine pages from is always one `check` accepts.
+
+use crate::auth::{AsAdmin, AsViewer, FeedViewer};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::wire::{
+    ErrorBody, OnCallList, OnCallQuery, OnCallView, PersonList, PersonView, RosterImported,
+    RosterView, ScheduleList, ScheduleView, ShiftList, ShiftQuery, ShiftView, TeamList, TeamView,
+    MASKED_SECRET,
+};
+use crate::{ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fireline_core::oncall::{ical, Person, Problem, Roster, Schedule, Team};
+use fireline_store::RosterKind;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Span, Timestamp};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Default window of `GET /schedules/{id}/shifts`.
+const DEFAULT_SHIFT_WINDOW: SignedDuration = SignedDuration::from_hours(14 * 24);
+/// Largest window a caller may ask shifts for: the work grows with the window.
+const MAX_SHIFT_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
+/// How far back and ahead calendar feeds reach.
+const FEED_PAST: SignedDuration = SignedDuration::from_hours(30 * 24);
+const FEED_AHEAD: SignedDuration = SignedDuration::from_hours(90 * 24);
+
+/// A core value as its wire view, through the core type's own JSON (the storage format),
+/// so the API and the file use the same text forms (`09:00`, `1w`, `5m`).
+fn view<T: Serialize, V: DeserializeOwned>(value: &T) -> Result<V, ApiError> {
+    serde_json::to_value(value)
+        .and_then(serde_json::from_value)
+        .map_err(|e| {
+            tracing::error!(error = %e, "roster entry does not fit its wire view");
+            ApiError::Internal
+        })
+}
+
+fn person_view(person: &Person) -> Result<PersonView, ApiError> {
+    let mut v: PersonView = view(person)?;
+    for contact in &mut v.contacts {
+        // Secrets are write-only: a response never carries one.
+        if contact.secret.is_some() {
+            contact.secret = Some(MASKED_SECRET.to_owned());
+        }
+    }
+    Ok(v)
+}
+
+fn roster_view(roster: &Roster) -> Result<RosterView, ApiError> {
+    Ok(RosterView {
+        people: roster
+            .people
+            .iter()
+            .map(|(id, p)| Ok((id.clone(), person_view(p)?)))
+            .collect::<Result<_, ApiError>>()?,
+        teams: roster
+            .teams
+            .iter()
+            .map(|(id, t)| Ok((id.clone(), view(t)?)))
+            .collect::<Result<_, ApiError>>()?,
+        schedules: roster
+            .schedules
+            .iter()
+            .map(|(id, s)| Ok((id.clone(), view(s)?)))
+            .collect::<Result<_, ApiError>>()?,
+    })
+}
+
+/// A `****` secret sent back (as `GET` shows it) keeps the secret stored for the same
+/// contact (same kind and address), so a read-modify-write round trip never replaces a
+/// secret with the mask. Without a stored secret to keep, the mask is refused.
+fn keep_secrets(incoming: &mut Person, stored: Option<&Person>, at: &str) -> Result<(), ApiError> {
+    for (i, contact) in incoming.contacts.iter_mut().enumerate() {
+        if contact.secret.as_deref() != Some(MASKED_SECRET) {
+            continue;
+        }
+        let kept = stored.and_then(|p| {
+            p.contacts
+                .iter()
+                .find(|c| c.kind == contact.kind && c.address == contact.address)
+                .and_then(|c| c.secret.clone())
+        });
+        match kept {
+            Some(secret) => contact.secret = Some(secret),
+            None => {
+                return Err(ApiError::invalid(
+                    format!("{at}contacts[{i}].secret"),
+                    format!(
+                        "`{MASKED_SECRET}` stands for the stored secret, but no secret is \
+                         stored for this {} contact; send the secret itself",
+                        contact.kind
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A 422 for a roster that does not pass `check`: the first problem's location is the
+/// field (relative to the entry when `entry` is its prefix, e.g. `people.alice`), and
+/// the message lists every problem with its hint.
+fn refuse(problems: &[Problem], entry: Option<&str>) -> ApiError {
+    let field = problems.first().map_or_else(String::new, |p| match entry {
+        Some(prefix) if p.at == prefix => "id".to_owned(),
+        Some(prefix) => {
+            p.at.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .map_or_else(|| p.at.clone(), str::to_owned)
+        }
+        None => p.at.clone(),
+    });
+    let listed = problems
+        .iter()
+        .map(|p| {
+            if p.hint.is_empty() {
+                format!("{}: {}", p.at, p.message)
+            } else {
+                format!("{}: {} (hint: {})", p.at, p.message, p.hint)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let count = problems.len();
+    ApiError::invalid(
+        field,
+        format!(
+            "the roster would have {count} problem{}: {listed}",
+            if count == 1 { "" } else { "s" }
+        ),
+    )
+}
+
+/// Replaces the whole roster from a document of the roster file's shape.
+#[utoipa::path(
+    put, path = "/api/v1/roster", tag = "oncall", request_body = RosterView,
+    responses(
+        (status = 200, description = "Stored; counts of what is now in the roster", body = RosterImported),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "The roster has problems (field: the first one's location); nothing changed", body = ErrorBody)
+    )
+)]
+pub(super) async fn put_roster(
+    caller: AsAdmin,
+    State(state): State<AppState>,
+    ApiJson(mut roster): ApiJson<Roster>,
+) -> Result<Json<RosterImported>, ApiError> {
+    let stored = state.store.roster().await?;
+    for (id, person) in &mut roster.people {
+        keep_secrets(person, stored.people.get(id), &format!("people.{id}."))?;
+    }
+    let problems = roster.check();
+    if !problems.is_empty() {
+        return Err(refuse(&problems, None));
+    }
+    state
+        .store
+        .replace_roster(&roster, state.clock.now())
+        .await?;
+    tracing::info!(
+        actor = %caller.0.name,
+        people = roster.people.len(),
+        teams = roster.teams.len(),
+        schedules = roster.schedules.len(),
+        "roster replaced"
+    );
+    Ok(Json(RosterImported {
+        people: roster.people.len(),
+        teams: roster.teams.len(),
+        schedules: roster.schedules.len(),
+    }))
+}
+
+/// The whole roster; webhook secrets read `****`.
+#[utoipa::path(
+    get, path = "/api/v1/roster", tag = "oncall",
+    responses(
+        (status = 200, description = "The roster", body = RosterView),
+        (status = 401, description = "No valid token", body = ErrorBody)
+    )
+)]
+pub(super) async fn get_roster(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+) -> Result<Json<RosterView>, ApiError> {
+    Ok(Json(roster_view(&state.store.roster().await?)?))
+}
+
+/// Which section of the roster an entry is in, for writes and messages.
+#[derive(Clone, Copy)]
+enum Section {
+    People,
+    Teams,
+    Schedules,
+}
+
+impl Section {
+    fn key(self) -> &'static str {
+        match self {
+            Section::People => "people",
+            Section::Teams => "teams",
+            Section::Schedules => "schedules",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Section::People => "person",
+            Section::Teams => "team",
+            Section::Schedules => "schedule",
+        }
+    }
+
+    fn kind(self) -> RosterKind {
+        match self {
+            Section::People => RosterKind::Person,
+            Section::Teams => RosterKind::Team,
+            Section::Schedules => RosterKind::Schedule,
+        }
+    }
+
+    fn not_found(self, id: &str) -> ApiError {
+        ApiError::NotFound(format!("no {} `{id}` in the roster", self.noun()))
+    }
+}
+
+/// The id in the body must be absent, empty or the path's: the path names the entry.
+fn same_id(section: Section, path_id: &str, body_id: &mut String) -> Result<(), ApiError> {
+    if !body_id.is_empty() && body_id != path_id {
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "the body's id `{body_id}` is not the path's `{path_id}`; a {} is renamed by \
+                 creating the new id and deleting the old",
+                section.noun()
+            ),
+        ));
+    }
+    path_id.clone_into(body_id);
+    Ok(())
+}
+
+/// Checks the roster with one entry changed by `apply` and, if it passes, stores that
+/// entry (`doc`, its JSON).
+async fn put_entry(
+    state: &AppState,
+    section: Section,
+    id: &str,
+    doc: String,
+    apply: impl FnOnce(&mut Roster),
+) -> Result<(), ApiError> {
+    let mut roster = state.store.roster().await?;
+    apply(&mut roster);
+    let problems = roster.check();
+    if !problems.is_empty() {
+        return Err(refuse(&problems, Some(&format!("{}.{id}", section.key()))));
+    }
+    state
+        .store
+        .put_roster_entry(section.kind(), id, &doc, state.clock.now())
+        .await?;
+    tracing::info!(kind = section.noun(), id, "roster entry stored");
+    Ok(())
+}
+
+/// Removes one entry unless something else in the roster still refers to it (409, naming
+/// where): the problems `check` finds after the removal that it did not find before.
+async fn delete_entry(
+    state: &AppState,
+    section: Section,
+    id: &str,
+    remove: impl FnOnce(&mut Roster) -> bool,
+) -> Result<(), ApiError> {
+    let mut roster = state.store.roster().await?;
+    let before = roster.check();
+    if !remove(&mut roster) {
+        return Err(section.not_found(id));
+    }
+    let broken: Vec<String> = roster
+        .check()
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .map(|p| p.at)
+        .collect();
+    if !broken.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "{} `{id}` is still used by {}; change those first",
+            section.noun(),
+            broken.join(", ")
+        )));
+    }
+    if !state.store.delete_roster_entry(section.kind(), id).await? {
+        return Err(section.not_found(id));
+    }
+    tracing::info!(kind = section.noun(), id, "roster entry deleted");
+    Ok(())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|e| {
+        tracing::error!(error = %e, "roster entry does not serialise");
+        ApiError::Internal
+    })
+}
+
+/// Every person, by id.
+#[utoipa::path(
+    get, path = "/api/v1/people", tag = "oncall",
+    responses(
+        (status = 200, description = "By id; webhook secrets read `****`", body = PersonList),
+        (status = 401, description = "No valid token", body = ErrorBody)
+    )
+)]
+pub(super) async fn list_people(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+) -> Result<Json<PersonList>, ApiError> {
+    let roster = state.store.roster().await?;
+    Ok(Json(PersonList {
+        people: roster
+            .people
+            .values()
+            .map(person_view)
+            .collect::<Result<_, _>>()?,
+    }))
+}
+
+/// One person.
+#[utoipa::path(
+    get, path = "/api/v1/people/{id}", tag = "oncall",
+    params(("id" = String, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "The person; webhook secrets read `****`", body = PersonView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody)
+    )
+)]
+pub(super) async fn get_person(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PersonView>, ApiError> {
+    let roster = state.store.roster().await?;
+    let person = roster
+        .people
+        .get(&id)
+        .ok_or_else(|| Section::People.not_found(&id))?;
+    Ok(Json(person_view(person)?))
+}
+
+/// Creates or replaces a person. A contact secret of `****` keeps the stored one.
+#[utoipa::path(
+    put, path = "/api/v1/people/{id}", tag = "oncall", request_body = PersonView,
+    params(("id" = String, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "Stored", body = PersonView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "The roster would have problems; nothing changed", body = ErrorBody)
+    )
+)]
+pub(super) async fn put_person(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(mut person): ApiJson<Person>,
+) -> Result<Json<PersonView>, ApiError> {
+    same_id(Section::People, &id, &mut person.id)?;
+    let stored = state.store.roster().await?;
+    keep_secrets(&mut person, stored.people.get(&id), "")?;
+    let doc = to_json(&person)?;
+    let shown = person_view(&person)?;
+    put_entry(&state, Section::People, &id, doc, |r| {
+        r.people.insert(id.clone(), person);
+    })
+    .await?;
+    Ok(Json(shown))
+}
+
+/// Removes a person; refused (409) while a team or schedule still names them.
+#[utoipa::path(
+    delete, path = "/api/v1/people/{id}", tag = "oncall",
+    params(("id" = String, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "Removed; the person as they were", body = PersonView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody),
+        (status = 409, description = "Still used by a team or schedule (named)", body = ErrorBody)
+    )
+)]
+pub(super) async fn delete_person(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PersonView>, ApiError> {
+    let mut removed = None;
+    delete_entry(&state, Section::People, &id, |r| {
+        removed = r.people.remove(&id);
+        removed.is_some()
+    })
+    .await?;
+    let person = removed.ok_or(ApiError::Internal)?;
+    Ok(Json(person_view(&person)?))
+}
+
+/// Every team, by id.
+#[utoipa::path(
+    get, path = "/api/v1/teams", tag = "oncall",
+    responses(
+        (status = 200, description = "By id", body = TeamList),
+        (status = 401, description = "No valid token", body = ErrorBody)
+    )
+)]
+pub(super) async fn list_teams(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+) -> Result<Json<TeamList>, ApiError> {
+    let roster = state.store.roster().await?;
+    Ok(Json(TeamList {
+        teams: roster.teams.values().map(view).collect::<Result<_, _>>()?,
+    }))
+}
+
+/// One team.
+#[utoipa::path(
+    get, path = "/api/v1/teams/{id}", tag = "oncall",
+    params(("id" = String, Path, description = "Team id")),
+    responses(
+        (status = 200, description = "The team", body = TeamView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such team", body = ErrorBody)
+    )
+)]
+pub(super) async fn get_team(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TeamView>, ApiError> {
+    let roster = state.store.roster().await?;
+    let team = roster
+        .teams
+        .get(&id)
+        .ok_or_else(|| Section::Teams.not_found(&id))?;
+    Ok(Json(view(team)?))
+}
+
+/// Creates or replaces a team; its members and schedule must exist.
+#[utoipa::path(
+    put, path = "/api/v1/teams/{id}", tag = "oncall", request_body = TeamView,
+    params(("id" = String, Path, description = "Team id")),
+    responses(
+        (status = 200, description = "Stored", body = TeamView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "The roster would have problems; nothing changed", body = ErrorBody)
+    )
+)]
+pub(super) async fn put_team(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(mut team): ApiJson<Team>,
+) -> Result<Json<TeamView>, ApiError> {
+    same_id(Section::Teams, &id, &mut team.id)?;
+    let doc = to_json(&team)?;
+    let shown = view(&team)?;
+    put_entry(&state, Section::Teams, &id, doc, |r| {
+        r.teams.insert(id.clone(), team);
+    })
+    .await?;
+    Ok(Json(shown))
+}
+
+/// Removes a team.
+#[utoipa::path(
+    delete, path = "/api/v1/teams/{id}", tag = "oncall",
+    params(("id" = String, Path, description = "Team id")),
+    responses(
+        (status = 200, description = "Removed; the team as it was", body = TeamView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such team", body = ErrorBody)
+    )
+)]
+pub(super) async fn delete_team(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TeamView>, ApiError> {
+    let mut removed = None;
+    delete_entry(&state, Section::Teams, &id, |r| {
+        removed = r.teams.remove(&id);
+        removed.is_some()
+    })
+    .await?;
+    Ok(Json(view(&removed.ok_or(ApiError::Internal)?)?))
+}
+
+/// Every schedule, by id.
+#[utoipa::path(
+    get, path = "/api/v1/schedules", tag = "oncall",
+    responses(
+        (status = 200, description = "By id", body = ScheduleList),
+        (status = 401, description = "No valid token", body = ErrorBody)
+    )
+)]
+pub(super) async fn list_schedules(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+) -> Result<Json<ScheduleList>, ApiError> {
+    let roster = state.store.roster().await?;
+    Ok(Json(ScheduleList {
+        schedules: roster
+            .schedules
+            .values()
+            .map(view)
+            .collect::<Result<_, _>>()?,
+    }))
+}
+
+async fn schedule(state: &AppState, id: &str) -> Result<Schedule, ApiError> {
+    state
+        .store
+        .roster()
+        .await?
+        .schedules
+        .remove(id)
+        .ok_or_else(|| Section::Schedules.not_found(id))
+}
+
+/// One schedule.
+#[utoipa::path(
+    get, path = "/api/v1/schedules/{id}", tag = "oncall",
+    params(("id" = String, Path, description = "Schedule id")),
+    responses(
+        (status = 200, description = "The schedule", body = ScheduleView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such schedule", body = ErrorBody)
+    )
+)]
+pub(super) async fn get_schedule(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    Ok(Json(view(&schedule(&state, &id).await?)?))
+}
+
+/// Creates or replaces a schedule; its participants and overrides must name people.
+#[utoipa::path(
+    put, path = "/api/v1/schedules/{id}", tag = "oncall", request_body = ScheduleView,
+    params(("id" = String, Path, description = "Schedule id")),
+    responses(
+        (status = 200, description = "Stored", body = ScheduleView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "The roster would have problems; nothing changed", body = ErrorBody)
+    )
+)]
+pub(super) async fn put_schedule(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(mut schedule): ApiJson<Schedule>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    same_id(Section::Schedules, &id, &mut schedule.id)?;
+    let doc = to_json(&schedule)?;
+    let shown = view(&schedule)?;
+    put_entry(&state, Section::Schedules, &id, doc, |r| {
+        r.schedules.insert(id.clone(), schedule);
+    })
+    .await?;
+    Ok(Json(shown))
+}
+
+/// Removes a schedule; refused (409) while a team still uses it.
+#[utoipa::path(
+    delete, path = "/api/v1/schedules/{id}", tag = "oncall",
+    params(("id" = String, Path, description = "Schedule id")),
+    responses(
+        (status = 200, description = "Removed; the schedule as it was", body = ScheduleView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such schedule", body = ErrorBody),
+        (status = 409, description = "Still used by a team (named)", body = ErrorBody)
+    )
+)]
+pub(super) async fn delete_schedule(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    let mut removed = None;
+    delete_entry(&state, Section::Schedules, &id, |r| {
+        removed = r.schedules.remove(&id);
+        removed.is_some()
+    })
+    .await?;
+    Ok(Json(view(&removed.ok_or(ApiError::Internal)?)?))
+}
+
+/// Who is on call on each schedule (or one) at an instant.
+#[utoipa::path(
+    get, path = "/api/v1/oncall", tag = "oncall", params(OnCallQuery),
+    responses(
+        (status = 200, description = "One entry per schedule; `shift` is null when nobody is on call", body = OnCallList),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such schedule", body = ErrorBody)
+    )
+)]
+pub(super) async fn oncall(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<OnCallQuery>,
+) -> Result<Json<OnCallList>, ApiError> {
+    let at = query.at.unwrap_or_else(|| state.clock.now());
+    let roster = state.store.roster().await?;
+    let schedules: Vec<&Schedule> = match &query.schedule {
+        Some(id) => vec![roster
+            .schedules
+            .get(id)
+            .ok_or_else(|| Section::Schedules.not_found(id))?],
+        None => roster.schedules.values().collect(),
+    };
+    let oncall = schedules
+        .into_iter()
+        .map(|s| OnCallView {
+            schedule: s.id.clone(),
+            name: s.name.clone(),
+            time_zone: s.time_zone.clone(),
+            shift: s.on_call_at(at).as_ref().map(ShiftView::from),
+        })
+        .collect();
+    Ok(Json(OnCallList { at, oncall }))
+}
+
+/// A schedule's shifts in a window (default: the next 14 days; at most 366 days).
+#[utoipa::path(
+    get, path = "/api/v1/schedules/{id}/shifts", tag = "oncall", params(
+        ("id" = String, Path, description = "Schedule id"), ShiftQuery
+    ),
+    responses(
+        (status = 200, description = "Consecutive shifts; times with nobody on call are absent", body = ShiftList),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such schedule", body = ErrorBody),
+        (status = 422, description = "`to` not after `from`, or more than 366 days after it", body = ErrorBody)
+    )
+)]
+pub(super) async fn shifts(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<ShiftQuery>,
+) -> Result<Json<ShiftList>, ApiError> {
+    let from = query.from.unwrap_or_else(|| state.clock.now());
+    let to = match query.to {
+        Some(to) => to,
+        None => from
+            .checked_add(DEFAULT_SHIFT_WINDOW)
+            .map_err(|_| ApiError::invalid("from", "too late to add 14 days to"))?,
+    };
+    if to <= from {
+        return Err(ApiError::invalid(
+            "to",
+            format!("`to` ({to}) must be after `from` ({from})"),
+        ));
+    }
+    if to.duration_since(from) > MAX_SHIFT_WINDOW {
+        return Err(ApiError::invalid(
+            "to",
+            "the window is longer than 366 days; ask for a year at a time",
+        ));
+    }
+    let schedule = schedule(&state, &id).await?;
+    Ok(Json(ShiftList {
+        schedule: schedule.id.clone(),
+        name: schedule.name.clone(),
+        time_zone: schedule.time_zone.clone(),
+        from,
+        to,
+        shifts: schedule
+            .shifts(from, to)
+            .iter()
+            .map(ShiftView::from)
+            .collect(),
+    }))
+}
+
+/// The feeds' window: from the Monday (00:00 UTC) on or before 30 days ago, so the window
+/// starts at the same instant all week and a shift clipped by it keeps its event UID
+/// between polls (UIDs derive from the start), to 90 days ahead.
+fn feed_window(now: Timestamp) -> Result<(Timestamp, Timestamp), ApiError> {
+    let internal = |e: jiff::Error| {
+        tracing::error!(error = %e, "calendar window");
+        ApiError::Internal
+    };
+    let back = now.checked_sub(FEED_PAST).map_err(internal)?;
+    let date = back.to_zoned(TimeZone::UTC).date();
+    let monday = date
+        .checked_sub(Span::new().days(i64::from(date.weekday().to_monday_zero_offset())))
+        .map_err(internal)?;
+    let from = monday
+        .to_zoned(TimeZone::UTC)
+        .map_err(internal)?
+        .timestamp();
+    let to = now.checked_add(FEED_AHEAD).map_err(internal)?;
+    Ok((from, to))
+}
+
+fn calendar(body: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// A schedule's shifts as an iCalendar feed (30 days back, 90 ahead) to subscribe to.
+/// Calendar apps cannot send headers, so a viewer token may come as `?token=`.
+#[utoipa::path(
+    get, path = "/api/v1/schedules/{id}/calendar.ics", tag = "oncall",
+    security(("bearer" = []), ("feed_token" = [])),
+    params(
+        ("id" = String, Path, description = "Schedule id"),
+        ("token" = Option<String>, Query, description = "A viewer token, for calendar apps that cannot send headers")
+    ),
+    responses(
+        (status = 200, description = "RFC 5545 calendar, one event per shift", content_type = "text/calendar", body = String),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such schedule", body = ErrorBody)
+    )
+)]
+pub(super) async fn schedule_feed(
+    _caller: FeedViewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let schedule = schedule(&state, &id).await?;
+    let now = state.clock.now();
+    let (from, to) = feed_window(now)?;
+    let shifts = schedule.shifts(from, to);
+    let title = format!("On call: {}", schedule.name);
+    Ok(calendar(ical::schedule_calendar(
+        &schedule, &shifts, now, &title,
+    )))
+}
+
+/// A person's shifts on every schedule as an iCalendar feed (30 days back, 90 ahead).
+/// Calendar apps cannot send headers, so a viewer token may come as `?token=`.
+#[utoipa::path(
+    get, path = "/api/v1/people/{id}/calendar.ics", tag = "oncall",
+    security(("bearer" = []), ("feed_token" = [])),
+    params(
+        ("id" = String, Path, description = "Person id"),
+        ("token" = Option<String>, Query, description = "A viewer token, for calendar apps that cannot send headers")
+    ),
+    responses(
+        (status = 200, description = "RFC 5545 calendar, one event per shift", content_type = "text/calendar", body = String),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody)
+    )
+)]
+pub(super) async fn person_feed(
+    _caller: FeedViewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let roster = state.store.roster().await?;
+    let person = roster
+        .people
+        .get(&id)
+        .ok_or_else(|| Section::People.not_found(&id))?;
+    let now = state.clock.now();
+    let (from, to) = feed_window(now)?;
+    let schedules: Vec<(&Schedule, Vec<fireline_core::oncall::Shift>)> = roster
+        .schedules
+        .values()
+        .filter(|s| s.people().contains(&id.as_str()))
+        .map(|s| (s, s.shifts(from, to)))
+        .collect();
+    let title = format!("On call: {}", person.name);
+    Ok(calendar(ical::person_calendar(
+        person, &schedules, now, &title,
+    )))
+}

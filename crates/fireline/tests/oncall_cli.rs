@@ -1,0 +1,472 @@
+//! The on-call commands as people use them: the real binary against a real server on a
+//! real port, on SQLite and PostgreSQL. Import a roster, ask who is on call, show shifts,
+//! and check a policy against a roster. The harness is a trimmed copy of `cli.rs`'s
+//! (each file under tests/ is its own crate).
+
+use fireline_store::backend_tests;
+use fireline_store::testing::TestDatabase;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fireline");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oncall");
+const DEFAULT_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/default.toml");
+
+backend_tests!(a_roster_is_imported_and_queried_through_the_cli);
+
+fn fireline(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "FIRELINE_URL",
+        "FIRELINE_TOKEN",
+        "FIRELINE_DB",
+        "FIRELINE_CONFIG",
+        "FIRELINE_LISTEN",
+        "FIRELINE_DATA_DIR",
+        "FIRELINE_LOG_FORMAT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("fireline runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "expected success, got {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Asserts the exit code and that stderr (prefixed) mentions every needle; returns it.
+fn fails_with(o: Output, code: i32, needles: &[&str]) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("fireline: error: "),
+        "errors are prefixed: {err}"
+    );
+    for needle in needles {
+        assert!(
+            err.contains(needle),
+            "stderr should mention {needle:?}: {err}"
+        );
+    }
+    err
+}
+
+fn json(o: Output) -> Value {
+    let text = ok(o);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn token(db: &str, role: &str, name: &str) -> String {
+    let out = ok(fireline(
+        &[
+            "--db", db, "token", "create", "--role", role, "--name", name,
+        ],
+        &[],
+    ));
+    out.trim().to_owned()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{FIXTURES}/{name}")
+}
+
+/// A `fireline serve` child with JSON logs, its URL, and its log lines.
+struct Server {
+    child: Child,
+    url: String,
+    logs: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(db: &str) -> Server {
+        let mut child = Command::new(BIN)
+            .args([
+                "--db",
+                db,
+                "--log-format",
+                "json",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env_remove("FIRELINE_CONFIG")
+            .env_remove("FIRELINE_POLICY")
+            .env_remove("FIRELINE_LOG")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, logs) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let url = loop {
+            let line = logs
+                .recv_timeout(Duration::from_secs(60))
+                .expect("serve logs that it listens");
+            let entry: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("log line is JSON ({e}): {line}"));
+            if let Some(address) = entry["fields"]["message"]
+                .as_str()
+                .and_then(|m| m.strip_prefix("listening on "))
+            {
+                break address.to_owned();
+            }
+        };
+        Server { child, url, logs }
+    }
+
+    /// A plain GET with no headers but Host, as a calendar app subscribing to a URL does;
+    /// returns the whole response (status line, headers, body).
+    fn get_raw(&self, path: &str) -> String {
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    }
+
+    /// Sends SIGTERM and returns every log line not yet read.
+    fn terminate(mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        self.child.wait().expect("serve exits");
+        self.logs.iter().collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
+    let admin = token(&db.url, "admin", "root");
+    let viewer = token(&db.url, "viewer", "val");
+    let server = Server::start(&db.url);
+    let as_admin = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", admin.as_str()),
+    ];
+    let as_viewer = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", viewer.as_str()),
+    ];
+    let yaml = fixture("business-hours.yaml");
+
+    // Import: YAML by extension; viewers may not.
+    fails_with(fireline(&["import", &yaml], &as_viewer), 5, &["admin"]);
+    let imported = ok(fireline(&["import", &yaml], &as_admin));
+    assert_eq!(
+        imported,
+        format!("imported 2 people, 1 team, 2 schedules from {yaml}\n")
+    );
+
+    // A roster with problems is refused locally, every problem with where and a hint,
+    // and the server keeps what it has.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[people.ann]\nname = \"Ann\"\ncontacts = [{ kind = \"email\", address = \"ann\" }]\n\n\
+         [schedules.primary]\nname = \"P\"\ntime_zone = \"Mars/Base\"\n\
+         [[schedules.primary.layers]]\nname = \"l\"\nparticipants = [\"ann\", \"carlo\"]\n\
+         shift = \"1d\"\nstart = \"2026-01-05\"\n",
+    )
+    .expect("write");
+    let bad = bad.display().to_string();
+    fails_with(
+        fireline(&["import", &bad], &as_admin),
+        1,
+        &[
+            "3 problems",
+            "people.ann.contacts[0].address",
+            "schedules.primary.time_zone: unknown time zone `Mars/Base`",
+            "schedules.primary.layers[0].participants[1]: unknown person `carlo`",
+            "hint: ",
+        ],
+    );
+    fails_with(
+        fireline(&["import", &bad, "--dry-run"], &as_admin),
+        1,
+        &["3 problems"],
+    );
+    let people = json(fireline(&["person", "list", "--json"], &as_viewer));
+    assert_eq!(people["people"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        ok(fireline(&["import", &yaml, "--dry-run"], &[])),
+        format!("{yaml}: ok — 2 people, 1 team, 2 schedules (dry run: nothing sent)\n")
+    );
+
+    // Who is on call: Monday 2026-03-02 11:00 Berlin is business hours, day 56 of the
+    // daily rotation (ann); week 8 of secondary (ben). Saturday has nobody on primary.
+    let monday = json(fireline(
+        &["oncall", "at", "2026-03-02T10:00:00Z", "--json"],
+        &as_viewer,
+    ));
+    let entries = monday["oncall"].as_array().expect("oncall");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["schedule"], "primary");
+    assert_eq!(entries[0]["shift"]["person"], "ann");
+    assert_eq!(entries[0]["shift"]["start"], "2026-03-02T08:00:00Z");
+    assert_eq!(entries[0]["shift"]["end"], "2026-03-02T16:00:00Z");
+    assert_eq!(entries[0]["shift"]["layer"], "business hours");
+    assert_eq!(entries[1]["shift"]["person"], "ben");
+    let table = ok(fireline(
+        &[
+            "oncall",
+            "at",
+            "2026-03-07T12:00:00Z",
+            "--schedule",
+            "primary",
+        ],
+        &as_viewer,
+    ));
+    assert!(
+        table.starts_with("on call at 2026-03-07 12:00Z\n"),
+        "{table}"
+    );
+    assert!(table.contains("primary   nobody"), "{table}");
+    assert!(
+        !table.contains("secondary"),
+        "--schedule keeps one: {table}"
+    );
+    // A usage error: clap's message and exit 2, as for every argument.
+    let usage = fireline(&["oncall", "at", "next tuesday"], &as_viewer);
+    assert_eq!(usage.status.code(), Some(2), "{}", stderr(&usage));
+    assert!(stderr(&usage).contains("RFC 3339"), "{}", stderr(&usage));
+    fails_with(
+        fireline(&["oncall", "now", "--schedule", "nope"], &as_viewer),
+        1,
+        &["no schedule `nope`"],
+    );
+    let now = json(fireline(&["oncall", "now", "--json"], &as_viewer));
+    let at: jiff::Timestamp = now["at"].as_str().expect("at").parse().expect("RFC 3339");
+    let skew = jiff::Timestamp::now().duration_since(at).abs();
+    assert!(
+        skew < jiff::SignedDuration::from_mins(5),
+        "now is now: {at}"
+    );
+    let now_table = ok(fireline(&["oncall", "now"], &as_viewer));
+    assert!(now_table.contains("SCHEDULE"), "{now_table}");
+    assert!(now_table.contains("secondary"), "{now_table}");
+
+    // Shifts as a table, in UTC and the schedule's zone (CET before 29 March).
+    let shifts = ok(fireline(
+        &[
+            "oncall",
+            "show",
+            "primary",
+            "--from",
+            "2026-03-02T00:00:00Z",
+            "--to",
+            "2026-03-04T00:00:00Z",
+        ],
+        &as_viewer,
+    ));
+    let lines: Vec<&str> = shifts.lines().collect();
+    assert_eq!(lines.len(), 4, "{shifts}");
+    assert!(
+        lines[0].contains("times in UTC and Europe/Berlin"),
+        "{shifts}"
+    );
+    assert!(lines[1].starts_with("PERSON"), "{shifts}");
+    for (line, person, day) in [(lines[2], "ann", "02"), (lines[3], "ben", "03")] {
+        assert!(line.starts_with(person), "{shifts}");
+        assert!(line.contains(&format!("2026-03-{day} 08:00Z")), "{shifts}");
+        assert!(line.contains(&format!("2026-03-{day} 16:00Z")), "{shifts}");
+        assert!(
+            line.contains(&format!("2026-03-{day} 09:00 CET")),
+            "{shifts}"
+        );
+        assert!(
+            line.contains(&format!("2026-03-{day} 17:00 CET")),
+            "{shifts}"
+        );
+        assert!(line.ends_with("business hours"), "{shifts}");
+    }
+    let shifts_json = json(fireline(
+        &["oncall", "show", "secondary", "--json"],
+        &as_viewer,
+    ));
+    assert_eq!(shifts_json["schedule"], "secondary");
+    fails_with(
+        fireline(
+            &[
+                "oncall",
+                "show",
+                "primary",
+                "--from",
+                "2026-01-01T00:00:00Z",
+                "--to",
+                "2027-06-01T00:00:00Z",
+            ],
+            &as_viewer,
+        ),
+        1,
+        &["to: ", "366 days"],
+    );
+
+    // People, teams, schedules; secrets never printed.
+    let ann = ok(fireline(&["person", "show", "ann"], &as_viewer));
+    assert!(ann.starts_with("Ann Lee (ann)\n"), "{ann}");
+    assert!(ann.contains("secret ****"), "{ann}");
+    let ann_json = ok(fireline(&["person", "show", "ann", "--json"], &as_viewer));
+    for out in [&ann, &ann_json] {
+        assert!(
+            !out.contains("ann-webhook-secret"),
+            "a secret was printed: {out}"
+        );
+    }
+    let list = ok(fireline(&["person", "list"], &as_viewer));
+    assert!(
+        list.contains("ann  Ann Lee  Europe/Berlin  email, webhook"),
+        "{list}"
+    );
+    let teams = ok(fireline(&["team", "list"], &as_viewer));
+    assert!(teams.contains("engineering-leads"), "{teams}");
+    assert!(teams.contains("ann, ben"), "{teams}");
+    let teams_json = json(fireline(&["team", "list", "--json"], &as_viewer));
+    assert_eq!(teams_json["teams"][0]["members"][1], "ben");
+    let schedules = ok(fireline(&["schedule", "list"], &as_viewer));
+    assert!(
+        schedules.contains("business hours (1d: ann, ben)"),
+        "{schedules}"
+    );
+    let schedules_json = json(fireline(&["schedule", "list", "--json"], &as_viewer));
+    assert_eq!(
+        schedules_json["schedules"].as_array().map(Vec::len),
+        Some(2)
+    );
+    fails_with(
+        fireline(&["person", "show", "zed"], &as_viewer),
+        1,
+        &["no person `zed`"],
+    );
+
+    // A calendar app subscribes with ?token=; the token never reaches the logs.
+    let feed = server.get_raw(&format!(
+        "/api/v1/schedules/primary/calendar.ics?token={viewer}"
+    ));
+    assert!(feed.starts_with("HTTP/1.1 200"), "{feed}");
+    assert!(feed.contains("BEGIN:VCALENDAR\r\n"), "{feed}");
+    assert!(
+        server
+            .get_raw(&format!("/api/v1/people?token={viewer}"))
+            .starts_with("HTTP/1.1 401"),
+        "only the feeds take ?token="
+    );
+    let logs = server.terminate();
+    assert!(
+        logs.iter().any(|l| l.contains("calendar.ics")),
+        "the feed request was logged: {logs:?}"
+    );
+    let secret = viewer.trim_start_matches("fl_");
+    for line in &logs {
+        assert!(!line.contains(secret), "a token reached the logs: {line}");
+    }
+
+    // policy check --roster: the business-hours schedule SEV1 pages leaves nights and
+    // weekends uncovered; the round-the-clock secondary and the team are fine.
+    let report = fails_with(
+        fireline(&["policy", "check", DEFAULT_POLICY, "--roster", &yaml], &[]),
+        1,
+        &[
+            "1 problem",
+            "schedules.primary: nobody on call in ",
+            "severities.SEV1.page",
+            "hint: add a layer",
+            "16:00Z – ",
+        ],
+    );
+    assert!(!report.contains("schedules.secondary"), "{report}");
+    assert!(!report.contains("engineering-leads"), "{report}");
+    // A roster that lacks what the policy pages: each use named, with a hint.
+    fails_with(
+        fireline(
+            &[
+                "policy",
+                "check",
+                DEFAULT_POLICY,
+                "--roster",
+                &fixture("agentic-flow.toml"),
+            ],
+            &[],
+        ),
+        1,
+        &[
+            "severities.SEV1.page: target `schedule:primary` names a schedule the roster does not have",
+            "escalation level 1",
+            "`schedule:secondary`",
+            "`team:engineering-leads` names a team",
+            "hint: add it under [teams]",
+        ],
+    );
+    // Without --roster the policy alone is checked, as before.
+    assert!(ok(fireline(&["policy", "check", DEFAULT_POLICY], &[])).contains(": ok"));
+}
+
+#[test]
+fn on_call_commands_have_help_with_examples() {
+    for args in [
+        vec!["import", "--help"],
+        vec!["oncall", "now", "--help"],
+        vec!["oncall", "at", "--help"],
+        vec!["oncall", "show", "--help"],
+        vec!["person", "list", "--help"],
+        vec!["person", "show", "--help"],
+        vec!["team", "list", "--help"],
+        vec!["schedule", "list", "--help"],
+        vec!["policy", "check", "--help"],
+    ] {
+        let out = ok(fireline(&args, &[]));
+        assert!(
+            out.contains("Example"),
+            "`fireline {}` shows examples:\n{out}",
+            args.join(" ")
+        );
+    }
+}
