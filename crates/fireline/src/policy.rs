@@ -61,7 +61,7 @@ pub fn check(path: &Path, roster: Option<&Path>) -> Result<(), Failure> {
             )));
         }
         outln!(
-            "{}: ok — every schedule it pages has someone on call for the next 90 days, and              every target is in {}",
+            "{}: ok — every schedule it pages has someone on call for the next 90 days, and every target is in {}",
             path.display(),
             roster_path.display()
         );

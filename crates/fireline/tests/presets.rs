@@ -325,7 +325,7 @@ fn agentic_flow_scenario_follows_seed_001() {
     let mut expected = vec![
         // §SEV1 Escalation: "Immediate page to on-call SRE + Engineering Lead + Product
         // Manager"; §Slack Channels: "#incidents - All SEV1/SEV2 incidents".
-        row("2026-03-05 14:00", "page", "SEV1 schedule:sre-oncall person:engineering-lead person:product-manager channel:#incidents"),
+        row("2026-03-05 14:00", "page", "SEV1 schedule:sre-primary person:engineering-lead person:product-manager channel:#incidents"),
         // §Level 2: Engineering Lead, Escalate When "SEV1 incident declared".
         row("2026-03-05 14:00", "escalate", "2 person:engineering-lead (declared at a listed severity)"),
         // §SEV1: "Detection to Acknowledgment: <5 minutes"; acknowledged 14:07.
@@ -400,7 +400,7 @@ events:
         row(
             "2026-03-05 14:00",
             "page",
-            "SEV2 schedule:sre-oncall person:engineering-lead channel:#incidents",
+            "SEV2 schedule:sre-primary person:engineering-lead channel:#incidents",
         ),
         // §Level 2: "SEV2 incident not improving after 1 hour" (no status change since 14:00).
         row(
