@@ -10,6 +10,7 @@ mod mutations;
 mod oncall;
 mod openapi;
 mod receivers;
+mod reports;
 mod server;
 mod support;
 mod tokens;
