@@ -16,6 +16,7 @@ use fireline_core::{declare, Incident, IncidentId, NewEvent, RecordedEvent};
 use fireline_store::{IntegrationRecord, Store, StoreError};
 use jiff::SignedDuration;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -68,9 +69,19 @@ impl AlertProcessor {
     /// Raises alerts for missed heartbeats, then processes everything in the inbox that
     /// no other worker holds; returns how many alerts were applied.
     pub async fn drain(&self) -> Result<usize, StoreError> {
+        self.drain_until(&AtomicBool::new(false)).await
+    }
+
+    /// As [`AlertProcessor::drain`], but stops between inbox items once `stop` is set:
+    /// the item in hand is finished, the rest stays durable in the inbox (its leases
+    /// given back) for the next start or another replica.
+    pub async fn drain_until(&self, stop: &AtomicBool) -> Result<usize, StoreError> {
         self.expire_heartbeats().await?;
         let mut applied = 0;
         loop {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(applied);
+            }
             let now = self.clock.now();
             let lease_until = now
                 .saturating_add(SignedDuration::from_secs(60))
@@ -82,7 +93,15 @@ impl AlertProcessor {
             if items.is_empty() {
                 return Ok(applied);
             }
-            for item in items {
+            let mut items = items.into_iter();
+            while let Some(item) = items.next() {
+                if stop.load(Ordering::Relaxed) {
+                    let left: Vec<i64> = std::iter::once(item.id)
+                        .chain(items.map(|i| i.id))
+                        .collect();
+                    self.store.release_inbox(&self.owner, &left).await?;
+                    return Ok(applied);
+                }
                 let integration = self.store.integration(&item.integration).await?;
                 let alerts: Vec<AlertInput> = match serde_json::from_str(&item.alerts) {
                     Ok(alerts) => alerts,
@@ -249,11 +268,27 @@ impl AlertProcessor {
         })
     }
 
-    /// Drains the inbox whenever woken (or every `max_idle`) until `shutdown`.
+    /// Drains the inbox whenever woken (or every `max_idle`) until `shutdown`. Shutdown
+    /// is honoured between inbox items, so a deep inbox does not hold up a stop; what is
+    /// left stays in the inbox.
     pub async fn run(&self, max_idle: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let stop = AtomicBool::new(false);
         loop {
-            if let Err(e) = self.drain().await {
+            let drained = self.drain_until(&stop);
+            tokio::pin!(drained);
+            let result = tokio::select! {
+                result = &mut drained => result,
+                () = &mut shutdown => {
+                    // Let the item in hand finish (it is not cancelled mid-way), then stop.
+                    stop.store(true, Ordering::Relaxed);
+                    if let Err(e) = drained.await {
+                        tracing::error!(error = %e, "alert processing failed while stopping");
+                    }
+                    return;
+                }
+            };
+            if let Err(e) = result {
                 tracing::error!(error = %e, "alert processing failed; retrying");
             }
             tokio::select! {

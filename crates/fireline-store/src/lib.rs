@@ -154,6 +154,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// one sync, for every request waiting.
     async fn enqueue_alerts_batch(&self, items: &[(String, Timestamp, String)]) -> Result<()>;
 
+    /// Gives back inbox items `owner` claimed but will not process (it is stopping), so
+    /// the next worker need not wait for their leases to expire. Items another worker
+    /// holds are left alone.
+    async fn release_inbox(&self, owner: &str, ids: &[i64]) -> Result<()>;
+
     /// Stores a new heartbeat monitor by its key's hash.
     async fn insert_heartbeat(&self, heartbeat: &HeartbeatRecord, key_hash: &str) -> Result<()>;
 

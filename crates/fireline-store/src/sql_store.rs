@@ -501,6 +501,22 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn release_inbox(&self, owner: &str, ids: &[i64]) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for id in ids {
+                    sqlx::query(
+                        "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
+                         WHERE id = $1 AND lease_owner = $2",
+                    )
+                    .bind(id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn insert_heartbeat(
                 &self,
                 heartbeat: &$crate::HeartbeatRecord,
