@@ -134,7 +134,119 @@ async fn what_is_left_is_processed_by_the_next_start(db: &TestDatabase) {
     assert_eq!(claimable(db.store.as_ref(), t0()).await, 0);
 }
 
+/// A story of one group: fire three, repeat one, change one, resolve all (the incident
+/// auto-resolves), fire one again (it reopens), and a second group.
+fn story() -> Vec<Vec<AlertInput>> {
+    let in_group = |key: &str, group: &str, status: AlertStatus, summary: &str| AlertInput {
+        status,
+        summary: summary.to_owned(),
+        group: Some(group.to_owned()),
+        ..alert(key)
+    };
+    use AlertStatus::{Firing, Resolved};
+    vec![
+        vec![
+            in_group("a", "g", Firing, "a"),
+            in_group("b", "g", Firing, "b"),
+            in_group("c", "g", Firing, "c"),
+        ],
+        vec![
+            in_group("a", "g", Firing, "a"),
+            in_group("b", "g", Firing, "b changed"),
+        ],
+        vec![in_group("x", "h", Firing, "x")],
+        vec![
+            in_group("a", "g", Resolved, "a"),
+            in_group("b", "g", Resolved, "b"),
+        ],
+        vec![in_group("c", "g", Resolved, "c")],
+        vec![in_group("a", "g", Firing, "a")],
+        vec![in_group("d", "g", Firing, "d")],
+    ]
+}
+
+/// Every incident's event kinds (engine events aside), by incident number.
+async fn timelines(store: &dyn Store) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for n in 1.. {
+        match store.events(fireline_core::IncidentId(n)).await {
+            Ok(events) => out.push(events.iter().map(|e| e.data.kind().to_owned()).collect()),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+async fn one_unit_decides_as_item_by_item_does(db: &TestDatabase) {
+    let integration = integration(db.store.as_ref()).await;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let items: Vec<(String, Timestamp, String)> = story()
+        .iter()
+        .map(|alerts| {
+            let json = serde_json::to_string(alerts).expect("json");
+            (integration.clone(), t0(), json)
+        })
+        .collect();
+    // All at once: one unit, decided against the in-memory view.
+    db.store
+        .enqueue_alerts_batch(&items)
+        .await
+        .expect("enqueue");
+    processor(db.store.clone(), clock.clone(), "a")
+        .drain()
+        .await
+        .expect("drain");
+    let together = timelines(db.store.as_ref()).await;
+
+    // Item by item on a second database: every decision on state read from the store.
+    let other = if db.url.starts_with("sqlite") {
+        TestDatabase::sqlite().await
+    } else {
+        TestDatabase::postgres().await.expect("postgres")
+    };
+    integration_on(other.store.as_ref()).await;
+    for item in &items {
+        other
+            .store
+            .enqueue_alerts_batch(std::slice::from_ref(item))
+            .await
+            .expect("enqueue");
+        processor(other.store.clone(), clock.clone(), "b")
+            .drain()
+            .await
+            .expect("drain");
+    }
+    let apart = timelines(other.store.as_ref()).await;
+    other.drop_database().await;
+    assert_eq!(together, apart);
+    assert_eq!(
+        together,
+        vec![
+            vec![
+                "declared",
+                "alert_attached",
+                "alert_attached",
+                "alert_attached",
+                "alert_updated",
+                "alert_resolved",
+                "alert_resolved",
+                "alert_resolved",
+                "resolved",
+                "reopened",
+                "alert_attached",
+                "alert_attached",
+            ],
+            vec!["declared", "alert_attached"],
+        ]
+    );
+}
+
+async fn integration_on(store: &dyn Store) {
+    integration(store).await;
+}
+
 backend_tests!(
     shutdown_stops_between_inbox_items,
     what_is_left_is_processed_by_the_next_start,
+    one_unit_decides_as_item_by_item_does,
 );

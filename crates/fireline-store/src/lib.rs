@@ -15,8 +15,8 @@ pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::{
-    AlertRecord, HeartbeatRecord, InboxItem, IncidentFilter, IncidentSummary, IntegrationRecord,
-    StatusFilter, TokenRecord,
+    AlertRecord, AlertWrites, HeartbeatRecord, InboxItem, IncidentAppend, IncidentFilter,
+    IncidentOpen, IncidentSummary, IntegrationRecord, StatusFilter, TokenRecord,
 };
 
 use async_trait::async_trait;
@@ -158,6 +158,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// the next worker need not wait for their leases to expire. Items another worker
     /// holds are left alone.
     async fn release_inbox(&self, owner: &str, ids: &[i64]) -> Result<()>;
+
+    /// Writes one step of alert processing in one transaction: opens `writes.opens` (in
+    /// order) and appends `writes.appends`, each version-checked as [`Store::append`]
+    /// is, keeping the listing and alert projections in step, and deletes the
+    /// `writes.processed` inbox items. On [`StoreError::Conflict`] nothing is written.
+    /// Returns the ids of the opened incidents, in order. No two writes may concern the
+    /// same alert identity (the projection would depend on their order).
+    async fn apply_alerts(&self, writes: AlertWrites) -> Result<Vec<IncidentId>>;
+
+    /// The alert projection for several identities of one integration at once; keys
+    /// not found are absent from the answer.
+    async fn alerts_by_keys(
+        &self,
+        integration: &str,
+        dedup_keys: &[String],
+    ) -> Result<Vec<(String, AlertRecord)>>;
+
+    /// [`Store::open_incident_in_group`] for several groups at once; groups without an
+    /// open incident are absent from the answer.
+    async fn open_incidents_in_groups(
+        &self,
+        groups: &[String],
+        since: Timestamp,
+    ) -> Result<Vec<(String, IncidentId)>>;
 
     /// Stores a new heartbeat monitor by its key's hash.
     async fn insert_heartbeat(&self, heartbeat: &HeartbeatRecord, key_hash: &str) -> Result<()>;
