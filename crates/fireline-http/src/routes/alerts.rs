@@ -41,7 +41,13 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
             message: "expected a JSON object".to_owned(),
         });
     }
-    parse_json(body)
+    // The common case is a good body: parse it plainly, and only when that fails parse
+    // again tracking the path, to name the field at fault (that tracking costs on every
+    // value of a large payload).
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(_) => parse_json(body),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
