@@ -499,14 +499,39 @@ macro_rules! impl_sql_store {
                 &self,
                 items: &[(String, jiff::Timestamp, String)],
             ) -> $crate::Result<()> {
+                // Multi-row INSERTs: one statement (one round trip to the database) for
+                // a whole group commit; a single statement needs no explicit
+                // transaction to be atomic, several share one.
+                const ROWS: usize = 256;
+                let statement = |chunk: &[(String, jiff::Timestamp, String)]| {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                        .collect();
+                    format!(
+                        "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES {}",
+                        values.join(", ")
+                    )
+                };
+                if items.is_empty() {
+                    return Ok(());
+                }
+                if items.len() <= ROWS {
+                    let sql = statement(items);
+                    let mut query = sqlx::query(&sql);
+                    for (integration, received_at, alerts) in items {
+                        query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
+                    }
+                    query.execute(&self.pool).await?;
+                    return Ok(());
+                }
                 let mut tx = self.pool.begin().await?;
-                for (integration, received_at, alerts) in items {
-                    sqlx::query("INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES ($1, $2, $3)")
-                        .bind(integration)
-                        .bind($crate::rows::micros(*received_at))
-                        .bind(alerts)
-                        .execute(&mut *tx)
-                        .await?;
+                for chunk in items.chunks(ROWS) {
+                    let sql = statement(chunk);
+                    let mut query = sqlx::query(&sql);
+                    for (integration, received_at, alerts) in chunk {
+                        query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
