@@ -53,6 +53,13 @@ const CLAIM: u32 = 64;
 /// against the receivers.
 const UNIT_ALERTS: usize = 256;
 
+/// Under receiver load, the processor pauses this many times as long as each unit took
+/// (so it takes at most about a third of the time while alerts keep arriving)…
+const GIVE_WAY: u32 = 2;
+
+/// …but never longer than this at once.
+const MAX_GIVE_WAY: Duration = Duration::from_millis(100);
+
 /// An inbox item, decoded.
 struct Decoded {
     id: i64,
@@ -332,12 +339,28 @@ impl AlertProcessor {
                     self.store.release_inbox(&self.owner, &left).await?;
                     return Ok(applied);
                 }
+                let started = std::time::Instant::now();
                 let (items, alerts) = self.unit_with_retries(&decoded[start..], stop).await?;
                 start += items;
                 applied += alerts;
-                // The receivers come first: let them run between units.
-                tokio::task::yield_now().await;
+                self.give_way(started.elapsed()).await;
             }
+        }
+    }
+
+    /// The receivers come first: while they keep committing (each commit wakes this
+    /// processor, leaving a permit), pause for [`GIVE_WAY`] times as long as the unit
+    /// took, so processing takes a bounded share of the machine and the database
+    /// under load and still always progresses. Idle, or for a lone alert, no pause.
+    async fn give_way(&self, unit_took: Duration) {
+        let busy = tokio::time::timeout(Duration::ZERO, self.wake.notified())
+            .await
+            .is_ok();
+        if busy {
+            tokio::time::sleep((unit_took * GIVE_WAY).min(MAX_GIVE_WAY)).await;
+            // Anything committed meanwhile is seen by the next claim anyway.
+        } else {
+            tokio::task::yield_now().await;
         }
     }
 
