@@ -2,20 +2,32 @@
 //!
 //! Receivers only write normalised alerts to the durable inbox and answer; this worker
 //! claims inbox items (a lease, so replicas share the work), routes each alert with the
-//! policy, lets core decide, and appends. An item is deleted once all its alerts are
-//! applied. If a worker dies half-way, the item's lease expires and it is processed
-//! again: the alert projection makes that idempotent (an alert already attached to an
-//! open incident with the same content records nothing).
+//! policy, lets core decide, and appends.
+//!
+//! Alerts are applied in *units*: a run of inbox items whose alerts are decided one by
+//! one against an in-memory view (the alert projection, each incident's fold, its
+//! firing count, each group's open incident), read once from the store and kept up to
+//! date as decisions are made. A unit is then written in one transaction, together with
+//! the deletion of its inbox items, so an item is applied exactly once. A group of 100
+//! alerts joining one incident costs one load and one append instead of 100 of each.
+//! When another writer got in first (a version conflict) the unit is decided again
+//! from fresh state. A unit never touches one alert identity in two incidents (the
+//! projection would depend on write order): such an alert closes the unit first.
 
 use crate::{Clock, LivePolicy};
 use fireline_core::alert::{
     decide_alert, route, AlertInput, AlertOutcome, AlertStatus, KnownAlert, Situation,
 };
 use fireline_core::plan::next_due_after;
-use fireline_core::{declare, Incident, IncidentId, NewEvent, RecordedEvent};
-use fireline_store::{IntegrationRecord, Store, StoreError};
-use jiff::SignedDuration;
+use fireline_core::policy::Policy;
+use fireline_core::{declare, EventData, Incident, IncidentId, NewEvent, RecordedEvent};
+use fireline_store::{
+    AlertWrites, InboxItem, IncidentAppend, IncidentOpen, IntegrationRecord, Store, StoreError,
+};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -32,6 +44,221 @@ pub struct AlertProcessor {
 }
 
 const MAX_ATTEMPTS: usize = 8;
+
+/// Inbox items claimed at once.
+const CLAIM: u32 = 64;
+
+/// A unit closes once it holds this many alerts (after the item in hand): large enough
+/// to amortise reads and the commit, small enough that the write lock is not held long
+/// against the receivers.
+const UNIT_ALERTS: usize = 256;
+
+/// Under receiver load, the processor pauses this many times as long as each unit took
+/// (so it takes at most about a third of the time while alerts keep arriving)…
+const GIVE_WAY: u32 = 2;
+
+/// …but never longer than this at once.
+const MAX_GIVE_WAY: Duration = Duration::from_millis(100);
+
+/// An inbox item, decoded.
+struct Decoded {
+    id: i64,
+    /// `None`: the integration no longer exists; its alerts are dropped.
+    integration: Option<IntegrationRecord>,
+    alerts: Vec<AlertInput>,
+}
+
+/// An incident as this unit sees it.
+struct Work {
+    /// The fold of the stored log (`None`: opened in this unit).
+    base: Option<Incident>,
+    /// The declaration of an incident opened in this unit.
+    declared: Option<NewEvent>,
+    /// The stored log, for planning what is due.
+    stored: Vec<RecordedEvent>,
+    /// The state with this unit's events applied.
+    state: Incident,
+    /// This unit's events, in order.
+    new: Vec<NewEvent>,
+    /// Firing alerts per the store, once asked.
+    firing: Option<usize>,
+    /// Change to that count from this unit's events.
+    firing_delta: i64,
+    /// The alert group it was opened for (the store's `alert_group`).
+    group: Option<String>,
+}
+
+/// The alert group an incident was opened for: the store takes it from the alert
+/// attached with the declaration, which is the event right after it.
+fn opened_for(events: &[RecordedEvent]) -> Option<String> {
+    match events.get(1).map(|e| &e.data) {
+        Some(EventData::AlertAttached { group, .. }) if !group.is_empty() => Some(group.clone()),
+        _ => None,
+    }
+}
+
+/// Whether `a` was opened after `b` (placeholders are newer than stored incidents, and
+/// count down).
+fn newer(a: IncidentId, b: IncidentId) -> bool {
+    let placeholder = |id: IncidentId| id.0 > u64::MAX / 2;
+    match (placeholder(a), placeholder(b)) {
+        (true, true) => a.0 < b.0,
+        (true, false) => true,
+        (false, true) => false,
+        (false, false) => a.0 > b.0,
+    }
+}
+
+/// What one unit has read and decided, not yet written.
+struct Unit {
+    now: Timestamp,
+    /// Incidents declared at or after this take their group's new alerts.
+    since: Timestamp,
+    incidents: HashMap<IncidentId, Work>,
+    /// Placeholder ids of incidents to open, in order.
+    opened: Vec<IncidentId>,
+    /// The alert projection, with this unit's decisions applied (`None`: unknown).
+    known: HashMap<(String, String), Option<KnownAlert>>,
+    /// Each group's newest open incident (`None`: none).
+    groups: HashMap<String, Option<IncidentId>>,
+    /// The incident each identity's events went to in this unit.
+    touched: HashMap<(String, String), IncidentId>,
+}
+
+impl Unit {
+    fn new(now: Timestamp, policy: &Policy) -> Unit {
+        Unit {
+            now,
+            since: now
+                .saturating_sub(policy.alerts.group_window.approx())
+                .unwrap_or(now),
+            incidents: HashMap::new(),
+            opened: Vec::new(),
+            known: HashMap::new(),
+            groups: HashMap::new(),
+            touched: HashMap::new(),
+        }
+    }
+
+    /// Nothing read or decided.
+    fn is_empty(&self) -> bool {
+        self.incidents.is_empty() && self.known.is_empty() && self.groups.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.incidents.clear();
+        self.opened.clear();
+        self.known.clear();
+        self.groups.clear();
+        self.touched.clear();
+    }
+
+    /// An id for an incident to open; the store gives the real one. Placeholders count
+    /// down from the top, far from any real incident number, which the store refuses.
+    fn placeholder(&self) -> IncidentId {
+        IncidentId(u64::MAX - self.opened.len() as u64)
+    }
+
+    /// Appends event data to an incident of this unit and keeps the view in step (the
+    /// fold, the alert projection, firing counts).
+    fn record(
+        &mut self,
+        id: IncidentId,
+        actor: &str,
+        now: Timestamp,
+        datas: Vec<EventData>,
+    ) -> Result<(), StoreError> {
+        for data in datas {
+            let mut deltas: Vec<(IncidentId, i64)> = Vec::new();
+            match &data {
+                EventData::AlertAttached {
+                    integration,
+                    dedup_key,
+                    digest,
+                    ..
+                } => {
+                    let key = (integration.clone(), dedup_key.clone());
+                    if let Some(Some(prev)) = self.known.get(&key) {
+                        if prev.status == AlertStatus::Firing {
+                            deltas.push((prev.incident, -1));
+                        }
+                    }
+                    deltas.push((id, 1));
+                    self.known.insert(
+                        key,
+                        Some(KnownAlert {
+                            incident: id,
+                            status: AlertStatus::Firing,
+                            digest: digest.clone(),
+                        }),
+                    );
+                }
+                EventData::AlertUpdated {
+                    integration,
+                    dedup_key,
+                    digest,
+                    ..
+                } => {
+                    if let Some(Some(prev)) = self
+                        .known
+                        .get_mut(&(integration.clone(), dedup_key.clone()))
+                    {
+                        prev.digest = digest.clone();
+                    }
+                }
+                EventData::AlertResolved {
+                    integration,
+                    dedup_key,
+                    ..
+                } => {
+                    if let Some(Some(prev)) = self
+                        .known
+                        .get_mut(&(integration.clone(), dedup_key.clone()))
+                    {
+                        if prev.status == AlertStatus::Firing {
+                            deltas.push((prev.incident, -1));
+                        }
+                        prev.status = AlertStatus::Resolved;
+                    }
+                }
+                _ => {}
+            }
+            for (incident, delta) in deltas {
+                if let Some(work) = self.incidents.get_mut(&incident) {
+                    work.firing_delta += delta;
+                }
+            }
+            let Some(work) = self.incidents.get_mut(&id) else {
+                continue;
+            };
+            let at = now.max(work.state.updated_at);
+            let event = RecordedEvent {
+                id: 0,
+                seq: work.state.version + 1,
+                at,
+                actor: actor.to_owned(),
+                data,
+            };
+            let was_open = work.state.status.is_open();
+            work.state.apply(&event)?;
+            if !was_open && work.state.status.is_open() && work.state.declared_at >= self.since {
+                // Reopened: the store would name it as its group's open incident again.
+                if let Some(group) = &work.group {
+                    let current = self.groups.get(group).copied().flatten();
+                    if current.is_none_or(|c| newer(id, c)) {
+                        self.groups.insert(group.clone(), Some(id));
+                    }
+                }
+            }
+            work.new.push(NewEvent {
+                at,
+                actor: event.actor,
+                data: event.data,
+            });
+        }
+        Ok(())
+    }
+}
 
 impl AlertProcessor {
     /// A processor; `engine_wake` is poked when an alert makes policy work due now.
@@ -68,192 +295,511 @@ impl AlertProcessor {
     /// Raises alerts for missed heartbeats, then processes everything in the inbox that
     /// no other worker holds; returns how many alerts were applied.
     pub async fn drain(&self) -> Result<usize, StoreError> {
+        self.drain_until(&AtomicBool::new(false)).await
+    }
+
+    /// As [`AlertProcessor::drain`], but stops between inbox items once `stop` is set:
+    /// the item in hand is finished, the rest stays durable in the inbox (its leases
+    /// given back) for the next start or another replica.
+    pub async fn drain_until(&self, stop: &AtomicBool) -> Result<usize, StoreError> {
         self.expire_heartbeats().await?;
         let mut applied = 0;
+        let mut integrations: HashMap<String, Option<IntegrationRecord>> = HashMap::new();
         loop {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(applied);
+            }
             let now = self.clock.now();
             let lease_until = now
                 .saturating_add(SignedDuration::from_secs(60))
                 .unwrap_or(now);
             let items = self
                 .store
-                .claim_inbox(now, &self.owner, lease_until, 64)
+                .claim_inbox(now, &self.owner, lease_until, CLAIM)
                 .await?;
             if items.is_empty() {
                 return Ok(applied);
             }
+            let mut decoded = Vec::with_capacity(items.len());
             for item in items {
-                let integration = self.store.integration(&item.integration).await?;
-                let alerts: Vec<AlertInput> = match serde_json::from_str(&item.alerts) {
-                    Ok(alerts) => alerts,
-                    Err(e) => {
-                        // Receivers wrote it; this cannot happen short of a damaged row,
-                        // which retrying would not mend.
-                        tracing::error!(inbox = item.id, error = %e, "undecodable inbox item dropped");
-                        self.store.delete_inbox(item.id).await?;
-                        continue;
+                let integration = match integrations.get(&item.integration) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let found = self.store.integration(&item.integration).await?;
+                        integrations.insert(item.integration.clone(), found.clone());
+                        found
                     }
                 };
-                if let Some(integration) = integration {
-                    for alert in &alerts {
-                        if let Err(e) = self.apply(&integration, alert).await {
-                            // Leave the item: its lease expires and it is tried again.
-                            tracing::error!(inbox = item.id, alert = %alert.dedup_key, error = %e, "alert not applied; will retry");
-                            return Err(e);
-                        }
-                        applied += 1;
-                    }
+                decoded.push(self.decode(item, integration));
+            }
+            let mut start = 0;
+            while start < decoded.len() {
+                if start > 0 && stop.load(Ordering::Relaxed) {
+                    let left: Vec<i64> = decoded[start..].iter().map(|d| d.id).collect();
+                    self.store.release_inbox(&self.owner, &left).await?;
+                    return Ok(applied);
                 }
-                self.store.delete_inbox(item.id).await?;
+                let started = std::time::Instant::now();
+                let (items, alerts) = self.unit_with_retries(&decoded[start..], stop).await?;
+                start += items;
+                applied += alerts;
+                self.give_way(started.elapsed()).await;
             }
         }
     }
 
-    async fn load(
-        &self,
-        id: IncidentId,
-    ) -> Result<Option<(Incident, Vec<RecordedEvent>)>, StoreError> {
-        match self.store.events(id).await {
-            Ok(events) => Ok(Some((Incident::fold(id, &events)?, events))),
-            Err(StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e),
+    /// The receivers come first: while they keep committing (each commit wakes this
+    /// processor, leaving a permit), pause for [`GIVE_WAY`] times as long as the unit
+    /// took, so processing takes a bounded share of the machine and the database
+    /// under load and still always progresses. Idle, or for a lone alert, no pause.
+    async fn give_way(&self, unit_took: Duration) {
+        let busy = tokio::time::timeout(Duration::ZERO, self.wake.notified())
+            .await
+            .is_ok();
+        if busy {
+            tokio::time::sleep((unit_took * GIVE_WAY).min(MAX_GIVE_WAY)).await;
+            // Anything committed meanwhile is seen by the next claim anyway.
+        } else {
+            tokio::task::yield_now().await;
         }
     }
 
-    /// Applies one alert, retrying when a concurrent writer got in first.
-    async fn apply(
+    fn decode(&self, item: InboxItem, integration: Option<IntegrationRecord>) -> Decoded {
+        let alerts = match serde_json::from_str::<Vec<AlertInput>>(&item.alerts) {
+            Ok(alerts) => alerts,
+            Err(e) => {
+                // Receivers wrote it; this cannot happen short of a damaged row, which
+                // retrying would not mend: the item is deleted with its unit.
+                tracing::error!(inbox = item.id, error = %e, "undecodable inbox item dropped");
+                Vec::new()
+            }
+        };
+        Decoded {
+            id: item.id,
+            integration,
+            alerts,
+        }
+    }
+
+    /// Applies a unit taken from the front of `items`, deciding again on conflicts;
+    /// returns how many items and alerts it applied.
+    async fn unit_with_retries(
         &self,
-        integration: &IntegrationRecord,
-        alert: &AlertInput,
-    ) -> Result<(), StoreError> {
+        items: &[Decoded],
+        stop: &AtomicBool,
+    ) -> Result<(usize, usize), StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.unit(items, stop).await {
+                Err(StoreError::Conflict { .. }) if attempt + 1 < MAX_ATTEMPTS => attempt += 1,
+                Err(e) => {
+                    // Leave the items: their leases expire and they are tried again.
+                    tracing::error!(inbox = items.first().map(|i| i.id), error = %e, "alerts not applied; will retry");
+                    return Err(e);
+                }
+                Ok(done) => return Ok(done),
+            }
+        }
+    }
+
+    /// Decides the alerts of items from the front of `items` (at least one item, at
+    /// most about [`UNIT_ALERTS`] alerts) and writes them.
+    async fn unit(
+        &self,
+        items: &[Decoded],
+        stop: &AtomicBool,
+    ) -> Result<(usize, usize), StoreError> {
         let policy = self.policy.current();
         let now = self.clock.now();
-        let routed = route(&policy, alert, &integration.id, &integration.service, now);
-        if routed.drop {
-            tracing::debug!(alert = %alert.dedup_key, route = ?routed.route, "alert dropped by route");
-            return Ok(());
-        }
-        let actor = format!("integration:{}", integration.name);
-        for _ in 0..MAX_ATTEMPTS {
-            let known = self
-                .store
-                .alert(&integration.id, &alert.dedup_key)
-                .await?
-                .map(|a| KnownAlert {
-                    incident: a.incident,
-                    status: if a.firing {
-                        AlertStatus::Firing
-                    } else {
-                        AlertStatus::Resolved
-                    },
-                    digest: a.digest,
-                });
-            let known_state = match &known {
-                Some(k) => self.load(k.incident).await?,
-                None => None,
-            };
-            let firing = match &known {
-                Some(k) => self.store.firing_alerts(k.incident).await?,
-                None => 0,
-            };
-            let since = now
-                .saturating_sub(policy.alerts.group_window.approx())
-                .unwrap_or(now);
-            let group_state = match self
-                .store
-                .open_incident_in_group(&routed.group, since)
-                .await?
-            {
-                Some(id) => self.load(id).await?,
-                None => None,
-            };
-            let situation = Situation {
-                known: known.as_ref(),
-                known_incident: known_state.as_ref().map(|(i, _)| (i, firing)),
-                group_incident: group_state.as_ref().map(|(i, _)| i),
-            };
-            let result = match decide_alert(
-                &policy,
-                alert,
-                &integration.id,
-                &routed,
-                situation,
-                now,
-            ) {
-                AlertOutcome::Nothing => return Ok(()),
-                AlertOutcome::Declare(declaration, more) => {
-                    let data = match declare(&declaration, &policy) {
-                        Ok(data) => data,
-                        Err(e) => {
-                            tracing::error!(alert = %alert.dedup_key, error = %e, "alert cannot open an incident; dropped");
-                            return Ok(());
-                        }
-                    };
-                    let first = NewEvent {
-                        at: now,
-                        actor: actor.clone(),
-                        data,
-                    };
-                    let more: Vec<NewEvent> = more
-                        .into_iter()
-                        .map(|data| NewEvent {
-                            at: now,
-                            actor: actor.clone(),
-                            data,
-                        })
-                        .collect();
-                    let mut all = vec![first.clone()];
-                    all.extend(more.iter().cloned());
-                    let next = next_due_after(&policy, &[], &all);
-                    self.store.open_incident(first, more, next).await.map(|(incident, _)| {
-                        tracing::info!(incident = %incident.id, alert = %alert.dedup_key, "incident opened by alert");
-                        next
-                    })
-                }
-                AlertOutcome::Append(id, datas) => {
-                    let Some((current, events)) = [&known_state, &group_state]
-                        .into_iter()
-                        .flatten()
-                        .find(|(i, _)| i.id == id)
-                        .cloned()
-                    else {
-                        continue;
-                    };
-                    let at = now.max(current.updated_at);
-                    let new: Vec<NewEvent> = datas
-                        .into_iter()
-                        .map(|data| NewEvent {
-                            at,
-                            actor: actor.clone(),
-                            data,
-                        })
-                        .collect();
-                    let next = next_due_after(&policy, &events, &new);
-                    self.store.append(&current, new, next).await.map(|_| next)
-                }
-            };
-            match result {
-                Ok(next) => {
-                    if next.is_some_and(|at| at <= self.clock.now()) {
-                        self.engine_wake.notify_one();
-                    }
-                    return Ok(());
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e),
+        let mut unit = Unit::new(now, &policy);
+        let mut taken = 0;
+        let mut alerts = 0;
+        let mut processed = Vec::new();
+        for item in items {
+            if taken > 0 && (alerts >= UNIT_ALERTS || stop.load(Ordering::Relaxed)) {
+                break;
             }
+            if taken == 0 || unit.is_empty() {
+                self.prefetch(&mut unit, &policy, &items[taken..]).await?;
+            }
+            if let Some(integration) = &item.integration {
+                for alert in &item.alerts {
+                    if !self.decide(&mut unit, &policy, integration, alert).await? {
+                        // It would touch an alert already written to another incident in
+                        // this unit: write what we have, then decide it on fresh state.
+                        self.commit(&mut unit, &policy, std::mem::take(&mut processed))
+                            .await?;
+                        if !self.decide(&mut unit, &policy, integration, alert).await? {
+                            return Err(StoreError::Corrupt(
+                                "an alert touched two incidents in an empty unit".into(),
+                            ));
+                        }
+                    }
+                }
+            }
+            alerts += item.alerts.len();
+            processed.push(item.id);
+            taken += 1;
         }
-        Err(StoreError::Conflict {
-            expected: 0,
-            actual: 0,
-        })
+        self.commit(&mut unit, &policy, processed).await?;
+        Ok((taken, alerts))
     }
 
-    /// Drains the inbox whenever woken (or every `max_idle`) until `shutdown`.
+    /// Reads in a few queries what the next items' alerts will ask about.
+    async fn prefetch(
+        &self,
+        unit: &mut Unit,
+        policy: &Policy,
+        items: &[Decoded],
+    ) -> Result<(), StoreError> {
+        let mut keys: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut groups = Vec::new();
+        let mut count = 0;
+        for item in items {
+            if count >= UNIT_ALERTS {
+                break;
+            }
+            count += item.alerts.len();
+            let Some(integration) = &item.integration else {
+                continue;
+            };
+            for alert in &item.alerts {
+                let id = (integration.id.clone(), alert.dedup_key.clone());
+                if !unit.known.contains_key(&id) {
+                    keys.entry(integration.id.as_str())
+                        .or_default()
+                        .push(alert.dedup_key.clone());
+                }
+                let routed = route(
+                    policy,
+                    alert,
+                    &integration.id,
+                    &integration.service,
+                    unit.now,
+                );
+                if !routed.drop && !unit.groups.contains_key(&routed.group) {
+                    groups.push(routed.group);
+                }
+            }
+        }
+        for (integration, keys) in keys {
+            let found = self.store.alerts_by_keys(integration, &keys).await?;
+            for key in keys {
+                unit.known
+                    .entry((integration.to_owned(), key))
+                    .or_insert(None);
+            }
+            for (key, a) in found {
+                unit.known.insert(
+                    (integration.to_owned(), key),
+                    Some(KnownAlert {
+                        incident: a.incident,
+                        status: if a.firing {
+                            AlertStatus::Firing
+                        } else {
+                            AlertStatus::Resolved
+                        },
+                        digest: a.digest,
+                    }),
+                );
+            }
+        }
+        if !groups.is_empty() {
+            groups.sort();
+            groups.dedup();
+            let found = self
+                .store
+                .open_incidents_in_groups(&groups, unit.since)
+                .await?;
+            for group in groups {
+                unit.groups.entry(group).or_insert(None);
+            }
+            for (group, id) in found {
+                unit.groups.insert(group, Some(id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the incident into the unit if it has not yet; `false` if it does not exist.
+    async fn work(&self, unit: &mut Unit, id: IncidentId) -> Result<bool, StoreError> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = unit.incidents.entry(id) {
+            let events = match self.store.events(id).await {
+                Ok(events) => events,
+                Err(StoreError::NotFound) => return Ok(false),
+                Err(e) => return Err(e),
+            };
+            let state = Incident::fold(id, &events)?;
+            let group = opened_for(&events);
+            slot.insert(Work {
+                group,
+                base: Some(state.clone()),
+                declared: None,
+                stored: events,
+                state,
+                new: Vec::new(),
+                firing: None,
+                firing_delta: 0,
+            });
+        }
+        Ok(true)
+    }
+
+    /// How many of the incident's alerts fire, counting this unit's decisions.
+    async fn firing(&self, unit: &mut Unit, id: IncidentId) -> Result<usize, StoreError> {
+        let Some(work) = unit.incidents.get(&id) else {
+            return Ok(0);
+        };
+        let stored = match work.firing {
+            Some(n) => n,
+            None if work.base.is_none() => 0,
+            None => {
+                let n = self.store.firing_alerts(id).await?;
+                if let Some(work) = unit.incidents.get_mut(&id) {
+                    work.firing = Some(n);
+                }
+                n
+            }
+        };
+        let delta = unit.incidents.get(&id).map_or(0, |w| w.firing_delta);
+        Ok(usize::try_from(stored as i64 + delta).unwrap_or(0))
+    }
+
+    /// Decides one alert against the unit's view and records the outcome in it. Returns
+    /// `false`, changing nothing, when the alert would touch an identity this unit has
+    /// already written to another incident.
+    async fn decide(
+        &self,
+        unit: &mut Unit,
+        policy: &Policy,
+        integration: &IntegrationRecord,
+        alert: &AlertInput,
+    ) -> Result<bool, StoreError> {
+        let now = unit.now;
+        let routed = route(policy, alert, &integration.id, &integration.service, now);
+        if routed.drop {
+            tracing::debug!(alert = %alert.dedup_key, route = ?routed.route, "alert dropped by route");
+            return Ok(true);
+        }
+        let identity = (integration.id.clone(), alert.dedup_key.clone());
+        let known = match unit.known.get(&identity) {
+            Some(known) => known.clone(),
+            None => {
+                let known = self
+                    .store
+                    .alert(&integration.id, &alert.dedup_key)
+                    .await?
+                    .map(|a| KnownAlert {
+                        incident: a.incident,
+                        status: if a.firing {
+                            AlertStatus::Firing
+                        } else {
+                            AlertStatus::Resolved
+                        },
+                        digest: a.digest,
+                    });
+                unit.known.insert(identity.clone(), known.clone());
+                known
+            }
+        };
+        let known_loaded = match &known {
+            Some(k) => self.work(unit, k.incident).await?,
+            None => false,
+        };
+        let firing = match (&known, alert.status) {
+            (Some(k), AlertStatus::Resolved) if known_loaded => {
+                self.firing(unit, k.incident).await?
+            }
+            _ => 0,
+        };
+        let group_id = match unit.groups.get(&routed.group) {
+            Some(id) => *id,
+            None => {
+                let id = self
+                    .store
+                    .open_incident_in_group(&routed.group, unit.since)
+                    .await?;
+                unit.groups.insert(routed.group.clone(), id);
+                id
+            }
+        };
+        let group_loaded = match group_id {
+            Some(id) => self.work(unit, id).await?,
+            None => false,
+        };
+        if let Some(id) = group_id.filter(|_| group_loaded) {
+            if unit
+                .incidents
+                .get(&id)
+                .is_some_and(|w| !w.state.status.is_open())
+            {
+                // Resolved in this unit: the store would now name an older open incident
+                // of the group, if any. Decide on fresh state instead.
+                return Ok(false);
+            }
+        }
+        let situation = Situation {
+            known: known.as_ref(),
+            known_incident: known
+                .as_ref()
+                .filter(|_| known_loaded)
+                .and_then(|k| unit.incidents.get(&k.incident))
+                .map(|w| (&w.state, firing)),
+            group_incident: group_id
+                .filter(|_| group_loaded)
+                .and_then(|id| unit.incidents.get(&id))
+                .map(|w| &w.state),
+        };
+        let actor = format!("integration:{}", integration.name);
+        match decide_alert(policy, alert, &integration.id, &routed, situation, now) {
+            AlertOutcome::Nothing => Ok(true),
+            AlertOutcome::Declare(declaration, more) => {
+                if unit.touched.contains_key(&identity) {
+                    return Ok(false);
+                }
+                let data = match declare(&declaration, policy) {
+                    Ok(data) => data,
+                    Err(e) => {
+                        tracing::error!(alert = %alert.dedup_key, error = %e, "alert cannot open an incident; dropped");
+                        return Ok(true);
+                    }
+                };
+                let id = unit.placeholder();
+                let declared = NewEvent {
+                    at: now,
+                    actor: actor.clone(),
+                    data,
+                };
+                let first = RecordedEvent {
+                    id: 0,
+                    seq: 1,
+                    at: now,
+                    actor: actor.clone(),
+                    data: declared.data.clone(),
+                };
+                let state = Incident::declared(id, &first)?;
+                unit.incidents.insert(
+                    id,
+                    Work {
+                        group: Some(routed.group.clone()),
+                        base: None,
+                        declared: Some(declared),
+                        stored: Vec::new(),
+                        state,
+                        new: Vec::new(),
+                        firing: None,
+                        firing_delta: 0,
+                    },
+                );
+                unit.opened.push(id);
+                unit.groups.insert(routed.group.clone(), Some(id));
+                unit.record(id, &actor, now, more)?;
+                unit.touched.insert(identity, id);
+                tracing::debug!(alert = %alert.dedup_key, "incident to open for alert");
+                Ok(true)
+            }
+            AlertOutcome::Append(id, datas) => {
+                if unit.touched.get(&identity).is_some_and(|t| *t != id) {
+                    return Ok(false);
+                }
+                if !unit.incidents.contains_key(&id) {
+                    // Only a damaged projection names an incident that does not exist.
+                    tracing::error!(alert = %alert.dedup_key, incident = %id, "alert names a missing incident; skipped");
+                    return Ok(true);
+                }
+                unit.record(id, &actor, now, datas)?;
+                unit.touched.insert(identity, id);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Writes the unit's decisions and the processed items in one transaction, then
+    /// empties the unit for what follows.
+    async fn commit(
+        &self,
+        unit: &mut Unit,
+        policy: &Policy,
+        processed: Vec<i64>,
+    ) -> Result<(), StoreError> {
+        let mut writes = AlertWrites {
+            processed,
+            ..AlertWrites::default()
+        };
+        let mut due = Vec::new();
+        let opened = std::mem::take(&mut unit.opened);
+        let mut incidents = std::mem::take(&mut unit.incidents);
+        for id in &opened {
+            let Some(work) = incidents.remove(id) else {
+                continue;
+            };
+            let Some(declared) = work.declared else {
+                continue;
+            };
+            let mut all = vec![declared.clone()];
+            all.extend(work.new.iter().cloned());
+            let next = next_due_after(policy, &[], &all);
+            due.push(next);
+            writes.opens.push(IncidentOpen {
+                declared,
+                more: work.new,
+                next_due: next,
+            });
+        }
+        // One order for every writer, so two replicas cannot deadlock on row locks.
+        let mut incidents: Vec<(IncidentId, Work)> = incidents.into_iter().collect();
+        incidents.sort_by_key(|(id, _)| *id);
+        for (_, work) in incidents {
+            let Some(base) = work.base else {
+                continue;
+            };
+            if work.new.is_empty() {
+                continue;
+            }
+            let next = next_due_after(policy, &work.stored, &work.new);
+            due.push(next);
+            writes.appends.push(IncidentAppend {
+                current: base,
+                events: work.new,
+                next_due: next,
+            });
+        }
+        unit.clear();
+        if writes.opens.is_empty() && writes.appends.is_empty() && writes.processed.is_empty() {
+            return Ok(());
+        }
+        let ids = self.store.apply_alerts(writes).await?;
+        for id in &ids {
+            tracing::info!(incident = %id, "incident opened by alert");
+        }
+        let now = self.clock.now();
+        if due.iter().flatten().any(|at| *at <= now) {
+            self.engine_wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Drains the inbox whenever woken (or every `max_idle`) until `shutdown`. Shutdown
+    /// is honoured between inbox items, so a deep inbox does not hold up a stop; what is
+    /// left stays in the inbox.
     pub async fn run(&self, max_idle: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let stop = AtomicBool::new(false);
         loop {
-            if let Err(e) = self.drain().await {
+            let drained = self.drain_until(&stop);
+            tokio::pin!(drained);
+            let result = tokio::select! {
+                result = &mut drained => result,
+                () = &mut shutdown => {
+                    // Let the item in hand finish (it is not cancelled mid-way), then stop.
+                    stop.store(true, Ordering::Relaxed);
+                    if let Err(e) = drained.await {
+                        tracing::error!(error = %e, "alert processing failed while stopping");
+                    }
+                    return;
+                }
+            };
+            if let Err(e) = result {
                 tracing::error!(error = %e, "alert processing failed; retrying");
             }
             tokio::select! {

@@ -15,8 +15,9 @@ pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::{
-    AlertRecord, HeartbeatRecord, InboxItem, IncidentFilter, IncidentSummary, IntegrationRecord,
-    OutboxItem, OutboxState, RosterKind, StatusFilter, TokenRecord,
+    AlertRecord, AlertWrites, HeartbeatRecord, InboxItem, IncidentAppend, IncidentFilter,
+    IncidentOpen, IncidentSummary, IntegrationRecord, OutboxItem, OutboxState, RosterKind,
+    StatusFilter, TokenRecord,
 };
 
 use async_trait::async_trait;
@@ -168,6 +169,35 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Durably accepts several payloads in one transaction (group commit): one commit,
     /// one sync, for every request waiting.
     async fn enqueue_alerts_batch(&self, items: &[(String, Timestamp, String)]) -> Result<()>;
+
+    /// Gives back inbox items `owner` claimed but will not process (it is stopping), so
+    /// the next worker need not wait for their leases to expire. Items another worker
+    /// holds are left alone.
+    async fn release_inbox(&self, owner: &str, ids: &[i64]) -> Result<()>;
+
+    /// Writes one step of alert processing in one transaction: opens `writes.opens` (in
+    /// order) and appends `writes.appends`, each version-checked as [`Store::append`]
+    /// is, keeping the listing and alert projections in step, and deletes the
+    /// `writes.processed` inbox items. On [`StoreError::Conflict`] nothing is written.
+    /// Returns the ids of the opened incidents, in order. No two writes may concern the
+    /// same alert identity (the projection would depend on their order).
+    async fn apply_alerts(&self, writes: AlertWrites) -> Result<Vec<IncidentId>>;
+
+    /// The alert projection for several identities of one integration at once; keys
+    /// not found are absent from the answer.
+    async fn alerts_by_keys(
+        &self,
+        integration: &str,
+        dedup_keys: &[String],
+    ) -> Result<Vec<(String, AlertRecord)>>;
+
+    /// [`Store::open_incident_in_group`] for several groups at once; groups without an
+    /// open incident are absent from the answer.
+    async fn open_incidents_in_groups(
+        &self,
+        groups: &[String],
+        since: Timestamp,
+    ) -> Result<Vec<(String, IncidentId)>>;
 
     /// Stores a new heartbeat monitor by its key's hash.
     async fn insert_heartbeat(&self, heartbeat: &HeartbeatRecord, key_hash: &str) -> Result<()>;

@@ -128,6 +128,66 @@ macro_rules! impl_sql_store {
                 Ok(inserted)
             }
 
+            /// Opens an incident inside `tx` (see `Store::open_incident`).
+            async fn open_tx(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                declared: fireline_core::NewEvent,
+                more: Vec<fireline_core::NewEvent>,
+                next_due: Option<jiff::Timestamp>,
+            ) -> $crate::Result<(fireline_core::Incident, Vec<fireline_core::RecordedEvent>)> {
+                use $crate::rows::{event_json, micros};
+                let fireline_core::EventData::Declared { title, severity, service, .. } =
+                    &declared.data
+                else {
+                    return Err($crate::StoreError::Corrupt(
+                        "an incident must start with a declaration".into(),
+                    ));
+                };
+                // The group of the alert that opens it, so later alerts can join it.
+                let group = more.iter().find_map(|e| match &e.data {
+                    fireline_core::EventData::AlertAttached { group, .. } if !group.is_empty() => Some(group.clone()),
+                    _ => None,
+                });
+                let at = micros(declared.at);
+                let number: i64 = sqlx::query_scalar(
+                    "INSERT INTO incidents (title, service, severity, status, declared_at_us, \
+                     declared_by, updated_at_us, version, next_due_at_us, alert_group) \
+                     VALUES ($1, $2, $3, 'investigating', $4, $5, $4, 1, $6, $7) RETURNING number",
+                )
+                .bind(title)
+                .bind(service)
+                .bind(severity)
+                .bind(at)
+                .bind(&declared.actor)
+                .bind(next_due.map(micros))
+                .bind(group)
+                .fetch_one(&mut **tx)
+                .await?;
+                let event_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO incident_events (incident, seq, at_us, actor, kind, data) \
+                     VALUES ($1, 1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(number)
+                .bind(at)
+                .bind(&declared.actor)
+                .bind(declared.data.kind())
+                .bind(event_json(&declared.data)?)
+                .fetch_one(&mut **tx)
+                .await?;
+                let first = fireline_core::RecordedEvent {
+                    id: event_id,
+                    seq: 1,
+                    at: declared.at,
+                    actor: declared.actor,
+                    data: declared.data,
+                };
+                let id = fireline_core::IncidentId(number as u64);
+                let incident = fireline_core::Incident::declared(id, &first)?;
+                let (incident, mut recorded) = Self::append_tx(tx, &incident, more, next_due).await?;
+                recorded.insert(0, first);
+                Ok((incident, recorded))
+            }
+
             /// Keeps the `alerts` projection in step with alert events.
             async fn project_alert(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -201,59 +261,10 @@ macro_rules! impl_sql_store {
                 more: Vec<fireline_core::NewEvent>,
                 next_due: Option<jiff::Timestamp>,
             ) -> $crate::Result<(fireline_core::Incident, Vec<fireline_core::RecordedEvent>)> {
-                use $crate::rows::{event_json, micros};
-                let fireline_core::EventData::Declared { title, severity, service, .. } =
-                    &declared.data
-                else {
-                    return Err($crate::StoreError::Corrupt(
-                        "an incident must start with a declaration".into(),
-                    ));
-                };
-                // The group of the alert that opens it, so later alerts can join it.
-                let group = more.iter().find_map(|e| match &e.data {
-                    fireline_core::EventData::AlertAttached { group, .. } if !group.is_empty() => Some(group.clone()),
-                    _ => None,
-                });
-                let at = micros(declared.at);
                 let mut tx = self.pool.begin().await?;
-                let number: i64 = sqlx::query_scalar(
-                    "INSERT INTO incidents (title, service, severity, status, declared_at_us, \
-                     declared_by, updated_at_us, version, next_due_at_us, alert_group) \
-                     VALUES ($1, $2, $3, 'investigating', $4, $5, $4, 1, $6, $7) RETURNING number",
-                )
-                .bind(title)
-                .bind(service)
-                .bind(severity)
-                .bind(at)
-                .bind(&declared.actor)
-                .bind(next_due.map(micros))
-                .bind(group)
-                .fetch_one(&mut *tx)
-                .await?;
-                let event_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO incident_events (incident, seq, at_us, actor, kind, data) \
-                     VALUES ($1, 1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(number)
-                .bind(at)
-                .bind(&declared.actor)
-                .bind(declared.data.kind())
-                .bind(event_json(&declared.data)?)
-                .fetch_one(&mut *tx)
-                .await?;
-                let first = fireline_core::RecordedEvent {
-                    id: event_id,
-                    seq: 1,
-                    at: declared.at,
-                    actor: declared.actor,
-                    data: declared.data,
-                };
-                let id = fireline_core::IncidentId(number as u64);
-                let incident = fireline_core::Incident::declared(id, &first)?;
-                let (incident, mut recorded) = Self::append_tx(&mut tx, &incident, more, next_due).await?;
-                recorded.insert(0, first);
+                let result = Self::open_tx(&mut tx, declared, more, next_due).await?;
                 tx.commit().await?;
-                Ok((incident, recorded))
+                Ok(result)
             }
 
             async fn append_notifying(
@@ -522,17 +533,136 @@ macro_rules! impl_sql_store {
                 &self,
                 items: &[(String, jiff::Timestamp, String)],
             ) -> $crate::Result<()> {
+                // Multi-row INSERTs: one statement (one round trip to the database) for
+                // a whole group commit; a single statement needs no explicit
+                // transaction to be atomic, several share one.
+                const ROWS: usize = 256;
+                let statement = |chunk: &[(String, jiff::Timestamp, String)]| {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                        .collect();
+                    format!(
+                        "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES {}",
+                        values.join(", ")
+                    )
+                };
+                if items.is_empty() {
+                    return Ok(());
+                }
+                if items.len() <= ROWS {
+                    let sql = statement(items);
+                    let mut query = sqlx::query(&sql);
+                    for (integration, received_at, alerts) in items {
+                        query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
+                    }
+                    query.execute(&self.pool).await?;
+                    return Ok(());
+                }
                 let mut tx = self.pool.begin().await?;
-                for (integration, received_at, alerts) in items {
-                    sqlx::query("INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES ($1, $2, $3)")
-                        .bind(integration)
-                        .bind($crate::rows::micros(*received_at))
-                        .bind(alerts)
+                for chunk in items.chunks(ROWS) {
+                    let sql = statement(chunk);
+                    let mut query = sqlx::query(&sql);
+                    for (integration, received_at, alerts) in chunk {
+                        query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn release_inbox(&self, owner: &str, ids: &[i64]) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for id in ids {
+                    sqlx::query(
+                        "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
+                         WHERE id = $1 AND lease_owner = $2",
+                    )
+                    .bind(id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn apply_alerts(
+                &self,
+                writes: $crate::AlertWrites,
+            ) -> $crate::Result<Vec<fireline_core::IncidentId>> {
+                let mut tx = self.pool.begin().await?;
+                let mut opened = Vec::with_capacity(writes.opens.len());
+                for open in writes.opens {
+                    let (incident, _) =
+                        Self::open_tx(&mut tx, open.declared, open.more, open.next_due).await?;
+                    opened.push(incident.id);
+                }
+                for append in writes.appends {
+                    Self::append_tx(&mut tx, &append.current, append.events, append.next_due).await?;
+                }
+                for id in &writes.processed {
+                    sqlx::query("DELETE FROM alert_inbox WHERE id = $1")
+                        .bind(id)
                         .execute(&mut *tx)
                         .await?;
                 }
                 tx.commit().await?;
-                Ok(())
+                Ok(opened)
+            }
+
+            async fn alerts_by_keys(
+                &self,
+                integration: &str,
+                dedup_keys: &[String],
+            ) -> $crate::Result<Vec<(String, $crate::AlertRecord)>> {
+                let mut found = Vec::new();
+                // Bounded IN lists: well under either backend's limit on parameters.
+                for chunk in dedup_keys.chunks(500) {
+                    let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                    let sql = format!(
+                        "SELECT dedup_key, incident, status, digest FROM alerts \
+                         WHERE integration = $1 AND dedup_key IN ({})",
+                        marks.join(", ")
+                    );
+                    let mut query = sqlx::query_as::<_, (String, i64, String, String)>(&sql).bind(integration);
+                    for key in chunk {
+                        query = query.bind(key);
+                    }
+                    for (key, incident, status, digest) in query.fetch_all(&self.pool).await? {
+                        found.push((key, $crate::AlertRecord {
+                            incident: fireline_core::IncidentId(incident as u64),
+                            firing: status == "firing",
+                            digest,
+                        }));
+                    }
+                }
+                Ok(found)
+            }
+
+            async fn open_incidents_in_groups(
+                &self,
+                groups: &[String],
+                since: jiff::Timestamp,
+            ) -> $crate::Result<Vec<(String, fireline_core::IncidentId)>> {
+                let mut found = Vec::new();
+                for chunk in groups.chunks(500) {
+                    let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                    let sql = format!(
+                        "SELECT alert_group, MAX(number) FROM incidents \
+                         WHERE alert_group IN ({}) AND status <> 'resolved' AND declared_at_us >= $1 \
+                         GROUP BY alert_group",
+                        marks.join(", ")
+                    );
+                    let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind($crate::rows::micros(since));
+                    for group in chunk {
+                        query = query.bind(group);
+                    }
+                    for (group, number) in query.fetch_all(&self.pool).await? {
+                        found.push((group, fireline_core::IncidentId(number as u64)));
+                    }
+                }
+                Ok(found)
             }
 
             async fn insert_heartbeat(

@@ -29,15 +29,23 @@ impl SqliteStore {
         }
         let options = options
             .create_if_missing(true)
-            // WAL lets readers go on while one writer writes; NORMAL sync is durable in
-            // WAL mode against process crashes, which is what a server needs.
+            // WAL with NORMAL sync: a commit is durable against a crash of the process
+            // (it is in the WAL file before the commit returns), but the WAL is fsynced
+            // only at checkpoints, so a power loss or kernel crash can lose the last
+            // commits. FULL would sync on every commit (group commit amortises it).
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             // Writers queue on the lock instead of failing at once under concurrency.
             .busy_timeout(Duration::from_secs(10));
+        // One connection: SQLite admits one writer at a time anyway, and with several
+        // connections the writers that lose the race (the receivers' group commit, the
+        // alert processor, the engine) wait in SQLite's busy handler, which sleeps in
+        // steps of up to 100 ms: that made tail latency. One connection queues every
+        // statement fairly in the pool instead. The cost: readers no longer run beside
+        // a writer (WAL would allow it); transactions here are short.
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(1)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;

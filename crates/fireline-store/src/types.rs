@@ -1,6 +1,6 @@
 //! Records the store returns that are not core types.
 
-use fireline_core::{AccessRole, IncidentId, Status};
+use fireline_core::{AccessRole, Incident, IncidentId, NewEvent, Status};
 use jiff::Timestamp;
 
 /// Which incidents to list, by status.
@@ -221,4 +221,38 @@ pub struct OutboxItem {
     pub due_at: Timestamp,
     /// Delivery attempts so far.
     pub attempts: u32,
+}
+
+/// A new incident the alert processor opens (see [`crate::Store::apply_alerts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentOpen {
+    /// Its `Declared` event.
+    pub declared: NewEvent,
+    /// The events that follow in the same write (the alerts that opened and joined it).
+    pub more: Vec<NewEvent>,
+    /// When its policy next has work.
+    pub next_due: Option<Timestamp>,
+}
+
+/// Events the alert processor appends to a stored incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentAppend {
+    /// The incident as folded from its stored log (the version the events were decided on).
+    pub current: Incident,
+    /// The events, in order.
+    pub events: Vec<NewEvent>,
+    /// When its policy next has work, planned on the log including `events`.
+    pub next_due: Option<Timestamp>,
+}
+
+/// One step of alert processing, written in one transaction: incidents opened, events
+/// appended, and the inbox items whose alerts are now all applied (deleted).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertWrites {
+    /// New incidents, in the order their numbers are to be given.
+    pub opens: Vec<IncidentOpen>,
+    /// Appends to stored incidents (at most one per incident).
+    pub appends: Vec<IncidentAppend>,
+    /// Inbox items done.
+    pub processed: Vec<i64>,
 }

@@ -5,6 +5,7 @@
 //! payload waiting, writes them in one transaction, and then answers them all. Under
 //! load, batches grow by themselves; idle, a lone request is committed at once.
 
+use super::keys::KeyCache;
 use fireline_store::{Store, StoreError};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ type Job = (
 pub struct InboxWriter {
     jobs: mpsc::Sender<Job>,
     wake: Arc<Notify>,
+    keys: KeyCache,
 }
 
 /// Why alerts could not be accepted.
@@ -43,6 +45,7 @@ impl InboxWriter {
         let handle = InboxWriter {
             jobs,
             wake: wake.clone(),
+            keys: KeyCache::default(),
         };
         tokio::spawn(async move {
             while let Some(first) = queue.recv().await {
@@ -68,6 +71,11 @@ impl InboxWriter {
             }
         });
         handle
+    }
+
+    /// The receivers' integration lookup (key hash to integration, briefly cached).
+    pub fn keys(&self) -> &KeyCache {
+        &self.keys
     }
 
     /// Wakes the alert processor (after something else wrote to the inbox).

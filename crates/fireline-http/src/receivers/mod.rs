@@ -4,6 +4,7 @@
 pub mod alertmanager;
 pub mod generic;
 pub mod inbox;
+pub mod keys;
 pub mod pagerduty;
 
 use crate::ApiError;

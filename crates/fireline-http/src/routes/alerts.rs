@@ -26,10 +26,10 @@ async fn integration_for(state: &AppState, key: &str) -> Result<IntegrationRecor
         return Err(unknown_key());
     }
     state
-        .store
-        .integration_by_key_hash(&hash_token(key))
+        .inbox
+        .keys()
+        .lookup(state.store.as_ref(), &hash_token(key))
         .await?
-        .filter(|i| i.revoked_at.is_none())
         .ok_or_else(unknown_key)
 }
 
@@ -41,7 +41,13 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
             message: "expected a JSON object".to_owned(),
         });
     }
-    parse_json(body)
+    // The common case is a good body: parse it plainly, and only when that fails parse
+    // again tracking the path, to name the field at fault (that tracking costs on every
+    // value of a large payload).
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(_) => parse_json(body),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -300,7 +306,11 @@ pub(super) async fn revoke_integration(
     Path(id): Path<String>,
 ) -> Result<Json<IntegrationView>, ApiError> {
     match state.store.revoke_integration(&id, state.clock.now()).await {
-        Ok(record) => Ok(Json(IntegrationView::from(&record))),
+        Ok(record) => {
+            // Its key stops working here at once, not when the cached entry expires.
+            state.inbox.keys().forget(&record.id);
+            Ok(Json(IntegrationView::from(&record)))
+        }
         Err(fireline_store::StoreError::NotFound) => {
             Err(ApiError::NotFound(format!("no integration {id}")))
         }
