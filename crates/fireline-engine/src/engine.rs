@@ -13,6 +13,7 @@ use fireline_core::{Incident, IncidentId};
 use fireline_store::{Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -79,6 +80,12 @@ impl Engine {
     /// One cycle at the clock's `now`: claim and process due incidents, batch after
     /// batch, until none is due.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        self.tick_until(&AtomicBool::new(false)).await
+    }
+
+    /// As [`Engine::tick`], but stops between incidents once `stop` is set, handing the
+    /// claimed incidents it did not get to back (due now) for the next engine to take.
+    pub async fn tick_until(&self, stop: &AtomicBool) -> Result<TickReport, StoreError> {
         let now = self.clock.now();
         let mut report = TickReport::default();
         loop {
@@ -88,7 +95,13 @@ impl Engine {
                 .claim_due(now, &self.owner, lease_until, self.batch)
                 .await?;
             report.claimed += claimed.len();
-            for id in &claimed {
+            for (i, id) in claimed.iter().enumerate() {
+                if stop.load(Ordering::Relaxed) {
+                    for left in &claimed[i..] {
+                        self.store.reschedule(*left, Some(now), &self.owner).await?;
+                    }
+                    return Ok(report);
+                }
                 match self.process(*id, now).await {
                     Ok((fired, lateness)) => {
                         report.fired += fired;
@@ -157,8 +170,22 @@ impl Engine {
     /// time (at most `max_idle`) or until woken.
     pub async fn run(&self, max_idle: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let stop = AtomicBool::new(false);
         loop {
-            match self.tick().await {
+            let tick = self.tick_until(&stop);
+            tokio::pin!(tick);
+            let result = tokio::select! {
+                result = &mut tick => result,
+                () = &mut shutdown => {
+                    // Let the incident in hand finish (never cut an append off), then stop.
+                    stop.store(true, Ordering::Relaxed);
+                    if let Err(e) = tick.await {
+                        tracing::error!(error = %e, "engine cycle failed while stopping");
+                    }
+                    return;
+                }
+            };
+            match result {
                 Ok(report) if report.fired > 0 => {
                     tracing::debug!(
                         fired = report.fired,

@@ -272,7 +272,29 @@ async fn pending_work_survives_a_restart(db: &TestDatabase) {
     reopened.close().await;
 }
 
+async fn a_stopping_engine_hands_claimed_work_back_at_once(db: &TestDatabase) {
+    let policy = Policy::builtin();
+    let clock = Arc::new(ManualClock::new(t0()));
+    for _ in 0..20 {
+        declare_at(db.store.as_ref(), &policy, "SEV1", t0()).await;
+    }
+    let stopping = engine(db.store.clone(), clock.clone(), "stopping");
+    let report = stopping
+        .tick_until(&std::sync::atomic::AtomicBool::new(true))
+        .await
+        .expect("tick");
+    assert_eq!((report.claimed, report.fired), (20, 0), "{report:?}");
+    // No lease is left behind: another engine takes all of it now, not after the lease.
+    let next = engine(db.store.clone(), clock.clone(), "next");
+    let report = next.tick().await.expect("tick");
+    assert_eq!(
+        report.fired, 20,
+        "every page fired by the next engine: {report:?}"
+    );
+}
+
 backend_tests!(
+    a_stopping_engine_hands_claimed_work_back_at_once,
     fires_due_work_once_as_time_passes,
     acknowledging_stops_the_escalation,
     two_engines_never_fire_an_action_twice,
