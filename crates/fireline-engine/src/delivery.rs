@@ -200,6 +200,7 @@ impl Delivery {
         }
         if !lapsed.is_empty() {
             report.skipped += lapsed.len();
+            metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "skipped").increment(lapsed.len() as u64);
             self.store
                 .finish_outbox(
                     &lapsed,
@@ -273,6 +274,7 @@ impl Delivery {
             .unwrap_or_else(|e| Err(DeliveryError::Transient(format!("sender crashed: {e}"))));
         match sent {
             Ok(delivered) => {
+                metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "sent").increment(1);
                 report.sent += 1;
                 report.delivered += keep.len();
                 self.store
@@ -302,6 +304,7 @@ impl Delivery {
                     .all(|i| i.attempts + 1 < self.config.max_attempts) =>
             {
                 report.retried += keep.len();
+                metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "retried").increment(1);
                 tracing::warn!(person, channel, error = %e, "notification failed; will retry");
                 for item in &keep {
                     let attempts = item.attempts + 1;
@@ -331,6 +334,7 @@ impl Delivery {
         report: &mut DeliveryReport,
     ) -> Result<(), StoreError> {
         report.failed += items.len();
+        metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "failed").increment(1);
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
         self.store
             .finish_outbox(&ids, OutboxState::Failed, error, now)

@@ -104,6 +104,11 @@ impl Engine {
                 }
                 match self.process(*id, now).await {
                     Ok((fired, lateness)) => {
+                        if fired > 0 {
+                            // How late the engine acted: its lag behind the policy.
+                            metrics::histogram!("fireline_engine_lateness_seconds")
+                                .record(lateness.as_secs_f64().max(0.0));
+                        }
                         report.fired += fired;
                         report.max_lateness = report.max_lateness.max(lateness);
                     }

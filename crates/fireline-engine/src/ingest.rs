@@ -652,7 +652,11 @@ impl AlertProcessor {
         };
         let actor = format!("integration:{}", integration.name);
         match decide_alert(policy, alert, &integration.id, &routed, situation, now) {
-            AlertOutcome::Nothing => Ok(true),
+            AlertOutcome::Nothing => {
+                // A repeat of what is known: folded into the existing record.
+                metrics::counter!("fireline_alerts_deduplicated_total").increment(1);
+                Ok(true)
+            }
             AlertOutcome::Declare(declaration, more) => {
                 if unit.touched.contains_key(&identity) {
                     return Ok(false);

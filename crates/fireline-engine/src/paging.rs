@@ -105,6 +105,17 @@ impl Pager {
         if !outbox.is_empty() {
             self.wake.notify_one();
         }
+        // Counted once stored: a lost race is re-decided, not a second page.
+        for e in &appended.1 {
+            if matches!(
+                e.data,
+                EventData::Paged { .. }
+                    | EventData::Escalated { .. }
+                    | EventData::EscalationExhausted { .. }
+            ) {
+                metrics::counter!("fireline_pages_total", "kind" => e.data.kind()).increment(1);
+            }
+        }
         Ok(appended)
     }
 }

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 pub mod receivers;
 mod routes;
@@ -44,6 +45,9 @@ pub struct AppState {
     /// Appends incident events, addressing pages and writing their messages to the
     /// outbox in the same transaction; holds the acknowledge-link key.
     pub pager: fireline_engine::Pager,
+    /// The bearer token `/metrics` requires; `None` leaves it open (bind to a private
+    /// address, or set one).
+    pub metrics_token: Option<String>,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

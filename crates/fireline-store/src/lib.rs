@@ -320,6 +320,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         until: Timestamp,
     ) -> Result<Vec<fireline_core::report::IncidentFacts>>;
 
+    /// Open incidents counted by severity.
+    async fn open_incidents_by_severity(&self) -> Result<Vec<(String, u64)>>;
+
     /// Waits for in-flight work and closes connections (SQLite checkpoints its WAL).
     async fn close(&self);
 }

@@ -1120,6 +1120,16 @@ macro_rules! impl_sql_store {
                 Ok(facts)
             }
 
+            async fn open_incidents_by_severity(&self) -> $crate::Result<Vec<(String, u64)>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT severity, COUNT(*) FROM incidents WHERE status <> 'resolved' \
+                     GROUP BY severity ORDER BY severity",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }

@@ -21,6 +21,7 @@ pub struct FileConfig {
     token: Option<String>,
     public_url: Option<String>,
     smtp: Option<SmtpFile>,
+    metrics_token: Option<String>,
 }
 
 /// `[smtp]` in the config file; each key can be overridden by `FIRELINE_SMTP_<KEY>`.
@@ -108,6 +109,8 @@ pub struct Settings {
     pub public_url: Setting<String>,
     /// E-mail delivery, when a host is configured.
     pub smtp: Option<SmtpSettings>,
+    /// The bearer token `/metrics` requires (none: open).
+    pub metrics_token: Option<Secret>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -274,7 +277,11 @@ impl Settings {
             },
         };
         let smtp = smtp_settings(file.smtp)?;
+        let metrics_token = env("FIRELINE_METRICS_TOKEN")
+            .or(file.metrics_token)
+            .map(Secret);
         Ok(Settings {
+            metrics_token,
             public_url,
             smtp,
             config_file,

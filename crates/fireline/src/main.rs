@@ -157,6 +157,7 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "url": { "value": settings.url.value, "source": settings.url.source },
             "token": token.map(|(v, s)| serde_json::json!({ "value": v, "source": s })),
             "public_url": { "value": settings.public_url.value, "source": settings.public_url.source },
+            "metrics_token": settings.metrics_token.as_ref().map(|_| "****"),
             "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({
                 "host": m.host, "port": m.port, "tls": m.tls, "username": m.username,
                 "password": m.password.as_ref().map(|_| "****"), "from": m.from,
@@ -211,6 +212,12 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
         format!("{:?}", settings.public_url.value),
         settings.public_url.source,
     );
+    match &settings.metrics_token {
+        Some(_) => outln!("metrics_token = \"****\""),
+        None => {
+            outln!("# metrics_token is not set: /metrics needs no token (FIRELINE_METRICS_TOKEN)")
+        }
+    }
     match &settings.smtp {
         Some(m) => {
             outln!("[smtp]");

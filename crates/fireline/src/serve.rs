@@ -103,6 +103,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         engine_wake: engine.waker(),
         inbox: fireline_http::receivers::inbox::InboxWriter::start(store.clone(), alerts.waker()),
         pager,
+        metrics_token: settings.metrics_token.as_ref().map(|t| t.0.clone()),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

@@ -66,6 +66,8 @@ async fn accept(
     alerts: Alerts,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let count = alerts.len();
+    metrics::counter!("fireline_alerts_received_total", "service" => integration.service.clone())
+        .increment(count as u64);
     if count > 0 {
         let json = serde_json::to_string(&alerts).map_err(|_| ApiError::Internal)?;
         // Returns once committed: the alerts are durable before we answer.

@@ -5,6 +5,7 @@ mod alerts;
 mod incidents;
 mod meta;
 mod oncall;
+mod prometheus;
 mod report;
 mod tokens;
 
@@ -42,6 +43,7 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::escalate))
         .routes(routes!(meta::policy))
         .routes(routes!(report::report))
+        .routes(routes!(prometheus::metrics))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(
@@ -106,8 +108,33 @@ fn redacted_path(path: &str) -> String {
         .join("/")
 }
 
+/// Records each request's latency by route template (never the raw path: ids and keys
+/// would explode the label set, and keys are secrets).
+async fn time_request(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let begun = std::time::Instant::now();
+    let response = next.run(request).await;
+    crate::metrics::record_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        begun.elapsed().as_secs_f64(),
+    );
+    response
+}
+
 /// The whole application over `state`.
 pub fn router(state: AppState) -> Router {
+    // Installed before the first request, so every request and alert is counted.
+    let _ = crate::metrics::handle();
     let (routes, document) = split();
     let document = Arc::new(document);
     routes
@@ -126,6 +153,7 @@ pub fn router(state: AppState) -> Router {
             }
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(time_request))
         // Outermost last: the request id is set before tracing opens the span that shows
         // it, and copied onto the response. Headers are not logged, so tokens never are.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

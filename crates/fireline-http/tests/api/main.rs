@@ -9,6 +9,7 @@ mod listing;
 mod mutations;
 mod oncall;
 mod openapi;
+mod prometheus;
 mod receivers;
 mod reports;
 mod server;

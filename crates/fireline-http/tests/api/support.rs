@@ -114,6 +114,15 @@ impl Reply {
 
 impl App {
     pub async fn new(db: &TestDatabase) -> App {
+        App::build(db, None).await
+    }
+
+    /// An app whose `/metrics` needs `token`.
+    pub async fn with_metrics_token(db: &TestDatabase, token: &str) -> App {
+        App::build(db, Some(token.to_owned())).await
+    }
+
+    async fn build(db: &TestDatabase, metrics_token: Option<String>) -> App {
         let clock = Arc::new(ManualClock::new(start()));
         let policy = LivePolicy::new(Policy::builtin());
         let state = AppState {
@@ -129,6 +138,7 @@ impl App {
                 db.store.clone(),
                 fireline_engine::paging::local_links(),
             ),
+            metrics_token,
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {

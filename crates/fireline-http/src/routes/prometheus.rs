@@ -1,0 +1,76 @@
+//! `GET /metrics`: the Prometheus exposition.
+
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write as _;
+
+/// Prometheus metrics (text exposition format). Needs the metrics token as a bearer
+/// token when the server has one configured (`metrics_token`), and no token otherwise.
+#[utoipa::path(
+    get, path = "/metrics", tag = "meta", security(()),
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
+        (status = 401, description = "A metrics token is configured and was not given", body = crate::wire::ErrorBody)
+    )
+)]
+pub(super) async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(expected) = &state.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        // Constant-time enough: both sides are hashed to equal-length digests first.
+        let ok = given
+            .is_some_and(|g| fireline_core::hash_token(g) == fireline_core::hash_token(expected));
+        if !ok {
+            return Err(ApiError::Unauthorized(
+                "this server's /metrics needs its metrics token",
+            ));
+        }
+    }
+    let Some(handle) = crate::metrics::handle() else {
+        return Err(ApiError::Unavailable);
+    };
+    handle.run_upkeep();
+    let mut out = handle.render();
+    let open = state.store.open_incidents_by_severity().await?;
+    out.push_str("# HELP fireline_open_incidents Incidents not resolved, by severity.\n");
+    out.push_str("# TYPE fireline_open_incidents gauge\n");
+    let policy = state.policy.current();
+    for severity in policy.catalog().levels() {
+        let n = open
+            .iter()
+            .find(|(s, _)| s == &severity.id)
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(
+            out,
+            "fireline_open_incidents{{severity=\"{}\"}} {n}",
+            severity.id
+        );
+    }
+    for (s, n) in open
+        .iter()
+        .filter(|(s, _)| policy.catalog().get(s).is_none())
+    {
+        let _ = writeln!(out, "fireline_open_incidents{{severity=\"{s}\"}} {n}");
+    }
+    let depth = state.store.outbox_depth().await?;
+    out.push_str("# HELP fireline_outbox_pending Notifications waiting to be delivered.\n");
+    out.push_str("# TYPE fireline_outbox_pending gauge\n");
+    let _ = writeln!(out, "fireline_outbox_pending {depth}");
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
+}
