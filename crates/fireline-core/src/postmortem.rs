@@ -101,13 +101,15 @@ impl Phase {
         }
     }
 
-    /// The stage that completing moves the post-mortem on: `None` once published.
-    pub fn next_stage(self) -> Option<Stage> {
-        match self {
-            Phase::Draft => Some(Stage::Draft),
-            Phase::Review => Some(Stage::Review),
-            Phase::Published => None,
+    /// The next of draft, review and publish not yet completed: what "advance"
+    /// completes. `None` once published.
+    pub fn next_stage(done: &[Stage]) -> Option<Stage> {
+        if done.contains(&Stage::Publish) {
+            return None;
         }
+        [Stage::Draft, Stage::Review, Stage::Publish]
+            .into_iter()
+            .find(|s| !done.contains(s))
     }
 }
 

@@ -362,7 +362,17 @@ fn stages_go_draft_then_review_then_publish() {
         Phase::from_completed(&[Stage::Draft, Stage::Review, Stage::Publish]),
         Phase::Published
     );
-    assert_eq!(Phase::Review.next_stage(), Some(Stage::Review));
+    assert_eq!(Phase::next_stage(&[]), Some(Stage::Draft));
+    assert_eq!(Phase::next_stage(&[Stage::Draft]), Some(Stage::Review));
+    // Regression: with draft and review done the phase is still review, and advancing
+    // publishes rather than completing the review again.
+    let both = [Stage::Draft, Stage::Review];
+    assert_eq!(Phase::from_completed(&both), Phase::Review);
+    assert_eq!(Phase::next_stage(&both), Some(Stage::Publish));
+    assert_eq!(
+        Phase::next_stage(&[Stage::Draft, Stage::Review, Stage::Publish]),
+        None
+    );
 }
 
 fn item(due: &str, status: ActionStatus) -> ActionItem {

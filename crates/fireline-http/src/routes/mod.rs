@@ -4,6 +4,7 @@ mod ack;
 mod alerts;
 mod incidents;
 mod meta;
+mod postmortems;
 mod tokens;
 
 use crate::openapi::ApiDoc;
@@ -48,6 +49,22 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::revoke_integration))
         .routes(routes!(alerts::create_heartbeat, alerts::list_heartbeats))
         .routes(routes!(alerts::ping_heartbeat))
+        .routes(routes!(
+            postmortems::draft,
+            postmortems::show,
+            postmortems::edit
+        ))
+        .routes(routes!(postmortems::history))
+        .routes(routes!(postmortems::complete_stage))
+        .routes(routes!(postmortems::export))
+        .routes(routes!(postmortems::related_incidents))
+        .routes(routes!(postmortems::add_action))
+        .routes(routes!(postmortems::list_actions))
+        .routes(routes!(
+            postmortems::show_action,
+            postmortems::update_action
+        ))
+        .routes(routes!(postmortems::close_action))
         .merge(
             // Alert payloads are larger than API requests: their own body limit.
             OpenApiRouter::new()

@@ -8,6 +8,7 @@ mod lifecycle;
 mod listing;
 mod mutations;
 mod openapi;
+mod postmortems;
 mod receivers;
 mod server;
 mod support;

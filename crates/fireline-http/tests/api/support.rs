@@ -283,8 +283,15 @@ pub async fn send(router: Router, request: Request<Body>) -> Reply {
         .await
         .expect("read the response body")
         .to_bytes();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("application/json"));
     let body = if bytes.is_empty() {
         Value::Null
+    } else if !json {
+        // Exports (Markdown, HTML) come back as a string to inspect.
+        Value::String(String::from_utf8_lossy(&bytes).into_owned())
     } else {
         serde_json::from_slice(&bytes).unwrap_or_else(|e| {
             panic!(
