@@ -19,6 +19,7 @@ mod incident;
 mod integration;
 mod output;
 mod policy;
+mod postmortem;
 mod scenario;
 mod serve;
 mod token;
@@ -97,6 +98,8 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         }),
         Command::Token(cmd) => runtime()?.block_on(token::run(settings, cmd)),
         Command::Incident(cmd) => incident::run(settings, cmd),
+        Command::Postmortem(cmd) => postmortem::run(settings, cmd),
+        Command::Action(cmd) => postmortem::action(settings, cmd),
         Command::Config(ConfigCommand::Show { json }) => config_show(settings, *json),
         Command::Integration(cmd) => runtime()?.block_on(integration::run(settings, cmd)),
         Command::Heartbeat(cmd) => runtime()?.block_on(integration::heartbeat(settings, cmd)),
