@@ -1439,3 +1439,83 @@ th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:t
 th{background:#f3f3f3}\n\
 code{background:#f3f3f3;padding:0 .2rem}\n\
 em{color:#555}\n";
+
+/// What an action item's owner is told, and when: the day before it is due (and on the
+/// day), and once it is overdue. Each message's key names the item, its due date and
+/// the kind, so each is stored, and sent, once; moving the due date reminds again.
+pub fn action_reminders(
+    roster: &crate::oncall::Roster,
+    items: &[ActionItem],
+    now: Timestamp,
+    links: &crate::oncall::notify::Links,
+) -> Vec<crate::oncall::notify::Outgoing> {
+    use crate::oncall::notify::{Notice, NoticeItem, Outgoing};
+    let today = utc_date(now);
+    let mut out = Vec::new();
+    for item in items.iter().filter(|i| i.status.is_open()) {
+        // Owners outside the roster have no contacts: the overdue list shows them.
+        let Some(person) = roster.people.get(&item.owner) else {
+            continue;
+        };
+        let (kind, headline) = if item.due < today {
+            (
+                "overdue",
+                format!("{} is overdue (due {})", item.label(), item.due),
+            )
+        } else if today.tomorrow().is_ok_and(|t| item.due <= t) {
+            ("due_soon", format!("{} is due {}", item.label(), item.due))
+        } else {
+            continue;
+        };
+        let text = format!(
+            "{} ({}) from {}'s post-mortem: \"{}\", due {}. When it is done, close it with a \
+             note: fireline action close {} --note \"…\"",
+            item.label(),
+            item.priority,
+            item.incident,
+            item.title,
+            item.due,
+            item.label()
+        );
+        let notice_item = NoticeItem {
+            incident: item.incident.to_string(),
+            title: item.title.clone(),
+            severity: item.priority.to_string(),
+            service: String::new(),
+            status: item.status.to_string(),
+            reason: Some(format!("action item {kind}")),
+            incident_url: Some(links.incident_url(item.incident)),
+            runbook_url: None,
+            ack_url: None,
+        };
+        for (i, rule) in person
+            .effective_rules()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.after.is_zero())
+        {
+            for (j, contact) in person.contacts_of(rule.kind).enumerate() {
+                let key = format!(
+                    "action/{}/{}/{kind}/{}/{}/{i}.{j}",
+                    item.id, item.due, person.id, rule.kind
+                );
+                out.push(Outgoing {
+                    key: key.clone(),
+                    // Not an incident page: nothing to acknowledge, nothing on the timeline.
+                    incident: None,
+                    person: person.id.clone(),
+                    contact: contact.clone(),
+                    notice: Notice {
+                        key,
+                        headline: headline.clone(),
+                        items: vec![notice_item.clone()],
+                        text: Some(text.clone()),
+                    },
+                    due_at: now,
+                    unless_acknowledged: false,
+                });
+            }
+        }
+    }
+    out
+}
