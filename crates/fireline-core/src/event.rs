@@ -273,6 +273,16 @@ pub enum EventData {
         /// Which stage.
         stage: Stage,
     },
+    /// A post-mortem stage's deadline is near and the stage is not done: a reminder,
+    /// recorded once per stage (the breach after the deadline is [`EventData::PostmortemDue`]).
+    PostmortemReminder {
+        /// The action's key.
+        key: String,
+        /// Which stage.
+        stage: Stage,
+        /// The stage's deadline.
+        due_by: Timestamp,
+    },
     /// A follow-up checkpoint is due.
     FollowupDue {
         /// The action's key.
@@ -310,6 +320,7 @@ impl EventData {
             EventData::MonitoringVerified { .. } => "monitoring_verified",
             EventData::PostmortemDue { .. } => "postmortem_due",
             EventData::FollowupDue { .. } => "followup_due",
+            EventData::PostmortemReminder { .. } => "postmortem_reminder",
         }
     }
 
@@ -323,6 +334,7 @@ impl EventData {
             | EventData::MonitoringVerified { key }
             | EventData::PostmortemDue { key, .. }
             | EventData::FollowupDue { key, .. }
+            | EventData::PostmortemReminder { key, .. }
             | EventData::EscalationExhausted { key, .. } => Some(key),
             EventData::Escalated { key, .. } => key.as_deref(),
             _ => None,

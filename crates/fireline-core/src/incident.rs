@@ -159,7 +159,8 @@ impl Incident {
             | EventData::CustomerNoticeDue { .. }
             | EventData::MonitoringVerified { .. }
             | EventData::PostmortemDue { .. }
-            | EventData::FollowupDue { .. } => {}
+            | EventData::FollowupDue { .. }
+            | EventData::PostmortemReminder { .. } => {}
             EventData::Resolved { .. } => {
                 self.status = Status::Resolved;
                 self.resolved_at = Some(event.at);

@@ -14,6 +14,7 @@ pub mod incident;
 pub mod oncall;
 pub mod plan;
 pub mod policy;
+pub mod postmortem;
 pub mod report;
 pub mod role;
 pub mod severity;

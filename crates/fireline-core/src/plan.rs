@@ -609,6 +609,29 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
                     );
                 }
             }
+            // A reminder some hours before each deadline, unless the stage is done by
+            // then; the breach above still follows if it is not done by the deadline.
+            for s in stage_schedule(policy, &f, resolved) {
+                let Some(remind_at) = s.remind_at else {
+                    continue;
+                };
+                let done = f
+                    .stages_done
+                    .iter()
+                    .any(|(st, t)| *st == s.stage && *t <= remind_at);
+                if !done {
+                    let key = f.key(&format!("postmortem_reminder:{}", s.stage));
+                    plan(
+                        remind_at,
+                        key.clone(),
+                        EventData::PostmortemReminder {
+                            key,
+                            stage: s.stage,
+                            due_by: s.due_at,
+                        },
+                    );
+                }
+            }
             for (i, followup) in policy.post_incident.followups.iter().enumerate() {
                 let key = f.key(&format!("followup:{i}"));
                 plan(
@@ -757,4 +780,77 @@ pub fn escalate_after_failure(
         recipients: Vec::new(),
         unreached: Vec::new(),
     })
+}
+
+/// One post-mortem stage's deadline, reminder and completion in the current cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageSchedule {
+    /// Which stage.
+    pub stage: Stage,
+    /// Its deadline.
+    pub due_at: Timestamp,
+    /// When the reminder comes (`None`: the policy sends none).
+    pub remind_at: Option<Timestamp>,
+    /// When it was completed, if it was (the first completion in this cycle).
+    pub completed_at: Option<Timestamp>,
+}
+
+fn stage_schedule(policy: &Policy, f: &Facts<'_>, resolved: Timestamp) -> Vec<StageSchedule> {
+    let cal = &policy.calendar;
+    policy
+        .post_incident
+        .stages
+        .iter()
+        .map(|deadline| {
+            let due_at = deadline.within.after(resolved, cal);
+            let remind_at = policy
+                .post_incident
+                .remind_before
+                .as_ref()
+                .and_then(|before| {
+                    let at = due_at
+                        .checked_sub(before.approx())
+                        .unwrap_or(resolved)
+                        .max(resolved);
+                    (at < due_at).then_some(at)
+                });
+            StageSchedule {
+                stage: deadline.stage,
+                due_at,
+                remind_at,
+                completed_at: f
+                    .stages_done
+                    .iter()
+                    .filter(|(s, _)| *s == deadline.stage)
+                    .map(|(_, t)| *t)
+                    .min(),
+            }
+        })
+        .collect()
+}
+
+/// The post-mortem stages of a resolved incident that needs one: each stage's deadline,
+/// reminder and completion, in the policy's order. Empty while the incident is open or
+/// when its worst severity needs no post-mortem.
+pub fn postmortem_schedule(policy: &Policy, events: &[RecordedEvent]) -> Vec<StageSchedule> {
+    let Some(f) = facts(events) else {
+        return Vec::new();
+    };
+    let Some(resolved) = f.resolved_at.filter(|_| f.status == Status::Resolved) else {
+        return Vec::new();
+    };
+    let worst_id = f
+        .worst_severity(policy)
+        .map(|w| w.severity.id.as_str())
+        .unwrap_or_else(|| f.current_severity());
+    if !policy.needs_postmortem(worst_id) {
+        return Vec::new();
+    }
+    stage_schedule(policy, &f, resolved)
+}
+
+/// Stages completed in the incident's current cycle (since it was last reopened), with
+/// when: what the post-mortem's state is read from.
+pub fn stages_completed(events: &[RecordedEvent]) -> Vec<(Stage, Timestamp)> {
+    facts(events).map(|f| f.stages_done).unwrap_or_default()
 }

@@ -86,6 +86,7 @@ impl Fired {
             EventData::MonitoringVerified { .. } => "monitoring_verified",
             EventData::PostmortemDue { .. } => "postmortem_due",
             EventData::FollowupDue { .. } => "followup_due",
+            EventData::PostmortemReminder { .. } => "postmortem_reminder",
             _ => "other",
         }
     }

@@ -67,6 +67,10 @@ fn line(f: &Fired) -> String {
             format_fixed(due_by.duration_since(start()))
         ),
         EventData::PostmortemDue { stage, .. } => stage.to_string(),
+        EventData::PostmortemReminder { stage, due_by, .. } => format!(
+            "{stage} due +{}",
+            format_fixed(due_by.duration_since(start()))
+        ),
         EventData::FollowupDue { label, .. } => label.clone(),
         _ => String::new(),
     };
@@ -340,9 +344,14 @@ followups = [{ label = "1 week", after = "7d" }]
         after,
         vec![
             "+1h20m customer_notice_due true 1d1h20m",
+            // Reminders 4 hours (the default) before each stage not done by then; the
+            // draft was done at +20h, before its reminder.
+            "+1d21h20m postmortem_reminder review_meeting due +2d1h20m",
             "+2d1h20m postmortem_due review_meeting",
             // Monday 15:20 + 3 business days = Thursday; + 5 = the next Monday.
+            "+2d21h20m postmortem_reminder review due +3d1h20m",
             "+3d1h20m postmortem_due review",
+            "+6d21h20m postmortem_reminder publish due +7d1h20m",
             "+7d1h20m followup_due 1 week",
             "+7d1h20m postmortem_due publish",
         ]
@@ -640,4 +649,129 @@ repeat = { times = 0, every = "0m" }
     let at: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
     assert!(at.contains(&"escalation[0].repeat"), "{problems:#?}");
     assert!(at.contains(&"escalation[1].repeat.every"), "{problems:#?}");
+}
+
+#[test]
+fn postmortem_reminders_come_before_each_deadline_once_unless_the_stage_is_done() {
+    let p = policy(
+        r#"
+[post_incident]
+draft = "24h"
+review = "3bd"
+remind_before = "6h"
+"#,
+    );
+    let steps = |draft_done: Option<i64>| {
+        let mut steps = vec![
+            step(mins(1), StepAction::Acknowledge),
+            step(mins(60), StepAction::Resolve),
+        ];
+        if let Some(h) = draft_done {
+            steps.push(step(
+                SignedDuration::from_hours(h),
+                StepAction::Postmortem(Stage::Draft),
+            ));
+        }
+        steps
+    };
+    let pm = |out: Vec<String>| -> Vec<String> {
+        out.into_iter()
+            .filter(|l| l.contains("postmortem"))
+            .collect()
+    };
+    // Resolved Monday 15:00: draft due Tuesday 15:00, review Thursday 15:00.
+    assert_eq!(
+        pm(run(
+            &p,
+            "S1",
+            None,
+            &[],
+            SignedDuration::from_hours(24 * 5),
+            steps(None)
+        )),
+        vec![
+            "+19h postmortem_reminder draft due +1d1h",
+            "+1d1h postmortem_due draft",
+            "+2d19h postmortem_reminder review due +3d1h",
+            "+3d1h postmortem_due review",
+        ]
+    );
+    // Draft done before its reminder: neither reminder nor breach for it.
+    assert_eq!(
+        pm(run(
+            &p,
+            "S1",
+            None,
+            &[],
+            SignedDuration::from_hours(24 * 5),
+            steps(Some(10))
+        )),
+        vec![
+            "+2d19h postmortem_reminder review due +3d1h",
+            "+3d1h postmortem_due review",
+        ]
+    );
+    // Done between reminder and deadline: the reminder came, the breach does not.
+    assert_eq!(
+        pm(run(
+            &p,
+            "S1",
+            None,
+            &[],
+            SignedDuration::from_hours(24 * 5),
+            steps(Some(22))
+        ))[..1],
+        ["+19h postmortem_reminder draft due +1d1h".to_owned()]
+    );
+
+    // The default is 4h; "0m" turns reminders off.
+    let default = policy("[post_incident]\ndraft = \"24h\"\n");
+    assert!(pm(run(
+        &default,
+        "S1",
+        None,
+        &[],
+        SignedDuration::from_hours(48),
+        steps(None)
+    ))
+    .contains(&"+21h postmortem_reminder draft due +1d1h".to_owned()));
+    let off = policy("[post_incident]\ndraft = \"24h\"\nremind_before = \"0m\"\n");
+    assert_eq!(
+        pm(run(
+            &off,
+            "S1",
+            None,
+            &[],
+            SignedDuration::from_hours(48),
+            steps(None)
+        )),
+        vec!["+1d1h postmortem_due draft"]
+    );
+}
+
+#[test]
+fn postmortem_template_and_reminder_keys_are_checked() {
+    let problems = |extra: &str| -> Vec<String> {
+        match Policy::from_toml(&format!("{BASE}{extra}")) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(|p| p.location.clone()).collect(),
+        }
+    };
+    assert_eq!(
+        problems("[post_incident]\ntemplate = \"seed-9\"\n"),
+        vec!["post_incident.template"]
+    );
+    assert_eq!(
+        problems("[post_incident]\ndraft = \"24h\"\nremind_before = \"1bd\"\n"),
+        vec!["post_incident.remind_before"]
+    );
+    assert_eq!(
+        problems("[post_incident]\ndraft = \"4h\"\nremind_before = \"4h\"\n"),
+        vec!["post_incident.remind_before"]
+    );
+    let p = policy("[post_incident]\ntemplate = \"production-agents\"\n");
+    assert_eq!(
+        p.post_incident.template,
+        fireline_core::postmortem::Template::ProductionAgents
+    );
 }

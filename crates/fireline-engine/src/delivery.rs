@@ -67,6 +67,8 @@ pub struct DeliveryReport {
     pub deferred: usize,
     /// Hand-off notices enqueued.
     pub handoffs: usize,
+    /// Action item reminders enqueued (due soon or overdue).
+    pub action_reminders: usize,
 }
 
 /// The delivery worker. Several may run against one PostgreSQL database.
@@ -82,7 +84,13 @@ pub struct Delivery {
     wake: Arc<Notify>,
     /// Hand-offs up to this instant have been enqueued by this worker.
     handoffs_until: Arc<Mutex<Option<Timestamp>>>,
+    /// When this worker last looked for action items to remind owners of.
+    actions_checked: Arc<Mutex<Option<Timestamp>>>,
 }
+
+/// How often a worker looks for action items due soon or overdue: reminders are daily
+/// matters, and the query need not run on every cycle.
+const ACTION_CHECK_EVERY: SignedDuration = SignedDuration::from_mins(15);
 
 /// Attempts at appending a timeline entry before leaving it to the next cycle.
 const MAX_APPEND_ATTEMPTS: usize = 5;
@@ -112,6 +120,7 @@ impl Delivery {
             pager,
             config,
             handoffs_until: Arc::new(Mutex::new(None)),
+            actions_checked: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -126,6 +135,7 @@ impl Delivery {
         let now = self.clock.now();
         let mut report = DeliveryReport {
             handoffs: self.enqueue_handoffs(now).await?,
+            action_reminders: self.enqueue_action_reminders(now).await?,
             ..DeliveryReport::default()
         };
         loop {
@@ -456,6 +466,41 @@ impl Delivery {
             .handoffs_until
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(now);
+        Ok(usize::try_from(new).unwrap_or(usize::MAX))
+    }
+
+    /// Enqueues reminders to the owners of open action items due by tomorrow or overdue,
+    /// at most every [`ACTION_CHECK_EVERY`]; keys make each reminder once, whichever
+    /// replica enqueues it. Returns how many were new.
+    async fn enqueue_action_reminders(&self, now: Timestamp) -> Result<usize, StoreError> {
+        {
+            let mut last = self
+                .actions_checked
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if last.is_some_and(|at| now < at.saturating_add(ACTION_CHECK_EVERY).unwrap_or(at)) {
+                return Ok(0);
+            }
+            *last = Some(now);
+        }
+        let today = fireline_core::postmortem::utc_date(now);
+        let items = self
+            .store
+            .list_action_items(&fireline_store::ActionFilter {
+                open_only: true,
+                // Strictly before the day after tomorrow: due today, tomorrow, or earlier.
+                due_before: today.tomorrow().and_then(|d| d.tomorrow()).ok(),
+                limit: 1000,
+                ..fireline_store::ActionFilter::default()
+            })
+            .await?;
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let roster = self.store.roster().await?;
+        let notices =
+            fireline_core::postmortem::action_reminders(&roster, &items, now, self.pager.links());
+        let new = self.store.enqueue_outbox(&notices).await?;
         Ok(usize::try_from(new).unwrap_or(usize::MAX))
     }
 

@@ -490,6 +490,75 @@ async fn hand_offs_are_announced_once_to_both_people(db: &TestDatabase) {
     }
 }
 
+async fn action_item_owners_are_reminded_once_before_due_and_once_overdue(db: &TestDatabase) {
+    use fireline_core::postmortem::{ActionItem, ActionStatus, Priority};
+    let rig = Rig::new(db, vec![]).await;
+    let id = rig.declare("SEV3", "had a post-mortem").await;
+    let item = |owner: &str, due: &str| ActionItem {
+        id: 0,
+        incident: id,
+        title: format!("{owner}'s fix"),
+        owner: owner.into(),
+        priority: Priority::P1,
+        due: due.parse().expect("date"),
+        status: ActionStatus::Open,
+        note: None,
+        created_at: t0(),
+        created_by: "zoe".into(),
+        updated_at: t0(),
+        updated_by: "zoe".into(),
+    };
+    // Today is 2026-03-02: alice's is due tomorrow, carol's next week, and the third
+    // owner is not in the roster (nobody to tell).
+    let alices = rig
+        .store
+        .insert_action_item(&item("alice", "2026-03-03"))
+        .await
+        .expect("insert");
+    rig.store
+        .insert_action_item(&item("carol", "2026-03-09"))
+        .await
+        .expect("insert");
+    rig.store
+        .insert_action_item(&item("outsider", "2026-03-01"))
+        .await
+        .expect("insert");
+    let report = rig.at(mins(1)).await;
+    assert_eq!(report.action_reminders, 1, "{report:?}");
+    assert_eq!(rig.receiver.paths(), ["/slack/alice"]);
+    assert!(rig.receiver.bodies()[0].contains(&format!("AI-{} is due 2026-03-03", alices.id)));
+    // Later cycles the same day and the next: no repeat.
+    assert_eq!(rig.at(mins(30)).await.action_reminders, 0);
+    assert_eq!(rig.at(mins(24 * 60)).await.action_reminders, 0);
+    // The day after it was due: overdue, once.
+    assert_eq!(rig.at(mins(2 * 24 * 60)).await.action_reminders, 1);
+    assert_eq!(rig.at(mins(2 * 24 * 60 + 30)).await.action_reminders, 0);
+    // The roster's daily hand-offs are delivered too (and may bundle with a reminder).
+    let bodies: Vec<String> = rig
+        .receiver
+        .bodies()
+        .into_iter()
+        .filter(|b| b.contains(&format!("AI-{}", alices.id)))
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(
+        bodies[1].contains(&format!("AI-{} is overdue (due 2026-03-03)", alices.id)),
+        "{}",
+        bodies[1]
+    );
+    // Closed items are not chased.
+    let mut closed = alices.clone();
+    closed.status = ActionStatus::Done;
+    closed.note = Some("done".into());
+    rig.store.update_action_item(&closed).await.expect("close");
+    assert_eq!(
+        rig.at(mins(9 * 24 * 60)).await.action_reminders,
+        1,
+        "carol's, overdue now"
+    );
+    assert!(rig.receiver.paths().iter().all(|p| p != "/slack/outsider"));
+}
+
 async fn the_last_level_repeats_then_escalation_is_exhausted_loudly(db: &TestDatabase) {
     let rig = Rig::new(db, vec![]).await;
     let id = rig.declare("SEV1", "nobody home").await;
@@ -529,4 +598,5 @@ backend_tests!(
     a_burst_to_one_person_goes_out_as_one_bundle,
     hand_offs_are_announced_once_to_both_people,
     the_last_level_repeats_then_escalation_is_exhausted_loudly,
+    action_item_owners_are_reminded_once_before_due_and_once_overdue,
 );

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
     security(("bearer" = [])),
     tags(
         (name = "incidents", description = "Incidents and their timelines"),
+        (name = "postmortems", description = "Post-mortems drafted from the timeline, their stages, and action items"),
         (name = "tokens", description = "API tokens (admin)"),
         (name = "receivers", description = "Alert receivers, authorized by an integration key (unknown keys: 404)"),
         (name = "integrations", description = "Integrations and their keys (admin)"),

@@ -15,9 +15,9 @@ pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::{
-    AlertRecord, AlertWrites, HeartbeatRecord, InboxItem, IncidentAppend, IncidentFilter,
-    IncidentOpen, IncidentSummary, IntegrationRecord, OutboxItem, OutboxState, RosterKind,
-    StatusFilter, TokenRecord,
+    ActionFilter, AlertRecord, AlertWrites, HeartbeatRecord, InboxItem, IncidentAppend,
+    IncidentFilter, IncidentOpen, IncidentSummary, IntegrationRecord, OutboxItem, OutboxState,
+    PostmortemRecord, PostmortemRevision, RosterKind, StatusFilter, TokenRecord,
 };
 
 use async_trait::async_trait;
@@ -322,6 +322,68 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Open incidents counted by severity.
     async fn open_incidents_by_severity(&self) -> Result<Vec<(String, u64)>>;
+    /// Stores an incident's first post-mortem text as version 1 (and its first revision),
+    /// in one transaction. [`StoreError::Conflict`] if it has one already (with its
+    /// version), [`StoreError::NotFound`] if the incident does not exist.
+    async fn create_postmortem(
+        &self,
+        incident: IncidentId,
+        text: &str,
+        template: &str,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<PostmortemRecord>;
+
+    /// An incident's post-mortem, if it has one.
+    async fn postmortem(&self, incident: IncidentId) -> Result<Option<PostmortemRecord>>;
+
+    /// Saves a new text over version `expected` and records the revision, in one
+    /// transaction. [`StoreError::Conflict`] when someone saved first (nothing is
+    /// written), [`StoreError::NotFound`] when there is no post-mortem.
+    async fn update_postmortem(
+        &self,
+        incident: IncidentId,
+        expected: u64,
+        text: &str,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<PostmortemRecord>;
+
+    /// Every saved version of a post-mortem, oldest first.
+    async fn postmortem_history(&self, incident: IncidentId) -> Result<Vec<PostmortemRevision>>;
+
+    /// Incidents before `incident` (lower numbers) of the same `service` or that any of
+    /// `alert_keys` (integration, dedup key) joined, newest first, at most `limit`.
+    async fn related_incidents(
+        &self,
+        incident: IncidentId,
+        service: &str,
+        alert_keys: &[(String, String)],
+        limit: u32,
+    ) -> Result<Vec<fireline_core::postmortem::Related>>;
+
+    /// Stores a new action item (its `id` is ignored) and returns it with its id.
+    /// [`StoreError::NotFound`] if its incident does not exist.
+    async fn insert_action_item(
+        &self,
+        item: &fireline_core::postmortem::ActionItem,
+    ) -> Result<fireline_core::postmortem::ActionItem>;
+
+    /// An action item by number.
+    async fn action_item(&self, id: u64) -> Result<Option<fireline_core::postmortem::ActionItem>>;
+
+    /// Replaces an action item's fields (all but its id, incident and creation), one
+    /// statement; [`StoreError::NotFound`] for an unknown id.
+    async fn update_action_item(
+        &self,
+        item: &fireline_core::postmortem::ActionItem,
+    ) -> Result<fireline_core::postmortem::ActionItem>;
+
+    /// Action items matching `filter`, soonest due first.
+    async fn list_action_items(
+        &self,
+        filter: &ActionFilter,
+    ) -> Result<Vec<fireline_core::postmortem::ActionItem>>;
 
     /// Waits for in-flight work and closes connections (SQLite checkpoints its WAL).
     async fn close(&self);

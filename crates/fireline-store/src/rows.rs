@@ -292,3 +292,125 @@ pub(crate) fn roster_entries(
     }
     Ok(out)
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PostmortemRow {
+    pub incident: i64,
+    pub version: i64,
+    pub text: String,
+    pub template: String,
+    pub created_at_us: i64,
+    pub created_by: String,
+    pub updated_at_us: i64,
+    pub updated_by: String,
+}
+
+impl PostmortemRow {
+    pub(crate) fn into_record(self) -> Result<crate::PostmortemRecord, StoreError> {
+        Ok(crate::PostmortemRecord {
+            incident: IncidentId(unsigned(self.incident, "incident number")?),
+            version: unsigned(self.version, "version")?,
+            text: self.text,
+            template: self.template,
+            created_at: timestamp(self.created_at_us)?,
+            created_by: self.created_by,
+            updated_at: timestamp(self.updated_at_us)?,
+            updated_by: self.updated_by,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RevisionRow {
+    pub version: i64,
+    pub text: String,
+    pub summary: String,
+    pub at_us: i64,
+    pub actor: String,
+}
+
+impl RevisionRow {
+    pub(crate) fn into_revision(self) -> Result<crate::PostmortemRevision, StoreError> {
+        Ok(crate::PostmortemRevision {
+            version: unsigned(self.version, "version")?,
+            text: self.text,
+            summary: self.summary,
+            at: timestamp(self.at_us)?,
+            actor: self.actor,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RelatedRow {
+    pub number: i64,
+    pub title: String,
+    pub service: String,
+    pub severity: String,
+    pub status: String,
+    pub declared_at_us: i64,
+}
+
+impl RelatedRow {
+    pub(crate) fn into_related(
+        self,
+        reason: String,
+    ) -> Result<fireline_core::postmortem::Related, StoreError> {
+        Ok(fireline_core::postmortem::Related {
+            id: IncidentId(unsigned(self.number, "incident number")?),
+            title: self.title,
+            service: self.service,
+            severity: self.severity,
+            status: self
+                .status
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("incident {}: {e}", self.number)))?,
+            declared_at: timestamp(self.declared_at_us)?,
+            reasons: vec![reason],
+        })
+    }
+}
+
+pub(crate) const ACTION_COLUMNS: &str = "id, incident, title, owner, priority, due, status, note, \
+     created_at_us, created_by, updated_at_us, updated_by";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ActionRow {
+    pub id: i64,
+    pub incident: i64,
+    pub title: String,
+    pub owner: String,
+    pub priority: String,
+    pub due: String,
+    pub status: String,
+    pub note: Option<String>,
+    pub created_at_us: i64,
+    pub created_by: String,
+    pub updated_at_us: i64,
+    pub updated_by: String,
+}
+
+impl ActionRow {
+    pub(crate) fn into_item(self) -> Result<fireline_core::postmortem::ActionItem, StoreError> {
+        let corrupt = |what: &str, e: String| {
+            StoreError::Corrupt(format!("action item {}: {what}: {e}", self.id))
+        };
+        Ok(fireline_core::postmortem::ActionItem {
+            id: unsigned(self.id, "action item id")?,
+            incident: IncidentId(unsigned(self.incident, "incident number")?),
+            priority: self.priority.parse().map_err(|e| corrupt("priority", e))?,
+            due: self
+                .due
+                .parse()
+                .map_err(|e: jiff::Error| corrupt("due", e.to_string()))?,
+            status: self.status.parse().map_err(|e| corrupt("status", e))?,
+            title: self.title,
+            owner: self.owner,
+            note: self.note,
+            created_at: timestamp(self.created_at_us)?,
+            created_by: self.created_by,
+            updated_at: timestamp(self.updated_at_us)?,
+            updated_by: self.updated_by,
+        })
+    }
+}

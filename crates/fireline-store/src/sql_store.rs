@@ -198,6 +198,16 @@ macro_rules! impl_sql_store {
                 let at = $crate::rows::micros(event.at);
                 match &event.data {
                     EventData::AlertAttached { integration, dedup_key, summary, digest, .. } => {
+                        // Every incident an alert joined, for related incidents.
+                        sqlx::query(
+                            "INSERT INTO incident_alert_keys (integration, dedup_key, incident) \
+                             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(integration)
+                        .bind(dedup_key)
+                        .bind(number)
+                        .execute(&mut **tx)
+                        .await?;
                         sqlx::query(
                             "INSERT INTO alerts (integration, dedup_key, incident, status, digest, summary, updated_at_us) \
                              VALUES ($1, $2, $3, 'firing', $4, $5, $6) \
@@ -1128,6 +1138,311 @@ macro_rules! impl_sql_store {
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
+            }
+
+            async fn create_postmortem(
+                &self,
+                incident: fireline_core::IncidentId,
+                text: &str,
+                template: &str,
+                at: jiff::Timestamp,
+                actor: &str,
+            ) -> $crate::Result<$crate::PostmortemRecord> {
+                use $crate::rows::{incident_number, micros};
+                let number = incident_number(incident)?;
+                let mut tx = self.pool.begin().await?;
+                let exists: Option<i64> =
+                    sqlx::query_scalar("SELECT number FROM incidents WHERE number = $1")
+                        .bind(number)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if exists.is_none() {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let inserted = sqlx::query(
+                    "INSERT INTO postmortems (incident, version, text, template, created_at_us, \
+                     created_by, updated_at_us, updated_by) VALUES ($1, 1, $2, $3, $4, $5, $4, $5) \
+                     ON CONFLICT (incident) DO NOTHING",
+                )
+                .bind(number)
+                .bind(text)
+                .bind(template)
+                .bind(micros(at))
+                .bind(actor)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    let actual: i64 =
+                        sqlx::query_scalar("SELECT version FROM postmortems WHERE incident = $1")
+                            .bind(number)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    return Err($crate::StoreError::Conflict { expected: 0, actual: actual as u64 });
+                }
+                sqlx::query(
+                    "INSERT INTO postmortem_revisions (incident, version, text, summary, at_us, actor) \
+                     VALUES ($1, 1, $2, 'drafted', $3, $4)",
+                )
+                .bind(number)
+                .bind(text)
+                .bind(micros(at))
+                .bind(actor)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok($crate::PostmortemRecord {
+                    incident,
+                    version: 1,
+                    text: text.to_owned(),
+                    template: template.to_owned(),
+                    created_at: at,
+                    created_by: actor.to_owned(),
+                    updated_at: at,
+                    updated_by: actor.to_owned(),
+                })
+            }
+
+            async fn postmortem(
+                &self,
+                incident: fireline_core::IncidentId,
+            ) -> $crate::Result<Option<$crate::PostmortemRecord>> {
+                let row: Option<$crate::rows::PostmortemRow> = sqlx::query_as(
+                    "SELECT incident, version, text, template, created_at_us, created_by, \
+                     updated_at_us, updated_by FROM postmortems WHERE incident = $1",
+                )
+                .bind($crate::rows::incident_number(incident)?)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::PostmortemRow::into_record).transpose()
+            }
+
+            async fn update_postmortem(
+                &self,
+                incident: fireline_core::IncidentId,
+                expected: u64,
+                text: &str,
+                at: jiff::Timestamp,
+                actor: &str,
+            ) -> $crate::Result<$crate::PostmortemRecord> {
+                use $crate::rows::{incident_number, micros};
+                let number = incident_number(incident)?;
+                let mut tx = self.pool.begin().await?;
+                // The conditional update is the version check and takes the row, so the
+                // text read next is the one this save replaces.
+                let claimed = sqlx::query(
+                    "UPDATE postmortems SET version = version + 1, updated_at_us = $1, \
+                     updated_by = $2 WHERE incident = $3 AND version = $4",
+                )
+                .bind(micros(at))
+                .bind(actor)
+                .bind(number)
+                .bind(expected as i64)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    let actual: Option<i64> =
+                        sqlx::query_scalar("SELECT version FROM postmortems WHERE incident = $1")
+                            .bind(number)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    return Err(match actual {
+                        None => $crate::StoreError::NotFound,
+                        Some(actual) => $crate::StoreError::Conflict { expected, actual: actual as u64 },
+                    });
+                }
+                let before: String =
+                    sqlx::query_scalar("SELECT text FROM postmortems WHERE incident = $1")
+                        .bind(number)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let summary = fireline_core::postmortem::change_summary(&before, text);
+                let row: $crate::rows::PostmortemRow = sqlx::query_as(
+                    "UPDATE postmortems SET text = $1 WHERE incident = $2 RETURNING incident, \
+                     version, text, template, created_at_us, created_by, updated_at_us, updated_by",
+                )
+                .bind(text)
+                .bind(number)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO postmortem_revisions (incident, version, text, summary, at_us, actor) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(number)
+                .bind(row.version)
+                .bind(text)
+                .bind(&summary)
+                .bind(micros(at))
+                .bind(actor)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                row.into_record()
+            }
+
+            async fn postmortem_history(
+                &self,
+                incident: fireline_core::IncidentId,
+            ) -> $crate::Result<Vec<$crate::PostmortemRevision>> {
+                let rows: Vec<$crate::rows::RevisionRow> = sqlx::query_as(
+                    "SELECT version, text, summary, at_us, actor FROM postmortem_revisions \
+                     WHERE incident = $1 ORDER BY version",
+                )
+                .bind($crate::rows::incident_number(incident)?)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::RevisionRow::into_revision).collect()
+            }
+
+            async fn related_incidents(
+                &self,
+                incident: fireline_core::IncidentId,
+                service: &str,
+                alert_keys: &[(String, String)],
+                limit: u32,
+            ) -> $crate::Result<Vec<fireline_core::postmortem::Related>> {
+                let number = $crate::rows::incident_number(incident)?;
+                let mut found: Vec<fireline_core::postmortem::Related> = Vec::new();
+                let mut add = |related: fireline_core::postmortem::Related| {
+                    match found.iter_mut().find(|r| r.id == related.id) {
+                        Some(known) => known.reasons.extend(related.reasons),
+                        None => found.push(related),
+                    }
+                };
+                let same: Vec<$crate::rows::RelatedRow> = sqlx::query_as(
+                    "SELECT number, title, service, severity, status, declared_at_us FROM incidents \
+                     WHERE service = $1 AND number < $2 ORDER BY number DESC LIMIT $3",
+                )
+                .bind(service)
+                .bind(number)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                for row in same {
+                    add(row.into_related("same service".to_owned())?);
+                }
+                for (integration, key) in alert_keys {
+                    let rows: Vec<$crate::rows::RelatedRow> = sqlx::query_as(
+                        "SELECT i.number, i.title, i.service, i.severity, i.status, i.declared_at_us \
+                         FROM incident_alert_keys k JOIN incidents i ON i.number = k.incident \
+                         WHERE k.integration = $1 AND k.dedup_key = $2 AND k.incident < $3 \
+                         ORDER BY i.number DESC LIMIT $4",
+                    )
+                    .bind(integration)
+                    .bind(key)
+                    .bind(number)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    for row in rows {
+                        add(row.into_related(format!("shared alert {integration}/{key}"))?);
+                    }
+                }
+                found.sort_by(|a, b| b.id.cmp(&a.id));
+                found.truncate(limit as usize);
+                Ok(found)
+            }
+
+            async fn insert_action_item(
+                &self,
+                item: &fireline_core::postmortem::ActionItem,
+            ) -> $crate::Result<fireline_core::postmortem::ActionItem> {
+                use $crate::rows::{incident_number, micros};
+                let number = incident_number(item.incident)?;
+                let mut tx = self.pool.begin().await?;
+                let exists: Option<i64> =
+                    sqlx::query_scalar("SELECT number FROM incidents WHERE number = $1")
+                        .bind(number)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if exists.is_none() {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO action_items (incident, title, owner, priority, due, status, note, \
+                     created_at_us, created_by, updated_at_us, updated_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(number)
+                .bind(&item.title)
+                .bind(&item.owner)
+                .bind(item.priority.as_str())
+                .bind(item.due.to_string())
+                .bind(item.status.as_str())
+                .bind(item.note.as_deref())
+                .bind(micros(item.created_at))
+                .bind(&item.created_by)
+                .bind(micros(item.updated_at))
+                .bind(&item.updated_by)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(fireline_core::postmortem::ActionItem { id: id as u64, ..item.clone() })
+            }
+
+            async fn action_item(
+                &self,
+                id: u64,
+            ) -> $crate::Result<Option<fireline_core::postmortem::ActionItem>> {
+                let Ok(id) = i64::try_from(id) else { return Ok(None) };
+                let row: Option<$crate::rows::ActionRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM action_items WHERE id = $1",
+                    $crate::rows::ACTION_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::ActionRow::into_item).transpose()
+            }
+
+            async fn update_action_item(
+                &self,
+                item: &fireline_core::postmortem::ActionItem,
+            ) -> $crate::Result<fireline_core::postmortem::ActionItem> {
+                let id = i64::try_from(item.id).map_err(|_| $crate::StoreError::NotFound)?;
+                let row: Option<$crate::rows::ActionRow> = sqlx::query_as(&format!(
+                    "UPDATE action_items SET title = $1, owner = $2, priority = $3, due = $4, \
+                     status = $5, note = $6, updated_at_us = $7, updated_by = $8 WHERE id = $9 \
+                     RETURNING {}",
+                    $crate::rows::ACTION_COLUMNS
+                ))
+                .bind(&item.title)
+                .bind(&item.owner)
+                .bind(item.priority.as_str())
+                .bind(item.due.to_string())
+                .bind(item.status.as_str())
+                .bind(item.note.as_deref())
+                .bind($crate::rows::micros(item.updated_at))
+                .bind(&item.updated_by)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_item()
+            }
+
+            async fn list_action_items(
+                &self,
+                filter: &$crate::ActionFilter,
+            ) -> $crate::Result<Vec<fireline_core::postmortem::ActionItem>> {
+                let incident = filter.incident.map($crate::rows::incident_number).transpose()?;
+                let rows: Vec<$crate::rows::ActionRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM action_items \
+                     WHERE ($1 IS NULL OR incident = $1) AND ($2 IS NULL OR owner = $2) \
+                       AND ($3 = 0 OR status IN ('open', 'in_progress')) \
+                       AND ($4 IS NULL OR due < $4) \
+                     ORDER BY due, id LIMIT $5",
+                    $crate::rows::ACTION_COLUMNS
+                ))
+                .bind(incident)
+                .bind(filter.owner.as_deref())
+                .bind(i64::from(filter.open_only))
+                .bind(filter.due_before.map(|d| d.to_string()))
+                .bind(i64::from(filter.limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::ActionRow::into_item).collect()
             }
 
             async fn close(&self) {

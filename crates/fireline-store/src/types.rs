@@ -256,3 +256,54 @@ pub struct AlertWrites {
     /// Inbox items done.
     pub processed: Vec<i64>,
 }
+
+/// An incident's post-mortem as stored: its current text and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostmortemRecord {
+    /// The incident it is about.
+    pub incident: IncidentId,
+    /// 1 when drafted, one more with every save; send it back to save over this text.
+    pub version: u64,
+    /// The Markdown text.
+    pub text: String,
+    /// The template it was drafted from.
+    pub template: String,
+    /// When it was drafted.
+    pub created_at: Timestamp,
+    /// By whom.
+    pub created_by: String,
+    /// When it was last saved.
+    pub updated_at: Timestamp,
+    /// By whom.
+    pub updated_by: String,
+}
+
+/// One saved version of a post-mortem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostmortemRevision {
+    /// Its version (1 is the draft).
+    pub version: u64,
+    /// The whole text at this version.
+    pub text: String,
+    /// What changed from the version before (`drafted`, `+3 −1 lines`).
+    pub summary: String,
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub actor: String,
+}
+
+/// Which action items to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActionFilter {
+    /// Only this incident's.
+    pub incident: Option<IncidentId>,
+    /// Only this owner's.
+    pub owner: Option<String>,
+    /// Only open and in-progress ones.
+    pub open_only: bool,
+    /// Only those due strictly before this day (with `open_only`: the overdue ones).
+    pub due_before: Option<jiff::civil::Date>,
+    /// At most this many.
+    pub limit: u32,
+}

@@ -68,6 +68,40 @@ impl ApiClient {
         self.finish(path, result)
     }
 
+    /// `PATCH path` with a JSON body.
+    pub fn patch<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, Failure> {
+        let result = self
+            .agent
+            .patch(&self.url(path))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(body);
+        self.finish(path, result)
+    }
+
+    /// `GET path?query` of a document that is not JSON (an export); errors are still the
+    /// API's JSON errors.
+    pub fn get_text(&self, path: &str, query: &[(&str, String)]) -> Result<String, Failure> {
+        let mut req = self
+            .agent
+            .get(&self.url(path))
+            .header("Authorization", &format!("Bearer {}", self.token));
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        let mut response = req.call().map_err(|e| {
+            Failure::unreachable(format!("cannot reach fireline at {}: {e}", self.base))
+        })?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().map_err(|e| {
+            Failure::general(format!("{path}: cannot read the server's answer: {e}"))
+        })?;
+        if status >= 400 {
+            let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            return Err(Failure::from_api(status, &body));
+        }
+        Ok(text)
+    }
+
     fn finish<T: DeserializeOwned>(
         &self,
         path: &str,

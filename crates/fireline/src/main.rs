@@ -20,6 +20,7 @@ mod integration;
 mod oncall;
 mod output;
 mod policy;
+mod postmortem;
 mod report;
 mod scenario;
 mod serve;
@@ -99,6 +100,8 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         }),
         Command::Token(cmd) => runtime()?.block_on(token::run(settings, cmd)),
         Command::Incident(cmd) => incident::run(settings, cmd),
+        Command::Postmortem(cmd) => postmortem::run(settings, cmd),
+        Command::Action(cmd) => postmortem::action(settings, cmd),
         Command::Config(ConfigCommand::Show { json }) => config_show(settings, *json),
         Command::Integration(cmd) => runtime()?.block_on(integration::run(settings, cmd)),
         Command::Heartbeat(cmd) => runtime()?.block_on(integration::heartbeat(settings, cmd)),

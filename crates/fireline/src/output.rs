@@ -226,6 +226,11 @@ pub fn describe(event: &EventView) -> String {
         "monitoring_verified" => "monitoring period passed: fix verified".to_owned(),
         "postmortem_due" => format!("post-mortem {} due", text(d, "stage")),
         "followup_due" => format!("follow-up due: {}", text(d, "label")),
+        "postmortem_reminder" => format!(
+            "reminder: post-mortem {} due by {}",
+            text(d, "stage"),
+            text(d, "due_by")
+        ),
         other => format!("{other} {}", Value::Object(d.clone())),
     }
 }

@@ -124,6 +124,7 @@ fn detail(event: &EventData) -> String {
         }
         EventData::PostmortemDue { stage, .. } => stage.to_string(),
         EventData::FollowupDue { label, .. } => label.clone(),
+        EventData::PostmortemReminder { stage, due_by, .. } => format!("{stage} due by {due_by}"),
         _ => String::new(),
     }
 }

@@ -120,13 +120,57 @@ fn action_row(v: &Value) -> String {
         "monitoring_verified" => String::new(),
         "postmortem_due" => v["stage"].as_str().expect("stage").to_owned(),
         "followup_due" => v["label"].as_str().expect("label").to_owned(),
+        "postmortem_reminder" => format!(
+            "{} by {}",
+            v["stage"].as_str().expect("stage"),
+            json_time(&v["due_by"])
+        ),
         other => panic!("unexpected action kind {other}: {v}"),
     };
     format!("{} | {kind} | {detail}", json_time(&v["at"]))
 }
 
-/// `fireline policy simulate --json` of a preset and a scenario file, as rows.
+/// `fireline policy simulate --json` of a preset and a scenario file, as rows, without
+/// post-mortem reminders: the presets' tests check what the playbooks ask for, and the
+/// reminders (fireline's, 4h before each deadline) are checked by
+/// `presets_remind_before_post_mortem_deadlines` and core's `tests/policy.rs`.
 fn simulate(policy: &str, scenario: &Path) -> Vec<String> {
+    simulate_all(policy, scenario)
+        .into_iter()
+        .filter(|row| !row.contains("| postmortem_reminder |"))
+        .collect()
+}
+
+#[test]
+fn presets_remind_before_post_mortem_deadlines() {
+    let rows = simulate_all(
+        "agentic-flow",
+        &repo().join("policies").join("agentic-flow.scenario.yaml"),
+    );
+    let reminders: Vec<&String> = rows
+        .iter()
+        .filter(|r| r.contains("postmortem_reminder"))
+        .collect();
+    // The draft was done before its reminder; review and publication were not.
+    assert_eq!(
+        reminders,
+        vec![
+            &row(
+                "2026-03-10 13:20",
+                "postmortem_reminder",
+                "review by 2026-03-10 17:20"
+            ),
+            &row(
+                "2026-03-12 13:20",
+                "postmortem_reminder",
+                "publish by 2026-03-12 17:20"
+            ),
+        ]
+    );
+}
+
+/// Every row `fireline policy simulate --json` prints.
+fn simulate_all(policy: &str, scenario: &Path) -> Vec<String> {
     let out = fireline(&[
         "policy",
         "simulate",

@@ -212,6 +212,8 @@ struct RawPostIncident {
     review_meeting: Option<String>,
     #[serde(default)]
     followups: Vec<RawFollowup>,
+    template: Option<String>,
+    remind_before: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1002,6 +1004,46 @@ impl Policy {
                         "the review is due before the draft",
                         "make review later than draft",
                     );
+                }
+            }
+            if let Some(name) = raw_pi.template {
+                match name.parse::<crate::postmortem::Template>() {
+                    Ok(template) => post_incident.template = template,
+                    Err(e) => p.add(
+                        "post_incident.template",
+                        e,
+                        format!(
+                            "use one of {}",
+                            crate::postmortem::Template::ALL
+                                .map(|t| t.as_str())
+                                .join(", ")
+                        ),
+                    ),
+                }
+            }
+            if let Some(text) = raw_pi.remind_before {
+                // Zero turns reminders off; anything else must come before the earliest
+                // deadline, or the reminder would land at resolution, which helps nobody.
+                if let Some(d) = duration(&mut p, "post_incident.remind_before", &text) {
+                    if matches!(d, PolicyDuration::BusinessDays(_)) {
+                        p.add(
+                            "post_incident.remind_before",
+                            "business days cannot be counted back from a deadline",
+                            "write hours, e.g. \"4h\"",
+                        );
+                    } else if d.approx().is_zero() {
+                        post_incident.remind_before = None;
+                    } else {
+                        let earliest = post_incident.stages.iter().map(|s| s.within.approx()).min();
+                        if earliest.is_some_and(|e| d.approx() >= e) {
+                            p.add(
+                                "post_incident.remind_before",
+                                "the reminder would come before the incident is even resolved",
+                                "make it shorter than the earliest stage deadline, or \"0m\" for none",
+                            );
+                        }
+                        post_incident.remind_before = Some(d);
+                    }
                 }
             }
             for (i, f) in raw_pi.followups.into_iter().enumerate() {

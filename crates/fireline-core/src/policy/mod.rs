@@ -323,7 +323,7 @@ pub struct CustomerNoticeRule {
 }
 
 /// Post-incident work and its deadlines, measured from resolution.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PostIncident {
     /// Severities that need a post-mortem; empty means the major ones.
     pub severities: Vec<String>,
@@ -331,6 +331,28 @@ pub struct PostIncident {
     pub stages: Vec<StageDeadline>,
     /// Follow-up checkpoints.
     pub followups: Vec<Followup>,
+    /// The built-in post-mortem template drafts start from.
+    pub template: crate::postmortem::Template,
+    /// How long before a stage's deadline `postmortem_reminder` is recorded; `None`
+    /// (written `"0m"`) for no reminders.
+    pub remind_before: Option<PolicyDuration>,
+}
+
+/// Reminders come this long before a post-mortem stage is due unless a policy says
+/// otherwise: half a working day, enough to finish a draft on the day it is due.
+pub const DEFAULT_REMIND_BEFORE: PolicyDuration =
+    PolicyDuration::Fixed(jiff::SignedDuration::from_hours(4));
+
+impl Default for PostIncident {
+    fn default() -> Self {
+        PostIncident {
+            severities: Vec::new(),
+            stages: Vec::new(),
+            followups: Vec::new(),
+            template: crate::postmortem::Template::default(),
+            remind_before: Some(DEFAULT_REMIND_BEFORE),
+        }
+    }
 }
 
 /// Post-mortem stages.

@@ -22,7 +22,7 @@ use fireline_store::{IncidentFilter, StatusFilter, StoreError};
 /// How often a command is re-decided on fresh state when another writer got in first.
 const MAX_ATTEMPTS: usize = 8;
 
-fn parse_id(raw: &str) -> Result<IncidentId, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<IncidentId, ApiError> {
     raw.parse()
         .map_err(|e: fireline_core::ParseIncidentIdError| ApiError::bad_field("id", e.to_string()))
 }
@@ -31,7 +31,7 @@ fn not_found(id: IncidentId) -> ApiError {
     ApiError::NotFound(format!("no incident {id}"))
 }
 
-async fn load(
+pub(super) async fn load(
     state: &AppState,
     id: IncidentId,
 ) -> Result<(Incident, Vec<RecordedEvent>), ApiError> {
@@ -80,6 +80,25 @@ async fn execute_with(
         &Incident,
     ) -> Result<fireline_core::EventData, fireline_core::DomainError>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
+    execute_on_log(state, caller, id, expected_version, |policy, current, _| {
+        decision(policy, current)
+    })
+    .await
+}
+
+/// [`execute_with`] for decisions that read the log too (which post-mortem stages are
+/// done): the same load, append and retry.
+pub(super) async fn execute_on_log(
+    state: &AppState,
+    caller: &Caller,
+    id: IncidentId,
+    expected_version: Option<u64>,
+    decision: impl Fn(
+        &fireline_core::policy::Policy,
+        &Incident,
+        &[RecordedEvent],
+    ) -> Result<fireline_core::EventData, fireline_core::DomainError>,
+) -> Result<Json<IncidentDetail>, ApiError> {
     for attempt in 0..MAX_ATTEMPTS {
         let (current, mut events) = load(state, id).await?;
         if let Some(expected) = expected_version {
@@ -91,7 +110,7 @@ async fn execute_with(
             }
         }
         let policy = state.policy.current();
-        let data = decision(&policy, &current)?;
+        let data = decision(&policy, &current, &events)?;
         // Keep the timeline's times in order even if replicas' clocks disagree a little.
         let at = state.clock.now().max(current.updated_at);
         let event = NewEvent {

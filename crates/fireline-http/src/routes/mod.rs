@@ -5,6 +5,7 @@ mod alerts;
 mod incidents;
 mod meta;
 mod oncall;
+mod postmortems;
 mod prometheus;
 mod report;
 mod tokens;
@@ -76,6 +77,22 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oncall::shifts))
         .routes(routes!(oncall::schedule_feed))
         .routes(routes!(oncall::oncall))
+        .routes(routes!(
+            postmortems::draft,
+            postmortems::show,
+            postmortems::edit
+        ))
+        .routes(routes!(postmortems::history))
+        .routes(routes!(postmortems::complete_stage))
+        .routes(routes!(postmortems::export))
+        .routes(routes!(postmortems::related_incidents))
+        .routes(routes!(postmortems::add_action))
+        .routes(routes!(postmortems::list_actions))
+        .routes(routes!(
+            postmortems::show_action,
+            postmortems::update_action
+        ))
+        .routes(routes!(postmortems::close_action))
         .merge(
             // Alert payloads are larger than API requests: their own body limit.
             OpenApiRouter::new()

@@ -64,6 +64,8 @@ pub fn concrete(path: &str) -> String {
         path.replace("{id}", "tok_x")
     } else if path.starts_with("/api/v1/integrations/") {
         path.replace("{id}", "int_x")
+    } else if path.starts_with("/api/v1/actions/") {
+        path.replace("{id}", "AI-1")
     } else {
         path.replace("{id}", "INC-1")
     }
@@ -82,6 +84,8 @@ fn plausible_body(method: &Method, path: &str) -> Option<Value> {
         "roles" => json!({"role": "comms", "assignee": "carol"}),
         "updates" => json!({"channel": "internal", "text": "u"}),
         "escalate" => json!({"level": 1}),
+        "actions" => json!({"title": "t", "owner": "bob", "priority": "P2", "due": "2027-02-01"}),
+        "close" => json!({"note": "n"}),
         "tokens" => json!({"role": "viewer"}),
         "integrations" => json!({"service": "checkout"}),
         "heartbeats" => json!({"integration": "int_x", "name": "backup", "interval": "1h"}),
@@ -197,6 +201,22 @@ async fn roles_limit_what_a_token_may_do(db: &TestDatabase) {
     let app = App::new(db).await;
     app.declare("Existing", "sev2", "api").await;
     app.import_roster().await;
+    // A post-mortem and an action item, so that viewers' reads of them succeed.
+    app.post("/api/v1/incidents/INC-1/postmortem", &app.alice, json!({}))
+        .await
+        .expect(StatusCode::CREATED);
+    app.post(
+        "/api/v1/incidents/INC-1/actions",
+        &app.alice,
+        plausible_body(&Method::POST, "/api/v1/incidents/{id}/actions").unwrap_or_default(),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let postmortem_before = app
+        .get("/api/v1/incidents/INC-1/postmortem", &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body;
     let tokens_before = app.store.list_tokens().await.expect("tokens").len();
 
     let mut writes = 0;
@@ -242,8 +262,9 @@ async fn roles_limit_what_a_token_may_do(db: &TestDatabase) {
         }
     }
     // POST incidents, 9 incident actions, POST and GET tokens, DELETE token; PUT roster,
-    // PUT and DELETE of a person, team and schedule.
-    assert!(writes >= 20, "checked only {writes} refusals");
+    // PUT and DELETE of a person, team and schedule; the post-mortem writes: draft, edit,
+    // stages, add, change and close an action item.
+    assert!(writes >= 26, "checked only {writes} refusals");
 
     // Nothing changed.
     assert_eq!(
@@ -251,6 +272,14 @@ async fn roles_limit_what_a_token_may_do(db: &TestDatabase) {
         crate::support::roster_fixture()
     );
     assert_eq!(app.incident("INC-1").await["incident"]["version"], 1);
+    assert_eq!(
+        app.get("/api/v1/incidents/INC-1/postmortem", &app.viewer)
+            .await
+            .expect(StatusCode::OK)
+            .body,
+        postmortem_before,
+        "the post-mortem and its action item are as they were"
+    );
     assert_eq!(app.incident_count().await, 1);
     assert_eq!(
         app.store.list_tokens().await.expect("tokens").len(),

@@ -9,6 +9,7 @@ mod listing;
 mod mutations;
 mod oncall;
 mod openapi;
+mod postmortems;
 mod prometheus;
 mod receivers;
 mod reports;

@@ -50,6 +50,18 @@ const USED: &[(&str, &str)] = &[
     ("get", "/api/v1/oncall"),
     ("get", "/api/v1/schedules/{id}/calendar.ics"),
     ("get", "/api/v1/people/{id}/calendar.ics"),
+    ("post", "/api/v1/incidents/{id}/postmortem"),
+    ("get", "/api/v1/incidents/{id}/postmortem"),
+    ("put", "/api/v1/incidents/{id}/postmortem"),
+    ("get", "/api/v1/incidents/{id}/postmortem/history"),
+    ("post", "/api/v1/incidents/{id}/postmortem/stages"),
+    ("get", "/api/v1/incidents/{id}/postmortem/export"),
+    ("get", "/api/v1/incidents/{id}/related"),
+    ("post", "/api/v1/incidents/{id}/actions"),
+    ("get", "/api/v1/actions"),
+    ("get", "/api/v1/actions/{id}"),
+    ("patch", "/api/v1/actions/{id}"),
+    ("post", "/api/v1/actions/{id}/close"),
 ];
 
 /// Follows a `$ref` into `components`.
@@ -252,6 +264,127 @@ async fn openapi_document_matches_responses(db: &TestDatabase) {
         "/health",
         app.call(Method::GET, "/health", None, None).await,
     );
+    // Post-mortem and action items: INC-1 was reopened above, so resolve it again.
+    app.post("/api/v1/incidents/INC-1/resolve", &app.alice, json!({}))
+        .await
+        .expect(StatusCode::OK);
+    let pm = drive(
+        "post",
+        "/api/v1/incidents/{id}/postmortem",
+        app.post("/api/v1/incidents/INC-1/postmortem", &app.alice, json!({}))
+            .await
+            .expect(StatusCode::CREATED),
+    );
+    let text = pm.body["text"].as_str().expect("text").to_owned();
+    drive(
+        "put",
+        "/api/v1/incidents/{id}/postmortem",
+        app.call(
+            Method::PUT,
+            "/api/v1/incidents/INC-1/postmortem",
+            Some(&app.alice),
+            Some(json!({"text": format!("{text}\nmore"), "expected_version": 1})),
+        )
+        .await
+        .expect(StatusCode::OK),
+    );
+    drive(
+        "post",
+        "/api/v1/incidents/{id}/actions",
+        app.post(
+            "/api/v1/incidents/INC-1/actions",
+            &app.alice,
+            json!({"title": "t", "owner": "bob", "priority": "P1", "due": "2027-02-01"}),
+        )
+        .await
+        .expect(StatusCode::CREATED),
+    );
+    drive(
+        "post",
+        "/api/v1/incidents/{id}/postmortem/stages",
+        app.post(
+            "/api/v1/incidents/INC-1/postmortem/stages",
+            &app.alice,
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::OK),
+    );
+    let shown = drive(
+        "get",
+        "/api/v1/incidents/{id}/postmortem",
+        app.get("/api/v1/incidents/INC-1/postmortem", &app.viewer)
+            .await,
+    );
+    assert_eq!(shown.body["action_items"].as_array().map(Vec::len), Some(1));
+    drive(
+        "get",
+        "/api/v1/incidents/{id}/postmortem/history",
+        app.get("/api/v1/incidents/INC-1/postmortem/history", &app.viewer)
+            .await,
+    );
+    drive(
+        "get",
+        "/api/v1/incidents/{id}/related",
+        app.get("/api/v1/incidents/INC-1/related", &app.viewer)
+            .await,
+    );
+    drive(
+        "patch",
+        "/api/v1/actions/{id}",
+        app.call(
+            Method::PATCH,
+            "/api/v1/actions/AI-1",
+            Some(&app.alice),
+            Some(json!({"status": "in_progress"})),
+        )
+        .await
+        .expect(StatusCode::OK),
+    );
+    drive(
+        "post",
+        "/api/v1/actions/{id}/close",
+        app.post(
+            "/api/v1/actions/AI-1/close",
+            &app.alice,
+            json!({"note": "n"}),
+        )
+        .await
+        .expect(StatusCode::OK),
+    );
+    drive(
+        "get",
+        "/api/v1/actions/{id}",
+        app.get("/api/v1/actions/AI-1", &app.viewer).await,
+    );
+    drive(
+        "get",
+        "/api/v1/actions",
+        app.get("/api/v1/actions?status=all", &app.viewer).await,
+    );
+    let export = app
+        .get(
+            "/api/v1/incidents/INC-1/postmortem/export?format=html",
+            &app.viewer,
+        )
+        .await
+        .expect(StatusCode::OK);
+    let documented = &doc["paths"]["/api/v1/incidents/{id}/postmortem/export"]["get"]["responses"]
+        ["200"]["content"];
+    for content_type in ["text/markdown", "text/html"] {
+        assert!(
+            !documented[content_type].is_null(),
+            "export documents {content_type}: {documented}"
+        );
+    }
+    assert!(export
+        .header("content-type")
+        .is_some_and(|ct| ct.starts_with("text/html")));
+    // Open again, as the error cases below expect.
+    app.post("/api/v1/incidents/INC-1/reopen", &app.alice, json!({}))
+        .await
+        .expect(StatusCode::OK);
+
     let created = drive(
         "post",
         "/api/v1/tokens",
