@@ -1,6 +1,6 @@
 //! Response metrics over a period: counts, MTTA, MTTR, time to first update, clock and
 //! cadence compliance, escalations and post-mortem timeliness, overall and per severity
-//! and service, with a weekly trend and the spread of time to acknowledge.
+//! service and team, with a weekly trend and the spread of time to acknowledge.
 //!
 //! The store gathers one [`IncidentFacts`] per incident with indexed queries; this module
 //! only aggregates, so the figures are tested on plain values.
@@ -109,6 +109,10 @@ pub struct Report {
     pub by_severity: BTreeMap<String, Figures>,
     /// Per service.
     pub by_service: BTreeMap<String, Figures>,
+    /// Per team, by the services each team owns in the roster.
+    pub by_team: BTreeMap<String, Figures>,
+    /// Action items open now (not limited to the period), when known.
+    pub open_action_items: Option<u64>,
     /// Weekly trend, oldest first.
     pub weeks: Vec<Week>,
     /// Time to acknowledge as a share of target.
@@ -227,6 +231,18 @@ pub fn build(
     since: Timestamp,
     until: Timestamp,
 ) -> Report {
+    build_with_teams(policy, incidents, since, until, &BTreeMap::new())
+}
+
+/// As [`build`], also grouping by team: `teams` maps a service to the teams that own it.
+pub fn build_with_teams(
+    policy: &Policy,
+    incidents: &[IncidentFacts],
+    since: Timestamp,
+    until: Timestamp,
+    teams: &BTreeMap<String, Vec<String>>,
+) -> Report {
+    let mut by_team: BTreeMap<String, Acc> = BTreeMap::new();
     let mut overall = Acc::default();
     let mut by_severity: BTreeMap<String, Acc> = BTreeMap::new();
     let mut by_service: BTreeMap<String, Acc> = BTreeMap::new();
@@ -254,6 +270,9 @@ pub fn build(
             .entry(f.service.clone())
             .or_default()
             .add(f, policy);
+        for team in teams.get(&f.service).into_iter().flatten() {
+            by_team.entry(team.clone()).or_default().add(f, policy);
+        }
         weeks
             .entry(week_of(f.declared_at))
             .or_default()
@@ -290,6 +309,8 @@ pub fn build(
             .into_iter()
             .map(|(k, a)| (k, a.figures()))
             .collect(),
+        by_team: by_team.into_iter().map(|(k, a)| (k, a.figures())).collect(),
+        open_action_items: None,
         weeks: weeks
             .into_iter()
             .map(|(start, a)| {

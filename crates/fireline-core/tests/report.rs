@@ -136,3 +136,29 @@ fn durations_read_as_people_say_them() {
     assert_eq!(human_duration(Some(7500.0)), "2h 5m");
     assert_eq!(human_duration(Some(273_600.0)), "3d 4h");
 }
+
+#[test]
+fn teams_group_the_services_they_own() {
+    let d = "2026-03-02T10:00:00Z";
+    let teams = std::collections::BTreeMap::from([
+        ("checkout".to_owned(), vec!["payments-team".to_owned()]),
+        (
+            "search".to_owned(),
+            vec!["discovery".to_owned(), "payments-team".to_owned()],
+        ),
+    ]);
+    let r = fireline_core::report::build_with_teams(
+        &Policy::builtin(),
+        &[
+            facts(1, "SEV1", "checkout", d),
+            facts(2, "SEV2", "search", d),
+            facts(3, "SEV3", "unowned", d),
+        ],
+        t("2026-03-01T00:00:00Z"),
+        t("2026-04-01T00:00:00Z"),
+        &teams,
+    );
+    assert_eq!(r.by_team["payments-team"].count, 2);
+    assert_eq!(r.by_team["discovery"].count, 1);
+    assert_eq!(r.by_team.len(), 2, "an unowned service belongs to no team");
+}

@@ -706,6 +706,9 @@ pub struct TeamView {
     /// The team's schedule id, if it has one.
     #[serde(default)]
     pub schedule: Option<String>,
+    /// Services the team owns (reports group their incidents under the team).
+    #[serde(default)]
+    pub services: Vec<String>,
 }
 
 /// A daily window a layer is limited to, in the layer's time zone.

@@ -55,7 +55,11 @@ pub fn run(settings: &Settings, args: &ReportArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::general(format!("unexpected report from the server: {e}")))
     };
     let mut rows = vec![row("all", &figures(&report["overall"])?)];
-    for (key, prefix) in [("by_severity", ""), ("by_service", "service ")] {
+    for (key, prefix) in [
+        ("by_severity", ""),
+        ("by_service", "service "),
+        ("by_team", "team "),
+    ] {
         if let Some(groups) = report[key].as_object() {
             for (name, f) in groups {
                 rows.push(row(&format!("{prefix}{name}"), &figures(f)?));
@@ -86,5 +90,8 @@ pub fn run(settings: &Settings, args: &ReportArgs) -> Result<(), Failure> {
             &rows
         )
     );
+    if let Some(n) = report["open_action_items"].as_u64() {
+        outln!("Open action items: {n}");
+    }
     Ok(())
 }

@@ -177,6 +177,9 @@ pub struct Team {
     /// The team's schedule: paging the team pages whoever is on call on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// Services the team owns: reports group their incidents under the team.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
 }
 
 /// A person a target resolved to, and how.

@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fireline_core::policy::PolicyDuration;
-use fireline_core::report::{build, human_duration as human, Figures, Report};
+use fireline_core::report::{build_with_teams, human_duration as human, Figures, Report};
 use jiff::{SignedDuration, Timestamp};
 use std::fmt::Write as _;
 
@@ -62,7 +62,28 @@ pub(super) async fn report(
         ));
     }
     let facts = state.store.report_facts(since, until).await?;
-    let report = build(&state.policy.current(), &facts, since, until);
+    let roster = state.store.roster().await?;
+    let mut teams: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for team in roster.teams.values() {
+        for service in &team.services {
+            teams
+                .entry(service.clone())
+                .or_default()
+                .push(team.id.clone());
+        }
+    }
+    let mut report = build_with_teams(&state.policy.current(), &facts, since, until, &teams);
+    let open_items = state
+        .store
+        .list_action_items(&fireline_store::ActionFilter {
+            incident: None,
+            owner: None,
+            open_only: true,
+            due_before: None,
+            limit: u32::MAX,
+        })
+        .await?;
+    report.open_action_items = Some(open_items.len() as u64);
     match query.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(report).into_response()),
         "html" => Ok((
@@ -169,7 +190,13 @@ pub fn html(r: &Report) -> String {
     for (service, f) in &r.by_service {
         table_rows(&mut out, &format!("service {service}"), f);
     }
+    for (team, f) in &r.by_team {
+        table_rows(&mut out, &format!("team {team}"), f);
+    }
     out.push_str("</tbody></table>");
+    if let Some(n) = r.open_action_items {
+        let _ = write!(out, "<p>Open action items: {n}.</p>");
+    }
     let weeks: Vec<(String, f64, String)> = r
         .weeks
         .iter()

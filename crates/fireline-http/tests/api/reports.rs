@@ -10,6 +10,17 @@ backend_tests!(report_counts_what_happened, report_refuses_bad_periods);
 
 async fn report_counts_what_happened(db: &TestDatabase) {
     let app = App::new(db).await;
+    app.call(
+        axum::http::Method::PUT,
+        "/api/v1/roster",
+        Some(&app.admin),
+        Some(json!({
+            "people": {"ann": {"name": "Ann", "contacts": [{"kind": "email", "address": "ann@example.com"}]}},
+            "teams": {"platform": {"name": "Platform", "members": ["ann"], "services": ["api"]}}
+        })),
+    )
+    .await
+    .expect(StatusCode::OK);
     app.declare("API down", "SEV1", "api").await;
     app.advance(3);
     app.post("/api/v1/incidents/INC-1/acknowledge", &app.alice, json!({}))
@@ -36,6 +47,11 @@ async fn report_counts_what_happened(db: &TestDatabase) {
         1
     );
     assert_eq!(r["by_service"]["search"]["count"], 1);
+    assert_eq!(
+        r["by_team"]["platform"]["count"], 1,
+        "the team owns `api` only"
+    );
+    assert_eq!(r["open_action_items"], 0);
 
     // A period before anything happened is empty.
     let before = app
