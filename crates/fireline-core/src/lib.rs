@@ -8,6 +8,7 @@
 pub mod access;
 pub mod alert;
 pub mod command;
+pub mod comms;
 pub mod event;
 pub mod id;
 pub mod incident;

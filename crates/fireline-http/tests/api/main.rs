@@ -3,6 +3,7 @@
 
 mod authorization;
 mod bad_input;
+mod comms;
 mod concurrency;
 mod lifecycle;
 mod listing;
