@@ -20,6 +20,7 @@ pub mod role;
 pub mod severity;
 pub mod simulate;
 pub mod status;
+pub mod statuspage;
 
 pub use access::{hash_token, AccessRole};
 pub use command::{decide, declare, Command, Declaration, DomainError};
