@@ -14,5 +14,6 @@ mod prometheus;
 mod receivers;
 mod reports;
 mod server;
+mod status_page;
 mod support;
 mod tokens;
