@@ -8,6 +8,7 @@
 pub mod access;
 pub mod alert;
 pub mod command;
+pub mod comms;
 pub mod event;
 pub mod id;
 pub mod incident;
@@ -20,6 +21,7 @@ pub mod role;
 pub mod severity;
 pub mod simulate;
 pub mod status;
+pub mod statuspage;
 
 pub use access::{hash_token, AccessRole};
 pub use command::{decide, declare, Command, Declaration, DomainError};

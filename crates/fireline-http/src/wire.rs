@@ -66,8 +66,21 @@ pub struct DeclareRequest {
 pub struct UpdateRequest {
     /// `internal`, `status_page` or `customer`.
     pub channel: String,
-    /// The text posted.
+    /// The text posted; with a template, the template's `message` variable.
+    #[serde(default)]
     pub text: String,
+    /// Render this policy template (`internal_update`, `status_page_update`,
+    /// `customer_email`, `outage_notice`, `resolution_notice`, `escalation`, `handoff`).
+    /// Without it, `vars` select the channel's default template; with neither, `text` is
+    /// posted as it is.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Template variables (`impact`, `root_cause`, `mitigation`, `eta`, …).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// Render and return the text without posting anything.
+    #[serde(default)]
+    pub dry_run: bool,
     /// If given, the change applies only at this version (else 409).
     #[serde(default)]
     pub expected_version: Option<u64>,
@@ -293,6 +306,34 @@ pub struct IncidentDetail {
     pub incident: IncidentView,
     /// Every event, oldest first.
     pub timeline: Vec<EventView>,
+    /// The incident channel's name under the policy in force (`#inc-7`).
+    #[serde(default)]
+    pub channel_name: Option<String>,
+    /// Channel → when its next update is owed (RFC 3339), for channels with a required
+    /// cadence while the incident is open.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub next_updates: BTreeMap<String, Timestamp>,
+}
+
+/// An update rendered (and, unless `dry_run`, posted).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UpdateResponse {
+    /// Nothing was stored.
+    pub dry_run: bool,
+    /// The text sent (or that would be).
+    pub text: String,
+    /// Wording warnings (a public ETA); not blocking.
+    pub warnings: Vec<String>,
+    /// The incident after the update (before it, for a dry run).
+    pub incident: IncidentView,
+    /// Every event, oldest first.
+    pub timeline: Vec<EventView>,
+    /// The incident channel's name.
+    pub channel_name: Option<String>,
+    /// Channel → when its next update is owed.
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub next_updates: BTreeMap<String, Timestamp>,
 }
 
 /// An incident as listed.

@@ -671,9 +671,10 @@ pub enum IncidentCommand {
         /// The note
         text: String,
     },
-    /// Record an update posted on a channel (restarts that channel's cadence)
+    /// Record an update posted on a channel (restarts that channel's cadence), as written
+    /// or rendered from the policy's template
     #[command(
-        after_help = "Example:\n  fireline incident update INC-12 --channel internal --message 'rollback in progress'"
+        after_help = "Examples:\n  fireline incident update INC-12 --channel internal --message 'rollback in progress'\n  fireline incident update INC-12 --channel status_page --status identified --var impact='checkout fails' --dry-run\n  fireline incident update INC-12 --channel customer --template resolution_notice --var root_cause='bad deploy'"
     )]
     Update {
         #[command(flatten)]
@@ -681,9 +682,23 @@ pub enum IncidentCommand {
         /// internal, status_page or customer
         #[arg(long)]
         channel: String,
-        /// The text posted
-        #[arg(long, short)]
+        /// The text posted; with a template, its `message` variable
+        #[arg(long, short, default_value = "")]
         message: String,
+        /// Render this policy template (internal_update, status_page_update, customer_email,
+        /// outage_notice, resolution_notice, escalation, handoff); --var alone picks the
+        /// channel's
+        #[arg(long)]
+        template: Option<String>,
+        /// A template variable, NAME=VALUE (impact, root_cause, mitigation, eta, …); repeatable
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        /// Move the incident to this status first (investigating, identified, monitoring)
+        #[arg(long)]
+        status: Option<String>,
+        /// Render and print the text; post nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Escalate by hand to a level of the policy (see GET /api/v1/policy)
     #[command(after_help = "Example:\n  fireline incident escalate INC-12 --level 2")]
@@ -767,6 +782,16 @@ pub struct Target {
     /// Print the incident as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// `NAME=VALUE` of `--var`.
+fn parse_var(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("`{raw}` is not NAME=VALUE")),
+    }
 }
 
 /// `config …`

@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::exit::Failure;
 use crate::output;
 use fireline_core::IncidentId;
-use fireline_http::wire::{IncidentDetail, IncidentList};
+use fireline_http::wire::{IncidentDetail, IncidentList, UpdateResponse};
 use serde_json::{json, Value};
 
 /// A client for the configured server and token.
@@ -52,6 +52,81 @@ fn act(api: &ApiClient, target: &Target, action: &str, mut body: Value) -> Resul
         }
         Ok(())
     }
+}
+
+/// What `incident update` was given.
+struct UpdateArgs<'a> {
+    channel: &'a str,
+    message: &'a str,
+    template: Option<&'a str>,
+    vars: &'a [(String, String)],
+    status: Option<&'a str>,
+    dry_run: bool,
+}
+
+/// `incident update`: moves the status if asked, then renders (and unless a dry run,
+/// posts) the update; prints the text and any wording warnings.
+fn update(api: &ApiClient, target: &Target, args: &UpdateArgs<'_>) -> Result<(), Failure> {
+    let id = incident_id(&target.id)?;
+    let mut vars: serde_json::Map<String, Value> = args
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    if let Some(raw) = args.status {
+        let status: fireline_core::Status = raw
+            .parse()
+            .map_err(|e: fireline_core::status::UnknownStatus| Failure::general(e.to_string()))?;
+        if args.dry_run {
+            // Nothing may change on a dry run: the preview shows the status it would have.
+            vars.insert(
+                "status".to_owned(),
+                json!(fireline_core::comms::status_word(status)),
+            );
+        } else {
+            let current: IncidentDetail = api.get(&format!("/api/v1/incidents/{id}"), &[])?;
+            if current.incident.status != status.as_str() {
+                let mut body = json!({ "status": status.as_str() });
+                if let Some(v) = target.expected_version {
+                    body["expected_version"] = json!(v);
+                }
+                let _: IncidentDetail =
+                    api.post(&format!("/api/v1/incidents/{id}/status"), &body)?;
+            }
+        }
+    }
+    let mut body = json!({
+        "channel": args.channel, "text": args.message, "vars": vars, "dry_run": args.dry_run,
+    });
+    if let Some(t) = args.template {
+        body["template"] = json!(t);
+    }
+    // After a status move the version has moved on by one; the update follows it.
+    if let (Some(v), None) = (target.expected_version, args.status) {
+        body["expected_version"] = json!(v);
+    }
+    let reply: UpdateResponse = api.post(&format!("/api/v1/incidents/{id}/updates"), &body)?;
+    for warning in &reply.warnings {
+        // Warnings go to stderr so the text on stdout can be piped as it is.
+        eprintln!("fireline: warning: {warning}");
+    }
+    if target.json {
+        return print_json(&reply);
+    }
+    if reply.dry_run {
+        outln!(
+            "{id}: would post on {} (dry run, nothing posted):",
+            args.channel
+        );
+    } else {
+        outln!(
+            "{id}: posted on {} (version {}):",
+            args.channel,
+            reply.incident.version
+        );
+    }
+    outln!("{}", reply.text);
+    Ok(())
 }
 
 /// Runs an incident subcommand.
@@ -107,11 +182,21 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             target,
             channel,
             message,
-        } => act(
+            template,
+            vars,
+            status,
+            dry_run,
+        } => update(
             &api,
             target,
-            "updates",
-            json!({ "channel": channel, "text": message }),
+            &UpdateArgs {
+                channel,
+                message,
+                template: template.as_deref(),
+                vars,
+                status: status.as_deref(),
+                dry_run: *dry_run,
+            },
         ),
         IncidentCommand::Note { target, text } => {
             act(&api, target, "notes", json!({ "text": text }))

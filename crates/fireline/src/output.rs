@@ -252,6 +252,12 @@ pub fn incident_detail(detail: &IncidentDetail) -> String {
     if let Some(summary) = &i.summary {
         out.push_str(&format!("  summary:      {summary}\n"));
     }
+    if let Some(channel) = &detail.channel_name {
+        out.push_str(&format!("  channel:      {channel}\n"));
+    }
+    for (channel, at) in &detail.next_updates {
+        out.push_str(&format!("  next update:  {channel} by {}\n", when(at)));
+    }
     out.push_str(&format!(
         "  declared:     {} by {}\n",
         when(&i.declared_at),

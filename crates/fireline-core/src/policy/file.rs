@@ -33,6 +33,74 @@ struct RawPolicy {
     routes: Vec<RawRoute>,
     #[serde(default)]
     maintenance: Vec<RawMaintenance>,
+    #[serde(default)]
+    templates: Option<RawTemplates>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplates {
+    set: Option<String>,
+    channel_name: Option<String>,
+    internal_update: Option<String>,
+    status_page_update: Option<String>,
+    customer_email: Option<String>,
+    outage_notice: Option<String>,
+    resolution_notice: Option<String>,
+    escalation: Option<String>,
+    handoff: Option<String>,
+}
+
+/// `[templates]`: a built-in set, the policy's own templates, each compiled now so a
+/// broken one is a policy problem rather than a failure in the middle of an incident.
+fn templates(p: &mut Problems, raw: Option<RawTemplates>) -> crate::comms::Templates {
+    use crate::comms::{compile, TemplateKind, Templates, SETS};
+    let mut out = Templates::default();
+    let Some(raw) = raw else {
+        return out;
+    };
+    if let Some(set) = raw.set {
+        if SETS.contains(&set.as_str()) {
+            out.set = set;
+        } else {
+            p.add(
+                "templates.set",
+                format!("unknown template set `{set}`"),
+                format!("built-in sets are {}", SETS.join(", ")),
+            );
+        }
+    }
+    let given = [
+        (TemplateKind::InternalUpdate, raw.internal_update),
+        (TemplateKind::StatusPageUpdate, raw.status_page_update),
+        (TemplateKind::CustomerEmail, raw.customer_email),
+        (TemplateKind::OutageNotice, raw.outage_notice),
+        (TemplateKind::ResolutionNotice, raw.resolution_notice),
+        (TemplateKind::Escalation, raw.escalation),
+        (TemplateKind::Handoff, raw.handoff),
+    ];
+    let hint = "templates are minijinja (Jinja) text: {{ variable }}, {% if x %}…{% endif %}; see docs/policy.md#templates";
+    for (kind, source) in given {
+        let Some(source) = source else { continue };
+        let at = format!("templates.{kind}");
+        if source.trim().is_empty() {
+            p.add(&at, "the template is empty", hint);
+        } else if let Err(e) = compile(&source) {
+            p.add(&at, e.message, hint);
+        } else {
+            out.overrides.insert(kind, source);
+        }
+    }
+    if let Some(source) = raw.channel_name {
+        if let Err(e) = compile(&source) {
+            p.add("templates.channel_name", e.message, hint);
+        } else if source.trim().is_empty() {
+            p.add("templates.channel_name", "the channel name is empty", hint);
+        } else {
+            out.channel_name = Some(source);
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -1099,6 +1167,8 @@ impl Policy {
             }
         }
 
+        let templates = templates(&mut p, raw.templates);
+
         if !p.0.is_empty() {
             return Err(p.0);
         }
@@ -1118,6 +1188,7 @@ impl Policy {
             alerts,
             routes,
             maintenance,
+            templates,
             digest,
         })
     }

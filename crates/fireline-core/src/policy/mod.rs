@@ -44,6 +44,8 @@ pub struct Policy {
     pub routes: Vec<Route>,
     /// Maintenance windows.
     pub maintenance: Vec<Maintenance>,
+    /// Message templates and the incident channel's name.
+    pub templates: crate::comms::Templates,
     /// Short content digest, so the exact policy in force can be named.
     pub digest: String,
     /// The severities as a lookup (derived from `severities` when read).

@@ -5,12 +5,13 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::wire::{
     AcknowledgeRequest, AssignRequest, DeclareRequest, ErrorBody, EscalateRequest, EventView,
     IncidentDetail, IncidentList, IncidentSummaryView, IncidentView, ListQuery, NoteRequest,
-    ReopenRequest, ResolveRequest, SeverityRequest, StatusRequest, UpdateRequest,
+    ReopenRequest, ResolveRequest, SeverityRequest, StatusRequest, UpdateRequest, UpdateResponse,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
+use fireline_core::comms::{self, RenderInput, TemplateKind};
 use fireline_core::plan::{manual_escalation, next_due_after};
 use fireline_core::policy::Channel;
 use fireline_core::{
@@ -43,10 +44,21 @@ pub(super) async fn load(
     Ok((incident, events))
 }
 
-fn detail(incident: &Incident, events: &[RecordedEvent]) -> IncidentDetail {
+fn detail(
+    policy: &fireline_core::policy::Policy,
+    incident: &Incident,
+    events: &[RecordedEvent],
+) -> IncidentDetail {
     IncidentDetail {
         incident: IncidentView::from(incident),
         timeline: events.iter().map(EventView::from).collect(),
+        // A name that fails to render (a runtime error in the policy's template) is
+        // left out rather than failing the whole read.
+        channel_name: comms::channel_name(policy, incident).ok(),
+        next_updates: comms::next_updates_due(policy, events)
+            .into_iter()
+            .map(|(c, at)| (c.as_str().to_owned(), at))
+            .collect(),
     }
 }
 
@@ -129,7 +141,7 @@ pub(super) async fn execute_on_log(
                 wake_engine(state, next_due);
                 tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
                 events.extend(appended);
-                return Ok(Json(detail(&next, &events)));
+                return Ok(Json(detail(&policy, &next, &events)));
             }
             Err(StoreError::Conflict { .. }) if expected_version.is_none() => {
                 backoff(attempt).await;
@@ -224,7 +236,7 @@ pub(super) async fn declare(
     Ok((
         StatusCode::CREATED,
         headers,
-        Json(detail(&incident, &[recorded])),
+        Json(detail(&policy, &incident, &[recorded])),
     ))
 }
 
@@ -303,7 +315,7 @@ pub(super) async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let (incident, events) = load(&state, parse_id(&id)?).await?;
-    Ok(Json(detail(&incident, &events)))
+    Ok(Json(detail(&state.policy.current(), &incident, &events)))
 }
 
 /// Acknowledges: someone has the incident. Body optional.
@@ -543,18 +555,22 @@ pub(super) async fn reopen(
 }
 
 /// Records an update posted on a channel; that channel's cadence restarts.
+///
+/// With `template` or `vars` the text is rendered from the policy's template (the
+/// body's `text` is its `message`); with `dry_run` it is only rendered and returned.
+/// A status-page text that promises an ETA comes back with a warning.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/updates", tag = "incidents",
     params(("id" = String, Path, description = "INC-<n> or <n>")),
     request_body = UpdateRequest,
     responses(
-        (status = 200, description = "Recorded", body = IncidentDetail),
+        (status = 200, description = "Recorded, or rendered for a dry run", body = UpdateResponse),
         (status = 400, description = "Malformed id or body", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Needs responder", body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
         (status = 409, description = "Version moved", body = ErrorBody),
-        (status = 422, description = "Unknown channel, or empty text", body = ErrorBody)
+        (status = 422, description = "Unknown channel or template, a template that fails, or empty text", body = ErrorBody)
     )
 )]
 pub(super) async fn update(
@@ -562,23 +578,88 @@ pub(super) async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateRequest>,
-) -> Result<Json<IncidentDetail>, ApiError> {
+) -> Result<Json<UpdateResponse>, ApiError> {
     let id = parse_id(&id)?;
     let channel: Channel = req
         .channel
         .parse()
         .map_err(|e: String| ApiError::invalid("channel", e))?;
-    execute(
-        &state,
-        &caller.0,
-        id,
-        req.expected_version,
-        Command::PostUpdate {
-            channel,
-            text: req.text,
-        },
-    )
-    .await
+    let kind = match &req.template {
+        Some(name) => Some(
+            name.parse::<TemplateKind>()
+                .map_err(|e| ApiError::invalid("template", e))?,
+        ),
+        None if !req.vars.is_empty() => Some(TemplateKind::for_channel(channel)),
+        None => None,
+    };
+    let (current, events) = load(&state, id).await?;
+    let policy = state.policy.current();
+    let text = match kind {
+        None => req.text.clone(),
+        Some(kind) => {
+            let now = state.clock.now().max(current.updated_at);
+            let mut vars = req.vars.clone();
+            if !req.text.trim().is_empty() {
+                vars.insert("message".to_owned(), req.text.clone());
+            }
+            let input = RenderInput {
+                channel: Some(channel),
+                now,
+                next_update: comms::next_update_after(&policy, &current, channel, now),
+                vars: &vars,
+            };
+            comms::render(&policy, kind, &current, &input)
+                .map_err(|e| ApiError::invalid("template", e.to_string()))?
+        }
+    };
+    // Seed 001: "Never commit to specific ETAs publicly" - only public text is checked.
+    let warnings = if channel == Channel::StatusPage {
+        comms::public_wording_warnings(&text)
+    } else {
+        Vec::new()
+    };
+    let detail = if req.dry_run {
+        // Check it as posting would, so a preview never shows what would be refused.
+        decide(
+            &current,
+            &Command::PostUpdate {
+                channel,
+                text: text.clone(),
+            },
+            policy.catalog(),
+        )?;
+        detail(&policy, &current, &events)
+    } else {
+        // The text rendered above is the one previewed and posted, even if a retry
+        // after a lost race decides on a newer state.
+        execute(
+            &state,
+            &caller.0,
+            id,
+            req.expected_version,
+            Command::PostUpdate {
+                channel,
+                text: text.clone(),
+            },
+        )
+        .await?
+        .0
+    };
+    Ok(Json(UpdateResponse {
+        dry_run: req.dry_run,
+        text: detail
+            .timeline
+            .last()
+            .filter(|_| !req.dry_run)
+            .and_then(|e| e.data.get("text"))
+            .and_then(|t| t.as_str())
+            .map_or(text, str::to_owned),
+        warnings,
+        incident: detail.incident,
+        timeline: detail.timeline,
+        channel_name: detail.channel_name,
+        next_updates: detail.next_updates,
+    }))
 }
 
 /// Escalates by hand to a level of the policy.

@@ -8,6 +8,7 @@ mod oncall;
 mod postmortems;
 mod prometheus;
 mod report;
+mod status;
 mod tokens;
 
 use crate::openapi::ApiDoc;
@@ -28,6 +29,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(meta::health))
+        .routes(routes!(status::status_html))
+        .routes(routes!(status::status_json))
+        .routes(routes!(status::status_feed))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(meta::whoami))
         .routes(routes!(meta::severities))

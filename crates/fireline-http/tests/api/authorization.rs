@@ -142,7 +142,13 @@ async fn every_route_needs_a_valid_token(db: &TestDatabase) {
     for (method, template) in documented_operations() {
         // Health is public; /metrics is open unless a metrics token is configured
         // (tests/api/prometheus.rs checks it with one).
-        if template == "/health" || template == "/metrics" {
+        // The status page (HTML, JSON, Atom) is public by design, like /health.
+        if template == "/health"
+            || template == "/metrics"
+            || template == "/status"
+            || template == "/status.json"
+            || template == "/status/feed.atom"
+        {
             continue;
         }
         let path = concrete(&template);

@@ -3,6 +3,7 @@
 
 mod authorization;
 mod bad_input;
+mod comms;
 mod concurrency;
 mod lifecycle;
 mod listing;
@@ -14,5 +15,6 @@ mod prometheus;
 mod receivers;
 mod reports;
 mod server;
+mod status_page;
 mod support;
 mod tokens;
