@@ -17,7 +17,7 @@ pub use sqlite::SqliteStore;
 pub use types::{
     ActionFilter, AlertRecord, AlertWrites, HeartbeatRecord, InboxItem, IncidentAppend,
     IncidentFilter, IncidentOpen, IncidentSummary, IntegrationRecord, OutboxItem, OutboxState,
-    PostmortemRecord, PostmortemRevision, RosterKind, StatusFilter, TokenRecord,
+    PostmortemRecord, PostmortemRevision, RosterKind, StatusFilter, StatusOverride, TokenRecord,
 };
 
 use async_trait::async_trait;
@@ -384,6 +384,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         filter: &ActionFilter,
     ) -> Result<Vec<fireline_core::postmortem::ActionItem>>;
+
+    /// Sets (or replaces) a component's status override.
+    async fn put_status_override(&self, value: &StatusOverride) -> Result<()>;
+
+    /// Removes a component's override; false if it had none.
+    async fn delete_status_override(&self, service: &str) -> Result<bool>;
+
+    /// Every override, by service.
+    async fn status_overrides(&self) -> Result<Vec<StatusOverride>>;
 
     /// Waits for in-flight work and closes connections (SQLite checkpoints its WAL).
     async fn close(&self);

@@ -1445,6 +1445,56 @@ macro_rules! impl_sql_store {
                 rows.into_iter().map($crate::rows::ActionRow::into_item).collect()
             }
 
+            async fn put_status_override(&self, value: &$crate::StatusOverride) -> $crate::Result<()> {
+                use $crate::rows::micros;
+                sqlx::query(
+                    "INSERT INTO status_overrides (service, status, until_us, note, set_by, set_at_us) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (service) DO UPDATE SET \
+                     status = excluded.status, until_us = excluded.until_us, note = excluded.note, \
+                     set_by = excluded.set_by, set_at_us = excluded.set_at_us",
+                )
+                .bind(&value.service)
+                .bind(&value.status)
+                .bind(value.until.map(micros))
+                .bind(&value.note)
+                .bind(&value.set_by)
+                .bind(micros(value.set_at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_status_override(&self, service: &str) -> $crate::Result<bool> {
+                let n = sqlx::query("DELETE FROM status_overrides WHERE service = $1")
+                    .bind(service)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn status_overrides(&self) -> $crate::Result<Vec<$crate::StatusOverride>> {
+                use $crate::rows::timestamp;
+                let rows: Vec<(String, String, Option<i64>, Option<String>, String, i64)> = sqlx::query_as(
+                    "SELECT service, status, until_us, note, set_by, set_at_us FROM status_overrides \
+                     ORDER BY service",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(service, status, until, note, set_by, set_at)| {
+                        Ok($crate::StatusOverride {
+                            service,
+                            status,
+                            until: until.map(timestamp).transpose()?,
+                            note,
+                            set_by,
+                            set_at: timestamp(set_at)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }

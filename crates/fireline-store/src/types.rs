@@ -307,3 +307,20 @@ pub struct ActionFilter {
     /// At most this many.
     pub limit: u32,
 }
+
+/// An admin's override of a component's public status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusOverride {
+    /// The component (service).
+    pub service: String,
+    /// `operational`, `maintenance`, `degraded`, `partial_outage` or `major_outage`.
+    pub status: String,
+    /// In force until then (for good without).
+    pub until: Option<Timestamp>,
+    /// Why, for the team (not shown publicly).
+    pub note: Option<String>,
+    /// Who set it.
+    pub set_by: String,
+    /// When.
+    pub set_at: Timestamp,
+}

@@ -115,6 +115,9 @@ pub enum Command {
   fireline report --since 90d --json
   fireline report --since 2026-10-01T00:00:00Z --until 2026-11-01T00:00:00Z")]
     Report(ReportArgs),
+    /// Override a component's status on the public status page (admin)
+    #[command(subcommand)]
+    Status(StatusCommand),
     /// Replace the server's on-call roster with a roster file (TOML, or YAML by extension)
     #[command(after_help = "Examples:
   fireline import examples/oncall/agentic-flow.toml
@@ -240,6 +243,35 @@ pub enum ScheduleCommand {
         /// Print JSON
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `status …`
+#[derive(Debug, Subcommand)]
+pub enum StatusCommand {
+    /// Show STATUS for a component on /status, over what its incidents say
+    #[command(after_help = "Examples:
+  fireline status set checkout major_outage --until 2026-11-25T18:00:00Z --note 'card payments failing'
+  fireline status set search maintenance
+Statuses: operational, maintenance, degraded, partial_outage, major_outage.
+The note is for the team; it is never shown publicly.")]
+    Set {
+        /// The component (service)
+        service: String,
+        /// operational, maintenance, degraded, partial_outage or major_outage
+        status: String,
+        /// Lapse at this time (RFC 3339) [default: until cleared]
+        #[arg(long)]
+        until: Option<String>,
+        /// Why, for the team
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Clear a component's override: its status follows its incidents again
+    #[command(after_help = "Example:\n  fireline status clear checkout")]
+    Clear {
+        /// The component (service)
+        service: String,
     },
 }
 

@@ -68,6 +68,24 @@ impl ApiClient {
         self.finish(path, result)
     }
 
+    /// `DELETE path`; a `204 No Content` is success.
+    pub fn delete(&self, path: &str) -> Result<(), Failure> {
+        let mut response = self
+            .agent
+            .delete(&self.url(path))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| {
+                Failure::unreachable(format!("cannot reach fireline at {}: {e}", self.base))
+            })?;
+        let status = response.status().as_u16();
+        if status >= 400 {
+            let body: Value = response.body_mut().read_json().unwrap_or(Value::Null);
+            return Err(Failure::from_api(status, &body));
+        }
+        Ok(())
+    }
+
     /// `PATCH path` with a JSON body.
     pub fn patch<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, Failure> {
         let result = self

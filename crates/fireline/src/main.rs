@@ -109,6 +109,7 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
             AlertAction::Send { .. } => integration::send(settings, &cmd.action),
         },
         Command::Report(args) => report::run(settings, args),
+        Command::Status(cmd) => report::status(settings, cmd),
         Command::Policy(PolicyCommand::Check { file, roster }) => {
             policy::check(file, roster.as_deref())
         }

@@ -1,6 +1,7 @@
-//! `fireline report`: response metrics from the server, as a table or JSON.
+//! `fireline report` (response metrics, as a table or JSON) and `fireline status`
+//! (overrides on the public status page).
 
-use crate::cli::ReportArgs;
+use crate::cli::{ReportArgs, StatusCommand};
 use crate::config::Settings;
 use crate::exit::Failure;
 use crate::incident::client;
@@ -92,6 +93,39 @@ pub fn run(settings: &Settings, args: &ReportArgs) -> Result<(), Failure> {
     );
     if let Some(n) = report["open_action_items"].as_u64() {
         outln!("Open action items: {n}");
+    }
+    Ok(())
+}
+
+/// Runs `fireline status set|clear`.
+pub fn status(settings: &Settings, command: &StatusCommand) -> Result<(), Failure> {
+    let api = client(settings)?;
+    match command {
+        StatusCommand::Set {
+            service,
+            status,
+            until,
+            note,
+        } => {
+            let set: Value = api.put(
+                &format!("/api/v1/status/components/{service}"),
+                &serde_json::json!({"status": status, "until": until, "note": note}),
+            )?;
+            match set["until"].as_str() {
+                Some(until) => outln!(
+                    "{service}: {} until {until}",
+                    set["status"].as_str().unwrap_or(status)
+                ),
+                None => outln!(
+                    "{service}: {} until cleared",
+                    set["status"].as_str().unwrap_or(status)
+                ),
+            }
+        }
+        StatusCommand::Clear { service } => {
+            api.delete(&format!("/api/v1/status/components/{service}"))?;
+            outln!("{service}: follows its incidents again");
+        }
     }
     Ok(())
 }

@@ -423,7 +423,139 @@ async fn responder_drives_an_incident_through_the_cli(db: &TestDatabase) {
     assert_eq!(code, Some(0));
 }
 
-backend_tests!(responder_drives_an_incident_through_the_cli);
+/// Updates rendered from the policy's templates, previewed then posted, and the public
+/// status page: only status-page text is public, and an admin's override shows.
+async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
+    let admin = token(&db.url, "admin", "root");
+    let alice = token(&db.url, "responder", "alice");
+    let server = Server::start(&db.url);
+    let as_alice = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", alice.as_str()),
+    ];
+    let as_admin = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", admin.as_str()),
+    ];
+    ok(fireline(
+        &[
+            "incident",
+            "declare",
+            "--title",
+            "Checkout 502s",
+            "--severity",
+            "SEV2",
+            "--service",
+            "checkout",
+        ],
+        &as_alice,
+    ));
+    ok(fireline(
+        &[
+            "incident",
+            "note",
+            "INC-1",
+            "internal-only-marker: db-7 is the suspect",
+        ],
+        &as_alice,
+    ));
+    let preview = ok(fireline(
+        &[
+            "incident",
+            "update",
+            "INC-1",
+            "--channel",
+            "status_page",
+            "--dry-run",
+            "--message",
+            "We are investigating failed checkouts.",
+        ],
+        &as_alice,
+    ));
+    assert!(
+        preview.contains("We are investigating failed checkouts."),
+        "{preview}"
+    );
+    let page = |path: &str| -> String {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent
+            .get(&format!("{}{path}", server.url))
+            .call()
+            .expect("GET")
+            .body_mut()
+            .read_to_string()
+            .expect("text")
+    };
+    assert!(
+        !page("/status").contains("We are investigating failed checkouts."),
+        "a dry run posts nothing"
+    );
+    ok(fireline(
+        &[
+            "incident",
+            "update",
+            "INC-1",
+            "--channel",
+            "status_page",
+            "--message",
+            "We are investigating failed checkouts.",
+        ],
+        &as_alice,
+    ));
+    let html = page("/status");
+    assert!(
+        html.contains("We are investigating failed checkouts."),
+        "{html}"
+    );
+    assert!(!html.contains("internal-only-marker"), "notes never leak");
+
+    // Responders cannot override; admins can, until they clear it.
+    fails_with(
+        fireline(&["status", "set", "checkout", "major_outage"], &as_alice),
+        5,
+        "admin",
+    );
+    let set = ok(fireline(
+        &[
+            "status",
+            "set",
+            "checkout",
+            "major_outage",
+            "--note",
+            "payments down",
+        ],
+        &as_admin,
+    ));
+    assert!(set.contains("major_outage until cleared"), "{set}");
+    let json: Value = serde_json::from_str(&page("/status.json")).expect("json");
+    let checkout = json["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["name"] == "checkout")
+        .expect("checkout")
+        .clone();
+    assert_eq!(checkout["status"], "major_outage", "{json:#}");
+    ok(fireline(&["status", "clear", "checkout"], &as_admin));
+    fails_with(
+        fireline(&["status", "clear", "checkout"], &as_admin),
+        1,
+        "no override",
+    );
+    fails_with(
+        fireline(&["status", "set", "checkout", "on_fire"], &as_admin),
+        1,
+        "status",
+    );
+}
+
+backend_tests!(
+    responder_drives_an_incident_through_the_cli,
+    updates_reach_the_status_page_and_overrides_show
+);
 
 fn hup(server: &Server) {
     let pid = server.child.id().to_string();

@@ -32,6 +32,7 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(status::status_html))
         .routes(routes!(status::status_json))
         .routes(routes!(status::status_feed))
+        .routes(routes!(status::put_override, status::delete_override))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(meta::whoami))
         .routes(routes!(meta::severities))

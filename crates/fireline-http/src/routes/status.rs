@@ -12,7 +12,9 @@ use axum::Json;
 use fireline_core::comms::status_word;
 use fireline_core::plan::MAINTENANCE_FLAG;
 use fireline_core::policy::Channel;
-use fireline_core::statuspage::{component_status, uptime_history, ComponentStatus, IncidentSpan};
+use fireline_core::statuspage::{
+    component_status, effective_status, uptime_history, ComponentStatus, IncidentSpan,
+};
 use fireline_core::{EventData, Incident, Status};
 use fireline_store::{IncidentFilter, StatusFilter};
 use jiff::Timestamp;
@@ -184,14 +186,22 @@ async fn build(state: &AppState) -> Result<PublicStatus, ApiError> {
             });
         }
     }
+    let overrides = state.store.status_overrides().await?;
     let mut services: Vec<String> = spans.iter().map(|s| s.service.clone()).collect();
+    services.extend(overrides.iter().map(|o| o.service.clone()));
     services.sort();
     services.dedup();
     let mut overall = ComponentStatus::Operational;
     let components = services
         .into_iter()
         .map(|name| {
-            let status = component_status(&name, &spans);
+            let manual = overrides.iter().find(|o| o.service == name).and_then(|o| {
+                o.status
+                    .parse::<ComponentStatus>()
+                    .ok()
+                    .map(|s| (s, o.until))
+            });
+            let status = effective_status(component_status(&name, &spans), manual, now);
             overall = overall.max(status);
             let days = uptime_history(&name, &spans, now, HISTORY_DAYS);
             let mean = days.iter().map(|d| d.uptime).sum::<f64>() / days.len().max(1) as f64;
@@ -397,4 +407,112 @@ pub(super) async fn status_feed(
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         x,
     ))
+}
+
+/// An admin's override of a component's public status.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusOverrideRequest {
+    /// `operational`, `maintenance`, `degraded`, `partial_outage` or `major_outage`.
+    pub status: String,
+    /// In force until then (RFC 3339); for good without.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<Timestamp>,
+    /// Why, for the team (never shown publicly).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An override as stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusOverrideView {
+    /// The component (service).
+    pub service: String,
+    /// The status shown while it is in force.
+    pub status: String,
+    /// Until then (null: until cleared).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<Timestamp>,
+    /// Why.
+    pub note: Option<String>,
+    /// Who set it.
+    pub set_by: String,
+    /// When.
+    #[schema(value_type = String, format = DateTime)]
+    pub set_at: Timestamp,
+}
+
+/// Overrides a component's public status (admin), e.g. during a problem no incident
+/// describes yet, or to declare maintenance; it lapses at `until`.
+#[utoipa::path(
+    put, path = "/api/v1/status/components/{service}", tag = "status",
+    params(("service" = String, Path, description = "The component (service)")),
+    request_body = StatusOverrideRequest,
+    responses(
+        (status = 200, description = "In force", body = StatusOverrideView),
+        (status = 401, description = "No valid token", body = crate::wire::ErrorBody),
+        (status = 403, description = "Needs admin", body = crate::wire::ErrorBody),
+        (status = 422, description = "Unknown status, or `until` in the past", body = crate::wire::ErrorBody)
+    )
+)]
+pub(super) async fn put_override(
+    caller: crate::auth::AsAdmin,
+    State(state): State<AppState>,
+    axum::extract::Path(service): axum::extract::Path<String>,
+    crate::extract::ApiJson(req): crate::extract::ApiJson<StatusOverrideRequest>,
+) -> Result<Json<StatusOverrideView>, ApiError> {
+    let service = service.trim().to_owned();
+    if service.is_empty() || service.len() > 200 {
+        return Err(ApiError::invalid("service", "1 to 200 characters"));
+    }
+    let status: ComponentStatus = req
+        .status
+        .parse()
+        .map_err(|e: String| ApiError::invalid("status", e))?;
+    let now = state.clock.now();
+    if req.until.is_some_and(|u| u <= now) {
+        return Err(ApiError::invalid("until", "must be in the future"));
+    }
+    let value = fireline_store::StatusOverride {
+        service,
+        status: status.as_str().to_owned(),
+        until: req.until,
+        note: req.note.filter(|n| !n.trim().is_empty()),
+        set_by: caller.0.name.clone(),
+        set_at: now,
+    };
+    state.store.put_status_override(&value).await?;
+    tracing::info!(service = %value.service, status = %value.status, by = %value.set_by, "status override set");
+    Ok(Json(StatusOverrideView {
+        service: value.service,
+        status: value.status,
+        until: value.until,
+        note: value.note,
+        set_by: value.set_by,
+        set_at: value.set_at,
+    }))
+}
+
+/// Clears a component's override (admin): its status is derived from incidents again.
+#[utoipa::path(
+    delete, path = "/api/v1/status/components/{service}", tag = "status",
+    params(("service" = String, Path, description = "The component (service)")),
+    responses(
+        (status = 204, description = "Cleared"),
+        (status = 401, description = "No valid token", body = crate::wire::ErrorBody),
+        (status = 403, description = "Needs admin", body = crate::wire::ErrorBody),
+        (status = 404, description = "No override for it", body = crate::wire::ErrorBody)
+    )
+)]
+pub(super) async fn delete_override(
+    _caller: crate::auth::AsAdmin,
+    State(state): State<AppState>,
+    axum::extract::Path(service): axum::extract::Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    if state.store.delete_status_override(service.trim()).await? {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no override for {service}")))
+    }
 }

@@ -6,7 +6,118 @@ use fireline_store::backend_tests;
 use fireline_store::testing::TestDatabase;
 use serde_json::json;
 
-backend_tests!(only_status_page_updates_are_public);
+backend_tests!(
+    only_status_page_updates_are_public,
+    an_override_holds_until_it_lapses
+);
+
+async fn component(app: &App, name: &str) -> String {
+    let page = app
+        .call(axum::http::Method::GET, "/status.json", None, None)
+        .await;
+    page.body["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["name"] == name)
+        .map(|c| c["status"].as_str().expect("status").to_owned())
+        .unwrap_or_else(|| panic!("no component {name}: {:#}", page.body))
+}
+
+async fn an_override_holds_until_it_lapses(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Checkout errors", "SEV2", "checkout").await;
+    assert_eq!(component(&app, "checkout").await, "partial_outage");
+    let until = (fireline_engine::Clock::now(app.clock.as_ref())
+        + jiff::SignedDuration::from_mins(30))
+    .to_string();
+    let set = app
+        .call(
+            axum::http::Method::PUT,
+            "/api/v1/status/components/checkout",
+            Some(&app.admin),
+            Some(
+                json!({"status": "major_outage", "until": until, "note": "card payments failing"}),
+            ),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(set.body["set_by"], "root-admin");
+    assert_eq!(component(&app, "checkout").await, "major_outage");
+    // The team's note is not public.
+    let html = app
+        .call(axum::http::Method::GET, "/status", None, None)
+        .await;
+    assert!(!html
+        .body
+        .as_str()
+        .expect("html")
+        .contains("card payments failing"));
+    // A component no incident names yet can be set too.
+    app.call(
+        axum::http::Method::PUT,
+        "/api/v1/status/components/search",
+        Some(&app.admin),
+        Some(json!({"status": "maintenance"})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(component(&app, "search").await, "maintenance");
+
+    app.advance(31);
+    assert_eq!(
+        component(&app, "checkout").await,
+        "partial_outage",
+        "lapsed"
+    );
+    app.call(
+        axum::http::Method::DELETE,
+        "/api/v1/status/components/search",
+        Some(&app.admin),
+        None,
+    )
+    .await
+    .expect(StatusCode::NO_CONTENT);
+    app.call(
+        axum::http::Method::DELETE,
+        "/api/v1/status/components/search",
+        Some(&app.admin),
+        None,
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+
+    // Bad input names the field; responders may not set it.
+    app.call(
+        axum::http::Method::PUT,
+        "/api/v1/status/components/checkout",
+        Some(&app.admin),
+        Some(json!({"status": "on fire"})),
+    )
+    .await
+    .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("status"));
+    app.call(
+        axum::http::Method::PUT,
+        "/api/v1/status/components/checkout",
+        Some(&app.admin),
+        Some(json!({"status": "degraded", "until": "2020-01-01T00:00:00Z"})),
+    )
+    .await
+    .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("until"));
+    app.call(
+        axum::http::Method::PUT,
+        "/api/v1/status/components/checkout",
+        Some(&app.alice),
+        Some(json!({"status": "degraded"})),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    assert_eq!(
+        component(&app, "checkout").await,
+        "partial_outage",
+        "nothing changed"
+    );
+}
 
 async fn only_status_page_updates_are_public(db: &TestDatabase) {
     let app = App::new(db).await;

@@ -1,0 +1,9 @@
+-- An admin's word on a component's public status, over what open incidents say.
+CREATE TABLE status_overrides (
+    service   TEXT    PRIMARY KEY,
+    status    TEXT    NOT NULL,
+    until_us  INTEGER,
+    note      TEXT,
+    set_by    TEXT    NOT NULL,
+    set_at_us INTEGER NOT NULL
+);
