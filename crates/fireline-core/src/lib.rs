@@ -16,6 +16,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod role;
+pub mod runbook;
 pub mod severity;
 pub mod simulate;
 pub mod status;
