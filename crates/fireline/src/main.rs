@@ -21,12 +21,13 @@ mod oncall;
 mod output;
 mod policy;
 mod report;
+mod runbook;
 mod scenario;
 mod serve;
 mod token;
 
 use clap::{CommandFactory, FromArgMatches};
-use cli::{AlertAction, Cli, Command, ConfigCommand, LogFormat, PolicyCommand};
+use cli::{AlertAction, Cli, Command, ConfigCommand, LogFormat, PolicyCommand, RunbookCommand};
 use config::{mask_url, Settings, Source};
 use exit::Failure;
 use std::io::IsTerminal;
@@ -115,6 +116,16 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         Command::Team(cmd) => oncall::team(settings, cmd),
         Command::Schedule(cmd) => oncall::schedule(settings, cmd),
         Command::Policy(PolicyCommand::Show { json }) => policy::show(settings, *json),
+        Command::Runbook(RunbookCommand::Lint {
+            path,
+            alerts,
+            policy,
+        }) => runbook::lint(path, alerts.as_deref(), policy.as_deref()),
+        Command::Runbook(RunbookCommand::List { dir, json }) => runbook::list(dir, *json),
+        Command::Runbook(RunbookCommand::Show { id, dir, json }) => runbook::show(id, dir, *json),
+        Command::Runbook(RunbookCommand::Import { seed, out }) => {
+            runbook::import_command(seed, out)
+        }
         Command::Policy(PolicyCommand::Simulate {
             policy: file,
             scenario,

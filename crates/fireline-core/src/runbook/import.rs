@@ -163,6 +163,7 @@ fn scenario(lines: &[&str], head: &Heading, end: usize, title: &str, source: &st
         if let Some((level, text)) = heading(line) {
             depth = (level + 1).saturating_sub(head.level).max(2);
             action = is_action(&text);
+            blank_before(&mut md);
             md.push(format!("{} {text}", "#".repeat(depth)));
             continue;
         }
@@ -171,6 +172,7 @@ fn scenario(lines: &[&str], head: &Heading, end: usize, title: &str, source: &st
             if SectionKind::recognise(name).is_some() || is_action(name) {
                 let level = (depth + 1).min(6);
                 action = is_action(name);
+                blank_before(&mut md);
                 md.push(format!("{} {name}", "#".repeat(level)));
                 md.push(String::new());
                 if !caps[2].trim().is_empty() {
@@ -225,7 +227,14 @@ fn scenario(lines: &[&str], head: &Heading, end: usize, title: &str, source: &st
     Imported {
         id,
         title: title.to_string(),
-        markdown: format!("{front}\n# {title}\n{}\n", body.trim_end()),
+        markdown: format!("{front}\n# {title}\n\n{}\n", body.trim()),
+    }
+}
+
+/// Headings get a blank line above them, as Markdown style guides ask.
+fn blank_before(md: &mut Vec<String>) {
+    if md.last().is_some_and(|l| !l.trim().is_empty()) {
+        md.push(String::new());
     }
 }
 
