@@ -462,6 +462,9 @@ pub struct ServeArgs {
     /// Policy file (TOML) [default: the built-in policies/default.toml]; SIGHUP reloads it
     #[arg(long, env = "FIRELINE_POLICY", value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Runbook folder (Markdown; docs/runbooks.md) that incidents may follow
+    #[arg(long, env = "FIRELINE_RUNBOOKS", value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
 }
 
 /// `token …`
@@ -558,6 +561,30 @@ pub enum IncidentCommand {
         /// Why
         #[arg(long, short)]
         reason: Option<String>,
+    },
+    /// Follow a runbook from the server's runbook folder: its steps become the checklist
+    #[command(after_help = "Example:\n  fireline incident runbook INC-12 agent-down")]
+    Runbook {
+        #[command(flatten)]
+        target: Target,
+        /// The runbook's id (`fireline runbook list DIR`)
+        runbook: String,
+    },
+    /// Check a checklist step off (or --undo it), optionally with its output
+    #[command(after_help = "Examples:
+  fireline incident step INC-12 investigation.check-pod-status --output \"$(kubectl get pods)\"
+  fireline incident step INC-12 investigation.check-pod-status --undo")]
+    Step {
+        #[command(flatten)]
+        target: Target,
+        /// The step's id (shown by `fireline incident show`)
+        step: String,
+        /// Uncheck it
+        #[arg(long, conflicts_with = "output")]
+        undo: bool,
+        /// What it showed
+        #[arg(long)]
+        output: Option<String>,
     },
     /// Add a note to the timeline
     #[command(after_help = "Example:\n  fireline incident note INC-12 'rolled back to 4f2b'")]

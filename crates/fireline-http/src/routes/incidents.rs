@@ -3,9 +3,10 @@
 use crate::auth::{AsResponder, AsViewer, Caller};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::wire::{
-    AcknowledgeRequest, AssignRequest, DeclareRequest, ErrorBody, EscalateRequest, EventView,
-    IncidentDetail, IncidentList, IncidentSummaryView, IncidentView, ListQuery, NoteRequest,
-    ReopenRequest, ResolveRequest, SeverityRequest, StatusRequest, UpdateRequest,
+    AcknowledgeRequest, AssignRequest, AttachRunbookRequest, CheckStepRequest, ChecklistView,
+    DeclareRequest, ErrorBody, EscalateRequest, EventView, IncidentDetail, IncidentList,
+    IncidentSummaryView, IncidentView, ListQuery, NoteRequest, ReopenRequest, ResolveRequest,
+    SeverityRequest, StatusRequest, UpdateRequest,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -18,6 +19,7 @@ use fireline_core::{
     NewEvent, RecordedEvent, Status,
 };
 use fireline_store::{IncidentFilter, StatusFilter, StoreError};
+use jiff::Timestamp;
 
 /// How often a command is re-decided on fresh state when another writer got in first.
 const MAX_ATTEMPTS: usize = 8;
@@ -43,9 +45,10 @@ async fn load(
     Ok((incident, events))
 }
 
-fn detail(incident: &Incident, events: &[RecordedEvent]) -> IncidentDetail {
+fn detail(incident: &Incident, events: &[RecordedEvent], now: Timestamp) -> IncidentDetail {
     IncidentDetail {
         incident: IncidentView::from(incident),
+        checklist: ChecklistView::new(incident, now),
         timeline: events.iter().map(EventView::from).collect(),
     }
 }
@@ -110,7 +113,7 @@ async fn execute_with(
                 wake_engine(state, next_due);
                 tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
                 events.extend(appended);
-                return Ok(Json(detail(&next, &events)));
+                return Ok(Json(detail(&next, &events, at)));
             }
             Err(StoreError::Conflict { .. }) if expected_version.is_none() => {
                 backoff(attempt).await;
@@ -205,7 +208,7 @@ pub(super) async fn declare(
     Ok((
         StatusCode::CREATED,
         headers,
-        Json(detail(&incident, &[recorded])),
+        Json(detail(&incident, &[recorded], incident.declared_at)),
     ))
 }
 
@@ -284,7 +287,7 @@ pub(super) async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let (incident, events) = load(&state, parse_id(&id)?).await?;
-    Ok(Json(detail(&incident, &events)))
+    Ok(Json(detail(&incident, &events, state.clock.now())))
 }
 
 /// Acknowledges: someone has the incident. Body optional.
@@ -613,4 +616,87 @@ pub(super) async fn acknowledge_alert(
         Ok(_) | Err(ApiError::Conflict(_)) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Attaches a runbook from the server's runbook folder: its steps become the incident's
+/// checklist (copied, so later edits of the file do not change it).
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/runbook", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body = AttachRunbookRequest,
+    responses(
+        (status = 200, description = "Attached", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Already attached, or version moved", body = ErrorBody),
+        (status = 422, description = "Unknown runbook", body = ErrorBody)
+    )
+)]
+pub(super) async fn attach_runbook(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AttachRunbookRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    let runbook = state
+        .runbooks
+        .get(req.runbook.trim())
+        .cloned()
+        .ok_or_else(|| fireline_core::DomainError::Invalid {
+            field: "runbook",
+            message: format!(
+                "no runbook `{}` on this server (see `fireline runbook list`)",
+                req.runbook
+            ),
+        })?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::AttachRunbook { runbook },
+    )
+    .await
+}
+
+/// Checks a checklist step off (`done: true`, optionally with output) or unchecks it.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/checklist/{step}", tag = "incidents",
+    params(
+        ("id" = String, Path, description = "INC-<n> or <n>"),
+        ("step" = String, Path, description = "The step's id, from the incident's checklist")
+    ),
+    request_body(content = Option<CheckStepRequest>, description = "May be empty: checks the step"),
+    responses(
+        (status = 200, description = "Checked or unchecked", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Already in that state, or version moved", body = ErrorBody),
+        (status = 422, description = "Unknown step, or no runbook attached", body = ErrorBody)
+    )
+)]
+pub(super) async fn check_step(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path((id, step)): Path<(String, String)>,
+    ApiJson(req): ApiJson<CheckStepRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::CheckStep {
+            step,
+            done: req.done,
+            output: req.output,
+        },
+    )
+    .await
 }

@@ -12,6 +12,7 @@ mod openapi;
 mod prometheus;
 mod receivers;
 mod reports;
+mod runbooks;
 mod server;
 mod support;
 mod tokens;
