@@ -108,6 +108,20 @@ pub enum Command {
         /// Which.
         stage: Stage,
     },
+    /// Follow this runbook (the caller found it; its steps are snapshotted).
+    AttachRunbook {
+        /// The runbook as read now.
+        runbook: crate::runbook::Runbook,
+    },
+    /// Check a checklist step off, or uncheck it.
+    CheckStep {
+        /// The step's id.
+        step: String,
+        /// Done or not.
+        done: bool,
+        /// What it showed.
+        output: Option<String>,
+    },
 }
 
 /// Trims `value` and checks it is present, printable and short enough.
@@ -244,6 +258,58 @@ pub fn decide(
     let resolved =
         || DomainError::Conflict(format!("{} is resolved; reopen it first", incident.id));
     match command {
+        Command::AttachRunbook { runbook } => {
+            if incident
+                .checklist
+                .as_ref()
+                .is_some_and(|c| c.runbook == runbook.id)
+            {
+                return Err(DomainError::Conflict(format!(
+                    "{} already follows runbook {}",
+                    incident.id, runbook.id
+                )));
+            }
+            Ok(EventData::RunbookAttached {
+                runbook: runbook.id.clone(),
+                title: runbook.title.clone(),
+                steps: runbook.steps.clone(),
+                phases: runbook.phases.clone(),
+            })
+        }
+        Command::CheckStep { step, done, output } => {
+            let Some(checklist) = &incident.checklist else {
+                return Err(invalid(
+                    "step",
+                    format!("{} has no runbook attached; attach one first", incident.id),
+                ));
+            };
+            if checklist.step(step).is_none() {
+                return Err(invalid(
+                    "step",
+                    format!("runbook {} has no step `{step}`", checklist.runbook),
+                ));
+            }
+            let output = optional_text("output", output.as_deref())?;
+            if !done && output.is_some() {
+                return Err(invalid("output", "only a checked step carries output"));
+            }
+            let was = checklist.done.get(step);
+            if !done && was.is_none() {
+                return Err(DomainError::Conflict(format!(
+                    "step `{step}` is not checked"
+                )));
+            }
+            if *done && was == Some(&output) {
+                return Err(DomainError::Conflict(format!(
+                    "step `{step}` is already checked"
+                )));
+            }
+            Ok(EventData::ChecklistStepChecked {
+                step: step.clone(),
+                done: *done,
+                output,
+            })
+        }
         Command::AddNote { text } => Ok(EventData::NoteAdded {
             text: required_text("text", text, MAX_TEXT)?,
         }),

@@ -290,6 +290,30 @@ pub enum EventData {
         /// Its label (`1 week`).
         label: String,
     },
+    /// A runbook was attached, by hand or by the alert route that opened the incident.
+    /// Its steps and phases are copied here, so a later edit of the file never rewrites
+    /// what responders saw and checked; attaching another replaces the checklist.
+    RunbookAttached {
+        /// The runbook's id.
+        runbook: String,
+        /// Its title.
+        title: String,
+        /// Its steps, as they were.
+        steps: Vec<crate::runbook::Step>,
+        /// Its phases, as they were.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        phases: Vec<crate::runbook::Phase>,
+    },
+    /// A checklist step was checked off (or unchecked), perhaps with what it showed.
+    ChecklistStepChecked {
+        /// The step's id.
+        step: String,
+        /// Checked (true) or unchecked.
+        done: bool,
+        /// Output the responder attached.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<String>,
+    },
 }
 
 impl EventData {
@@ -321,6 +345,8 @@ impl EventData {
             EventData::PostmortemDue { .. } => "postmortem_due",
             EventData::FollowupDue { .. } => "followup_due",
             EventData::PostmortemReminder { .. } => "postmortem_reminder",
+            EventData::RunbookAttached { .. } => "runbook_attached",
+            EventData::ChecklistStepChecked { .. } => "checklist_step_checked",
         }
     }
 

@@ -1,5 +1,6 @@
 //! The incident's current state, as a fold over its events.
 
+use crate::runbook::Checklist;
 use crate::{EventData, IncidentId, IncidentRole, RecordedEvent, Status};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
@@ -39,6 +40,8 @@ pub struct Incident {
     pub version: u64,
     /// Time of the last event.
     pub updated_at: Timestamp,
+    /// The runbook being followed, with what is checked off.
+    pub checklist: Option<Checklist>,
 }
 
 /// A log that does not describe an incident: a bug or a damaged store, never user input.
@@ -118,6 +121,7 @@ impl Incident {
             policy: policy.clone(),
             version: 1,
             updated_at: first.at,
+            checklist: None,
         })
     }
 
@@ -161,6 +165,29 @@ impl Incident {
             | EventData::PostmortemDue { .. }
             | EventData::FollowupDue { .. }
             | EventData::PostmortemReminder { .. } => {}
+            EventData::RunbookAttached {
+                runbook,
+                title,
+                steps,
+                phases,
+            } => {
+                self.checklist = Some(Checklist {
+                    runbook: runbook.clone(),
+                    title: title.clone(),
+                    steps: steps.clone(),
+                    phases: phases.clone(),
+                    done: Default::default(),
+                });
+            }
+            EventData::ChecklistStepChecked { step, done, output } => {
+                if let Some(checklist) = &mut self.checklist {
+                    if *done {
+                        checklist.done.insert(step.clone(), output.clone());
+                    } else {
+                        checklist.done.remove(step);
+                    }
+                }
+            }
             EventData::Resolved { .. } => {
                 self.status = Status::Resolved;
                 self.resolved_at = Some(event.at);

@@ -18,6 +18,7 @@ pub mod policy;
 pub mod postmortem;
 pub mod report;
 pub mod role;
+pub mod runbook;
 pub mod severity;
 pub mod simulate;
 pub mod status;

@@ -680,6 +680,15 @@ pub fn describe(data: &EventData) -> Option<String> {
         EventData::MonitoringVerified { .. } => "fix verified by monitoring".to_owned(),
         EventData::PostmortemDue { stage, .. } => format!("post-mortem {stage} overdue"),
         EventData::FollowupDue { label, .. } => format!("follow-up due: {label}"),
+        EventData::RunbookAttached { runbook, title, .. } => {
+            format!("runbook {runbook} attached: {title}")
+        }
+        EventData::ChecklistStepChecked { step, done, .. } => {
+            format!(
+                "{} step {step}",
+                if *done { "checked" } else { "unchecked" }
+            )
+        }
         EventData::UpdateDue { .. } | EventData::PostmortemReminder { .. } => return None,
     })
 }

@@ -41,6 +41,7 @@ pub struct AlertProcessor {
     owner: String,
     wake: Arc<Notify>,
     engine_wake: Arc<Notify>,
+    runbooks: crate::Runbooks,
 }
 
 const MAX_ATTEMPTS: usize = 8;
@@ -276,7 +277,14 @@ impl AlertProcessor {
             owner: owner.into(),
             wake: Arc::new(Notify::new()),
             engine_wake,
+            runbooks: Default::default(),
         }
+    }
+
+    /// Attaches the runbook a route names to the incidents that route opens.
+    pub fn with_runbooks(mut self, runbooks: crate::Runbooks) -> Self {
+        self.runbooks = runbooks;
+        self
     }
 
     /// Receivers poke this after accepting alerts.
@@ -697,6 +705,22 @@ impl AlertProcessor {
                 );
                 unit.opened.push(id);
                 unit.groups.insert(routed.group.clone(), Some(id));
+                let mut more = more;
+                if let Some(name) = &routed.runbook {
+                    match self.runbooks.get(name) {
+                        // Snapshotted like a manual attach, in the same append as the
+                        // declaration, so the first responder already sees the steps.
+                        Some(book) => more.push(EventData::RunbookAttached {
+                            runbook: book.id.clone(),
+                            title: book.title.clone(),
+                            steps: book.steps.clone(),
+                            phases: book.phases.clone(),
+                        }),
+                        None => {
+                            tracing::warn!(alert = %alert.dedup_key, runbook = %name, "route names a runbook the server does not have")
+                        }
+                    }
+                }
                 unit.record(id, &actor, now, more)?;
                 unit.touched.insert(identity, id);
                 tracing::debug!(alert = %alert.dedup_key, "incident to open for alert");

@@ -18,3 +18,7 @@ pub use engine::{Engine, TickReport};
 pub use ingest::AlertProcessor;
 pub use live_policy::LivePolicy;
 pub use paging::Pager;
+
+/// The runbooks the server was pointed at, by id (empty without `--runbooks`).
+pub type Runbooks =
+    std::sync::Arc<std::collections::BTreeMap<String, fireline_core::runbook::Runbook>>;

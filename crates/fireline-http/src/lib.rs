@@ -48,6 +48,8 @@ pub struct AppState {
     /// The bearer token `/metrics` requires; `None` leaves it open (bind to a private
     /// address, or set one).
     pub metrics_token: Option<String>,
+    /// The runbooks incidents may follow, by id.
+    pub runbooks: fireline_engine::Runbooks,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

@@ -304,6 +304,9 @@ impl From<&RecordedEvent> for EventView {
 pub struct IncidentDetail {
     /// Current state.
     pub incident: IncidentView,
+    /// The runbook being followed, with progress; null when none is attached.
+    #[serde(default)]
+    pub checklist: Option<ChecklistView>,
     /// Every event, oldest first.
     pub timeline: Vec<EventView>,
     /// The incident channel's name under the policy in force (`#inc-7`).
@@ -334,6 +337,136 @@ pub struct UpdateResponse {
     /// Channel → when its next update is owed.
     #[schema(value_type = BTreeMap<String, String>)]
     pub next_updates: BTreeMap<String, Timestamp>,
+}
+
+/// The runbook an incident follows, as attached, and how far along it is.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistView {
+    /// The runbook's id.
+    pub runbook: String,
+    /// Its title.
+    pub title: String,
+    /// Steps checked off.
+    pub done: usize,
+    /// Steps in all.
+    pub total: usize,
+    /// `5 of 12 steps`.
+    pub progress: String,
+    /// Every step, in order.
+    pub steps: Vec<StepView>,
+    /// Phases with their windows (empty for most runbooks).
+    #[serde(default)]
+    pub phases: Vec<PhaseView>,
+}
+
+/// One checklist step.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StepView {
+    /// Stable id, for `POST …/checklist/{step}`.
+    pub id: String,
+    /// Its section.
+    pub section: String,
+    /// What to do.
+    pub text: String,
+    /// The command to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Its phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// Checked off.
+    pub done: bool,
+    /// Output attached when it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+/// A phase's window relative to declaration, at the time of the response.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PhaseView {
+    /// Its name.
+    pub name: String,
+    /// Window opens.
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: Timestamp,
+    /// Window closes.
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: Timestamp,
+    /// Its steps checked.
+    pub done: usize,
+    /// Its steps.
+    pub total: usize,
+    /// Past its window with steps unchecked.
+    pub overdue: bool,
+}
+
+impl ChecklistView {
+    /// The incident's checklist at `now` (phases are judged against it).
+    pub fn new(incident: &Incident, now: Timestamp) -> Option<ChecklistView> {
+        let c = incident.checklist.as_ref()?;
+        let (done, total) = c.progress();
+        Some(ChecklistView {
+            runbook: c.runbook.clone(),
+            title: c.title.clone(),
+            done,
+            total,
+            progress: format!("{done} of {total} steps"),
+            steps: c
+                .steps
+                .iter()
+                .map(|s| StepView {
+                    id: s.id.clone(),
+                    section: s.section.clone(),
+                    text: s.text.clone(),
+                    command: s.command.clone(),
+                    phase: s.phase.clone(),
+                    done: c.done.contains_key(&s.id),
+                    output: c.done.get(&s.id).cloned().flatten(),
+                })
+                .collect(),
+            phases: fireline_core::runbook::phase_status(c, incident.declared_at, now)
+                .into_iter()
+                .map(|p| PhaseView {
+                    name: p.name,
+                    starts_at: p.starts_at,
+                    ends_at: p.ends_at,
+                    done: p.done,
+                    total: p.total,
+                    overdue: p.overdue,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// `POST /api/v1/incidents/{id}/runbook`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachRunbookRequest {
+    /// The runbook's id, from the server's runbook folder.
+    pub runbook: String,
+    /// Apply only to this version (409 otherwise).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// `POST /api/v1/incidents/{id}/checklist/{step}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckStepRequest {
+    /// Checked (default) or unchecked.
+    #[serde(default = "yes")]
+    pub done: bool,
+    /// What the step showed (only with `done`).
+    #[serde(default)]
+    pub output: Option<String>,
+    /// Apply only to this version (409 otherwise).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// An incident as listed.

@@ -144,6 +144,67 @@ nothing is sent unless it is clean. Format: docs/oncall.md.")]
     /// Schedules in the on-call roster
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Runbooks: lint, list, show, and import from a playbook (Markdown; docs/runbooks.md)
+    #[command(subcommand)]
+    Runbook(RunbookCommand),
+}
+
+/// `runbook …`
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// Check runbooks: every problem with file:line and a hint; exit 0 only when clean
+    #[command(after_help = "Examples:
+  fireline runbook lint runbooks/
+  fireline runbook lint runbooks/agent-down.md --alerts alerts.txt
+  fireline runbook lint runbooks/ --policy policies/agentic-flow.toml
+
+--alerts names a file with one alert name per line; --policy adds the alert names its
+routes match (`alertname` equals) and checks that every runbook a route names exists.")]
+    Lint {
+        /// A runbook file, or a folder of them (*.md, recursively)
+        path: PathBuf,
+        /// File of known alert names, one per line
+        #[arg(long, value_name = "FILE")]
+        alerts: Option<PathBuf>,
+        /// Policy file whose routes name alerts and runbooks
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
+    /// List the runbooks in a folder
+    #[command(after_help = "Example:\n  fireline runbook list runbooks/examples --json")]
+    List {
+        /// The folder
+        dir: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one runbook's steps, commands and phases
+    #[command(after_help = "Example:\n  fireline runbook show agent-down --dir runbooks/examples")]
+    Show {
+        /// The runbook id
+        id: String,
+        /// The folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Split a playbook into one runbook per scenario
+    #[command(
+        after_help = "Example:\n  fireline runbook import playbook.md --out runbooks/
+
+Finds `Runbook N: …` headings, the scenarios under headings naming common incidents,
+issues or scenarios, and checklists whose phases carry windows (`Phase 1 (0-5 min)`)."
+    )]
+    Import {
+        /// The playbook (Markdown)
+        seed: PathBuf,
+        /// Where to write the runbooks
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// `oncall …`
@@ -598,6 +659,9 @@ pub struct ServeArgs {
     /// Policy file (TOML) [default: the built-in policies/default.toml]; SIGHUP reloads it
     #[arg(long, env = "FIRELINE_POLICY", value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Runbook folder (Markdown; docs/runbooks.md) that incidents may follow
+    #[arg(long, env = "FIRELINE_RUNBOOKS", value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
 }
 
 /// `token …`
@@ -694,6 +758,30 @@ pub enum IncidentCommand {
         /// Why
         #[arg(long, short)]
         reason: Option<String>,
+    },
+    /// Follow a runbook from the server's runbook folder: its steps become the checklist
+    #[command(after_help = "Example:\n  fireline incident runbook INC-12 agent-down")]
+    Runbook {
+        #[command(flatten)]
+        target: Target,
+        /// The runbook's id (`fireline runbook list DIR`)
+        runbook: String,
+    },
+    /// Check a checklist step off (or --undo it), optionally with its output
+    #[command(after_help = "Examples:
+  fireline incident step INC-12 investigation.check-pod-status --output \"$(kubectl get pods)\"
+  fireline incident step INC-12 investigation.check-pod-status --undo")]
+    Step {
+        #[command(flatten)]
+        target: Target,
+        /// The step's id (shown by `fireline incident show`)
+        step: String,
+        /// Uncheck it
+        #[arg(long, conflicts_with = "output")]
+        undo: bool,
+        /// What it showed
+        #[arg(long)]
+        output: Option<String>,
     },
     /// Add a note to the timeline
     #[command(after_help = "Example:\n  fireline incident note INC-12 'rolled back to 4f2b'")]

@@ -16,6 +16,7 @@ pub struct FileConfig {
     data_dir: Option<PathBuf>,
     listen: Option<String>,
     policy: Option<PathBuf>,
+    runbooks: Option<PathBuf>,
     log_format: Option<LogFormat>,
     url: Option<String>,
     token: Option<String>,
@@ -99,6 +100,8 @@ pub struct Settings {
     pub listen: Setting<String>,
     /// Policy file for `serve` (none: the built-in default).
     pub policy: Option<Setting<PathBuf>>,
+    /// Runbook folder for `serve` (none: no runbooks).
+    pub runbooks: Option<Setting<PathBuf>>,
     /// Log format.
     pub log_format: Setting<LogFormat>,
     /// Server URL for client commands.
@@ -196,6 +199,7 @@ impl Settings {
         matches: &ArgMatches,
         listen: Option<(String, Source)>,
         policy: Option<(PathBuf, Source)>,
+        runbooks: Option<(PathBuf, Source)>,
     ) -> anyhow::Result<Settings> {
         let config_file = match &args.config {
             Some(path) => Some(path.clone()),
@@ -232,6 +236,14 @@ impl Settings {
             DEFAULT_LISTEN.to_owned()
         });
         let policy = match (policy, file.policy) {
+            (Some((value, source)), _) => Some(Setting { value, source }),
+            (None, Some(value)) => Some(Setting {
+                value,
+                source: Source::File,
+            }),
+            (None, None) => None,
+        };
+        let runbooks = match (runbooks, file.runbooks) {
             (Some((value, source)), _) => Some(Setting { value, source }),
             (None, Some(value)) => Some(Setting {
                 value,
@@ -289,6 +301,7 @@ impl Settings {
             data_dir,
             listen,
             policy,
+            runbooks,
             log_format,
             url,
             token,

@@ -198,6 +198,33 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
                 dry_run: *dry_run,
             },
         ),
+        IncidentCommand::Runbook { target, runbook } => {
+            act(&api, target, "runbook", json!({ "runbook": runbook }))
+        }
+        IncidentCommand::Step {
+            target,
+            step,
+            undo,
+            output,
+        } => {
+            // Step ids are slugs with dots; anything else cannot name a step, so refuse
+            // it here rather than send a path the server would misread.
+            if step.is_empty()
+                || !step
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            {
+                return Err(Failure::general(format!(
+                    "step: `{step}` is not a step id (see `fireline incident show`)"
+                )));
+            }
+            act(
+                &api,
+                target,
+                &format!("checklist/{step}"),
+                json!({ "done": !undo, "output": output }),
+            )
+        }
         IncidentCommand::Note { target, text } => {
             act(&api, target, "notes", json!({ "text": text }))
         }

@@ -22,12 +22,13 @@ mod output;
 mod policy;
 mod postmortem;
 mod report;
+mod runbook;
 mod scenario;
 mod serve;
 mod token;
 
 use clap::{CommandFactory, FromArgMatches};
-use cli::{AlertAction, Cli, Command, ConfigCommand, LogFormat, PolicyCommand};
+use cli::{AlertAction, Cli, Command, ConfigCommand, LogFormat, PolicyCommand, RunbookCommand};
 use config::{mask_url, Settings, Source};
 use exit::Failure;
 use std::io::IsTerminal;
@@ -46,14 +47,15 @@ fn main() -> ExitCode {
         Some(clap::parser::ValueSource::EnvVariable) => Source::Env,
         _ => Source::Flag,
     };
-    let (listen, policy) = match &cli.command {
+    let (listen, policy, runbooks) = match &cli.command {
         Command::Serve(args) => (
             args.listen.clone().map(|v| (v, serve_source("listen"))),
             args.policy.clone().map(|v| (v, serve_source("policy"))),
+            args.runbooks.clone().map(|v| (v, serve_source("runbooks"))),
         ),
-        _ => (None, None),
+        _ => (None, None, None),
     };
-    let settings = match Settings::resolve(&cli.global, &matches, listen, policy) {
+    let settings = match Settings::resolve(&cli.global, &matches, listen, policy, runbooks) {
         Ok(s) => s,
         Err(e) => return report(Failure::general(format!("{e:#}"))),
     };
@@ -119,6 +121,16 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         Command::Team(cmd) => oncall::team(settings, cmd),
         Command::Schedule(cmd) => oncall::schedule(settings, cmd),
         Command::Policy(PolicyCommand::Show { json }) => policy::show(settings, *json),
+        Command::Runbook(RunbookCommand::Lint {
+            path,
+            alerts,
+            policy,
+        }) => runbook::lint(path, alerts.as_deref(), policy.as_deref()),
+        Command::Runbook(RunbookCommand::List { dir, json }) => runbook::list(dir, *json),
+        Command::Runbook(RunbookCommand::Show { id, dir, json }) => runbook::show(id, dir, *json),
+        Command::Runbook(RunbookCommand::Import { seed, out }) => {
+            runbook::import_command(seed, out)
+        }
         Command::Policy(PolicyCommand::Simulate {
             policy: file,
             scenario,
@@ -157,6 +169,7 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "data_dir": { "value": settings.data_dir.value.display().to_string(), "source": settings.data_dir.source },
             "listen": { "value": settings.listen.value, "source": settings.listen.source },
             "policy": settings.policy.as_ref().map(|p| serde_json::json!({ "value": p.value.display().to_string(), "source": p.source })),
+            "runbooks": settings.runbooks.as_ref().map(|p| serde_json::json!({ "value": p.value.display().to_string(), "source": p.source })),
             "log_format": { "value": settings.log_format.value, "source": settings.log_format.source },
             "url": { "value": settings.url.value, "source": settings.url.source },
             "token": token.map(|(v, s)| serde_json::json!({ "value": v, "source": s })),

@@ -231,6 +231,24 @@ pub fn describe(event: &EventView) -> String {
             text(d, "stage"),
             text(d, "due_by")
         ),
+        "runbook_attached" => format!(
+            "runbook {} attached: {} ({} steps)",
+            text(d, "runbook"),
+            text(d, "title"),
+            d.get("steps").and_then(Value::as_array).map_or(0, Vec::len)
+        ),
+        "checklist_step_checked" => {
+            let verb = if d.get("done").and_then(Value::as_bool) == Some(false) {
+                "unchecked"
+            } else {
+                "checked"
+            };
+            let line = format!("{verb} step {}", text(d, "step"));
+            match d.get("output").and_then(Value::as_str) {
+                Some(o) => format!("{line}: {}", o.lines().next().unwrap_or("")),
+                None => line,
+            }
+        }
         other => format!("{other} {}", Value::Object(d.clone())),
     }
 }
@@ -278,10 +296,33 @@ pub fn incident_detail(detail: &IncidentDetail) -> String {
             .collect();
         out.push_str(&format!("  roles:        {}\n", roles.join(", ")));
     }
-    out.push_str(&format!(
-        "  version:      {}\n\nTimeline (UTC)\n",
-        i.version
-    ));
+    out.push_str(&format!("  version:      {}\n", i.version));
+    if let Some(c) = &detail.checklist {
+        out.push_str(&format!(
+            "\nRunbook {} — {}: {}\n",
+            c.runbook, c.title, c.progress
+        ));
+        for p in &c.phases {
+            out.push_str(&format!(
+                "  phase {}: {} – {}, {} of {}{}\n",
+                p.name,
+                when(&p.starts_at),
+                when(&p.ends_at),
+                p.done,
+                p.total,
+                if p.overdue { "  OVERDUE" } else { "" }
+            ));
+        }
+        for s in &c.steps {
+            out.push_str(&format!(
+                "  [{}] {}  ({})\n",
+                if s.done { "x" } else { " " },
+                s.text,
+                s.id
+            ));
+        }
+    }
+    out.push_str("\nTimeline (UTC)\n");
     let rows: Vec<Vec<String>> = detail
         .timeline
         .iter()

@@ -71,13 +71,23 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let owner = format!("{}-{}", address, std::process::id());
     let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner.clone());
+    let runbooks: fireline_engine::Runbooks = match &settings.runbooks {
+        Some(dir) => {
+            let books = crate::runbook::load(&dir.value)
+                .map_err(|f| anyhow::anyhow!("runbooks {}: {}", dir.value.display(), f.message))?;
+            tracing::info!(dir = %dir.value.display(), count = books.len(), "runbooks loaded");
+            Arc::new(books.into_iter().map(|b| (b.id.clone(), b)).collect())
+        }
+        None => Arc::default(),
+    };
     let alerts = AlertProcessor::new(
         store.clone(),
         live.clone(),
         clock.clone(),
         owner,
         engine.waker(),
-    );
+    )
+    .with_runbooks(runbooks.clone());
     let pager = Pager::open(store.clone(), &settings.public_url.value)
         .await
         .context("cannot read the acknowledge-link key")?;
@@ -104,6 +114,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         inbox: fireline_http::receivers::inbox::InboxWriter::start(store.clone(), alerts.waker()),
         pager,
         metrics_token: settings.metrics_token.as_ref().map(|t| t.0.clone()),
+        runbooks,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

@@ -3,9 +3,10 @@
 use crate::auth::{AsResponder, AsViewer, Caller};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::wire::{
-    AcknowledgeRequest, AssignRequest, DeclareRequest, ErrorBody, EscalateRequest, EventView,
-    IncidentDetail, IncidentList, IncidentSummaryView, IncidentView, ListQuery, NoteRequest,
-    ReopenRequest, ResolveRequest, SeverityRequest, StatusRequest, UpdateRequest, UpdateResponse,
+    AcknowledgeRequest, AssignRequest, AttachRunbookRequest, CheckStepRequest, ChecklistView,
+    DeclareRequest, ErrorBody, EscalateRequest, EventView, IncidentDetail, IncidentList,
+    IncidentSummaryView, IncidentView, ListQuery, NoteRequest, ReopenRequest, ResolveRequest,
+    SeverityRequest, StatusRequest, UpdateRequest, UpdateResponse,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -19,6 +20,7 @@ use fireline_core::{
     NewEvent, RecordedEvent, Status,
 };
 use fireline_store::{IncidentFilter, StatusFilter, StoreError};
+use jiff::Timestamp;
 
 /// How often a command is re-decided on fresh state when another writer got in first.
 const MAX_ATTEMPTS: usize = 8;
@@ -48,9 +50,11 @@ fn detail(
     policy: &fireline_core::policy::Policy,
     incident: &Incident,
     events: &[RecordedEvent],
+    now: Timestamp,
 ) -> IncidentDetail {
     IncidentDetail {
         incident: IncidentView::from(incident),
+        checklist: ChecklistView::new(incident, now),
         timeline: events.iter().map(EventView::from).collect(),
         // A name that fails to render (a runtime error in the policy's template) is
         // left out rather than failing the whole read.
@@ -141,7 +145,7 @@ pub(super) async fn execute_on_log(
                 wake_engine(state, next_due);
                 tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
                 events.extend(appended);
-                return Ok(Json(detail(&policy, &next, &events)));
+                return Ok(Json(detail(&policy, &next, &events, at)));
             }
             Err(StoreError::Conflict { .. }) if expected_version.is_none() => {
                 backoff(attempt).await;
@@ -236,7 +240,12 @@ pub(super) async fn declare(
     Ok((
         StatusCode::CREATED,
         headers,
-        Json(detail(&policy, &incident, &[recorded])),
+        Json(detail(
+            &policy,
+            &incident,
+            &[recorded],
+            incident.declared_at,
+        )),
     ))
 }
 
@@ -315,7 +324,12 @@ pub(super) async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let (incident, events) = load(&state, parse_id(&id)?).await?;
-    Ok(Json(detail(&state.policy.current(), &incident, &events)))
+    Ok(Json(detail(
+        &state.policy.current(),
+        &incident,
+        &events,
+        state.clock.now(),
+    )))
 }
 
 /// Acknowledges: someone has the incident. Body optional.
@@ -628,7 +642,7 @@ pub(super) async fn update(
             },
             policy.catalog(),
         )?;
-        detail(&policy, &current, &events)
+        detail(&policy, &current, &events, state.clock.now())
     } else {
         // The text rendered above is the one previewed and posted, even if a retry
         // after a lost race decides on a newer state.
@@ -713,4 +727,87 @@ pub(super) async fn acknowledge_alert(
         Ok(_) | Err(ApiError::Conflict(_)) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Attaches a runbook from the server's runbook folder: its steps become the incident's
+/// checklist (copied, so later edits of the file do not change it).
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/runbook", tag = "incidents",
+    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    request_body = AttachRunbookRequest,
+    responses(
+        (status = 200, description = "Attached", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Already attached, or version moved", body = ErrorBody),
+        (status = 422, description = "Unknown runbook", body = ErrorBody)
+    )
+)]
+pub(super) async fn attach_runbook(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AttachRunbookRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    let runbook = state
+        .runbooks
+        .get(req.runbook.trim())
+        .cloned()
+        .ok_or_else(|| fireline_core::DomainError::Invalid {
+            field: "runbook",
+            message: format!(
+                "no runbook `{}` on this server (see `fireline runbook list`)",
+                req.runbook
+            ),
+        })?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::AttachRunbook { runbook },
+    )
+    .await
+}
+
+/// Checks a checklist step off (`done: true`, optionally with output) or unchecks it.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/checklist/{step}", tag = "incidents",
+    params(
+        ("id" = String, Path, description = "INC-<n> or <n>"),
+        ("step" = String, Path, description = "The step's id, from the incident's checklist")
+    ),
+    request_body(content = Option<CheckStepRequest>, description = "May be empty: checks the step"),
+    responses(
+        (status = 200, description = "Checked or unchecked", body = IncidentDetail),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs responder", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Already in that state, or version moved", body = ErrorBody),
+        (status = 422, description = "Unknown step, or no runbook attached", body = ErrorBody)
+    )
+)]
+pub(super) async fn check_step(
+    caller: AsResponder,
+    State(state): State<AppState>,
+    Path((id, step)): Path<(String, String)>,
+    ApiJson(req): ApiJson<CheckStepRequest>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(
+        &state,
+        &caller.0,
+        id,
+        req.expected_version,
+        Command::CheckStep {
+            step,
+            done: req.done,
+            output: req.output,
+        },
+    )
+    .await
 }

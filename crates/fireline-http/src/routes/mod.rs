@@ -47,6 +47,8 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::reopen))
         .routes(routes!(incidents::update))
         .routes(routes!(incidents::escalate))
+        .routes(routes!(incidents::attach_runbook))
+        .routes(routes!(incidents::check_step))
         .routes(routes!(meta::policy))
         .routes(routes!(report::report))
         .routes(routes!(prometheus::metrics))

@@ -14,6 +14,7 @@ mod postmortems;
 mod prometheus;
 mod receivers;
 mod reports;
+mod runbooks;
 mod server;
 mod status_page;
 mod support;

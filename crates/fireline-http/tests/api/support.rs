@@ -112,6 +112,21 @@ impl Reply {
     }
 }
 
+/// The runbooks every test app serves: copies of two shipped examples.
+pub fn runbooks() -> fireline_engine::Runbooks {
+    let books = [
+        include_str!("fixtures/agent-down.md"),
+        include_str!("fixtures/general-incident-response-checklist.md"),
+    ]
+    .into_iter()
+    .map(|text| {
+        let book = fireline_core::runbook::parse(text).expect("fixture runbook parses");
+        (book.id.clone(), book)
+    })
+    .collect();
+    Arc::new(books)
+}
+
 impl App {
     pub async fn new(db: &TestDatabase) -> App {
         App::build(db, None).await
@@ -139,6 +154,7 @@ impl App {
                 fireline_engine::paging::local_links(),
             ),
             metrics_token,
+            runbooks: runbooks(),
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {
