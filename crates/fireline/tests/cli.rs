@@ -870,3 +870,130 @@ fn alerts_sent_with_the_cli_open_and_resolve_incidents() {
         "integration keys are never logged"
     );
 }
+
+/// Runbooks end to end: the server reads the shipped runbooks; an alert whose route names
+/// a runbook opens an incident that follows it; a responder attaches another by hand,
+/// checks steps off with output, and progress shows in `incident show`.
+#[test]
+fn runbooks_follow_incidents_from_routes_and_by_hand() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let root = env!("CARGO_MANIFEST_DIR");
+    let policy = format!(
+        "{}\n{}",
+        include_str!("../../../policies/default.toml"),
+        r#"
+[[routes]]
+name = "agents"
+match = [{ label = "alertname", equals = "AgentDown" }]
+runbook = "agent-down"
+"#
+    );
+    let policy_path = dir.path().join("policy.toml");
+    std::fs::write(&policy_path, policy).expect("policy");
+    let alice = token(&db, "responder", "alice");
+    let key = ok(fireline(
+        &["--db", &db, "integration", "create", "--service", "agents"],
+        &[],
+    ))
+    .trim()
+    .to_owned();
+    let server = Server::start_with(
+        &db,
+        &[
+            "--policy",
+            policy_path.to_str().expect("utf8"),
+            "--runbooks",
+            &format!("{root}/../../runbooks/examples"),
+        ],
+    );
+    let env = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", alice.as_str()),
+    ];
+    ok(fireline(
+        &[
+            "alert",
+            "send",
+            "--key",
+            &key,
+            "--id",
+            "agent-1",
+            "--summary",
+            "agent 1 down",
+            "--severity",
+            "critical",
+            "--label",
+            "alertname=AgentDown",
+        ],
+        &env,
+    ));
+    wait_for_incidents(&env, |list| {
+        list["incidents"].as_array().is_some_and(|a| a.len() == 1)
+    });
+    let show = |id: &str| -> Value {
+        serde_json::from_str(&ok(fireline(&["incident", "show", id, "--json"], &env)))
+            .expect("JSON")
+    };
+    let routed = show("INC-1");
+    let checklist = &routed["checklist"];
+    assert_eq!(checklist["runbook"], "agent-down", "{routed:#}");
+    let total = checklist["total"].as_u64().expect("total");
+    assert!(total >= 5, "the seed's steps: {checklist:#}");
+    assert_eq!(checklist["done"], 0);
+
+    // By hand, on a declared incident, then a step checked off with its output.
+    ok(fireline(
+        &[
+            "incident",
+            "declare",
+            "--title",
+            "Redis evicting",
+            "--severity",
+            "SEV2",
+            "--service",
+            "cache",
+        ],
+        &env,
+    ));
+    ok(fireline(
+        &["incident", "runbook", "INC-2", "redis-failure"],
+        &env,
+    ));
+    let attached = show("INC-2");
+    let step = attached["checklist"]["steps"][0]["id"]
+        .as_str()
+        .expect("a step id")
+        .to_owned();
+    ok(fireline(
+        &[
+            "incident",
+            "step",
+            "INC-2",
+            &step,
+            "--output",
+            "used_memory:1.9G",
+        ],
+        &env,
+    ));
+    let after = show("INC-2");
+    assert_eq!(after["checklist"]["done"], 1, "{after:#}");
+    assert_eq!(after["checklist"]["steps"][0]["output"], "used_memory:1.9G");
+    let human = ok(fireline(&["incident", "show", "INC-2"], &env));
+    assert!(
+        human.contains(&format!("1 of {}", after["checklist"]["total"])),
+        "progress shown: {human}"
+    );
+    // An unknown runbook or step is refused, naming it, and nothing changes.
+    fails_with(
+        fireline(&["incident", "runbook", "INC-2", "no-such-runbook"], &env),
+        1,
+        "runbook",
+    );
+    fails_with(
+        fireline(&["incident", "step", "INC-2", "no.such-step"], &env),
+        1,
+        "step",
+    );
+    assert_eq!(show("INC-2")["checklist"]["done"], 1);
+}
