@@ -452,13 +452,23 @@ impl Delivery {
                 if open.is_none() {
                     open = Some(self.open_incidents().await?);
                 }
-                notices.extend(handoff_notices(
+                let mut these = handoff_notices(
                     &roster,
                     id,
                     &handoff,
                     open.as_deref().unwrap_or_default(),
                     self.pager.links(),
-                ));
+                );
+                let words = self
+                    .handoff_words(&roster, &handoff, open.as_deref().unwrap_or_default(), now)
+                    .await?;
+                if !words.is_empty() {
+                    for notice in &mut these {
+                        let intro = notice.notice.text.take().unwrap_or_default();
+                        notice.notice.text = Some(format!("{intro}\n\n{words}"));
+                    }
+                }
+                notices.extend(these);
             }
         }
         let new = self.store.enqueue_outbox(&notices).await?;
@@ -502,6 +512,54 @@ impl Delivery {
             fireline_core::postmortem::action_reminders(&roster, &items, now, self.pager.links());
         let new = self.store.enqueue_outbox(&notices).await?;
         Ok(usize::try_from(new).unwrap_or(usize::MAX))
+    }
+
+    /// Each open incident in the policy's `handoff` wording (from, to, status, next
+    /// update), for the notice's text. A template that fails to render is skipped: the
+    /// notice still lists the incidents.
+    async fn handoff_words(
+        &self,
+        roster: &fireline_core::oncall::Roster,
+        handoff: &fireline_core::oncall::Handoff,
+        open: &[OpenIncident],
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        use fireline_core::comms::{render, RenderInput, TemplateKind};
+        let policy = self.policy.current();
+        let name = |p: &Option<String>| {
+            p.as_deref()
+                .map(|id| {
+                    roster
+                        .people
+                        .get(id)
+                        .map_or(id, |p| p.name.as_str())
+                        .to_owned()
+                })
+                .unwrap_or_else(|| "nobody".to_owned())
+        };
+        let vars = std::collections::BTreeMap::from([
+            ("from".to_owned(), name(&handoff.outgoing)),
+            ("to".to_owned(), name(&handoff.incoming)),
+        ]);
+        let mut blocks = Vec::new();
+        for o in open {
+            let Some(incident) = self.incident(o.id).await? else {
+                continue;
+            };
+            let input = RenderInput {
+                channel: None,
+                now,
+                next_update: None,
+                vars: &vars,
+            };
+            match render(&policy, TemplateKind::Handoff, &incident, &input) {
+                Ok(text) => blocks.push(text),
+                Err(e) => {
+                    tracing::warn!(incident = %o.id, error = %e, "hand-off template did not render")
+                }
+            }
+        }
+        Ok(blocks.join("\n\n"))
     }
 
     async fn open_incidents(&self) -> Result<Vec<OpenIncident>, StoreError> {

@@ -19,6 +19,8 @@ pub const ACK_SECRET_SETTING: &str = "ack_link_secret";
 pub struct Pager {
     store: Arc<dyn Store>,
     links: Arc<Links>,
+    /// The policy whose `escalation` template words escalation pages, when set.
+    policy: Option<crate::LivePolicy>,
     /// Wakes the delivery worker when messages were written.
     wake: Arc<tokio::sync::Notify>,
 }
@@ -29,6 +31,7 @@ impl Pager {
         Pager {
             store,
             links: Arc::new(links),
+            policy: None,
             wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -48,6 +51,12 @@ impl Pager {
             ack_valid: ACK_LINK_VALIDITY,
         };
         Ok(Pager::new(store, links))
+    }
+
+    /// Words escalation pages with `policy`'s `escalation` template.
+    pub fn with_policy(mut self, policy: crate::LivePolicy) -> Pager {
+        self.policy = Some(policy);
+        self
     }
 
     /// What wakes the delivery worker: [`crate::Delivery`] waits on it.
@@ -76,7 +85,7 @@ impl Pager {
                     | EventData::EscalationExhausted { .. }
             )
         });
-        let outbox = if pages {
+        let mut outbox = if pages {
             let roster = self.store.roster().await?;
             address(
                 &roster,
@@ -88,6 +97,9 @@ impl Pager {
         } else {
             Vec::new()
         };
+        if let Some(policy) = &self.policy {
+            word_escalations(&policy.current(), current, &events, &mut outbox);
+        }
         for e in &events {
             if let EventData::Paged { unreached, .. }
             | EventData::Escalated { unreached, .. }
@@ -117,6 +129,54 @@ impl Pager {
             }
         }
         Ok(appended)
+    }
+}
+
+/// Gives escalation pages the policy's `escalation` wording (level, reason), so the
+/// person reached reads what the team wrote for that moment. A template that fails to
+/// render leaves the page as it is: a page must never be lost to wording.
+fn word_escalations(
+    policy: &fireline_core::policy::Policy,
+    incident: &Incident,
+    events: &[NewEvent],
+    outbox: &mut [fireline_core::oncall::notify::Outgoing],
+) {
+    use fireline_core::comms::{render, RenderInput, TemplateKind};
+    for e in events {
+        let EventData::Escalated {
+            key,
+            level,
+            name,
+            reason,
+            ..
+        } = &e.data
+        else {
+            continue;
+        };
+        let action = key
+            .clone()
+            .unwrap_or_else(|| format!("manual:{}", e.at.as_microsecond()));
+        let vars = std::collections::BTreeMap::from([
+            ("level".to_owned(), format!("{level} ({name})")),
+            ("message".to_owned(), reason.clone()),
+        ]);
+        let input = RenderInput {
+            channel: None,
+            now: e.at,
+            next_update: None,
+            vars: &vars,
+        };
+        match render(policy, TemplateKind::Escalation, incident, &input) {
+            Ok(text) => {
+                let prefix = format!("{}/{action}/", incident.id);
+                for o in outbox.iter_mut().filter(|o| o.key.starts_with(&prefix)) {
+                    o.notice.text = Some(text.clone());
+                }
+            }
+            Err(err) => {
+                tracing::warn!(incident = %incident.id, error = %err, "escalation template did not render; page sent without it")
+            }
+        }
     }
 }
 

@@ -173,7 +173,7 @@ impl Rig {
             .expect("roster");
         let clock = Arc::new(ManualClock::new(t0()));
         let live = LivePolicy::new(policy());
-        let pager = Pager::new(store.clone(), local_links());
+        let pager = Pager::new(store.clone(), local_links()).with_policy(live.clone());
         let engine = Engine::new(store.clone(), live.clone(), clock.clone(), "engine")
             .with_pager(pager.clone());
         let delivery = worker(&store, &live, &clock, &pager, "delivery");
@@ -487,6 +487,13 @@ async fn hand_offs_are_announced_once_to_both_people(db: &TestDatabase) {
             body.contains("still open at hand-off"),
             "open incidents listed: {body}"
         );
+        // In the policy's hand-off wording, from the outgoing to the incoming person.
+        assert!(
+            body.contains("Hand-off for INC-1")
+                && body.contains("From: Alice")
+                && body.contains("To: Carol"),
+            "{body}"
+        );
     }
 }
 
@@ -589,6 +596,14 @@ async fn the_last_level_repeats_then_escalation_is_exhausted_loudly(db: &TestDat
         .filter(|b| b.contains("ESCALATION EXHAUSTED"))
         .count();
     assert_eq!(bob, 1, "bob hears that escalation ran out");
+    // Escalation pages carry the policy's escalation wording, with level and reason.
+    let worded = rig
+        .receiver
+        .bodies()
+        .into_iter()
+        .filter(|b| b.contains("Escalating INC-1") && b.contains("Level: 1 (Secondary)"))
+        .count();
+    assert!(worded >= 1, "{:?}", rig.receiver.bodies());
 }
 
 backend_tests!(

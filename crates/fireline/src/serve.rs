@@ -90,7 +90,8 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     .with_runbooks(runbooks.clone());
     let pager = Pager::open(store.clone(), &settings.public_url.value)
         .await
-        .context("cannot read the acknowledge-link key")?;
+        .context("cannot read the acknowledge-link key")?
+        .with_policy(live.clone());
     let engine = engine.with_pager(pager.clone());
     let notifier = Notifier::new(smtp_config(settings)?, Duration::from_secs(10))
         .context("invalid e-mail settings")?;
