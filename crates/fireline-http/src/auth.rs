@@ -100,7 +100,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// The caller behind a token however it arrived (header or, for feeds, query string).
-async fn caller_for_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+pub(crate) async fn caller_for_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let record = state
         .store
         .token_by_hash(&hash_token(token))

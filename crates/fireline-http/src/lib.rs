@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod receivers;
 mod routes;
+mod ui;
 pub mod wire;
 
 pub use error::ApiError;

@@ -25,7 +25,7 @@ use jiff::Timestamp;
 /// How often a command is re-decided on fresh state when another writer got in first.
 const MAX_ATTEMPTS: usize = 8;
 
-pub(super) fn parse_id(raw: &str) -> Result<IncidentId, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<IncidentId, ApiError> {
     raw.parse()
         .map_err(|e: fireline_core::ParseIncidentIdError| ApiError::bad_field("id", e.to_string()))
 }
@@ -34,7 +34,7 @@ fn not_found(id: IncidentId) -> ApiError {
     ApiError::NotFound(format!("no incident {id}"))
 }
 
-pub(super) async fn load(
+pub(crate) async fn load(
     state: &AppState,
     id: IncidentId,
 ) -> Result<(Incident, Vec<RecordedEvent>), ApiError> {
@@ -46,7 +46,7 @@ pub(super) async fn load(
     Ok((incident, events))
 }
 
-fn detail(
+pub(crate) fn detail(
     policy: &fireline_core::policy::Policy,
     incident: &Incident,
     events: &[RecordedEvent],
@@ -72,7 +72,7 @@ fn detail(
 /// Without it, a lost race is retried on fresh state: the command is decided again, so
 /// a retry never applies a stale decision (a second acknowledgement is refused, a note
 /// is simply added after the other writer's event).
-pub(super) async fn execute(
+pub(crate) async fn execute(
     state: &AppState,
     caller: &Caller,
     id: IncidentId,
@@ -187,7 +187,7 @@ fn wake_engine(state: &AppState, next_due: Option<jiff::Timestamp>) {
     }
 }
 
-fn parse_status(raw: &str) -> Result<Status, ApiError> {
+pub(crate) fn parse_status(raw: &str) -> Result<Status, ApiError> {
     raw.parse()
         .map_err(|e: fireline_core::status::UnknownStatus| {
             ApiError::invalid("status", e.to_string())
@@ -249,21 +249,12 @@ pub(super) async fn declare(
     ))
 }
 
-/// Lists incidents, open first and newest first.
-#[utoipa::path(
-    get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery),
-    responses(
-        (status = 200, description = "Matching incidents", body = IncidentList),
-        (status = 400, description = "Malformed query", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 422, description = "Unknown status or severity, or bad limit", body = ErrorBody)
-    )
-)]
-pub(super) async fn list(
-    _caller: AsViewer,
-    State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<IncidentList>, ApiError> {
+/// The store filter for a list query, each bad parameter named (the API and the UI
+/// list the same way).
+pub(crate) fn incident_filter(
+    policy: &fireline_core::policy::Policy,
+    query: &ListQuery,
+) -> Result<IncidentFilter, ApiError> {
     let status = match query.status.as_deref().map(str::trim) {
         None | Some("") | Some("open") => StatusFilter::Open,
         Some("resolved") => StatusFilter::Resolved,
@@ -275,7 +266,6 @@ pub(super) async fn list(
             ))
         }
     };
-    let policy = state.policy.current();
     let severity =
         match query.severity.as_deref().filter(|s| !s.trim().is_empty()) {
             None => None,
@@ -298,9 +288,28 @@ pub(super) async fn list(
     let filter = IncidentFilter {
         status,
         severity,
-        service: query.service.filter(|s| !s.trim().is_empty()),
+        service: query.service.clone().filter(|s| !s.trim().is_empty()),
         limit,
     };
+    Ok(filter)
+}
+
+/// Lists incidents, open first and newest first.
+#[utoipa::path(
+    get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery),
+    responses(
+        (status = 200, description = "Matching incidents", body = IncidentList),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "Unknown status or severity, or bad limit", body = ErrorBody)
+    )
+)]
+pub(super) async fn list(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<IncidentList>, ApiError> {
+    let filter = incident_filter(&state.policy.current(), &query)?;
     let incidents = state.store.list_incidents(&filter).await?;
     Ok(Json(IncidentList {
         incidents: incidents.iter().map(IncidentSummaryView::from).collect(),

@@ -2,7 +2,7 @@
 
 mod ack;
 mod alerts;
-mod incidents;
+pub(crate) mod incidents;
 mod meta;
 mod oncall;
 mod postmortems;
@@ -163,6 +163,7 @@ pub fn router(state: AppState) -> Router {
     let document = Arc::new(document);
     routes
         .merge(ack::routes())
+        .merge(crate::ui::routes())
         .layer(axum::Extension(document))
         .fallback(|| async {
             ApiError::Route {

@@ -19,3 +19,4 @@ mod server;
 mod status_page;
 mod support;
 mod tokens;
+mod ui;

@@ -1,0 +1,344 @@
+//! The responder's web UI: server-rendered pages under `/ui`, one small stylesheet and one
+//! small script, both compiled into the binary. No JS framework, no CDN.
+//!
+//! Sign-in exchanges an API token for a session cookie that carries the token's id, an
+//! expiry and an HMAC; nothing is stored per session. Every request checks that the token
+//! still exists and is not revoked and takes its current role, so revoking the token ends
+//! its sessions. Every form carries a CSRF token (an HMAC of the session) and every POST
+//! checks it. Every piece of text on a page goes through [`esc`].
+
+mod incident;
+mod list;
+mod signin;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use fireline_core::AccessRole;
+use hmac::{Hmac, Mac};
+use jiff::{SignedDuration, Timestamp};
+use sha2::Sha256;
+
+/// The session cookie's name.
+pub(crate) const COOKIE: &str = "fireline_session";
+/// How long a session lasts before signing in again.
+const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
+/// The stylesheet, inlined in every page (so the sign-in page needs no second route).
+const STYLE: &str = include_str!("style.css");
+
+/// Every `/ui` route (plain axum routes, not part of the OpenAPI document).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ui/signin", get(signin::form_page).post(signin::submit))
+        .route("/ui/signout", post(signin::signout))
+        .route("/ui", get(list::show))
+        .route("/ui/incidents", get(list::show))
+        .route("/ui/fragments/incidents", get(list::fragment))
+        .route("/ui/events", get(list::events))
+        .route("/ui/incidents/{id}", get(incident::show))
+        .route(
+            "/ui/incidents/{id}/acknowledge",
+            post(incident::acknowledge),
+        )
+        .route("/ui/incidents/{id}/status", post(incident::status))
+        .route("/ui/incidents/{id}/notes", post(incident::note))
+        .route("/ui/incidents/{id}/updates", post(incident::update))
+        .route("/ui/incidents/{id}/resolve", post(incident::resolve))
+        .route(
+            "/ui/incidents/{id}/checklist/{step}",
+            post(incident::check_step),
+        )
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub(crate) fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a query or path component.
+pub(crate) fn url(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// A whole page: `title` is text (escaped here), `body` is HTML already escaped.
+pub(crate) fn page(
+    status: StatusCode,
+    title: &str,
+    session: Option<&Session>,
+    body: &str,
+) -> Response {
+    let nav = match session {
+        Some(s) => format!(
+            "<nav><a href=\"/ui\">Incidents</a><span class=\"who\">{} ({})</span>\
+             <form method=\"post\" action=\"/ui/signout\">{}<button type=\"submit\">Sign out</button></form></nav>",
+            esc(&s.caller.name),
+            s.caller.role,
+            s.csrf_field()
+        ),
+        None => String::new(),
+    };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · fireline</title><style>{STYLE}</style></head>\
+         <body><header><a class=\"brand\" href=\"/ui\">fireline</a>{nav}</header>\
+         <main><h1>{title}</h1>{body}</main></body></html>",
+        title = esc(title)
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'self' 'unsafe-inline'; \
+                 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+/// An error as a page: the message for what the user can fix, a generic one otherwise.
+pub(crate) fn error_page(session: Option<&Session>, error: ApiError, back: &str) -> Response {
+    let message = error.to_string();
+    let status = error.into_response().status();
+    let message = if status.is_server_error() {
+        "Something went wrong on the server; try again.".to_owned()
+    } else {
+        message
+    };
+    page(
+        status,
+        "Not done",
+        session,
+        &format!(
+            "<p class=\"error\" role=\"alert\">{}</p><p><a href=\"{}\">Back</a></p>",
+            esc(&message),
+            esc(back)
+        ),
+    )
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn mac(secret: &[u8], purpose: &str, text: &str) -> String {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(purpose.as_bytes());
+    mac.update(b":");
+    mac.update(text.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Compares two strings without leaking where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The key sessions are signed with, shared by replicas through the settings table.
+async fn session_secret(state: &AppState) -> Result<Vec<u8>, ApiError> {
+    let mut fresh = [0u8; 32];
+    getrandom::fill(&mut fresh).map_err(|e| {
+        ApiError::from(fireline_store::StoreError::Corrupt(format!(
+            "no randomness from the OS: {e}"
+        )))
+    })?;
+    let stored = state
+        .store
+        .setting_or_init("ui_session_secret", &hex::encode(fresh))
+        .await?;
+    Ok(stored.into_bytes())
+}
+
+/// The cookie value for a session of `token_id` until `expires`.
+pub(crate) fn session_value(secret: &[u8], token_id: &str, expires: Timestamp) -> String {
+    let body = format!("{token_id}.{}", expires.as_second());
+    let signature = mac(secret, "fireline-ui-session", &body);
+    format!("{body}.{signature}")
+}
+
+/// The `Set-Cookie` header for `value` (`None`: clear it).
+pub(crate) fn cookie_header(state: &AppState, value: Option<&str>) -> String {
+    let secure = if state.pager.links().base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    match value {
+        Some(v) => format!(
+            "{COOKIE}={v}; HttpOnly; SameSite=Strict; Path=/ui; Max-Age={}{secure}",
+            SESSION_LIFETIME.as_secs()
+        ),
+        None => format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=0{secure}"),
+    }
+}
+
+/// A signed-in user: the caller behind the session's token, as of this request.
+#[derive(Debug)]
+pub(crate) struct Session {
+    /// Who, with the token's current role.
+    pub caller: Caller,
+    /// This session's CSRF token.
+    pub csrf: String,
+}
+
+impl Session {
+    /// The hidden field every form carries.
+    pub(crate) fn csrf_field(&self) -> String {
+        format!(
+            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+            esc(&self.csrf)
+        )
+    }
+
+    /// Whether this session may act on incidents.
+    pub(crate) fn can_act(&self) -> bool {
+        self.caller.role.allows(AccessRole::Responder)
+    }
+
+    /// The 403 page unless `csrf` is this session's token (`None`: accepted).
+    pub(crate) fn refuse_csrf(&self, csrf: Option<&str>) -> Option<Response> {
+        if csrf.is_some_and(|c| same(c, &self.csrf)) {
+            return None;
+        }
+        Some(page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            Some(self),
+            "<p class=\"error\" role=\"alert\">This form is missing its security token or \
+             belongs to another session. Reload the page and try again.</p>",
+        ))
+    }
+
+    /// The 403 page unless this session may act and `csrf` is its token (`None`: go on).
+    pub(crate) fn refuse_post(&self, csrf: Option<&str>) -> Option<Response> {
+        if let Some(refused) = self.refuse_csrf(csrf) {
+            return Some(refused);
+        }
+        if !self.can_act() {
+            return Some(page(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                Some(self),
+                "<p class=\"error\" role=\"alert\">Viewers can read incidents but not change \
+                 them.</p>",
+            ));
+        }
+        None
+    }
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// The session behind a cookie, if it is genuine, unexpired and its token still valid.
+async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
+    let Some(value) = cookie_value(headers) else {
+        return Ok(None);
+    };
+    let mut parts = value.rsplitn(2, '.');
+    let (Some(signature), Some(body)) = (parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let Some((token_id, expires)) = body.split_once('.') else {
+        return Ok(None);
+    };
+    let secret = session_secret(state).await?;
+    if !same(signature, &mac(&secret, "fireline-ui-session", body)) {
+        return Ok(None);
+    }
+    let Ok(expires) = expires.parse::<i64>() else {
+        return Ok(None);
+    };
+    if expires <= state.clock.now().as_second() {
+        return Ok(None);
+    }
+    // Tokens are few (people and automations), so a scan is cheaper than a new index.
+    let Some(record) = state
+        .store
+        .list_tokens()
+        .await?
+        .into_iter()
+        .find(|t| t.id == token_id && t.revoked_at.is_none())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Session {
+        csrf: mac(&secret, "fireline-ui-csrf", value),
+        caller: Caller {
+            name: record.name,
+            role: record.role,
+            token_id: record.id,
+        },
+    }))
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match session(state, &parts.headers).await {
+            Ok(Some(s)) => Ok(s),
+            // Anonymous, expired or revoked: sign in (again). A stale cookie is cleared.
+            Ok(None) => Err((
+                [(header::SET_COOKIE, cookie_header(state, None))],
+                Redirect::to("/ui/signin"),
+            )
+                .into_response()),
+            Err(e) => Err(error_page(None, e, "/ui")),
+        }
+    }
+}
+
+/// A form body's fields (`application/x-www-form-urlencoded`).
+pub(crate) fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// "3m", "2h 5m", "4d 1h": how long since `then`.
+pub(crate) fn age(then: Timestamp, now: Timestamp) -> String {
+    duration(now.duration_since(then))
+}
+
+/// A duration as "3m", "2h 5m", "4d 1h" (negative as zero).
+pub(crate) fn duration(d: SignedDuration) -> String {
+    let minutes = d.as_secs().max(0) / 60;
+    match minutes {
+        m if m < 60 => format!("{m}m"),
+        m if m < 24 * 60 => format!("{}h {}m", m / 60, m % 60),
+        m => format!("{}d {}h", m / (24 * 60), (m / 60) % 24),
+    }
+}

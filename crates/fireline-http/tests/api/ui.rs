@@ -1,0 +1,426 @@
+//! The web UI under `/ui`: sign-in sessions, CSRF, roles, escaping, forms that act
+//! through the same path as the API, and the live feed.
+
+use crate::support::{kinds, start, App, Reply};
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use fireline_store::backend_tests;
+use fireline_store::testing::TestDatabase;
+use tower::ServiceExt;
+
+backend_tests!(
+    anonymous_requests_are_sent_to_sign_in,
+    sign_in_checks_the_token_and_sets_a_strict_cookie,
+    a_revoked_tokens_session_stops_working,
+    posts_without_the_csrf_token_are_refused_and_change_nothing,
+    a_responder_acts_through_the_forms,
+    a_viewer_reads_but_cannot_act,
+    text_is_escaped,
+    the_live_feed_is_server_sent_events,
+);
+
+/// A signed-in browser: its session cookie and the page's CSRF token.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+fn form_request(path: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder
+        .body(Body::from(body.to_owned()))
+        .expect("a valid request")
+}
+
+fn get_request(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder().uri(path);
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder.body(Body::empty()).expect("a valid request")
+}
+
+fn html(reply: &Reply) -> &str {
+    reply.body.as_str().unwrap_or("")
+}
+
+/// The CSRF token in a page's forms.
+fn csrf_in(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let at = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field in the page: {page}"))
+        + marker.len();
+    page[at..].split('"').next().unwrap_or("").to_owned()
+}
+
+fn form_value(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+impl App {
+    async fn sign_in(&self, token: &str) -> Browser {
+        let reply = self
+            .send(form_request(
+                "/ui/signin",
+                None,
+                &format!("token={}", form_value(token)),
+            ))
+            .await
+            .expect(StatusCode::SEE_OTHER);
+        assert_eq!(reply.header("location"), Some("/ui"));
+        let set = reply.header("set-cookie").expect("a session cookie");
+        let cookie = set.split(';').next().expect("name=value").to_owned();
+        let page = self.send(get_request("/ui", Some(&cookie))).await;
+        let page = page.expect(StatusCode::OK);
+        Browser {
+            csrf: csrf_in(html(&page)),
+            cookie,
+        }
+    }
+
+    async fn ui_get(&self, path: &str, browser: &Browser) -> Reply {
+        self.send(get_request(path, Some(&browser.cookie))).await
+    }
+
+    async fn ui_post(&self, path: &str, browser: &Browser, fields: &[(&str, &str)]) -> Reply {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", form_value(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(form_request(path, Some(&browser.cookie), &body))
+            .await
+    }
+}
+
+async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Disk full", "SEV2", "db").await;
+    let gets = [
+        "/ui",
+        "/ui/incidents",
+        "/ui/incidents?status=all",
+        "/ui/fragments/incidents",
+        "/ui/events",
+        "/ui/incidents/INC-1",
+    ];
+    let posts = [
+        "/ui/signout",
+        "/ui/incidents/INC-1/acknowledge",
+        "/ui/incidents/INC-1/status",
+        "/ui/incidents/INC-1/notes",
+        "/ui/incidents/INC-1/updates",
+        "/ui/incidents/INC-1/resolve",
+        "/ui/incidents/INC-1/checklist/some-step",
+    ];
+    for path in gets {
+        let reply = app.send(get_request(path, None)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "GET {path}");
+        assert_eq!(reply.header("location"), Some("/ui/signin"), "GET {path}");
+    }
+    for path in posts {
+        let reply = app.send(form_request(path, None, "text=x")).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "POST {path}");
+        assert_eq!(reply.header("location"), Some("/ui/signin"), "POST {path}");
+    }
+    // A bearer token is not a session: the UI wants its cookie.
+    let reply = app
+        .send(
+            Request::builder()
+                .uri("/ui")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.alice))
+                .body(Body::empty())
+                .expect("a valid request"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    // A forged cookie is anonymous too.
+    let reply = app
+        .send(get_request(
+            "/ui",
+            Some("fireline_session=tok_1.9999999999.00"),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    // The sign-in page itself is open, and `?token=` prefills it.
+    let page = app
+        .send(get_request("/ui/signin?token=fl_abc", None))
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("value=\"fl_abc\""), "{}", html(&page));
+}
+
+async fn sign_in_checks_the_token_and_sets_a_strict_cookie(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let wrong = app
+        .send(form_request("/ui/signin", None, "token=fl_nope"))
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    assert!(wrong.header("set-cookie").is_none());
+    assert!(html(&wrong).contains("invalid or revoked token"));
+
+    let good = app
+        .send(form_request(
+            "/ui/signin",
+            None,
+            &format!("token={}", app.alice),
+        ))
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let cookie = good.header("set-cookie").expect("a cookie").to_owned();
+    assert!(cookie.starts_with("fireline_session=tok_"), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/ui", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+    }
+    // The test app's links point at http://, so the cookie is not Secure.
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(
+        !cookie.contains(&app.alice),
+        "the cookie never carries the token"
+    );
+
+    let browser = app.sign_in(&app.alice).await;
+    let page = app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
+    assert!(html(&page).contains("alice (responder)"), "{}", html(&page));
+
+    // Signing out needs the CSRF token too, then clears the cookie.
+    app.ui_post("/ui/signout", &browser, &[])
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    let out = app
+        .ui_post("/ui/signout", &browser, &[("csrf", &browser.csrf)])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    assert!(out
+        .header("set-cookie")
+        .is_some_and(|c| c.contains("Max-Age=0")));
+
+    // A session expires.
+    app.advance(13 * 60);
+    let reply = app.ui_get("/ui", &browser).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+}
+
+async fn a_revoked_tokens_session_stops_working(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let browser = app.sign_in(&app.alice).await;
+    app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
+    let alice = app
+        .store
+        .list_tokens()
+        .await
+        .expect("list tokens")
+        .into_iter()
+        .find(|t| t.name == "alice")
+        .expect("alice's token");
+    app.store
+        .revoke_token(&alice.id, start())
+        .await
+        .expect("revoke");
+    let reply = app.ui_get("/ui", &browser).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.header("location"), Some("/ui/signin"));
+}
+
+async fn posts_without_the_csrf_token_are_refused_and_change_nothing(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Disk full", "SEV2", "db").await;
+    let browser = app.sign_in(&app.alice).await;
+    let other = app.sign_in(&app.admin).await;
+    let before = kinds(&app.incident("INC-1").await);
+    for csrf in [None, Some("forged"), Some(other.csrf.as_str())] {
+        let mut fields = vec![("text", "sneaky")];
+        if let Some(c) = csrf {
+            fields.push(("csrf", c));
+        }
+        app.ui_post("/ui/incidents/INC-1/notes", &browser, &fields)
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        let mut fields = Vec::new();
+        if let Some(c) = csrf {
+            fields.push(("csrf", c));
+        }
+        app.ui_post("/ui/incidents/INC-1/acknowledge", &browser, &fields)
+            .await
+            .expect(StatusCode::FORBIDDEN);
+    }
+    assert_eq!(kinds(&app.incident("INC-1").await), before);
+}
+
+async fn a_responder_acts_through_the_forms(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Disk full", "SEV2", "db").await;
+    let browser = app.sign_in(&app.alice).await;
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    for action in ["acknowledge", "status", "notes", "updates", "resolve"] {
+        assert!(
+            html(&page).contains(&format!("action=\"/ui/incidents/INC-1/{action}\"")),
+            "no {action} form"
+        );
+    }
+    let csrf = csrf_in(html(&page));
+    let ack = app
+        .ui_post(
+            "/ui/incidents/INC-1/acknowledge",
+            &browser,
+            &[("csrf", &csrf)],
+        )
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    assert_eq!(ack.header("location"), Some("/ui/incidents/INC-1"));
+    app.ui_post(
+        "/ui/incidents/INC-1/notes",
+        &browser,
+        &[("csrf", &csrf), ("text", "rotated the logs")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    app.ui_post(
+        "/ui/incidents/INC-1/status",
+        &browser,
+        &[("csrf", &csrf), ("status", "identified")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    // A refusal from the core is shown as a page with its status, not a redirect.
+    let again = app
+        .ui_post(
+            "/ui/incidents/INC-1/acknowledge",
+            &browser,
+            &[("csrf", &csrf)],
+        )
+        .await
+        .expect(StatusCode::CONFLICT);
+    assert!(html(&again).contains("role=\"alert\""));
+
+    let detail = app.incident("INC-1").await;
+    assert_eq!(
+        kinds(&detail),
+        ["declared", "acknowledged", "note_added", "status_changed"]
+    );
+    let timeline = detail["timeline"].as_array().expect("timeline");
+    assert_eq!(timeline[1]["actor"], "alice");
+    assert_eq!(timeline[2]["data"]["text"], "rotated the logs");
+
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    let page = html(&page);
+    assert!(page.contains("rotated the logs"));
+    assert!(page.contains("identified"));
+    assert!(
+        !page.contains("action=\"/ui/incidents/INC-1/acknowledge\""),
+        "no acknowledge button once acknowledged"
+    );
+
+    app.ui_post(
+        "/ui/incidents/INC-1/resolve",
+        &browser,
+        &[("csrf", &csrf), ("summary", "disk grown")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.incident("INC-1").await["incident"]["status"],
+        "resolved"
+    );
+}
+
+async fn a_viewer_reads_but_cannot_act(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Disk full", "SEV2", "db").await;
+    let browser = app.sign_in(&app.viewer).await;
+    let list = app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
+    assert!(html(&list).contains("INC-1"));
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(!html(&page).contains("/ui/incidents/INC-1/acknowledge"));
+    assert!(!html(&page).contains("/ui/incidents/INC-1/notes"));
+    let before = kinds(&app.incident("INC-1").await);
+    app.ui_post(
+        "/ui/incidents/INC-1/acknowledge",
+        &browser,
+        &[("csrf", &browser.csrf)],
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    app.ui_post(
+        "/ui/incidents/INC-1/notes",
+        &browser,
+        &[("csrf", &browser.csrf), ("text", "hi")],
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    assert_eq!(kinds(&app.incident("INC-1").await), before);
+}
+
+async fn text_is_escaped(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let evil = "<script>alert(1)</script>";
+    app.declare(evil, "SEV2", "<b>svc</b>").await;
+    let browser = app.sign_in(&app.alice).await;
+    app.ui_post(
+        "/ui/incidents/INC-1/notes",
+        &browser,
+        &[
+            ("csrf", &browser.csrf),
+            ("text", "\"><img src=x onerror=alert(2)>"),
+        ],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    for path in [
+        "/ui",
+        "/ui/fragments/incidents",
+        "/ui/incidents/INC-1",
+        "/ui/incidents?service=%22%3E%3Cscript%3E",
+    ] {
+        let page = app.ui_get(path, &browser).await.expect(StatusCode::OK);
+        let page = html(&page);
+        assert!(!page.contains(evil), "{path} shows the title raw");
+        assert!(!page.contains("<b>svc"), "{path} shows the service raw");
+        assert!(!page.contains("<img"), "{path} shows the note raw");
+        assert!(!page.contains("\"><script>"), "{path} shows the query raw");
+    }
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+async fn the_live_feed_is_server_sent_events(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let browser = app.sign_in(&app.viewer).await;
+    // The stream never ends: read the head only.
+    let response = app
+        .router
+        .clone()
+        .oneshot(get_request("/ui/events", Some(&browser.cookie)))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    // The list page carries the script that subscribes to it.
+    let page = app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
+    assert!(html(&page).contains("new EventSource(\"/ui/events\")"));
+}
