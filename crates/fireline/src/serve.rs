@@ -56,12 +56,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))?;
     tracing::info!(database = %mask_url(&settings.db.value), backend = store.backend(), "database ready");
-    if store.list_tokens().await?.is_empty() {
-        tracing::warn!(
-            "no API tokens exist yet: create the first with `fireline token create --role admin` \
-             (same --db / config as this server)"
-        );
-    }
+    let first_admin = store.list_tokens().await?.is_empty();
     let listener = TcpListener::bind(&settings.listen.value)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen.value))?;
@@ -142,6 +137,9 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         tokio::spawn(async move { alerts.run(ENGINE_MAX_IDLE, stop).await })
     };
     tracing::info!("listening on http://{address}");
+    if first_admin {
+        first_start(store.as_ref(), address).await?;
+    }
     fireline_http::serve(listener, fireline_http::router(state), stopped(stop_rx))
         .await
         .context("server failed")?;
@@ -156,6 +154,27 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
 
 /// SIGINT/SIGTERM stop the server; SIGHUP reloads the policy (a broken file is refused
 /// and the policy in force stays).
+/// A database without tokens gets an admin token, `first-admin`, and one line on stderr
+/// with a sign-in link that carries it, so the first person in needs no other command
+/// (like Jupyter's). Printed after "listening on" so the link works when it is read.
+async fn first_start(store: &dyn Store, address: std::net::SocketAddr) -> anyhow::Result<()> {
+    let (secret, _) = fireline_http::auth::issue_token(
+        store,
+        Some("first-admin"),
+        fireline_core::AccessRole::Admin,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .context("cannot create the first admin token")?;
+    let host = match address.ip() {
+        ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip => ip,
+    };
+    let shown = std::net::SocketAddr::new(host, address.port());
+    eprintln!("open http://{shown}/ui/signin?token={secret}");
+    Ok(())
+}
+
 async fn signals(
     stop: watch::Sender<bool>,
     policy_path: Option<PathBuf>,

@@ -844,3 +844,45 @@ runbook = "agent-down"
     );
     assert_eq!(show("INC-2")["checklist"]["done"], 1);
 }
+
+#[test]
+fn first_start_creates_an_admin_token_and_prints_one_sign_in_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let server = Server::start(&db);
+    let line = wait_for_log(&server, "/ui/signin?token=");
+    let prefix = format!("open {}/ui/signin?token=", server.url);
+    let token = line
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("expected {prefix}fl_…, got {line}"));
+    assert!(token.starts_with("fl_") && token.len() > 40, "{line}");
+    let env = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", token),
+    ];
+    ok(fireline(&["incident", "list"], &env));
+    let tokens: Value = serde_json::from_str(&ok(fireline(
+        &["--db", &db, "token", "list", "--json"],
+        &[],
+    )))
+    .expect("JSON");
+    let tokens = tokens.as_array().expect("an array");
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert_eq!(tokens[0]["name"], "first-admin");
+    assert_eq!(tokens[0]["role"], "admin");
+    let (_, rest) = server.terminate();
+
+    // Once a token exists, a restart prints no link and creates nothing.
+    let server = Server::start(&db);
+    let (_, rest_again) = server.terminate();
+    assert!(
+        !rest.iter().chain(&rest_again).any(|l| l.contains("token=")),
+        "{rest_again:?}"
+    );
+    let tokens: Value = serde_json::from_str(&ok(fireline(
+        &["--db", &db, "token", "list", "--json"],
+        &[],
+    )))
+    .expect("JSON");
+    assert_eq!(tokens.as_array().map(Vec::len), Some(1));
+}
