@@ -17,6 +17,7 @@ backend_tests!(
     a_viewer_reads_but_cannot_act,
     text_is_escaped,
     the_live_feed_is_server_sent_events,
+    a_checklist_step_is_checked_from_the_page,
 );
 
 /// A signed-in browser: its session cookie and the page's CSRF token.
@@ -423,4 +424,46 @@ async fn the_live_feed_is_server_sent_events(db: &TestDatabase) {
     // The list page carries the script that subscribes to it.
     let page = app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
     assert!(html(&page).contains("new EventSource(\"/ui/events\")"));
+}
+
+async fn a_checklist_step_is_checked_from_the_page(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Agent down", "SEV2", "agents").await;
+    app.post(
+        "/api/v1/incidents/INC-1/runbook",
+        &app.alice,
+        serde_json::json!({"runbook": "agent-down"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let step = app.incident("INC-1").await["checklist"]["steps"][0]["id"]
+        .as_str()
+        .expect("a step id")
+        .to_owned();
+    let browser = app.sign_in(&app.alice).await;
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    let action = format!("/ui/incidents/INC-1/checklist/{step}");
+    assert!(
+        html(&page).contains(&format!("action=\"{action}\"")),
+        "no check button"
+    );
+    assert!(html(&page).contains("0 of "), "progress shown");
+    app.ui_post(
+        &action,
+        &browser,
+        &[("csrf", &browser.csrf), ("done", "true")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    let detail = app.incident("INC-1").await;
+    assert_eq!(detail["checklist"]["done"], 1);
+    assert_eq!(detail["checklist"]["steps"][0]["done"], true);
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("1 of "), "progress moved");
 }
