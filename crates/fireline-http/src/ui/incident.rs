@@ -122,6 +122,9 @@ fn checklist(d: &IncidentDetail, session: &Session, open: bool) -> String {
     )
 }
 
+/// Longer structured timeline details (in JSON characters) are folded into `<details>`.
+const LONG_DETAIL: usize = 160;
+
 fn timeline(d: &IncidentDetail) -> String {
     let items: String = d
         .timeline
@@ -130,12 +133,21 @@ fn timeline(d: &IncidentDetail) -> String {
             let details: Vec<String> = e
                 .data
                 .iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    format!("{}: {}", esc(k), esc(&v))
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => format!("{}: {}", esc(k), esc(s)),
+                    // A long list or object (a runbook's steps) would bury the timeline:
+                    // folded, with its size in the summary.
+                    other if other.to_string().len() > LONG_DETAIL => format!(
+                        "<details><summary>{} ({})</summary><code>{}</code></details>",
+                        esc(k),
+                        match other {
+                            serde_json::Value::Array(a) => format!("{} items", a.len()),
+                            serde_json::Value::Object(o) => format!("{} fields", o.len()),
+                            _ => "value".to_owned(),
+                        },
+                        esc(&other.to_string())
+                    ),
+                    other => format!("{}: {}", esc(k), esc(&other.to_string())),
                 })
                 .collect();
             format!(

@@ -1,0 +1,278 @@
+// End-to-end test of the web UI (docs/ui.md, "Browser tests"): a real `fireline serve`
+// on a fresh SQLite database, driven through a real headless Chromium by playwright-core.
+// Assertions are on what the page shows (text, roles, labels), never on internals.
+//
+// Environment:
+//   FIRELINE_BIN             the fireline binary [default: $CARGO_TARGET_DIR/debug/fireline,
+//                            else <repo>/target/debug/fireline]
+//   FIRELINE_TEST_BROWSER    Chromium's executable [default: /usr/bin/chromium]
+//   CARGO_TARGET_DIR         also where screenshots go: <it>/e2e-screenshots
+//                            [default: <repo>/target/e2e-screenshots]
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const REPO = path.resolve(__dirname, '..');
+const TARGET = process.env.CARGO_TARGET_DIR
+  ? path.resolve(process.env.CARGO_TARGET_DIR)
+  : path.join(REPO, 'target');
+const BIN = process.env.FIRELINE_BIN
+  ? path.resolve(process.env.FIRELINE_BIN)
+  : path.join(TARGET, 'debug', 'fireline');
+const BROWSER = process.env.FIRELINE_TEST_BROWSER || '/usr/bin/chromium';
+const SHOTS = path.join(TARGET, 'e2e-screenshots');
+/** Every wait is bounded by this; nothing sleeps for a fixed time. */
+const WAIT = 10_000;
+
+const VIEWPORTS = {
+  phone: { width: 375, height: 812 },
+  desktop: { width: 1280, height: 800 },
+};
+
+let dir; // the temp directory: database, data dir, server log
+let server; // the `fireline serve` child process
+let serverLog = '';
+let base; // http://127.0.0.1:PORT
+let token; // a responder token
+let browser;
+
+/** A free loopback port (the kernel picks it; released just before the server binds it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls GET /health until it answers 200, for at most `ms`. */
+async function waitHealthy(ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (server.exitCode !== null) {
+      throw new Error(`fireline serve exited with ${server.exitCode}:\n${serverLog}`);
+    }
+    try {
+      const r = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1000) });
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`fireline serve did not answer /health within ${ms} ms:\n${serverLog}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // poll interval, bounded above
+  }
+}
+
+function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => server.kill('SIGKILL'), 5000);
+    server.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    server.kill('SIGTERM');
+  });
+}
+
+// However the run ends, never leave the server behind.
+process.on('exit', () => {
+  if (server && server.exitCode === null) server.kill('SIGKILL');
+});
+
+async function api(method, route, body) {
+  const r = await fetch(`${base}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(WAIT),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${route}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(BIN), `no fireline binary at ${BIN} (cargo build -p fireline, or set FIRELINE_BIN)`);
+  assert.ok(fs.existsSync(BROWSER), `no Chromium at ${BROWSER} (apt-get install chromium, or set FIRELINE_TEST_BROWSER)`);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fireline-e2e-'));
+  const db = `sqlite://${path.join(dir, 'fireline.db')}`;
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  // cwd is the temp dir, so no ./fireline.toml from elsewhere is picked up.
+  const env = { ...process.env, FIRELINE_DATA_DIR: dir, FIRELINE_LOG: 'warn' };
+  delete env.FIRELINE_CONFIG;
+  delete env.FIRELINE_DB;
+  server = spawn(
+    BIN,
+    ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--runbooks', path.join(REPO, 'runbooks', 'examples')],
+    { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  server.stdout.on('data', (d) => { serverLog += d; });
+  server.stderr.on('data', (d) => { serverLog += d; });
+  await waitHealthy(WAIT);
+  token = execFileSync(BIN, ['--db', db, 'token', 'create', '--role', 'responder', '--name', 'e2e-responder'], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: WAIT,
+  }).trim();
+  assert.match(token, /^fl_/);
+  browser = await chromium.launch({
+    executablePath: BROWSER,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close().catch(() => {});
+  await stopServer();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Full-page screenshot to <target>/e2e-screenshots/<viewport>-<nn>-<step>.png. */
+function shooter(page, viewport) {
+  let n = 0;
+  return async (step) => {
+    n += 1;
+    const file = path.join(SHOTS, `${viewport}-${String(n).padStart(2, '0')}-${step}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+  };
+}
+
+async function noHorizontalScroll(page, where) {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  assert.ok(scrollWidth <= innerWidth, `${where}: page scrolls sideways (${scrollWidth} > ${innerWidth})`);
+}
+
+/** Tabs through the whole page and returns the visible buttons Tab never reached. */
+async function buttonsNotReachedByTab(page) {
+  const count = await page.evaluate(
+    () => document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea').length,
+  );
+  await page.evaluate(() => { document.activeElement && document.activeElement.blur(); });
+  for (let i = 0; i < count + 2; i += 1) {
+    await page.keyboard.press('Tab');
+    await page.evaluate(() => { if (document.activeElement) document.activeElement.e2eReached = true; });
+  }
+  return page.evaluate(() =>
+    [...document.querySelectorAll('button')]
+      .filter((b) => b.offsetParent !== null && !b.e2eReached)
+      .map((b) => b.textContent.trim()),
+  );
+}
+
+for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+  test(`incident lifecycle in the web UI at ${name} size (${viewport.width}x${viewport.height})`, { timeout: 120_000 }, async () => {
+    const phone = name === 'phone';
+    const context = await browser.newContext({ viewport });
+    context.setDefaultTimeout(WAIT);
+    const page = await context.newPage();
+    const shot = shooter(page, name);
+    try {
+      // Sign in with the token.
+      await page.goto(`${base}/ui/signin`);
+      await page.getByLabel('API token').fill(token);
+      await shot('signin');
+      // The list subscribes to the live feed on load; wait until the server has answered
+      // it, so an incident declared afterwards is a change the feed reports.
+      const feed = page.waitForResponse((r) => new URL(r.url()).pathname === '/ui/events', { timeout: WAIT });
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+      await page.getByText('e2e-responder (responder)').waitFor();
+      await feed;
+      await shot('incidents');
+      if (phone) await noHorizontalScroll(page, 'incidents list');
+
+      // Declared through the API while the page is open: it appears without a reload.
+      const title = `Checkout 5xx on ${name}`;
+      const declared = await api('POST', '/api/v1/incidents', { title, severity: 'SEV2', service: 'checkout' });
+      const id = declared.id ?? declared.incident?.id;
+      assert.match(String(id), /^INC-\d+$/, `declared: ${JSON.stringify(declared)}`);
+      await page.getByRole('link', { name: id, exact: true }).waitFor();
+      await page.getByRole('cell', { name: title }).waitFor();
+      await page.getByText(/Live · updated/).waitFor();
+      await shot('live-declared');
+      if (phone) await noHorizontalScroll(page, 'incidents list with an incident');
+
+      // Open it.
+      await page.getByRole('link', { name: id, exact: true }).click();
+      await page.getByRole('heading', { name: `${id} · ${title}`, level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Acknowledge' }).waitFor();
+      await shot('incident');
+
+      // Runbook attached through the API, then a reload shows its checklist.
+      await api('POST', `/api/v1/incidents/${id}/runbook`, { runbook: 'agent-down' });
+      await page.reload();
+      await page.getByRole('heading', { name: /^Runbook: / }).waitFor();
+      const progress = page.getByText(/\d+ of \d+ steps/);
+      await progress.waitFor();
+      const fresh = (await progress.textContent()).match(/(\d+) of (\d+) steps/);
+      assert.equal(fresh[1], '0', `fresh checklist: ${fresh[0]}`);
+      const total = fresh[2];
+      await shot('runbook');
+      if (phone) {
+        await noHorizontalScroll(page, 'incident with its runbook');
+        const missed = await buttonsNotReachedByTab(page);
+        assert.deepEqual(missed, [], `buttons Tab never reaches: ${missed.join(', ')}`);
+      }
+
+      // Acknowledge with the page's button.
+      await page.getByRole('button', { name: 'Acknowledge' }).click();
+      await page.getByRole('heading', { name: `${id} · ${title}`, level: 1 }).waitFor();
+      await page.getByRole('definition').filter({ hasText: /^e2e-responder \(/ }).waitFor();
+      await page.getByRole('listitem').filter({ hasText: /· e2e-responder · acknowledged$/ }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Acknowledge' }).count(), 0);
+      await shot('acknowledged');
+
+      // Post an update through the form; its text is on the timeline.
+      const update = `Rolled back checkout to 4f2b (${name})`;
+      await page.getByLabel('Update', { exact: true }).fill(update);
+      await page.getByRole('button', { name: 'Post update' }).click();
+      await page.getByRole('listitem').filter({ hasText: update }).waitFor();
+      await shot('update-posted');
+
+      // Check the first runbook step: progress moves to 1 of N.
+      await page.getByRole('button', { name: 'Check', exact: true }).first().click();
+      await page.getByText(`1 of ${total} steps`, { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Uncheck', exact: true }).waitFor();
+      await shot('step-checked');
+      if (phone) await noHorizontalScroll(page, 'incident after acting');
+
+      // Resolve.
+      await page.getByLabel('Resolution summary (optional)').fill('Rollback fixed it.');
+      await page.getByRole('button', { name: 'Resolve' }).click();
+      await page.getByRole('definition').filter({ hasText: /^resolved$/ }).waitFor();
+      await page.getByRole('listitem').filter({ hasText: 'Rollback fixed it.' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Resolve' }).count(), 0);
+      await shot('resolved');
+      if (phone) await noHorizontalScroll(page, 'resolved incident');
+    } catch (e) {
+      await shot('failure').catch(() => {});
+      e.message += `\n--- fireline serve output ---\n${serverLog}`;
+      throw e;
+    } finally {
+      await context.close();
+    }
+  });
+}
