@@ -185,6 +185,10 @@ async function buttonsNotReachedByTab(page) {
 for (const [name, viewport] of Object.entries(VIEWPORTS)) {
   test(`incident lifecycle in the web UI at ${name} size (${viewport.width}x${viewport.height})`, { timeout: 120_000 }, async () => {
     const phone = name === 'phone';
+    // This run's screenshots only: none left over from an earlier (failed) run.
+    for (const f of fs.readdirSync(SHOTS)) {
+      if (f.startsWith(`${name}-`) && f.endsWith('.png')) fs.rmSync(path.join(SHOTS, f));
+    }
     const context = await browser.newContext({ viewport });
     context.setDefaultTimeout(WAIT);
     const page = await context.newPage();
