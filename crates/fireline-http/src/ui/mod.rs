@@ -9,6 +9,7 @@
 
 mod incident;
 mod list;
+mod oncall;
 mod signin;
 
 use crate::auth::Caller;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/incidents", get(list::show))
         .route("/ui/fragments/incidents", get(list::fragment))
         .route("/ui/events", get(list::events))
+        .route("/ui/oncall", get(oncall::show))
         .route("/ui/incidents/{id}", get(incident::show))
         .route(
             "/ui/incidents/{id}/acknowledge",
@@ -85,7 +87,7 @@ pub(crate) fn page(
 ) -> Response {
     let nav = match session {
         Some(s) => format!(
-            "<nav><a href=\"/ui\">Incidents</a><span class=\"who\">{} ({})</span>\
+            "<nav><a href=\"/ui\">Incidents</a><a href=\"/ui/oncall\">On call</a><span class=\"who\">{} ({})</span>\
              <form method=\"post\" action=\"/ui/signout\">{}<button type=\"submit\">Sign out</button></form></nav>",
             esc(&s.caller.name),
             s.caller.role,
@@ -326,6 +328,14 @@ impl FromRequestParts<AppState> for Session {
 /// A form body's fields (`application/x-www-form-urlencoded`).
 pub(crate) fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// An instant as `<time>`: "2027-01-15 08:00 UTC".
+pub(crate) fn when(t: Timestamp) -> String {
+    format!(
+        "<time datetime=\"{t}\">{}</time>",
+        t.strftime("%Y-%m-%d %H:%M UTC")
+    )
 }
 
 /// "3m", "2h 5m", "4d 1h": how long since `then`.

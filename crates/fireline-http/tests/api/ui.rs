@@ -1,7 +1,7 @@
 //! The web UI under `/ui`: sign-in sessions, CSRF, roles, escaping, forms that act
 //! through the same path as the API, and the live feed.
 
-use crate::support::{kinds, start, App, Reply};
+use crate::support::{kinds, roster_json, start, App, Reply};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use fireline_store::backend_tests;
@@ -18,6 +18,7 @@ backend_tests!(
     text_is_escaped,
     the_live_feed_is_server_sent_events,
     a_checklist_step_is_checked_from_the_page,
+    the_oncall_page_shows_who_is_on_call,
 );
 
 /// A signed-in browser: its session cookie and the page's CSRF token.
@@ -111,6 +112,7 @@ async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
         "/ui/fragments/incidents",
         "/ui/events",
         "/ui/incidents/INC-1",
+        "/ui/oncall",
     ];
     let posts = [
         "/ui/signout",
@@ -466,4 +468,62 @@ async fn a_checklist_step_is_checked_from_the_page(db: &TestDatabase) {
         .await
         .expect(StatusCode::OK);
     assert!(html(&page).contains("1 of "), "progress moved");
+}
+
+async fn the_oncall_page_shows_who_is_on_call(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let browser = app.sign_in(&app.viewer).await;
+    let empty = app
+        .ui_get("/ui/oncall", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(
+        html(&empty).contains("No schedules yet"),
+        "{}",
+        html(&empty)
+    );
+    app.call(
+        Method::PUT,
+        "/api/v1/roster",
+        Some(&app.admin),
+        Some(roster_json()),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let now = app
+        .get("/api/v1/oncall?schedule=sre-primary", &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let person = now["oncall"][0]["shift"]["person"]
+        .as_str()
+        .expect("someone on call")
+        .to_owned();
+    let name = app
+        .get(&format!("/api/v1/people/{person}"), &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body["name"]
+        .as_str()
+        .expect("a name")
+        .to_owned();
+    let page = app
+        .ui_get("/ui/oncall", &browser)
+        .await
+        .expect(StatusCode::OK);
+    let page = html(&page);
+    assert!(page.contains("On call now"), "{page}");
+    assert!(page.contains(&name), "{name} not in {page}");
+    assert!(page.contains("Next 7 days"), "{page}");
+    assert!(
+        page.contains("href=\"/ui/oncall\""),
+        "linked from the navigation"
+    );
+    // Alice's token name is a person id in the roster: she sees her own shifts.
+    let alice = app.sign_in(&app.alice).await;
+    let page = app
+        .ui_get("/ui/oncall", &alice)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("My shifts"), "{}", html(&page));
 }
