@@ -5,7 +5,7 @@ mod alerts;
 pub(crate) mod incidents;
 mod meta;
 mod oncall;
-mod postmortems;
+pub(crate) mod postmortems;
 mod prometheus;
 mod report;
 mod status;

@@ -62,8 +62,9 @@ async fn incident_actions(state: &AppState, id: IncidentId) -> Result<Vec<Action
         .await?)
 }
 
-/// The post-mortem with what the log and the policy say about its stages.
-async fn view(
+/// The post-mortem with what the log and the policy say about its stages (also the
+/// `/ui/postmortems` page's source).
+pub(crate) async fn view(
     state: &AppState,
     incident: &Incident,
     events: &[RecordedEvent],

@@ -19,6 +19,7 @@ backend_tests!(
     the_live_feed_is_server_sent_events,
     a_checklist_step_is_checked_from_the_page,
     the_oncall_page_shows_who_is_on_call,
+    the_postmortems_page_lists_postmortems_and_open_action_items,
 );
 
 /// A signed-in browser: its session cookie and the page's CSRF token.
@@ -113,6 +114,7 @@ async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
         "/ui/events",
         "/ui/incidents/INC-1",
         "/ui/oncall",
+        "/ui/postmortems",
     ];
     let posts = [
         "/ui/signout",
@@ -526,4 +528,70 @@ async fn the_oncall_page_shows_who_is_on_call(db: &TestDatabase) {
         .await
         .expect(StatusCode::OK);
     assert!(html(&page).contains("My shifts"), "{}", html(&page));
+}
+
+async fn the_postmortems_page_lists_postmortems_and_open_action_items(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let browser = app.sign_in(&app.viewer).await;
+    let empty = app
+        .ui_get("/ui/postmortems", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(
+        html(&empty).contains("No post-mortems yet"),
+        "{}",
+        html(&empty)
+    );
+    app.declare("Checkout 5xx", "SEV1", "checkout").await;
+    app.advance(3);
+    app.post(
+        "/api/v1/incidents/INC-1/acknowledge",
+        &app.alice,
+        serde_json::json!({}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.advance(30);
+    app.post(
+        "/api/v1/incidents/INC-1/resolve",
+        &app.alice,
+        serde_json::json!({"summary": "rolled back"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.post(
+        "/api/v1/incidents/INC-1/postmortem",
+        &app.alice,
+        serde_json::json!({}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    app.post(
+        "/api/v1/incidents/INC-1/actions",
+        &app.alice,
+        serde_json::json!({"title": "Add canary deploys", "owner": "bob", "priority": "p1", "due": "2027-01-16"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let page = app
+        .ui_get("/ui/postmortems", &browser)
+        .await
+        .expect(StatusCode::OK);
+    let text = html(&page);
+    assert!(text.contains("href=\"/ui/incidents/INC-1\""), "{text}");
+    assert!(text.contains("Checkout 5xx"), "{text}");
+    assert!(text.contains("Add canary deploys"), "{text}");
+    assert!(text.contains("bob") && text.contains("P1") && text.contains("2027-01-16"));
+    assert!(
+        !text.contains(">overdue<"),
+        "nothing is overdue yet: {text}"
+    );
+    // Three days on, the item is past its due day: the page says so in words.
+    app.advance(3 * 24 * 60);
+    let browser = app.sign_in(&app.viewer).await; // sessions last 12 hours
+    let page = app
+        .ui_get("/ui/postmortems", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains(">overdue<"), "{}", html(&page));
 }
