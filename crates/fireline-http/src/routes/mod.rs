@@ -7,7 +7,7 @@ mod meta;
 mod oncall;
 pub(crate) mod postmortems;
 mod prometheus;
-mod report;
+pub(crate) mod report;
 mod status;
 mod tokens;
 

@@ -46,9 +46,31 @@ pub(super) async fn report(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
+    let report = build(&state, query.since.as_deref(), query.until.as_deref()).await?;
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(report).into_response()),
+        "html" => Ok((
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html(&report),
+        )
+            .into_response()),
+        other => Err(ApiError::invalid(
+            "format",
+            format!("`{other}`: expected json or html"),
+        )),
+    }
+}
+
+/// The report for `since` (default 30 days back) to `until` (default now): RFC 3339
+/// times or durations back from now. The JSON route and `/ui/report` both use it.
+pub(crate) async fn build(
+    state: &AppState,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<Report, ApiError> {
     let now = state.clock.now();
-    let since = instant("since", query.since.as_deref().unwrap_or("30d"), now)?;
-    let until = match query.until.as_deref() {
+    let since = instant("since", since.unwrap_or("30d"), now)?;
+    let until = match until {
         Some(raw) => instant("until", raw, now)?,
         None => now,
     };
@@ -84,18 +106,7 @@ pub(super) async fn report(
         })
         .await?;
     report.open_action_items = Some(open_items.len() as u64);
-    match query.format.as_deref().unwrap_or("json") {
-        "json" => Ok(Json(report).into_response()),
-        "html" => Ok((
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html(&report),
-        )
-            .into_response()),
-        other => Err(ApiError::invalid(
-            "format",
-            format!("`{other}`: expected json or html"),
-        )),
-    }
+    Ok(report)
 }
 
 fn escape(text: &str) -> String {
@@ -170,15 +181,24 @@ pub fn html(r: &Report) -> String {
          table{border-collapse:collapse;width:100%;overflow-x:auto;display:block}\
          th,td{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\
          th[scope=row],thead th:first-child{text-align:left}figure{margin:1.5rem 0}\
-         figcaption{font-weight:600}</style></head><body>",
+         figcaption{font-weight:600}</style></head><body><h1>Incident report</h1>",
     );
+    out.push_str(&body(r));
+    out.push_str("</body></html>");
+    out
+}
+
+/// The report's content (period, figures table, SVG charts) without the page around it,
+/// for `/ui/report`.
+pub(crate) fn body(r: &Report) -> String {
+    let mut out = String::new();
     let _ = write!(
         out,
-        "<h1>Incident report</h1><p>Incidents declared from {} to {}.</p>",
+        "<p>Incidents declared from {} to {}.</p>",
         r.since, r.until
     );
     out.push_str(
-        "<table><thead><tr><th>group</th><th>incidents</th><th>open</th><th>MTTA</th>\
+        "<div class=\"scroll\"><table><thead><tr><th>group</th><th>incidents</th><th>open</th><th>MTTA</th>\
          <th>MTTR</th><th>first update</th><th>ack in time</th><th>resolved in time</th>\
          <th>updates on cadence</th><th>escalations / incident</th><th>post-mortems on time</th>\
          </tr></thead><tbody>",
@@ -193,7 +213,7 @@ pub fn html(r: &Report) -> String {
     for (team, f) in &r.by_team {
         table_rows(&mut out, &format!("team {team}"), f);
     }
-    out.push_str("</tbody></table>");
+    out.push_str("</tbody></table></div>");
     if let Some(n) = r.open_action_items {
         let _ = write!(out, "<p>Open action items: {n}.</p>");
     }
@@ -215,6 +235,5 @@ pub fn html(r: &Report) -> String {
         .map(|b| (b.label.clone(), b.count as f64, b.count.to_string()))
         .collect();
     out.push_str(&bars("Time to acknowledge against target", &ack));
-    out.push_str("</body></html>");
     out
 }

@@ -11,6 +11,7 @@ mod incident;
 mod list;
 mod oncall;
 mod postmortems;
+mod report;
 mod signin;
 
 use crate::auth::Caller;
@@ -44,6 +45,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/events", get(list::events))
         .route("/ui/oncall", get(oncall::show))
         .route("/ui/postmortems", get(postmortems::show))
+        .route("/ui/report", get(report::show))
         .route("/ui/incidents/{id}", get(incident::show))
         .route(
             "/ui/incidents/{id}/acknowledge",
@@ -89,7 +91,7 @@ pub(crate) fn page(
 ) -> Response {
     let nav = match session {
         Some(s) => format!(
-            "<nav><a href=\"/ui\">Incidents</a><a href=\"/ui/oncall\">On call</a><a href=\"/ui/postmortems\">Post-mortems</a><span class=\"who\">{} ({})</span>\
+            "<nav><a href=\"/ui\">Incidents</a><a href=\"/ui/oncall\">On call</a><a href=\"/ui/postmortems\">Post-mortems</a><a href=\"/ui/report\">Report</a><span class=\"who\">{} ({})</span>\
              <form method=\"post\" action=\"/ui/signout\">{}<button type=\"submit\">Sign out</button></form></nav>",
             esc(&s.caller.name),
             s.caller.role,

@@ -20,6 +20,7 @@ backend_tests!(
     a_checklist_step_is_checked_from_the_page,
     the_oncall_page_shows_who_is_on_call,
     the_postmortems_page_lists_postmortems_and_open_action_items,
+    the_report_page_embeds_the_report_and_its_charts,
 );
 
 /// A signed-in browser: its session cookie and the page's CSRF token.
@@ -115,6 +116,8 @@ async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
         "/ui/incidents/INC-1",
         "/ui/oncall",
         "/ui/postmortems",
+        "/ui/report",
+        "/ui/report?since=7d",
     ];
     let posts = [
         "/ui/signout",
@@ -594,4 +597,41 @@ async fn the_postmortems_page_lists_postmortems_and_open_action_items(db: &TestD
         .await
         .expect(StatusCode::OK);
     assert!(html(&page).contains(">overdue<"), "{}", html(&page));
+}
+
+async fn the_report_page_embeds_the_report_and_its_charts(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Disk full", "SEV2", "db").await;
+    app.advance(5);
+    let browser = app.sign_in(&app.viewer).await;
+    let page = app
+        .ui_get("/ui/report", &browser)
+        .await
+        .expect(StatusCode::OK);
+    let text = html(&page);
+    assert!(text.contains("<svg"), "{text}");
+    assert!(text.contains("Incidents per week"), "{text}");
+    assert!(
+        text.contains("service db"),
+        "the incident is counted: {text}"
+    );
+    assert!(text.contains("<option value=\"30d\" selected>"), "{text}");
+    assert!(
+        text.contains("href=\"/ui/report\""),
+        "linked from the navigation"
+    );
+    assert_eq!(
+        text.matches("<html").count(),
+        1,
+        "one page, not a page in a page"
+    );
+    let week = app
+        .ui_get("/ui/report?since=7d", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&week).contains("<option value=\"7d\" selected>"));
+    // A bad period is the API's refusal, as a page.
+    let bad = app.ui_get("/ui/report?since=soon", &browser).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&bad).contains("`soon`"), "{}", html(&bad));
 }
