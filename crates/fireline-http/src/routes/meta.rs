@@ -94,8 +94,12 @@ pub(super) async fn policy(
     _caller: AsViewer,
     State(state): State<AppState>,
 ) -> Json<PolicySummary> {
-    let policy = state.policy.current();
-    Json(PolicySummary {
+    Json(policy_summary(&state.policy.current()))
+}
+
+/// What `GET /api/v1/policy` and `/ui/admin` show of a policy.
+pub(crate) fn policy_summary(policy: &fireline_core::policy::Policy) -> PolicySummary {
+    PolicySummary {
         name: policy.name.clone(),
         label: policy.label(),
         description: policy.description.clone(),
@@ -114,5 +118,5 @@ pub(super) async fn policy(
             })
             .collect(),
         categories: policy.categories.iter().map(|c| c.id.clone()).collect(),
-    })
+    }
 }

@@ -3,7 +3,7 @@
 mod ack;
 mod alerts;
 pub(crate) mod incidents;
-mod meta;
+pub(crate) mod meta;
 mod oncall;
 pub(crate) mod postmortems;
 mod prometheus;

@@ -7,6 +7,7 @@
 //! its sessions. Every form carries a CSRF token (an HMAC of the session) and every POST
 //! checks it. Every piece of text on a page goes through [`esc`].
 
+mod admin;
 mod incident;
 mod list;
 mod oncall;
@@ -46,6 +47,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/oncall", get(oncall::show))
         .route("/ui/postmortems", get(postmortems::show))
         .route("/ui/report", get(report::show))
+        .route("/ui/admin", get(admin::show))
         .route("/ui/incidents/{id}", get(incident::show))
         .route(
             "/ui/incidents/{id}/acknowledge",
@@ -91,8 +93,13 @@ pub(crate) fn page(
 ) -> Response {
     let nav = match session {
         Some(s) => format!(
-            "<nav><a href=\"/ui\">Incidents</a><a href=\"/ui/oncall\">On call</a><a href=\"/ui/postmortems\">Post-mortems</a><a href=\"/ui/report\">Report</a><span class=\"who\">{} ({})</span>\
+            "<nav><a href=\"/ui\">Incidents</a><a href=\"/ui/oncall\">On call</a><a href=\"/ui/postmortems\">Post-mortems</a><a href=\"/ui/report\">Report</a>{}<span class=\"who\">{} ({})</span>\
              <form method=\"post\" action=\"/ui/signout\">{}<button type=\"submit\">Sign out</button></form></nav>",
+            if s.caller.role.allows(AccessRole::Admin) {
+                "<a href=\"/ui/admin\">Admin</a>"
+            } else {
+                ""
+            },
             esc(&s.caller.name),
             s.caller.role,
             s.csrf_field()

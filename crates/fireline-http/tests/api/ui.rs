@@ -21,6 +21,7 @@ backend_tests!(
     the_oncall_page_shows_who_is_on_call,
     the_postmortems_page_lists_postmortems_and_open_action_items,
     the_report_page_embeds_the_report_and_its_charts,
+    the_admin_page_is_for_admins_and_shows_no_secrets,
 );
 
 /// A signed-in browser: its session cookie and the page's CSRF token.
@@ -118,6 +119,7 @@ async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
         "/ui/postmortems",
         "/ui/report",
         "/ui/report?since=7d",
+        "/ui/admin",
     ];
     let posts = [
         "/ui/signout",
@@ -634,4 +636,83 @@ async fn the_report_page_embeds_the_report_and_its_charts(db: &TestDatabase) {
     let bad = app.ui_get("/ui/report?since=soon", &browser).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html(&bad).contains("`soon`"), "{}", html(&bad));
+}
+
+async fn the_admin_page_is_for_admins_and_shows_no_secrets(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let created = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin,
+            serde_json::json!({"name": "deploy-bot", "role": "responder"}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .body;
+    let secret = created["token"].as_str().expect("a secret").to_owned();
+    let integration = app
+        .post(
+            "/api/v1/integrations",
+            &app.admin,
+            serde_json::json!({"name": "prom-main", "service": "checkout"}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .body;
+    let key = integration["key"].as_str().expect("a key").to_owned();
+    app.call(
+        Method::PUT,
+        "/api/v1/roster",
+        Some(&app.admin),
+        Some(roster_json()),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let label = app
+        .get("/api/v1/policy", &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body["label"]
+        .as_str()
+        .expect("a label")
+        .to_owned();
+    for token in [&app.alice, &app.viewer] {
+        let browser = app.sign_in(token).await;
+        let refused = app.ui_get("/ui/admin", &browser).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(!html(&refused).contains("deploy-bot"));
+        let list = app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
+        assert!(
+            !html(&list).contains("href=\"/ui/admin\""),
+            "no link for non-admins"
+        );
+    }
+    let browser = app.sign_in(&app.admin).await;
+    let page = app
+        .ui_get("/ui/admin", &browser)
+        .await
+        .expect(StatusCode::OK);
+    let text = html(&page);
+    assert!(text.contains("href=\"/ui/admin\""), "linked for admins");
+    for shown in [
+        "deploy-bot",
+        "responder",
+        "root-admin",
+        "prom-main",
+        "checkout",
+    ] {
+        assert!(text.contains(shown), "{shown} not in {text}");
+    }
+    assert!(text.contains(&format!("<code>{label}</code>")), "{text}");
+    let roster = roster_json();
+    let person = roster["people"]
+        .as_object()
+        .and_then(|p| p.values().next())
+        .and_then(|p| p["name"].as_str())
+        .expect("a person's name")
+        .to_owned();
+    assert!(text.contains(&person), "{person} not in {text}");
+    assert!(text.contains("Escalation levels"), "{text}");
+    assert!(!text.contains(&secret) && !text.contains(&key));
+    assert!(!text.contains("fl_"), "no token secret on the page: {text}");
 }
