@@ -392,11 +392,14 @@ async fn text_is_escaped(db: &TestDatabase) {
     )
     .await
     .expect(StatusCode::SEE_OTHER);
+    app.advance(1); // so the report counts the incident
     for path in [
         "/ui",
         "/ui/fragments/incidents",
         "/ui/incidents/INC-1",
         "/ui/incidents?service=%22%3E%3Cscript%3E",
+        "/ui/postmortems",
+        "/ui/report",
     ] {
         let page = app.ui_get(path, &browser).await.expect(StatusCode::OK);
         let page = html(&page);
