@@ -1,61 +1,23 @@
 //! The on-call commands as people use them: the real binary against a real server on a
 //! real port, on SQLite and PostgreSQL. Import a roster, ask who is on call, show shifts,
-//! and check a policy against a roster. The harness is a trimmed copy of `cli.rs`'s
-//! (each file under tests/ is its own crate).
+//! and check a policy against a roster. The harness is `tests/support`; this file adds a
+//! failure check with several needles and a raw GET as calendar apps make.
 
 use fireline_store::backend_tests;
 use fireline_store::testing::TestDatabase;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fireline");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oncall");
 const DEFAULT_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/default.toml");
 
+mod support;
+use support::*;
+
 backend_tests!(a_roster_is_imported_and_queried_through_the_cli);
 
-fn fireline(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "FIRELINE_URL",
-        "FIRELINE_TOKEN",
-        "FIRELINE_DB",
-        "FIRELINE_CONFIG",
-        "FIRELINE_LISTEN",
-        "FIRELINE_DATA_DIR",
-        "FIRELINE_LOG_FORMAT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("fireline runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "expected success, got {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
-
-/// Asserts the exit code and that stderr (prefixed) mentions every needle; returns it.
+/// Like the harness's `fails_with`, for several needles; returns stderr.
 fn fails_with(o: Output, code: i32, needles: &[&str]) -> String {
     assert_eq!(
         o.status.code(),
@@ -83,71 +45,12 @@ fn json(o: Output) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
-fn token(db: &str, role: &str, name: &str) -> String {
-    let out = ok(fireline(
-        &[
-            "--db", db, "token", "create", "--role", role, "--name", name,
-        ],
-        &[],
-    ));
-    out.trim().to_owned()
-}
-
 fn fixture(name: &str) -> String {
     format!("{FIXTURES}/{name}")
 }
 
-/// A `fireline serve` child with JSON logs, its URL, and its log lines.
-struct Server {
-    child: Child,
-    url: String,
-    logs: mpsc::Receiver<String>,
-}
-
+/// Calendar feeds are fetched the way calendar apps do it.
 impl Server {
-    fn start(db: &str) -> Server {
-        let mut child = Command::new(BIN)
-            .args([
-                "--db",
-                db,
-                "--log-format",
-                "json",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .env_remove("FIRELINE_CONFIG")
-            .env_remove("FIRELINE_POLICY")
-            .env_remove("FIRELINE_LOG")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        let stderr = child.stderr.take().expect("stderr piped");
-        let (tx, logs) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let url = loop {
-            let line = logs
-                .recv_timeout(Duration::from_secs(60))
-                .expect("serve logs that it listens");
-            let entry: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("log line is JSON ({e}): {line}"));
-            if let Some(address) = entry["fields"]["message"]
-                .as_str()
-                .and_then(|m| m.strip_prefix("listening on "))
-            {
-                break address.to_owned();
-            }
-        };
-        Server { child, url, logs }
-    }
-
     /// A plain GET with no headers but Host, as a calendar app subscribing to a URL does;
     /// returns the whole response (status line, headers, body).
     fn get_raw(&self, path: &str) -> String {
@@ -161,25 +64,6 @@ impl Server {
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("read");
         response
-    }
-
-    /// Sends SIGTERM and returns every log line not yet read.
-    fn terminate(mut self) -> Vec<String> {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        assert!(killed.success());
-        self.child.wait().expect("serve exits");
-        self.logs.iter().collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -399,7 +283,7 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
             .starts_with("HTTP/1.1 401"),
         "only the feeds take ?token="
     );
-    let logs = server.terminate();
+    let (_, logs) = server.terminate();
     assert!(
         logs.iter().any(|l| l.contains("calendar.ics")),
         "the feed request was logged: {logs:?}"

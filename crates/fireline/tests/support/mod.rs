@@ -112,6 +112,9 @@ impl Server {
                 "127.0.0.1:0",
             ])
             .args(extra)
+            // The harness reads the info-level "listening on" line: a caller's filter must
+            // not hide it.
+            .env_remove("FIRELINE_LOG")
             .env_remove("FIRELINE_CONFIG")
             .env_remove("FIRELINE_POLICY")
             .stderr(Stdio::piped())
