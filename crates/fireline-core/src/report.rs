@@ -347,3 +347,28 @@ pub fn human_duration(secs: Option<f64>) -> String {
         s => format!("{}d {}h", s / 86400, (s % 86400) / 3600),
     }
 }
+
+/// A share as a whole percentage (`75%`); `–` when there is nothing to measure.
+pub fn percent(share: Option<f64>) -> String {
+    share.map_or("–".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+/// One group's figures as table cells, in the order every report table shows them:
+/// incidents, open, MTTA, MTTR, first update, acknowledged in time, resolved in time,
+/// updates on cadence, escalations per incident, post-mortems on time.
+pub fn cells(f: &Figures) -> [String; 10] {
+    let clock = |c: &str| percent(f.clock_compliance.get(c).and_then(|c| c.share));
+    [
+        f.count.to_string(),
+        f.open.to_string(),
+        human_duration(f.mtta_seconds),
+        human_duration(f.mttr_seconds),
+        human_duration(f.time_to_first_update_seconds),
+        clock("acknowledge"),
+        clock("resolve"),
+        percent(f.cadence_compliance),
+        f.escalations_per_incident
+            .map_or("–".to_owned(), |e| format!("{e:.2}")),
+        percent(f.postmortem_on_time),
+    ]
+}

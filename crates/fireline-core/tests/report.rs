@@ -162,3 +162,24 @@ fn teams_group_the_services_they_own() {
     assert_eq!(r.by_team["discovery"].count, 1);
     assert_eq!(r.by_team.len(), 2, "an unowned service belongs to no team");
 }
+
+#[test]
+fn a_group_reads_as_table_cells() {
+    let d = "2026-03-02T10:00:00Z";
+    let mut a = facts(1, "SEV1", "checkout", d);
+    a.acknowledged_at = after(d, 2);
+    a.resolved_at = after(d, 60);
+    a.updates = 3;
+    a.updates_missed = 1;
+    a.escalations = 1;
+    let r = build(
+        &Policy::builtin(),
+        &[a],
+        t("2026-03-01T00:00:00Z"),
+        t("2026-04-01T00:00:00Z"),
+    );
+    assert_eq!(
+        fireline_core::report::cells(&r.overall),
+        ["1", "0", "2m 0s", "1h 0m", "–", "100%", "100%", "75%", "1.00", "100%"]
+    );
+}

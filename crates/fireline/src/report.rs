@@ -6,35 +6,11 @@ use crate::config::Settings;
 use crate::exit::Failure;
 use crate::incident::client;
 use crate::output::table;
-use fireline_core::report::{human_duration as human, Figures};
+use fireline_core::report::{cells, Figures};
 use serde_json::Value;
 
-fn share(v: &Value) -> String {
-    v.as_f64()
-        .map_or("–".to_owned(), |s| format!("{:.0}%", s * 100.0))
-}
-
 fn row(name: &str, f: &Figures) -> Vec<String> {
-    let clock = |c: &str| {
-        f.clock_compliance
-            .get(c)
-            .and_then(|c| c.share)
-            .map_or("–".to_owned(), |s| format!("{:.0}%", s * 100.0))
-    };
-    vec![
-        name.to_owned(),
-        f.count.to_string(),
-        f.open.to_string(),
-        human(f.mtta_seconds),
-        human(f.mttr_seconds),
-        human(f.time_to_first_update_seconds),
-        clock("acknowledge"),
-        clock("resolve"),
-        share(&serde_json::json!(f.cadence_compliance)),
-        f.escalations_per_incident
-            .map_or("–".to_owned(), |e| format!("{e:.2}")),
-        share(&serde_json::json!(f.postmortem_on_time)),
-    ]
+    std::iter::once(name.to_owned()).chain(cells(f)).collect()
 }
 
 /// Runs `fireline report`.

@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fireline_core::policy::PolicyDuration;
-use fireline_core::report::{build_with_teams, human_duration as human, Figures, Report};
+use fireline_core::report::{build_with_teams, cells, human_duration as human, Figures, Report};
 use jiff::{SignedDuration, Timestamp};
 use std::fmt::Write as _;
 
@@ -116,10 +116,6 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn percent(share: Option<f64>) -> String {
-    share.map_or("–".to_owned(), |s| format!("{:.0}%", s * 100.0))
-}
-
 /// A horizontal bar chart: one labelled bar per row, scaled to the largest value.
 fn bars(title: &str, rows: &[(String, f64, String)]) -> String {
     let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1.0);
@@ -150,25 +146,11 @@ fn bars(title: &str, rows: &[(String, f64, String)]) -> String {
 }
 
 fn table_rows(out: &mut String, name: &str, f: &Figures) {
-    let ack = f.clock_compliance.get("acknowledge").and_then(|c| c.share);
-    let resolve = f.clock_compliance.get("resolve").and_then(|c| c.share);
-    let _ = write!(
-        out,
-        "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-         <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        escape(name),
-        f.count,
-        f.open,
-        human(f.mtta_seconds),
-        human(f.mttr_seconds),
-        human(f.time_to_first_update_seconds),
-        percent(ack),
-        percent(resolve),
-        percent(f.cadence_compliance),
-        f.escalations_per_incident
-            .map_or("–".to_owned(), |e| format!("{e:.2}")),
-        percent(f.postmortem_on_time),
-    );
+    let _ = write!(out, "<tr><th scope=\"row\">{}</th>", escape(name));
+    for cell in cells(f) {
+        let _ = write!(out, "<td>{}</td>", escape(&cell));
+    }
+    out.push_str("</tr>");
 }
 
 /// The report as one self-contained page.
