@@ -84,6 +84,9 @@ pub struct Delivery {
     wake: Arc<Notify>,
     /// Hand-offs up to this instant have been enqueued by this worker.
     handoffs_until: Arc<Mutex<Option<Timestamp>>>,
+    /// The next change of hands on any schedule, as of the last cycle: the loop wakes
+    /// for it without reading the roster again.
+    next_handoff: Arc<Mutex<Option<Timestamp>>>,
     /// When this worker last looked for action items to remind owners of.
     actions_checked: Arc<Mutex<Option<Timestamp>>>,
 }
@@ -120,6 +123,7 @@ impl Delivery {
             pager,
             config,
             handoffs_until: Arc::new(Mutex::new(None)),
+            next_handoff: Arc::new(Mutex::new(None)),
             actions_checked: Arc::new(Mutex::new(None)),
         }
     }
@@ -402,7 +406,9 @@ impl Delivery {
         make: impl Fn(&[fireline_core::RecordedEvent]) -> Vec<EventData>,
     ) -> Result<(), StoreError> {
         let policy = self.policy.current();
-        for _ in 0..MAX_APPEND_ATTEMPTS {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             let events = match self.store.events(id).await {
                 Ok(events) => events,
                 Err(StoreError::NotFound) => return Ok(()),
@@ -421,14 +427,11 @@ impl Delivery {
             let next = next_due_after(&policy, &events, &new);
             match self.pager.append(&current, new, next, &events).await {
                 Ok(_) => return Ok(()),
-                Err(StoreError::Conflict { .. }) => continue,
+                // Someone appended first: decide again on the fresh log, a few times.
+                Err(StoreError::Conflict { .. }) if attempt < MAX_APPEND_ATTEMPTS => continue,
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Conflict {
-            expected: 0,
-            actual: 0,
-        })
     }
 
     /// Enqueues hand-off notices for every change of the person on call since the last
@@ -445,23 +448,25 @@ impl Delivery {
             return Ok(0);
         }
         let roster = self.store.roster().await?;
+        self.remember_next_handoff(&roster, now);
         let mut notices = Vec::new();
-        let mut open: Option<Vec<OpenIncident>> = None;
+        // Read once per cycle, however many schedules change hands at this instant.
+        let mut open: Option<(Vec<OpenIncident>, Vec<Incident>)> = None;
         for (id, schedule) in &roster.schedules {
             for handoff in schedule.handoffs(since, now) {
                 if open.is_none() {
-                    open = Some(self.open_incidents().await?);
+                    let listed = self.open_incidents().await?;
+                    let mut folded = Vec::with_capacity(listed.len());
+                    for o in &listed {
+                        folded.extend(self.incident(o.id).await?);
+                    }
+                    open = Some((listed, folded));
                 }
-                let mut these = handoff_notices(
-                    &roster,
-                    id,
-                    &handoff,
-                    open.as_deref().unwrap_or_default(),
-                    self.pager.links(),
-                );
-                let words = self
-                    .handoff_words(&roster, &handoff, open.as_deref().unwrap_or_default(), now)
-                    .await?;
+                let (listed, folded) = open
+                    .as_ref()
+                    .map_or((&[][..], &[][..]), |(l, f)| (l.as_slice(), f.as_slice()));
+                let mut these = handoff_notices(&roster, id, &handoff, listed, self.pager.links());
+                let words = self.handoff_words(&roster, &handoff, folded, now);
                 if !words.is_empty() {
                     for notice in &mut these {
                         let intro = notice.notice.text.take().unwrap_or_default();
@@ -517,13 +522,13 @@ impl Delivery {
     /// Each open incident in the policy's `handoff` wording (from, to, status, next
     /// update), for the notice's text. A template that fails to render is skipped: the
     /// notice still lists the incidents.
-    async fn handoff_words(
+    fn handoff_words(
         &self,
         roster: &fireline_core::oncall::Roster,
         handoff: &fireline_core::oncall::Handoff,
-        open: &[OpenIncident],
+        open: &[Incident],
         now: Timestamp,
-    ) -> Result<String, StoreError> {
+    ) -> String {
         use fireline_core::comms::{render, RenderInput, TemplateKind};
         let policy = self.policy.current();
         let name = |p: &Option<String>| {
@@ -542,24 +547,37 @@ impl Delivery {
             ("to".to_owned(), name(&handoff.incoming)),
         ]);
         let mut blocks = Vec::new();
-        for o in open {
-            let Some(incident) = self.incident(o.id).await? else {
-                continue;
-            };
+        for incident in open {
             let input = RenderInput {
                 channel: None,
                 now,
                 next_update: None,
                 vars: &vars,
             };
-            match render(&policy, TemplateKind::Handoff, &incident, &input) {
+            match render(&policy, TemplateKind::Handoff, incident, &input) {
                 Ok(text) => blocks.push(text),
                 Err(e) => {
-                    tracing::warn!(incident = %o.id, error = %e, "hand-off template did not render")
+                    tracing::warn!(incident = %incident.id, error = %e, "hand-off template did not render")
                 }
             }
         }
-        Ok(blocks.join("\n\n"))
+        blocks.join("\n\n")
+    }
+
+    /// Notes the first change of hands after `now` (within a day) for [`Self::next_wake`].
+    fn remember_next_handoff(&self, roster: &fireline_core::oncall::Roster, now: Timestamp) {
+        let horizon = now
+            .saturating_add(SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        let next = roster
+            .schedules
+            .values()
+            .filter_map(|s| s.handoffs(now, horizon).first().map(|h| h.at))
+            .min();
+        *self
+            .next_handoff
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = next;
     }
 
     async fn open_incidents(&self) -> Result<Vec<OpenIncident>, StoreError> {
@@ -595,12 +613,13 @@ impl Delivery {
         if let Ok(Some(at)) = self.store.next_outbox_due().await {
             next = next.min(at);
         }
-        if let Ok(roster) = self.store.roster().await {
-            for schedule in roster.schedules.values() {
-                if let Some(h) = schedule.handoffs(now, horizon).first() {
-                    next = next.min(h.at);
-                }
-            }
+        // A roster changed since the last cycle is seen at most `max_idle` later.
+        let handoff = *self
+            .next_handoff
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(at) = handoff.filter(|at| *at > now) {
+            next = next.min(at);
         }
         Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO)
     }
