@@ -129,6 +129,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The token with this hash, revoked or not.
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
 
+    /// The token with this id, revoked or not.
+    async fn token(&self, id: &str) -> Result<Option<TokenRecord>>;
+
     /// Every token, oldest first.
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>>;
 

@@ -374,6 +374,17 @@ macro_rules! impl_sql_store {
                 row.map($crate::rows::TokenRow::into_record).transpose()
             }
 
+            async fn token(&self, id: &str) -> $crate::Result<Option<$crate::TokenRecord>> {
+                let row: Option<$crate::rows::TokenRow> = sqlx::query_as(
+                    "SELECT id, name, role, created_at_us, revoked_at_us FROM api_tokens \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::TokenRow::into_record).transpose()
+            }
+
             async fn list_tokens(&self) -> $crate::Result<Vec<$crate::TokenRecord>> {
                 let rows: Vec<$crate::rows::TokenRow> = sqlx::query_as(
                     "SELECT id, name, role, created_at_us, revoked_at_us FROM api_tokens \

@@ -383,6 +383,11 @@ async fn tokens_are_found_by_hash_and_revoked_once(db: &TestDatabase) {
         Some(record.clone())
     );
     assert_eq!(store.token_by_hash("nope").await.expect("lookup"), None);
+    assert_eq!(
+        store.token(&record.id).await.expect("lookup"),
+        Some(record.clone())
+    );
+    assert_eq!(store.token("tok_nope").await.expect("lookup"), None);
     let ids: Vec<String> = store
         .list_tokens()
         .await

@@ -173,19 +173,11 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The key sessions are signed with, shared by replicas through the settings table.
-async fn session_secret(state: &AppState) -> Result<Vec<u8>, ApiError> {
-    let mut fresh = [0u8; 32];
-    getrandom::fill(&mut fresh).map_err(|e| {
-        ApiError::from(fireline_store::StoreError::Corrupt(format!(
-            "no randomness from the OS: {e}"
-        )))
-    })?;
-    let stored = state
-        .store
-        .setting_or_init("ui_session_secret", &hex::encode(fresh))
-        .await?;
-    Ok(stored.into_bytes())
+/// The key sessions and CSRF tokens are signed with: the server's shared key (created in
+/// the database on first start and read once, so every replica agrees), with labels
+/// that keep UI signatures apart from acknowledge links.
+pub(crate) fn session_secret(state: &AppState) -> &[u8] {
+    &state.pager.links().ack_secret
 }
 
 /// The cookie value for a session of `token_id` until `expires`.
@@ -289,8 +281,9 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
     let Some((token_id, expires)) = body.split_once('.') else {
         return Ok(None);
     };
-    let secret = session_secret(state).await?;
-    if !same(signature, &mac(&secret, "fireline-ui-session", body)) {
+    let secret = session_secret(state);
+    // A server without a key (no randomness at start) signs nothing it would accept.
+    if secret.is_empty() || !same(signature, &mac(secret, "fireline-ui-session", body)) {
         return Ok(None);
     }
     let Ok(expires) = expires.parse::<i64>() else {
@@ -299,18 +292,16 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
     if expires <= state.clock.now().as_second() {
         return Ok(None);
     }
-    // Tokens are few (people and automations), so a scan is cheaper than a new index.
     let Some(record) = state
         .store
-        .list_tokens()
+        .token(token_id)
         .await?
-        .into_iter()
-        .find(|t| t.id == token_id && t.revoked_at.is_none())
+        .filter(|t| t.revoked_at.is_none())
     else {
         return Ok(None);
     };
     Ok(Some(Session {
-        csrf: mac(&secret, "fireline-ui-csrf", value),
+        csrf: mac(secret, "fireline-ui-csrf", value),
         caller: Caller {
             name: record.name,
             role: record.role,

@@ -48,12 +48,8 @@ pub(super) async fn submit(State(state): State<AppState>, body: Bytes) -> Respon
         }
         Err(e) => return super::error_page(None, e, "/ui/signin"),
     };
-    let secret = match session_secret(&state).await {
-        Ok(s) => s,
-        Err(e) => return super::error_page(None, e, "/ui/signin"),
-    };
     let expires = state.clock.now() + SESSION_LIFETIME;
-    let value = session_value(&secret, &caller.token_id, expires);
+    let value = session_value(session_secret(&state), &caller.token_id, expires);
     tracing::info!(principal = %caller.name, "signed in to the UI");
     (
         [(header::SET_COOKIE, cookie_header(&state, Some(&value)))],
