@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod receivers;
 mod routes;
 mod ui;
+pub mod users;
 pub mod wire;
 
 pub use error::ApiError;

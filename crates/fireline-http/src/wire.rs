@@ -599,6 +599,36 @@ impl From<&TokenRecord> for TokenView {
     }
 }
 
+/// A UI user (never the password hash).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    /// Username, also the principal recorded on the timeline.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// RFC 3339: when the password was last set.
+    #[schema(value_type = String, format = DateTime)]
+    pub password_changed_at: Timestamp,
+    /// RFC 3339, if disabled.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub disabled_at: Option<Timestamp>,
+}
+
+impl From<&fireline_store::UserRecord> for UserView {
+    fn from(u: &fireline_store::UserRecord) -> Self {
+        UserView {
+            name: u.name.clone(),
+            role: u.role.to_string(),
+            created_at: u.created_at,
+            password_changed_at: u.password_changed_at,
+            disabled_at: u.disabled_at,
+        }
+    }
+}
+
 /// A new token.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenCreated {

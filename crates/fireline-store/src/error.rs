@@ -16,6 +16,9 @@ pub enum StoreError {
         /// The version stored now.
         actual: u64,
     },
+    /// A record with this name already exists.
+    #[error("{0} already exists")]
+    Exists(String),
     /// The database URL is not one we can open.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),

@@ -18,6 +18,7 @@ pub use types::{
     ActionFilter, AlertRecord, AlertWrites, HeartbeatRecord, InboxItem, IncidentAppend,
     IncidentFilter, IncidentOpen, IncidentSummary, IntegrationRecord, OutboxItem, OutboxState,
     PostmortemRecord, PostmortemRevision, RosterKind, StatusFilter, StatusOverride, TokenRecord,
+    UserRecord,
 };
 
 use async_trait::async_trait;
@@ -138,6 +139,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Marks a token revoked at `at` (once: revoking again keeps the first time) and
     /// returns it; [`StoreError::NotFound`] for an unknown id.
     async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<TokenRecord>;
+
+    /// Stores a new UI user; [`StoreError::Exists`] when the name is taken.
+    async fn insert_user(&self, user: &UserRecord) -> Result<()>;
+
+    /// The user with this name, disabled or not.
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>>;
+
+    /// Every user, by name.
+    async fn list_users(&self) -> Result<Vec<UserRecord>>;
+
+    /// Replaces a user's password hash and sets `password_changed_at` to `at`
+    /// (which voids the user's sessions); [`StoreError::NotFound`] for an unknown name.
+    async fn update_user_password(&self, name: &str, hash: &str, at: Timestamp) -> Result<()>;
+
+    /// Disables (`Some(at)`) or re-enables (`None`) a user; [`StoreError::NotFound`] for an
+    /// unknown name. A disabled user cannot sign in and their sessions end.
+    async fn set_user_disabled(&self, name: &str, at: Option<Timestamp>) -> Result<UserRecord>;
+
+    /// Replaces the one-time first-admin code's hash (a server start on an empty
+    /// database makes a new one).
+    async fn set_first_admin_code(&self, code_hash: &str) -> Result<()>;
+
+    /// In one transaction: consumes the first-admin code if `code_hash` is it, and then
+    /// stores `user`. `Ok(false)` when the code is not (or no longer) valid; nothing is
+    /// written then. [`StoreError::Exists`] when the name is taken (the code stays).
+    async fn claim_first_admin(&self, code_hash: &str, user: &UserRecord) -> Result<bool>;
 
     /// Stores a new integration by its key's hash.
     async fn insert_integration(

@@ -110,6 +110,32 @@ impl TokenRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub created_at_us: i64,
+    pub password_changed_at_us: i64,
+    pub disabled_at_us: Option<i64>,
+}
+
+impl UserRow {
+    pub(crate) fn into_record(self) -> Result<crate::UserRecord, StoreError> {
+        Ok(crate::UserRecord {
+            role: self
+                .role
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("user {}: {e}", self.name)))?,
+            name: self.name,
+            password_hash: self.password_hash,
+            created_at: timestamp(self.created_at_us)?,
+            password_changed_at: timestamp(self.password_changed_at_us)?,
+            disabled_at: opt_timestamp(self.disabled_at_us)?,
+        })
+    }
+}
+
 pub(crate) fn event_json(data: &EventData) -> Result<String, StoreError> {
     serde_json::to_string(data).map_err(|e| StoreError::Corrupt(format!("event encoding: {e}")))
 }

@@ -422,6 +422,138 @@ macro_rules! impl_sql_store {
                 row.ok_or($crate::StoreError::NotFound)?.into_record()
             }
 
+            async fn insert_user(&self, user: &$crate::UserRecord) -> $crate::Result<()> {
+                let done = sqlx::query(
+                    "INSERT INTO users (name, role, password_hash, created_at_us, \
+                     password_changed_at_us, disabled_at_us) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(&user.name)
+                .bind(user.role.as_str())
+                .bind(&user.password_hash)
+                .bind($crate::rows::micros(user.created_at))
+                .bind($crate::rows::micros(user.password_changed_at))
+                .bind(user.disabled_at.map($crate::rows::micros))
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::Exists(format!("user {}", user.name)));
+                }
+                Ok(())
+            }
+
+            async fn user(&self, name: &str) -> $crate::Result<Option<$crate::UserRecord>> {
+                let row: Option<$crate::rows::UserRow> = sqlx::query_as(
+                    "SELECT name, role, password_hash, created_at_us, password_changed_at_us, \
+                     disabled_at_us FROM users WHERE name = $1",
+                )
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::UserRow::into_record).transpose()
+            }
+
+            async fn list_users(&self) -> $crate::Result<Vec<$crate::UserRecord>> {
+                let rows: Vec<$crate::rows::UserRow> = sqlx::query_as(
+                    "SELECT name, role, password_hash, created_at_us, password_changed_at_us, \
+                     disabled_at_us FROM users ORDER BY name",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map($crate::rows::UserRow::into_record)
+                    .collect()
+            }
+
+            async fn update_user_password(
+                &self,
+                name: &str,
+                hash: &str,
+                at: jiff::Timestamp,
+            ) -> $crate::Result<()> {
+                let done = sqlx::query(
+                    "UPDATE users SET password_hash = $1, password_changed_at_us = $2 WHERE name = $3",
+                )
+                .bind(hash)
+                .bind($crate::rows::micros(at))
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn set_user_disabled(
+                &self,
+                name: &str,
+                at: Option<jiff::Timestamp>,
+            ) -> $crate::Result<$crate::UserRecord> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE users SET disabled_at_us = $1 WHERE name = $2")
+                    .bind(at.map($crate::rows::micros))
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+                let row: Option<$crate::rows::UserRow> = sqlx::query_as(
+                    "SELECT name, role, password_hash, created_at_us, password_changed_at_us, \
+                     disabled_at_us FROM users WHERE name = $1",
+                )
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_record()
+            }
+
+            async fn set_first_admin_code(&self, code_hash: &str) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO settings (name, value) VALUES ('first_admin_code', $1) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(code_hash)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn claim_first_admin(
+                &self,
+                code_hash: &str,
+                user: &$crate::UserRecord,
+            ) -> $crate::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let taken = sqlx::query(
+                    "DELETE FROM settings WHERE name = 'first_admin_code' AND value = $1",
+                )
+                .bind(code_hash)
+                .execute(&mut *tx)
+                .await?;
+                if taken.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                let done = sqlx::query(
+                    "INSERT INTO users (name, role, password_hash, created_at_us, \
+                     password_changed_at_us, disabled_at_us) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(&user.name)
+                .bind(user.role.as_str())
+                .bind(&user.password_hash)
+                .bind($crate::rows::micros(user.created_at))
+                .bind($crate::rows::micros(user.password_changed_at))
+                .bind(user.disabled_at.map($crate::rows::micros))
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    // Dropping the transaction rolls back: the code stays valid.
+                    return Err($crate::StoreError::Exists(format!("user {}", user.name)));
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
             async fn claim_due(
                 &self,
                 now: jiff::Timestamp,

@@ -92,6 +92,37 @@ pub struct TokenRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// A person who signs in to the web UI with a username and password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The username; also the principal their actions are recorded as (use the roster
+    /// person id to have "mine" and "my shifts" work).
+    pub name: String,
+    /// What they may do.
+    pub role: AccessRole,
+    /// The password's argon2 hash in PHC string form (never the password).
+    pub password_hash: String,
+    /// Created at.
+    pub created_at: Timestamp,
+    /// When the password was last set: sessions signed before it are void.
+    pub password_changed_at: Timestamp,
+    /// Disabled at, if disabled.
+    pub disabled_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for UserRecord {
+    // The hash stays out of logs and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("created_at", &self.created_at)
+            .field("password_changed_at", &self.password_changed_at)
+            .field("disabled_at", &self.disabled_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An integration: a key that monitoring sends alerts with, for one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntegrationRecord {

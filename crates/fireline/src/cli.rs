@@ -83,6 +83,9 @@ pub enum Command {
     /// Create, list and revoke API tokens, directly in the database
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Create, list, disable UI users (username and password), directly in the database
+    #[command(subcommand)]
+    User(UserCommand),
     /// Declare, change and inspect incidents through the server
     #[command(subcommand)]
     Incident(IncidentCommand),
@@ -691,6 +694,53 @@ pub enum TokenCommand {
     Revoke {
         /// Token id (tok_…), from `token list`
         id: String,
+    },
+}
+
+/// `user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user who signs in to the web UI with a password
+    #[command(after_help = "Examples:
+  fireline user create alice --role responder          # asks for the password twice
+  printf '%s\\n' \"$PW\" | fireline user create ci-admin --role admin --password-stdin
+
+Use the person's roster id as the username so \"mine\" and \"my shifts\" work.")]
+    Create {
+        /// Username: a-z, 0-9, '.', '_', '-'
+        name: String,
+        /// viewer (read), responder (act on incidents) or admin (everything)
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of stdin instead of asking
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users (never their password hashes)
+    #[command(after_help = "Examples:\n  fireline user list\n  fireline user list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password; their sessions end
+    #[command(after_help = "Example:\n  fireline user passwd alice")]
+    Passwd {
+        /// Username
+        name: String,
+        /// Read the password from the first line of stdin instead of asking
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user at once: no sign-in, sessions end
+    Disable {
+        /// Username
+        name: String,
+    },
+    /// Enable a disabled user again
+    Enable {
+        /// Username
+        name: String,
     },
 }
 

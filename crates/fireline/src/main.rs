@@ -26,6 +26,7 @@ mod runbook;
 mod scenario;
 mod serve;
 mod token;
+mod user;
 
 use clap::{CommandFactory, FromArgMatches};
 use cli::{AlertAction, Cli, Command, ConfigCommand, LogFormat, PolicyCommand, RunbookCommand};
@@ -101,6 +102,7 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
             }
         }),
         Command::Token(cmd) => runtime()?.block_on(token::run(settings, cmd)),
+        Command::User(cmd) => runtime()?.block_on(user::run(settings, cmd)),
         Command::Incident(cmd) => incident::run(settings, cmd),
         Command::Postmortem(cmd) => postmortem::run(settings, cmd),
         Command::Action(cmd) => postmortem::action(settings, cmd),

@@ -56,7 +56,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))?;
     tracing::info!(database = %mask_url(&settings.db.value), backend = store.backend(), "database ready");
-    let first_admin = store.list_tokens().await?.is_empty();
+    let first_admin = store.list_tokens().await?.is_empty() && store.list_users().await?.is_empty();
     let listener = TcpListener::bind(&settings.listen.value)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen.value))?;
@@ -152,29 +152,25 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGINT/SIGTERM stop the server; SIGHUP reloads the policy (a broken file is refused
-/// and the policy in force stays).
-/// A database without tokens gets an admin token, `first-admin`, and one line on stderr
-/// with a sign-in link that carries it, so the first person in needs no other command
-/// (like Jupyter's). Printed after "listening on" so the link works when it is read.
+/// A database without tokens or users gets a one-time code and one line on stderr with a
+/// set-up link that carries it (like Jupyter's token URL): whoever opens it first chooses
+/// the first admin's username and password, and the code is spent. A restart before
+/// that replaces the code. Printed after "listening on" so the link works when read.
 async fn first_start(store: &dyn Store, address: std::net::SocketAddr) -> anyhow::Result<()> {
-    let (secret, _) = fireline_http::auth::issue_token(
-        store,
-        Some("first-admin"),
-        fireline_core::AccessRole::Admin,
-        jiff::Timestamp::now(),
-    )
-    .await
-    .context("cannot create the first admin token")?;
+    let code = fireline_http::users::issue_first_admin_code(store)
+        .await
+        .context("cannot create the first-admin code")?;
     let host = match address.ip() {
         ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
         ip => ip,
     };
     let shown = std::net::SocketAddr::new(host, address.port());
-    eprintln!("open http://{shown}/ui/signin?token={secret}");
+    eprintln!("open http://{shown}/ui/setup?code={code}");
     Ok(())
 }
 
+/// SIGINT/SIGTERM stop the server; SIGHUP reloads the policy (a broken file is refused
+/// and the policy in force stays).
 async fn signals(
     stop: watch::Sender<bool>,
     policy_path: Option<PathBuf>,

@@ -845,44 +845,187 @@ runbook = "agent-down"
     assert_eq!(show("INC-2")["checklist"]["done"], 1);
 }
 
+/// Runs `fireline` with `input` on stdin.
+fn fireline_stdin(args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(BIN)
+        .args(args)
+        .env_remove("FIRELINE_DB")
+        .env_remove("FIRELINE_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("fireline runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("fireline ends")
+}
+
 #[test]
-fn first_start_creates_an_admin_token_and_prints_one_sign_in_link() {
+fn first_start_prints_a_one_time_set_up_link_for_the_first_admin() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("f.db").display());
     let server = Server::start(&db);
-    let line = wait_for_log(&server, "/ui/signin?token=");
-    let prefix = format!("open {}/ui/signin?token=", server.url);
-    let token = line
+    let line = wait_for_log(&server, "/ui/setup?code=");
+    let prefix = format!("open {}/ui/setup?code=", server.url);
+    let code = line
         .strip_prefix(&prefix)
-        .unwrap_or_else(|| panic!("expected {prefix}fl_…, got {line}"));
-    assert!(token.starts_with("fl_") && token.len() > 40, "{line}");
-    let env = [
-        ("FIRELINE_URL", server.url.as_str()),
-        ("FIRELINE_TOKEN", token),
-    ];
-    ok(fireline(&["incident", "list"], &env));
-    let tokens: Value = serde_json::from_str(&ok(fireline(
-        &["--db", &db, "token", "list", "--json"],
-        &[],
-    )))
-    .expect("JSON");
-    let tokens = tokens.as_array().expect("an array");
-    assert_eq!(tokens.len(), 1, "{tokens:?}");
-    assert_eq!(tokens[0]["name"], "first-admin");
-    assert_eq!(tokens[0]["role"], "admin");
+        .unwrap_or_else(|| panic!("expected {prefix}…, got {line}"))
+        .to_owned();
+    assert!(code.len() >= 32, "{line}");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let setup = |code: &str, name: &str| {
+        agent
+            .post(&format!("{}/ui/setup", server.url))
+            .content_type("application/x-www-form-urlencoded")
+            .send(format!(
+                "code={code}&name={name}&password=a+long+passphrase&confirm=a+long+passphrase"
+            ))
+            .expect("POST /ui/setup")
+    };
+    let wrong = setup("0000", "mallory");
+    assert_eq!(wrong.status().as_u16(), 403, "a wrong code creates nobody");
+    let first = setup(&code, "root");
+    assert_eq!(first.status().as_u16(), 303);
+    let cookie = first
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(cookie.starts_with("fireline_session=u:root:"), "{cookie}");
+    assert_eq!(
+        setup(&code, "again").status().as_u16(),
+        403,
+        "the code works once"
+    );
+    let users: Value =
+        serde_json::from_str(&ok(fireline(&["--db", &db, "user", "list", "--json"], &[])))
+            .expect("JSON");
+    let users = users.as_array().expect("an array");
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(
+        (users[0]["name"].as_str(), users[0]["role"].as_str()),
+        (Some("root"), Some("admin"))
+    );
+    assert!(
+        ok(fireline(&["--db", &db, "token", "list", "--json"], &[])).trim() == "[]",
+        "no token is made behind the admin's back"
+    );
     let (_, rest) = server.terminate();
 
-    // Once a token exists, a restart prints no link and creates nothing.
+    // Once a user exists, a restart prints no link.
     let server = Server::start(&db);
     let (_, rest_again) = server.terminate();
     assert!(
-        !rest.iter().chain(&rest_again).any(|l| l.contains("token=")),
+        !rest.iter().chain(&rest_again).any(|l| l.contains("code=")),
         "{rest_again:?}"
     );
-    let tokens: Value = serde_json::from_str(&ok(fireline(
-        &["--db", &db, "token", "list", "--json"],
-        &[],
-    )))
-    .expect("JSON");
-    assert_eq!(tokens.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn users_are_made_from_the_cli_with_checked_passwords() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let created = fireline_stdin(
+        &[
+            "--db",
+            &db,
+            "user",
+            "create",
+            "alice",
+            "--role",
+            "responder",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(stdout(&created).contains("created user alice (role responder)"));
+
+    let short = fireline_stdin(
+        &[
+            "--db",
+            &db,
+            "user",
+            "create",
+            "bob",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        stderr(&short).contains("at least 10 characters"),
+        "{}",
+        stderr(&short)
+    );
+    let twice = fireline_stdin(
+        &[
+            "--db",
+            &db,
+            "user",
+            "create",
+            "alice",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        "another long one\n",
+    );
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(
+        stderr(&twice).contains("already exists"),
+        "{}",
+        stderr(&twice)
+    );
+    let bad_name = fireline_stdin(
+        &[
+            "--db",
+            &db,
+            "user",
+            "create",
+            "Bob Smith",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        "another long one\n",
+    );
+    assert_eq!(bad_name.status.code(), Some(1));
+    assert!(stderr(&bad_name).contains("name:"), "{}", stderr(&bad_name));
+    // No terminal and no --password-stdin: refused before anything is written.
+    fails_with(
+        fireline(
+            &["--db", &db, "user", "create", "carol", "--role", "viewer"],
+            &[],
+        ),
+        1,
+        "--password-stdin",
+    );
+
+    ok(fireline(&["--db", &db, "user", "disable", "alice"], &[]));
+    let users: Value =
+        serde_json::from_str(&ok(fireline(&["--db", &db, "user", "list", "--json"], &[])))
+            .expect("JSON");
+    let users = users.as_array().expect("array");
+    assert_eq!(users.len(), 1, "only alice was created: {users:?}");
+    assert!(users[0]["disabled_at"].is_string(), "{users:?}");
+    assert!(users[0].get("password_hash").is_none(), "never the hash");
+    fails_with(
+        fireline(&["--db", &db, "user", "disable", "nobody"], &[]),
+        1,
+        "no user nobody",
+    );
 }

@@ -1,10 +1,11 @@
 //! The responder's web UI: server-rendered pages under `/ui`, one small stylesheet and one
 //! small script, both compiled into the binary. No JS framework, no CDN.
 //!
-//! Sign-in exchanges an API token for a session cookie that carries the token's id, an
-//! expiry and an HMAC; nothing is stored per session. Every request checks that the token
-//! still exists and is not revoked and takes its current role, so revoking the token ends
-//! its sessions. Every form carries a CSRF token (an HMAC of the session) and every POST
+//! Sign-in (a username and password, or an API token) sets a session cookie that carries
+//! the principal (the user and their password generation, or the token's id), an expiry
+//! and an HMAC; nothing is stored per session. Every request checks that the user is
+//! still enabled with that password, or the token still valid, and takes the current
+//! role, so disabling a user, changing a password or revoking a token ends sessions. Every form carries a CSRF token (an HMAC of the session) and every POST
 //! checks it. Every piece of text on a page goes through [`esc`].
 
 mod admin;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/ui/signin", get(signin::form_page).post(signin::submit))
         .route("/ui/signout", post(signin::signout))
+        .route("/ui/setup", get(signin::setup_page).post(signin::setup))
         .route("/ui", get(list::show))
         .route("/ui/incidents", get(list::show))
         .route("/ui/fragments/incidents", get(list::fragment))
@@ -180,9 +182,41 @@ pub(crate) fn session_secret(state: &AppState) -> &[u8] {
     &state.pager.links().ack_secret
 }
 
-/// The cookie value for a session of `token_id` until `expires`.
-pub(crate) fn session_value(secret: &[u8], token_id: &str, expires: Timestamp) -> String {
-    let body = format!("{token_id}.{}", expires.as_second());
+/// Who a session is for: an API token (by id) or a UI user at one password generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Principal {
+    /// An API token's id (`tok_…`).
+    Token(String),
+    /// A user, with the `password_changed_at` the session was signed for (a new password
+    /// voids older sessions).
+    User { name: String, generation: i64 },
+}
+
+impl Principal {
+    fn encode(&self) -> String {
+        match self {
+            Principal::Token(id) => id.clone(),
+            Principal::User { name, generation } => format!("u:{name}:{generation}"),
+        }
+    }
+
+    fn decode(text: &str) -> Option<Principal> {
+        match text.strip_prefix("u:") {
+            Some(rest) => {
+                let (name, generation) = rest.rsplit_once(':')?;
+                Some(Principal::User {
+                    name: name.to_owned(),
+                    generation: generation.parse().ok()?,
+                })
+            }
+            None => Some(Principal::Token(text.to_owned())),
+        }
+    }
+}
+
+/// The cookie value for a session of `principal` until `expires`.
+pub(crate) fn session_value(secret: &[u8], principal: &Principal, expires: Timestamp) -> String {
+    let body = format!("{}.{}", principal.encode(), expires.as_second());
     let signature = mac(secret, "fireline-ui-session", &body);
     format!("{body}.{signature}")
 }
@@ -278,7 +312,7 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
     let (Some(signature), Some(body)) = (parts.next(), parts.next()) else {
         return Ok(None);
     };
-    let Some((token_id, expires)) = body.split_once('.') else {
+    let Some((principal, expires)) = body.rsplit_once('.') else {
         return Ok(None);
     };
     let secret = session_secret(state);
@@ -292,22 +326,48 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
     if expires <= state.clock.now().as_second() {
         return Ok(None);
     }
-    let Some(record) = state
-        .store
-        .token(token_id)
-        .await?
-        .filter(|t| t.revoked_at.is_none())
-    else {
-        return Ok(None);
+    let caller = match Principal::decode(principal) {
+        Some(Principal::Token(id)) => {
+            let Some(record) = state
+                .store
+                .token(&id)
+                .await?
+                .filter(|t| t.revoked_at.is_none())
+            else {
+                return Ok(None);
+            };
+            Caller {
+                name: record.name,
+                role: record.role,
+                token_id: record.id,
+            }
+        }
+        Some(Principal::User { name, generation }) => {
+            let Some(user) = state.store.user(&name).await?.filter(|u| {
+                u.disabled_at.is_none() && u.password_changed_at.as_microsecond() == generation
+            }) else {
+                return Ok(None);
+            };
+            Caller {
+                token_id: format!("user:{}", user.name),
+                name: user.name,
+                role: user.role,
+            }
+        }
+        None => return Ok(None),
     };
     Ok(Some(Session {
         csrf: mac(secret, "fireline-ui-csrf", value),
-        caller: Caller {
-            name: record.name,
-            role: record.role,
-            token_id: record.id,
-        },
+        caller,
     }))
+}
+
+/// The session principal for a signed-in user.
+pub(crate) fn user_principal(user: &fireline_store::UserRecord) -> Principal {
+    Principal::User {
+        name: user.name.clone(),
+        generation: user.password_changed_at.as_microsecond(),
+    }
 }
 
 impl FromRequestParts<AppState> for Session {

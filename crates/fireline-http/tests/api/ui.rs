@@ -4,6 +4,7 @@
 use crate::support::{kinds, roster_json, start, App, Reply};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
+use fireline_engine::Clock;
 use fireline_store::backend_tests;
 use fireline_store::testing::TestDatabase;
 use tower::ServiceExt;
@@ -12,6 +13,8 @@ backend_tests!(
     anonymous_requests_are_sent_to_sign_in,
     sign_in_checks_the_token_and_sets_a_strict_cookie,
     a_revoked_tokens_session_stops_working,
+    users_sign_in_with_a_password_until_disabled_or_changed,
+    the_set_up_link_makes_the_first_admin_once,
     posts_without_the_csrf_token_are_refused_and_change_nothing,
     a_responder_acts_through_the_forms,
     a_viewer_reads_but_cannot_act,
@@ -105,40 +108,64 @@ impl App {
     }
 }
 
+/// The UI routes anyone may open: sign-in and the first admin's set-up page.
+const PUBLIC_UI: [&str; 2] = ["/ui/signin", "/ui/setup"];
+
+/// Every (method, path) the UI router declares, read from its source, so that a route
+/// added later is checked here without anyone remembering to list it.
+fn ui_routes() -> Vec<(Method, String)> {
+    let source = include_str!("../../src/ui/mod.rs");
+    let body = source
+        .split("pub(crate) fn routes() -> Router<AppState> {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}\n").next())
+        .expect("ui::routes() in ui/mod.rs");
+    let mut routes = Vec::new();
+    // Each chunk is one `.route("path", handlers)`, up to the next one.
+    for declaration in body.split(".route(").skip(1) {
+        let path = declaration
+            .split('"')
+            .nth(1)
+            .expect("a route's path is a string literal");
+        for (name, method) in [("get(", Method::GET), ("post(", Method::POST)] {
+            if declaration.contains(name) {
+                routes.push((method, path.to_owned()));
+            }
+        }
+    }
+    assert!(routes.len() >= 20, "too few UI routes found: {routes:?}");
+    routes
+}
+
 async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
     let app = App::new(db).await;
     app.declare("Disk full", "SEV2", "db").await;
-    let gets = [
-        "/ui",
-        "/ui/incidents",
-        "/ui/incidents?status=all",
-        "/ui/fragments/incidents",
-        "/ui/events",
-        "/ui/incidents/INC-1",
-        "/ui/oncall",
-        "/ui/postmortems",
-        "/ui/report",
-        "/ui/report?since=7d",
-        "/ui/admin",
-    ];
-    let posts = [
-        "/ui/signout",
-        "/ui/incidents/INC-1/acknowledge",
-        "/ui/incidents/INC-1/status",
-        "/ui/incidents/INC-1/notes",
-        "/ui/incidents/INC-1/updates",
-        "/ui/incidents/INC-1/resolve",
-        "/ui/incidents/INC-1/checklist/some-step",
-    ];
-    for path in gets {
-        let reply = app.send(get_request(path, None)).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "GET {path}");
-        assert_eq!(reply.header("location"), Some("/ui/signin"), "GET {path}");
-    }
-    for path in posts {
-        let reply = app.send(form_request(path, None, "text=x")).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "POST {path}");
-        assert_eq!(reply.header("location"), Some("/ui/signin"), "POST {path}");
+    let routes = ui_routes();
+    for (method, path) in &routes {
+        let url = path
+            .replace("{id}", "INC-1")
+            .replace("{step}", "some-step")
+            .replace("{name}", "alice");
+        assert!(
+            !url.contains('{'),
+            "a new path parameter in {path}: add it above"
+        );
+        let reply = if *method == Method::GET {
+            app.send(get_request(&url, None)).await
+        } else {
+            app.send(form_request(&url, None, "text=x")).await
+        };
+        if PUBLIC_UI.contains(&path.as_str()) {
+            // Sign-in and set-up show their forms; a bare POST signs nobody in.
+            assert!(reply.header("set-cookie").is_none(), "{method} {path}");
+            continue;
+        }
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{method} {path}");
+        assert_eq!(
+            reply.header("location"),
+            Some("/ui/signin"),
+            "{method} {path}"
+        );
     }
     // A bearer token is not a session: the UI wants its cookie.
     let reply = app
@@ -237,6 +264,180 @@ async fn a_revoked_tokens_session_stops_working(db: &TestDatabase) {
     let reply = app.ui_get("/ui", &browser).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(reply.header("location"), Some("/ui/signin"));
+}
+
+impl App {
+    async fn password_sign_in(&self, name: &str, password: &str) -> Reply {
+        self.send(form_request(
+            "/ui/signin",
+            None,
+            &format!(
+                "name={}&password={}",
+                form_value(name),
+                form_value(password)
+            ),
+        ))
+        .await
+    }
+}
+
+fn session_cookie(reply: &Reply) -> String {
+    let set = reply.header("set-cookie").expect("a session cookie");
+    set.split(';').next().expect("name=value").to_owned()
+}
+
+async fn users_sign_in_with_a_password_until_disabled_or_changed(db: &TestDatabase) {
+    let app = App::new(db).await;
+    fireline_http::users::create_user(
+        app.store.as_ref(),
+        "dana",
+        fireline_core::AccessRole::Responder,
+        "a long passphrase",
+        start(),
+    )
+    .await
+    .expect("create dana");
+    for (name, password) in [("dana", "wrong password!"), ("nobody", "a long passphrase")] {
+        let refused = app.password_sign_in(name, password).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{name}");
+        assert!(html(&refused).contains("wrong username or password"));
+        assert!(refused.header("set-cookie").is_none());
+    }
+    let reply = app
+        .password_sign_in("dana", "a long passphrase")
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&reply);
+    let page = app.send(get_request("/ui", Some(&cookie))).await;
+    let page = page.expect(StatusCode::OK);
+    assert!(html(&page).contains("dana (responder)"), "{}", html(&page));
+    let browser = Browser {
+        csrf: csrf_in(html(&page)),
+        cookie: cookie.clone(),
+    };
+    // What a user does is recorded under their name.
+    app.declare("Disk full", "SEV2", "db").await;
+    app.ui_post(
+        "/ui/incidents/INC-1/notes",
+        &browser,
+        &[("csrf", &browser.csrf), ("text", "looking")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    let log = app.incident("INC-1").await;
+    assert!(
+        log.to_string().contains("\"actor\":\"dana\""),
+        "the note is dana's: {log}"
+    );
+
+    // A new password ends the sessions signed before it.
+    app.advance(1);
+    fireline_http::users::change_password(
+        app.store.as_ref(),
+        "dana",
+        "another passphrase",
+        app.clock.now(),
+    )
+    .await
+    .expect("change");
+    let reply = app.send(get_request("/ui", Some(&cookie))).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.password_sign_in("dana", "a long passphrase")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let cookie = session_cookie(
+        &app.password_sign_in("dana", "another passphrase")
+            .await
+            .expect(StatusCode::SEE_OTHER),
+    );
+    app.send(get_request("/ui", Some(&cookie)))
+        .await
+        .expect(StatusCode::OK);
+    // Disabling ends them too, and refuses sign-in.
+    app.store
+        .set_user_disabled("dana", Some(app.clock.now()))
+        .await
+        .expect("disable");
+    assert_eq!(
+        app.send(get_request("/ui", Some(&cookie))).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.password_sign_in("dana", "another passphrase")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn the_set_up_link_makes_the_first_admin_once(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let code = fireline_http::users::issue_first_admin_code(app.store.as_ref())
+        .await
+        .expect("code");
+    let form = app
+        .send(get_request(&format!("/ui/setup?code={code}"), None))
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&form).contains(&code), "the form carries the code");
+    let post = |code: String, name: &'static str, password: &'static str, confirm: &'static str| {
+        form_request(
+            "/ui/setup",
+            None,
+            &format!(
+                "code={code}&name={name}&password={}&confirm={}",
+                form_value(password),
+                form_value(confirm)
+            ),
+        )
+    };
+    let differ = app
+        .send(post(
+            code.clone(),
+            "root",
+            "a long passphrase",
+            "a long passphrasf",
+        ))
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&differ).contains("differ"));
+    let short = app
+        .send(post(code.clone(), "root", "short", "short"))
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&short).contains("at least 10"), "{}", html(&short));
+    assert!(app.store.list_users().await.expect("users").is_empty());
+
+    let made = app
+        .send(post(
+            code.clone(),
+            "root",
+            "a long passphrase",
+            "a long passphrase",
+        ))
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&made);
+    let admin = app
+        .send(get_request("/ui/admin", Some(&cookie)))
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&admin).contains("root (admin)"));
+    app.send(post(code, "eve", "a long passphrase", "a long passphrase"))
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    let names: Vec<String> = app
+        .store
+        .list_users()
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, vec!["root"]);
 }
 
 async fn posts_without_the_csrf_token_are_refused_and_change_nothing(db: &TestDatabase) {
