@@ -153,11 +153,10 @@ pub type AsResponder = Authorized<ResponderRole>;
 /// An admin token.
 pub type AsAdmin = Authorized<AdminRole>;
 
-impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for Authorized<R> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
+impl<R: Requirement> Authorized<R> {
+    /// A caller authenticated some other way (a UI session), held to the same role
+    /// check, so the UI can call the API's handlers and share their code path.
+    pub(crate) fn check(caller: Caller) -> Result<Self, ApiError> {
         if !caller.role.allows(R::ROLE) {
             return Err(ApiError::Forbidden {
                 required: R::ROLE,
@@ -165,6 +164,14 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for Authorized<R> 
             });
         }
         Ok(Authorized(caller, PhantomData))
+    }
+}
+
+impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Authorized::check(Caller::from_request_parts(parts, state).await?)
     }
 }
 

@@ -21,6 +21,7 @@ use fireline_core::{
 };
 use fireline_store::{IncidentFilter, StatusFilter, StoreError};
 use jiff::Timestamp;
+use std::collections::BTreeMap;
 
 /// How often a command is re-decided on fresh state when another writer got in first.
 const MAX_ATTEMPTS: usize = 8;
@@ -86,7 +87,7 @@ pub(crate) async fn execute(
 }
 
 /// [`execute`] with any decision on (policy, current state).
-async fn execute_with(
+pub(crate) async fn execute_with(
     state: &AppState,
     caller: &Caller,
     id: IncidentId,
@@ -607,40 +608,17 @@ pub(super) async fn update(
         .channel
         .parse()
         .map_err(|e: String| ApiError::invalid("channel", e))?;
-    let kind = match &req.template {
-        Some(name) => Some(
-            name.parse::<TemplateKind>()
-                .map_err(|e| ApiError::invalid("template", e))?,
-        ),
-        None if !req.vars.is_empty() => Some(TemplateKind::for_channel(channel)),
-        None => None,
-    };
     let (current, events) = load(&state, id).await?;
     let policy = state.policy.current();
-    let text = match kind {
-        None => req.text.clone(),
-        Some(kind) => {
-            let now = state.clock.now().max(current.updated_at);
-            let mut vars = req.vars.clone();
-            if !req.text.trim().is_empty() {
-                vars.insert("message".to_owned(), req.text.clone());
-            }
-            let input = RenderInput {
-                channel: Some(channel),
-                now,
-                next_update: comms::next_update_after(&policy, &current, channel, now),
-                vars: &vars,
-            };
-            comms::render(&policy, kind, &current, &input)
-                .map_err(|e| ApiError::invalid("template", e.to_string()))?
-        }
-    };
-    // Seed 001: "Never commit to specific ETAs publicly" - only public text is checked.
-    let warnings = if channel == Channel::StatusPage {
-        comms::public_wording_warnings(&text)
-    } else {
-        Vec::new()
-    };
+    let (text, warnings) = update_text(
+        &policy,
+        &current,
+        channel,
+        req.template.as_deref(),
+        &req.text,
+        &req.vars,
+        state.clock.now(),
+    )?;
     let detail = if req.dry_run {
         // Check it as posting would, so a preview never shows what would be refused.
         decide(
@@ -685,6 +663,54 @@ pub(super) async fn update(
     }))
 }
 
+/// The text an update will carry: `text` as written, or rendered from a template (named,
+/// or the channel's own when `vars` are given; `text` becomes its `message`), with the
+/// warnings public wording gets. Shared by the API and the UI's preview, so what is
+/// previewed is what is posted.
+pub(crate) fn update_text(
+    policy: &fireline_core::policy::Policy,
+    current: &Incident,
+    channel: Channel,
+    template: Option<&str>,
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    now: Timestamp,
+) -> Result<(String, Vec<String>), ApiError> {
+    let kind = match template.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(name) => Some(
+            name.parse::<TemplateKind>()
+                .map_err(|e| ApiError::invalid("template", e))?,
+        ),
+        None if !vars.is_empty() => Some(TemplateKind::for_channel(channel)),
+        None => None,
+    };
+    let text = match kind {
+        None => text.to_owned(),
+        Some(kind) => {
+            let now = now.max(current.updated_at);
+            let mut vars = vars.clone();
+            if !text.trim().is_empty() {
+                vars.insert("message".to_owned(), text.to_owned());
+            }
+            let input = RenderInput {
+                channel: Some(channel),
+                now,
+                next_update: comms::next_update_after(policy, current, channel, now),
+                vars: &vars,
+            };
+            comms::render(policy, kind, current, &input)
+                .map_err(|e| ApiError::invalid("template", e.to_string()))?
+        }
+    };
+    // Seed 001: "Never commit to specific ETAs publicly" - only public text is checked.
+    let warnings = if channel == Channel::StatusPage {
+        comms::public_wording_warnings(&text)
+    } else {
+        Vec::new()
+    };
+    Ok((text, warnings))
+}
+
 /// Escalates by hand to a level of the policy.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/escalate", tag = "incidents",
@@ -700,7 +726,7 @@ pub(super) async fn update(
         (status = 422, description = "No such level", body = ErrorBody)
     )
 )]
-pub(super) async fn escalate(
+pub(crate) async fn escalate(
     caller: AsResponder,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -754,7 +780,7 @@ pub(super) async fn acknowledge_alert(
         (status = 422, description = "Unknown runbook", body = ErrorBody)
     )
 )]
-pub(super) async fn attach_runbook(
+pub(crate) async fn attach_runbook(
     caller: AsResponder,
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -145,7 +145,7 @@ async fn current(
         (status = 422, description = "Unknown template", body = ErrorBody)
     )
 )]
-pub(super) async fn draft(
+pub(crate) async fn draft(
     caller: AsResponder,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -229,7 +229,7 @@ pub(super) async fn show(
         (status = 422, description = "Empty or too long", body = ErrorBody)
     )
 )]
-pub(super) async fn edit(
+pub(crate) async fn edit(
     caller: AsResponder,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -310,7 +310,7 @@ pub(super) async fn history(
         (status = 422, description = "Unknown stage", body = ErrorBody)
     )
 )]
-pub(super) async fn complete_stage(
+pub(crate) async fn complete_stage(
     caller: AsResponder,
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -1,18 +1,29 @@
 //! One incident (`GET /ui/incidents/{id}`) and its action forms, each a POST that runs
-//! the same `execute` path as the JSON API and redirects back (303).
+//! the same code as the JSON API (`execute`, or the API handler itself) and redirects
+//! back (303). The parts that change while someone looks (facts, clocks, alerts,
+//! checklist, timeline, and the forms while nobody is typing in them) carry `data-live`
+//! and are refreshed by `live.js` when `/ui/events?incident=…` says the incident moved.
 
-use super::{age, duration, esc, form, page, url, Session};
-use crate::routes::incidents::{detail, execute, load, parse_id, parse_status};
-use crate::wire::IncidentDetail;
+use super::{age, duration, esc, form, page, url, when, Session, LIVE_JS};
+use crate::auth::Authorized;
+use crate::extract::ApiJson;
+use crate::routes::incidents::{
+    attach_runbook as api_attach_runbook, detail, escalate as api_escalate, execute, load,
+    parse_id, parse_status, update_text,
+};
+use crate::routes::meta::policy_summary;
+use crate::wire::{AttachRunbookRequest, EscalateRequest, IncidentDetail};
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use fireline_core::policy::Channel;
-use fireline_core::{Command, Status};
+use fireline_core::comms::TemplateKind;
+use fireline_core::plan::pending;
+use fireline_core::policy::{Channel, ClockKind, Policy};
+use fireline_core::{Command, EventData, IncidentRole, RecordedEvent, Status};
 use jiff::Timestamp;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 fn facts(d: &IncidentDetail, now: Timestamp) -> String {
     let i = &d.incident;
@@ -55,27 +66,150 @@ fn facts(d: &IncidentDetail, now: Timestamp) -> String {
     )
 }
 
-fn clocks(d: &IncidentDetail, now: Timestamp) -> String {
-    if d.next_updates.is_empty() {
+/// "4m left" or "overdue by 2m", in words (never colour alone).
+fn left(at: Timestamp, now: Timestamp) -> String {
+    let left = at.duration_since(now);
+    if left.is_negative() {
+        format!(
+            "<strong class=\"overdue\">overdue by {}</strong>",
+            duration(-left)
+        )
+    } else {
+        format!("{} left", duration(left))
+    }
+}
+
+fn clock_name(clock: ClockKind) -> &'static str {
+    match clock {
+        ClockKind::Acknowledge => "Acknowledge",
+        ClockKind::FirstResponse => "First response",
+        ClockKind::InitialUpdate => "First update",
+        ClockKind::Mitigate => "Mitigate",
+        ClockKind::Resolve => "Resolve",
+    }
+}
+
+/// The response clocks still running (from what the policy will do if nothing changes),
+/// those already breached, the update cadence per channel and the next escalation.
+fn clocks(policy: &Policy, events: &[RecordedEvent], d: &IncidentDetail, now: Timestamp) -> String {
+    let mut items = Vec::new();
+    let planned = pending(policy, events);
+    for clock in ClockKind::ALL {
+        let running = planned.iter().find_map(|a| match &a.event {
+            EventData::SlaBreached {
+                clock: c, target, ..
+            } if *c == clock => Some((a.at, target)),
+            _ => None,
+        });
+        let breached = events.iter().rev().find_map(|e| match &e.data {
+            EventData::SlaBreached {
+                clock: c, target, ..
+            } if *c == clock => Some((e.at, target)),
+            _ => None,
+        });
+        if let Some((at, target)) = running {
+            items.push(format!(
+                "<li>{}: {} (target {}, by {})</li>",
+                clock_name(clock),
+                left(at, now),
+                esc(target),
+                when(at)
+            ));
+        } else if let Some((at, target)) = breached {
+            items.push(format!(
+                "<li>{}: <strong class=\"overdue\">missed</strong> (target {}, breached {})</li>",
+                clock_name(clock),
+                esc(target),
+                when(at)
+            ));
+        }
+    }
+    for (channel, at) in &d.next_updates {
+        items.push(format!(
+            "<li>Next {} update: {} ({})</li>",
+            esc(channel),
+            left(*at, now),
+            when(*at)
+        ));
+    }
+    if let Some((at, level, name)) = planned.iter().find_map(|a| match &a.event {
+        EventData::Escalated { level, name, .. } => Some((a.at, level, name)),
+        _ => None,
+    }) {
+        items.push(format!(
+            "<li>Escalates to level {level} ({}) unless acknowledged: {}</li>",
+            esc(name),
+            left(at, now)
+        ));
+    }
+    if items.is_empty() {
         return String::new();
     }
-    let items: String = d
-        .next_updates
+    format!("<h2>Clocks</h2><ul>{}</ul>", items.concat())
+}
+
+/// Every alert that joined the incident, with its latest state.
+fn alerts(events: &[RecordedEvent]) -> String {
+    // dedup key → (summary, firing, link); in order of first attachment.
+    let mut order: Vec<String> = Vec::new();
+    let mut state: BTreeMap<String, (String, bool, Option<String>)> = BTreeMap::new();
+    for e in events {
+        match &e.data {
+            EventData::AlertAttached {
+                dedup_key,
+                summary,
+                link,
+                ..
+            } => {
+                if !state.contains_key(dedup_key) {
+                    order.push(dedup_key.clone());
+                }
+                state.insert(dedup_key.clone(), (summary.clone(), true, link.clone()));
+            }
+            EventData::AlertUpdated {
+                dedup_key, summary, ..
+            } => {
+                if let Some(entry) = state.get_mut(dedup_key) {
+                    entry.0.clone_from(summary);
+                    entry.1 = true;
+                }
+            }
+            EventData::AlertResolved { dedup_key, .. } => {
+                if let Some(entry) = state.get_mut(dedup_key) {
+                    entry.1 = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    if order.is_empty() {
+        return String::new();
+    }
+    let firing = state.values().filter(|(_, f, _)| *f).count();
+    let items: String = order
         .iter()
-        .map(|(channel, at)| {
-            let left = at.duration_since(now);
-            let when = if left.is_negative() {
-                format!("<strong>overdue by {}</strong>", duration(-left))
-            } else {
-                format!("due in {}", duration(left))
+        .filter_map(|key| state.get(key).map(|v| (key, v)))
+        .map(|(key, (summary, firing, link))| {
+            let summary = match link {
+                Some(l) if l.starts_with("http://") || l.starts_with("https://") => format!(
+                    "<a href=\"{}\" rel=\"noreferrer\">{}</a>",
+                    esc(l),
+                    esc(summary)
+                ),
+                _ => esc(summary),
             };
             format!(
-                "<li>Next {} update: {when} (<time datetime=\"{at}\">{at}</time>)</li>",
-                esc(channel)
+                "<li><span class=\"status {}\">{}</span> {summary} <span class=\"muted\">({})</span></li>",
+                if *firing { "status-firing" } else { "status-resolved" },
+                if *firing { "firing" } else { "resolved" },
+                esc(key)
             )
         })
         .collect();
-    format!("<h2>Clocks</h2><ul>{items}</ul>")
+    format!(
+        "<h2>Alerts ({firing} firing of {})</h2><ul class=\"plain\">{items}</ul>",
+        order.len()
+    )
 }
 
 fn checklist(d: &IncidentDetail, session: &Session, open: bool) -> String {
@@ -167,10 +301,87 @@ fn timeline(d: &IncidentDetail) -> String {
     format!("<h2>Timeline</h2><ol class=\"timeline\">{items}</ol>")
 }
 
-fn actions(d: &IncidentDetail, session: &Session) -> String {
+/// An update being written: what the form held, and what it renders to.
+#[derive(Debug, Default)]
+struct Draft {
+    channel: String,
+    template: String,
+    text: String,
+    /// The text that would be posted, and wording warnings.
+    rendered: Option<(String, Vec<String>)>,
+}
+
+/// `<option>`s of (value, label), `selected` marked; both escaped.
+fn options(values: impl IntoIterator<Item = (String, String)>, selected: &str) -> String {
+    values
+        .into_iter()
+        .map(|(value, label)| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                esc(&value),
+                if value == selected { " selected" } else { "" },
+                esc(&label)
+            )
+        })
+        .collect()
+}
+
+/// The update form, with its preview when one was asked for.
+fn update_form(base: &str, csrf: &str, draft: &Draft) -> String {
+    let channel = if draft.channel.is_empty() {
+        Channel::Internal.as_str()
+    } else {
+        draft.channel.as_str()
+    };
+    let channels = options(
+        Channel::ALL
+            .iter()
+            .map(|c| (c.as_str().to_owned(), c.as_str().to_owned())),
+        channel,
+    );
+    let templates = options(
+        std::iter::once((String::new(), "none: post the text as written".to_owned())).chain(
+            TemplateKind::ALL
+                .iter()
+                .filter(|k| !matches!(k, TemplateKind::Escalation | TemplateKind::Handoff))
+                .map(|k| (k.as_str().to_owned(), k.as_str().replace('_', " "))),
+        ),
+        &draft.template,
+    );
+    let preview = match &draft.rendered {
+        None => String::new(),
+        Some((text, warnings)) => format!(
+            "<section class=\"preview\" aria-label=\"Preview\"><h3>Preview</h3><pre>{}</pre>{}</section>",
+            esc(text),
+            warnings
+                .iter()
+                .map(|w| format!("<p class=\"error\" role=\"alert\">Warning: {}</p>", esc(w)))
+                .collect::<String>()
+        ),
+    };
+    format!(
+        "<form method=\"post\" action=\"{base}/updates\" id=\"update-form\">{csrf}\
+         <label for=\"channel\">Channel</label><select id=\"channel\" name=\"channel\">{channels}</select>\
+         <label for=\"template\">Template</label><select id=\"template\" name=\"template\">{templates}</select>\
+         <label for=\"update\">Update (with a template: its message)</label>\
+         <textarea id=\"update\" name=\"text\">{}</textarea>{preview}\
+         <div class=\"buttons\"><button type=\"submit\" name=\"intent\" value=\"preview\">Preview</button>\
+         <button type=\"submit\" name=\"intent\" value=\"post\">Post update</button></div></form>",
+        esc(&draft.text)
+    )
+}
+
+fn actions(
+    state: &AppState,
+    d: &IncidentDetail,
+    session: &Session,
+    draft: &Draft,
+    has_postmortem: bool,
+) -> String {
     if !session.can_act() {
         return "<p class=\"hint\">You are signed in as a viewer: read only.</p>".to_owned();
     }
+    let policy = state.policy.current();
     let i = &d.incident;
     let base = format!("/ui/incidents/{}", i.id);
     let csrf = session.csrf_field();
@@ -183,17 +394,50 @@ fn actions(d: &IncidentDetail, session: &Session) -> String {
         ));
     }
     if open {
-        let statuses: String = Status::ALL
-            .iter()
-            .filter(|s| **s != Status::Resolved && s.as_str() != i.status)
-            .map(|s| format!("<option value=\"{0}\">{0}</option>", s.as_str()))
-            .collect();
+        let statuses = options(
+            Status::ALL
+                .iter()
+                .filter(|s| **s != Status::Resolved && s.as_str() != i.status)
+                .map(|s| (s.as_str().to_owned(), s.as_str().to_owned())),
+            "",
+        );
         out.push_str(&format!(
             "<form method=\"post\" action=\"{base}/status\">{csrf}\
              <label for=\"status\">New status</label><select id=\"status\" name=\"status\">{statuses}</select>\
              <label for=\"status-message\">Message (optional)</label>\
              <input id=\"status-message\" name=\"message\">\
              <button type=\"submit\">Change status</button></form>"
+        ));
+        let severities = options(
+            policy
+                .catalog()
+                .levels()
+                .iter()
+                .filter(|s| !s.id.eq_ignore_ascii_case(&i.severity))
+                .map(|s| (s.id.clone(), format!("{}: {}", s.id, s.name))),
+            "",
+        );
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"{base}/severity\">{csrf}\
+             <label for=\"severity\">New severity</label><select id=\"severity\" name=\"severity\">{severities}</select>\
+             <label for=\"severity-reason\">Why (optional)</label>\
+             <input id=\"severity-reason\" name=\"reason\">\
+             <button type=\"submit\">Change severity</button></form>"
+        ));
+        let roles = options(
+            IncidentRole::ALL
+                .iter()
+                .map(|r| (r.as_str().to_owned(), r.as_str().replace('_', " "))),
+            "",
+        );
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"{base}/roles\">{csrf}\
+             <label for=\"role\">Role</label><select id=\"role\" name=\"role\">{roles}</select>\
+             <label for=\"assignee\">Who</label>\
+             <input id=\"assignee\" name=\"assignee\" required value=\"{}\" list=\"people\" \
+             autocapitalize=\"none\">\
+             <button type=\"submit\">Assign role</button></form>",
+            esc(&session.caller.name)
         ));
     }
     out.push_str(&format!(
@@ -202,22 +446,73 @@ fn actions(d: &IncidentDetail, session: &Session) -> String {
          <button type=\"submit\">Add note</button></form>"
     ));
     if open {
-        let channels: String = Channel::ALL
-            .iter()
-            .map(|c| format!("<option value=\"{0}\">{0}</option>", c.as_str()))
-            .collect();
+        out.push_str(&update_form(&base, &csrf, draft));
+        let levels = policy_summary(&policy).escalation;
+        if !levels.is_empty() {
+            let levels = options(
+                levels.iter().map(|l| {
+                    (
+                        l.level.to_string(),
+                        format!("{}: {} → {}", l.level, l.name, l.targets.join(", ")),
+                    )
+                }),
+                "",
+            );
+            out.push_str(&format!(
+                "<form method=\"post\" action=\"{base}/escalate\">{csrf}\
+                 <label for=\"level\">Escalate to</label><select id=\"level\" name=\"level\">{levels}</select>\
+                 <button type=\"submit\">Escalate now</button></form>"
+            ));
+        }
+        if d.checklist.is_none() && !state.runbooks.is_empty() {
+            let mut ids: Vec<(String, String)> = state
+                .runbooks
+                .iter()
+                .map(|(id, book)| (id.clone(), format!("{} ({id})", book.title)))
+                .collect();
+            ids.sort();
+            let books = options(ids, "");
+            out.push_str(&format!(
+                "<form method=\"post\" action=\"{base}/runbook\">{csrf}\
+                 <label for=\"runbook\">Runbook</label><select id=\"runbook\" name=\"runbook\">{books}</select>\
+                 <button type=\"submit\">Attach runbook</button></form>"
+            ));
+        }
         out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/updates\">{csrf}\
-             <label for=\"channel\">Channel</label><select id=\"channel\" name=\"channel\">{channels}</select>\
-             <label for=\"update\">Update</label><textarea id=\"update\" name=\"text\" required></textarea>\
-             <button type=\"submit\">Post update</button></form>\
-             <form method=\"post\" action=\"{base}/resolve\">{csrf}\
+            "<form method=\"post\" action=\"{base}/resolve\">{csrf}\
              <label for=\"resolve-summary\">Resolution summary (optional)</label>\
              <textarea id=\"resolve-summary\" name=\"summary\"></textarea>\
              <button type=\"submit\">Resolve</button></form>"
         ));
+    } else {
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"{base}/reopen\">{csrf}\
+             <label for=\"reopen-reason\">Why reopen (optional)</label>\
+             <input id=\"reopen-reason\" name=\"reason\">\
+             <button type=\"submit\">Reopen</button></form>"
+        ));
+        if !has_postmortem {
+            out.push_str(&format!(
+                "<form method=\"post\" action=\"{base}/postmortem\">{csrf}\
+                 <p>Draft the post-mortem from the timeline, in the policy's template.</p>\
+                 <button type=\"submit\">Draft post-mortem</button></form>"
+            ));
+        }
     }
     format!("<h2>Act</h2><div class=\"actions\">{out}</div>")
+}
+
+/// The people in the roster, for the role form's suggestions.
+async fn people_list(state: &AppState) -> String {
+    let Ok(roster) = state.store.roster().await else {
+        return String::new();
+    };
+    let options: String = roster
+        .people
+        .iter()
+        .map(|(id, p)| format!("<option value=\"{}\">{}</option>", esc(id), esc(&p.name)))
+        .collect();
+    format!("<datalist id=\"people\">{options}</datalist>")
 }
 
 pub(super) async fn show(
@@ -225,33 +520,66 @@ pub(super) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
+    render(&session, &state, &id, &Draft::default(), StatusCode::OK).await
+}
+
+/// The incident page; `draft` refills the update form (and shows its preview).
+async fn render(
+    session: &Session,
+    state: &AppState,
+    id: &str,
+    draft: &Draft,
+    status: StatusCode,
+) -> Response {
     let found = async {
-        let id = parse_id(&id)?;
-        let (incident, events) = load(&state, id).await?;
-        Ok::<_, ApiError>(detail(
-            &state.policy.current(),
-            &incident,
-            &events,
-            state.clock.now(),
-        ))
+        let id = parse_id(id)?;
+        let (incident, events) = load(state, id).await?;
+        let policy = state.policy.current();
+        let d = detail(&policy, &incident, &events, state.clock.now());
+        let postmortem = state.store.postmortem(id).await?;
+        Ok::<_, ApiError>((policy, events, d, postmortem))
     }
     .await;
-    let d = match found {
-        Ok(d) => d,
-        Err(e) => return super::error_page(Some(&session), e, "/ui"),
+    let (policy, events, d, postmortem) = match found {
+        Ok(found) => found,
+        Err(e) => return super::error_page(Some(session), e, "/ui"),
     };
     let now = state.clock.now();
     let open = d.incident.status != Status::Resolved.as_str();
+    let postmortem = match postmortem {
+        Some(pm) => format!(
+            "<h2>Post-mortem</h2><p><a href=\"/ui/incidents/{}/postmortem\">Post-mortem</a> \
+             (version {}, last saved {} by {})</p>",
+            d.incident.id,
+            pm.version,
+            when(pm.updated_at),
+            esc(&pm.updated_by)
+        ),
+        None if !open => "<h2>Post-mortem</h2><p>Not drafted yet.</p>".to_owned(),
+        None => String::new(),
+    };
+    let has_postmortem = postmortem.contains("/postmortem\"");
+    let events_url = format!("/ui/events?incident={}", d.incident.id);
     page(
-        StatusCode::OK,
+        status,
         &format!("{} · {}", d.incident.id, d.incident.title),
-        Some(&session),
+        Some(session),
         &format!(
-            "<p><a href=\"/ui\">← All incidents</a></p>{}{}{}{}{}",
+            "<p><a href=\"/ui\">← All incidents</a></p>\
+             <p class=\"live\" aria-live=\"polite\" id=\"live\" data-events=\"{}\" \
+             data-fragment=\"/ui/incidents/{}\">Live</p>\
+             <div id=\"summary\" data-live>{}{}{}{}</div><div id=\"checklist\" data-live>{}</div>\
+             <div id=\"act\" data-live data-keep-while-editing>{}</div>{}\
+             <div id=\"timeline\" data-live>{}</div><script>{LIVE_JS}</script>",
+            esc(&events_url),
+            d.incident.id,
             facts(&d, now),
-            clocks(&d, now),
-            checklist(&d, &session, open),
-            actions(&d, &session),
+            clocks(&policy, &events, &d, now),
+            alerts(&events),
+            postmortem,
+            checklist(&d, session, open),
+            actions(state, &d, session, draft, has_postmortem),
+            people_list(state).await,
             timeline(&d),
         ),
     )
@@ -333,20 +661,210 @@ pub(super) async fn note(
     .await
 }
 
+/// Posts an update, or (`intent=preview`) shows the page again with the text the update
+/// would carry: the same rendering as posting (`update_text`), so the preview is what
+/// gets posted.
 pub(super) async fn update(
     session: Session,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    act(session, state, id, body, |f| {
-        let channel: Channel = text(f, "channel")
+    let fields = form(&body);
+    if let Some(refused) = session.refuse_post(fields.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    let mut draft = Draft {
+        channel: text(&fields, "channel"),
+        template: text(&fields, "template"),
+        text: text(&fields, "text"),
+        ..Draft::default()
+    };
+    let rendered = async {
+        let incident = parse_id(&id)?;
+        let channel: Channel = draft
+            .channel
             .parse()
             .map_err(|e: String| ApiError::invalid("channel", e))?;
-        Ok(Command::PostUpdate {
+        let (current, _) = load(&state, incident).await?;
+        let (text, warnings) = update_text(
+            &state.policy.current(),
+            &current,
             channel,
-            text: text(f, "text"),
+            Some(draft.template.as_str()),
+            &draft.text,
+            &BTreeMap::new(),
+            state.clock.now(),
+        )?;
+        Ok::<_, ApiError>((incident, channel, text, warnings))
+    }
+    .await;
+    let (incident, channel, rendered, warnings) = match rendered {
+        Ok(r) => r,
+        Err(e) => {
+            return super::error_page(Some(&session), e, &format!("/ui/incidents/{}", url(&id)))
+        }
+    };
+    if text(&fields, "intent") == "preview" {
+        draft.rendered = Some((rendered, warnings));
+        return render(&session, &state, &id, &draft, StatusCode::OK).await;
+    }
+    let posted = execute(
+        &state,
+        &session.caller,
+        incident,
+        None,
+        Command::PostUpdate {
+            channel,
+            text: rendered,
+        },
+    )
+    .await;
+    match posted {
+        Ok(_) => Redirect::to(&format!("/ui/incidents/{incident}")).into_response(),
+        Err(e) => super::error_page(Some(&session), e, &format!("/ui/incidents/{incident}")),
+    }
+}
+
+pub(super) async fn severity(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    act(session, state, id, body, |f| {
+        Ok(Command::ChangeSeverity {
+            to: text(f, "severity"),
+            reason: optional(f, "reason"),
         })
+    })
+    .await
+}
+
+pub(super) async fn assign(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    act(session, state, id, body, |f| {
+        let role: IncidentRole =
+            text(f, "role")
+                .parse()
+                .map_err(|e: fireline_core::role::UnknownRole| {
+                    ApiError::invalid("role", e.to_string())
+                })?;
+        Ok(Command::AssignRole {
+            role,
+            assignee: text(f, "assignee").trim().to_owned(),
+        })
+    })
+    .await
+}
+
+pub(super) async fn reopen(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    act(session, state, id, body, |f| {
+        Ok(Command::Reopen {
+            reason: optional(f, "reason"),
+        })
+    })
+    .await
+}
+
+/// Runs one of the API's own handlers for a form (the ones that are more than a
+/// `Command`: escalation, attaching a runbook, drafting the post-mortem), as the session's
+/// caller held to the same role, then back to `then` (303).
+async fn through_api<T, F>(
+    session: &Session,
+    body: &Bytes,
+    then: String,
+    call: impl FnOnce(HashMap<String, String>, crate::auth::AsResponder) -> F,
+) -> Response
+where
+    F: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let fields = form(body);
+    if let Some(refused) = session.refuse_post(fields.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    let caller = match Authorized::check(session.caller.clone()) {
+        Ok(c) => c,
+        Err(e) => return super::error_page(Some(session), e, &then),
+    };
+    match call(fields, caller).await {
+        Ok(_) => Redirect::to(&then).into_response(),
+        Err(e) => super::error_page(Some(session), e, &then),
+    }
+}
+
+pub(super) async fn escalate(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let back = format!("/ui/incidents/{}", url(&id));
+    through_api(&session, &body, back, |f, caller| async move {
+        let level: u32 = text(&f, "level")
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::invalid("level", "choose an escalation level"))?;
+        api_escalate(
+            caller,
+            State(state),
+            Path(id),
+            ApiJson(EscalateRequest {
+                level,
+                expected_version: None,
+            }),
+        )
+        .await
+    })
+    .await
+}
+
+pub(super) async fn runbook(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let back = format!("/ui/incidents/{}", url(&id));
+    through_api(&session, &body, back, |f, caller| async move {
+        api_attach_runbook(
+            caller,
+            State(state),
+            Path(id),
+            ApiJson(AttachRunbookRequest {
+                runbook: text(&f, "runbook"),
+                expected_version: None,
+            }),
+        )
+        .await
+    })
+    .await
+}
+
+pub(super) async fn draft_postmortem(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let then = format!("/ui/incidents/{}/postmortem", url(&id));
+    through_api(&session, &body, then, |_, caller| async move {
+        crate::routes::postmortems::draft(
+            caller,
+            State(state),
+            Path(id),
+            ApiJson(crate::wire::PostmortemDraftRequest { template: None }),
+        )
+        .await
     })
     .await
 }

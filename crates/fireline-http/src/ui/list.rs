@@ -1,7 +1,7 @@
 //! The incidents list (`/ui`, `/ui/incidents`), its fragment for live reloads
 //! (`/ui/fragments/incidents`) and the change feed (`/ui/events`, server-sent events).
 
-use super::{age, esc, page, url, Session};
+use super::{age, esc, page, url, Session, LIVE_JS};
 use crate::routes::incidents::incident_filter;
 use crate::wire::ListQuery;
 use crate::{ApiError, AppState};
@@ -13,24 +13,68 @@ use fireline_store::{IncidentFilter, StatusFilter};
 use std::convert::Infallible;
 use std::time::Duration;
 
-/// The live script: reloads the list fragment when `/ui/events` says something changed.
-const LIVE_JS: &str = include_str!("live.js");
 /// How often a feed connection looks for changes.
 const POLL: Duration = Duration::from_secs(1);
 
-fn query(raw: Option<&str>) -> Result<ListQuery, ApiError> {
-    let query: ListQuery = serde_urlencoded::from_str(raw.unwrap_or(""))
+/// The API's list query, and the UI's own `mine` filter (empty values are "any", as an
+/// unchosen `<select>` sends them).
+fn query(raw: Option<&str>) -> Result<(ListQuery, bool), ApiError> {
+    let mut mine = false;
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "mine" => mine = !v.is_empty() && v != "0" && v != "false",
+            _ if v.is_empty() => {}
+            _ => {
+                rest.append_pair(&k, &v);
+            }
+        }
+    }
+    let query: ListQuery = serde_urlencoded::from_str(&rest.finish())
         .map_err(|e| ApiError::bad_field("query", e.to_string()))?;
-    Ok(query)
+    Ok((query, mine))
+}
+
+/// Whether `me` is on the incident: holds a role, acknowledged it, or was paged for it
+/// (as a roster person with the same id as the username or token name).
+fn involves(
+    events: &[fireline_core::RecordedEvent],
+    incident: &fireline_core::Incident,
+    me: &str,
+) -> bool {
+    incident.roles.values().any(|who| who == me)
+        || incident
+            .acknowledged
+            .as_ref()
+            .is_some_and(|(_, by)| by == me)
+        || events.iter().any(|e| match &e.data {
+            fireline_core::EventData::Paged { recipients, .. } => {
+                recipients.iter().any(|r| r.person == me)
+            }
+            _ => false,
+        })
 }
 
 /// The table of incidents matching `raw` (the page's query string).
-async fn table(state: &AppState, raw: Option<&str>) -> Result<String, ApiError> {
-    let filter = incident_filter(&state.policy.current(), &query(raw)?)?;
-    let incidents = state.store.list_incidents(&filter).await?;
+async fn table(state: &AppState, raw: Option<&str>, me: &str) -> Result<String, ApiError> {
+    let (list_query, mine) = query(raw)?;
+    let filter = incident_filter(&state.policy.current(), &list_query)?;
+    let mut incidents = state.store.list_incidents(&filter).await?;
+    if mine {
+        // Roles and pages are in each log, not the summary: read the listed ones (at most
+        // the list's limit, open ones by default).
+        let mut kept = Vec::new();
+        for summary in incidents {
+            let (incident, events) = crate::routes::incidents::load(state, summary.id).await?;
+            if involves(&events, &incident, me) {
+                kept.push(summary);
+            }
+        }
+        incidents = kept;
+    }
     let now = state.clock.now();
     if incidents.is_empty() {
-        return Ok("<p id=\"incidents\">No incidents match.</p>".to_owned());
+        return Ok("<p id=\"incidents\" data-live>No incidents match.</p>".to_owned());
     }
     let mut rows = String::new();
     for i in &incidents {
@@ -51,7 +95,7 @@ async fn table(state: &AppState, raw: Option<&str>) -> Result<String, ApiError> 
         ));
     }
     Ok(format!(
-        "<div id=\"incidents\" class=\"scroll\"><table><caption class=\"sr\">Incidents</caption>\
+        "<div id=\"incidents\" class=\"scroll\" data-live><table><caption class=\"sr\">Incidents</caption>\
          <thead><tr><th scope=\"col\">Id</th><th scope=\"col\">Severity</th>\
          <th scope=\"col\">Status</th><th scope=\"col\">Title</th>\
          <th scope=\"col\">Service</th><th scope=\"col\">Age</th></tr></thead>\
@@ -60,12 +104,15 @@ async fn table(state: &AppState, raw: Option<&str>) -> Result<String, ApiError> 
 }
 
 fn filters(state: &AppState, raw: Option<&str>) -> String {
-    let q = query(raw).unwrap_or(ListQuery {
-        status: None,
-        severity: None,
-        service: None,
-        limit: None,
-    });
+    let (q, mine) = query(raw).unwrap_or((
+        ListQuery {
+            status: None,
+            severity: None,
+            service: None,
+            limit: None,
+        },
+        false,
+    ));
     let status = q.status.as_deref().unwrap_or("open");
     let option = |value: &str, label: &str, selected: bool| {
         format!(
@@ -95,8 +142,10 @@ fn filters(state: &AppState, raw: Option<&str>) -> String {
          <label>Status <select name=\"status\">{statuses}</select></label>\
          <label>Severity <select name=\"severity\">{severities}</select></label>\
          <label>Service <input name=\"service\" value=\"{}\"></label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"mine\" value=\"1\"{}> Mine only</label>\
          <button type=\"submit\">Filter</button></form>",
-        esc(q.service.as_deref().unwrap_or(""))
+        esc(q.service.as_deref().unwrap_or("")),
+        if mine { " checked" } else { "" }
     )
 }
 
@@ -105,7 +154,7 @@ pub(super) async fn show(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let table = match table(&state, raw.as_deref()).await {
+    let table = match table(&state, raw.as_deref(), &session.caller.name).await {
         Ok(t) => t,
         Err(e) => return super::error_page(Some(&session), e, "/ui"),
     };
@@ -136,11 +185,11 @@ fn url_query(raw: &str) -> String {
 }
 
 pub(super) async fn fragment(
-    _session: Session,
+    session: Session,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match table(&state, raw.as_deref()).await {
+    match table(&state, raw.as_deref(), &session.caller.name).await {
         Ok(t) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -174,18 +223,43 @@ async fn fingerprint(state: &AppState) -> Option<String> {
     )
 }
 
-/// Server-sent events: `changed` whenever the open incidents change. Each connection
-/// reads the store once a second (one indexed query), and stops with the client.
-pub(super) async fn events(_session: Session, State(state): State<AppState>) -> Response {
-    let first = fingerprint(&state).await;
+/// One incident's version: it moves with every event appended to it.
+async fn incident_fingerprint(state: &AppState, id: fireline_core::IncidentId) -> Option<String> {
+    let events = state.store.events(id).await.ok()?;
+    Some(events.last().map_or(0, |e| e.seq).to_string())
+}
+
+/// Server-sent events: `changed` whenever the open incidents change, or with
+/// `?incident=INC-7`, whenever that incident does. Each connection reads the store once a
+/// second (one indexed query), and stops with the client.
+pub(super) async fn events(
+    _session: Session,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let incident = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "incident")
+        .map(|(_, v)| v.into_owned());
+    let incident = match incident.as_deref().map(crate::routes::incidents::parse_id) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(e)) => return e.into_response(),
+    };
+    let look = move |state: AppState| async move {
+        match incident {
+            Some(id) => incident_fingerprint(&state, id).await,
+            None => fingerprint(&state).await,
+        }
+    };
+    let first = look(state.clone()).await;
     let mut ticks = tokio::time::interval(POLL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stream = futures_util::stream::unfold(
         (state, first, ticks),
-        |(state, mut last, mut ticks)| async move {
+        move |(state, mut last, mut ticks)| async move {
             loop {
                 ticks.tick().await;
-                let now = fingerprint(&state).await;
+                let now = look(state.clone()).await;
                 if now.is_some() && now != last {
                     last = now;
                     let event: Result<Event, Infallible> =

@@ -35,6 +35,8 @@ pub(crate) const COOKIE: &str = "fireline_session";
 const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
 /// The stylesheet, inlined in every page (so the sign-in page needs no second route).
 const STYLE: &str = include_str!("style.css");
+/// The live script: refreshes a page's `data-live` parts when `/ui/events` says so.
+pub(crate) const LIVE_JS: &str = include_str!("live.js");
 
 /// Every `/ui` route (plain axum routes, not part of the OpenAPI document).
 pub(crate) fn routes() -> Router<AppState> {
@@ -59,6 +61,23 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/incidents/{id}/notes", post(incident::note))
         .route("/ui/incidents/{id}/updates", post(incident::update))
         .route("/ui/incidents/{id}/resolve", post(incident::resolve))
+        .route("/ui/incidents/{id}/severity", post(incident::severity))
+        .route("/ui/incidents/{id}/roles", post(incident::assign))
+        .route("/ui/incidents/{id}/reopen", post(incident::reopen))
+        .route("/ui/incidents/{id}/escalate", post(incident::escalate))
+        .route("/ui/incidents/{id}/runbook", post(incident::runbook))
+        .route(
+            "/ui/incidents/{id}/postmortem",
+            get(postmortems::show_one).post(incident::draft_postmortem),
+        )
+        .route(
+            "/ui/incidents/{id}/postmortem/text",
+            post(postmortems::save),
+        )
+        .route(
+            "/ui/incidents/{id}/postmortem/stages",
+            post(postmortems::complete_stage),
+        )
         .route(
             "/ui/incidents/{id}/checklist/{step}",
             post(incident::check_step),

@@ -17,6 +17,11 @@ backend_tests!(
     the_set_up_link_makes_the_first_admin_once,
     posts_without_the_csrf_token_are_refused_and_change_nothing,
     a_responder_acts_through_the_forms,
+    every_incident_action_has_a_form,
+    an_update_is_previewed_as_it_will_be_posted,
+    the_postmortem_is_drafted_edited_and_staged_from_the_ui,
+    mine_keeps_the_incidents_i_am_on,
+    the_incident_feed_says_when_it_changes,
     a_viewer_reads_but_cannot_act,
     text_is_escaped,
     the_live_feed_is_server_sent_events,
@@ -636,7 +641,8 @@ async fn the_live_feed_is_server_sent_events(db: &TestDatabase) {
     );
     // The list page carries the script that subscribes to it.
     let page = app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
-    assert!(html(&page).contains("new EventSource(\"/ui/events\")"));
+    assert!(html(&page).contains("new EventSource("));
+    assert!(html(&page).contains("id=\"live\""));
 }
 
 async fn a_checklist_step_is_checked_from_the_page(db: &TestDatabase) {
@@ -919,4 +925,382 @@ async fn the_admin_page_is_for_admins_and_shows_no_secrets(db: &TestDatabase) {
     assert!(text.contains("Escalation levels"), "{text}");
     assert!(!text.contains(&secret) && !text.contains(&key));
     assert!(!text.contains("fl_"), "no token secret on the page: {text}");
+}
+
+/// Posts a form with the session's CSRF token and expects a redirect back.
+async fn submit(app: &App, browser: &Browser, path: &str, fields: &[(&str, &str)]) -> Reply {
+    let mut all = vec![("csrf", browser.csrf.as_str())];
+    all.extend_from_slice(fields);
+    app.ui_post(path, browser, &all).await
+}
+
+async fn every_incident_action_has_a_form(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Agent down", "SEV3", "agents").await;
+    let browser = app.sign_in(&app.alice).await;
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    for action in ["severity", "roles", "escalate", "runbook", "updates"] {
+        assert!(
+            html(&page).contains(&format!("action=\"/ui/incidents/INC-1/{action}\"")),
+            "no {action} form"
+        );
+    }
+    assert!(html(&page).contains("Clocks"), "{}", html(&page));
+    assert!(
+        html(&page).contains("Acknowledge: "),
+        "the acknowledge clock is shown"
+    );
+
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/severity",
+        &[("severity", "SEV1"), ("reason", "all regions")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/roles",
+        &[("role", "commander"), ("assignee", "bob")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/escalate",
+        &[("level", "2")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/runbook",
+        &[("runbook", "agent-down")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    // Refusals name the field and change nothing.
+    let unknown = submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/runbook",
+        &[("runbook", "nope")],
+    )
+    .await;
+    assert!(unknown.status.is_client_error(), "{}", unknown.status);
+    let bad_level = submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/escalate",
+        &[("level", "x")],
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&bad_level).contains("level"), "{}", html(&bad_level));
+
+    let detail = app.incident("INC-1").await;
+    assert_eq!(detail["incident"]["severity"], "SEV1");
+    assert_eq!(detail["incident"]["roles"]["commander"], "bob");
+    let kinds = kinds(&detail);
+    for kind in [
+        "severity_changed",
+        "role_assigned",
+        "escalated",
+        "runbook_attached",
+    ] {
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
+    }
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("commander: bob"));
+    assert!(
+        !html(&page).contains("action=\"/ui/incidents/INC-1/runbook\""),
+        "one runbook at a time"
+    );
+
+    submit(&app, &browser, "/ui/incidents/INC-1/resolve", &[])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("action=\"/ui/incidents/INC-1/reopen\""));
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/reopen",
+        &[("reason", "came back")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.incident("INC-1").await["incident"]["status"],
+        "investigating"
+    );
+}
+
+async fn an_update_is_previewed_as_it_will_be_posted(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Checkout 5xx", "SEV2", "checkout").await;
+    let browser = app.sign_in(&app.alice).await;
+    let before = kinds(&app.incident("INC-1").await);
+    let preview = submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/updates",
+        &[
+            ("channel", "status_page"),
+            ("template", "status_page_update"),
+            ("text", "We expect a fix in 20 minutes."),
+            ("intent", "preview"),
+        ],
+    )
+    .await
+    .expect(StatusCode::OK);
+    let shown = html(&preview);
+    assert!(shown.contains("aria-label=\"Preview\""), "{shown}");
+    assert!(shown.contains("We expect a fix in 20 minutes."));
+    assert!(
+        shown.contains("Warning: "),
+        "a public ETA is warned about: {shown}"
+    );
+    assert!(
+        shown.contains("Checkout 5xx"),
+        "the template rendered the incident"
+    );
+    assert_eq!(
+        kinds(&app.incident("INC-1").await),
+        before,
+        "a preview posts nothing"
+    );
+    let rendered = shown
+        .split("<pre>")
+        .nth(1)
+        .and_then(|r| r.split("</pre>").next())
+        .expect("the previewed text")
+        .to_owned();
+
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/updates",
+        &[
+            ("channel", "status_page"),
+            ("template", "status_page_update"),
+            ("text", "We expect a fix in 20 minutes."),
+            ("intent", "post"),
+        ],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    let detail = app.incident("INC-1").await;
+    let posted = detail["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .and_then(|e| e["data"]["text"].as_str())
+        .expect("the posted text")
+        .to_owned();
+    // The page escapes what it shows; the posted text is the previewed one.
+    assert_eq!(
+        rendered
+            .replace("&#39;", "'")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&"),
+        posted
+    );
+    let bad = submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/updates",
+        &[("channel", "pigeon"), ("text", "x"), ("intent", "post")],
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&bad).contains("channel"));
+}
+
+async fn the_postmortem_is_drafted_edited_and_staged_from_the_ui(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Disk full", "SEV2", "db").await;
+    let browser = app.sign_in(&app.alice).await;
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/resolve",
+        &[("summary", "grew the disk")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("Draft post-mortem"));
+    let drafted = submit(&app, &browser, "/ui/incidents/INC-1/postmortem", &[])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    assert_eq!(
+        drafted.header("location"),
+        Some("/ui/incidents/INC-1/postmortem")
+    );
+    let page = app
+        .ui_get("/ui/incidents/INC-1/postmortem", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("<article class=\"document\">"));
+    assert!(html(&page).contains("Disk full"));
+    assert!(html(&page).contains("name=\"version\" value=\"1\""));
+
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/postmortem/text",
+        &[
+            ("version", "1"),
+            ("text", "# Disk full\n\nRoot cause: logs <b>grew</b>."),
+        ],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    // A save over an old version is refused with the typed text kept.
+    let stale = submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/postmortem/text",
+        &[("version", "1"), ("text", "my lost edit")],
+    )
+    .await
+    .expect(StatusCode::CONFLICT);
+    assert!(html(&stale).contains("my lost edit"));
+    assert!(html(&stale).contains("role=\"alert\""));
+    let page = app
+        .ui_get("/ui/incidents/INC-1/postmortem", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(
+        html(&page).contains("logs &lt;b&gt;grew&lt;/b&gt;"),
+        "escaped: {}",
+        html(&page)
+    );
+
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-1/postmortem/stages",
+        &[("stage", "draft")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    let pm = app
+        .get("/api/v1/incidents/INC-1/postmortem", &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(pm["version"], 2);
+    assert!(pm["stages"][0]["completed_at"].is_string(), "{pm}");
+    // The incident page links to it.
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("href=\"/ui/incidents/INC-1/postmortem\""));
+}
+
+async fn mine_keeps_the_incidents_i_am_on(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Disk full", "SEV2", "db").await;
+    app.declare("Checkout 5xx", "SEV2", "checkout").await;
+    app.declare("Cert expiry", "SEV3", "edge").await;
+    let browser = app.sign_in(&app.alice).await;
+    submit(&app, &browser, "/ui/incidents/INC-1/acknowledge", &[])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    submit(
+        &app,
+        &browser,
+        "/ui/incidents/INC-3/roles",
+        &[("role", "commander"), ("assignee", "alice")],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    let list = app
+        .ui_get("/ui/incidents?mine=1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    let shown = html(&list);
+    assert!(
+        shown.contains("Disk full") && shown.contains("Cert expiry"),
+        "{shown}"
+    );
+    assert!(!shown.contains("Checkout 5xx"), "not alice's: {shown}");
+    assert!(shown.contains("name=\"mine\" value=\"1\" checked"));
+    let all = app
+        .ui_get("/ui/incidents", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&all).contains("Checkout 5xx"));
+    // Empty selects ("any") are accepted, as a browser sends them.
+    app.ui_get(
+        "/ui/incidents?status=open&severity=&service=&mine=1",
+        &browser,
+    )
+    .await
+    .expect(StatusCode::OK);
+}
+
+async fn the_incident_feed_says_when_it_changes(db: &TestDatabase) {
+    use http_body_util::BodyExt;
+    let app = App::new(db).await;
+    app.declare("Disk full", "SEV2", "db").await;
+    let browser = app.sign_in(&app.alice).await;
+    let page = app
+        .ui_get("/ui/incidents/INC-1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("data-events=\"/ui/events?incident=INC-1\""));
+    assert!(html(&page).contains("id=\"timeline\" data-live"));
+    let response = app
+        .router
+        .clone()
+        .oneshot(get_request(
+            "/ui/events?incident=INC-1",
+            Some(&browser.cookie),
+        ))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    // Someone else acts; the open stream says so (bounded wait: the feed polls each second).
+    app.post(
+        "/api/v1/incidents/INC-1/notes",
+        &app.alice,
+        serde_json::json!({"text": "x"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains("event: changed") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let frame = tokio::time::timeout(left, body.frame())
+            .await
+            .expect("a changed event within 10 s")
+            .expect("the stream goes on")
+            .expect("a frame");
+        if let Ok(data) = frame.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    let unknown = app.ui_get("/ui/events?incident=nope", &browser).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }
