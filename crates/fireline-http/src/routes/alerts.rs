@@ -307,11 +307,20 @@ pub(super) async fn revoke_integration(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<IntegrationView>, ApiError> {
-    match state.store.revoke_integration(&id, state.clock.now()).await {
+    let record = revoke_now(&state, &id).await?;
+    Ok(Json(IntegrationView::from(&record)))
+}
+
+/// Revokes integration `id` and forgets its cached key, for the API and the UI alike.
+pub(crate) async fn revoke_now(
+    state: &AppState,
+    id: &str,
+) -> Result<fireline_store::IntegrationRecord, ApiError> {
+    match state.store.revoke_integration(id, state.clock.now()).await {
         Ok(record) => {
             // Its key stops working here at once, not when the cached entry expires.
             state.inbox.keys().forget(&record.id);
-            Ok(Json(IntegrationView::from(&record)))
+            Ok(record)
         }
         Err(fireline_store::StoreError::NotFound) => {
             Err(ApiError::NotFound(format!("no integration {id}")))

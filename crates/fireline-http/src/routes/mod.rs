@@ -1,15 +1,15 @@
 //! The application: routes, middleware and fallbacks.
 
 mod ack;
-mod alerts;
+pub(crate) mod alerts;
 pub(crate) mod incidents;
 pub(crate) mod meta;
-mod oncall;
+pub(crate) mod oncall;
 pub(crate) mod postmortems;
 mod prometheus;
 pub(crate) mod report;
 mod status;
-mod tokens;
+pub(crate) mod tokens;
 
 use crate::openapi::ApiDoc;
 use crate::{ApiError, AppState, MAX_BODY_BYTES};

@@ -43,7 +43,7 @@ fn view<T: Serialize, V: DeserializeOwned>(value: &T) -> Result<V, ApiError> {
         })
 }
 
-fn person_view(person: &Person) -> Result<PersonView, ApiError> {
+pub(crate) fn person_view(person: &Person) -> Result<PersonView, ApiError> {
     let mut v: PersonView = view(person)?;
     for contact in &mut v.contacts {
         // Secrets are write-only: a response never carries one.
@@ -77,7 +77,11 @@ fn roster_view(roster: &Roster) -> Result<RosterView, ApiError> {
 /// A `****` secret sent back (as `GET` shows it) keeps the secret stored for the same
 /// contact (same kind and address), so a read-modify-write round trip never replaces a
 /// secret with the mask. Without a stored secret to keep, the mask is refused.
-fn keep_secrets(incoming: &mut Person, stored: Option<&Person>, at: &str) -> Result<(), ApiError> {
+pub(crate) fn keep_secrets(
+    incoming: &mut Person,
+    stored: Option<&Person>,
+    at: &str,
+) -> Result<(), ApiError> {
     for (i, contact) in incoming.contacts.iter_mut().enumerate() {
         if contact.secret.as_deref() != Some(MASKED_SECRET) {
             continue;
@@ -198,14 +202,15 @@ pub(super) async fn get_roster(
 
 /// Which section of the roster an entry is in, for writes and messages.
 #[derive(Clone, Copy)]
-enum Section {
+pub(crate) enum Section {
     People,
     Teams,
     Schedules,
 }
 
 impl Section {
-    fn key(self) -> &'static str {
+    /// The roster file's table name (`people`).
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Section::People => "people",
             Section::Teams => "teams",
@@ -213,7 +218,8 @@ impl Section {
         }
     }
 
-    fn noun(self) -> &'static str {
+    /// The entry's noun (`person`).
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             Section::People => "person",
             Section::Teams => "team",
@@ -235,7 +241,11 @@ impl Section {
 }
 
 /// The id in the body must be absent, empty or the path's: the path names the entry.
-fn same_id(section: Section, path_id: &str, body_id: &mut String) -> Result<(), ApiError> {
+pub(crate) fn same_id(
+    section: Section,
+    path_id: &str,
+    body_id: &mut String,
+) -> Result<(), ApiError> {
     if !body_id.is_empty() && body_id != path_id {
         return Err(ApiError::invalid(
             "id",
@@ -252,7 +262,7 @@ fn same_id(section: Section, path_id: &str, body_id: &mut String) -> Result<(), 
 
 /// Checks the roster with one entry changed by `apply` and, if it passes, stores that
 /// entry (`doc`, its JSON).
-async fn put_entry(
+pub(crate) async fn put_entry(
     state: &AppState,
     section: Section,
     id: &str,
@@ -275,7 +285,7 @@ async fn put_entry(
 
 /// Removes one entry unless something else in the roster still refers to it (409, naming
 /// where): the problems `check` finds after the removal that it did not find before.
-async fn delete_entry(
+pub(crate) async fn delete_entry(
     state: &AppState,
     section: Section,
     id: &str,
@@ -306,7 +316,7 @@ async fn delete_entry(
     Ok(())
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(|e| {
         tracing::error!(error = %e, "roster entry does not serialise");
         ApiError::Internal

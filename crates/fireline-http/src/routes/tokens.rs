@@ -83,14 +83,23 @@ pub(super) async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<TokenView>, ApiError> {
+    let record = revoke_now(&state, &id).await?;
+    Ok(Json(TokenView::from(&record)))
+}
+
+/// Revokes token `id` (its sessions end with it), for the API and the UI alike.
+pub(crate) async fn revoke_now(
+    state: &AppState,
+    id: &str,
+) -> Result<fireline_store::TokenRecord, ApiError> {
     let record = state
         .store
-        .revoke_token(&id, state.clock.now())
+        .revoke_token(id, state.clock.now())
         .await
         .map_err(|e| match e {
             fireline_store::StoreError::NotFound => ApiError::NotFound(format!("no token {id}")),
             other => other.into(),
         })?;
     tracing::info!(token_id = %record.id, "token revoked");
-    Ok(Json(TokenView::from(&record)))
+    Ok(record)
 }
