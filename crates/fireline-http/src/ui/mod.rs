@@ -9,11 +9,13 @@
 //! checks it. Every piece of text on a page goes through [`esc`].
 
 mod admin;
+mod admin_actions;
 mod incident;
 mod list;
 mod oncall;
 mod postmortems;
 mod report;
+mod roster;
 mod signin;
 
 use crate::auth::Caller;
@@ -49,9 +51,42 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/fragments/incidents", get(list::fragment))
         .route("/ui/events", get(list::events))
         .route("/ui/oncall", get(oncall::show))
+        .route("/ui/oncall/overrides", post(oncall::add_override))
+        .route("/ui/oncall/overrides/remove", post(oncall::remove_override))
         .route("/ui/postmortems", get(postmortems::show))
         .route("/ui/report", get(report::show))
         .route("/ui/admin", get(admin::show))
+        .route("/ui/admin/users", post(admin_actions::create_user))
+        .route(
+            "/ui/admin/users/{name}/disabled",
+            post(admin_actions::set_disabled),
+        )
+        .route(
+            "/ui/admin/users/{name}/password",
+            post(admin_actions::set_password),
+        )
+        .route("/ui/admin/tokens", post(admin_actions::create_token))
+        .route(
+            "/ui/admin/tokens/{id}/revoke",
+            post(admin_actions::revoke_token),
+        )
+        .route(
+            "/ui/admin/integrations",
+            post(admin_actions::create_integration),
+        )
+        .route(
+            "/ui/admin/integrations/{id}/revoke",
+            post(admin_actions::revoke_integration),
+        )
+        .route("/ui/admin/roster/{section}", post(roster::add))
+        .route(
+            "/ui/admin/roster/{section}/{id}",
+            get(roster::edit).post(roster::save),
+        )
+        .route(
+            "/ui/admin/roster/{section}/{id}/delete",
+            post(roster::delete),
+        )
         .route("/ui/incidents/{id}", get(incident::show))
         .route(
             "/ui/incidents/{id}/acknowledge",

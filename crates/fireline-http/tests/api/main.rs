@@ -20,3 +20,4 @@ mod status_page;
 mod support;
 mod tokens;
 mod ui;
+mod ui_admin;

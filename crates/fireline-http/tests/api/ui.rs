@@ -150,7 +150,8 @@ async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
         let url = path
             .replace("{id}", "INC-1")
             .replace("{step}", "some-step")
-            .replace("{name}", "alice");
+            .replace("{name}", "alice")
+            .replace("{section}", "people");
         assert!(
             !url.contains('{'),
             "a new path parameter in {path}: add it above"
