@@ -40,7 +40,10 @@ let dir; // the temp directory: database, data dir, server log
 let server; // the `fireline serve` child process
 let serverLog = '';
 let base; // http://127.0.0.1:PORT
-let token; // a responder token
+let token; // a responder token, for the API calls that stand in for other people
+let setupUrl; // the one-time set-up link `serve` printed on first start
+const RESPONDER = 'e2e-responder';
+const PASSWORD = 'correct horse battery staple';
 let browser;
 
 /** A free loopback port (the kernel picks it; released just before the server binds it). */
@@ -126,14 +129,24 @@ before(async () => {
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });
   await waitHealthy(WAIT);
-  token = execFileSync(BIN, ['--db', db, 'token', 'create', '--role', 'responder', '--name', 'e2e-responder'], {
-    cwd: dir,
-    env,
-    encoding: 'utf8',
+  // First start on an empty database: one line with the set-up link (it comes right
+  // after the listener is up; bounded wait).
+  const deadline = Date.now() + WAIT;
+  while (!/\/ui\/setup\?code=/.test(serverLog)) {
+    assert.ok(Date.now() < deadline, `no set-up link printed:\n${serverLog}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  setupUrl = serverLog.match(/open (http:\/\/\S+\/ui\/setup\?code=[0-9a-f]+)/)[1];
+  const cli = { cwd: dir, env, encoding: 'utf8', timeout: WAIT };
+  token = execFileSync(BIN, ['--db', db, 'token', 'create', '--role', 'responder', '--name', 'e2e-api'], {
+    ...cli,
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: WAIT,
   }).trim();
   assert.match(token, /^fl_/);
+  execFileSync(BIN, ['--db', db, 'user', 'create', RESPONDER, '--role', 'responder', '--password-stdin'], {
+    ...cli,
+    input: `${PASSWORD}\n`,
+  });
   browser = await chromium.launch({
     executablePath: BROWSER,
     headless: true,
@@ -182,6 +195,51 @@ async function buttonsNotReachedByTab(page) {
   );
 }
 
+test('first start: the one-time set-up link makes the first admin', { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+  context.setDefaultTimeout(WAIT);
+  const page = await context.newPage();
+  const shot = shooter(page, 'setup');
+  try {
+    await page.goto(setupUrl);
+    await page.getByRole('heading', { name: 'Set up fireline', level: 1 }).waitFor();
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel(/^Password \(at least/).fill('an admin passphrase');
+    await page.getByLabel('Password again').fill('an admin passphrase');
+    await shot('form');
+    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+    await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+    await page.getByText('admin (admin)').waitFor();
+    await page.getByRole('link', { name: 'Admin' }).waitFor();
+    await shot('signed-in');
+    // Sign out; the link does not work twice.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+    await page.goto(setupUrl);
+    await page.getByLabel('Username').fill('intruder');
+    await page.getByLabel(/^Password \(at least/).fill('an intruder passphrase');
+    await page.getByLabel('Password again').fill('an intruder passphrase');
+    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+    await page.getByText('This set-up link was used already').waitFor();
+    await shot('used-twice');
+    // The admin signs in with the password chosen.
+    await page.goto(`${base}/ui/signin`);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('a wrong passphrase');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('wrong username or password').waitFor();
+    await page.getByLabel('Password').fill('an admin passphrase');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('admin (admin)').waitFor();
+  } catch (e) {
+    await shot('failure').catch(() => {});
+    e.message += `\n--- fireline serve output ---\n${serverLog}`;
+    throw e;
+  } finally {
+    await context.close();
+  }
+});
+
 for (const [name, viewport] of Object.entries(VIEWPORTS)) {
   test(`incident lifecycle in the web UI at ${name} size (${viewport.width}x${viewport.height})`, { timeout: 120_000 }, async () => {
     const phone = name === 'phone';
@@ -194,16 +252,17 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
     const page = await context.newPage();
     const shot = shooter(page, name);
     try {
-      // Sign in with the token.
+      // Sign in with a username and password.
       await page.goto(`${base}/ui/signin`);
-      await page.getByLabel('API token').fill(token);
+      await page.getByLabel('Username').fill(RESPONDER);
+      await page.getByLabel('Password').fill(PASSWORD);
       await shot('signin');
       // The list subscribes to the live feed on load; wait until the server has answered
       // it, so an incident declared afterwards is a change the feed reports.
       const feed = page.waitForResponse((r) => new URL(r.url()).pathname === '/ui/events', { timeout: WAIT });
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
-      await page.getByText('e2e-responder (responder)').waitFor();
+      await page.getByText(`${RESPONDER} (responder)`).waitFor();
       await feed;
       await shot('incidents');
       if (phone) await noHorizontalScroll(page, 'incidents list');
@@ -244,14 +303,33 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
       // Acknowledge with the page's button.
       await page.getByRole('button', { name: 'Acknowledge' }).click();
       await page.getByRole('heading', { name: `${id} · ${title}`, level: 1 }).waitFor();
-      await page.getByRole('definition').filter({ hasText: /^e2e-responder \(/ }).waitFor();
-      await page.getByRole('listitem').filter({ hasText: /· e2e-responder · acknowledged$/ }).waitFor();
+      await page.getByRole('definition').filter({ hasText: new RegExp(`^${RESPONDER} \\(`) }).waitFor();
+      await page.getByRole('listitem').filter({ hasText: new RegExp(`· ${RESPONDER} · acknowledged$`) }).waitFor();
       assert.equal(await page.getByRole('button', { name: 'Acknowledge' }).count(), 0);
       await shot('acknowledged');
 
-      // Post an update through the form; its text is on the timeline.
+      // Someone else adds a note through the API: it appears on the open page by itself.
+      const note = `Paged the database team (${name})`;
+      const live = page.waitForResponse((r) => new URL(r.url()).pathname === '/ui/events', { timeout: WAIT });
+      await page.reload();
+      await live;
+      await api('POST', `/api/v1/incidents/${id}/notes`, { text: note });
+      await page.getByRole('listitem').filter({ hasText: note }).waitFor();
+      await page.getByText(/Live · updated/).waitFor();
+      await shot('live-note');
+
+      // Write a status-page update from its template, preview it, then post it: the
+      // timeline carries the text the preview showed.
       const update = `Rolled back checkout to 4f2b (${name})`;
+      await page.getByLabel('Channel').selectOption('status_page');
+      await page.getByLabel('Template').selectOption('status_page_update');
       await page.getByLabel('Update', { exact: true }).fill(update);
+      await page.getByRole('button', { name: 'Preview' }).click();
+      const preview = page.getByRole('region', { name: 'Preview' });
+      await preview.waitFor();
+      const previewed = (await preview.locator('pre').textContent()).trim();
+      assert.ok(previewed.includes(update), `the preview carries the message: ${previewed}`);
+      await shot('update-preview');
       await page.getByRole('button', { name: 'Post update' }).click();
       await page.getByRole('listitem').filter({ hasText: update }).waitFor();
       await shot('update-posted');
@@ -271,6 +349,13 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
       assert.equal(await page.getByRole('button', { name: 'Resolve' }).count(), 0);
       await shot('resolved');
       if (phone) await noHorizontalScroll(page, 'resolved incident');
+
+      // Draft the post-mortem from the timeline and open it.
+      await page.getByRole('button', { name: 'Draft post-mortem' }).click();
+      await page.getByRole('heading', { name: new RegExp(`^${id} post-mortem`), level: 1 }).waitFor();
+      await page.getByRole('article').filter({ hasText: title }).waitFor();
+      await shot('postmortem');
+      if (phone) await noHorizontalScroll(page, 'post-mortem');
     } catch (e) {
       await shot('failure').catch(() => {});
       e.message += `\n--- fireline serve output ---\n${serverLog}`;

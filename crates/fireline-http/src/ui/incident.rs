@@ -363,8 +363,10 @@ fn update_form(base: &str, csrf: &str, draft: &Draft) -> String {
         "<form method=\"post\" action=\"{base}/updates\" id=\"update-form\">{csrf}\
          <label for=\"channel\">Channel</label><select id=\"channel\" name=\"channel\">{channels}</select>\
          <label for=\"template\">Template</label><select id=\"template\" name=\"template\">{templates}</select>\
-         <label for=\"update\">Update (with a template: its message)</label>\
-         <textarea id=\"update\" name=\"text\">{}</textarea>{preview}\
+         <label for=\"update\">Update</label>\
+         <textarea id=\"update\" name=\"text\" aria-describedby=\"update-hint\">{}</textarea>\
+         <p class=\"hint\" id=\"update-hint\">With a template, this is its message; Preview shows \
+         the text that will be posted.</p>{preview}\
          <div class=\"buttons\"><button type=\"submit\" name=\"intent\" value=\"preview\">Preview</button>\
          <button type=\"submit\" name=\"intent\" value=\"post\">Post update</button></div></form>",
         esc(&draft.text)
