@@ -775,3 +775,16 @@ fn postmortem_template_and_reminder_keys_are_checked() {
         fireline_core::postmortem::Template::ProductionAgents
     );
 }
+
+#[test]
+fn a_policy_keeps_its_source_and_a_digest_of_it() {
+    let text = BASE.to_owned() + "\n# a comment changes the text\n";
+    let commented = Policy::from_toml(&text).expect("valid");
+    let plain = Policy::from_toml(BASE).expect("valid");
+    assert_eq!(commented.source, text, "shown read-only in the admin UI");
+    assert_ne!(commented.digest, plain.digest);
+    assert!(
+        Policy::builtin().source.contains("[severities."),
+        "the built-in's own file"
+    );
+}

@@ -1190,6 +1190,7 @@ impl Policy {
             maintenance,
             templates,
             digest,
+            source: text.to_owned(),
         })
     }
 }

@@ -48,6 +48,8 @@ pub struct Policy {
     pub templates: crate::comms::Templates,
     /// Short content digest, so the exact policy in force can be named.
     pub digest: String,
+    /// The file's text as read, for showing (read-only) what is in force.
+    pub source: String,
     /// The severities as a lookup (derived from `severities` when read).
     pub(crate) catalog: SeverityCatalog,
 }
