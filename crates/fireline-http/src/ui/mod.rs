@@ -6,7 +6,9 @@
 //! and an HMAC; nothing is stored per session. Every request checks that the user is
 //! still enabled with that password, or the token still valid, and takes the current
 //! role, so disabling a user, changing a password or revoking a token ends sessions. Every form carries a CSRF token (an HMAC of the session) and every POST
-//! checks it. Every piece of text on a page goes through [`esc`].
+//! checks it. Pages are askama templates (`crates/fireline-http/templates/ui/`), compiled
+//! into the binary with the stylesheet and the script; askama escapes every value, and
+//! each `|safe` in them says why the HTML it lets through is already escaped.
 
 mod admin;
 mod admin_actions;
@@ -20,6 +22,7 @@ mod signin;
 
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -35,10 +38,8 @@ use sha2::Sha256;
 pub(crate) const COOKIE: &str = "fireline_session";
 /// How long a session lasts before signing in again.
 const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
-/// The stylesheet, inlined in every page (so the sign-in page needs no second route).
-const STYLE: &str = include_str!("style.css");
-/// The live script: refreshes a page's `data-live` parts when `/ui/events` says so.
-pub(crate) const LIVE_JS: &str = include_str!("live.js");
+/// The live script, for pages not yet templated (templates include `ui/live.js`).
+pub(crate) const LIVE_JS: &str = include_str!("../../templates/ui/live.js");
 
 /// Every `/ui` route (plain axum routes, not part of the OpenAPI document).
 pub(crate) fn routes() -> Router<AppState> {
@@ -140,36 +141,127 @@ pub(crate) fn url(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-/// A whole page: `title` is text (escaped here), `body` is HTML already escaped.
+/// One `<option>` of a `<select>` (the `options` macro in `templates/ui/macros.html`).
+#[derive(Debug, Clone)]
+pub(crate) struct Choice {
+    /// What the form sends.
+    pub value: String,
+    /// What the user reads.
+    pub label: String,
+    /// Whether it is the one chosen.
+    pub selected: bool,
+}
+
+/// `<option>`s of (value, label), the one whose value is `selected` marked.
+pub(crate) fn choices(
+    values: impl IntoIterator<Item = (String, String)>,
+    selected: &str,
+) -> Vec<Choice> {
+    values
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == selected,
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// The layout around every page: head with the inlined stylesheet, header with the
+/// navigation and the sign-out form, the title as `<h1>`, then the page's own HTML.
+#[derive(Template)]
+#[template(path = "ui/base.html")]
+struct Base<'a> {
+    title: &'a str,
+    session: Option<&'a Session>,
+    admin: bool,
+    /// The page's own template, already rendered by askama.
+    body: &'a str,
+}
+
+/// A page that is one message: an error (naming the field it is about) or a plain
+/// paragraph, and a link back (`templates/ui/message.html`).
+#[derive(Template, Default)]
+#[template(path = "ui/message.html")]
+pub(crate) struct Message<'a> {
+    /// Shown as an error (`role="alert"`).
+    pub alert: bool,
+    /// The input field the error is about.
+    pub field: Option<&'a str>,
+    /// The message.
+    pub text: &'a str,
+    /// Where the link goes.
+    pub back: Option<&'a str>,
+    /// The link's text.
+    pub back_label: &'a str,
+    /// Say "Nothing was changed." before the link.
+    pub unchanged: bool,
+}
+
+impl<'a> Message<'a> {
+    /// An error message.
+    pub(crate) fn alert(text: &'a str) -> Self {
+        Message {
+            alert: true,
+            text,
+            back_label: "Back",
+            ..Message::default()
+        }
+    }
+
+    /// With a link to `back`.
+    pub(crate) fn back(self, back: &'a str) -> Self {
+        Message {
+            back: Some(back),
+            ..self
+        }
+    }
+}
+
+/// A page rendered from its template inside the layout; a template that fails to render
+/// is logged and answered with a plain 500.
+pub(crate) fn render(
+    status: StatusCode,
+    title: &str,
+    session: Option<&Session>,
+    body: &impl Template,
+) -> Response {
+    match body.render() {
+        Ok(html) => page(status, title, session, &html),
+        Err(e) => not_rendered(&e),
+    }
+}
+
+fn not_rendered(error: &askama::Error) -> Response {
+    tracing::error!(error = %error, "a UI template failed to render");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        "Something went wrong on the server; try again.",
+    )
+        .into_response()
+}
+
+/// A whole page: `title` is text, `body` is HTML already escaped (a rendered template).
 pub(crate) fn page(
     status: StatusCode,
     title: &str,
     session: Option<&Session>,
     body: &str,
 ) -> Response {
-    let nav = match session {
-        Some(s) => format!(
-            "<nav><a href=\"/ui\">Incidents</a><a href=\"/ui/oncall\">On call</a><a href=\"/ui/postmortems\">Post-mortems</a><a href=\"/ui/report\">Report</a>{}<span class=\"who\">{} ({})</span>\
-             <form method=\"post\" action=\"/ui/signout\">{}<button type=\"submit\">Sign out</button></form></nav>",
-            if s.caller.role.allows(AccessRole::Admin) {
-                "<a href=\"/ui/admin\">Admin</a>"
-            } else {
-                ""
-            },
-            esc(&s.caller.name),
-            s.caller.role,
-            s.csrf_field()
-        ),
-        None => String::new(),
+    let base = Base {
+        title,
+        session,
+        admin: session.is_some_and(|s| s.caller.role.allows(AccessRole::Admin)),
+        body,
     };
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · fireline</title><style>{STYLE}</style></head>\
-         <body><header><a class=\"brand\" href=\"/ui\">fireline</a>{nav}</header>\
-         <main><h1>{title}</h1>{body}</main></body></html>",
-        title = esc(title)
-    );
+    let html = match base.render() {
+        Ok(html) => html,
+        Err(e) => return not_rendered(&e),
+    };
     (
         status,
         [
@@ -197,15 +289,11 @@ pub(crate) fn error_page(session: Option<&Session>, error: ApiError, back: &str)
     } else {
         message
     };
-    page(
+    render(
         status,
         "Not done",
         session,
-        &format!(
-            "<p class=\"error\" role=\"alert\">{}</p><p><a href=\"{}\">Back</a></p>",
-            esc(&message),
-            esc(back)
-        ),
+        &Message::alert(&message).back(back),
     )
 }
 
@@ -309,6 +397,11 @@ impl Session {
         )
     }
 
+    /// Whether this session is an admin's.
+    pub(crate) fn is_admin(&self) -> bool {
+        self.caller.role.allows(AccessRole::Admin)
+    }
+
     /// Whether this session may act on incidents.
     pub(crate) fn can_act(&self) -> bool {
         self.caller.role.allows(AccessRole::Responder)
@@ -319,12 +412,14 @@ impl Session {
         if csrf.is_some_and(|c| same(c, &self.csrf)) {
             return None;
         }
-        Some(page(
+        Some(render(
             StatusCode::FORBIDDEN,
             "Form expired",
             Some(self),
-            "<p class=\"error\" role=\"alert\">This form is missing its security token or \
-             belongs to another session. Reload the page and try again.</p>",
+            &Message::alert(
+                "This form is missing its security token or belongs to another session. \
+                 Reload the page and try again.",
+            ),
         ))
     }
 
@@ -334,12 +429,11 @@ impl Session {
             return Some(refused);
         }
         if !self.can_act() {
-            return Some(page(
+            return Some(render(
                 StatusCode::FORBIDDEN,
                 "Not allowed",
                 Some(self),
-                "<p class=\"error\" role=\"alert\">Viewers can read incidents but not change \
-                 them.</p>",
+                &Message::alert("Viewers can read incidents but not change them."),
             ));
         }
         None

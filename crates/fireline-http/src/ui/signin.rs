@@ -3,61 +3,34 @@
 //! admin's one-time set-up page `GET|POST /ui/setup?code=…`.
 
 use super::{
-    cookie_header, esc, form, page, session_secret, session_value, user_principal, Principal,
+    cookie_header, form, render, session_secret, session_value, user_principal, Message, Principal,
     Session, SESSION_LIFETIME,
 };
 use crate::users::{self, UserError, MIN_PASSWORD_CHARS};
 use crate::AppState;
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
-fn error_line(error: Option<&str>) -> String {
-    error.map_or(String::new(), |e| {
-        format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))
-    })
+/// The sign-in forms: password, and API token (first and open when `token` is given).
+#[derive(Template)]
+#[template(path = "ui/signin.html")]
+struct SigninForm<'a> {
+    name: &'a str,
+    token: &'a str,
+    error: Option<&'a str>,
 }
 
-fn signin_form(name: &str, token: &str, error: Option<&str>) -> String {
-    // With a token in the link, its form comes first and open; otherwise the password.
-    let token_first = !token.is_empty();
-    let password = format!(
-        "<form method=\"post\" action=\"/ui/signin\" class=\"stack\">\
-         <label for=\"name\">Username</label>\
-         <input id=\"name\" name=\"name\" autocomplete=\"username\" autocapitalize=\"none\" \
-         spellcheck=\"false\" required value=\"{}\"{}>\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" \
-         autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Sign in</button></form>",
-        esc(name),
-        if token_first { "" } else { " autofocus" }
-    );
-    let token = format!(
-        "<details{}><summary>Sign in with an API token</summary>\
-         <form method=\"post\" action=\"/ui/signin\" class=\"stack\">\
-         <label for=\"token\">API token</label>\
-         <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" \
-         required value=\"{}\">\
-         <button type=\"submit\"{}>Sign in with token</button></form>\
-         <p class=\"hint\">Create one with <code>fireline token create --role responder</code>.</p>\
-         </details>",
-        if token_first { " open" } else { "" },
-        esc(token),
-        if token_first { " autofocus" } else { "" }
-    );
-    format!(
-        "{}{password}{token}<p class=\"hint\">An admin adds users with \
-         <code>fireline user create NAME --role responder</code> or on the Admin page.</p>",
-        error_line(error)
-    )
+fn signin_form<'a>(name: &'a str, token: &'a str, error: Option<&'a str>) -> SigninForm<'a> {
+    SigninForm { name, token, error }
 }
 
 pub(super) async fn form_page(Query(query): Query<HashMap<String, String>>) -> Response {
     let token = query.get("token").map_or("", |t| t.trim());
-    page(
+    render(
         StatusCode::OK,
         "Sign in",
         None,
@@ -85,7 +58,7 @@ pub(super) async fn submit(State(state): State<AppState>, body: Bytes) -> Respon
                 tracing::info!(principal = %caller.name, "signed in to the UI with a token");
                 signed_in(&state, &Principal::Token(caller.token_id))
             }
-            Err(crate::ApiError::Unauthorized(message)) => page(
+            Err(crate::ApiError::Unauthorized(message)) => render(
                 StatusCode::UNAUTHORIZED,
                 "Sign in",
                 None,
@@ -103,7 +76,7 @@ pub(super) async fn submit(State(state): State<AppState>, body: Bytes) -> Respon
         }
         Ok(None) => {
             tracing::info!(name = %name, "UI sign-in refused");
-            page(
+            render(
                 StatusCode::UNAUTHORIZED,
                 "Sign in",
                 None,
@@ -130,31 +103,28 @@ pub(super) async fn signout(
         .into_response()
 }
 
-fn setup_form(code: &str, name: &str, error: Option<&str>) -> String {
-    format!(
-        "{}<p>This database has no users yet. Choose the first admin's username and \
-         password; this link works once.</p>\
-         <form method=\"post\" action=\"/ui/setup\" class=\"stack\">\
-         <input type=\"hidden\" name=\"code\" value=\"{}\">\
-         <label for=\"name\">Username</label>\
-         <input id=\"name\" name=\"name\" autocomplete=\"username\" autocapitalize=\"none\" \
-         spellcheck=\"false\" required autofocus value=\"{}\">\
-         <label for=\"password\">Password (at least {MIN_PASSWORD_CHARS} characters)</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" \
-         minlength=\"{MIN_PASSWORD_CHARS}\" required>\
-         <label for=\"confirm\">Password again</label>\
-         <input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" \
-         required>\
-         <button type=\"submit\">Create admin and sign in</button></form>",
-        error_line(error),
-        esc(code),
-        esc(name)
-    )
+/// The first admin's form.
+#[derive(Template)]
+#[template(path = "ui/setup.html")]
+struct SetupForm<'a> {
+    code: &'a str,
+    name: &'a str,
+    error: Option<&'a str>,
+    min_chars: usize,
+}
+
+fn setup_form<'a>(code: &'a str, name: &'a str, error: Option<&'a str>) -> SetupForm<'a> {
+    SetupForm {
+        code,
+        name,
+        error,
+        min_chars: MIN_PASSWORD_CHARS,
+    }
 }
 
 pub(super) async fn setup_page(Query(query): Query<HashMap<String, String>>) -> Response {
     let code = query.get("code").map_or("", |c| c.trim());
-    page(
+    render(
         StatusCode::OK,
         "Set up fireline",
         None,
@@ -168,7 +138,7 @@ pub(super) async fn setup(State(state): State<AppState>, body: Bytes) -> Respons
     let name = fields.get("name").map_or("", |n| n.trim());
     let password = fields.get("password").map_or("", String::as_str);
     let refuse = |status: StatusCode, message: &str| {
-        page(
+        render(
             status,
             "Set up fireline",
             None,
@@ -187,13 +157,18 @@ pub(super) async fn setup(State(state): State<AppState>, body: Bytes) -> Respons
             tracing::info!(principal = %user.name, "first admin created");
             signed_in(&state, &user_principal(&user))
         }
-        Ok(None) => page(
+        Ok(None) => render(
             StatusCode::FORBIDDEN,
             "Set up fireline",
             None,
-            "<p class=\"error\" role=\"alert\">This set-up link was used already or \
-             replaced by a newer one. Sign in, or ask an admin for an account.</p>\
-             <p><a href=\"/ui/signin\">Sign in</a></p>",
+            &Message {
+                back_label: "Sign in",
+                ..Message::alert(
+                    "This set-up link was used already or replaced by a newer one. Sign in, \
+                     or ask an admin for an account.",
+                )
+                .back("/ui/signin")
+            },
         ),
         Err(e @ UserError::Invalid { .. }) => {
             refuse(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
