@@ -231,6 +231,25 @@ test('first start: the one-time set-up link makes the first admin', { timeout: 6
     await page.getByLabel('Password').fill('an admin passphrase');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('admin (admin)').waitFor();
+
+    // The admin adds a viewer on the Admin page; the viewer signs in and only reads.
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('heading', { name: 'Admin', level: 1 }).waitFor();
+    await page.getByText('Add a user', { exact: true }).click();
+    const create = page.locator('form', { has: page.getByRole('button', { name: 'Create user' }) });
+    await create.getByLabel('Username').fill('e2e-viewer');
+    await create.getByLabel('Role').selectOption('viewer');
+    await create.getByLabel('Password', { exact: true }).fill('a viewer passphrase');
+    await create.getByLabel('Password again').fill('a viewer passphrase');
+    await create.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('cell', { name: 'e2e-viewer', exact: true }).waitFor();
+    await shot('admin-user-created');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Username').fill('e2e-viewer');
+    await page.getByLabel('Password').fill('a viewer passphrase');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('e2e-viewer (viewer)').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0, 'no Admin link for a viewer');
   } catch (e) {
     await shot('failure').catch(() => {});
     e.message += `\n--- fireline serve output ---\n${serverLog}`;
