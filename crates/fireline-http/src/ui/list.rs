@@ -1,10 +1,11 @@
 //! The incidents list (`/ui`, `/ui/incidents`), its fragment for live reloads
 //! (`/ui/fragments/incidents`) and the change feed (`/ui/events`, server-sent events).
 
-use super::{age, esc, page, url, Session, LIVE_JS};
+use super::{age, choices, render, url, Choice, Session};
 use crate::routes::incidents::incident_filter;
 use crate::wire::ListQuery;
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -55,8 +56,38 @@ fn involves(
         })
 }
 
-/// The table of incidents matching `raw` (the page's query string).
-async fn table(state: &AppState, raw: Option<&str>, me: &str) -> Result<String, ApiError> {
+/// One row of the incidents table.
+struct Row {
+    id: String,
+    severity: String,
+    status: &'static str,
+    title: String,
+    service: String,
+    declared_at: jiff::Timestamp,
+    age: String,
+}
+
+/// The incidents table (`templates/ui/incidents_table.html`): the live fragment.
+#[derive(Template)]
+#[template(path = "ui/incidents_table.html")]
+struct Table {
+    rows: Vec<Row>,
+}
+
+/// The list page: filters, the live marker and the table.
+#[derive(Template)]
+#[template(path = "ui/list.html")]
+struct ListPage {
+    statuses: Vec<Choice>,
+    severities: Vec<Choice>,
+    service: String,
+    mine: bool,
+    fragment: String,
+    rows: Vec<Row>,
+}
+
+/// The rows of incidents matching `raw` (the page's query string).
+async fn table(state: &AppState, raw: Option<&str>, me: &str) -> Result<Vec<Row>, ApiError> {
     let (list_query, mine) = query(raw)?;
     let filter = incident_filter(&state.policy.current(), &list_query)?;
     let mut incidents = state.store.list_incidents(&filter).await?;
@@ -73,37 +104,22 @@ async fn table(state: &AppState, raw: Option<&str>, me: &str) -> Result<String, 
         incidents = kept;
     }
     let now = state.clock.now();
-    if incidents.is_empty() {
-        return Ok("<p id=\"incidents\" data-live>No incidents match.</p>".to_owned());
-    }
-    let mut rows = String::new();
-    for i in &incidents {
-        rows.push_str(&format!(
-            "<tr><td><a href=\"/ui/incidents/{id}\">{id}</a></td>\
-             <td><span class=\"sev sev-{sev_class}\">{sev}</span></td>\
-             <td><span class=\"status status-{status}\">{status}</span></td>\
-             <td>{title}</td><td>{service}</td>\
-             <td><time datetime=\"{declared}\">{age}</time></td></tr>",
-            id = i.id,
-            sev = esc(&i.severity),
-            sev_class = esc(&i.severity.to_ascii_lowercase()),
-            status = i.status.as_str(),
-            title = esc(&i.title),
-            service = esc(&i.service),
-            declared = i.declared_at,
-            age = age(i.declared_at, now),
-        ));
-    }
-    Ok(format!(
-        "<div id=\"incidents\" class=\"scroll\" data-live><table><caption class=\"sr\">Incidents</caption>\
-         <thead><tr><th scope=\"col\">Id</th><th scope=\"col\">Severity</th>\
-         <th scope=\"col\">Status</th><th scope=\"col\">Title</th>\
-         <th scope=\"col\">Service</th><th scope=\"col\">Age</th></tr></thead>\
-         <tbody>{rows}</tbody></table></div>"
-    ))
+    Ok(incidents
+        .into_iter()
+        .map(|i| Row {
+            id: i.id.to_string(),
+            age: age(i.declared_at, now),
+            severity: i.severity,
+            status: i.status.as_str(),
+            title: i.title,
+            service: i.service,
+            declared_at: i.declared_at,
+        })
+        .collect())
 }
 
-fn filters(state: &AppState, raw: Option<&str>) -> String {
+/// The filter form's state: status and severity choices, service, mine.
+fn filters(state: &AppState, raw: Option<&str>) -> (Vec<Choice>, Vec<Choice>, String, bool) {
     let (q, mine) = query(raw).unwrap_or((
         ListQuery {
             status: None,
@@ -114,39 +130,26 @@ fn filters(state: &AppState, raw: Option<&str>) -> String {
         false,
     ));
     let status = q.status.as_deref().unwrap_or("open");
-    let option = |value: &str, label: &str, selected: bool| {
-        format!(
-            "<option value=\"{}\"{}>{}</option>",
-            esc(value),
-            if selected { " selected" } else { "" },
-            esc(label)
-        )
-    };
-    let statuses: String = [("open", "Open"), ("resolved", "Resolved"), ("all", "All")]
-        .iter()
-        .map(|(v, l)| option(v, l, status == *v))
-        .collect();
+    let statuses = choices(
+        [("open", "Open"), ("resolved", "Resolved"), ("all", "All")]
+            .iter()
+            .map(|(v, l)| ((*v).to_owned(), (*l).to_owned())),
+        status,
+    );
     let severity = q.severity.as_deref().unwrap_or("");
     let policy = state.policy.current();
-    let severities: String = std::iter::once(option("", "Any", severity.is_empty()))
-        .chain(
-            policy
-                .catalog()
-                .ids()
-                .split(", ")
-                .map(|id| option(id, id, id.eq_ignore_ascii_case(severity))),
-        )
-        .collect();
-    format!(
-        "<form method=\"get\" action=\"/ui/incidents\" class=\"filters\">\
-         <label>Status <select name=\"status\">{statuses}</select></label>\
-         <label>Severity <select name=\"severity\">{severities}</select></label>\
-         <label>Service <input name=\"service\" value=\"{}\"></label>\
-         <label class=\"check\"><input type=\"checkbox\" name=\"mine\" value=\"1\"{}> Mine only</label>\
-         <button type=\"submit\">Filter</button></form>",
-        esc(q.service.as_deref().unwrap_or("")),
-        if mine { " checked" } else { "" }
-    )
+    let severities = std::iter::once(Choice {
+        value: String::new(),
+        label: "Any".to_owned(),
+        selected: severity.is_empty(),
+    })
+    .chain(policy.catalog().ids().split(", ").map(|id| Choice {
+        value: id.to_owned(),
+        label: id.to_owned(),
+        selected: id.eq_ignore_ascii_case(severity),
+    }))
+    .collect();
+    (statuses, severities, q.service.unwrap_or_default(), mine)
 }
 
 pub(super) async fn show(
@@ -154,7 +157,7 @@ pub(super) async fn show(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let table = match table(&state, raw.as_deref(), &session.caller.name).await {
+    let rows = match table(&state, raw.as_deref(), &session.caller.name).await {
         Ok(t) => t,
         Err(e) => return super::error_page(Some(&session), e, "/ui"),
     };
@@ -163,16 +166,19 @@ pub(super) async fn show(
         raw.as_deref()
             .map_or(String::new(), |q| format!("?{}", url_query(q)))
     );
-    page(
+    let (statuses, severities, service, mine) = filters(&state, raw.as_deref());
+    render(
         StatusCode::OK,
         "Incidents",
         Some(&session),
-        &format!(
-            "{}<p class=\"live\" aria-live=\"polite\" data-fragment=\"{}\" id=\"live\">Live</p>{table}\
-             <script>{LIVE_JS}</script>",
-            filters(&state, raw.as_deref()),
-            esc(&fragment)
-        ),
+        &ListPage {
+            statuses,
+            severities,
+            service,
+            mine,
+            fragment,
+            rows,
+        },
     )
 }
 
@@ -189,16 +195,20 @@ pub(super) async fn fragment(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match table(&state, raw.as_deref(), &session.caller.name).await {
-        Ok(t) => (
+    let html = match table(&state, raw.as_deref(), &session.caller.name).await {
+        Ok(rows) => Table { rows }.render(),
+        Err(e) => return super::error_page(None, e, "/ui"),
+    };
+    match html {
+        Ok(html) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-store"),
             ],
-            t,
+            html,
         )
             .into_response(),
-        Err(e) => super::error_page(None, e, "/ui"),
+        Err(e) => super::not_rendered(&e),
     }
 }
 

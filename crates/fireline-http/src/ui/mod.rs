@@ -232,7 +232,7 @@ pub(crate) fn render(
     }
 }
 
-fn not_rendered(error: &askama::Error) -> Response {
+pub(crate) fn not_rendered(error: &askama::Error) -> Response {
     tracing::error!(error = %error, "a UI template failed to render");
     (
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -4,7 +4,7 @@
 //! an editor that saves over the version it was loaded at, related incidents and action
 //! items. Saving and completing stages go through the API's own handlers.
 
-use super::{esc, page, when, Session};
+use super::{render, Session};
 use crate::auth::Authorized;
 use crate::extract::ApiJson;
 use crate::routes::incidents::load;
@@ -13,6 +13,7 @@ use crate::routes::postmortems::view;
 use crate::wire::ActionItemView;
 use crate::wire::{PostmortemEditRequest, PostmortemView, StageRequest};
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,7 +23,16 @@ use fireline_store::{ActionFilter, IncidentFilter, StatusFilter};
 /// How many of the latest incidents are looked at for post-mortems.
 const RECENT: u32 = 200;
 
-async fn postmortems(state: &AppState) -> Result<String, ApiError> {
+/// The post-mortems page: every post-mortem, and the open action items.
+#[derive(Template)]
+#[template(path = "ui/postmortems.html")]
+struct PostmortemsPage {
+    /// (incident id, incident title, post-mortem).
+    postmortems: Vec<(String, String, PostmortemView)>,
+    items: Vec<ActionItemView>,
+}
+
+async fn postmortems(state: &AppState) -> Result<Vec<(String, String, PostmortemView)>, ApiError> {
     let incidents = state
         .store
         .list_incidents(&IncidentFilter {
@@ -32,55 +42,19 @@ async fn postmortems(state: &AppState) -> Result<String, ApiError> {
             limit: RECENT,
         })
         .await?;
-    let mut rows = String::new();
+    let mut out = Vec::new();
     for incident in &incidents {
         let Some(record) = state.store.postmortem(incident.id).await? else {
             continue;
         };
         let (incident, events) = load(state, incident.id).await?;
         let pm = view(state, &incident, &events, record).await?;
-        let stages: Vec<String> = pm
-            .stages
-            .iter()
-            .map(|s| {
-                let state = match (s.completed_at, s.due_at) {
-                    (Some(done), _) => format!("done {}", when(done)),
-                    (None, Some(due)) => format!("due {}", when(due)),
-                    (None, None) => "no deadline".to_owned(),
-                };
-                format!(
-                    "<li>{}: {state}{}</li>",
-                    esc(&s.stage),
-                    if s.overdue {
-                        " <strong class=\"overdue\">overdue</strong>"
-                    } else {
-                        ""
-                    }
-                )
-            })
-            .collect();
-        rows.push_str(&format!(
-            "<tr><td><a href=\"/ui/incidents/{id}/postmortem\">{id}</a></td><td>{title}</td>\
-             <td>{phase}</td><td>{version}</td><td><ul class=\"plain\">{stages}</ul></td></tr>",
-            id = incident.id,
-            title = esc(&incident.title),
-            phase = esc(&pm.phase),
-            version = pm.version,
-            stages = stages.concat(),
-        ));
+        out.push((incident.id.to_string(), incident.title.clone(), pm));
     }
-    if rows.is_empty() {
-        return Ok("<h2>Post-mortems</h2><p>No post-mortems yet.</p>".to_owned());
-    }
-    Ok(format!(
-        "<h2>Post-mortems</h2><div class=\"scroll\"><table><thead><tr>\
-         <th scope=\"col\">Incident</th><th scope=\"col\">Title</th>\
-         <th scope=\"col\">Stage</th><th scope=\"col\">Version</th>\
-         <th scope=\"col\">Deadlines</th></tr></thead><tbody>{rows}</tbody></table></div>"
-    ))
+    Ok(out)
 }
 
-async fn action_items(state: &AppState) -> Result<String, ApiError> {
+async fn action_items(state: &AppState) -> Result<Vec<ActionItemView>, ApiError> {
     let now = state.clock.now();
     let items = state
         .store
@@ -90,94 +64,49 @@ async fn action_items(state: &AppState) -> Result<String, ApiError> {
             ..ActionFilter::default()
         })
         .await?;
-    if items.is_empty() {
-        return Ok("<h2>Open action items</h2><p>None open.</p>".to_owned());
-    }
-    let rows: String = items
+    Ok(items
         .iter()
-        .map(|item| {
-            let a = ActionItemView::of(item, now);
-            format!(
-                "<tr><td>{id}</td><td><a href=\"/ui/incidents/{inc}\">{inc}</a></td>\
-                 <td>{title}</td><td>{owner}</td><td>{priority}</td><td>{due}{overdue}</td>\
-                 <td>{status}</td></tr>",
-                id = esc(&a.id),
-                inc = esc(&a.incident),
-                title = esc(&a.title),
-                owner = esc(&a.owner),
-                priority = esc(&a.priority),
-                due = esc(&a.due),
-                overdue = if a.overdue {
-                    " <strong class=\"overdue\">overdue</strong>"
-                } else {
-                    ""
-                },
-                status = esc(&a.status),
-            )
-        })
-        .collect();
-    Ok(format!(
-        "<h2>Open action items</h2><div class=\"scroll\"><table><thead><tr>\
-         <th scope=\"col\">Id</th><th scope=\"col\">Incident</th><th scope=\"col\">What</th>\
-         <th scope=\"col\">Owner</th><th scope=\"col\">Priority</th><th scope=\"col\">Due</th>\
-         <th scope=\"col\">Status</th></tr></thead><tbody>{rows}</tbody></table></div>"
-    ))
+        .map(|item| ActionItemView::of(item, now))
+        .collect())
 }
 
 pub(super) async fn show(session: Session, State(state): State<AppState>) -> Response {
     let body = async {
-        Ok::<_, ApiError>(format!(
-            "{}{}",
-            postmortems(&state).await?,
-            action_items(&state).await?
-        ))
+        Ok::<_, ApiError>(PostmortemsPage {
+            postmortems: postmortems(&state).await?,
+            items: action_items(&state).await?,
+        })
     };
     match body.await {
-        Ok(body) => page(StatusCode::OK, "Post-mortems", Some(&session), &body),
+        Ok(body) => render(StatusCode::OK, "Post-mortems", Some(&session), &body),
         Err(e) => super::error_page(Some(&session), e, "/ui"),
     }
 }
 
 /// The rendered document: the body of the export's HTML page (every character of the
-/// text escaped there), without its own page frame.
-fn document(title: &str, markdown: &str) -> String {
+/// text escaped there), without its own page frame; `None` if it has none.
+fn document(title: &str, markdown: &str) -> Option<String> {
     let html = fireline_core::postmortem::to_html(title, markdown);
     html.split("<main>")
         .nth(1)
         .and_then(|rest| rest.split("</main>").next())
-        .map_or_else(|| format!("<pre>{}</pre>", esc(markdown)), str::to_owned)
+        .map(str::to_owned)
 }
 
-fn stages(pm: &PostmortemView, session: &Session, base: &str) -> String {
-    let items: String = pm
-        .stages
-        .iter()
-        .map(|s| {
-            let state = match (s.completed_at, s.due_at) {
-                (Some(done), _) => format!("done {}", when(done)),
-                (None, Some(due)) => format!("due {}", when(due)),
-                (None, None) => "no deadline".to_owned(),
-            };
-            let overdue = if s.overdue {
-                " <strong class=\"overdue\">overdue</strong>"
-            } else {
-                ""
-            };
-            let button = if s.completed_at.is_none() && session.can_act() {
-                format!(
-                    " <form method=\"post\" action=\"{base}/stages\" class=\"inline\">{}\
-                     <input type=\"hidden\" name=\"stage\" value=\"{stage}\">\
-                     <button type=\"submit\">Mark {stage} done</button></form>",
-                    session.csrf_field(),
-                    stage = esc(&s.stage)
-                )
-            } else {
-                String::new()
-            };
-            format!("<li>{}: {state}{overdue}{button}</li>", esc(&s.stage))
-        })
-        .collect();
-    format!("<h2>Stages</h2><ul class=\"steps\">{items}</ul>")
+/// One incident's post-mortem page (or the offer to draft it).
+#[derive(Template)]
+#[template(path = "ui/postmortem.html")]
+struct PostmortemPage<'a> {
+    session: &'a Session,
+    id: String,
+    base: String,
+    pm: Option<PostmortemView>,
+    /// The document as HTML, escaped by `fireline_core::postmortem::to_html`.
+    document: Option<String>,
+    /// The editor's text, the version it is based on, and why a save was refused.
+    text: String,
+    version: u64,
+    note: &'a str,
 }
 
 /// `GET /ui/incidents/{id}/postmortem`.
@@ -200,87 +129,31 @@ pub(super) async fn page_of(
     };
     let base = format!("/ui/incidents/{}/postmortem", incident.id);
     let title = format!("{} post-mortem: {}", incident.id, incident.title);
+    let mut body = PostmortemPage {
+        session,
+        id: incident.id.to_string(),
+        base,
+        pm: None,
+        document: None,
+        text: String::new(),
+        version: 0,
+        note: "",
+    };
     let Some(record) = record else {
-        let draft = if session.can_act() {
-            format!(
-                "<form method=\"post\" action=\"{base}\">{}<button type=\"submit\">Draft \
-                 post-mortem</button></form>",
-                session.csrf_field()
-            )
-        } else {
-            String::new()
-        };
-        return page(
-            StatusCode::OK,
-            &title,
-            Some(session),
-            &format!(
-                "<p><a href=\"/ui/incidents/{}\">← {}</a></p><p>No post-mortem yet.</p>{draft}",
-                incident.id, incident.id
-            ),
-        );
+        return render(StatusCode::OK, &title, Some(session), &body);
     };
     let pm = match view(state, &incident, &events, record).await {
         Ok(pm) => pm,
         Err(e) => return super::error_page(Some(session), e, "/ui/postmortems"),
     };
-    let related: String = pm
-        .related
-        .iter()
-        .map(|r| {
-            format!(
-                "<li><a href=\"/ui/incidents/{id}\">{id}</a> {} · {} · {} · {}</li>",
-                esc(&r.severity),
-                esc(&r.service),
-                esc(&r.status),
-                esc(&r.title),
-                id = esc(&r.id)
-            )
-        })
-        .collect();
-    let actions: String = pm
-        .action_items
-        .iter()
-        .map(|a| {
-            format!(
-                "<li>{} · {} · owner {} · due {} · {}{}</li>",
-                esc(&a.id),
-                esc(&a.title),
-                esc(&a.owner),
-                esc(&a.due),
-                esc(&a.status),
-                if a.overdue {
-                    " <strong class=\"overdue\">overdue</strong>"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
     // After a refused save, the editor keeps what was typed, at the version it was based on.
-    let (text, version, note) = match edited {
+    (body.text, body.version, body.note) = match edited {
         Some((text, version, note)) => (text.to_owned(), version, note),
         None => (pm.text.clone(), pm.version, ""),
     };
-    let editor = if session.can_act() {
-        format!(
-            "<h2>Edit</h2>{}<form method=\"post\" action=\"{base}/text\" class=\"stack wide\">{}\
-             <input type=\"hidden\" name=\"version\" value=\"{version}\">\
-             <label for=\"pm-text\">Markdown (version {version})</label>\
-             <textarea id=\"pm-text\" name=\"text\" rows=\"20\" required>{}</textarea>\
-             <button type=\"submit\">Save</button></form>",
-            if note.is_empty() {
-                String::new()
-            } else {
-                format!("<p class=\"error\" role=\"alert\">{}</p>", esc(note))
-            },
-            session.csrf_field(),
-            esc(&text)
-        )
-    } else {
-        String::new()
-    };
-    page(
+    body.document = document(&title, &pm.text);
+    body.pm = Some(pm);
+    render(
         if edited.is_some() {
             StatusCode::CONFLICT
         } else {
@@ -288,31 +161,7 @@ pub(super) async fn page_of(
         },
         &title,
         Some(session),
-        &format!(
-            "<p><a href=\"/ui/incidents/{id}\">← {id}</a></p>\
-             <dl class=\"facts\"><dt>Stage</dt><dd>{phase}</dd><dt>Version</dt><dd>{v}, saved {at} by {by}</dd>\
-             <dt>Template</dt><dd>{template}</dd></dl>{stages}\
-             <h2>Document</h2><article class=\"document\">{doc}</article>\
-             <h2>Action items</h2>{actions}<h2>Related incidents</h2>{related}{editor}",
-            id = incident.id,
-            phase = esc(&pm.phase),
-            v = pm.version,
-            at = when(pm.updated_at),
-            by = esc(&pm.updated_by),
-            template = esc(&pm.template),
-            stages = stages(&pm, session, &base),
-            doc = document(&title, &pm.text),
-            actions = if actions.is_empty() {
-                "<p>None.</p>".to_owned()
-            } else {
-                format!("<ul>{actions}</ul>")
-            },
-            related = if related.is_empty() {
-                "<p>None.</p>".to_owned()
-            } else {
-                format!("<ul>{related}</ul>")
-            },
-        ),
+        &body,
     )
 }
 

@@ -1,8 +1,9 @@
 //! The response report (`/ui/report?since=30d`): the same report and SVG charts as
 //! `GET /api/v1/report?format=html`, inside the UI's layout.
 
-use super::{esc, page, Session};
+use super::{render, Choice, Session};
 use crate::routes::report::{body, build};
+use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -16,6 +17,15 @@ const PERIODS: [(&str, &str); 4] = [
     ("90d", "90 days"),
     ("365d", "365 days"),
 ];
+
+/// The report page: the period form, then the report.
+#[derive(Template)]
+#[template(path = "ui/report.html")]
+struct ReportPage {
+    periods: Vec<Choice>,
+    /// The report's HTML, escaped by `routes::report::body`.
+    report: String,
+}
 
 pub(super) async fn show(
     session: Session,
@@ -36,32 +46,28 @@ pub(super) async fn show(
         Err(e) => return super::error_page(Some(&session), e, "/ui/report"),
     };
     let chosen = since.as_deref().unwrap_or("30d");
-    let mut options: String = PERIODS
+    let mut periods: Vec<Choice> = PERIODS
         .iter()
-        .map(|(value, label)| {
-            format!(
-                "<option value=\"{}\"{}>{}</option>",
-                esc(value),
-                if *value == chosen { " selected" } else { "" },
-                esc(label)
-            )
+        .map(|(value, label)| Choice {
+            value: (*value).to_owned(),
+            label: (*label).to_owned(),
+            selected: *value == chosen,
         })
         .collect();
     if !PERIODS.iter().any(|(value, _)| *value == chosen) {
-        options.push_str(&format!(
-            "<option value=\"{v}\" selected>{v}</option>",
-            v = esc(chosen)
-        ));
+        periods.push(Choice {
+            value: chosen.to_owned(),
+            label: chosen.to_owned(),
+            selected: true,
+        });
     }
-    let form = format!(
-        "<form method=\"get\" action=\"/ui/report\" class=\"filters\">\
-         <label>Declared in the last <select name=\"since\">{options}</select></label>\
-         <button type=\"submit\">Show</button></form>"
-    );
-    page(
+    render(
         StatusCode::OK,
         "Response report",
         Some(&session),
-        &format!("{form}{}", body(&report)),
+        &ReportPage {
+            periods,
+            report: body(&report),
+        },
     )
 }
