@@ -77,8 +77,8 @@ pub(super) fn refused(session: &Session, error: ApiError, back: &str) -> Respons
 
 /// The confirmation a redirect asks for (`?done=…`): fixed texts by code, so a link
 /// cannot put words of its own on the page.
-pub(super) fn notice(query: &HashMap<String, String>) -> String {
-    let text = match query.get("done").map(String::as_str) {
+pub(super) fn notice_text(query: &HashMap<String, String>) -> Option<&'static str> {
+    Some(match query.get("done").map(String::as_str) {
         Some("user-created") => "User created.",
         Some("user-disabled") => "User disabled; their sessions have ended.",
         Some("user-enabled") => "User enabled.",
@@ -89,9 +89,15 @@ pub(super) fn notice(query: &HashMap<String, String>) -> String {
         Some("entry-deleted") => "Roster entry deleted.",
         Some("override-added") => "Override added.",
         Some("override-removed") => "Override removed.",
-        _ => return String::new(),
-    };
-    format!("<p class=\"notice\" role=\"status\">{text}</p>")
+        _ => return None,
+    })
+}
+
+/// The confirmation as HTML (for pages not yet templated).
+pub(super) fn notice(query: &HashMap<String, String>) -> String {
+    notice_text(query).map_or(String::new(), |text| {
+        format!("<p class=\"notice\" role=\"status\">{text}</p>")
+    })
 }
 
 /// A `<select name="role">` of the access roles.

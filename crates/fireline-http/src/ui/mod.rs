@@ -136,6 +136,29 @@ pub(crate) fn esc(text: &str) -> String {
     out
 }
 
+/// The templates' escaper (`askama.toml`): [`esc`]'s five characters, for element
+/// content and quoted attribute values.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HtmlEscape;
+
+impl askama::filters::Escaper for HtmlEscape {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, text: &str) -> std::fmt::Result {
+        let mut rest = text;
+        while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+            dest.write_str(&rest[..at])?;
+            dest.write_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                _ => "&#39;",
+            })?;
+            rest = &rest[at + 1..];
+        }
+        dest.write_str(rest)
+    }
+}
+
 /// Percent-encodes a query or path component.
 pub(crate) fn url(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()

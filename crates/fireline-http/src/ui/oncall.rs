@@ -3,16 +3,16 @@
 //! own shifts when their token name is a person id. Admins also get the forms that add
 //! and remove overrides, stored through the same check-then-store path as the API.
 
-use super::admin::{notice, refuse_admin_post, refused};
+use super::admin::{notice_text, refuse_admin_post, refused};
 use super::roster::save_schedule;
-use super::{esc, form, page, when, Session};
+use super::{form, render, Choice, Session};
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use fireline_core::oncall::{Override, Roster, Shift};
-use fireline_core::AccessRole;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -21,193 +21,147 @@ use std::collections::HashMap;
 /// How far ahead the page looks.
 const AHEAD: SignedDuration = SignedDuration::from_hours(24 * 7);
 
-fn person(roster: &Roster, id: &str) -> String {
-    match roster.people.get(id) {
-        Some(p) => format!(
-            "{} <span class=\"muted\">({})</span>",
-            esc(&p.name),
-            esc(id)
-        ),
-        None => esc(id),
+/// A roster person as shown: their name (when in the roster) and id.
+struct Who {
+    name: Option<String>,
+    id: String,
+}
+
+fn person(roster: &Roster, id: &str) -> Who {
+    Who {
+        name: roster.people.get(id).map(|p| p.name.clone()),
+        id: id.to_owned(),
     }
 }
 
-fn shift_rows(roster: &Roster, shifts: &[Shift], with_schedule: Option<&str>) -> String {
-    shifts
-        .iter()
-        .map(|s| {
-            format!(
-                "<tr>{}<td>{}</td><td>{}</td><td>{}</td></tr>",
-                with_schedule.map_or(String::new(), |name| format!("<td>{}</td>", esc(name))),
-                person(roster, &s.person),
-                when(s.start),
-                when(s.end)
-            )
-        })
-        .collect()
+/// A shift in a table (`schedule`: its schedule's name, for "My shifts").
+struct ShiftRow {
+    schedule: String,
+    who: Who,
+    start: Timestamp,
+    end: Timestamp,
 }
 
-async fn body(state: &AppState, session: &Session) -> Result<String, ApiError> {
+/// An override that has not ended.
+struct OverrideRow {
+    schedule_id: String,
+    schedule: String,
+    who: Who,
+    start: Timestamp,
+    end: Timestamp,
+    /// Started already (else upcoming).
+    current: bool,
+}
+
+/// The on-call page.
+#[derive(Template)]
+#[template(path = "ui/oncall.html")]
+struct OncallPage<'a> {
+    session: &'a Session,
+    notice: Option<&'static str>,
+    has_schedules: bool,
+    /// Per schedule: its name, and who is on call until when.
+    now_rows: Vec<(String, Option<(Who, Timestamp)>)>,
+    /// The caller's own shifts, when they are a roster person.
+    mine: Option<Vec<ShiftRow>>,
+    /// Per schedule: name, time zone and the next 7 days' shifts.
+    upcoming: Vec<(String, String, Vec<ShiftRow>)>,
+    overrides: Vec<OverrideRow>,
+    admin: bool,
+    schedules: Vec<Choice>,
+    people: Vec<Choice>,
+}
+
+fn shift_row(roster: &Roster, shift: &Shift, schedule: &str) -> ShiftRow {
+    ShiftRow {
+        schedule: schedule.to_owned(),
+        who: person(roster, &shift.person),
+        start: shift.start,
+        end: shift.end,
+    }
+}
+
+async fn body<'a>(
+    state: &AppState,
+    session: &'a Session,
+    notice: Option<&'static str>,
+) -> Result<OncallPage<'a>, ApiError> {
     let roster = state.store.roster().await?;
     let now = state.clock.now();
     let until = now.checked_add(AHEAD).map_err(|_| ApiError::Internal)?;
-    if roster.schedules.is_empty() {
-        return Ok(
-            "<p>No schedules yet: import a roster (<code>PUT /api/v1/roster</code> or \
-                   <code>fireline roster import</code>).</p>"
-                .to_owned(),
-        );
-    }
-    let mut now_rows = String::new();
-    let mut upcoming = String::new();
-    let mut mine = String::new();
+    let admin = session.is_admin();
+    let mut page = OncallPage {
+        session,
+        notice,
+        has_schedules: !roster.schedules.is_empty(),
+        now_rows: Vec::new(),
+        mine: None,
+        upcoming: Vec::new(),
+        overrides: Vec::new(),
+        admin,
+        schedules: Vec::new(),
+        people: Vec::new(),
+    };
+    let mut mine = Vec::new();
     for s in roster.schedules.values() {
-        let current = match s.on_call_at(now) {
-            Some(shift) => format!(
-                "<td>{}</td><td>{}</td>",
-                person(&roster, &shift.person),
-                when(shift.end)
-            ),
-            None => "<td>Nobody</td><td>–</td>".to_owned(),
-        };
-        now_rows.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th>{current}</tr>",
-            esc(&s.name)
-        ));
+        let current = s
+            .on_call_at(now)
+            .map(|shift| (person(&roster, &shift.person), shift.end));
+        page.now_rows.push((s.name.clone(), current));
         let shifts = s.shifts(now, until);
-        let rows = if shifts.is_empty() {
-            "<tr><td colspan=\"3\">Nobody on call.</td></tr>".to_owned()
-        } else {
-            shift_rows(&roster, &shifts, None)
-        };
-        upcoming.push_str(&format!(
-            "<h3>{} <span class=\"muted\">({})</span></h3><div class=\"scroll\"><table>\
-             <thead><tr><th scope=\"col\">Who</th><th scope=\"col\">From</th>\
-             <th scope=\"col\">Until</th></tr></thead><tbody>{rows}</tbody></table></div>",
-            esc(&s.name),
-            esc(&s.time_zone)
+        mine.extend(
+            shifts
+                .iter()
+                .filter(|shift| shift.person == session.caller.name)
+                .map(|shift| shift_row(&roster, shift, &s.name)),
+        );
+        page.upcoming.push((
+            s.name.clone(),
+            s.time_zone.clone(),
+            shifts
+                .iter()
+                .map(|shift| shift_row(&roster, shift, &s.name))
+                .collect(),
         ));
-        let own: Vec<Shift> = shifts
-            .into_iter()
-            .filter(|shift| shift.person == session.caller.name)
-            .collect();
-        mine.push_str(&shift_rows(&roster, &own, Some(&s.name)));
     }
-    let mut out = format!(
-        "<h2>On call now</h2><div class=\"scroll\"><table><thead><tr>\
-         <th scope=\"col\">Schedule</th><th scope=\"col\">Who</th>\
-         <th scope=\"col\">Until</th></tr></thead><tbody>{now_rows}</tbody></table></div>"
-    );
     if roster.people.contains_key(&session.caller.name) {
-        out.push_str("<h2>My shifts, next 7 days</h2>");
-        if mine.is_empty() {
-            out.push_str("<p>None.</p>");
-        } else {
-            out.push_str(&format!(
-                "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Schedule</th>\
-                 <th scope=\"col\">Who</th><th scope=\"col\">From</th>\
-                 <th scope=\"col\">Until</th></tr></thead><tbody>{mine}</tbody></table></div>"
-            ));
-        }
+        page.mine = Some(mine);
     }
-    out.push_str(&overrides(&roster, session, now));
-    out.push_str("<h2>Next 7 days</h2>");
-    out.push_str(&upcoming);
-    Ok(out)
-}
-
-/// Every schedule's overrides that have not ended, with a remove button for admins, and
-/// the form that adds one.
-fn overrides(roster: &Roster, session: &Session, now: Timestamp) -> String {
-    let admin = session.caller.role.allows(AccessRole::Admin);
-    let csrf = session.csrf_field();
-    let mut rows = String::new();
+    // Every schedule's overrides that have not ended, and the choices of the form that
+    // adds one.
     for (id, s) in &roster.schedules {
         for o in s.overrides.iter().filter(|o| o.end > now) {
-            let remove = if admin {
-                format!(
-                    "<td><form method=\"post\" action=\"/ui/oncall/overrides/remove\">{csrf}\
-                     <input type=\"hidden\" name=\"schedule\" value=\"{}\">\
-                     <input type=\"hidden\" name=\"person\" value=\"{}\">\
-                     <input type=\"hidden\" name=\"start\" value=\"{}\">\
-                     <input type=\"hidden\" name=\"end\" value=\"{}\">\
-                     <button type=\"submit\">Remove</button></form></td>",
-                    esc(id),
-                    esc(&o.person),
-                    o.start,
-                    o.end
-                )
-            } else {
-                String::new()
-            };
-            rows.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{remove}</tr>",
-                esc(&s.name),
-                person(roster, &o.person),
-                when(o.start),
-                when(o.end),
-                if o.start <= now { "now" } else { "upcoming" },
-            ));
+            page.overrides.push(OverrideRow {
+                schedule_id: id.clone(),
+                schedule: s.name.clone(),
+                who: person(&roster, &o.person),
+                start: o.start,
+                end: o.end,
+                current: o.start <= now,
+            });
         }
     }
-    let mut out = "<h2 id=\"overrides\">Overrides</h2>".to_owned();
-    if rows.is_empty() {
-        out.push_str("<p>None current or upcoming.</p>");
-    } else {
-        out.push_str(&format!(
-            "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Schedule</th>\
-             <th scope=\"col\">Who</th><th scope=\"col\">From</th><th scope=\"col\">Until</th>\
-             <th scope=\"col\">When</th>{}</tr></thead><tbody>{rows}</tbody></table></div>",
-            if admin {
-                "<th scope=\"col\">Actions</th>"
-            } else {
-                ""
-            }
-        ));
-    }
     if admin {
-        let schedules: String = roster
+        page.schedules = roster
             .schedules
             .iter()
-            .map(|(id, s)| {
-                format!(
-                    "<option value=\"{}\">{} ({})</option>",
-                    esc(id),
-                    esc(&s.name),
-                    esc(&s.time_zone)
-                )
+            .map(|(id, s)| Choice {
+                value: id.clone(),
+                label: format!("{} ({})", s.name, s.time_zone),
+                selected: false,
             })
             .collect();
-        let people: String = roster
+        page.people = roster
             .people
             .iter()
-            .map(|(id, p)| {
-                format!(
-                    "<option value=\"{}\">{} ({})</option>",
-                    esc(id),
-                    esc(&p.name),
-                    esc(id)
-                )
+            .map(|(id, p)| Choice {
+                value: id.clone(),
+                label: format!("{} ({id})", p.name),
+                selected: false,
             })
             .collect();
-        out.push_str(&format!(
-            "<details><summary>Add an override</summary>\
-             <form class=\"stack\" method=\"post\" action=\"/ui/oncall/overrides\">{csrf}\
-             <label for=\"ov-schedule\">Schedule</label>\
-             <select id=\"ov-schedule\" name=\"schedule\">{schedules}</select>\
-             <label for=\"ov-person\">Who is on call instead</label>\
-             <select id=\"ov-person\" name=\"person\">{people}</select>\
-             <label for=\"ov-start\">From</label>\
-             <input id=\"ov-start\" name=\"start\" type=\"datetime-local\" required>\
-             <label for=\"ov-end\">Until</label>\
-             <input id=\"ov-end\" name=\"end\" type=\"datetime-local\" required>\
-             <p class=\"hint\">Times are read in the schedule's time zone (in brackets after \
-             its name), not your browser's. The override beats every layer from its start \
-             until (not including) its end.</p>\
-             <button type=\"submit\">Add override</button></form></details>"
-        ));
     }
-    out
+    Ok(page)
 }
 
 pub(super) async fn show(
@@ -215,13 +169,8 @@ pub(super) async fn show(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    match body(&state, &session).await {
-        Ok(body) => page(
-            StatusCode::OK,
-            "On call",
-            Some(&session),
-            &format!("{}{body}", notice(&query)),
-        ),
+    match body(&state, &session, notice_text(&query)).await {
+        Ok(body) => render(StatusCode::OK, "On call", Some(&session), &body),
         Err(e) => super::error_page(Some(&session), e, "/ui"),
     }
 }
