@@ -15,6 +15,31 @@ pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, stat
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $backend:literal, $claim:expr, $claim_inbox:expr) => {
         impl $store {
+            /// Inserts `user` through `executor` (the pool, or a transaction);
+            /// [`StoreError::Exists`](crate::StoreError::Exists) when the name is taken.
+            async fn insert_user_on<'c, E>(executor: E, user: &$crate::UserRecord) -> $crate::Result<()>
+            where
+                E: sqlx::Executor<'c, Database = $db>,
+            {
+                let done = sqlx::query(
+                    "INSERT INTO users (name, role, password_hash, created_at_us, \
+                     password_changed_at_us, disabled_at_us) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(&user.name)
+                .bind(user.role.as_str())
+                .bind(&user.password_hash)
+                .bind($crate::rows::micros(user.created_at))
+                .bind($crate::rows::micros(user.password_changed_at))
+                .bind(user.disabled_at.map($crate::rows::micros))
+                .execute(executor)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::Exists(format!("user {}", user.name)));
+                }
+                Ok(())
+            }
+
             /// Appends `events` to `current` inside `tx`: the version claim, the listing
             /// projection, the events, and the alert projection of alert events.
             async fn append_tx(
@@ -423,23 +448,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn insert_user(&self, user: &$crate::UserRecord) -> $crate::Result<()> {
-                let done = sqlx::query(
-                    "INSERT INTO users (name, role, password_hash, created_at_us, \
-                     password_changed_at_us, disabled_at_us) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (name) DO NOTHING",
-                )
-                .bind(&user.name)
-                .bind(user.role.as_str())
-                .bind(&user.password_hash)
-                .bind($crate::rows::micros(user.created_at))
-                .bind($crate::rows::micros(user.password_changed_at))
-                .bind(user.disabled_at.map($crate::rows::micros))
-                .execute(&self.pool)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::StoreError::Exists(format!("user {}", user.name)));
-                }
-                Ok(())
+                Self::insert_user_on(&self.pool, user).await
             }
 
             async fn user(&self, name: &str) -> $crate::Result<Option<$crate::UserRecord>> {
@@ -533,23 +542,8 @@ macro_rules! impl_sql_store {
                 if taken.rows_affected() == 0 {
                     return Ok(false);
                 }
-                let done = sqlx::query(
-                    "INSERT INTO users (name, role, password_hash, created_at_us, \
-                     password_changed_at_us, disabled_at_us) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (name) DO NOTHING",
-                )
-                .bind(&user.name)
-                .bind(user.role.as_str())
-                .bind(&user.password_hash)
-                .bind($crate::rows::micros(user.created_at))
-                .bind($crate::rows::micros(user.password_changed_at))
-                .bind(user.disabled_at.map($crate::rows::micros))
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    // Dropping the transaction rolls back: the code stays valid.
-                    return Err($crate::StoreError::Exists(format!("user {}", user.name)));
-                }
+                // On `Exists`, dropping the transaction rolls back: the code stays valid.
+                Self::insert_user_on(&mut *tx, user).await?;
                 tx.commit().await?;
                 Ok(true)
             }

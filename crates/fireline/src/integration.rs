@@ -3,7 +3,7 @@
 use crate::cli::{AlertAction, HeartbeatCommand, IntegrationCommand};
 use crate::config::Settings;
 use crate::exit::Failure;
-use crate::output::{table, when};
+use crate::output::{listing, table, when, when_or_dash};
 use fireline_http::auth::{issue_integration, IssueError};
 use fireline_http::wire::IntegrationView;
 use fireline_store::StoreError;
@@ -38,43 +38,22 @@ pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<()
             }
         }
         IntegrationCommand::List { json } => match store.list_integrations().await {
-            Ok(list) if *json => {
-                let views: Vec<IntegrationView> = list.iter().map(IntegrationView::from).collect();
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&views)
-                        .map_err(|e| Failure::general(e.to_string()))?
-                );
-                Ok(())
-            }
-            Ok(list) if list.is_empty() => {
-                outln!(
-                    "no integrations; create one with `fireline integration create --service S`"
-                );
-                Ok(())
-            }
-            Ok(list) => {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|i| {
-                        vec![
-                            i.id.clone(),
-                            i.name.clone(),
-                            i.service.clone(),
-                            when(&i.created_at),
-                            i.revoked_at
-                                .as_ref()
-                                .map(when)
-                                .unwrap_or_else(|| "-".to_owned()),
-                        ]
-                    })
-                    .collect();
-                out!(
-                    "{}",
-                    table(&["ID", "NAME", "SERVICE", "CREATED", "REVOKED"], &rows)
-                );
-                Ok(())
-            }
+            Ok(list) => listing(
+                &list,
+                *json,
+                |i| IntegrationView::from(i),
+                "no integrations; create one with `fireline integration create --service S`",
+                &["ID", "NAME", "SERVICE", "CREATED", "REVOKED"],
+                |i| {
+                    vec![
+                        i.id.clone(),
+                        i.name.clone(),
+                        i.service.clone(),
+                        when(&i.created_at),
+                        when_or_dash(i.revoked_at.as_ref()),
+                    ]
+                },
+            ),
             Err(e) => Err(Failure::general(e.to_string())),
         },
         IntegrationCommand::Revoke { id } => {

@@ -52,6 +52,35 @@ pub fn when(t: &Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
 }
 
+/// An optional instant as [`when`], or `-`.
+pub fn when_or_dash(t: Option<&Timestamp>) -> String {
+    t.map(when).unwrap_or_else(|| "-".to_owned())
+}
+
+/// A stored list (tokens, users, integrations) for `list`: the API's JSON views with
+/// `--json`, `empty` when there is nothing, else a table of `header` and `row`s.
+pub fn listing<T, V: serde::Serialize>(
+    items: &[T],
+    json: bool,
+    view: impl Fn(&T) -> V,
+    empty: &str,
+    header: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> Result<(), crate::exit::Failure> {
+    if json {
+        let views: Vec<V> = items.iter().map(view).collect();
+        let text = serde_json::to_string_pretty(&views)
+            .map_err(|e| crate::exit::Failure::general(e.to_string()))?;
+        emit(&format!("{text}\n"));
+    } else if items.is_empty() {
+        emit(&format!("{empty}\n"));
+    } else {
+        let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+        emit(&table(header, &rows));
+    }
+    Ok(())
+}
+
 /// The incident list as a table.
 pub fn incident_list(incidents: &[IncidentSummaryView]) -> String {
     if incidents.is_empty() {

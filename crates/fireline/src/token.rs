@@ -4,7 +4,7 @@
 use crate::cli::TokenCommand;
 use crate::config::Settings;
 use crate::exit::Failure;
-use crate::output::{table, when};
+use crate::output::{listing, when, when_or_dash};
 use fireline_core::AccessRole;
 use fireline_http::auth::{issue_token, IssueError};
 use fireline_http::wire::TokenView;
@@ -40,37 +40,22 @@ pub async fn run(settings: &Settings, command: &TokenCommand) -> Result<(), Fail
         }
         TokenCommand::List { json } => {
             let tokens = store.list_tokens().await.map_err(store_failure)?;
-            if *json {
-                let views: Vec<TokenView> = tokens.iter().map(TokenView::from).collect();
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&views)
-                        .map_err(|e| Failure::general(e.to_string()))?
-                );
-            } else if tokens.is_empty() {
-                outln!("no tokens; create one with `fireline token create --role admin`");
-            } else {
-                let rows: Vec<Vec<String>> = tokens
-                    .iter()
-                    .map(|t| {
-                        vec![
-                            t.id.clone(),
-                            t.name.clone(),
-                            t.role.to_string(),
-                            when(&t.created_at),
-                            t.revoked_at
-                                .as_ref()
-                                .map(when)
-                                .unwrap_or_else(|| "-".to_owned()),
-                        ]
-                    })
-                    .collect();
-                out!(
-                    "{}",
-                    table(&["ID", "NAME", "ROLE", "CREATED", "REVOKED"], &rows)
-                );
-            }
-            Ok(())
+            listing(
+                &tokens,
+                *json,
+                |t| TokenView::from(t),
+                "no tokens; create one with `fireline token create --role admin`",
+                &["ID", "NAME", "ROLE", "CREATED", "REVOKED"],
+                |t| {
+                    vec![
+                        t.id.clone(),
+                        t.name.clone(),
+                        t.role.to_string(),
+                        when(&t.created_at),
+                        when_or_dash(t.revoked_at.as_ref()),
+                    ]
+                },
+            )
         }
         TokenCommand::Revoke { id } => match store.revoke_token(id, jiff::Timestamp::now()).await {
             Ok(record) => {

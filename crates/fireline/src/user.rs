@@ -4,7 +4,7 @@
 use crate::cli::UserCommand;
 use crate::config::Settings;
 use crate::exit::Failure;
-use crate::output::{table, when};
+use crate::output::{listing, when, when_or_dash};
 use fireline_core::AccessRole;
 use fireline_http::users::{self, UserError};
 use fireline_http::wire::UserView;
@@ -62,39 +62,22 @@ async fn list(store: &dyn fireline_store::Store, json: bool) -> Result<(), Failu
         .list_users()
         .await
         .map_err(|e| user_failure(e.into(), ""))?;
-    if json {
-        let views: Vec<UserView> = users.iter().map(UserView::from).collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&views).map_err(|e| Failure::general(e.to_string()))?
-        );
-    } else if users.is_empty() {
-        outln!("no users; create one with `fireline user create NAME --role admin`");
-    } else {
-        let rows: Vec<Vec<String>> = users
-            .iter()
-            .map(|u| {
-                vec![
-                    u.name.clone(),
-                    u.role.to_string(),
-                    when(&u.created_at),
-                    when(&u.password_changed_at),
-                    u.disabled_at
-                        .as_ref()
-                        .map(when)
-                        .unwrap_or_else(|| "-".to_owned()),
-                ]
-            })
-            .collect();
-        out!(
-            "{}",
-            table(
-                &["NAME", "ROLE", "CREATED", "PASSWORD SET", "DISABLED"],
-                &rows
-            )
-        );
-    }
-    Ok(())
+    listing(
+        &users,
+        json,
+        |u| UserView::from(u),
+        "no users; create one with `fireline user create NAME --role admin`",
+        &["NAME", "ROLE", "CREATED", "PASSWORD SET", "DISABLED"],
+        |u| {
+            vec![
+                u.name.clone(),
+                u.role.to_string(),
+                when(&u.created_at),
+                when(&u.password_changed_at),
+                when_or_dash(u.disabled_at.as_ref()),
+            ]
+        },
+    )
 }
 
 /// The new password: the first line of stdin with `--password-stdin`, else asked twice

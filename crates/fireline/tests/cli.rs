@@ -952,59 +952,32 @@ fn users_are_made_from_the_cli_with_checked_passwords() {
     assert!(created.status.success(), "{}", stderr(&created));
     assert!(stdout(&created).contains("created user alice (role responder)"));
 
-    let short = fireline_stdin(
-        &[
-            "--db",
-            &db,
-            "user",
-            "create",
-            "bob",
-            "--role",
-            "viewer",
-            "--password-stdin",
-        ],
-        "short\n",
-    );
-    assert_eq!(short.status.code(), Some(1));
-    assert!(
-        stderr(&short).contains("at least 10 characters"),
-        "{}",
-        stderr(&short)
-    );
-    let twice = fireline_stdin(
-        &[
-            "--db",
-            &db,
-            "user",
-            "create",
-            "alice",
-            "--role",
-            "viewer",
-            "--password-stdin",
-        ],
-        "another long one\n",
-    );
-    assert_eq!(twice.status.code(), Some(1));
-    assert!(
-        stderr(&twice).contains("already exists"),
-        "{}",
-        stderr(&twice)
-    );
-    let bad_name = fireline_stdin(
-        &[
-            "--db",
-            &db,
-            "user",
-            "create",
-            "Bob Smith",
-            "--role",
-            "viewer",
-            "--password-stdin",
-        ],
-        "another long one\n",
-    );
-    assert_eq!(bad_name.status.code(), Some(1));
-    assert!(stderr(&bad_name).contains("name:"), "{}", stderr(&bad_name));
+    // Each refused create names the problem and exits 1.
+    for (name, password, problem) in [
+        ("bob", "short", "at least 10 characters"),
+        ("alice", "another long one", "already exists"),
+        ("Bob Smith", "another long one", "name:"),
+    ] {
+        let refused = fireline_stdin(
+            &[
+                "--db",
+                &db,
+                "user",
+                "create",
+                name,
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ],
+            &format!("{password}\n"),
+        );
+        assert_eq!(refused.status.code(), Some(1), "{name}");
+        assert!(
+            stderr(&refused).contains(problem),
+            "{name}: {}",
+            stderr(&refused)
+        );
+    }
     // No terminal and no --password-stdin: refused before anything is written.
     fails_with(
         fireline(
