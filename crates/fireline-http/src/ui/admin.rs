@@ -3,9 +3,12 @@
 //! teams and schedules with links to edit them (`roster.rs`), and the policy in force
 //! with what `fireline policy check` would say about it against the roster.
 
-use super::{esc, page, url, when, Session};
+use super::roster::AddEntry;
+use super::{render, url, Message, Session};
 use crate::routes::meta::policy_summary;
+use crate::wire::PolicySummary;
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -24,11 +27,11 @@ pub(super) fn refuse_non_admin(session: &Session) -> Option<Response> {
     if session.caller.role.allows(AccessRole::Admin) {
         return None;
     }
-    Some(page(
+    Some(render(
         StatusCode::FORBIDDEN,
         "Not allowed",
         Some(session),
-        "<p class=\"error\" role=\"alert\">Only admins can see or change this.</p>",
+        &Message::alert("Only admins can see or change this."),
     ))
 }
 
@@ -40,17 +43,17 @@ pub(super) fn refuse_admin_post(session: &Session, csrf: Option<&str>) -> Option
         .or_else(|| refuse_non_admin(session))
 }
 
-/// An error's message for a page, naming the field for bad input ("`role`: …").
-pub(super) fn message(error: &ApiError) -> String {
+/// An error's message for a page, and the field it names for bad input.
+pub(super) fn message(error: &ApiError) -> (Option<String>, String) {
     match error {
         ApiError::Invalid { field, message } if !field.is_empty() => {
-            format!("<code>{}</code>: {}", esc(field), esc(message))
+            (Some(field.clone()), message.clone())
         }
         ApiError::BadRequest {
             field: Some(field),
             message,
-        } => format!("<code>{}</code>: {}", esc(field), esc(message)),
-        other => esc(&other.to_string()),
+        } => (Some(field.clone()), message.clone()),
+        other => (None, other.to_string()),
     }
 }
 
@@ -58,17 +61,17 @@ pub(super) fn message(error: &ApiError) -> String {
 pub(super) fn refused(session: &Session, error: ApiError, back: &str) -> Response {
     match &error {
         ApiError::Invalid { .. } | ApiError::BadRequest { .. } => {
-            let text = message(&error);
+            let (field, text) = message(&error);
             let status = error.into_response().status();
-            page(
+            render(
                 status,
                 "Not done",
                 Some(session),
-                &format!(
-                    "<p class=\"error\" role=\"alert\">{text}</p><p>Nothing was changed. \
-                     <a href=\"{}\">Back</a></p>",
-                    esc(back)
-                ),
+                &Message {
+                    field: field.as_deref(),
+                    unchanged: true,
+                    ..Message::alert(&text).back(back)
+                },
             )
         }
         _ => super::error_page(Some(session), error, back),
@@ -93,301 +96,150 @@ pub(super) fn notice_text(query: &HashMap<String, String>) -> Option<&'static st
     })
 }
 
-/// The confirmation as HTML (for pages not yet templated).
-pub(super) fn notice(query: &HashMap<String, String>) -> String {
-    notice_text(query).map_or(String::new(), |text| {
-        format!("<p class=\"notice\" role=\"status\">{text}</p>")
-    })
+/// A roster section on the admin page: its entries (id, name, editor's path) and the form
+/// that adds one.
+struct RosterSection {
+    title: &'static str,
+    entries: Vec<(String, String, String)>,
+    add: AddEntry,
 }
 
-/// A `<select name="role">` of the access roles.
-pub(super) fn role_select(id: &str) -> String {
-    format!(
-        "<select id=\"{id}\" name=\"role\"><option value=\"viewer\">viewer (reads)</option>\
-         <option value=\"responder\" selected>responder (acts on incidents)</option>\
-         <option value=\"admin\">admin (administers)</option></select>"
-    )
+/// Schedules nobody covers for a while, though the policy pages them.
+struct Gap {
+    schedule: String,
+    /// How many windows.
+    count: usize,
+    used_by: String,
+    /// The first few windows.
+    windows: Vec<(jiff::Timestamp, jiff::Timestamp)>,
+    /// More windows than shown.
+    more: bool,
 }
 
-fn revoked(at: Option<jiff::Timestamp>) -> String {
-    at.map_or("no".to_owned(), |t| format!("revoked {}", when(t)))
+/// The admin page.
+#[derive(Template)]
+#[template(path = "ui/admin.html")]
+struct AdminPage<'a> {
+    session: &'a Session,
+    notice: Option<&'static str>,
+    /// Each with its name in a path.
+    users: Vec<(fireline_store::UserRecord, String)>,
+    tokens: Vec<(fireline_store::TokenRecord, String)>,
+    integrations: Vec<(fireline_store::IntegrationRecord, String)>,
+    sections: Vec<RosterSection>,
+    policy: PolicySummary,
+    /// Targets the roster lacks: (where used, target).
+    unknown: Vec<(String, String)>,
+    gaps: Vec<Gap>,
 }
 
-/// One roster section's entries, each linked to its editor, and the form to add one.
-fn section(key: &str, noun: &str, entries: &[(&String, &String)], session: &Session) -> String {
-    let items: Vec<String> = entries
-        .iter()
-        .map(|(id, name)| {
-            format!(
-                "<li><a href=\"/ui/admin/roster/{key}/{}\">{}</a> <span class=\"muted\">({})</span></li>",
-                esc(&url(id)),
-                esc(name),
-                esc(id)
-            )
-        })
-        .collect();
-    let list = if items.is_empty() {
-        "<p>None.</p>".to_owned()
-    } else {
-        format!("<ul>{}</ul>", items.concat())
-    };
-    format!(
-        "{list}<details><summary>Add a {noun}</summary>{}</details>",
-        super::roster::add_form(key, noun, "", "", session)
-    )
-}
-
-fn users_section(users: &[fireline_store::UserRecord], session: &Session) -> String {
-    let csrf = session.csrf_field();
-    let rows: String = users
-        .iter()
-        .map(|u| {
-            let name = esc(&url(&u.name));
-            let (state, flip, label) = match u.disabled_at {
-                Some(at) => (format!("disabled {}", when(at)), "false", "Enable"),
-                None => ("enabled".to_owned(), "true", "Disable"),
-            };
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>set {}</td><td>{state}</td><td>\
-                 <form method=\"post\" action=\"/ui/admin/users/{name}/disabled\">{csrf}\
-                 <input type=\"hidden\" name=\"disabled\" value=\"{flip}\">\
-                 <button type=\"submit\">{label}</button></form>\
-                 <details><summary>Set a new password</summary>\
-                 <form class=\"stack\" method=\"post\" action=\"/ui/admin/users/{name}/password\">{csrf}\
-                 <label for=\"pw-{name}\">New password</label>\
-                 <input id=\"pw-{name}\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required>\
-                 <label for=\"pc-{name}\">Again</label>\
-                 <input id=\"pc-{name}\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" required>\
-                 <button type=\"submit\">Set password</button></form></details></td></tr>",
-                esc(&u.name),
-                esc(&u.role.to_string()),
-                when(u.created_at),
-                when(u.password_changed_at),
-            )
-        })
-        .collect();
-    let table = if users.is_empty() {
-        "<p>None: people sign in with tokens only.</p>".to_owned()
-    } else {
-        format!(
-            "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Name</th>\
-             <th scope=\"col\">Role</th><th scope=\"col\">Created</th>\
-             <th scope=\"col\">Password</th><th scope=\"col\">State</th>\
-             <th scope=\"col\">Actions</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        )
-    };
-    format!(
-        "<h2 id=\"users\">Users ({})</h2>{table}<details><summary>Add a user</summary>\
-         <form class=\"stack\" method=\"post\" action=\"/ui/admin/users\">{csrf}\
-         <label for=\"user-name\">Username</label>\
-         <input id=\"user-name\" name=\"name\" required autocomplete=\"off\">\
-         <p class=\"hint\">a-z, 0-9, '.', '_' and '-'; use the person's roster id so \
-         \"My shifts\" works.</p>\
-         <label for=\"user-role\">Role</label>{}\
-         <label for=\"user-password\">Password</label>\
-         <input id=\"user-password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required>\
-         <label for=\"user-confirm\">Password again</label>\
-         <input id=\"user-confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" required>\
-         <button type=\"submit\">Create user</button></form></details>",
-        users.len(),
-        role_select("user-role"),
-    )
-}
-
-fn tokens_section(tokens: &[fireline_store::TokenRecord], session: &Session) -> String {
-    let csrf = session.csrf_field();
-    let rows: String = tokens
-        .iter()
-        .map(|t| {
-            let action = if t.revoked_at.is_none() {
-                format!(
-                    "<form method=\"post\" action=\"/ui/admin/tokens/{}/revoke\">{csrf}\
-                     <button type=\"submit\">Revoke</button></form>",
-                    esc(&url(&t.id))
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
-                esc(&t.name),
-                esc(&t.role.to_string()),
-                when(t.created_at),
-                revoked(t.revoked_at)
-            )
-        })
-        .collect();
-    format!(
-        "<h2 id=\"tokens\">Tokens ({})</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">Name</th>\
-         <th scope=\"col\">Role</th><th scope=\"col\">Created</th><th scope=\"col\">Revoked</th>\
-         <th scope=\"col\">Actions</th></tr></thead><tbody>{rows}</tbody></table></div>\
-         <details><summary>Create a token</summary>\
-         <form class=\"stack\" method=\"post\" action=\"/ui/admin/tokens\">{csrf}\
-         <label for=\"token-name\">Name</label>\
-         <input id=\"token-name\" name=\"name\" autocomplete=\"off\">\
-         <p class=\"hint\">Who or what uses it (recorded as the actor); empty: the token's id.</p>\
-         <label for=\"token-role\">Role</label>{}\
-         <button type=\"submit\">Create token</button></form></details>",
-        tokens.len(),
-        role_select("token-role"),
-    )
-}
-
-fn integrations_section(
-    integrations: &[fireline_store::IntegrationRecord],
-    session: &Session,
-) -> String {
-    let csrf = session.csrf_field();
-    let table = if integrations.is_empty() {
-        "<p>None.</p>".to_owned()
-    } else {
-        let rows: String = integrations
+fn section<T>(
+    key: &'static str,
+    noun: &'static str,
+    title: &'static str,
+    entries: &std::collections::BTreeMap<String, T>,
+    name: impl Fn(&T) -> &String,
+) -> RosterSection {
+    RosterSection {
+        title,
+        entries: entries
             .iter()
-            .map(|i| {
-                let action = if i.revoked_at.is_none() {
-                    format!(
-                        "<form method=\"post\" action=\"/ui/admin/integrations/{}/revoke\">{csrf}\
-                         <button type=\"submit\">Revoke</button></form>",
-                        esc(&url(&i.id))
-                    )
-                } else {
-                    String::new()
-                };
-                format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
-                    esc(&i.name),
-                    esc(&i.service),
-                    when(i.created_at),
-                    revoked(i.revoked_at)
+            .map(|(id, entry)| {
+                (
+                    id.clone(),
+                    name(entry).clone(),
+                    format!("/ui/admin/roster/{key}/{}", url(id)),
                 )
             })
-            .collect();
-        format!(
-            "<div class=\"scroll\"><table><thead><tr>\
-             <th scope=\"col\">Name</th><th scope=\"col\">Service</th>\
-             <th scope=\"col\">Created</th><th scope=\"col\">Revoked</th>\
-             <th scope=\"col\">Actions</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        )
-    };
-    format!(
-        "<h2 id=\"integrations\">Integrations ({})</h2>{table}\
-         <details><summary>Create an integration</summary>\
-         <form class=\"stack\" method=\"post\" action=\"/ui/admin/integrations\">{csrf}\
-         <label for=\"integration-service\">Service</label>\
-         <input id=\"integration-service\" name=\"service\" required autocomplete=\"off\">\
-         <p class=\"hint\">The service its alerts' incidents are for.</p>\
-         <label for=\"integration-name\">Name</label>\
-         <input id=\"integration-name\" name=\"name\" autocomplete=\"off\">\
-         <p class=\"hint\">Which monitoring sends with it; empty: the service.</p>\
-         <button type=\"submit\">Create integration</button></form></details>",
-        integrations.len()
-    )
+            .collect(),
+        add: AddEntry::new(key, noun, "", ""),
+    }
 }
 
-async fn body(state: &AppState, session: &Session) -> Result<String, ApiError> {
-    let mut out = String::new();
-    out.push_str(&users_section(&state.store.list_users().await?, session));
-    out.push_str(&tokens_section(&state.store.list_tokens().await?, session));
-    out.push_str(&integrations_section(
-        &state.store.list_integrations().await?,
-        session,
-    ));
+async fn body<'a>(
+    state: &AppState,
+    session: &'a Session,
+    notice: Option<&'static str>,
+) -> Result<AdminPage<'a>, ApiError> {
+    let slugged = |name: &str| url(name);
+    let users = state.store.list_users().await?;
+    let tokens = state.store.list_tokens().await?;
+    let integrations = state.store.list_integrations().await?;
     let roster = state.store.roster().await?;
-    let people: Vec<_> = roster.people.iter().map(|(id, p)| (id, &p.name)).collect();
-    let teams: Vec<_> = roster.teams.iter().map(|(id, t)| (id, &t.name)).collect();
-    let schedules: Vec<_> = roster
-        .schedules
-        .iter()
-        .map(|(id, s)| (id, &s.name))
-        .collect();
-    out.push_str(&format!(
-        "<h2 id=\"roster\">Roster</h2><p class=\"hint\">Each entry is edited as the TOML under its \
-         <code>[people.ID]</code>, <code>[teams.ID]</code> or <code>[schedules.ID]</code> in a \
-         roster file (docs/oncall.md); every change is checked against the whole roster first.</p>\
-         <h3>People ({})</h3>{}<h3>Teams ({})</h3>{}<h3>Schedules ({})</h3>{}",
-        people.len(),
-        section("people", "person", &people, session),
-        teams.len(),
-        section("teams", "team", &teams, session),
-        schedules.len(),
-        section("schedules", "schedule", &schedules, session),
-    ));
+    let sections = vec![
+        section("people", "person", "People", &roster.people, |p| &p.name),
+        section("teams", "team", "Teams", &roster.teams, |t| &t.name),
+        section(
+            "schedules",
+            "schedule",
+            "Schedules",
+            &roster.schedules,
+            |s| &s.name,
+        ),
+    ];
     let policy = state.policy.current();
-    let summary = policy_summary(&policy);
-    let levels: String = summary
-        .escalation
-        .iter()
-        .map(|l| {
-            format!(
-                "<li>Level {}: {} → {}</li>",
-                l.level,
-                esc(&l.name),
-                esc(&l.targets.join(", "))
-            )
-        })
-        .collect();
-    out.push_str(&format!(
-        "<h2>Policy</h2><dl><dt>In force</dt><dd><code>{}</code></dd>\
-         <dt>Description</dt><dd>{}</dd><dt>Severities</dt><dd>{}</dd>\
-         <dt>Categories</dt><dd>{}</dd></dl><h3>Escalation levels</h3><ol class=\"plain\">{levels}</ol>",
-        esc(&summary.label),
-        esc(&summary.description),
-        esc(&summary.severities.join(", ")),
-        esc(&summary.categories.join(", ")),
-    ));
     // The policy itself passed its checks when it was loaded; what can go wrong since is
     // the roster: targets it lacks and hours nobody covers.
     let now = state.clock.now();
-    let mut problems: Vec<String> = unknown_targets(&roster, &policy)
+    let unknown = unknown_targets(&roster, &policy)
         .iter()
-        .map(|u| {
-            format!(
-                "{}: target <code>{}</code> is not in the roster",
-                esc(&u.used_by),
-                esc(&u.target.to_string())
-            )
-        })
+        .map(|u| (u.used_by.clone(), u.target.to_string()))
         .collect();
-    let gaps = coverage_gaps(
+    let found = coverage_gaps(
         &roster,
         &policy,
         now,
         now.checked_add(COVERAGE_AHEAD)
             .map_err(|_| ApiError::Internal)?,
     );
-    let mut schedules: Vec<&str> = gaps.iter().map(|g| g.schedule.as_str()).collect();
+    let mut schedules: Vec<&str> = found.iter().map(|g| g.schedule.as_str()).collect();
     schedules.dedup();
-    for schedule in schedules {
-        let mine: Vec<_> = gaps.iter().filter(|g| g.schedule == schedule).collect();
-        let windows: Vec<String> = mine
-            .iter()
-            .take(GAPS_SHOWN)
-            .map(|g| format!("{} – {}", when(g.start), when(g.end)))
-            .collect();
-        problems.push(format!(
-            "schedules.{}: nobody on call in {} window{} of the next 90 days, but the policy \
-             pages it ({}): {}{}",
-            esc(schedule),
-            mine.len(),
-            if mine.len() == 1 { "" } else { "s" },
-            esc(mine.first().map_or("", |g| g.used_by.as_str())),
-            windows.join("; "),
-            if mine.len() > GAPS_SHOWN { "; …" } else { "" }
-        ));
-    }
-    out.push_str("<h3>Problems</h3>");
-    if problems.is_empty() {
-        out.push_str("<p>None: the policy is valid and the roster covers what it pages.</p>");
-    } else {
-        out.push_str(&format!(
-            "<ul>{}</ul>",
-            problems
-                .iter()
-                .map(|p| format!("<li>{p}</li>"))
-                .collect::<String>()
-        ));
-    }
-    Ok(out)
+    let gaps = schedules
+        .into_iter()
+        .map(|schedule| {
+            let mine: Vec<_> = found.iter().filter(|g| g.schedule == schedule).collect();
+            Gap {
+                schedule: schedule.to_owned(),
+                count: mine.len(),
+                used_by: mine.first().map_or("", |g| g.used_by.as_str()).to_owned(),
+                windows: mine
+                    .iter()
+                    .take(GAPS_SHOWN)
+                    .map(|g| (g.start, g.end))
+                    .collect(),
+                more: mine.len() > GAPS_SHOWN,
+            }
+        })
+        .collect();
+    Ok(AdminPage {
+        session,
+        notice,
+        users: users
+            .into_iter()
+            .map(|u| {
+                let slug = slugged(&u.name);
+                (u, slug)
+            })
+            .collect(),
+        tokens: tokens
+            .into_iter()
+            .map(|t| {
+                let slug = slugged(&t.id);
+                (t, slug)
+            })
+            .collect(),
+        integrations: integrations
+            .into_iter()
+            .map(|i| {
+                let slug = slugged(&i.id);
+                (i, slug)
+            })
+            .collect(),
+        sections,
+        policy: policy_summary(&policy),
+        unknown,
+        gaps,
+    })
 }
 
 pub(super) async fn show(
@@ -398,13 +250,8 @@ pub(super) async fn show(
     if let Some(refused) = refuse_non_admin(&session) {
         return refused;
     }
-    match body(&state, &session).await {
-        Ok(body) => page(
-            StatusCode::OK,
-            "Admin",
-            Some(&session),
-            &format!("{}{body}", notice(&query)),
-        ),
+    match body(&state, &session, notice_text(&query)).await {
+        Ok(body) => render(StatusCode::OK, "Admin", Some(&session), &body),
         Err(e) => super::error_page(Some(&session), e, "/ui"),
     }
 }

@@ -4,9 +4,10 @@
 //! (`users::*`, `auth::issue_*`, the routes' revoke helpers), then redirects back (303).
 
 use super::admin::{refuse_admin_post, refused};
-use super::{esc, form, page, url, Session};
+use super::{form, render, url, Session};
 use crate::auth::{issue_integration, issue_token};
 use crate::{users, ApiError, AppState};
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -146,19 +147,21 @@ pub(super) async fn set_password(
     .await
 }
 
-/// A secret shown once, with how to use it.
-fn shown_once(session: &Session, title: &str, secret: &str, rest: &str) -> Response {
-    page(
-        StatusCode::CREATED,
-        title,
-        Some(session),
-        &format!(
-            "<p class=\"error\" role=\"alert\">Copy it now: this is the only time it is shown. \
-             Only its hash is stored.</p><p><code class=\"secret\">{}</code></p>{rest}\
-             <p><a href=\"/ui/admin\">Back to admin</a></p>",
-            esc(secret)
-        ),
-    )
+/// A secret shown once, with how to use it: a token's, or an integration's key with its
+/// receiver URLs.
+#[derive(Template)]
+#[template(path = "ui/shown_once.html")]
+struct ShownOnce<'a> {
+    secret: &'a str,
+    token: Option<&'a fireline_store::TokenRecord>,
+    integration: Option<&'a fireline_store::IntegrationRecord>,
+    /// The server's public base URL, and the key as a path segment.
+    base: &'a str,
+    key_in_path: String,
+}
+
+fn shown_once(session: &Session, title: &str, shown: &ShownOnce<'_>) -> Response {
+    render(StatusCode::CREATED, title, Some(session), shown)
 }
 
 /// `POST /ui/admin/tokens`: `name` (optional), `role`; shows the new secret once.
@@ -188,15 +191,13 @@ pub(super) async fn create_token(
         Ok((secret, record)) => shown_once(
             &session,
             "Token created",
-            &secret,
-            &format!(
-                "<p>Token <strong>{}</strong> ({}), role {}. Send it as \
-                 <code>Authorization: Bearer …</code>, set it as <code>FIRELINE_TOKEN</code> \
-                 for the CLI, or sign in to this UI with it.</p>",
-                esc(&record.name),
-                esc(&record.id),
-                esc(&record.role.to_string())
-            ),
+            &ShownOnce {
+                secret: &secret,
+                token: Some(&record),
+                integration: None,
+                base: "",
+                key_in_path: String::new(),
+            },
         ),
         Err(e) => refused(&session, e, "/ui/admin#tokens"),
     }
@@ -239,27 +240,16 @@ pub(super) async fn create_integration(
         Ok((key, record)) => {
             tracing::info!(actor = %session.caller.name, integration = %record.id, "integration created");
             let base = state.pager.links().base_url.trim_end_matches('/');
-            let key_in_path = url(&key);
             shown_once(
                 &session,
                 "Integration created",
-                &key,
-                &format!(
-                    "<p>Integration <strong>{name}</strong> ({id}) for service \
-                     <strong>{service}</strong>. Point monitoring at one of:</p><dl class=\"facts\">\
-                     <dt>Alertmanager</dt><dd><code>{am}</code></dd>\
-                     <dt>PagerDuty Events v2</dt><dd><code>{pd}</code> with \
-                     <code>routing_key</code> = the key</dd>\
-                     <dt>Generic JSON</dt><dd><code>{generic}</code></dd></dl>",
-                    name = esc(&record.name),
-                    id = esc(&record.id),
-                    service = esc(&record.service),
-                    am = esc(&format!(
-                        "{base}/api/v1/integrations/{key_in_path}/alertmanager"
-                    )),
-                    pd = esc(&format!("{base}/v2/enqueue")),
-                    generic = esc(&format!("{base}/api/v1/integrations/{key_in_path}/alerts")),
-                ),
+                &ShownOnce {
+                    secret: &key,
+                    token: None,
+                    integration: Some(&record),
+                    base,
+                    key_in_path: url(&key),
+                },
             )
         }
         Err(e) => refused(&session, e, "/ui/admin#integrations"),

@@ -3,11 +3,12 @@
 //! (docs/oncall.md), parsed into the core types and stored through the same
 //! check-then-store path as the JSON API (`routes::oncall::put_entry`/`delete_entry`).
 
-use super::admin::{message, notice, refuse_admin_post, refuse_non_admin, refused};
-use super::{esc, form, page, url, Session};
+use super::admin::{message, notice_text, refuse_admin_post, refuse_non_admin, refused};
+use super::{form, render, url, Message, Session};
 use crate::routes::oncall::{delete_entry, keep_secrets, put_entry, same_id, to_json, Section};
 use crate::wire::MASKED_SECRET;
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -28,11 +29,11 @@ fn section(key: &str) -> Option<Section> {
 }
 
 fn no_section(session: &Session) -> Response {
-    page(
+    render(
         StatusCode::NOT_FOUND,
         "Not found",
         Some(session),
-        "<p class=\"error\" role=\"alert\">The roster has people, teams and schedules only.</p>",
+        &Message::alert("The roster has people, teams and schedules only."),
     )
 }
 
@@ -63,63 +64,89 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     })
 }
 
-/// The form that adds an entry (`id` and `text` refill it after a refusal).
-pub(super) fn add_form(key: &str, noun: &str, id: &str, text: &str, session: &Session) -> String {
-    let example = match key {
-        "people" => "name = \"Alice Ng\"\ntime_zone = \"Europe/Berlin\"\ncontacts = [{ kind = \"email\", address = \"alice@example.com\" }]",
-        "teams" => "name = \"SRE\"\nmembers = [\"alice\", \"bob\"]\nschedule = \"sre-primary\"",
-        _ => "name = \"SRE primary\"\ntime_zone = \"UTC\"\n\n[[layers]]\nname = \"weekly\"\nparticipants = [\"alice\", \"bob\"]\nshift = \"1w\"\nhandoff = \"09:00\"\nstart = \"2026-01-05\"",
-    };
-    format!(
-        "<form class=\"stack wide\" method=\"post\" action=\"/ui/admin/roster/{key}\">{csrf}\
-         <label for=\"add-{key}-id\">Id</label>\
-         <input id=\"add-{key}-id\" name=\"id\" value=\"{id}\" required autocomplete=\"off\">\
-         <label for=\"add-{key}-toml\">The {noun} (TOML)</label>\
-         <textarea id=\"add-{key}-toml\" name=\"toml\" rows=\"8\" placeholder=\"{example}\">{text}</textarea>\
-         <p class=\"hint\">The lines under <code>[{key}.ID]</code> in a roster file, e.g.<br>\
-         <code class=\"pre\">{example}</code></p>\
-         <button type=\"submit\">Add {noun}</button></form>",
-        csrf = session.csrf_field(),
-        id = esc(id),
-        text = esc(text),
-        example = esc(example),
-    )
+/// The form that adds an entry (the `add_entry` macro; `id` and `text` refill it after a
+/// refusal).
+pub(super) struct AddEntry {
+    /// The section (`people`).
+    pub key: &'static str,
+    /// What an entry is (`person`).
+    pub noun: &'static str,
+    /// The id typed.
+    pub id: String,
+    /// The TOML typed.
+    pub text: String,
+    /// An example entry.
+    pub example: &'static str,
+}
+
+impl AddEntry {
+    /// The form for section `key` (`people`), whose entries are `noun`s (`person`).
+    pub(super) fn new(key: &'static str, noun: &'static str, id: &str, text: &str) -> AddEntry {
+        let example = match key {
+            "people" => "name = \"Alice Ng\"\ntime_zone = \"Europe/Berlin\"\ncontacts = [{ kind = \"email\", address = \"alice@example.com\" }]",
+            "teams" => "name = \"SRE\"\nmembers = [\"alice\", \"bob\"]\nschedule = \"sre-primary\"",
+            _ => "name = \"SRE primary\"\ntime_zone = \"UTC\"\n\n[[layers]]\nname = \"weekly\"\nparticipants = [\"alice\", \"bob\"]\nshift = \"1w\"\nhandoff = \"09:00\"\nstart = \"2026-01-05\"",
+        };
+        AddEntry {
+            key,
+            noun,
+            id: id.to_owned(),
+            text: text.to_owned(),
+            example,
+        }
+    }
 }
 
 /// The editor of one stored entry, with its delete button.
-fn edit_form(section: Section, id: &str, text: &str, session: &Session) -> String {
-    let key = section.key();
-    let noun = section.noun();
-    let path = format!("/ui/admin/roster/{key}/{}", url(id));
-    format!(
-        "<form class=\"stack wide\" method=\"post\" action=\"{path}\">{csrf}\
-         <label for=\"edit-toml\">[{key}.{id}]</label>\
-         <textarea id=\"edit-toml\" name=\"toml\" rows=\"16\">{text}</textarea>\
-         <p class=\"hint\">The lines under <code>[{key}.{id}]</code> in a roster file \
-         (docs/oncall.md). Webhook secrets read <code>{MASKED_SECRET}</code>: leave them so to \
-         keep the stored secret. The whole roster is checked before anything is stored.</p>\
-         <button type=\"submit\">Save {noun}</button></form>\
-         <form method=\"post\" action=\"{path}/delete\">{csrf}\
-         <button type=\"submit\">Delete {noun} {id}</button></form>\
-         <p><a href=\"/ui/admin#roster\">Back to admin</a></p>",
-        path = esc(&path),
-        csrf = session.csrf_field(),
-        id = esc(id),
-        text = esc(text),
-    )
+struct EditEntry {
+    key: &'static str,
+    noun: &'static str,
+    id: String,
+    text: String,
+    path: String,
 }
 
-/// A refused save: the problem (naming the field or TOML location) above the editor,
-/// which keeps what was typed.
-fn refused_edit(session: &Session, error: ApiError, editor: String) -> Response {
-    let text = message(&error);
+fn edit_form(section: Section, id: &str, text: &str) -> EditEntry {
+    EditEntry {
+        key: section.key(),
+        noun: section.noun(),
+        id: id.to_owned(),
+        text: text.to_owned(),
+        path: format!("/ui/admin/roster/{}/{}", section.key(), url(id)),
+    }
+}
+
+/// A roster entry's page: the editor or the add form, after a confirmation or above a
+/// refusal (naming the field or TOML location; the form keeps what was typed).
+#[derive(Template)]
+#[template(path = "ui/roster.html")]
+struct RosterPage<'a> {
+    session: &'a Session,
+    notice: Option<&'static str>,
+    error: Option<(Option<String>, String)>,
+    add: Option<AddEntry>,
+    edit: Option<EditEntry>,
+    masked: &'static str,
+}
+
+impl<'a> RosterPage<'a> {
+    fn new(session: &'a Session) -> Self {
+        RosterPage {
+            session,
+            notice: None,
+            error: None,
+            add: None,
+            edit: None,
+            masked: MASKED_SECRET,
+        }
+    }
+}
+
+/// A refused save: the problem above the editor, which keeps what was typed.
+fn refused_edit(error: ApiError, mut page: RosterPage<'_>) -> Response {
+    page.error = Some(message(&error));
     let status = error.into_response().status();
-    page(
-        status,
-        "Not saved",
-        Some(session),
-        &format!("<p class=\"error\" role=\"alert\">{text}</p><p>Nothing was changed.</p>{editor}"),
-    )
+    render(status, "Not saved", Some(page.session), &page)
 }
 
 /// The stored entry's TOML, or 404.
@@ -202,15 +229,15 @@ pub(super) async fn edit(
         return no_section(&session);
     };
     match stored_toml(&state, section, &id).await {
-        Ok(text) => page(
+        Ok(text) => render(
             StatusCode::OK,
             &format!("Edit {} {id}", section.noun()),
             Some(&session),
-            &format!(
-                "{}{}",
-                notice(&query),
-                edit_form(section, &id, &text, &session)
-            ),
+            &RosterPage {
+                notice: notice_text(&query),
+                edit: Some(edit_form(section, &id, &text)),
+                ..RosterPage::new(&session)
+            },
         ),
         Err(e) => super::error_page(Some(&session), e, "/ui/admin#roster"),
     }
@@ -238,8 +265,11 @@ pub(super) async fn save(
         ))
         .into_response(),
         Err(e) => {
-            let editor = edit_form(section, &id, text, &session);
-            refused_edit(&session, e, editor)
+            let editor = RosterPage {
+                edit: Some(edit_form(section, &id, text)),
+                ..RosterPage::new(&session)
+            };
+            refused_edit(e, editor)
         }
     }
 }
@@ -287,8 +317,11 @@ pub(super) async fn add(
         ))
         .into_response(),
         Err(e) => {
-            let editor = add_form(section.key(), section.noun(), id, text, &session);
-            refused_edit(&session, e, editor)
+            let editor = RosterPage {
+                add: Some(AddEntry::new(section.key(), section.noun(), id, text)),
+                ..RosterPage::new(&session)
+            };
+            refused_edit(e, editor)
         }
     }
 }
