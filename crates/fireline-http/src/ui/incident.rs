@@ -4,7 +4,7 @@
 //! checklist, timeline, and the forms while nobody is typing in them) carry `data-live`
 //! and are refreshed by `live.js` when `/ui/events?incident=…` says the incident moved.
 
-use super::{age, duration, esc, form, page, url, when, Session, LIVE_JS};
+use super::{age, choices, duration, form, render, url, Choice, Session};
 use crate::auth::Authorized;
 use crate::extract::ApiJson;
 use crate::routes::incidents::{
@@ -14,6 +14,7 @@ use crate::routes::incidents::{
 use crate::routes::meta::policy_summary;
 use crate::wire::{AttachRunbookRequest, EscalateRequest, IncidentDetail};
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,57 +26,17 @@ use fireline_core::{Command, EventData, IncidentRole, RecordedEvent, Status};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 
-fn facts(d: &IncidentDetail, now: Timestamp) -> String {
-    let i = &d.incident;
-    let roles = if i.roles.is_empty() {
-        "none assigned".to_owned()
-    } else {
-        i.roles
-            .iter()
-            .map(|(role, who)| format!("{}: {}", esc(role), esc(who)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let acknowledged = match (&i.acknowledged_by, i.acknowledged_at) {
-        (Some(by), Some(at)) => format!("{} ({} ago)", esc(by), age(at, now)),
-        _ => "not yet".to_owned(),
-    };
-    format!(
-        "<dl class=\"facts\">\
-         <dt>Severity</dt><dd><span class=\"sev sev-{sev_class}\">{sev}</span></dd>\
-         <dt>Status</dt><dd><span class=\"status status-{status}\">{status}</span></dd>\
-         <dt>Service</dt><dd>{service}</dd>\
-         <dt>Age</dt><dd><time datetime=\"{declared}\">{age}</time> (declared by {by})</dd>\
-         <dt>Acknowledged by</dt><dd>{acknowledged}</dd>\
-         <dt>Roles</dt><dd>{roles}</dd>{channel}</dl>{summary}",
-        sev = esc(&i.severity),
-        sev_class = esc(&i.severity.to_ascii_lowercase()),
-        status = esc(&i.status),
-        service = esc(&i.service),
-        declared = i.declared_at,
-        age = age(i.declared_at, now),
-        by = esc(&i.declared_by),
-        channel = d.channel_name.as_deref().map_or(String::new(), |c| format!(
-            "<dt>Channel</dt><dd>{}</dd>",
-            esc(c)
-        )),
-        summary = i
-            .summary
-            .as_deref()
-            .map_or(String::new(), |s| format!("<p>{}</p>", esc(s))),
-    )
+/// Time left on a clock, or how long overdue (the `left` macro).
+struct Left {
+    overdue: bool,
+    text: String,
 }
 
-/// "4m left" or "overdue by 2m", in words (never colour alone).
-fn left(at: Timestamp, now: Timestamp) -> String {
+fn left(at: Timestamp, now: Timestamp) -> Left {
     let left = at.duration_since(now);
-    if left.is_negative() {
-        format!(
-            "<strong class=\"overdue\">overdue by {}</strong>",
-            duration(-left)
-        )
-    } else {
-        format!("{} left", duration(left))
+    Left {
+        overdue: left.is_negative(),
+        text: duration(left.abs()),
     }
 }
 
@@ -89,9 +50,26 @@ fn clock_name(clock: ClockKind) -> &'static str {
     }
 }
 
+/// One line of the clocks list.
+enum Clock {
+    /// A response clock still running: name, time left, target, due.
+    Running(&'static str, Left, String, Timestamp),
+    /// A response clock already breached: name, target, when.
+    Missed(&'static str, String, Timestamp),
+    /// A channel's next update: channel, time left, due.
+    NextUpdate(String, Left, Timestamp),
+    /// The next escalation unless acknowledged: level, name, time left.
+    Escalates(u32, String, Left),
+}
+
 /// The response clocks still running (from what the policy will do if nothing changes),
 /// those already breached, the update cadence per channel and the next escalation.
-fn clocks(policy: &Policy, events: &[RecordedEvent], d: &IncidentDetail, now: Timestamp) -> String {
+fn clocks(
+    policy: &Policy,
+    events: &[RecordedEvent],
+    d: &IncidentDetail,
+    now: Timestamp,
+) -> Vec<Clock> {
     let mut items = Vec::new();
     let planned = pending(policy, events);
     for clock in ClockKind::ALL {
@@ -108,48 +86,39 @@ fn clocks(policy: &Policy, events: &[RecordedEvent], d: &IncidentDetail, now: Ti
             _ => None,
         });
         if let Some((at, target)) = running {
-            items.push(format!(
-                "<li>{}: {} (target {}, by {})</li>",
+            items.push(Clock::Running(
                 clock_name(clock),
                 left(at, now),
-                esc(target),
-                when(at)
+                target.to_string(),
+                at,
             ));
         } else if let Some((at, target)) = breached {
-            items.push(format!(
-                "<li>{}: <strong class=\"overdue\">missed</strong> (target {}, breached {})</li>",
-                clock_name(clock),
-                esc(target),
-                when(at)
-            ));
+            items.push(Clock::Missed(clock_name(clock), target.to_string(), at));
         }
     }
     for (channel, at) in &d.next_updates {
-        items.push(format!(
-            "<li>Next {} update: {} ({})</li>",
-            esc(channel),
-            left(*at, now),
-            when(*at)
-        ));
+        items.push(Clock::NextUpdate(channel.clone(), left(*at, now), *at));
     }
     if let Some((at, level, name)) = planned.iter().find_map(|a| match &a.event {
         EventData::Escalated { level, name, .. } => Some((a.at, level, name)),
         _ => None,
     }) {
-        items.push(format!(
-            "<li>Escalates to level {level} ({}) unless acknowledged: {}</li>",
-            esc(name),
-            left(at, now)
-        ));
+        items.push(Clock::Escalates(*level, name.clone(), left(at, now)));
     }
-    if items.is_empty() {
-        return String::new();
-    }
-    format!("<h2>Clocks</h2><ul>{}</ul>", items.concat())
+    items
 }
 
-/// Every alert that joined the incident, with its latest state.
-fn alerts(events: &[RecordedEvent]) -> String {
+/// An alert that joined the incident, with its latest state.
+struct Alert {
+    key: String,
+    summary: String,
+    firing: bool,
+    /// Its link, when it is http(s).
+    link: Option<String>,
+}
+
+/// Every alert that joined the incident, in order of first attachment.
+fn alerts(events: &[RecordedEvent]) -> Vec<Alert> {
     // dedup key → (summary, firing, link); in order of first attachment.
     let mut order: Vec<String> = Vec::new();
     let mut state: BTreeMap<String, (String, bool, Option<String>)> = BTreeMap::new();
@@ -182,123 +151,75 @@ fn alerts(events: &[RecordedEvent]) -> String {
             _ => {}
         }
     }
-    if order.is_empty() {
-        return String::new();
-    }
-    let firing = state.values().filter(|(_, f, _)| *f).count();
-    let items: String = order
-        .iter()
-        .filter_map(|key| state.get(key).map(|v| (key, v)))
-        .map(|(key, (summary, firing, link))| {
-            let summary = match link {
-                Some(l) if l.starts_with("http://") || l.starts_with("https://") => format!(
-                    "<a href=\"{}\" rel=\"noreferrer\">{}</a>",
-                    esc(l),
-                    esc(summary)
-                ),
-                _ => esc(summary),
-            };
-            format!(
-                "<li><span class=\"status {}\">{}</span> {summary} <span class=\"muted\">({})</span></li>",
-                if *firing { "status-firing" } else { "status-resolved" },
-                if *firing { "firing" } else { "resolved" },
-                esc(key)
-            )
+    order
+        .into_iter()
+        .filter_map(|key| {
+            let (summary, firing, link) = state.remove(&key)?;
+            Some(Alert {
+                key,
+                summary,
+                firing,
+                link: link.filter(|l| l.starts_with("http://") || l.starts_with("https://")),
+            })
         })
-        .collect();
-    format!(
-        "<h2>Alerts ({firing} firing of {})</h2><ul class=\"plain\">{items}</ul>",
-        order.len()
-    )
-}
-
-fn checklist(d: &IncidentDetail, session: &Session, open: bool) -> String {
-    let Some(c) = &d.checklist else {
-        return String::new();
-    };
-    let id = &d.incident.id;
-    let steps: String = c
-        .steps
-        .iter()
-        .map(|s| {
-            let button = if session.can_act() && open {
-                format!(
-                    "<form method=\"post\" action=\"/ui/incidents/{id}/checklist/{step}\">{csrf}\
-                     <input type=\"hidden\" name=\"done\" value=\"{done}\">\
-                     <button type=\"submit\">{label}</button></form> ",
-                    step = esc(&url(&s.id)),
-                    csrf = session.csrf_field(),
-                    done = !s.done,
-                    label = if s.done { "Uncheck" } else { "Check" },
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "<li>{button}<span class=\"{class}\">[{mark}] {text}</span>{command}</li>",
-                class = if s.done { "done" } else { "" },
-                mark = if s.done { "done" } else { "to do" },
-                text = esc(&s.text),
-                command = s
-                    .command
-                    .as_deref()
-                    .map_or(String::new(), |c| format!(" <code>{}</code>", esc(c))),
-            )
-        })
-        .collect();
-    format!(
-        "<h2>Runbook: {}</h2><p><progress max=\"{}\" value=\"{}\"></progress> {}</p>\
-         <ul class=\"steps\">{steps}</ul>",
-        esc(&c.title),
-        c.total,
-        c.done,
-        esc(&c.progress)
-    )
+        .collect()
 }
 
 /// Longer structured timeline details (in JSON characters) are folded into `<details>`.
 const LONG_DETAIL: usize = 160;
 
-fn timeline(d: &IncidentDetail) -> String {
-    let items: String = d
-        .timeline
+/// One detail of a timeline entry.
+struct Detail {
+    key: String,
+    value: String,
+    /// Folded, with its size ("12 items"), when long.
+    folded: Option<String>,
+}
+
+/// One timeline entry.
+struct Entry {
+    at: Timestamp,
+    actor: String,
+    kind: String,
+    details: Vec<Detail>,
+}
+
+fn timeline(d: &IncidentDetail) -> Vec<Entry> {
+    d.timeline
         .iter()
-        .map(|e| {
-            let details: Vec<String> = e
+        .map(|e| Entry {
+            at: e.at,
+            actor: e.actor.clone(),
+            kind: e.kind.replace('_', " "),
+            details: e
                 .data
                 .iter()
                 .map(|(k, v)| match v {
-                    serde_json::Value::String(s) => format!("{}: {}", esc(k), esc(s)),
+                    serde_json::Value::String(s) => Detail {
+                        key: k.clone(),
+                        value: s.clone(),
+                        folded: None,
+                    },
                     // A long list or object (a runbook's steps) would bury the timeline:
                     // folded, with its size in the summary.
-                    other if other.to_string().len() > LONG_DETAIL => format!(
-                        "<details><summary>{} ({})</summary><code>{}</code></details>",
-                        esc(k),
-                        match other {
+                    other if other.to_string().len() > LONG_DETAIL => Detail {
+                        key: k.clone(),
+                        value: other.to_string(),
+                        folded: Some(match other {
                             serde_json::Value::Array(a) => format!("{} items", a.len()),
                             serde_json::Value::Object(o) => format!("{} fields", o.len()),
                             _ => "value".to_owned(),
-                        },
-                        esc(&other.to_string())
-                    ),
-                    other => format!("{}: {}", esc(k), esc(&other.to_string())),
+                        }),
+                    },
+                    other => Detail {
+                        key: k.clone(),
+                        value: other.to_string(),
+                        folded: None,
+                    },
                 })
-                .collect();
-            format!(
-                "<li><time datetime=\"{at}\">{at}</time> · <strong>{actor}</strong> · {kind}\
-                 {details}</li>",
-                at = e.at,
-                actor = esc(&e.actor),
-                kind = esc(&e.kind.replace('_', " ")),
-                details = if details.is_empty() {
-                    String::new()
-                } else {
-                    format!("<br>{}", details.join(" · "))
-                },
-            )
+                .collect(),
         })
-        .collect();
-    format!("<h2>Timeline</h2><ol class=\"timeline\">{items}</ol>")
+        .collect()
 }
 
 /// An update being written: what the form held, and what it renders to.
@@ -311,106 +232,68 @@ struct Draft {
     rendered: Option<(String, Vec<String>)>,
 }
 
-/// `<option>`s of (value, label), `selected` marked; both escaped.
-fn options(values: impl IntoIterator<Item = (String, String)>, selected: &str) -> String {
-    values
-        .into_iter()
-        .map(|(value, label)| {
-            format!(
-                "<option value=\"{}\"{}>{}</option>",
-                esc(&value),
-                if value == selected { " selected" } else { "" },
-                esc(&label)
-            )
-        })
-        .collect()
+/// The runbook attached, with each step's id as a path segment.
+struct Checklist {
+    title: String,
+    total: usize,
+    done: usize,
+    progress: String,
+    steps: Vec<Step>,
 }
 
-/// The update form, with its preview when one was asked for.
-fn update_form(base: &str, csrf: &str, draft: &Draft) -> String {
+/// A runbook step.
+struct Step {
+    /// Its id as a path segment.
+    slug: String,
+    text: String,
+    command: Option<String>,
+    done: bool,
+}
+
+/// The action forms' choices (for responders and admins).
+struct Actions {
+    base: String,
+    statuses: Vec<Choice>,
+    severities: Vec<Choice>,
+    roles: Vec<Choice>,
+    channels: Vec<Choice>,
+    templates: Vec<Choice>,
+    draft_text: String,
+    /// The update as it would be posted, and wording warnings.
+    preview: Option<(String, Vec<String>)>,
+    levels: Vec<Choice>,
+    books: Vec<Choice>,
+}
+
+fn actions(state: &AppState, d: &IncidentDetail, draft: &Draft) -> Actions {
+    let policy = state.policy.current();
+    let i = &d.incident;
     let channel = if draft.channel.is_empty() {
         Channel::Internal.as_str()
     } else {
         draft.channel.as_str()
     };
-    let channels = options(
-        Channel::ALL
+    let books = if d.checklist.is_none() {
+        let mut ids: Vec<(String, String)> = state
+            .runbooks
             .iter()
-            .map(|c| (c.as_str().to_owned(), c.as_str().to_owned())),
-        channel,
-    );
-    let templates = options(
-        std::iter::once((String::new(), "none: post the text as written".to_owned())).chain(
-            TemplateKind::ALL
-                .iter()
-                .filter(|k| !matches!(k, TemplateKind::Escalation | TemplateKind::Handoff))
-                .map(|k| (k.as_str().to_owned(), k.as_str().replace('_', " "))),
-        ),
-        &draft.template,
-    );
-    let preview = match &draft.rendered {
-        None => String::new(),
-        Some((text, warnings)) => format!(
-            "<section class=\"preview\" aria-label=\"Preview\"><h3>Preview</h3><pre>{}</pre>{}</section>",
-            esc(text),
-            warnings
-                .iter()
-                .map(|w| format!("<p class=\"error\" role=\"alert\">Warning: {}</p>", esc(w)))
-                .collect::<String>()
-        ),
+            .map(|(id, book)| (id.clone(), format!("{} ({id})", book.title)))
+            .collect();
+        ids.sort();
+        choices(ids, "")
+    } else {
+        Vec::new()
     };
-    format!(
-        "<form method=\"post\" action=\"{base}/updates\" id=\"update-form\">{csrf}\
-         <label for=\"channel\">Channel</label><select id=\"channel\" name=\"channel\">{channels}</select>\
-         <label for=\"template\">Template</label><select id=\"template\" name=\"template\">{templates}</select>\
-         <label for=\"update\">Update</label>\
-         <textarea id=\"update\" name=\"text\" aria-describedby=\"update-hint\">{}</textarea>\
-         <p class=\"hint\" id=\"update-hint\">With a template, this is its message; Preview shows \
-         the text that will be posted.</p>{preview}\
-         <div class=\"buttons\"><button type=\"submit\" name=\"intent\" value=\"preview\">Preview</button>\
-         <button type=\"submit\" name=\"intent\" value=\"post\">Post update</button></div></form>",
-        esc(&draft.text)
-    )
-}
-
-fn actions(
-    state: &AppState,
-    d: &IncidentDetail,
-    session: &Session,
-    draft: &Draft,
-    has_postmortem: bool,
-) -> String {
-    if !session.can_act() {
-        return "<p class=\"hint\">You are signed in as a viewer: read only.</p>".to_owned();
-    }
-    let policy = state.policy.current();
-    let i = &d.incident;
-    let base = format!("/ui/incidents/{}", i.id);
-    let csrf = session.csrf_field();
-    let mut out = String::new();
-    let open = i.status != Status::Resolved.as_str();
-    if open && i.acknowledged_by.is_none() {
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/acknowledge\">{csrf}\
-             <button type=\"submit\">Acknowledge</button></form>"
-        ));
-    }
-    if open {
-        let statuses = options(
+    Actions {
+        base: format!("/ui/incidents/{}", i.id),
+        statuses: choices(
             Status::ALL
                 .iter()
                 .filter(|s| **s != Status::Resolved && s.as_str() != i.status)
                 .map(|s| (s.as_str().to_owned(), s.as_str().to_owned())),
             "",
-        );
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/status\">{csrf}\
-             <label for=\"status\">New status</label><select id=\"status\" name=\"status\">{statuses}</select>\
-             <label for=\"status-message\">Message (optional)</label>\
-             <input id=\"status-message\" name=\"message\">\
-             <button type=\"submit\">Change status</button></form>"
-        ));
-        let severities = options(
+        ),
+        severities: choices(
             policy
                 .catalog()
                 .levels()
@@ -418,103 +301,78 @@ fn actions(
                 .filter(|s| !s.id.eq_ignore_ascii_case(&i.severity))
                 .map(|s| (s.id.clone(), format!("{}: {}", s.id, s.name))),
             "",
-        );
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/severity\">{csrf}\
-             <label for=\"severity\">New severity</label><select id=\"severity\" name=\"severity\">{severities}</select>\
-             <label for=\"severity-reason\">Why (optional)</label>\
-             <input id=\"severity-reason\" name=\"reason\">\
-             <button type=\"submit\">Change severity</button></form>"
-        ));
-        let roles = options(
+        ),
+        roles: choices(
             IncidentRole::ALL
                 .iter()
                 .map(|r| (r.as_str().to_owned(), r.as_str().replace('_', " "))),
             "",
-        );
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/roles\">{csrf}\
-             <label for=\"role\">Role</label><select id=\"role\" name=\"role\">{roles}</select>\
-             <label for=\"assignee\">Who</label>\
-             <input id=\"assignee\" name=\"assignee\" required value=\"{}\" list=\"people\" \
-             autocapitalize=\"none\">\
-             <button type=\"submit\">Assign role</button></form>",
-            esc(&session.caller.name)
-        ));
-    }
-    out.push_str(&format!(
-        "<form method=\"post\" action=\"{base}/notes\">{csrf}\
-         <label for=\"note\">Note</label><textarea id=\"note\" name=\"text\" required></textarea>\
-         <button type=\"submit\">Add note</button></form>"
-    ));
-    if open {
-        out.push_str(&update_form(&base, &csrf, draft));
-        let levels = policy_summary(&policy).escalation;
-        if !levels.is_empty() {
-            let levels = options(
-                levels.iter().map(|l| {
-                    (
-                        l.level.to_string(),
-                        format!("{}: {} → {}", l.level, l.name, l.targets.join(", ")),
-                    )
-                }),
-                "",
-            );
-            out.push_str(&format!(
-                "<form method=\"post\" action=\"{base}/escalate\">{csrf}\
-                 <label for=\"level\">Escalate to</label><select id=\"level\" name=\"level\">{levels}</select>\
-                 <button type=\"submit\">Escalate now</button></form>"
-            ));
-        }
-        if d.checklist.is_none() && !state.runbooks.is_empty() {
-            let mut ids: Vec<(String, String)> = state
-                .runbooks
+        ),
+        channels: choices(
+            Channel::ALL
                 .iter()
-                .map(|(id, book)| (id.clone(), format!("{} ({id})", book.title)))
-                .collect();
-            ids.sort();
-            let books = options(ids, "");
-            out.push_str(&format!(
-                "<form method=\"post\" action=\"{base}/runbook\">{csrf}\
-                 <label for=\"runbook\">Runbook</label><select id=\"runbook\" name=\"runbook\">{books}</select>\
-                 <button type=\"submit\">Attach runbook</button></form>"
-            ));
-        }
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/resolve\">{csrf}\
-             <label for=\"resolve-summary\">Resolution summary (optional)</label>\
-             <textarea id=\"resolve-summary\" name=\"summary\"></textarea>\
-             <button type=\"submit\">Resolve</button></form>"
-        ));
-    } else {
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/reopen\">{csrf}\
-             <label for=\"reopen-reason\">Why reopen (optional)</label>\
-             <input id=\"reopen-reason\" name=\"reason\">\
-             <button type=\"submit\">Reopen</button></form>"
-        ));
-        if !has_postmortem {
-            out.push_str(&format!(
-                "<form method=\"post\" action=\"{base}/postmortem\">{csrf}\
-                 <p>Draft the post-mortem from the timeline, in the policy's template.</p>\
-                 <button type=\"submit\">Draft post-mortem</button></form>"
-            ));
-        }
+                .map(|c| (c.as_str().to_owned(), c.as_str().to_owned())),
+            channel,
+        ),
+        templates: choices(
+            std::iter::once((String::new(), "none: post the text as written".to_owned())).chain(
+                TemplateKind::ALL
+                    .iter()
+                    .filter(|k| !matches!(k, TemplateKind::Escalation | TemplateKind::Handoff))
+                    .map(|k| (k.as_str().to_owned(), k.as_str().replace('_', " "))),
+            ),
+            &draft.template,
+        ),
+        draft_text: draft.text.clone(),
+        preview: draft.rendered.clone(),
+        levels: choices(
+            policy_summary(&policy).escalation.iter().map(|l| {
+                (
+                    l.level.to_string(),
+                    format!("{}: {} → {}", l.level, l.name, l.targets.join(", ")),
+                )
+            }),
+            "",
+        ),
+        books,
     }
-    format!("<h2>Act</h2><div class=\"actions\">{out}</div>")
+}
+
+/// The incident page (`templates/ui/incident.html` and its parts).
+#[derive(Template)]
+#[template(path = "ui/incident.html")]
+struct IncidentPage<'a> {
+    session: &'a Session,
+    i: crate::wire::IncidentView,
+    open: bool,
+    age: String,
+    /// Who acknowledged, and how long ago.
+    acknowledged: Option<(String, String)>,
+    channel: Option<String>,
+    clocks: Vec<Clock>,
+    alerts: Vec<Alert>,
+    firing: usize,
+    postmortem: Option<fireline_store::PostmortemRecord>,
+    checklist: Option<Checklist>,
+    /// Whether the steps get Check/Uncheck buttons.
+    can_check: bool,
+    /// `None` for viewers.
+    actions: Option<Actions>,
+    /// The roster's people (id, name), the role form's suggestions.
+    people: Vec<(String, String)>,
+    timeline: Vec<Entry>,
 }
 
 /// The people in the roster, for the role form's suggestions.
-async fn people_list(state: &AppState) -> String {
+async fn people_list(state: &AppState) -> Vec<(String, String)> {
     let Ok(roster) = state.store.roster().await else {
-        return String::new();
+        return Vec::new();
     };
-    let options: String = roster
+    roster
         .people
-        .iter()
-        .map(|(id, p)| format!("<option value=\"{}\">{}</option>", esc(id), esc(&p.name)))
-        .collect();
-    format!("<datalist id=\"people\">{options}</datalist>")
+        .into_iter()
+        .map(|(id, p)| (id, p.name))
+        .collect()
 }
 
 pub(super) async fn show(
@@ -522,11 +380,11 @@ pub(super) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    render(&session, &state, &id, &Draft::default(), StatusCode::OK).await
+    incident_page(&session, &state, &id, &Draft::default(), StatusCode::OK).await
 }
 
 /// The incident page; `draft` refills the update form (and shows its preview).
-async fn render(
+async fn incident_page(
     session: &Session,
     state: &AppState,
     id: &str,
@@ -548,43 +406,44 @@ async fn render(
     };
     let now = state.clock.now();
     let open = d.incident.status != Status::Resolved.as_str();
-    let postmortem = match postmortem {
-        Some(pm) => format!(
-            "<h2>Post-mortem</h2><p><a href=\"/ui/incidents/{}/postmortem\">Post-mortem</a> \
-             (version {}, last saved {} by {})</p>",
-            d.incident.id,
-            pm.version,
-            when(pm.updated_at),
-            esc(&pm.updated_by)
-        ),
-        None if !open => "<h2>Post-mortem</h2><p>Not drafted yet.</p>".to_owned(),
-        None => String::new(),
+    let title = format!("{} · {}", d.incident.id, d.incident.title);
+    let alerts = alerts(&events);
+    let body = IncidentPage {
+        session,
+        open,
+        age: age(d.incident.declared_at, now),
+        acknowledged: match (&d.incident.acknowledged_by, d.incident.acknowledged_at) {
+            (Some(by), Some(at)) => Some((by.clone(), age(at, now))),
+            _ => None,
+        },
+        channel: d.channel_name.clone(),
+        clocks: clocks(&policy, &events, &d, now),
+        firing: alerts.iter().filter(|a| a.firing).count(),
+        alerts,
+        postmortem,
+        checklist: d.checklist.as_ref().map(|c| Checklist {
+            title: c.title.clone(),
+            total: c.total,
+            done: c.done,
+            progress: c.progress.clone(),
+            steps: c
+                .steps
+                .iter()
+                .map(|s| Step {
+                    slug: url(&s.id),
+                    text: s.text.clone(),
+                    command: s.command.clone(),
+                    done: s.done,
+                })
+                .collect(),
+        }),
+        can_check: session.can_act() && open,
+        actions: session.can_act().then(|| actions(state, &d, draft)),
+        people: people_list(state).await,
+        timeline: timeline(&d),
+        i: d.incident,
     };
-    let has_postmortem = postmortem.contains("/postmortem\"");
-    let events_url = format!("/ui/events?incident={}", d.incident.id);
-    page(
-        status,
-        &format!("{} · {}", d.incident.id, d.incident.title),
-        Some(session),
-        &format!(
-            "<p><a href=\"/ui\">← All incidents</a></p>\
-             <p class=\"live\" aria-live=\"polite\" id=\"live\" data-events=\"{}\" \
-             data-fragment=\"/ui/incidents/{}\">Live</p>\
-             <div id=\"summary\" data-live>{}{}{}{}</div><div id=\"checklist\" data-live>{}</div>\
-             <div id=\"act\" data-live data-keep-while-editing>{}</div>{}\
-             <div id=\"timeline\" data-live>{}</div><script>{LIVE_JS}</script>",
-            esc(&events_url),
-            d.incident.id,
-            facts(&d, now),
-            clocks(&policy, &events, &d, now),
-            alerts(&events),
-            postmortem,
-            checklist(&d, session, open),
-            actions(state, &d, session, draft, has_postmortem),
-            people_list(state).await,
-            timeline(&d),
-        ),
-    )
+    render(status, &title, Some(session), &body)
 }
 
 /// The one path for every form: session, CSRF and role (403), then the API's `execute`,
@@ -709,7 +568,7 @@ pub(super) async fn update(
     };
     if text(&fields, "intent") == "preview" {
         draft.rendered = Some((rendered, warnings));
-        return render(&session, &state, &id, &draft, StatusCode::OK).await;
+        return incident_page(&session, &state, &id, &draft, StatusCode::OK).await;
     }
     let posted = execute(
         &state,

@@ -38,9 +38,6 @@ use sha2::Sha256;
 pub(crate) const COOKIE: &str = "fireline_session";
 /// How long a session lasts before signing in again.
 const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
-/// The live script, for pages not yet templated (templates include `ui/live.js`).
-pub(crate) const LIVE_JS: &str = include_str!("../../templates/ui/live.js");
-
 /// Every `/ui` route (plain axum routes, not part of the OpenAPI document).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -120,24 +117,9 @@ pub(crate) fn routes() -> Router<AppState> {
         )
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The templates' escaper (`askama.toml`): [`esc`]'s five characters, for element
-/// content and quoted attribute values.
+/// The templates' escaper (`askama.toml`): `& < > " '` as entities, for element content and
+/// quoted attribute values (`&lt;` rather than askama's own `&#60;`, as the ack and export
+/// pages escape).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct HtmlEscape;
 
@@ -412,14 +394,6 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// The hidden field every form carries.
-    pub(crate) fn csrf_field(&self) -> String {
-        format!(
-            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-            esc(&self.csrf)
-        )
-    }
-
     /// Whether this session is an admin's.
     pub(crate) fn is_admin(&self) -> bool {
         self.caller.role.allows(AccessRole::Admin)
@@ -561,14 +535,6 @@ impl FromRequestParts<AppState> for Session {
 /// A form body's fields (`application/x-www-form-urlencoded`).
 pub(crate) fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
-}
-
-/// An instant as `<time>`: "2027-01-15 08:00 UTC".
-pub(crate) fn when(t: Timestamp) -> String {
-    format!(
-        "<time datetime=\"{t}\">{}</time>",
-        t.strftime("%Y-%m-%d %H:%M UTC")
-    )
 }
 
 /// "3m", "2h 5m", "4d 1h": how long since `then`.
