@@ -52,6 +52,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// The runbooks incidents may follow, by id.
     pub runbooks: fireline_engine::Runbooks,
+    /// Failed UI password sign-ins per username (slows guessing).
+    pub signin_throttle: Arc<users::Throttle>,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

@@ -234,6 +234,63 @@ pub async fn claim_first_admin(
     }
 }
 
+/// Failed password sign-ins allowed per username within [`THROTTLE_WINDOW`]…
+pub const THROTTLE_FAILURES: u32 = 5;
+/// …after which that username is refused without checking for this long.
+pub const THROTTLE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+/// Usernames tracked at most: past it, entries whose window is over are dropped (and,
+/// if all are live, the map is cleared rather than grow without bound).
+const THROTTLE_ENTRIES: usize = 10_000;
+
+/// Slows password guessing: after [`THROTTLE_FAILURES`] failed sign-ins for a username
+/// within [`THROTTLE_WINDOW`], further attempts for it are refused for the rest of the
+/// window without verifying. Per process (each replica counts its own), in memory (a
+/// restart forgets), keyed by the name as typed, lowercased. A lock-out cannot be used
+/// to learn whether a name exists: unknown names are counted the same way.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    /// Username → (failures in the window, when the window started).
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, Timestamp)>>,
+}
+
+impl Throttle {
+    fn key(name: &str) -> String {
+        name.trim().to_lowercase()
+    }
+
+    /// `Some(wait)` while `name` is locked out at `now`.
+    pub fn locked(&self, name: &str, now: Timestamp) -> Option<jiff::SignedDuration> {
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, since) = map.get(&Self::key(name))?;
+        let ends = since.checked_add(THROTTLE_WINDOW).ok()?;
+        (*count >= THROTTLE_FAILURES && now < ends).then(|| ends.duration_since(now))
+    }
+
+    /// Counts a failed sign-in for `name` at `now`.
+    pub fn failed(&self, name: &str, now: Timestamp) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= THROTTLE_ENTRIES {
+            map.retain(|_, (_, since)| now.duration_since(*since) < THROTTLE_WINDOW);
+            if map.len() >= THROTTLE_ENTRIES {
+                map.clear();
+            }
+        }
+        let entry = map.entry(Self::key(name)).or_insert((0, now));
+        if now.duration_since(entry.1) >= THROTTLE_WINDOW {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    }
+
+    /// A successful sign-in clears `name`'s count.
+    pub fn succeeded(&self, name: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&Self::key(name));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +304,31 @@ mod tests {
         assert!(!verify_password("correct horse battery", "not a hash"));
         let again = hash_password("correct horse battery").expect("hash");
         assert_ne!(hash, again, "each hash has its own salt");
+    }
+
+    #[test]
+    fn a_name_is_locked_out_after_repeated_failures_until_the_window_ends() {
+        let t0 = Timestamp::from_second(1_800_000_000).expect("valid");
+        let at = |secs: i64| t0 + jiff::SignedDuration::from_secs(secs);
+        let throttle = Throttle::default();
+        for i in 0..THROTTLE_FAILURES - 1 {
+            throttle.failed("Alice", at(i64::from(i)));
+        }
+        assert_eq!(
+            throttle.locked("alice", at(10)),
+            None,
+            "four failures are allowed"
+        );
+        throttle.failed("alice ", at(10));
+        let wait = throttle.locked("ALICE", at(10)).expect("locked after five");
+        assert_eq!(wait, THROTTLE_WINDOW - jiff::SignedDuration::from_secs(10));
+        assert_eq!(throttle.locked("bob", at(10)), None, "per name");
+        assert_eq!(throttle.locked("alice", at(300)), None, "the window ends");
+        // A new window starts counting afresh; a success clears it.
+        throttle.failed("alice", at(301));
+        assert_eq!(throttle.locked("alice", at(302)), None);
+        throttle.succeeded("alice");
+        assert!(throttle.failures.lock().expect("lock").is_empty());
     }
 
     #[test]

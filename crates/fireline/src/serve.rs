@@ -111,6 +111,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         pager,
         metrics_token: settings.metrics_token.as_ref().map(|t| t.0.clone()),
         runbooks,
+        signin_throttle: Arc::default(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

@@ -69,12 +69,31 @@ pub(super) async fn submit(State(state): State<AppState>, body: Bytes) -> Respon
     }
     let name = fields.get("name").map_or("", |n| n.trim());
     let password = fields.get("password").map_or("", String::as_str);
+    let now = state.clock.now();
+    if let Some(wait) = state.signin_throttle.locked(name, now) {
+        tracing::warn!(name = %name, "UI sign-in refused: too many failures");
+        return render(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Sign in",
+            None,
+            &signin_form(
+                name,
+                "",
+                Some(&format!(
+                    "too many failed sign-ins for this username; try again in {}",
+                    super::duration(wait.max(jiff::SignedDuration::from_mins(1)))
+                )),
+            ),
+        );
+    }
     match users::authenticate(state.store.as_ref(), name, password).await {
         Ok(Some(user)) => {
+            state.signin_throttle.succeeded(name);
             tracing::info!(principal = %user.name, "signed in to the UI");
             signed_in(&state, &user_principal(&user))
         }
         Ok(None) => {
+            state.signin_throttle.failed(name, now);
             tracing::info!(name = %name, "UI sign-in refused");
             render(
                 StatusCode::UNAUTHORIZED,

@@ -155,6 +155,7 @@ impl App {
             ),
             metrics_token,
             runbooks: runbooks(),
+            signin_throttle: Arc::default(),
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {

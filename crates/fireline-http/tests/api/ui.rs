@@ -14,6 +14,7 @@ backend_tests!(
     sign_in_checks_the_token_and_sets_a_strict_cookie,
     a_revoked_tokens_session_stops_working,
     users_sign_in_with_a_password_until_disabled_or_changed,
+    repeated_wrong_passwords_lock_the_name_out_for_a_while,
     the_set_up_link_makes_the_first_admin_once,
     posts_without_the_csrf_token_are_refused_and_change_nothing,
     a_responder_acts_through_the_forms,
@@ -1304,4 +1305,47 @@ async fn the_incident_feed_says_when_it_changes(db: &TestDatabase) {
     }
     let unknown = app.ui_get("/ui/events?incident=nope", &browser).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
+
+async fn repeated_wrong_passwords_lock_the_name_out_for_a_while(db: &TestDatabase) {
+    let app = App::new(db).await;
+    fireline_http::users::create_user(
+        app.store.as_ref(),
+        "dana",
+        fireline_core::AccessRole::Responder,
+        "a long passphrase",
+        start(),
+    )
+    .await
+    .expect("create dana");
+    for _ in 0..fireline_http::users::THROTTLE_FAILURES {
+        assert_eq!(
+            app.password_sign_in("dana", "a wrong guess").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Now even the right password waits, and says why.
+    let locked = app
+        .password_sign_in("dana", "a long passphrase")
+        .await
+        .expect(StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        html(&locked).contains("too many failed sign-ins"),
+        "{}",
+        html(&locked)
+    );
+    assert!(locked.header("set-cookie").is_none());
+    // Unknown names are counted alike (no hint which names exist).
+    for _ in 0..fireline_http::users::THROTTLE_FAILURES {
+        app.password_sign_in("nobody", "a wrong guess").await;
+    }
+    assert_eq!(
+        app.password_sign_in("nobody", "a wrong guess").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The window passes (the test clock): the right password works again.
+    app.advance(6);
+    app.password_sign_in("dana", "a long passphrase")
+        .await
+        .expect(StatusCode::SEE_OTHER);
 }
