@@ -128,6 +128,8 @@ struct AdminPage<'a> {
     integrations: Vec<(fireline_store::IntegrationRecord, String)>,
     sections: Vec<RosterSection>,
     policy: PolicySummary,
+    /// The policy file in force, as read (shown read-only).
+    policy_source: String,
     /// Targets the roster lacks: (where used, target).
     unknown: Vec<(String, String)>,
     gaps: Vec<Gap>,
@@ -237,6 +239,7 @@ async fn body<'a>(
             .collect(),
         sections,
         policy: policy_summary(&policy),
+        policy_source: policy.source.clone(),
         unknown,
         gaps,
     })

@@ -925,6 +925,13 @@ async fn the_admin_page_is_for_admins_and_shows_no_secrets(db: &TestDatabase) {
         .to_owned();
     assert!(text.contains(&person), "{person} not in {text}");
     assert!(text.contains("Escalation levels"), "{text}");
+    // The policy file in force, read-only.
+    let source = text
+        .split("<pre class=\"source\">")
+        .nth(1)
+        .and_then(|r| r.split("</pre>").next())
+        .expect("the policy's source");
+    assert!(source.contains("[severities."), "{source}");
     assert!(!text.contains(&secret) && !text.contains(&key));
     assert!(!text.contains("fl_"), "no token secret on the page: {text}");
 }
