@@ -640,7 +640,7 @@ pub(super) async fn reopen(
 /// Runs one of the API's own handlers for a form (the ones that are more than a
 /// `Command`: escalation, attaching a runbook, drafting the post-mortem), as the session's
 /// caller held to the same role, then back to `then` (303).
-async fn through_api<T, F>(
+pub(super) async fn through_api<T, F>(
     session: &Session,
     body: &Bytes,
     then: String,

@@ -227,29 +227,20 @@ pub(super) async fn complete_stage(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = super::form(&body);
-    if let Some(refused) = session.refuse_post(fields.get("csrf").map(String::as_str)) {
-        return refused;
-    }
     let back = format!("/ui/incidents/{}/postmortem", super::url(&id));
-    let caller = match Authorized::check(session.caller.clone()) {
-        Ok(c) => c,
-        Err(e) => return super::error_page(Some(&session), e, &back),
-    };
-    let done = crate::routes::postmortems::complete_stage(
-        caller,
-        State(state),
-        Path(id),
-        ApiJson(StageRequest {
-            stage: fields
-                .get("stage")
-                .cloned()
-                .filter(|s| !s.trim().is_empty()),
-        }),
-    )
-    .await;
-    match done {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => super::error_page(Some(&session), e, &back),
-    }
+    super::incident::through_api(&session, &body, back, |fields, caller| async move {
+        crate::routes::postmortems::complete_stage(
+            caller,
+            State(state),
+            Path(id),
+            ApiJson(StageRequest {
+                stage: fields
+                    .get("stage")
+                    .cloned()
+                    .filter(|s| !s.trim().is_empty()),
+            }),
+        )
+        .await
+    })
+    .await
 }
