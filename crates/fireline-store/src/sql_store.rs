@@ -9,11 +9,16 @@ pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, stat
      declared_at_us, declared_by, acknowledged_at_us, resolved_at_us, updated_at_us, version";
 
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field.
-/// `$claim` and `$claim_inbox` are the statements whose dialect differs: claiming due
-/// incidents (returns `number`) and inbox items (returns the item), with `$1` now, `$2`
-/// owner, `$3` lease end and `$4` limit.
+/// `$claim` is the statement whose dialect differs: claiming due incidents (returns
+/// `number`), with `$1` now, `$2` owner, `$3` lease end and `$4` limit.
+///
+/// Where the alert inbox lives differs too (SQLite keeps the receivers' inbox in a file
+/// of its own, see `sqlite.rs`), so each backend provides these inherent methods:
+/// `inbox_pool()` (where receivers insert), `claim_inbox_items`, `release_inbox_items`,
+/// `delete_inbox_item`, `mark_processed_tx` (inside the transaction that applies
+/// items: what makes each apply exactly once) and `after_processed` (after its commit).
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, $backend:literal, $claim:expr, $claim_inbox:expr) => {
+    ($store:ty, $db:ty, $backend:literal, $claim:expr) => {
         impl $store {
             /// Appends `events` to `current` inside `tx`: the version claim, the listing
             /// projection, the events, and the alert projection of alert events.
@@ -576,10 +581,10 @@ macro_rules! impl_sql_store {
                     for (integration, received_at, alerts) in items {
                         query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
                     }
-                    query.execute(&self.pool).await?;
+                    query.execute(self.inbox_pool()).await?;
                     return Ok(());
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.inbox_pool().begin().await?;
                 for chunk in items.chunks(ROWS) {
                     let sql = statement(chunk);
                     let mut query = sqlx::query(&sql);
@@ -593,19 +598,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn release_inbox(&self, owner: &str, ids: &[i64]) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
-                for id in ids {
-                    sqlx::query(
-                        "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
-                         WHERE id = $1 AND lease_owner = $2",
-                    )
-                    .bind(id)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                self.release_inbox_items(owner, ids).await
             }
 
             async fn apply_alerts(
@@ -622,13 +615,9 @@ macro_rules! impl_sql_store {
                 for append in writes.appends {
                     Self::append_tx(&mut tx, &append.current, append.events, append.next_due).await?;
                 }
-                for id in &writes.processed {
-                    sqlx::query("DELETE FROM alert_inbox WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                self.mark_processed_tx(&mut tx, &writes.processed).await?;
                 tx.commit().await?;
+                self.after_processed(&writes.processed).await;
                 Ok(opened)
             }
 
@@ -798,24 +787,13 @@ macro_rules! impl_sql_store {
                 lease_until: jiff::Timestamp,
                 limit: u32,
             ) -> $crate::Result<Vec<$crate::InboxItem>> {
-                let rows: Vec<$crate::rows::InboxRow> = sqlx::query_as($claim_inbox)
-                    .bind($crate::rows::micros(now))
-                    .bind(owner)
-                    .bind($crate::rows::micros(lease_until))
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?;
-                let mut items = rows
-                    .into_iter()
-                    .map($crate::rows::InboxRow::into_item)
-                    .collect::<$crate::Result<Vec<_>>>()?;
+                let mut items = self.claim_inbox_items(now, owner, lease_until, limit).await?;
                 items.sort_by_key(|i| i.id);
                 Ok(items)
             }
 
             async fn delete_inbox(&self, id: i64) -> $crate::Result<()> {
-                sqlx::query("DELETE FROM alert_inbox WHERE id = $1").bind(id).execute(&self.pool).await?;
-                Ok(())
+                self.delete_inbox_item(id).await
             }
 
             async fn alert(
@@ -1508,6 +1486,7 @@ macro_rules! impl_sql_store {
 
             async fn close(&self) {
                 self.pool.close().await;
+                self.close_inbox().await;
             }
         }
     };
