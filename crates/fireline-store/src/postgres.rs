@@ -49,9 +49,33 @@ impl PostgresStore {
 // The inbox is a table of the one database: applying items deletes them in the same
 // transaction, so each is applied exactly once.
 impl PostgresStore {
-    /// Where receivers insert accepted alerts.
-    fn inbox_pool(&self) -> &Pool<Postgres> {
-        &self.pool
+    /// A group commit of accepted alerts: one statement, or several in one transaction.
+    async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
+        if items.len() <= crate::sql_store::INBOX_ROWS {
+            return Self::insert_rows(&self.pool, items).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in items.chunks(crate::sql_store::INBOX_ROWS) {
+            Self::insert_rows(&mut *tx, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_rows<'c, E>(on: E, rows: &[(String, jiff::Timestamp, String)]) -> Result<()>
+    where
+        E: sqlx::Executor<'c, Database = Postgres>,
+    {
+        let sql = crate::sql_store::inbox_insert_sql(rows.len());
+        let mut query = sqlx::query(&sql);
+        for (integration, received_at, alerts) in rows {
+            query = query
+                .bind(integration)
+                .bind(crate::rows::micros(*received_at))
+                .bind(alerts);
+        }
+        query.execute(on).await?;
+        Ok(())
     }
 
     // SKIP LOCKED: replicas claiming at once each take different rows instead of waiting.

@@ -14,7 +14,8 @@ pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, stat
 ///
 /// Where the alert inbox lives differs too (SQLite keeps the receivers' inbox in a file
 /// of its own, see `sqlite.rs`), so each backend provides these inherent methods:
-/// `inbox_pool()` (where receivers insert), `claim_inbox_items`, `release_inbox_items`,
+/// `insert_inbox` (receivers' group commits, at most [`INBOX_ROWS`] rows a statement with
+/// [`inbox_insert_sql`]), `claim_inbox_items`, `release_inbox_items`,
 /// `delete_inbox_item`, `mark_processed_tx` (inside the transaction that applies
 /// items: what makes each apply exactly once) and `after_processed` (after its commit).
 macro_rules! impl_sql_store {
@@ -559,42 +560,10 @@ macro_rules! impl_sql_store {
                 &self,
                 items: &[(String, jiff::Timestamp, String)],
             ) -> $crate::Result<()> {
-                // Multi-row INSERTs: one statement (one round trip to the database) for
-                // a whole group commit; a single statement needs no explicit
-                // transaction to be atomic, several share one.
-                const ROWS: usize = 256;
-                let statement = |chunk: &[(String, jiff::Timestamp, String)]| {
-                    let values: Vec<String> = (0..chunk.len())
-                        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                        .collect();
-                    format!(
-                        "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES {}",
-                        values.join(", ")
-                    )
-                };
                 if items.is_empty() {
                     return Ok(());
                 }
-                if items.len() <= ROWS {
-                    let sql = statement(items);
-                    let mut query = sqlx::query(&sql);
-                    for (integration, received_at, alerts) in items {
-                        query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
-                    }
-                    query.execute(self.inbox_pool()).await?;
-                    return Ok(());
-                }
-                let mut tx = self.inbox_pool().begin().await?;
-                for chunk in items.chunks(ROWS) {
-                    let sql = statement(chunk);
-                    let mut query = sqlx::query(&sql);
-                    for (integration, received_at, alerts) in chunk {
-                        query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                self.insert_inbox(items).await
             }
 
             async fn release_inbox(&self, owner: &str, ids: &[i64]) -> $crate::Result<()> {
@@ -1493,3 +1462,19 @@ macro_rules! impl_sql_store {
 }
 
 pub(crate) use impl_sql_store;
+
+/// Rows one inbox `INSERT` takes: multi-row statements are one round trip to the
+/// database for a whole group commit; a larger commit is several in one transaction.
+pub(crate) const INBOX_ROWS: usize = 256;
+
+/// `INSERT INTO alert_inbox … VALUES` for `rows` rows of (integration, received at,
+/// alerts) parameters.
+pub(crate) fn inbox_insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    format!(
+        "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES {}",
+        values.join(", ")
+    )
+}

@@ -19,7 +19,7 @@
 use crate::sql_store::impl_sql_store;
 use crate::{Result, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Pool, Sqlite};
+use sqlx::{ConnectOptions, Pool, Sqlite, SqliteConnection};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,11 +31,25 @@ static INBOX_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sq
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: Pool<Sqlite>,
-    /// The inbox file's connection.
-    inbox: Pool<Sqlite>,
+    /// The inbox file's one connection, outside any pool: a pool pings a SQLite
+    /// connection (a round trip to its thread) on every acquire and release, which
+    /// tripled the hops of a group commit. `None` once closed.
+    inbox: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
     /// Inbox ids deleted from the inbox file whose `inbox_applied` rows are still to be
     /// dropped (with the next apply; a crash leaves them to the next open).
     gone: Arc<Mutex<Vec<i64>>>,
+}
+
+/// The inbox connection, held.
+struct InboxGuard<'a>(tokio::sync::MutexGuard<'a, Option<SqliteConnection>>);
+
+impl InboxGuard<'_> {
+    /// The connection, unless the store was closed.
+    fn conn(&mut self) -> Result<&mut SqliteConnection> {
+        self.0
+            .as_mut()
+            .ok_or(StoreError::Unavailable(sqlx::Error::PoolClosed))
+    }
 }
 
 /// Most ids in one `IN (…)` list: well under SQLite's limit on parameters.
@@ -84,17 +98,16 @@ impl SqliteStore {
             .filename(format!("{}-inbox", path.display()));
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
+            // A local file does not hang up: no ping before every use.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        let inbox = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(inbox_options)
-            .await?;
-        INBOX_MIGRATOR.run(&inbox).await?;
+        let mut inbox = inbox_options.connect().await?;
+        INBOX_MIGRATOR.run(&mut inbox).await?;
         let store = SqliteStore {
             pool,
-            inbox,
+            inbox: Arc::new(tokio::sync::Mutex::new(Some(inbox))),
             gone: Arc::default(),
         };
         store.clear_applied().await?;
@@ -108,10 +121,16 @@ impl SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         for chunk in applied.chunks(IDS) {
-            self.delete_ids(&self.inbox, "alert_inbox", chunk).await?;
+            self.delete_ids(self.inbox().await?.conn()?, "alert_inbox", chunk)
+                .await?;
             self.delete_ids(&self.pool, "inbox_applied", chunk).await?;
         }
         Ok(())
+    }
+
+    /// The inbox connection, once the statements before ours on it are done.
+    async fn inbox(&self) -> Result<InboxGuard<'_>> {
+        Ok(InboxGuard(self.inbox.lock().await))
     }
 
     /// `DELETE FROM table WHERE id IN ids` (at most [`IDS`] ids).
@@ -135,21 +154,55 @@ impl SqliteStore {
     }
 
     async fn close_inbox(&self) {
-        self.inbox.close().await;
+        if let Some(conn) = self.inbox.lock().await.take() {
+            if let Err(e) = sqlx::Connection::close(conn).await {
+                tracing::warn!(error = %e, "closing the inbox file failed");
+            }
+        }
     }
 
-    /// Where receivers insert accepted alerts: the inbox file.
-    fn inbox_pool(&self) -> &Pool<Sqlite> {
-        &self.inbox
+    /// A group commit of accepted alerts into the inbox file: one statement, or
+    /// several in one transaction.
+    async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
+        let mut guard = self.inbox().await?;
+        let conn = guard.conn()?;
+        if items.len() <= crate::sql_store::INBOX_ROWS {
+            return Self::insert_rows(conn, items).await;
+        }
+        let mut tx = sqlx::Connection::begin(conn).await?;
+        for chunk in items.chunks(crate::sql_store::INBOX_ROWS) {
+            Self::insert_rows(&mut *tx, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
-    async fn claim_on(
-        pool: &Pool<Sqlite>,
+    async fn insert_rows<'c, E>(on: E, rows: &[(String, jiff::Timestamp, String)]) -> Result<()>
+    where
+        E: sqlx::Executor<'c, Database = Sqlite>,
+    {
+        let sql = crate::sql_store::inbox_insert_sql(rows.len());
+        let mut query = sqlx::query(&sql);
+        for (integration, received_at, alerts) in rows {
+            query = query
+                .bind(integration)
+                .bind(crate::rows::micros(*received_at))
+                .bind(alerts);
+        }
+        query.execute(on).await?;
+        Ok(())
+    }
+
+    async fn claim_on<'c, E>(
+        on: E,
         now: jiff::Timestamp,
         owner: &str,
         lease_until: jiff::Timestamp,
         limit: u32,
-    ) -> Result<Vec<crate::InboxItem>> {
+    ) -> Result<Vec<crate::InboxItem>>
+    where
+        E: sqlx::Executor<'c, Database = Sqlite>,
+    {
         // One writer at a time: the claim is atomic without row locks.
         let rows: Vec<crate::rows::InboxRow> = sqlx::query_as(
             "UPDATE alert_inbox SET lease_owner = $2, lease_until_us = $3 \
@@ -161,7 +214,7 @@ impl SqliteStore {
         .bind(owner)
         .bind(crate::rows::micros(lease_until))
         .bind(i64::from(limit))
-        .fetch_all(pool)
+        .fetch_all(on)
         .await?;
         rows.into_iter()
             .map(crate::rows::InboxRow::into_item)
@@ -185,7 +238,8 @@ impl SqliteStore {
         if left == 0 {
             return Ok(items);
         }
-        let mut fresh = Self::claim_on(&self.inbox, now, owner, lease_until, left).await?;
+        let mut fresh =
+            Self::claim_on(self.inbox().await?.conn()?, now, owner, lease_until, left).await?;
         let ids: Vec<i64> = fresh.iter().map(|i| i.id).collect();
         let mut applied = Vec::new();
         for chunk in ids.chunks(IDS) {
@@ -205,7 +259,8 @@ impl SqliteStore {
                 "inbox items applied before a crash were still in the inbox; deleting them"
             );
             for chunk in applied.chunks(IDS) {
-                self.delete_ids(&self.inbox, "alert_inbox", chunk).await?;
+                self.delete_ids(self.inbox().await?.conn()?, "alert_inbox", chunk)
+                    .await?;
             }
             fresh.retain(|i| !applied.contains(&i.id));
             self.forget_applied(applied);
@@ -223,21 +278,16 @@ impl SqliteStore {
     }
 
     async fn release_inbox_items(&self, owner: &str, ids: &[i64]) -> Result<()> {
-        for (pool, id) in ids.iter().map(|&id| {
+        const RELEASE: &str = "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
+             WHERE id = $1 AND lease_owner = $2";
+        for &id in ids {
             if id < 0 {
-                (&self.pool, -id)
+                let query = sqlx::query(RELEASE).bind(-id).bind(owner);
+                query.execute(&self.pool).await?;
             } else {
-                (&self.inbox, id)
+                let query = sqlx::query(RELEASE).bind(id).bind(owner);
+                query.execute(self.inbox().await?.conn()?).await?;
             }
-        }) {
-            sqlx::query(
-                "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
-                 WHERE id = $1 AND lease_owner = $2",
-            )
-            .bind(id)
-            .bind(owner)
-            .execute(pool)
-            .await?;
         }
         Ok(())
     }
@@ -246,7 +296,8 @@ impl SqliteStore {
         if id < 0 {
             self.delete_ids(&self.pool, "alert_inbox", &[-id]).await
         } else {
-            self.delete_ids(&self.inbox, "alert_inbox", &[id]).await
+            self.delete_ids(self.inbox().await?.conn()?, "alert_inbox", &[id])
+                .await
         }
     }
 
@@ -296,7 +347,14 @@ impl SqliteStore {
     async fn after_processed(&self, ids: &[i64]) {
         let inbox: Vec<i64> = ids.iter().copied().filter(|&id| id > 0).collect();
         for chunk in inbox.chunks(IDS) {
-            match self.delete_ids(&self.inbox, "alert_inbox", chunk).await {
+            let deleted = match self.inbox().await {
+                Ok(mut guard) => match guard.conn() {
+                    Ok(conn) => self.delete_ids(conn, "alert_inbox", chunk).await,
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            match deleted {
                 Ok(()) => self.forget_applied(chunk.to_vec()),
                 Err(e) => {
                     tracing::warn!(error = %e, "applied inbox items not yet deleted; the next claim will")
