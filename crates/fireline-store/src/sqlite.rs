@@ -38,6 +38,37 @@ pub struct SqliteStore {
     /// Inbox ids deleted from the inbox file whose `inbox_applied` rows are still to be
     /// dropped (with the next apply; a crash leaves them to the next open).
     gone: Arc<Mutex<Vec<i64>>>,
+    /// Stops the inbox file's checkpoints (see [`checkpoint`]).
+    checkpoints: Arc<tokio::sync::Mutex<Option<Checkpoints>>>,
+}
+
+type Checkpoints = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// How often the inbox file's WAL is copied into the file. The WAL grows by at most what
+/// receivers commit meanwhile; a commit is durable in the WAL either way.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Checkpoints the inbox file on a connection of its own until `stop`. PASSIVE: it never
+/// waits for, nor blocks, the receivers' commits.
+async fn checkpoint(mut conn: SqliteConnection, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut conn)
+            .await
+        {
+            tracing::warn!(error = %e, "inbox checkpoint failed; retrying");
+        }
+    }
+    if let Err(e) = sqlx::Connection::close(conn).await {
+        tracing::warn!(error = %e, "closing the inbox checkpointer failed");
+    }
 }
 
 /// The inbox connection, held.
@@ -96,6 +127,11 @@ impl SqliteStore {
         let inbox_options = options
             .clone()
             .filename(format!("{}-inbox", path.display()));
+        // Checkpoints (copying the WAL into the file, with an fsync) would run inside
+        // whichever receiver commit crosses the threshold, stalling every request
+        // waiting on it; a connection of their own runs them beside the commits.
+        let checkpoint_options = inbox_options.clone();
+        let inbox_options = inbox_options.pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             // A local file does not hang up: no ping before every use.
@@ -105,10 +141,14 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await?;
         let mut inbox = inbox_options.connect().await?;
         INBOX_MIGRATOR.run(&mut inbox).await?;
+        let checkpointer = checkpoint_options.connect().await?;
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let checkpoints = tokio::spawn(checkpoint(checkpointer, stopped));
         let store = SqliteStore {
             pool,
             inbox: Arc::new(tokio::sync::Mutex::new(Some(inbox))),
             gone: Arc::default(),
+            checkpoints: Arc::new(tokio::sync::Mutex::new(Some((stop, checkpoints)))),
         };
         store.clear_applied().await?;
         Ok(store)
@@ -154,6 +194,12 @@ impl SqliteStore {
     }
 
     async fn close_inbox(&self) {
+        // The checkpointer first, so the inbox connection is the file's last and its
+        // close checkpoints what is left.
+        if let Some((stop, done)) = self.checkpoints.lock().await.take() {
+            let _ = stop.send(());
+            let _ = done.await;
+        }
         if let Some(conn) = self.inbox.lock().await.take() {
             if let Err(e) = sqlx::Connection::close(conn).await {
                 tracing::warn!(error = %e, "closing the inbox file failed");
