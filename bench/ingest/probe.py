@@ -10,7 +10,8 @@
       the time from sending each to the `paged` event of its incident: p50, p99, max.
   probe.py durable DB ACCEPTED
       Counts the alerts the stopped server's SQLite database holds (processed into the
-      alert projection or still in the inbox) and fails unless every accepted one is there.
+      alert projection, or still in the inbox: the main file's and the inbox file
+      `DB-inbox` beside it) and fails unless every accepted one is there.
 """
 import json
 import os
