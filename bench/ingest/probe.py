@@ -10,9 +10,11 @@
       the time from sending each to the `paged` event of its incident: p50, p99, max.
   probe.py durable DB ACCEPTED
       Counts the alerts the stopped server's SQLite database holds (processed into the
-      alert projection or still in the inbox) and fails unless every accepted one is there.
+      alert projection, or still in the inbox: the main file's and the inbox file
+      `DB-inbox` beside it) and fails unless every accepted one is there.
 """
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -80,7 +82,16 @@ def pages(db, sent_file):
 def durable(db, accepted):
     con = sqlite3.connect(db)
     processed = con.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+    # Receivers write to the inbox file beside the database (`<db>-inbox`); items already
+    # applied (recorded in inbox_applied) are counted once, in `alerts`.
+    applied = set()
+    if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'inbox_applied'").fetchone():
+        applied = {row[0] for row in con.execute("SELECT id FROM inbox_applied")}
     pending = sum(len(json.loads(row[0])) for row in con.execute("SELECT alerts FROM alert_inbox"))
+    if os.path.exists(db + "-inbox"):
+        inbox = sqlite3.connect(db + "-inbox")
+        pending += sum(len(json.loads(alerts)) for id_, alerts in
+                       inbox.execute("SELECT id, alerts FROM alert_inbox") if id_ not in applied)
     stored = processed + pending
     print(f"durable: {int(accepted)} accepted, {stored} stored "
           f"({processed} processed into incidents, {pending} still in the inbox)")

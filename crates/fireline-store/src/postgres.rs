@@ -46,6 +46,105 @@ impl PostgresStore {
            unless_acknowledged, due_at_us, attempts";
 }
 
+// The inbox is a table of the one database: applying items deletes them in the same
+// transaction, so each is applied exactly once.
+impl PostgresStore {
+    /// A group commit of accepted alerts: one statement, or several in one transaction.
+    async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
+        if items.len() <= crate::sql_store::INBOX_ROWS {
+            return Self::insert_rows(&self.pool, items).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in items.chunks(crate::sql_store::INBOX_ROWS) {
+            Self::insert_rows(&mut *tx, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_rows<'c, E>(on: E, rows: &[(String, jiff::Timestamp, String)]) -> Result<()>
+    where
+        E: sqlx::Executor<'c, Database = Postgres>,
+    {
+        let sql = crate::sql_store::inbox_insert_sql(rows.len());
+        let mut query = sqlx::query(&sql);
+        for (integration, received_at, alerts) in rows {
+            query = query
+                .bind(integration)
+                .bind(crate::rows::micros(*received_at))
+                .bind(alerts);
+        }
+        query.execute(on).await?;
+        Ok(())
+    }
+
+    // SKIP LOCKED: replicas claiming at once each take different rows instead of waiting.
+    async fn claim_inbox_items(
+        &self,
+        now: jiff::Timestamp,
+        owner: &str,
+        lease_until: jiff::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<crate::InboxItem>> {
+        let rows: Vec<crate::rows::InboxRow> = sqlx::query_as(
+            "UPDATE alert_inbox SET lease_owner = $2, lease_until_us = $3 \
+             WHERE id IN (SELECT id FROM alert_inbox \
+                WHERE lease_until_us IS NULL OR lease_until_us < $1 ORDER BY id LIMIT $4 \
+                FOR UPDATE SKIP LOCKED) \
+             RETURNING id, integration, received_at_us, alerts",
+        )
+        .bind(crate::rows::micros(now))
+        .bind(owner)
+        .bind(crate::rows::micros(lease_until))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(crate::rows::InboxRow::into_item)
+            .collect()
+    }
+
+    async fn release_inbox_items(&self, owner: &str, ids: &[i64]) -> Result<()> {
+        sqlx::query(
+            "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
+             WHERE id = ANY($1) AND lease_owner = $2",
+        )
+        .bind(ids)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_inbox_item(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM alert_inbox WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_processed_tx(
+        &self,
+        tx: &mut sqlx::Transaction<'static, Postgres>,
+        ids: &[i64],
+    ) -> Result<()> {
+        if !ids.is_empty() {
+            sqlx::query("DELETE FROM alert_inbox WHERE id = ANY($1)")
+                .bind(ids)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The inbox has no connection of its own.
+    async fn close_inbox(&self) {}
+
+    /// Nothing left to do: the items went with the transaction.
+    async fn after_processed(&self, _ids: &[i64]) {}
+}
+
 // SKIP LOCKED: replicas claiming at once each take different rows instead of waiting.
 impl_sql_store!(
     PostgresStore,
@@ -55,9 +154,5 @@ impl_sql_store!(
      WHERE number IN (SELECT number FROM incidents \
         WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
         ORDER BY next_due_at_us LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     RETURNING number",
-    "UPDATE alert_inbox SET lease_owner = $2, lease_until_us = $3 \
-     WHERE id IN (SELECT id FROM alert_inbox \
-        WHERE lease_until_us IS NULL OR lease_until_us < $1 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, integration, received_at_us, alerts"
+     RETURNING number"
 );

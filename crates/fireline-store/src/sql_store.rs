@@ -9,11 +9,17 @@ pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, stat
      declared_at_us, declared_by, acknowledged_at_us, resolved_at_us, updated_at_us, version";
 
 /// Implements `Store` for `$store`, a struct with a `pool: sqlx::Pool<$db>` field.
-/// `$claim` and `$claim_inbox` are the statements whose dialect differs: claiming due
-/// incidents (returns `number`) and inbox items (returns the item), with `$1` now, `$2`
-/// owner, `$3` lease end and `$4` limit.
+/// `$claim` is the statement whose dialect differs: claiming due incidents (returns
+/// `number`), with `$1` now, `$2` owner, `$3` lease end and `$4` limit.
+///
+/// Where the alert inbox lives differs too (SQLite keeps the receivers' inbox in a file
+/// of its own, see `sqlite.rs`), so each backend provides these inherent methods:
+/// `insert_inbox` (receivers' group commits, at most [`INBOX_ROWS`] rows a statement with
+/// [`inbox_insert_sql`]), `claim_inbox_items`, `release_inbox_items`,
+/// `delete_inbox_item`, `mark_processed_tx` (inside the transaction that applies
+/// items: what makes each apply exactly once) and `after_processed` (after its commit).
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, $backend:literal, $claim:expr, $claim_inbox:expr) => {
+    ($store:ty, $db:ty, $backend:literal, $claim:expr) => {
         impl $store {
             /// Inserts `user` through `executor` (the pool, or a transaction);
             /// [`StoreError::Exists`](crate::StoreError::Exists) when the name is taken.
@@ -680,58 +686,14 @@ macro_rules! impl_sql_store {
                 &self,
                 items: &[(String, jiff::Timestamp, String)],
             ) -> $crate::Result<()> {
-                // Multi-row INSERTs: one statement (one round trip to the database) for
-                // a whole group commit; a single statement needs no explicit
-                // transaction to be atomic, several share one.
-                const ROWS: usize = 256;
-                let statement = |chunk: &[(String, jiff::Timestamp, String)]| {
-                    let values: Vec<String> = (0..chunk.len())
-                        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                        .collect();
-                    format!(
-                        "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES {}",
-                        values.join(", ")
-                    )
-                };
                 if items.is_empty() {
                     return Ok(());
                 }
-                if items.len() <= ROWS {
-                    let sql = statement(items);
-                    let mut query = sqlx::query(&sql);
-                    for (integration, received_at, alerts) in items {
-                        query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
-                    }
-                    query.execute(&self.pool).await?;
-                    return Ok(());
-                }
-                let mut tx = self.pool.begin().await?;
-                for chunk in items.chunks(ROWS) {
-                    let sql = statement(chunk);
-                    let mut query = sqlx::query(&sql);
-                    for (integration, received_at, alerts) in chunk {
-                        query = query.bind(integration).bind($crate::rows::micros(*received_at)).bind(alerts);
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                self.insert_inbox(items).await
             }
 
             async fn release_inbox(&self, owner: &str, ids: &[i64]) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
-                for id in ids {
-                    sqlx::query(
-                        "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
-                         WHERE id = $1 AND lease_owner = $2",
-                    )
-                    .bind(id)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                self.release_inbox_items(owner, ids).await
             }
 
             async fn apply_alerts(
@@ -748,13 +710,9 @@ macro_rules! impl_sql_store {
                 for append in writes.appends {
                     Self::append_tx(&mut tx, &append.current, append.events, append.next_due).await?;
                 }
-                for id in &writes.processed {
-                    sqlx::query("DELETE FROM alert_inbox WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                self.mark_processed_tx(&mut tx, &writes.processed).await?;
                 tx.commit().await?;
+                self.after_processed(&writes.processed).await;
                 Ok(opened)
             }
 
@@ -924,24 +882,13 @@ macro_rules! impl_sql_store {
                 lease_until: jiff::Timestamp,
                 limit: u32,
             ) -> $crate::Result<Vec<$crate::InboxItem>> {
-                let rows: Vec<$crate::rows::InboxRow> = sqlx::query_as($claim_inbox)
-                    .bind($crate::rows::micros(now))
-                    .bind(owner)
-                    .bind($crate::rows::micros(lease_until))
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?;
-                let mut items = rows
-                    .into_iter()
-                    .map($crate::rows::InboxRow::into_item)
-                    .collect::<$crate::Result<Vec<_>>>()?;
+                let mut items = self.claim_inbox_items(now, owner, lease_until, limit).await?;
                 items.sort_by_key(|i| i.id);
                 Ok(items)
             }
 
             async fn delete_inbox(&self, id: i64) -> $crate::Result<()> {
-                sqlx::query("DELETE FROM alert_inbox WHERE id = $1").bind(id).execute(&self.pool).await?;
-                Ok(())
+                self.delete_inbox_item(id).await
             }
 
             async fn alert(
@@ -1634,9 +1581,26 @@ macro_rules! impl_sql_store {
 
             async fn close(&self) {
                 self.pool.close().await;
+                self.close_inbox().await;
             }
         }
     };
 }
 
 pub(crate) use impl_sql_store;
+
+/// Rows one inbox `INSERT` takes: multi-row statements are one round trip to the
+/// database for a whole group commit; a larger commit is several in one transaction.
+pub(crate) const INBOX_ROWS: usize = 256;
+
+/// `INSERT INTO alert_inbox … VALUES` for `rows` rows of (integration, received at,
+/// alerts) parameters.
+pub(crate) fn inbox_insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    format!(
+        "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES {}",
+        values.join(", ")
+    )
+}

@@ -1,18 +1,96 @@
-//! The embedded default: one SQLite file in WAL mode.
+//! The embedded default: one SQLite file in WAL mode, plus the receivers' alert inbox
+//! in a second file beside it (`<database>-inbox`).
+//!
+//! SQLite admits one writer per file, and this store gives each file one connection
+//! (see [`SqliteStore::open`]). With the inbox in the main file, accepting an alert
+//! queued behind every transaction of processing, paging and delivery. In a file of its
+//! own, with its own connection, receivers commit while processing runs, and the two use
+//! both cores.
+//!
+//! The two files cannot share a transaction, so exactly-once application is kept like
+//! this: the transaction that applies inbox items to the main database also records
+//! their ids in `inbox_applied`; after it commits the items are deleted from the inbox
+//! file, and then (with the next apply) their ids from `inbox_applied`. A crash between
+//! the steps leaves an item that is both in the inbox and recorded as applied: every
+//! claim skips (and deletes) such items, and opening the store clears them first.
+//! Heartbeat alerts are still written to the main file's `alert_inbox`, in the same
+//! transaction as the monitor's state; they are claimed with negative ids.
 
 use crate::sql_store::impl_sql_store;
 use crate::{Result, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Pool, Sqlite};
+use sqlx::{ConnectOptions, Pool, Sqlite, SqliteConnection};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static INBOX_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite-inbox");
 
 /// A store in a SQLite database file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: Pool<Sqlite>,
+    /// The inbox file's one connection, outside any pool: a pool pings a SQLite
+    /// connection (a round trip to its thread) on every acquire and release, which
+    /// tripled the hops of a group commit. `None` once closed.
+    inbox: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
+    /// Inbox ids deleted from the inbox file whose `inbox_applied` rows are still to be
+    /// dropped (with the next apply; a crash leaves them to the next open).
+    gone: Arc<Mutex<Vec<i64>>>,
+    /// Stops the inbox file's checkpoints (see [`checkpoint`]).
+    checkpoints: Arc<tokio::sync::Mutex<Option<Checkpoints>>>,
+}
+
+type Checkpoints = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// How often the inbox file's WAL is copied into the file. The WAL grows by at most what
+/// receivers commit meanwhile; a commit is durable in the WAL either way.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Checkpoints the inbox file on a connection of its own until `stop`. PASSIVE: it never
+/// waits for, nor blocks, the receivers' commits.
+async fn checkpoint(mut conn: SqliteConnection, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut conn)
+            .await
+        {
+            tracing::warn!(error = %e, "inbox checkpoint failed; retrying");
+        }
+    }
+    if let Err(e) = sqlx::Connection::close(conn).await {
+        tracing::warn!(error = %e, "closing the inbox checkpointer failed");
+    }
+}
+
+/// The inbox connection, held.
+struct InboxGuard<'a>(tokio::sync::MutexGuard<'a, Option<SqliteConnection>>);
+
+impl InboxGuard<'_> {
+    /// The connection, unless the store was closed.
+    fn conn(&mut self) -> Result<&mut SqliteConnection> {
+        self.0
+            .as_mut()
+            .ok_or(StoreError::Unavailable(sqlx::Error::PoolClosed))
+    }
+}
+
+/// Most ids in one `IN (…)` list: well under SQLite's limit on parameters.
+const IDS: usize = 500;
+
+fn id_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl SqliteStore {
@@ -21,7 +99,7 @@ impl SqliteStore {
     pub async fn open(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
-        let path = options.get_filename();
+        let path = options.get_filename().to_owned();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 StoreError::InvalidUrl(format!("cannot create {}: {e}", parent.display()))
@@ -44,12 +122,291 @@ impl SqliteStore {
         // steps of up to 100 ms: that made tail latency. One connection queues every
         // statement fairly in the pool instead. The cost: readers no longer run beside
         // a writer (WAL would allow it); transactions here are short.
+        // The inbox file: same settings (a commit is in its WAL before the receiver
+        // answers), its own single connection.
+        let inbox_options = options
+            .clone()
+            .filename(format!("{}-inbox", path.display()));
+        // Checkpoints (copying the WAL into the file, with an fsync) would run inside
+        // whichever receiver commit crosses the threshold, stalling every request
+        // waiting on it; a connection of their own runs them beside the commits.
+        let checkpoint_options = inbox_options.clone();
+        let inbox_options = inbox_options.pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
+            // A local file does not hang up: no ping before every use.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let mut inbox = inbox_options.connect().await?;
+        INBOX_MIGRATOR.run(&mut inbox).await?;
+        let checkpointer = checkpoint_options.connect().await?;
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let checkpoints = tokio::spawn(checkpoint(checkpointer, stopped));
+        let store = SqliteStore {
+            pool,
+            inbox: Arc::new(tokio::sync::Mutex::new(Some(inbox))),
+            gone: Arc::default(),
+            checkpoints: Arc::new(tokio::sync::Mutex::new(Some((stop, checkpoints)))),
+        };
+        store.clear_applied().await?;
+        Ok(store)
+    }
+
+    /// Finishes what a crash interrupted: items recorded as applied but still in the
+    /// inbox file are deleted there, then their records.
+    async fn clear_applied(&self) -> Result<()> {
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT id FROM inbox_applied")
+            .fetch_all(&self.pool)
+            .await?;
+        for chunk in applied.chunks(IDS) {
+            self.delete_ids(self.inbox().await?.conn()?, "alert_inbox", chunk)
+                .await?;
+            self.delete_ids(&self.pool, "inbox_applied", chunk).await?;
+        }
+        Ok(())
+    }
+
+    /// The inbox connection, once the statements before ours on it are done.
+    async fn inbox(&self) -> Result<InboxGuard<'_>> {
+        Ok(InboxGuard(self.inbox.lock().await))
+    }
+
+    /// `DELETE FROM table WHERE id IN ids` (at most [`IDS`] ids).
+    async fn delete_ids<'c, E>(&self, on: E, table: &str, ids: &[i64]) -> Result<()>
+    where
+        E: sqlx::Executor<'c, Database = Sqlite>,
+    {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "DELETE FROM {table} WHERE id IN ({})",
+            id_list(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.execute(on).await?;
+        Ok(())
+    }
+
+    async fn close_inbox(&self) {
+        // The checkpointer first, so the inbox connection is the file's last and its
+        // close checkpoints what is left.
+        if let Some((stop, done)) = self.checkpoints.lock().await.take() {
+            let _ = stop.send(());
+            let _ = done.await;
+        }
+        if let Some(conn) = self.inbox.lock().await.take() {
+            if let Err(e) = sqlx::Connection::close(conn).await {
+                tracing::warn!(error = %e, "closing the inbox file failed");
+            }
+        }
+    }
+
+    /// A group commit of accepted alerts into the inbox file: one statement, or
+    /// several in one transaction.
+    async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
+        let mut guard = self.inbox().await?;
+        let conn = guard.conn()?;
+        if items.len() <= crate::sql_store::INBOX_ROWS {
+            return Self::insert_rows(conn, items).await;
+        }
+        let mut tx = sqlx::Connection::begin(conn).await?;
+        for chunk in items.chunks(crate::sql_store::INBOX_ROWS) {
+            Self::insert_rows(&mut *tx, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_rows<'c, E>(on: E, rows: &[(String, jiff::Timestamp, String)]) -> Result<()>
+    where
+        E: sqlx::Executor<'c, Database = Sqlite>,
+    {
+        let sql = crate::sql_store::inbox_insert_sql(rows.len());
+        let mut query = sqlx::query(&sql);
+        for (integration, received_at, alerts) in rows {
+            query = query
+                .bind(integration)
+                .bind(crate::rows::micros(*received_at))
+                .bind(alerts);
+        }
+        query.execute(on).await?;
+        Ok(())
+    }
+
+    async fn claim_on<'c, E>(
+        on: E,
+        now: jiff::Timestamp,
+        owner: &str,
+        lease_until: jiff::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<crate::InboxItem>>
+    where
+        E: sqlx::Executor<'c, Database = Sqlite>,
+    {
+        // One writer at a time: the claim is atomic without row locks.
+        let rows: Vec<crate::rows::InboxRow> = sqlx::query_as(
+            "UPDATE alert_inbox SET lease_owner = $2, lease_until_us = $3 \
+             WHERE id IN (SELECT id FROM alert_inbox \
+                WHERE lease_until_us IS NULL OR lease_until_us < $1 ORDER BY id LIMIT $4) \
+             RETURNING id, integration, received_at_us, alerts",
+        )
+        .bind(crate::rows::micros(now))
+        .bind(owner)
+        .bind(crate::rows::micros(lease_until))
+        .bind(i64::from(limit))
+        .fetch_all(on)
+        .await?;
+        rows.into_iter()
+            .map(crate::rows::InboxRow::into_item)
+            .collect()
+    }
+
+    /// Claims heartbeat items from the main file (negative ids) first, then receivers'
+    /// items from the inbox file, skipping (and deleting) any already applied.
+    async fn claim_inbox_items(
+        &self,
+        now: jiff::Timestamp,
+        owner: &str,
+        lease_until: jiff::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<crate::InboxItem>> {
+        let mut items = Self::claim_on(&self.pool, now, owner, lease_until, limit).await?;
+        for item in &mut items {
+            item.id = -item.id;
+        }
+        let left = limit.saturating_sub(items.len() as u32);
+        if left == 0 {
+            return Ok(items);
+        }
+        let mut fresh =
+            Self::claim_on(self.inbox().await?.conn()?, now, owner, lease_until, left).await?;
+        let ids: Vec<i64> = fresh.iter().map(|i| i.id).collect();
+        let mut applied = Vec::new();
+        for chunk in ids.chunks(IDS) {
+            let sql = format!(
+                "SELECT id FROM inbox_applied WHERE id IN ({})",
+                id_list(1, chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, i64>(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            applied.extend(query.fetch_all(&self.pool).await?);
+        }
+        if !applied.is_empty() {
+            tracing::warn!(
+                items = applied.len(),
+                "inbox items applied before a crash were still in the inbox; deleting them"
+            );
+            for chunk in applied.chunks(IDS) {
+                self.delete_ids(self.inbox().await?.conn()?, "alert_inbox", chunk)
+                    .await?;
+            }
+            fresh.retain(|i| !applied.contains(&i.id));
+            self.forget_applied(applied);
+        }
+        items.extend(fresh);
+        Ok(items)
+    }
+
+    /// Remembers inbox ids that are gone from the inbox file, so their `inbox_applied`
+    /// rows can be dropped.
+    fn forget_applied(&self, ids: Vec<i64>) {
+        if let Ok(mut gone) = self.gone.lock() {
+            gone.extend(ids);
+        }
+    }
+
+    async fn release_inbox_items(&self, owner: &str, ids: &[i64]) -> Result<()> {
+        const RELEASE: &str = "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
+             WHERE id = $1 AND lease_owner = $2";
+        for &id in ids {
+            if id < 0 {
+                let query = sqlx::query(RELEASE).bind(-id).bind(owner);
+                query.execute(&self.pool).await?;
+            } else {
+                let query = sqlx::query(RELEASE).bind(id).bind(owner);
+                query.execute(self.inbox().await?.conn()?).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_inbox_item(&self, id: i64) -> Result<()> {
+        if id < 0 {
+            self.delete_ids(&self.pool, "alert_inbox", &[-id]).await
+        } else {
+            self.delete_ids(self.inbox().await?.conn()?, "alert_inbox", &[id])
+                .await
+        }
+    }
+
+    /// Inside the apply's transaction: heartbeat items are deleted (same file), inbox
+    /// file items are recorded as applied; records of items already gone are dropped.
+    async fn mark_processed_tx(
+        &self,
+        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        ids: &[i64],
+    ) -> Result<()> {
+        let main: Vec<i64> = ids.iter().filter(|&&id| id < 0).map(|id| -id).collect();
+        for chunk in main.chunks(IDS) {
+            self.delete_ids(&mut **tx, "alert_inbox", chunk).await?;
+        }
+        let inbox: Vec<i64> = ids.iter().copied().filter(|&id| id > 0).collect();
+        for chunk in inbox.chunks(IDS) {
+            let values: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i})")).collect();
+            // The primary key refuses an id applied twice: the transaction fails whole.
+            let sql = format!(
+                "INSERT INTO inbox_applied (id) VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        let gone = self
+            .gone
+            .lock()
+            .map(|mut gone| std::mem::take(&mut *gone))
+            .unwrap_or_default();
+        // Taken last: conflicts are found before this point. Lost only if the commit
+        // itself fails: harmless (ids are never reused), and the next open clears them.
+        for chunk in gone.chunks(IDS) {
+            if let Err(e) = self.delete_ids(&mut **tx, "inbox_applied", chunk).await {
+                self.forget_applied(gone);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// After the apply committed: the items leave the inbox file. If that fails they
+    /// stay there, recorded as applied, and the next claim or open deletes them.
+    async fn after_processed(&self, ids: &[i64]) {
+        let inbox: Vec<i64> = ids.iter().copied().filter(|&id| id > 0).collect();
+        for chunk in inbox.chunks(IDS) {
+            let deleted = match self.inbox().await {
+                Ok(mut guard) => match guard.conn() {
+                    Ok(conn) => self.delete_ids(conn, "alert_inbox", chunk).await,
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            match deleted {
+                Ok(()) => self.forget_applied(chunk.to_vec()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "applied inbox items not yet deleted; the next claim will")
+                }
+            }
+        }
     }
 }
 
@@ -71,9 +428,5 @@ impl_sql_store!(
      WHERE number IN (SELECT number FROM incidents \
         WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
         ORDER BY next_due_at_us LIMIT $4) \
-     RETURNING number",
-    "UPDATE alert_inbox SET lease_owner = $2, lease_until_us = $3 \
-     WHERE id IN (SELECT id FROM alert_inbox \
-        WHERE lease_until_us IS NULL OR lease_until_us < $1 ORDER BY id LIMIT $4) \
-     RETURNING id, integration, received_at_us, alerts"
+     RETURNING number"
 );

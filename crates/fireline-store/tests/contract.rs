@@ -679,6 +679,7 @@ async fn due_incidents_are_claimed_once_until_the_lease_ends(db: &TestDatabase) 
 }
 
 backend_tests!(
+    inbox_items_are_applied_once_and_survive_a_restart,
     due_incidents_are_claimed_once_until_the_lease_ends,
     created_incident_reads_back_as_its_fold,
     appends_keep_order_and_projection,
@@ -959,4 +960,137 @@ async fn unknown_url_scheme_is_refused() {
         .await
         .expect_err("refused");
     assert!(err.to_string().contains("sqlite://"), "{err}");
+}
+
+fn payload(n: usize) -> (String, Timestamp, String) {
+    ("int_a".to_owned(), t(0), format!("[{n}]"))
+}
+
+/// Claims everything claimable at `minute` (leases of 1 minute).
+async fn claim_all(store: &dyn Store, minute: i64) -> Vec<fireline_store::InboxItem> {
+    store
+        .claim_inbox(t(minute), "w", t(minute + 1), 100)
+        .await
+        .expect("claim")
+}
+
+async fn inbox_items_are_applied_once_and_survive_a_restart(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    store
+        .enqueue_alerts_batch(&[payload(1), payload(2), payload(3)])
+        .await
+        .expect("enqueue");
+    let items = claim_all(store, 0).await;
+    assert_eq!(
+        items.iter().map(|i| i.alerts.as_str()).collect::<Vec<_>>(),
+        ["[1]", "[2]", "[3]"],
+        "oldest first"
+    );
+    assert!(claim_all(store, 0).await.is_empty(), "leased");
+    // The first is applied; the others' leases run out (the worker stopped).
+    store
+        .apply_alerts(fireline_store::AlertWrites {
+            processed: vec![items[0].id],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    let again = claim_all(store, 2).await;
+    assert_eq!(
+        again.iter().map(|i| i.alerts.as_str()).collect::<Vec<_>>(),
+        ["[2]", "[3]"],
+        "an applied item is never claimed again"
+    );
+    // A restart with a non-empty inbox: what was not applied is still there.
+    store.close().await;
+    let reopened = fireline_store::open(&db.url).await.expect("reopen");
+    let after = claim_all(reopened.as_ref(), 4).await;
+    assert_eq!(
+        after.iter().map(|i| i.alerts.as_str()).collect::<Vec<_>>(),
+        ["[2]", "[3]"]
+    );
+    reopened
+        .apply_alerts(fireline_store::AlertWrites {
+            processed: after.iter().map(|i| i.id).collect(),
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    assert!(claim_all(reopened.as_ref(), 6).await.is_empty());
+    reopened.close().await;
+}
+
+/// SQLite keeps the receivers' inbox in a file of its own: a crash after an apply
+/// committed but before its items left the inbox file must not apply them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_items_applied_before_a_crash_are_not_applied_again() {
+    let db = TestDatabase::sqlite().await;
+    let store = db.store.as_ref();
+    store
+        .enqueue_alerts_batch(&[payload(1), payload(2), payload(3)])
+        .await
+        .expect("enqueue");
+    let items = claim_all(store, 0).await;
+    let path = db.url.trim_start_matches("sqlite://").to_owned();
+    // What a crash right after the apply's commit leaves: the first two recorded as
+    // applied in the main file, still present in the inbox file.
+    let main = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
+        .await
+        .expect("main file");
+    for item in &items[..2] {
+        sqlx::query("INSERT INTO inbox_applied (id) VALUES ($1)")
+            .bind(item.id)
+            .execute(&main)
+            .await
+            .expect("record");
+    }
+    // A claim skips the first (and deletes it from the inbox file)…
+    assert_eq!(
+        claim_all(store, 2)
+            .await
+            .iter()
+            .map(|i| i.alerts.as_str())
+            .collect::<Vec<_>>(),
+        ["[3]"],
+        "items recorded as applied are not claimed"
+    );
+    // …and a restart clears what is left of the interrupted apply.
+    store.close().await;
+    let reopened = fireline_store::open(&db.url).await.expect("reopen");
+    let inbox = sqlx::SqlitePool::connect(&format!("sqlite://{path}-inbox"))
+        .await
+        .expect("inbox file");
+    let left: Vec<String> = sqlx::query_scalar("SELECT alerts FROM alert_inbox ORDER BY id")
+        .fetch_all(&inbox)
+        .await
+        .expect("inbox");
+    assert_eq!(left, ["[3]"], "applied items are gone from the inbox file");
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox_applied")
+        .fetch_one(&main)
+        .await
+        .expect("applied");
+    assert_eq!(applied, 0, "records of items gone are dropped");
+    // Applying an item twice is refused whole.
+    let third = items[2].id;
+    reopened
+        .apply_alerts(fireline_store::AlertWrites {
+            processed: vec![third],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    assert!(
+        reopened
+            .apply_alerts(fireline_store::AlertWrites {
+                processed: vec![third],
+                ..Default::default()
+            })
+            .await
+            .is_err(),
+        "an id recorded as applied cannot be applied again"
+    );
+    main.close().await;
+    inbox.close().await;
+    reopened.close().await;
+    db.drop_database().await;
 }

@@ -124,19 +124,37 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         store.clone(),
         engine.waker(),
     ));
-    let engine_task = {
+    // The engine, delivery and alert processing run on a runtime of their own, on a
+    // thread of their own: their CPU-heavy steps (folding incidents, deciding a unit of
+    // alerts) then never sit in front of the receivers' requests on the HTTP runtime's
+    // workers, and the operating system shares the cores between the two.
+    let (work_done, work_finished) = tokio::sync::oneshot::channel::<()>();
+    let work_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("fireline-work")
+        .build()
+        .context("cannot start the background runtime")?;
+    {
         let engine = engine.clone();
-        let stop = stopped(stop_rx.clone());
-        tokio::spawn(async move { engine.run(ENGINE_MAX_IDLE, stop).await })
-    };
-    let delivery_task = {
-        let stop = stopped(stop_rx.clone());
-        tokio::spawn(async move { delivery.run(ENGINE_MAX_IDLE, stop).await })
-    };
-    let alerts_task = {
-        let stop = stopped(stop_rx.clone());
-        tokio::spawn(async move { alerts.run(ENGINE_MAX_IDLE, stop).await })
-    };
+        let (stop_engine, stop_delivery, stop_alerts) = (
+            stopped(stop_rx.clone()),
+            stopped(stop_rx.clone()),
+            stopped(stop_rx.clone()),
+        );
+        std::thread::Builder::new()
+            .name("fireline-work".into())
+            .spawn(move || {
+                work_runtime.block_on(async move {
+                    tokio::join!(
+                        engine.run(ENGINE_MAX_IDLE, stop_engine),
+                        delivery.run(ENGINE_MAX_IDLE, stop_delivery),
+                        alerts.run(ENGINE_MAX_IDLE, stop_alerts),
+                    );
+                });
+                let _ = work_done.send(());
+            })
+            .context("cannot start the background thread")?;
+    }
     tracing::info!("listening on http://{address}");
     if first_admin {
         first_start(store.as_ref(), address).await?;
@@ -144,9 +162,9 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     fireline_http::serve(listener, fireline_http::router(state), stopped(stop_rx))
         .await
         .context("server failed")?;
-    engine_task.await.context("engine task failed")?;
-    alerts_task.await.context("alert task failed")?;
-    delivery_task.await.context("delivery task failed")?;
+    work_finished
+        .await
+        .context("the engine, delivery or alert processing failed")?;
     tracing::info!("in-flight requests and engine cycle finished; closing the database");
     store.close().await;
     tracing::info!("stopped");
