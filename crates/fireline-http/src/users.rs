@@ -133,9 +133,22 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// At most this many hashes at once (about the cores): each takes 19 MiB and a core for
+/// tens of milliseconds, and sign-in and set-up can be called by anyone.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, UserError> {
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(|e| UserError::Hashing(format!("hashing slots closed: {e}")))?;
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| UserError::Hashing(format!("hashing task failed: {e}")))
@@ -159,6 +172,7 @@ pub async fn new_user(
         created_at: now,
         password_changed_at: now,
         disabled_at: None,
+        sessions_from: now,
     })
 }
 
@@ -198,11 +212,13 @@ pub async fn authenticate(
     password: &str,
 ) -> Result<Option<UserRecord>, UserError> {
     let user = store.user(name).await?.filter(|u| u.disabled_at.is_none());
-    let hash = user
-        .as_ref()
-        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = password.to_owned();
-    let matches = blocking(move || verify_password(&password, &hash)).await?;
+    // The decoy is made (once) on the blocking thread too, never on an async worker.
+    let matches = blocking(move || {
+        verify_password(&password, hash.as_deref().unwrap_or_else(|| decoy_hash()))
+    })
+    .await?;
     Ok(user.filter(|_| matches))
 }
 
@@ -226,8 +242,15 @@ pub async fn claim_first_admin(
     password: &str,
     now: Timestamp,
 ) -> Result<Option<UserRecord>, UserError> {
+    check_name(name)?;
+    check_password(password)?;
+    // The cheap check first: a made-up code costs one read, not a password hash.
+    let code_hash = hash_token(code);
+    if !store.first_admin_code_is(&code_hash).await? {
+        return Ok(None);
+    }
     let user = new_user(name, AccessRole::Admin, password, now).await?;
-    if store.claim_first_admin(&hash_token(code), &user).await? {
+    if store.claim_first_admin(&code_hash, &user).await? {
         Ok(Some(user))
     } else {
         Ok(None)
@@ -258,28 +281,41 @@ impl Throttle {
         name.trim().to_lowercase()
     }
 
-    /// `Some(wait)` while `name` is locked out at `now`.
-    pub fn locked(&self, name: &str, now: Timestamp) -> Option<jiff::SignedDuration> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let (count, since) = map.get(&Self::key(name))?;
-        let ends = since.checked_add(THROTTLE_WINDOW).ok()?;
-        (*count >= THROTTLE_FAILURES && now < ends).then(|| ends.duration_since(now))
-    }
-
-    /// Counts a failed sign-in for `name` at `now`.
-    pub fn failed(&self, name: &str, now: Timestamp) {
+    /// Reserves a sign-in attempt for `name` at `now`, or `Err(wait)` while it is
+    /// locked out. Counted before the password is checked, so parallel guesses cannot all
+    /// slip in before the first failure is recorded; [`Throttle::succeeded`] clears it.
+    pub fn attempt(&self, name: &str, now: Timestamp) -> Result<(), jiff::SignedDuration> {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= THROTTLE_ENTRIES {
+        let key = Self::key(name);
+        if map.len() >= THROTTLE_ENTRIES && !map.contains_key(&key) {
             map.retain(|_, (_, since)| now.duration_since(*since) < THROTTLE_WINDOW);
+            // Still full of live entries (a flood of names): drop the oldest entry that
+            // is not locked out, never a lock-out, so flooding cannot lift one. If every
+            // entry is a lock-out, new names wait for the window too.
             if map.len() >= THROTTLE_ENTRIES {
-                map.clear();
+                let unlocked = map
+                    .iter()
+                    .filter(|(_, (count, _))| *count < THROTTLE_FAILURES)
+                    .min_by_key(|(_, (_, since))| *since)
+                    .map(|(k, _)| k.clone());
+                match unlocked {
+                    Some(key) => {
+                        map.remove(&key);
+                    }
+                    None => return Err(THROTTLE_WINDOW),
+                }
             }
         }
-        let entry = map.entry(Self::key(name)).or_insert((0, now));
+        let entry = map.entry(key).or_insert((0, now));
         if now.duration_since(entry.1) >= THROTTLE_WINDOW {
             *entry = (0, now);
         }
+        if entry.0 >= THROTTLE_FAILURES {
+            let ends = entry.1.checked_add(THROTTLE_WINDOW).unwrap_or(now);
+            return Err(ends.duration_since(now));
+        }
         entry.0 += 1;
+        Ok(())
     }
 
     /// A successful sign-in clears `name`'s count.
@@ -311,24 +347,45 @@ mod tests {
         let t0 = Timestamp::from_second(1_800_000_000).expect("valid");
         let at = |secs: i64| t0 + jiff::SignedDuration::from_secs(secs);
         let throttle = Throttle::default();
-        for i in 0..THROTTLE_FAILURES - 1 {
-            throttle.failed("Alice", at(i64::from(i)));
+        for i in 0..THROTTLE_FAILURES {
+            assert!(
+                throttle.attempt("Alice", at(i64::from(i))).is_ok(),
+                "attempt {i}"
+            );
         }
-        assert_eq!(
-            throttle.locked("alice", at(10)),
-            None,
-            "four failures are allowed"
-        );
-        throttle.failed("alice ", at(10));
-        let wait = throttle.locked("ALICE", at(10)).expect("locked after five");
+        let wait = throttle
+            .attempt("ALICE ", at(10))
+            .expect_err("locked after five");
         assert_eq!(wait, THROTTLE_WINDOW - jiff::SignedDuration::from_secs(10));
-        assert_eq!(throttle.locked("bob", at(10)), None, "per name");
-        assert_eq!(throttle.locked("alice", at(300)), None, "the window ends");
-        // A new window starts counting afresh; a success clears it.
-        throttle.failed("alice", at(301));
-        assert_eq!(throttle.locked("alice", at(302)), None);
+        assert!(throttle.attempt("bob", at(10)).is_ok(), "per name");
+        assert!(
+            throttle.attempt("alice", at(300)).is_ok(),
+            "the window ends"
+        );
         throttle.succeeded("alice");
-        assert!(throttle.failures.lock().expect("lock").is_empty());
+        assert!(!throttle
+            .failures
+            .lock()
+            .expect("lock")
+            .contains_key("alice"));
+    }
+
+    #[test]
+    fn a_flood_of_names_does_not_lift_a_lock_out() {
+        let t0 = Timestamp::from_second(1_800_000_000).expect("valid");
+        let throttle = Throttle::default();
+        for _ in 0..THROTTLE_FAILURES {
+            assert!(throttle.attempt("victim", t0).is_ok());
+        }
+        let later = t0 + jiff::SignedDuration::from_secs(1);
+        for i in 0..THROTTLE_ENTRIES + 10 {
+            let _ = throttle.attempt(&format!("name-{i}"), later);
+        }
+        assert!(
+            throttle.attempt("victim", later).is_err(),
+            "a lock-out survives a flood of other names"
+        );
+        assert!(throttle.failures.lock().expect("lock").len() <= THROTTLE_ENTRIES);
     }
 
     #[test]

@@ -121,6 +121,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The incident's whole log, in order; [`StoreError::NotFound`] if there is none.
     async fn events(&self, id: IncidentId) -> Result<Vec<RecordedEvent>>;
 
+    /// The incident's version (the `seq` of its last event), or `None` if there is no such
+    /// incident. One indexed read of the projection, for pollers that only need to know
+    /// whether the incident changed without loading its log.
+    async fn incident_version(&self, id: IncidentId) -> Result<Option<u64>>;
+
     /// Incidents matching `filter`, open ones first, newest first within each group.
     async fn list_incidents(&self, filter: &IncidentFilter) -> Result<Vec<IncidentSummary>>;
 
@@ -140,7 +145,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// returns it; [`StoreError::NotFound`] for an unknown id.
     async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<TokenRecord>;
 
-    /// Stores a new UI user; [`StoreError::Exists`] when the name is taken.
+    /// Stores a new UI user (and voids any first-admin code); [`StoreError::Exists`]
+    /// when the name is taken.
     async fn insert_user(&self, user: &UserRecord) -> Result<()>;
 
     /// The user with this name, disabled or not.
@@ -149,21 +155,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every user, by name.
     async fn list_users(&self) -> Result<Vec<UserRecord>>;
 
-    /// Replaces a user's password hash and sets `password_changed_at` to `at`
-    /// (which voids the user's sessions); [`StoreError::NotFound`] for an unknown name.
+    /// Replaces a user's password hash, sets `password_changed_at` to `at` and moves
+    /// `sessions_from` forward to `at` (or by 1 µs), which voids the user's sessions;
+    /// [`StoreError::NotFound`] for an unknown name.
     async fn update_user_password(&self, name: &str, hash: &str, at: Timestamp) -> Result<()>;
 
-    /// Disables (`Some(at)`) or re-enables (`None`) a user; [`StoreError::NotFound`] for an
-    /// unknown name. A disabled user cannot sign in and their sessions end.
+    /// Disables (`Some(at)`, which also moves `sessions_from` forward) or re-enables
+    /// (`None`) a user; [`StoreError::NotFound`] for an unknown name. A disabled user
+    /// cannot sign in and their sessions end for good.
     async fn set_user_disabled(&self, name: &str, at: Option<Timestamp>) -> Result<UserRecord>;
 
     /// Replaces the one-time first-admin code's hash (a server start on an empty
     /// database makes a new one).
     async fn set_first_admin_code(&self, code_hash: &str) -> Result<()>;
 
-    /// In one transaction: consumes the first-admin code if `code_hash` is it, and then
-    /// stores `user`. `Ok(false)` when the code is not (or no longer) valid; nothing is
-    /// written then. [`StoreError::Exists`] when the name is taken (the code stays).
+    /// Whether `code_hash` is the first-admin code's and no user exists yet (a read:
+    /// [`Store::claim_first_admin`] checks again as it consumes it).
+    async fn first_admin_code_is(&self, code_hash: &str) -> Result<bool>;
+
+    /// In one transaction: consumes the first-admin code if `code_hash` is it and no
+    /// user exists yet, and then stores `user`. `Ok(false)` when the code is not (or no
+    /// longer) valid; nothing is written then. [`StoreError::Exists`] when the name is
+    /// taken (the code stays).
     async fn claim_first_admin(&self, code_hash: &str, user: &UserRecord) -> Result<bool>;
 
     /// Stores a new integration by its key's hash.

@@ -118,6 +118,7 @@ pub(crate) struct UserRow {
     pub created_at_us: i64,
     pub password_changed_at_us: i64,
     pub disabled_at_us: Option<i64>,
+    pub sessions_from_us: i64,
 }
 
 impl UserRow {
@@ -132,6 +133,7 @@ impl UserRow {
             created_at: timestamp(self.created_at_us)?,
             password_changed_at: timestamp(self.password_changed_at_us)?,
             disabled_at: opt_timestamp(self.disabled_at_us)?,
+            sessions_from: timestamp(self.sessions_from_us)?,
         })
     }
 }

@@ -29,8 +29,8 @@ macro_rules! impl_sql_store {
             {
                 let done = sqlx::query(
                     "INSERT INTO users (name, role, password_hash, created_at_us, \
-                     password_changed_at_us, disabled_at_us) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (name) DO NOTHING",
+                     password_changed_at_us, disabled_at_us, sessions_from_us) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
                 )
                 .bind(&user.name)
                 .bind(user.role.as_str())
@@ -38,6 +38,7 @@ macro_rules! impl_sql_store {
                 .bind($crate::rows::micros(user.created_at))
                 .bind($crate::rows::micros(user.password_changed_at))
                 .bind(user.disabled_at.map($crate::rows::micros))
+                .bind($crate::rows::micros(user.sessions_from))
                 .execute(executor)
                 .await?;
                 if done.rows_affected() == 0 {
@@ -345,6 +346,28 @@ macro_rules! impl_sql_store {
                     .collect()
             }
 
+            async fn incident_version(
+                &self,
+                id: fireline_core::IncidentId,
+            ) -> $crate::Result<Option<u64>> {
+                // An id beyond i64 cannot be in the table: that is "no such incident".
+                let Ok(number) = $crate::rows::incident_number(id) else {
+                    return Ok(None);
+                };
+                let version: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM incidents WHERE number = $1")
+                        .bind(number)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                version
+                    .map(|v| {
+                        u64::try_from(v).map_err(|_| {
+                            $crate::StoreError::Corrupt(format!("negative incident version {v}"))
+                        })
+                    })
+                    .transpose()
+            }
+
             async fn list_incidents(
                 &self,
                 filter: &$crate::IncidentFilter,
@@ -454,13 +477,20 @@ macro_rules! impl_sql_store {
             }
 
             async fn insert_user(&self, user: &$crate::UserRecord) -> $crate::Result<()> {
-                Self::insert_user_on(&self.pool, user).await
+                let mut tx = self.pool.begin().await?;
+                Self::insert_user_on(&mut *tx, user).await?;
+                // With a user in, the first-admin code has no more use: it goes.
+                sqlx::query("DELETE FROM settings WHERE name = 'first_admin_code'")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn user(&self, name: &str) -> $crate::Result<Option<$crate::UserRecord>> {
                 let row: Option<$crate::rows::UserRow> = sqlx::query_as(
                     "SELECT name, role, password_hash, created_at_us, password_changed_at_us, \
-                     disabled_at_us FROM users WHERE name = $1",
+                     disabled_at_us, sessions_from_us FROM users WHERE name = $1",
                 )
                 .bind(name)
                 .fetch_optional(&self.pool)
@@ -471,7 +501,7 @@ macro_rules! impl_sql_store {
             async fn list_users(&self) -> $crate::Result<Vec<$crate::UserRecord>> {
                 let rows: Vec<$crate::rows::UserRow> = sqlx::query_as(
                     "SELECT name, role, password_hash, created_at_us, password_changed_at_us, \
-                     disabled_at_us FROM users ORDER BY name",
+                     disabled_at_us, sessions_from_us FROM users ORDER BY name",
                 )
                 .fetch_all(&self.pool)
                 .await?;
@@ -487,7 +517,9 @@ macro_rules! impl_sql_store {
                 at: jiff::Timestamp,
             ) -> $crate::Result<()> {
                 let done = sqlx::query(
-                    "UPDATE users SET password_hash = $1, password_changed_at_us = $2 WHERE name = $3",
+                    "UPDATE users SET password_hash = $1, password_changed_at_us = $2, \
+                     sessions_from_us = CASE WHEN $2 > sessions_from_us THEN $2 \
+                     ELSE sessions_from_us + 1 END WHERE name = $3",
                 )
                 .bind(hash)
                 .bind($crate::rows::micros(at))
@@ -506,14 +538,21 @@ macro_rules! impl_sql_store {
                 at: Option<jiff::Timestamp>,
             ) -> $crate::Result<$crate::UserRecord> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("UPDATE users SET disabled_at_us = $1 WHERE name = $2")
+                // Disabling moves the sessions' generation forward (always: even within
+                // the same microsecond), re-enabling leaves it, so no session signed
+                // before a disable works again.
+                sqlx::query(
+                    "UPDATE users SET disabled_at_us = $1, sessions_from_us = CASE \
+                     WHEN $1 IS NULL THEN sessions_from_us WHEN $1 > sessions_from_us THEN $1 \
+                     ELSE sessions_from_us + 1 END WHERE name = $2",
+                )
                     .bind(at.map($crate::rows::micros))
                     .bind(name)
                     .execute(&mut *tx)
                     .await?;
                 let row: Option<$crate::rows::UserRow> = sqlx::query_as(
                     "SELECT name, role, password_hash, created_at_us, password_changed_at_us, \
-                     disabled_at_us FROM users WHERE name = $1",
+                     disabled_at_us, sessions_from_us FROM users WHERE name = $1",
                 )
                 .bind(name)
                 .fetch_optional(&mut *tx)
@@ -533,6 +572,17 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn first_admin_code_is(&self, code_hash: &str) -> $crate::Result<bool> {
+                let found: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM settings WHERE name = 'first_admin_code' \
+                     AND value = $1 AND NOT EXISTS (SELECT 1 FROM users)",
+                )
+                .bind(code_hash)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(found > 0)
+            }
+
             async fn claim_first_admin(
                 &self,
                 code_hash: &str,
@@ -540,7 +590,8 @@ macro_rules! impl_sql_store {
             ) -> $crate::Result<bool> {
                 let mut tx = self.pool.begin().await?;
                 let taken = sqlx::query(
-                    "DELETE FROM settings WHERE name = 'first_admin_code' AND value = $1",
+                    "DELETE FROM settings WHERE name = 'first_admin_code' AND value = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM users)",
                 )
                 .bind(code_hash)
                 .execute(&mut *tx)

@@ -104,10 +104,13 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Created at.
     pub created_at: Timestamp,
-    /// When the password was last set: sessions signed before it are void.
+    /// When the password was last set.
     pub password_changed_at: Timestamp,
     /// Disabled at, if disabled.
     pub disabled_at: Option<Timestamp>,
+    /// Sessions signed for an earlier value are void: a new password and disabling move
+    /// it (re-enabling does not move it back).
+    pub sessions_from: Timestamp,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -119,6 +122,7 @@ impl std::fmt::Debug for UserRecord {
             .field("created_at", &self.created_at)
             .field("password_changed_at", &self.password_changed_at)
             .field("disabled_at", &self.disabled_at)
+            .field("sessions_from", &self.sessions_from)
             .finish_non_exhaustive()
     }
 }

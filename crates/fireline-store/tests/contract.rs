@@ -247,6 +247,34 @@ async fn missing_incident_is_not_found(db: &TestDatabase) {
     ));
 }
 
+async fn incident_version_is_its_last_seq(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    assert_eq!(
+        store.incident_version(IncidentId(999)).await.expect("read"),
+        None
+    );
+    assert_eq!(
+        store
+            .incident_version(IncidentId(u64::MAX))
+            .await
+            .expect("read"),
+        None,
+        "an id beyond the table's range is simply absent"
+    );
+    let inc = declare_one(store, "API down", "SEV1", "api", 0).await;
+    let last = |events: Vec<fireline_core::RecordedEvent>| events.last().map(|e| e.seq);
+    assert_eq!(
+        store.incident_version(inc.id).await.expect("read"),
+        last(store.events(inc.id).await.expect("events"))
+    );
+    act(store, inc.id, "bob", 1, Command::Acknowledge)
+        .await
+        .expect("ack");
+    let after = store.incident_version(inc.id).await.expect("read");
+    assert_eq!(after, last(store.events(inc.id).await.expect("events")));
+    assert_eq!(after, Some(inc.version + 1), "moves with every append");
+}
+
 async fn listing_filters_and_orders(db: &TestDatabase) {
     let store = db.store.as_ref();
     let a = declare_one(store, "a", "SEV1", "api", 0).await;
@@ -430,6 +458,7 @@ fn user(name: &str, at: i64) -> fireline_store::UserRecord {
         created_at: t(at),
         password_changed_at: t(at),
         disabled_at: None,
+        sessions_from: t(at),
     }
 }
 
@@ -470,9 +499,10 @@ async fn users_are_unique_disabled_and_rehashed(db: &TestDatabase) {
         (
             bob.password_hash.as_str(),
             bob.password_changed_at,
+            bob.sessions_from,
             bob.created_at
         ),
-        ("$argon2id$new", t(7), t(1))
+        ("$argon2id$new", t(7), t(7), t(1))
     );
     assert!(matches!(
         store.update_user_password("carol", "x", t(7)).await,
@@ -484,8 +514,14 @@ async fn users_are_unique_disabled_and_rehashed(db: &TestDatabase) {
         .await
         .expect("disable");
     assert_eq!(disabled.disabled_at, Some(t(8)));
+    assert_eq!(disabled.sessions_from, t(8), "disabling ends sessions");
     let enabled = store.set_user_disabled("bob", None).await.expect("enable");
     assert_eq!(enabled.disabled_at, None);
+    assert_eq!(
+        enabled.sessions_from,
+        t(8),
+        "re-enabling does not bring old sessions back"
+    );
     assert!(matches!(
         store.set_user_disabled("carol", Some(t(8))).await,
         Err(StoreError::NotFound)
@@ -505,28 +541,17 @@ async fn the_first_admin_code_is_taken_once(db: &TestDatabase) {
     );
     store.set_first_admin_code("h1").await.expect("set");
     store.set_first_admin_code("h2").await.expect("replace");
+    assert!(!store.first_admin_code_is("h1").await.expect("read"));
+    assert!(store.first_admin_code_is("h2").await.expect("read"));
     assert!(
         !store.claim_first_admin("h1", &admin).await.expect("claim"),
         "a replaced code is void"
     );
     assert_eq!(store.user("root").await.expect("read"), None);
 
-    store.insert_user(&user("taken", 1)).await.expect("insert");
-    assert!(matches!(
-        store
-            .claim_first_admin(
-                "h2",
-                &fireline_store::UserRecord {
-                    role: AccessRole::Admin,
-                    ..user("taken", 1)
-                }
-            )
-            .await,
-        Err(StoreError::Exists(_))
-    ));
     assert!(
         store.claim_first_admin("h2", &admin).await.expect("claim"),
-        "a taken name leaves the code valid"
+        "the current code makes the first admin"
     );
     assert_eq!(store.user("root").await.expect("read"), Some(admin.clone()));
     assert!(
@@ -537,6 +562,17 @@ async fn the_first_admin_code_is_taken_once(db: &TestDatabase) {
         "the code works once"
     );
     assert_eq!(store.user("second").await.expect("read"), None);
+
+    // A code is void once any user exists, and creating a user voids it.
+    store.set_first_admin_code("h3").await.expect("set");
+    assert!(!store.first_admin_code_is("h3").await.expect("read"));
+    assert!(
+        !store
+            .claim_first_admin("h3", &user("third", 1))
+            .await
+            .expect("claim"),
+        "users exist: no first admin any more"
+    );
 }
 
 async fn reopening_the_database_loses_nothing(db: &TestDatabase) {
@@ -686,6 +722,7 @@ backend_tests!(
     stale_append_is_refused_and_writes_nothing,
     concurrent_writers_lose_no_event,
     missing_incident_is_not_found,
+    incident_version_is_its_last_seq,
     listing_filters_and_orders,
     events_are_append_only_in_the_schema,
     tokens_are_found_by_hash_and_revoked_once,

@@ -334,7 +334,7 @@ pub(crate) fn session_secret(state: &AppState) -> &[u8] {
 pub(crate) enum Principal {
     /// An API token's id (`tok_…`).
     Token(String),
-    /// A user, with the `password_changed_at` the session was signed for (a new password
+    /// A user, with the `sessions_from` the session was signed for (a new password or
     /// voids older sessions).
     User { name: String, generation: i64 },
 }
@@ -489,7 +489,7 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
         }
         Some(Principal::User { name, generation }) => {
             let Some(user) = state.store.user(&name).await?.filter(|u| {
-                u.disabled_at.is_none() && u.password_changed_at.as_microsecond() == generation
+                u.disabled_at.is_none() && u.sessions_from.as_microsecond() == generation
             }) else {
                 return Ok(None);
             };
@@ -511,7 +511,7 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
 pub(crate) fn user_principal(user: &fireline_store::UserRecord) -> Principal {
     Principal::User {
         name: user.name.clone(),
-        generation: user.password_changed_at.as_microsecond(),
+        generation: user.sessions_from.as_microsecond(),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
@@ -49,7 +49,35 @@ fn signed_in(state: &AppState, principal: &Principal) -> Response {
         .into_response()
 }
 
-pub(super) async fn submit(State(state): State<AppState>, body: Bytes) -> Response {
+/// A browser says a form was posted from another site (`Sec-Fetch-Site: cross-site`):
+/// refused, so no other site can sign someone in as its own user (login CSRF). The
+/// other forms carry CSRF tokens; these two come before any session exists.
+fn cross_site(headers: &HeaderMap) -> Option<Response> {
+    let site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())?;
+    (site == "cross-site").then(|| {
+        render(
+            StatusCode::FORBIDDEN,
+            "Sign in",
+            None,
+            &signin_form(
+                "",
+                "",
+                Some("this form was sent from another site; open fireline directly"),
+            ),
+        )
+    })
+}
+
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = cross_site(&headers) {
+        return refused;
+    }
     let fields = form(&body);
     if let Some(token) = fields.get("token") {
         // The same lookup as a bearer token: unknown and revoked tokens answer alike.
@@ -70,7 +98,7 @@ pub(super) async fn submit(State(state): State<AppState>, body: Bytes) -> Respon
     let name = fields.get("name").map_or("", |n| n.trim());
     let password = fields.get("password").map_or("", String::as_str);
     let now = state.clock.now();
-    if let Some(wait) = state.signin_throttle.locked(name, now) {
+    if let Err(wait) = state.signin_throttle.attempt(name, now) {
         tracing::warn!(name = %name, "UI sign-in refused: too many failures");
         return render(
             StatusCode::TOO_MANY_REQUESTS,
@@ -93,7 +121,6 @@ pub(super) async fn submit(State(state): State<AppState>, body: Bytes) -> Respon
             signed_in(&state, &user_principal(&user))
         }
         Ok(None) => {
-            state.signin_throttle.failed(name, now);
             tracing::info!(name = %name, "UI sign-in refused");
             render(
                 StatusCode::UNAUTHORIZED,
@@ -151,7 +178,14 @@ pub(super) async fn setup_page(Query(query): Query<HashMap<String, String>>) -> 
     )
 }
 
-pub(super) async fn setup(State(state): State<AppState>, body: Bytes) -> Response {
+pub(super) async fn setup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = cross_site(&headers) {
+        return refused;
+    }
     let fields = form(&body);
     let code = fields.get("code").map_or("", |c| c.trim());
     let name = fields.get("name").map_or("", |n| n.trim());

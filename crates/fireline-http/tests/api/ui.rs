@@ -378,6 +378,27 @@ async fn users_sign_in_with_a_password_until_disabled_or_changed(db: &TestDataba
             .status,
         StatusCode::UNAUTHORIZED
     );
+    // Enabled again, dana signs in anew; the session from before stays dead.
+    app.store
+        .set_user_disabled("dana", None)
+        .await
+        .expect("enable");
+    assert_eq!(
+        app.send(get_request("/ui", Some(&cookie))).await.status,
+        StatusCode::SEE_OTHER,
+        "re-enabling does not revive old sessions"
+    );
+    app.password_sign_in("dana", "another passphrase")
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    // A sign-in posted from another site is refused (login CSRF).
+    let mut cross = form_request("/ui/signin", None, "name=dana&password=another+passphrase");
+    cross
+        .headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().expect("header"));
+    let refused = app.send(cross).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.header("set-cookie").is_none());
 }
 
 async fn the_set_up_link_makes_the_first_admin_once(db: &TestDatabase) {
