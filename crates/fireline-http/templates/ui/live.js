@@ -10,20 +10,42 @@
   var source = new EventSource(live.getAttribute("data-events") || "/ui/events");
   var busy = false;
   var again = false;
+  // Being edited: focus inside, a field changed or holding text (a draft sent back with
+  // its preview has the text as its default), a choice changed, or a preview shown.
   function editing(part) {
     var focused = document.activeElement;
     if (focused && focused !== document.body && part.contains(focused)) { return true; }
+    if (part.querySelector(".preview")) { return true; }
     var fields = part.querySelectorAll("textarea, input:not([type=hidden])");
     for (var i = 0; i < fields.length; i++) {
       if (fields[i].value !== fields[i].defaultValue) { return true; }
+      if (fields[i].tagName === "TEXTAREA" && fields[i].value.trim() !== "") { return true; }
+    }
+    var choices = part.querySelectorAll("select");
+    for (var j = 0; j < choices.length; j++) {
+      var options = choices[j].options;
+      for (var k = 0; k < options.length; k++) {
+        if (options[k].selected !== options[k].defaultSelected) { return true; }
+      }
     }
     return false;
+  }
+  function signedOut() {
+    live.textContent = "Signed out: reload the page to sign in again";
+    source.close();
   }
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
     fetch(live.getAttribute("data-fragment") || window.location.href, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (r) {
+        // An ended session answers with the sign-in page (after a redirect).
+        if (r.redirected && new URL(r.url).pathname === "/ui/signin") {
+          signedOut();
+          return Promise.reject("signed out");
+        }
+        return r.ok ? r.text() : Promise.reject(r.status);
+      })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var parts = document.querySelectorAll("[data-live]");
@@ -36,13 +58,19 @@
         }
         live.textContent = "Live · updated " + new Date().toLocaleTimeString();
       })
-      .catch(function () { live.textContent = "Live updates paused: reload the page"; })
+      .catch(function (why) {
+        if (why !== "signed out") { live.textContent = "Live updates paused: reload the page"; }
+      })
       .then(function () {
         busy = false;
         if (again) { again = false; refresh(); }
       });
   }
   source.addEventListener("changed", refresh);
-  source.onerror = function () { live.textContent = "Reconnecting…"; };
+  source.onerror = function () {
+    // CLOSED: the browser gave up (the feed answered with something else, such as the
+    // sign-in page); otherwise it retries by itself.
+    if (source.readyState === EventSource.CLOSED) { signedOut(); } else { live.textContent = "Reconnecting…"; }
+  };
   source.onopen = function () { live.textContent = "Live"; };
 }());
