@@ -10,9 +10,14 @@
 //! The two files cannot share a transaction, so exactly-once application is kept like
 //! this: the transaction that applies inbox items to the main database also records
 //! their ids in `inbox_applied`; after it commits the items are deleted from the inbox
-//! file, and then (with the next apply) their ids from `inbox_applied`. A crash between
+//! file, and once that delete is on disk (a checkpoint of the inbox file that began after
+//! it has completed) their ids leave `inbox_applied` with the next apply. A crash between
 //! the steps leaves an item that is both in the inbox and recorded as applied: every
 //! claim skips (and deletes) such items, and opening the store clears them first.
+//!
+//! Power loss: the main file syncs every commit (`synchronous=FULL`), so an apply is on
+//! disk before its items are deleted from the inbox; the inbox file syncs only at its
+//! checkpoints, which is why an `inbox_applied` row waits for one before it is dropped.
 //! Heartbeat alerts are still written to the main file's `alert_inbox`, in the same
 //! transaction as the monitor's state; they are claimed with negative ids.
 
@@ -21,6 +26,7 @@ use crate::{Result, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Pool, Sqlite, SqliteConnection};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,8 +42,11 @@ pub struct SqliteStore {
     /// tripled the hops of a group commit. `None` once closed.
     inbox: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
     /// Inbox ids deleted from the inbox file whose `inbox_applied` rows are still to be
-    /// dropped (with the next apply; a crash leaves them to the next open).
-    gone: Arc<Mutex<Vec<i64>>>,
+    /// dropped (with the first apply after the delete is on disk; a crash leaves them to
+    /// the next open).
+    gone: Arc<Mutex<Gone>>,
+    /// The inbox file's checkpoints, counted: when a delete there is on disk.
+    generations: Arc<Generations>,
     /// Stops the inbox file's checkpoints (see [`checkpoint`]).
     checkpoints: Arc<tokio::sync::Mutex<Option<Checkpoints>>>,
 }
@@ -47,23 +56,96 @@ type Checkpoints = (
     tokio::task::JoinHandle<()>,
 );
 
+/// Counts the inbox file's checkpoints. The inbox file syncs only at checkpoints
+/// (`synchronous=NORMAL`), so a delete committed there is on disk once a checkpoint that
+/// began after the commit has copied the whole WAL into the file.
+#[derive(Debug, Default)]
+struct Generations {
+    /// Checkpoints begun; a delete remembers this count when it has committed.
+    started: AtomicU64,
+    /// The number (in the `started` count) of the latest checkpoint that copied the
+    /// whole WAL: everything committed before it began is on disk.
+    completed: AtomicU64,
+}
+
+impl Generations {
+    /// The generation of a commit that has just returned: it is on disk once
+    /// [`Generations::completed`] exceeds it.
+    fn now(&self) -> u64 {
+        // SeqCst with `begin`: a checkpoint not counted here begins after our commit.
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// Counts a checkpoint that is about to begin; returns its number.
+    fn begin(&self) -> u64 {
+        self.started.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Checkpoint `number` copied the whole WAL into the file (and synced it).
+    fn complete(&self, number: u64) {
+        self.completed.fetch_max(number, Ordering::SeqCst);
+    }
+
+    fn completed(&self) -> u64 {
+        self.completed.load(Ordering::SeqCst)
+    }
+}
+
+/// Inbox ids deleted from the inbox file, each with the [`Generations::now`] of its
+/// delete, until their `inbox_applied` rows are dropped.
+#[derive(Debug, Default)]
+struct Gone(Vec<(u64, i64)>);
+
+impl Gone {
+    /// `ids` were deleted from the inbox file in generation `at`.
+    fn deleted(&mut self, at: u64, ids: impl IntoIterator<Item = i64>) {
+        self.0.extend(ids.into_iter().map(|id| (at, id)));
+    }
+
+    /// Takes the ids whose delete is on disk, given the latest completed checkpoint:
+    /// only their `inbox_applied` rows may go, or a power loss could bring an item back
+    /// without its record, and it would be applied twice.
+    fn take_durable(&mut self, completed: u64) -> Vec<i64> {
+        let mut durable = Vec::new();
+        self.0.retain(|&(at, id)| {
+            let on_disk = at < completed;
+            if on_disk {
+                durable.push(id);
+            }
+            !on_disk
+        });
+        durable
+    }
+}
+
 /// How often the inbox file's WAL is copied into the file. The WAL grows by at most what
 /// receivers commit meanwhile; a commit is durable in the WAL either way.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// Checkpoints the inbox file on a connection of its own until `stop`. PASSIVE: it never
-/// waits for, nor blocks, the receivers' commits.
-async fn checkpoint(mut conn: SqliteConnection, mut stop: tokio::sync::oneshot::Receiver<()>) {
+/// waits for, nor blocks, the receivers' commits. Each checkpoint that copies the whole
+/// WAL is counted complete in `generations`.
+async fn checkpoint(
+    mut conn: SqliteConnection,
+    generations: Arc<Generations>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
     loop {
         tokio::select! {
             _ = &mut stop => break,
             () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut conn)
+        let number = generations.begin();
+        // (busy, frames in the WAL, frames copied into the file). A PASSIVE checkpoint
+        // may stop short (a reader on an older snapshot); then what is left is not yet
+        // known to be synced, and the next one must finish it.
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut conn)
             .await
         {
-            tracing::warn!(error = %e, "inbox checkpoint failed; retrying");
+            Ok((0, log, copied)) if log == copied => generations.complete(number),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "inbox checkpoint failed; retrying"),
         }
     }
     if let Err(e) = sqlx::Connection::close(conn).await {
@@ -107,12 +189,15 @@ impl SqliteStore {
         }
         let options = options
             .create_if_missing(true)
-            // WAL with NORMAL sync: a commit is durable against a crash of the process
-            // (it is in the WAL file before the commit returns), but the WAL is fsynced
-            // only at checkpoints, so a power loss or kernel crash can lose the last
-            // commits. FULL would sync on every commit (group commit amortises it).
+            // WAL with FULL sync: every commit is fsynced before it returns, so it
+            // survives a power loss or kernel crash too. That costs a sync per commit,
+            // acceptable here because the main file commits once per unit of processed
+            // alerts or per incident change, not per accepted request; and it is needed
+            // for exactly-once across the two files: an apply must be on disk before its
+            // items are deleted from the inbox file (a delete there can reach the disk
+            // at its next checkpoint, before a NORMAL commit here would).
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             // Writers queue on the lock instead of failing at once under concurrency.
             .busy_timeout(Duration::from_secs(10));
@@ -122,11 +207,15 @@ impl SqliteStore {
         // steps of up to 100 ms: that made tail latency. One connection queues every
         // statement fairly in the pool instead. The cost: readers no longer run beside
         // a writer (WAL would allow it); transactions here are short.
-        // The inbox file: same settings (a commit is in its WAL before the receiver
-        // answers), its own single connection.
+        // The inbox file: same settings but NORMAL sync, its own single connection. A
+        // commit is in its WAL before the receiver answers, so it survives a crash of
+        // the process; the WAL is fsynced only at checkpoints (every
+        // CHECKPOINT_EVERY), so a power loss or kernel crash can lose the alerts
+        // accepted since, in exchange for receivers never waiting on a sync.
         let inbox_options = options
             .clone()
-            .filename(format!("{}-inbox", path.display()));
+            .filename(format!("{}-inbox", path.display()))
+            .synchronous(SqliteSynchronous::Normal);
         // Checkpoints (copying the WAL into the file, with an fsync) would run inside
         // whichever receiver commit crosses the threshold, stalling every request
         // waiting on it; a connection of their own runs them beside the commits.
@@ -143,11 +232,13 @@ impl SqliteStore {
         INBOX_MIGRATOR.run(&mut inbox).await?;
         let checkpointer = checkpoint_options.connect().await?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        let checkpoints = tokio::spawn(checkpoint(checkpointer, stopped));
+        let generations = Arc::new(Generations::default());
+        let checkpoints = tokio::spawn(checkpoint(checkpointer, generations.clone(), stopped));
         let store = SqliteStore {
             pool,
             inbox: Arc::new(tokio::sync::Mutex::new(Some(inbox))),
             gone: Arc::default(),
+            generations,
             checkpoints: Arc::new(tokio::sync::Mutex::new(Some((stop, checkpoints)))),
         };
         store.clear_applied().await?;
@@ -155,14 +246,34 @@ impl SqliteStore {
     }
 
     /// Finishes what a crash interrupted: items recorded as applied but still in the
-    /// inbox file are deleted there, then their records.
+    /// inbox file are deleted there, the inbox file is checkpointed so that delete is on
+    /// disk, then their records are dropped. (Should that checkpoint stop short, the
+    /// records go like any others, after a later one: see [`Gone`].)
     async fn clear_applied(&self) -> Result<()> {
         let applied: Vec<i64> = sqlx::query_scalar("SELECT id FROM inbox_applied")
             .fetch_all(&self.pool)
             .await?;
+        if applied.is_empty() {
+            return Ok(());
+        }
+        let synced = {
+            let mut guard = self.inbox().await?;
+            let conn = guard.conn()?;
+            for chunk in applied.chunks(IDS) {
+                self.delete_ids(&mut *conn, "alert_inbox", chunk).await?;
+            }
+            // Nothing else writes yet, so a FULL checkpoint has nobody to wait for.
+            let (busy, log, copied): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(FULL)")
+                    .fetch_one(&mut *conn)
+                    .await?;
+            busy == 0 && log == copied
+        };
+        if !synced {
+            self.forget_applied(applied);
+            return Ok(());
+        }
         for chunk in applied.chunks(IDS) {
-            self.delete_ids(self.inbox().await?.conn()?, "alert_inbox", chunk)
-                .await?;
             self.delete_ids(&self.pool, "inbox_applied", chunk).await?;
         }
         Ok(())
@@ -315,11 +426,12 @@ impl SqliteStore {
         Ok(items)
     }
 
-    /// Remembers inbox ids that are gone from the inbox file, so their `inbox_applied`
-    /// rows can be dropped.
+    /// Remembers inbox ids whose delete from the inbox file has just committed, so their
+    /// `inbox_applied` rows can be dropped once it is on disk.
     fn forget_applied(&self, ids: Vec<i64>) {
+        let at = self.generations.now();
         if let Ok(mut gone) = self.gone.lock() {
-            gone.extend(ids);
+            gone.deleted(at, ids);
         }
     }
 
@@ -372,16 +484,20 @@ impl SqliteStore {
             }
             query.execute(&mut **tx).await?;
         }
+        let completed = self.generations.completed();
         let gone = self
             .gone
             .lock()
-            .map(|mut gone| std::mem::take(&mut *gone))
+            .map(|mut gone| gone.take_durable(completed))
             .unwrap_or_default();
         // Taken last: conflicts are found before this point. Lost only if the commit
         // itself fails: harmless (ids are never reused), and the next open clears them.
         for chunk in gone.chunks(IDS) {
             if let Err(e) = self.delete_ids(&mut **tx, "inbox_applied", chunk).await {
-                self.forget_applied(gone);
+                // Already on disk: generation 0 keeps them eligible.
+                if let Ok(mut all) = self.gone.lock() {
+                    all.deleted(0, gone);
+                }
                 return Err(e);
             }
         }
@@ -430,3 +546,52 @@ impl_sql_store!(
         ORDER BY next_due_at_us LIMIT $4) \
      RETURNING number"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delete_is_durable_only_after_a_checkpoint_that_began_after_it() {
+        let generations = Generations::default();
+        let mut gone = Gone::default();
+        // Checkpoint 1 is running when ids 1 and 2 are deleted: it may have missed them.
+        let first = generations.begin();
+        gone.deleted(generations.now(), [1, 2]);
+        generations.complete(first);
+        assert_eq!(
+            gone.take_durable(generations.completed()),
+            Vec::<i64>::new()
+        );
+        // Checkpoint 2 begins after the delete, but stops short: still not on disk.
+        let second = generations.begin();
+        gone.deleted(generations.now(), [3]);
+        assert_eq!(
+            gone.take_durable(generations.completed()),
+            Vec::<i64>::new()
+        );
+        // Checkpoint 3 copies the whole WAL: 1 and 2 are on disk, 3 (deleted while 2
+        // ran) too, since 3 began after it.
+        let third = generations.begin();
+        generations.complete(third);
+        assert_eq!(gone.take_durable(generations.completed()), vec![1, 2, 3]);
+        assert_eq!(
+            gone.take_durable(generations.completed()),
+            Vec::<i64>::new()
+        );
+        // A late report of an older checkpoint does not move the count back.
+        generations.complete(second);
+        assert_eq!(generations.completed(), third);
+    }
+
+    #[tokio::test]
+    async fn the_checkpointer_completes_checkpoints() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+        let store = SqliteStore::open(&url).await.expect("open");
+        let before = store.generations.completed();
+        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        assert!(store.generations.completed() > before);
+        store.close_inbox().await;
+    }
+}

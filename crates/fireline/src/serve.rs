@@ -124,37 +124,56 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         store.clone(),
         engine.waker(),
     ));
-    // The engine, delivery and alert processing run on a runtime of their own, on a
-    // thread of their own: their CPU-heavy steps (folding incidents, deciding a unit of
-    // alerts) then never sit in front of the receivers' requests on the HTTP runtime's
-    // workers, and the operating system shares the cores between the two.
-    let (work_done, work_finished) = tokio::sync::oneshot::channel::<()>();
-    let work_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .thread_name("fireline-work")
-        .build()
-        .context("cannot start the background runtime")?;
-    {
+    // The engine, delivery and alert processing, as one future made where it runs.
+    let work = {
         let engine = engine.clone();
         let (stop_engine, stop_delivery, stop_alerts) = (
             stopped(stop_rx.clone()),
             stopped(stop_rx.clone()),
             stopped(stop_rx.clone()),
         );
+        move || async move {
+            tokio::join!(
+                engine.run(ENGINE_MAX_IDLE, stop_engine),
+                delivery.run(ENGINE_MAX_IDLE, stop_delivery),
+                alerts.run(ENGINE_MAX_IDLE, stop_alerts),
+            );
+        }
+    };
+    // Resolves to true once the background work has finished and nothing of it is left
+    // running (on SQLite, its runtime has been dropped too), so `store.close()` below
+    // never races it; false if it panicked.
+    let work_finished: tokio::task::JoinHandle<bool> = if store.backend() == "sqlite" {
+        // On SQLite the work runs on a runtime of its own, on a thread of its own: its
+        // CPU-heavy steps (folding incidents, deciding a unit of alerts) then never sit
+        // in front of the receivers' requests on the HTTP runtime's workers, and the
+        // operating system shares the cores between the two. This is safe only because
+        // sqlx-sqlite drives each connection on a thread of its own, so a connection
+        // first opened here serves HTTP handlers just as well. PostgreSQL connections
+        // are driven by the runtime that opened them (its socket I/O would stall while
+        // this one is busy, and die with it), so there the work stays on the main one.
+        let (work_done, done) = tokio::sync::oneshot::channel::<()>();
+        let work_runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("fireline-work")
+            .build()
+            .context("cannot start the background runtime")?;
         std::thread::Builder::new()
             .name("fireline-work".into())
             .spawn(move || {
-                work_runtime.block_on(async move {
-                    tokio::join!(
-                        engine.run(ENGINE_MAX_IDLE, stop_engine),
-                        delivery.run(ENGINE_MAX_IDLE, stop_delivery),
-                        alerts.run(ENGINE_MAX_IDLE, stop_alerts),
-                    );
-                });
+                work_runtime.block_on(work());
+                // Dropped before reporting done: nothing of the work outlives the signal.
+                drop(work_runtime);
                 let _ = work_done.send(());
             })
             .context("cannot start the background thread")?;
-    }
+        tokio::spawn(async move { done.await.is_ok() })
+    } else {
+        tokio::spawn(async move {
+            work().await;
+            true
+        })
+    };
     tracing::info!("listening on http://{address}");
     if first_admin {
         first_start(store.as_ref(), address).await?;
@@ -162,9 +181,9 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     fireline_http::serve(listener, fireline_http::router(state), stopped(stop_rx))
         .await
         .context("server failed")?;
-    work_finished
-        .await
-        .context("the engine, delivery or alert processing failed")?;
+    if !work_finished.await.unwrap_or(false) {
+        anyhow::bail!("the engine, delivery or alert processing failed");
+    }
     tracing::info!("in-flight requests and engine cycle finished; closing the database");
     store.close().await;
     tracing::info!("stopped");
