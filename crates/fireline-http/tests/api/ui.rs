@@ -664,7 +664,23 @@ async fn the_live_feed_is_server_sent_events(db: &TestDatabase) {
     );
     // The list page carries the script that subscribes to it.
     let page = app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
-    assert!(html(&page).contains("new EventSource("));
+    assert!(html(&page).contains("<script src=\"/ui/live.js\"></script>"));
+    let script = app
+        .ui_get("/ui/live.js", &browser)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        script.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(html(&script).contains("new EventSource("));
+    // No inline script may run: the policy allows scripts from this origin only.
+    let policy = page.header("content-security-policy").unwrap_or("");
+    assert!(
+        policy.contains("script-src 'self';")
+            && !policy.contains("script-src 'self' 'unsafe-inline'"),
+        "{policy}"
+    );
     assert!(html(&page).contains("id=\"live\""));
 }
 
