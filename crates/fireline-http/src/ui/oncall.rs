@@ -229,8 +229,10 @@ pub(super) async fn add_override(
             start,
             end,
         });
-        tracing::info!(actor = %session.caller.name, schedule = %schedule.id, "override added");
-        save_schedule(&state, schedule).await
+        let id = schedule.id.clone();
+        save_schedule(&state, schedule).await?;
+        tracing::info!(actor = %session.caller.name, schedule = %id, "override added");
+        Ok(())
     }
     .await;
     match done {
@@ -278,8 +280,10 @@ pub(super) async fn remove_override(
                 ))
             })?;
         schedule.overrides.remove(at);
-        tracing::info!(actor = %session.caller.name, schedule = %schedule.id, "override removed");
-        save_schedule(&state, schedule).await
+        let id = schedule.id.clone();
+        save_schedule(&state, schedule).await?;
+        tracing::info!(actor = %session.caller.name, schedule = %id, "override removed");
+        Ok(())
     }
     .await;
     match done {
