@@ -215,7 +215,10 @@ impl SqliteStore {
         let inbox_options = options
             .clone()
             .filename(format!("{}-inbox", path.display()))
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Normal)
+            // A flood grows the WAL while checkpoints cannot catch up; once one does and
+            // the WAL restarts, it is cut back to this size instead of keeping its peak.
+            .pragma("journal_size_limit", "67108864");
         // Checkpoints (copying the WAL into the file, with an fsync) would run inside
         // whichever receiver commit crosses the threshold, stalling every request
         // waiting on it; a connection of their own runs them beside the commits.
