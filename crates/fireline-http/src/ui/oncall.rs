@@ -199,6 +199,24 @@ fn local_instant(
         .map_err(|e| ApiError::invalid(name, e.to_string()))
 }
 
+/// The schedule the form's `schedule` field names, as stored (422 naming the field if
+/// there is none).
+async fn named_schedule(
+    state: &AppState,
+    fields: &HashMap<String, String>,
+) -> Result<fireline_core::oncall::Schedule, ApiError> {
+    let id = field(fields, "schedule");
+    let mut schedule = state
+        .store
+        .roster()
+        .await?
+        .schedules
+        .remove(id)
+        .ok_or_else(|| ApiError::invalid("schedule", format!("no schedule `{id}`")))?;
+    id.clone_into(&mut schedule.id);
+    Ok(schedule)
+}
+
 /// `POST /ui/oncall/overrides`: `schedule`, `person`, `start`, `end` (admins only).
 pub(super) async fn add_override(
     session: Session,
@@ -210,15 +228,7 @@ pub(super) async fn add_override(
         return refused;
     }
     let done = async {
-        let id = field(&fields, "schedule");
-        let mut schedule = state
-            .store
-            .roster()
-            .await?
-            .schedules
-            .remove(id)
-            .ok_or_else(|| ApiError::invalid("schedule", format!("no schedule `{id}`")))?;
-        id.clone_into(&mut schedule.id);
+        let mut schedule = named_schedule(&state, &fields).await?;
         let zone = TimeZone::get(&schedule.time_zone)
             .map_err(|e| ApiError::invalid("schedule", e.to_string()))?;
         let start = local_instant(&fields, "start", &zone)?;
@@ -254,15 +264,7 @@ pub(super) async fn remove_override(
         return refused;
     }
     let done = async {
-        let id = field(&fields, "schedule");
-        let mut schedule = state
-            .store
-            .roster()
-            .await?
-            .schedules
-            .remove(id)
-            .ok_or_else(|| ApiError::NotFound(format!("no schedule `{id}`")))?;
-        id.clone_into(&mut schedule.id);
+        let mut schedule = named_schedule(&state, &fields).await?;
         let instant = |name: &'static str| {
             field(&fields, name)
                 .parse::<Timestamp>()
@@ -276,7 +278,8 @@ pub(super) async fn remove_override(
             .position(|o| o.person == person && o.start == start && o.end == end)
             .ok_or_else(|| {
                 ApiError::NotFound(format!(
-                    "schedule `{id}` has no such override (removed already?)"
+                    "schedule `{}` has no such override (removed already?)",
+                    schedule.id
                 ))
             })?;
         schedule.overrides.remove(at);
