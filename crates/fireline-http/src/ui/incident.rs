@@ -4,7 +4,7 @@
 //! checklist, timeline, and the forms while nobody is typing in them) carry `data-live`
 //! and are refreshed by `live.js` when `/ui/events?incident=…` says the incident moved.
 
-use super::{age, choices, duration, form, render, url, Choice, Session};
+use super::{age, choices, form, render, url, Choice, Session};
 use crate::auth::Authorized;
 use crate::extract::ApiJson;
 use crate::routes::incidents::{
@@ -36,7 +36,7 @@ fn left(at: Timestamp, now: Timestamp) -> Left {
     let left = at.duration_since(now);
     Left {
         overdue: left.is_negative(),
-        text: duration(left.abs()),
+        text: fireline_core::comms::human_duration(left.abs()),
     }
 }
 

@@ -29,6 +29,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use fireline_core::comms::human_duration;
 use fireline_core::AccessRole;
 use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
@@ -538,19 +539,9 @@ pub(crate) fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// "3m", "2h 5m", "4d 1h": how long since `then`.
+/// "3m", "2h 5m", "4d 1h": how long since `then`, in the wording messages use.
 pub(crate) fn age(then: Timestamp, now: Timestamp) -> String {
-    duration(now.duration_since(then))
-}
-
-/// A duration as "3m", "2h 5m", "4d 1h" (negative as zero).
-pub(crate) fn duration(d: SignedDuration) -> String {
-    let minutes = d.as_secs().max(0) / 60;
-    match minutes {
-        m if m < 60 => format!("{m}m"),
-        m if m < 24 * 60 => format!("{}h {}m", m / 60, m % 60),
-        m => format!("{}d {}h", m / (24 * 60), (m / 60) % 24),
-    }
+    human_duration(now.duration_since(then))
 }
 
 /// The live-update script, from `/ui/live.js` rather than inline, so the pages' CSP can

@@ -109,7 +109,9 @@ pub(super) async fn submit(
                 "",
                 Some(&format!(
                     "too many failed sign-ins for this username; try again in {}",
-                    super::duration(wait.max(jiff::SignedDuration::from_mins(1)))
+                    fireline_core::comms::human_duration(
+                        wait.max(jiff::SignedDuration::from_mins(1))
+                    )
                 )),
             ),
         );
