@@ -1027,18 +1027,22 @@ macro_rules! impl_sql_store {
                 detail: &str,
                 at: jiff::Timestamp,
             ) -> $crate::Result<()> {
+                // One statement per chunk of ids (not per id), in one transaction.
                 let mut tx = self.pool.begin().await?;
-                for id in ids {
-                    sqlx::query(
+                for chunk in ids.chunks($crate::sql_store::IDS) {
+                    let sql = format!(
                         "UPDATE outbox SET state = $1, detail = $2, done_at_us = $3, \
-                         lease_owner = NULL, lease_until_us = NULL WHERE id = $4",
-                    )
-                    .bind(state.as_str())
-                    .bind(detail)
-                    .bind($crate::rows::micros(at))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                         lease_owner = NULL, lease_until_us = NULL WHERE id IN ({})",
+                        $crate::sql_store::id_list(4, chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql)
+                        .bind(state.as_str())
+                        .bind(detail)
+                        .bind($crate::rows::micros(at));
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -1066,15 +1070,17 @@ macro_rules! impl_sql_store {
 
             async fn defer_outbox(&self, ids: &[i64], due_at: jiff::Timestamp) -> $crate::Result<()> {
                 let mut tx = self.pool.begin().await?;
-                for id in ids {
-                    sqlx::query(
-                        "UPDATE outbox SET due_at_us = $1, lease_owner = NULL, lease_until_us = NULL \
-                         WHERE id = $2",
-                    )
-                    .bind($crate::rows::micros(due_at))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                for chunk in ids.chunks($crate::sql_store::IDS) {
+                    let sql = format!(
+                        "UPDATE outbox SET due_at_us = $1, lease_owner = NULL, \
+                         lease_until_us = NULL WHERE id IN ({})",
+                        $crate::sql_store::id_list(2, chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind($crate::rows::micros(due_at));
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -1639,6 +1645,17 @@ macro_rules! impl_sql_store {
 }
 
 pub(crate) use impl_sql_store;
+
+/// Most ids in one `IN (…)` list: well under SQLite's limit on parameters.
+pub(crate) const IDS: usize = 500;
+
+/// `$first, $first+1, …`: `count` placeholders for an `IN (…)` list.
+pub(crate) fn id_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Rows one inbox `INSERT` takes: multi-row statements are one round trip to the
 /// database for a whole group commit; a larger commit is several in one transaction.

@@ -165,15 +165,7 @@ impl InboxGuard<'_> {
     }
 }
 
-/// Most ids in one `IN (…)` list: well under SQLite's limit on parameters.
-const IDS: usize = 500;
-
-fn id_list(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use crate::sql_store::{id_list, IDS};
 
 impl SqliteStore {
     /// Opens (creating if missing, with its parent folder) the database at `url`
