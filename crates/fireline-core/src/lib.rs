@@ -10,6 +10,7 @@ pub mod alert;
 pub mod command;
 pub mod comms;
 pub mod event;
+pub mod html;
 pub mod id;
 pub mod incident;
 pub mod oncall;

@@ -1280,26 +1280,10 @@ pub fn render_draft(input: &DraftInput<'_>) -> String {
     out
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Inline Markdown: `**bold**`, `_emphasis_` and `` `code` `` over escaped text. The text
 /// is escaped first, so nothing a writer types becomes markup beyond these three.
 fn inline(text: &str) -> String {
-    let escaped = escape_html(text);
+    let escaped = crate::html::escape(text);
     let mut out = String::new();
     let mut rest = escaped.as_str();
     while !rest.is_empty() {
@@ -1435,7 +1419,7 @@ pub fn to_html(title: &str, markdown: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
-        escape_html(title)
+        crate::html::escape(title)
     )
 }
 

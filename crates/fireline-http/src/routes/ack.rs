@@ -11,19 +11,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use fireline_core::html::escape;
 use fireline_core::oncall::ack::verify_ack_token;
 use fireline_core::{AccessRole, Command, Incident, IncidentId};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/ack/{token}", get(show).post(acknowledge))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {

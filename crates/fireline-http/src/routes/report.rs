@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use fireline_core::html::escape;
 use fireline_core::policy::PolicyDuration;
 use fireline_core::report::{build_with_teams, cells, human_duration as human, Figures, Report};
 use jiff::{SignedDuration, Timestamp};
@@ -107,13 +108,6 @@ pub(crate) async fn build(
         .await?;
     report.open_action_items = Some(open_items.len() as u64);
     Ok(report)
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A horizontal bar chart: one labelled bar per row, scaled to the largest value.

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use fireline_core::comms::status_word;
+use fireline_core::html::escape;
 use fireline_core::plan::MAINTENANCE_FLAG;
 use fireline_core::policy::Channel;
 use fireline_core::statuspage::{
@@ -251,22 +252,6 @@ pub(super) async fn status_json(
     Ok(Json(build(&state).await?))
 }
 
-/// Escapes text for HTML and XML.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn label(status: &str) -> String {
     let s = status.replace('_', " ");
     let mut chars = s.chars();
@@ -298,11 +283,11 @@ pub(super) async fn status_html(
     );
     h.push_str(&format!(
         "<h1 class=\"{0}\">{1}</h1>",
-        esc(&s.overall),
+        escape(&s.overall),
         if s.overall == "operational" {
             "All systems operational".to_owned()
         } else {
-            esc(&label(&s.overall))
+            escape(&label(&s.overall))
         }
     ));
     if !s.maintenance.is_empty() {
@@ -311,7 +296,7 @@ pub(super) async fn status_html(
             h.push_str(&format!(
                 "<p>{} {}: {} – {}</p>",
                 if m.active { "Now" } else { "Scheduled" },
-                esc(&m.name),
+                escape(&m.name),
                 m.start,
                 m.end
             ));
@@ -322,16 +307,16 @@ pub(super) async fn status_html(
         h.push_str(&format!(
             "<div class=\"c\"><strong>{}</strong><span class=\"{}\">{}</span>\
              <div class=\"bars\" title=\"{} days\">",
-            esc(&c.name),
-            esc(&c.status),
-            esc(&label(&c.status)),
+            escape(&c.name),
+            escape(&c.status),
+            escape(&label(&c.status)),
             HISTORY_DAYS
         ));
         for d in &c.history {
             h.push_str(&format!(
                 "<span class=\"{}\" title=\"{} {}%\"></span>",
-                esc(&d.worst),
-                esc(&d.date),
+                escape(&d.worst),
+                escape(&d.date),
                 d.uptime_percent
             ));
         }
@@ -347,16 +332,16 @@ pub(super) async fn status_html(
     for i in &s.incidents {
         h.push_str(&format!(
             "<section><h3>{} – {}</h3>",
-            esc(&i.component),
-            esc(&i.status)
+            escape(&i.component),
+            escape(&i.status)
         ));
         for u in &i.updates {
             h.push_str(&format!(
                 "<article><strong>{}</strong> <time datetime=\"{}\">{}</time><p>{}</p></article>",
-                esc(&u.status),
+                escape(&u.status),
                 u.at,
                 u.at.strftime("%Y-%m-%d %H:%M UTC"),
-                esc(&u.text)
+                escape(&u.text)
             ));
         }
         h.push_str("</section>");
@@ -394,12 +379,12 @@ pub(super) async fn status_feed(
         x.push_str(&format!(
             "<entry><id>urn:fireline:status:{}:{}</id><title>{} – {}</title><updated>{}</updated>\
              <link href=\"/status\"/><content type=\"text\">{}</content></entry>",
-            esc(&i.id),
+            escape(&i.id),
             u.id,
-            esc(&i.component),
-            esc(&u.status),
+            escape(&i.component),
+            escape(&u.status),
             u.at,
-            esc(&u.text)
+            escape(&u.text)
         ));
     }
     x.push_str("</feed>");
