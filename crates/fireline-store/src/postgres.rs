@@ -62,22 +62,6 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn insert_rows<'c, E>(on: E, rows: &[(String, jiff::Timestamp, String)]) -> Result<()>
-    where
-        E: sqlx::Executor<'c, Database = Postgres>,
-    {
-        let sql = crate::sql_store::inbox_insert_sql(rows.len());
-        let mut query = sqlx::query(&sql);
-        for (integration, received_at, alerts) in rows {
-            query = query
-                .bind(integration)
-                .bind(crate::rows::micros(*received_at))
-                .bind(alerts);
-        }
-        query.execute(on).await?;
-        Ok(())
-    }
-
     // SKIP LOCKED: replicas claiming at once each take different rows instead of waiting.
     async fn claim_inbox_items(
         &self,

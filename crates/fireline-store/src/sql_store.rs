@@ -21,6 +21,27 @@ pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, stat
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $backend:literal, $claim:expr) => {
         impl $store {
+            /// One multi-row `INSERT` of accepted payloads into the inbox through `on`
+            /// (at most [`INBOX_ROWS`](crate::sql_store::INBOX_ROWS) rows).
+            async fn insert_rows<'c, E>(
+                on: E,
+                rows: &[(String, jiff::Timestamp, String)],
+            ) -> $crate::Result<()>
+            where
+                E: sqlx::Executor<'c, Database = $db>,
+            {
+                let sql = $crate::sql_store::inbox_insert_sql(rows.len());
+                let mut query = sqlx::query(&sql);
+                for (integration, received_at, alerts) in rows {
+                    query = query
+                        .bind(integration)
+                        .bind($crate::rows::micros(*received_at))
+                        .bind(alerts);
+                }
+                query.execute(on).await?;
+                Ok(())
+            }
+
             /// Inserts `user` through `executor` (the pool, or a transaction);
             /// [`StoreError::Exists`](crate::StoreError::Exists) when the name is taken.
             async fn insert_user_on<'c, E>(executor: E, user: &$crate::UserRecord) -> $crate::Result<()>

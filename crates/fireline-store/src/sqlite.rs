@@ -329,22 +329,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn insert_rows<'c, E>(on: E, rows: &[(String, jiff::Timestamp, String)]) -> Result<()>
-    where
-        E: sqlx::Executor<'c, Database = Sqlite>,
-    {
-        let sql = crate::sql_store::inbox_insert_sql(rows.len());
-        let mut query = sqlx::query(&sql);
-        for (integration, received_at, alerts) in rows {
-            query = query
-                .bind(integration)
-                .bind(crate::rows::micros(*received_at))
-                .bind(alerts);
-        }
-        query.execute(on).await?;
-        Ok(())
-    }
-
     async fn claim_on<'c, E>(
         on: E,
         now: jiff::Timestamp,
