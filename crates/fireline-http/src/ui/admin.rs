@@ -43,6 +43,27 @@ pub(super) fn refuse_admin_post(session: &Session, csrf: Option<&str>) -> Option
         .or_else(|| refuse_non_admin(session))
 }
 
+/// Runs one admin action after the CSRF and role checks: `Ok(path)` redirects there,
+/// an error is shown as a page with its status, linking `back`.
+pub(super) async fn admin_act<F>(
+    session: &Session,
+    body: &axum::body::Bytes,
+    back: &str,
+    action: F,
+) -> Response
+where
+    F: AsyncFnOnce(&std::collections::HashMap<String, String>) -> Result<String, ApiError>,
+{
+    let fields = super::form(body);
+    if let Some(refused) = refuse_admin_post(session, fields.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    match action(&fields).await {
+        Ok(to) => axum::response::Redirect::to(&to).into_response(),
+        Err(e) => refused(session, e, back),
+    }
+}
+
 /// An error's message for a page, and the field it names for bad input.
 pub(super) fn message(error: &ApiError) -> (Option<String>, String) {
     match error {

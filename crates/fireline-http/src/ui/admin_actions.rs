@@ -3,7 +3,7 @@
 //! secret once; revoke). Each calls the same functions as the JSON API and the CLI
 //! (`users::*`, `auth::issue_*`, the routes' revoke helpers), then redirects back (303).
 
-use super::admin::{refuse_admin_post, refused};
+use super::admin::{admin_act, refuse_admin_post, refused};
 use super::{form, render, url, Session};
 use crate::auth::{issue_integration, issue_token};
 use crate::{users, ApiError, AppState};
@@ -11,7 +11,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use fireline_core::AccessRole;
 use std::collections::HashMap;
 
@@ -44,20 +44,12 @@ fn new_password(fields: &HashMap<String, String>) -> Result<&str, ApiError> {
     Ok(password)
 }
 
-/// Runs one admin action after the CSRF and role checks: `Ok(path)` redirects there,
-/// an error is shown as a page with its status.
+/// [`admin_act`] with errors linking back to the admin page.
 async fn act<F>(session: &Session, body: &Bytes, action: F) -> Response
 where
     F: AsyncFnOnce(&HashMap<String, String>) -> Result<String, ApiError>,
 {
-    let fields = form(body);
-    if let Some(refused) = refuse_admin_post(session, fields.get("csrf").map(String::as_str)) {
-        return refused;
-    }
-    match action(&fields).await {
-        Ok(to) => Redirect::to(&to).into_response(),
-        Err(e) => refused(session, e, "/ui/admin"),
-    }
+    admin_act(session, body, "/ui/admin", action).await
 }
 
 /// `POST /ui/admin/users`: `name`, `role`, `password`, `confirm`.

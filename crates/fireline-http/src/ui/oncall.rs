@@ -3,15 +3,15 @@
 //! own shifts when their token name is a person id. Admins also get the forms that add
 //! and remove overrides, stored through the same check-then-store path as the API.
 
-use super::admin::{notice_text, refuse_admin_post, refused};
+use super::admin::{admin_act, notice_text};
 use super::roster::save_schedule;
-use super::{form, render, Choice, Session};
+use super::{render, Choice, Session};
 use crate::{ApiError, AppState};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use fireline_core::oncall::{Override, Roster, Shift};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -223,32 +223,24 @@ pub(super) async fn add_override(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Response {
-    let fields = form(&body);
-    if let Some(refused) = refuse_admin_post(&session, fields.get("csrf").map(String::as_str)) {
-        return refused;
-    }
-    let done = async {
-        let mut schedule = named_schedule(&state, &fields).await?;
+    admin_act(&session, &body, "/ui/oncall#overrides", async |fields| {
+        let mut schedule = named_schedule(&state, fields).await?;
         let zone = TimeZone::get(&schedule.time_zone)
             .map_err(|e| ApiError::invalid("schedule", e.to_string()))?;
-        let start = local_instant(&fields, "start", &zone)?;
-        let end = local_instant(&fields, "end", &zone)?;
+        let start = local_instant(fields, "start", &zone)?;
+        let end = local_instant(fields, "end", &zone)?;
         // The roster check refuses an unknown person or an end not after the start.
         schedule.overrides.push(Override {
-            person: field(&fields, "person").to_owned(),
+            person: field(fields, "person").to_owned(),
             start,
             end,
         });
         let id = schedule.id.clone();
         save_schedule(&state, schedule).await?;
         tracing::info!(actor = %session.caller.name, schedule = %id, "override added");
-        Ok(())
-    }
-    .await;
-    match done {
-        Ok(()) => Redirect::to("/ui/oncall?done=override-added#overrides").into_response(),
-        Err(e) => refused(&session, e, "/ui/oncall#overrides"),
-    }
+        Ok("/ui/oncall?done=override-added#overrides".to_owned())
+    })
+    .await
 }
 
 /// `POST /ui/oncall/overrides/remove`: the override named by `schedule`, `person`,
@@ -259,19 +251,15 @@ pub(super) async fn remove_override(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Response {
-    let fields = form(&body);
-    if let Some(refused) = refuse_admin_post(&session, fields.get("csrf").map(String::as_str)) {
-        return refused;
-    }
-    let done = async {
-        let mut schedule = named_schedule(&state, &fields).await?;
+    admin_act(&session, &body, "/ui/oncall#overrides", async |fields| {
+        let mut schedule = named_schedule(&state, fields).await?;
         let instant = |name: &'static str| {
-            field(&fields, name)
+            field(fields, name)
                 .parse::<Timestamp>()
                 .map_err(|e| ApiError::invalid(name, e.to_string()))
         };
         let (start, end) = (instant("start")?, instant("end")?);
-        let person = field(&fields, "person");
+        let person = field(fields, "person");
         let at = schedule
             .overrides
             .iter()
@@ -286,11 +274,7 @@ pub(super) async fn remove_override(
         let id = schedule.id.clone();
         save_schedule(&state, schedule).await?;
         tracing::info!(actor = %session.caller.name, schedule = %id, "override removed");
-        Ok(())
-    }
-    .await;
-    match done {
-        Ok(()) => Redirect::to("/ui/oncall?done=override-removed#overrides").into_response(),
-        Err(e) => refused(&session, e, "/ui/oncall#overrides"),
-    }
+        Ok("/ui/oncall?done=override-removed#overrides".to_owned())
+    })
+    .await
 }
