@@ -99,6 +99,13 @@ impl App {
         }
     }
 
+    /// `INC-1`'s page, which must answer 200.
+    async fn incident_page(&self, browser: &Browser) -> Reply {
+        self.ui_get("/ui/incidents/INC-1", browser)
+            .await
+            .expect(StatusCode::OK)
+    }
+
     async fn ui_get(&self, path: &str, browser: &Browser) -> Reply {
         self.send(get_request(path, Some(&browser.cookie))).await
     }
@@ -497,10 +504,7 @@ async fn a_responder_acts_through_the_forms(db: &TestDatabase) {
     let app = App::new(db).await;
     app.declare("Disk full", "SEV2", "db").await;
     let browser = app.sign_in(&app.alice).await;
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     for action in ["acknowledge", "status", "notes", "updates", "resolve"] {
         assert!(
             html(&page).contains(&format!("action=\"/ui/incidents/INC-1/{action}\"")),
@@ -551,10 +555,7 @@ async fn a_responder_acts_through_the_forms(db: &TestDatabase) {
     assert_eq!(timeline[1]["actor"], "alice");
     assert_eq!(timeline[2]["data"]["text"], "rotated the logs");
 
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     let page = html(&page);
     assert!(page.contains("rotated the logs"));
     assert!(page.contains("identified"));
@@ -582,10 +583,7 @@ async fn a_viewer_reads_but_cannot_act(db: &TestDatabase) {
     let browser = app.sign_in(&app.viewer).await;
     let list = app.ui_get("/ui", &browser).await.expect(StatusCode::OK);
     assert!(html(&list).contains("INC-1"));
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     assert!(!html(&page).contains("/ui/incidents/INC-1/acknowledge"));
     assert!(!html(&page).contains("/ui/incidents/INC-1/notes"));
     let before = kinds(&app.incident("INC-1").await);
@@ -637,10 +635,7 @@ async fn text_is_escaped(db: &TestDatabase) {
         assert!(!page.contains("<img"), "{path} shows the note raw");
         assert!(!page.contains("\"><script>"), "{path} shows the query raw");
     }
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     assert!(html(&page).contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
 
@@ -699,10 +694,7 @@ async fn a_checklist_step_is_checked_from_the_page(db: &TestDatabase) {
         .expect("a step id")
         .to_owned();
     let browser = app.sign_in(&app.alice).await;
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     let action = format!("/ui/incidents/INC-1/checklist/{step}");
     assert!(
         html(&page).contains(&format!("action=\"{action}\"")),
@@ -719,10 +711,7 @@ async fn a_checklist_step_is_checked_from_the_page(db: &TestDatabase) {
     let detail = app.incident("INC-1").await;
     assert_eq!(detail["checklist"]["done"], 1);
     assert_eq!(detail["checklist"]["steps"][0]["done"], true);
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     assert!(html(&page).contains("1 of "), "progress moved");
 }
 
@@ -984,10 +973,7 @@ async fn every_incident_action_has_a_form(db: &TestDatabase) {
     let app = App::new(db).await;
     app.declare("Agent down", "SEV3", "agents").await;
     let browser = app.sign_in(&app.alice).await;
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     for action in ["severity", "roles", "escalate", "runbook", "updates"] {
         assert!(
             html(&page).contains(&format!("action=\"/ui/incidents/INC-1/{action}\"")),
@@ -1063,10 +1049,7 @@ async fn every_incident_action_has_a_form(db: &TestDatabase) {
     ] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
     }
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     assert!(html(&page).contains("commander: bob"));
     assert!(
         !html(&page).contains("action=\"/ui/incidents/INC-1/runbook\""),
@@ -1076,10 +1059,7 @@ async fn every_incident_action_has_a_form(db: &TestDatabase) {
     submit(&app, &browser, "/ui/incidents/INC-1/resolve", &[])
         .await
         .expect(StatusCode::SEE_OTHER);
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     assert!(html(&page).contains("action=\"/ui/incidents/INC-1/reopen\""));
     submit(
         &app,
@@ -1187,10 +1167,7 @@ async fn the_postmortem_is_drafted_edited_and_staged_from_the_ui(db: &TestDataba
     )
     .await
     .expect(StatusCode::SEE_OTHER);
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     assert!(html(&page).contains("Draft post-mortem"));
     let drafted = submit(&app, &browser, "/ui/incidents/INC-1/postmortem", &[])
         .await
@@ -1255,10 +1232,7 @@ async fn the_postmortem_is_drafted_edited_and_staged_from_the_ui(db: &TestDataba
     assert_eq!(pm["version"], 2);
     assert!(pm["stages"][0]["completed_at"].is_string(), "{pm}");
     // The incident page links to it.
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     assert!(html(&page).contains("href=\"/ui/incidents/INC-1/postmortem\""));
 }
 
@@ -1309,10 +1283,7 @@ async fn the_incident_feed_says_when_it_changes(db: &TestDatabase) {
     let app = App::new(db).await;
     app.declare("Disk full", "SEV2", "db").await;
     let browser = app.sign_in(&app.alice).await;
-    let page = app
-        .ui_get("/ui/incidents/INC-1", &browser)
-        .await
-        .expect(StatusCode::OK);
+    let page = app.incident_page(&browser).await;
     assert!(html(&page).contains("data-events=\"/ui/events?incident=INC-1\""));
     assert!(html(&page).contains("id=\"timeline\" data-live"));
     let response = app
