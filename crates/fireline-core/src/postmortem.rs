@@ -1442,7 +1442,7 @@ pub fn action_reminders(
     now: Timestamp,
     links: &crate::oncall::notify::Links,
 ) -> Vec<crate::oncall::notify::Outgoing> {
-    use crate::oncall::notify::{Notice, NoticeItem, Outgoing};
+    use crate::oncall::notify::{immediate, NoticeItem};
     let today = utc_date(now);
     let mut out = Vec::new();
     for item in items.iter().filter(|i| i.status.is_open()) {
@@ -1481,34 +1481,14 @@ pub fn action_reminders(
             runbook_url: None,
             ack_url: None,
         };
-        for (i, rule) in person
-            .effective_rules()
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.after.is_zero())
-        {
-            for (j, contact) in person.contacts_of(rule.kind).enumerate() {
-                let key = format!(
-                    "action/{}/{}/{kind}/{}/{}/{i}.{j}",
-                    item.id, item.due, person.id, rule.kind
-                );
-                out.push(Outgoing {
-                    key: key.clone(),
-                    // Not an incident page: nothing to acknowledge, nothing on the timeline.
-                    incident: None,
-                    person: person.id.clone(),
-                    contact: contact.clone(),
-                    notice: Notice {
-                        key,
-                        headline: headline.clone(),
-                        items: vec![notice_item.clone()],
-                        text: Some(text.clone()),
-                    },
-                    due_at: now,
-                    unless_acknowledged: false,
-                });
-            }
-        }
+        out.extend(immediate(
+            person,
+            &format!("action/{}/{}/{kind}", item.id, item.due),
+            &headline,
+            &[notice_item],
+            &text,
+            now,
+        ));
     }
     out
 }

@@ -6,7 +6,7 @@
 //! messages in the same transaction as the event, so a page is never fired without its
 //! messages nor sent for an event that was not stored.
 
-use super::{Contact, Roster};
+use super::{Contact, Person, Roster};
 use crate::policy::Target;
 use crate::{EventData, Incident, IncidentId, NewEvent, Recipient};
 use jiff::{SignedDuration, Timestamp};
@@ -327,34 +327,53 @@ pub fn handoff_notices(
         let Some(person) = side.as_deref().and_then(|id| roster.people.get(id)) else {
             continue;
         };
-        for (i, rule) in person
-            .effective_rules()
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.after.is_zero())
-        {
-            for (j, contact) in person.contacts_of(rule.kind).enumerate() {
-                let key = format!(
-                    "handoff/{schedule}/{}/{}/{}/{i}.{j}",
-                    handoff.at.as_second(),
-                    person.id,
-                    rule.kind
-                );
-                out.push(Outgoing {
-                    key: key.clone(),
-                    incident: None,
-                    person: person.id.clone(),
-                    contact: contact.clone(),
-                    notice: Notice {
-                        key,
-                        headline: headline.clone(),
-                        items: items.clone(),
-                        text: Some(text.clone()),
-                    },
-                    due_at: handoff.at,
-                    unless_acknowledged: false,
-                });
-            }
+        out.extend(immediate(
+            person,
+            &format!("handoff/{schedule}/{}", handoff.at.as_second()),
+            &headline,
+            &items,
+            &text,
+            handoff.at,
+        ));
+    }
+    out
+}
+
+/// A notice that is not an incident page (nothing to acknowledge, nothing on a
+/// timeline), for every contact `person`'s rules reach at once (rules with no delay):
+/// one [`Outgoing`] each, keyed `{prefix}/{person}/{kind}/{rule}.{contact}` so a retry
+/// or a second replica sends it once.
+pub fn immediate(
+    person: &Person,
+    prefix: &str,
+    headline: &str,
+    items: &[NoticeItem],
+    text: &str,
+    due_at: Timestamp,
+) -> Vec<Outgoing> {
+    let mut out = Vec::new();
+    for (i, rule) in person
+        .effective_rules()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.after.is_zero())
+    {
+        for (j, contact) in person.contacts_of(rule.kind).enumerate() {
+            let key = format!("{prefix}/{}/{}/{i}.{j}", person.id, rule.kind);
+            out.push(Outgoing {
+                key: key.clone(),
+                incident: None,
+                person: person.id.clone(),
+                contact: contact.clone(),
+                notice: Notice {
+                    key,
+                    headline: headline.to_owned(),
+                    items: items.to_vec(),
+                    text: Some(text.to_owned()),
+                },
+                due_at,
+                unless_acknowledged: false,
+            });
         }
     }
     out
