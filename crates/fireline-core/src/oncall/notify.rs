@@ -378,3 +378,59 @@ pub fn immediate(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oncall::{ContactKind, NotificationRule};
+
+    #[test]
+    fn immediate_notices_reach_every_undelayed_contact_under_stable_keys() {
+        let contact = |kind, address: &str| Contact {
+            kind,
+            address: address.to_owned(),
+            secret: None,
+        };
+        let person = Person {
+            id: "alice".to_owned(),
+            name: "Alice".to_owned(),
+            time_zone: "UTC".to_owned(),
+            contacts: vec![
+                contact(ContactKind::Email, "a@example.com"),
+                contact(ContactKind::Email, "a2@example.com"),
+                contact(ContactKind::Slack, "https://hooks.example/x"),
+            ],
+            rules: vec![
+                NotificationRule {
+                    kind: ContactKind::Email,
+                    after: SignedDuration::ZERO,
+                },
+                NotificationRule {
+                    kind: ContactKind::Slack,
+                    after: SignedDuration::from_mins(5),
+                },
+            ],
+        };
+        let at = Timestamp::from_second(1_800_000_000).expect("valid");
+        let out = immediate(
+            &person,
+            "handoff/sre/1800000000",
+            "Hand-off",
+            &[],
+            "text",
+            at,
+        );
+        let keys: Vec<&str> = out.iter().map(|o| o.key.as_str()).collect();
+        // Idempotency keys are stored: their shape must not drift.
+        assert_eq!(
+            keys,
+            [
+                "handoff/sre/1800000000/alice/email/0.0",
+                "handoff/sre/1800000000/alice/email/0.1"
+            ]
+        );
+        assert!(out
+            .iter()
+            .all(|o| o.incident.is_none() && !o.unless_acknowledged && o.due_at == at));
+    }
+}
