@@ -38,19 +38,13 @@ pub fn load(path: &Path) -> Result<Roster, Failure> {
     if problems.is_empty() {
         return Ok(roster);
     }
-    let mut message = format!(
-        "{}: {} problem{}",
-        path.display(),
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    );
-    for p in &problems {
-        message.push_str(&format!("\n  {}: {}", p.at, p.message));
-        if !p.hint.is_empty() {
-            message.push_str(&format!("\n    hint: {}", p.hint));
-        }
-    }
-    Err(Failure::general(message))
+    let listed: Vec<(&str, &str, &str)> = problems
+        .iter()
+        .map(|p| (p.at.as_str(), p.message.as_str(), p.hint.as_str()))
+        .collect();
+    Err(Failure::general(crate::output::problems_message(
+        path, &listed,
+    )))
 }
 
 fn summary(people: usize, teams: usize, schedules: usize) -> String {

@@ -52,6 +52,27 @@ pub fn when(t: &Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
 }
 
+/// `PATH: N problem(s)`, then each problem's place and message, and its hint when it has
+/// one: how a refused policy or roster file is explained.
+pub fn problems_message<'a>(
+    path: &std::path::Path,
+    problems: &[(&'a str, &'a str, &'a str)],
+) -> String {
+    let mut message = format!(
+        "{}: {} problem{}",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for (at, text, hint) in problems {
+        message.push_str(&format!("\n  {at}: {text}"));
+        if !hint.is_empty() {
+            message.push_str(&format!("\n    hint: {hint}"));
+        }
+    }
+    message
+}
+
 /// An optional instant as [`when`], or `-`.
 pub fn when_or_dash(t: Option<&Timestamp>) -> String {
     t.map(when).unwrap_or_else(|| "-".to_owned())

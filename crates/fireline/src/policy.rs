@@ -22,19 +22,11 @@ fn read(path: &Path) -> Result<String, Failure> {
 pub fn load(path: &Path) -> Result<Policy, Failure> {
     let text = read(path)?;
     Policy::from_toml(&text).map_err(|problems| {
-        let mut message = format!(
-            "{}: {} problem{}",
-            path.display(),
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        );
-        for p in &problems {
-            message.push_str(&format!("\n  {}: {}", p.location, p.message));
-            if !p.hint.is_empty() {
-                message.push_str(&format!("\n    hint: {}", p.hint));
-            }
-        }
-        Failure::general(message)
+        let listed: Vec<(&str, &str, &str)> = problems
+            .iter()
+            .map(|p| (p.location.as_str(), p.message.as_str(), p.hint.as_str()))
+            .collect();
+        Failure::general(crate::output::problems_message(path, &listed))
     })
 }
 
