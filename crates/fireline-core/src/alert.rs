@@ -48,6 +48,131 @@ pub struct AlertInput {
     pub link: Option<String>,
 }
 
+/// Text from monitoring made fit to store and show, without refusing it: NUL is
+/// stripped (PostgreSQL cannot store it), line breaks and tabs are kept, and every
+/// other control character becomes U+FFFD so it shows instead of acting on a terminal
+/// or a log.
+pub fn clean_text(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .filter(|c| *c != '\0')
+        .map(|c| match c {
+            '\n' | '\t' | '\r' => c,
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+/// [`clean_text`] on one line of at most `max` characters: line breaks and tabs are
+/// folded into single spaces, and text beyond `max` is cut with an ellipsis.
+pub fn one_line(text: &str, max: usize) -> String {
+    let clean = clean_text(text);
+    let mut out = String::with_capacity(clean.len().min(max * 4));
+    // A break and the blanks around it become one space.
+    let mut space = false;
+    for c in clean.trim().chars() {
+        if matches!(c, '\n' | '\t' | '\r') {
+            out.truncate(out.trim_end_matches(' ').len());
+            space = true;
+            continue;
+        }
+        if space {
+            if c == ' ' {
+                continue;
+            }
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    cut(out, max)
+}
+
+/// `text` cut to at most `max` characters, the last one an ellipsis when cut.
+fn cut(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+impl AlertInput {
+    /// Normalises what monitoring sent so that every accepted alert can be recorded:
+    /// single-line fields become one line, control characters are replaced, NUL is
+    /// stripped and the summary fits an incident title. Receivers call it before the
+    /// alert is accepted, and the processor again on what it reads (so items accepted
+    /// by an older version are held to the same rules).
+    pub fn normalise(&mut self) {
+        let line = |s: &str| one_line(s, crate::command::MAX_TEXT);
+        // Identities keep their line breaks and spaces: only what cannot be stored or
+        // shown safely changes, so a key means the same alert before and after.
+        self.dedup_key = clean_text(&self.dedup_key);
+        self.summary = one_line(&self.summary, crate::command::MAX_TITLE);
+        if self.summary.is_empty() {
+            self.summary = match self.labels.get("alertname") {
+                Some(name) if !one_line(name, 1).is_empty() => {
+                    one_line(name, crate::command::MAX_TITLE)
+                }
+                _ => one_line(
+                    &format!("Alert {}", self.dedup_key),
+                    crate::command::MAX_TITLE,
+                ),
+            };
+        }
+        for v in [
+            &mut self.source_severity,
+            &mut self.service,
+            &mut self.group,
+            &mut self.link,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *v = line(v);
+        }
+        let clean_map = |map: &mut BTreeMap<String, String>| {
+            if map
+                .iter()
+                .any(|(k, v)| k.chars().chain(v.chars()).any(char::is_control))
+            {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (clean_text(&k), clean_text(&v)))
+                    .collect();
+            }
+        };
+        clean_map(&mut self.labels);
+        clean_map(&mut self.annotations);
+    }
+}
+
+/// Why an alert that [`decide_alert`] records nothing for joined no incident, in
+/// words for an admin; `None` when it is a repeat of one already recorded (it is
+/// folded into that record).
+pub fn unrecorded_reason(
+    routed: &Routed,
+    alert: &AlertInput,
+    known: Option<&KnownAlert>,
+) -> Option<String> {
+    if routed.drop {
+        return Some(match &routed.route {
+            Some(route) => format!("dropped by route {route}"),
+            None => "dropped by a route".to_owned(),
+        });
+    }
+    match (alert.status, known) {
+        (AlertStatus::Resolved, None) => {
+            Some("arrived resolved, with no incident to resolve".to_owned())
+        }
+        _ => None,
+    }
+}
+
 /// What the policy's routes make of an alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Routed {
@@ -102,6 +227,8 @@ pub fn route(
         .and_then(|r| r.service.clone())
         .or_else(|| alert.service.clone())
         .or_else(|| labels.get("service").cloned())
+        .map(|s| one_line(&s, crate::command::MAX_SERVICE))
+        .filter(|s| !s.is_empty())
         .unwrap_or_else(|| integration_service.to_owned());
     let own = alert
         .source_severity
@@ -239,10 +366,13 @@ pub fn decide_alert(
         }
         AlertOutcome::Declare(
             Declaration {
-                title: alert.summary.clone(),
+                title: one_line(&alert.summary, crate::command::MAX_TITLE),
                 severity: routed.severity.clone(),
                 service: routed.service.clone(),
-                summary: alert.annotations.get("description").cloned(),
+                summary: alert
+                    .annotations
+                    .get("description")
+                    .map(|d| cut(clean_text(d.trim()), crate::command::MAX_TEXT)),
                 category: None,
                 flags,
             },

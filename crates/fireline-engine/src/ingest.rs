@@ -16,18 +16,20 @@
 
 use crate::{Clock, LivePolicy};
 use fireline_core::alert::{
-    decide_alert, route, AlertInput, AlertOutcome, AlertStatus, KnownAlert, Situation,
+    decide_alert, route, unrecorded_reason, AlertInput, AlertOutcome, AlertStatus, KnownAlert,
+    Situation,
 };
 use fireline_core::plan::next_due_after;
 use fireline_core::policy::Policy;
 use fireline_core::{declare, EventData, Incident, IncidentId, NewEvent, RecordedEvent};
 use fireline_store::{
-    AlertWrites, InboxItem, IncidentAppend, IncidentOpen, IntegrationRecord, Store, StoreError,
+    AlertWrites, DroppedAlert, InboxItem, IncidentAppend, IncidentOpen, IntegrationRecord, Store,
+    StoreError,
 };
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -42,9 +44,30 @@ pub struct AlertProcessor {
     wake: Arc<Notify>,
     engine_wake: Arc<Notify>,
     runbooks: crate::Runbooks,
+    /// When dropped-alert records were last pruned (Unix seconds).
+    pruned_at: Arc<AtomicI64>,
 }
 
 const MAX_ATTEMPTS: usize = 8;
+
+/// Failed processing attempts after which an inbox item is parked as a dead letter.
+pub const MAX_ITEM_ATTEMPTS: u32 = 8;
+
+/// The wait before retrying an item after its `attempts`-th failure: 1 s doubling, at
+/// most 5 minutes (about four minutes in all before it is parked).
+pub fn item_backoff(attempts: u32) -> SignedDuration {
+    let secs = 1_i64 << attempts.saturating_sub(1).min(16);
+    SignedDuration::from_secs(secs.min(300))
+}
+
+/// Dropped-alert records are kept this long…
+const DROPS_KEPT_FOR: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// …and at most this many.
+const DROPS_KEPT: u32 = 10_000;
+
+/// How often they are pruned.
+const PRUNE_EVERY_S: i64 = 600;
 
 /// Inbox items claimed at once.
 const CLAIM: u32 = 64;
@@ -66,9 +89,15 @@ const MAX_GIVE_WAY: Duration = Duration::from_millis(100);
 /// An inbox item, decoded.
 struct Decoded {
     id: i64,
-    /// `None`: the integration no longer exists; its alerts are dropped.
+    /// `None`: the integration no longer exists; its alerts are recorded as dropped.
     integration: Option<IntegrationRecord>,
+    /// The integration's id, as the item names it.
+    integration_id: String,
     alerts: Vec<AlertInput>,
+    /// Processing attempts that failed before this one.
+    attempts: u32,
+    /// Why the item cannot be processed at all (it does not decode): parked at once.
+    broken: Option<String>,
 }
 
 /// An incident as this unit sees it.
@@ -126,6 +155,8 @@ struct Unit {
     groups: HashMap<String, Option<IncidentId>>,
     /// The incident each identity's events went to in this unit.
     touched: HashMap<(String, String), IncidentId>,
+    /// Alerts that joined no incident, with the reason.
+    dropped: Vec<DroppedAlert>,
 }
 
 impl Unit {
@@ -140,7 +171,21 @@ impl Unit {
             known: HashMap::new(),
             groups: HashMap::new(),
             touched: HashMap::new(),
+            dropped: Vec::new(),
         }
+    }
+
+    /// Records that `alert` joined no incident, and why.
+    fn drop_alert(&mut self, integration: &str, alert: &AlertInput, reason: String) {
+        metrics::counter!("fireline_alerts_dropped_total").increment(1);
+        tracing::info!(alert = %alert.dedup_key, %reason, "alert joined no incident");
+        self.dropped.push(DroppedAlert {
+            integration: integration.to_owned(),
+            dedup_key: alert.dedup_key.clone(),
+            reason,
+            summary: alert.summary.clone(),
+            at: self.now,
+        });
     }
 
     /// Nothing read or decided.
@@ -154,6 +199,7 @@ impl Unit {
         self.known.clear();
         self.groups.clear();
         self.touched.clear();
+        self.dropped.clear();
     }
 
     /// An id for an incident to open; the store gives the real one. Placeholders count
@@ -280,6 +326,7 @@ impl AlertProcessor {
             wake: Arc::new(Notify::new()),
             engine_wake,
             runbooks: Default::default(),
+            pruned_at: Arc::new(AtomicI64::new(0)),
         }
     }
 
@@ -287,6 +334,19 @@ impl AlertProcessor {
     pub fn with_runbooks(mut self, runbooks: crate::Runbooks) -> Self {
         self.runbooks = runbooks;
         self
+    }
+
+    /// Takes up at once what this worker's name held when its process last stopped
+    /// (a crash leaves leases that would otherwise hold those items until they run
+    /// out): call it once at start, before any worker of this name runs. The name must
+    /// be stable across restarts and unique among replicas. Returns how many leases
+    /// were given back.
+    pub async fn recover(&self) -> Result<u64, StoreError> {
+        let released = self.store.release_leases(&self.owner).await?;
+        if released > 0 {
+            tracing::info!(owner = %self.owner, released, "took up what a previous run held");
+        }
+        Ok(released)
     }
 
     /// Receivers poke this after accepting alerts.
@@ -343,18 +403,79 @@ impl AlertProcessor {
                 decoded.push(self.decode(item, integration));
             }
             let mut start = 0;
+            // After a unit fails, the rest of this claim goes one item a unit, so a
+            // bad item fails alone and holds back no other.
+            let mut isolate = false;
             while start < decoded.len() {
                 if start > 0 && stop.load(Ordering::Relaxed) {
                     let left: Vec<i64> = decoded[start..].iter().map(|d| d.id).collect();
                     self.store.release_inbox(&self.owner, &left).await?;
                     return Ok(applied);
                 }
+                if let Some(why) = &decoded[start].broken {
+                    self.park(&decoded[start], why).await?;
+                    start += 1;
+                    continue;
+                }
                 let started = std::time::Instant::now();
-                let (items, alerts) = self.unit_with_retries(&decoded[start..], stop).await?;
-                start += items;
-                applied += alerts;
+                let limit = if isolate { 1 } else { usize::MAX };
+                match self.unit_with_retries(&decoded[start..], stop, limit).await {
+                    Ok((items, alerts)) => {
+                        start += items;
+                        applied += alerts;
+                    }
+                    // The database itself is away: every item would fail alike, and
+                    // none is to blame. Their leases run out and they are tried again.
+                    Err(e @ StoreError::Unavailable(_)) => return Err(e),
+                    Err(e) if isolate => {
+                        self.failed(&decoded[start], &e).await?;
+                        start += 1;
+                    }
+                    Err(_) => isolate = true,
+                }
                 self.give_way(started.elapsed()).await;
             }
+            self.prune_drops().await;
+        }
+    }
+
+    /// Records a failed attempt of `item`: retried after a backoff, or parked as a
+    /// dead letter after [`MAX_ITEM_ATTEMPTS`].
+    async fn failed(&self, item: &Decoded, error: &StoreError) -> Result<(), StoreError> {
+        let attempts = item.attempts + 1;
+        let now = self.clock.now();
+        if attempts >= MAX_ITEM_ATTEMPTS {
+            return self.park(item, &error.to_string()).await;
+        }
+        let retry_at = now.saturating_add(item_backoff(attempts)).unwrap_or(now);
+        metrics::counter!("fireline_inbox_failures_total").increment(1);
+        tracing::warn!(inbox = item.id, attempts, error = %error, "alerts not applied; retrying later");
+        self.store
+            .fail_inbox(item.id, &error.to_string(), now, Some(retry_at))
+            .await
+    }
+
+    /// Parks `item` as a dead letter: kept, visible to admins, never claimed again
+    /// until re-driven.
+    async fn park(&self, item: &Decoded, why: &str) -> Result<(), StoreError> {
+        metrics::counter!("fireline_inbox_failures_total").increment(1);
+        tracing::error!(inbox = item.id, error = %why, "alerts parked as a dead letter");
+        self.store
+            .fail_inbox(item.id, why, self.clock.now(), None)
+            .await
+    }
+
+    /// Forgets old dropped-alert records, at most every [`PRUNE_EVERY_S`].
+    async fn prune_drops(&self) {
+        let now = self.clock.now();
+        let last = self.pruned_at.load(Ordering::Relaxed);
+        if now.as_second() - last < PRUNE_EVERY_S {
+            return;
+        }
+        self.pruned_at.store(now.as_second(), Ordering::Relaxed);
+        let before = now.saturating_sub(DROPS_KEPT_FOR).unwrap_or(now);
+        if let Err(e) = self.store.prune_alert_drops(before, DROPS_KEPT).await {
+            tracing::warn!(error = %e, "dropped-alert records not pruned");
         }
     }
 
@@ -375,19 +496,25 @@ impl AlertProcessor {
     }
 
     fn decode(&self, item: InboxItem, integration: Option<IntegrationRecord>) -> Decoded {
-        let alerts = match serde_json::from_str::<Vec<AlertInput>>(&item.alerts) {
-            Ok(alerts) => alerts,
-            Err(e) => {
-                // Receivers wrote it; this cannot happen short of a damaged row, which
-                // retrying would not mend: the item is deleted with its unit.
-                tracing::error!(inbox = item.id, error = %e, "undecodable inbox item dropped");
-                Vec::new()
-            }
+        let (mut alerts, broken) = match serde_json::from_str::<Vec<AlertInput>>(&item.alerts) {
+            Ok(alerts) => (alerts, None),
+            // Receivers wrote it; short of a damaged row this cannot happen, and
+            // retrying would not mend it: parked at once, for an admin to look at.
+            Err(e) => (
+                Vec::new(),
+                Some(format!("the stored alerts do not decode: {e}")),
+            ),
         };
+        for alert in &mut alerts {
+            alert.normalise();
+        }
         Decoded {
             id: item.id,
             integration,
+            integration_id: item.integration,
             alerts,
+            attempts: item.attempts,
+            broken,
         }
     }
 
@@ -397,14 +524,14 @@ impl AlertProcessor {
         &self,
         items: &[Decoded],
         stop: &AtomicBool,
+        limit: usize,
     ) -> Result<(usize, usize), StoreError> {
         let mut attempt = 0;
         loop {
-            match self.unit(items, stop).await {
+            match self.unit(items, stop, limit).await {
                 Err(StoreError::Conflict { .. }) if attempt + 1 < MAX_ATTEMPTS => attempt += 1,
                 Err(e) => {
-                    // Leave the items: their leases expire and they are tried again.
-                    tracing::error!(inbox = items.first().map(|i| i.id), error = %e, "alerts not applied; will retry");
+                    tracing::warn!(inbox = items.first().map(|i| i.id), error = %e, "alerts not applied");
                     return Err(e);
                 }
                 Ok(done) => return Ok(done),
@@ -413,11 +540,13 @@ impl AlertProcessor {
     }
 
     /// Decides the alerts of items from the front of `items` (at least one item, at
-    /// most about [`UNIT_ALERTS`] alerts) and writes them.
+    /// most `limit` items and about [`UNIT_ALERTS`] alerts) and writes them. A broken
+    /// item ends the unit before it.
     async fn unit(
         &self,
         items: &[Decoded],
         stop: &AtomicBool,
+        limit: usize,
     ) -> Result<(usize, usize), StoreError> {
         let policy = self.policy.current();
         let now = self.clock.now();
@@ -426,11 +555,25 @@ impl AlertProcessor {
         let mut alerts = 0;
         let mut processed = Vec::new();
         for item in items {
-            if taken > 0 && (alerts >= UNIT_ALERTS || stop.load(Ordering::Relaxed)) {
+            if taken > 0
+                && (alerts >= UNIT_ALERTS
+                    || taken >= limit
+                    || item.broken.is_some()
+                    || stop.load(Ordering::Relaxed))
+            {
                 break;
             }
             if taken == 0 || unit.is_empty() {
                 self.prefetch(&mut unit, &policy, &items[taken..]).await?;
+            }
+            if item.integration.is_none() {
+                for alert in &item.alerts {
+                    unit.drop_alert(
+                        &item.integration_id,
+                        alert,
+                        "its integration no longer exists".to_owned(),
+                    );
+                }
             }
             if let Some(integration) = &item.integration {
                 for alert in &item.alerts {
@@ -588,7 +731,9 @@ impl AlertProcessor {
         let now = unit.now;
         let routed = route(policy, alert, &integration.id, &integration.service, now);
         if routed.drop {
-            tracing::debug!(alert = %alert.dedup_key, route = ?routed.route, "alert dropped by route");
+            if let Some(reason) = unrecorded_reason(&routed, alert, None) {
+                unit.drop_alert(&integration.id, alert, reason);
+            }
             return Ok(true);
         }
         let identity = (integration.id.clone(), alert.dedup_key.clone());
@@ -663,8 +808,11 @@ impl AlertProcessor {
         let actor = format!("integration:{}", integration.name);
         match decide_alert(policy, alert, &integration.id, &routed, situation, now) {
             AlertOutcome::Nothing => {
-                // A repeat of what is known: folded into the existing record.
-                metrics::counter!("fireline_alerts_deduplicated_total").increment(1);
+                match unrecorded_reason(&routed, alert, known.as_ref()) {
+                    Some(reason) => unit.drop_alert(&integration.id, alert, reason),
+                    // A repeat of what is known: folded into the existing record.
+                    None => metrics::counter!("fireline_alerts_deduplicated_total").increment(1),
+                }
                 Ok(true)
             }
             AlertOutcome::Declare(declaration, more) => {
@@ -674,7 +822,14 @@ impl AlertProcessor {
                 let data = match declare(&declaration, policy) {
                     Ok(data) => data,
                     Err(e) => {
-                        tracing::error!(alert = %alert.dedup_key, error = %e, "alert cannot open an incident; dropped");
+                        // Normalisation makes this unreachable for what receivers
+                        // accept; should a policy change make it so, the alert is
+                        // still accounted for.
+                        unit.drop_alert(
+                            &integration.id,
+                            alert,
+                            format!("it could not open an incident: {e}"),
+                        );
                         return Ok(true);
                     }
                 };
@@ -734,7 +889,11 @@ impl AlertProcessor {
                 }
                 if !unit.incidents.contains_key(&id) {
                     // Only a damaged projection names an incident that does not exist.
-                    tracing::error!(alert = %alert.dedup_key, incident = %id, "alert names a missing incident; skipped");
+                    unit.drop_alert(
+                        &integration.id,
+                        alert,
+                        format!("its alert record names {id}, which does not exist"),
+                    );
                     return Ok(true);
                 }
                 unit.record(id, &actor, now, datas)?;
@@ -754,6 +913,7 @@ impl AlertProcessor {
     ) -> Result<(), StoreError> {
         let mut writes = AlertWrites {
             processed,
+            dropped: std::mem::take(&mut unit.dropped),
             ..AlertWrites::default()
         };
         let mut due = Vec::new();
@@ -795,7 +955,11 @@ impl AlertProcessor {
             });
         }
         unit.clear();
-        if writes.opens.is_empty() && writes.appends.is_empty() && writes.processed.is_empty() {
+        if writes.opens.is_empty()
+            && writes.appends.is_empty()
+            && writes.processed.is_empty()
+            && writes.dropped.is_empty()
+        {
             return Ok(());
         }
         let ids = self.store.apply_alerts(writes).await?;

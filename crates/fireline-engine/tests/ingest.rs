@@ -3,7 +3,7 @@
 
 use fireline_core::alert::{AlertInput, AlertStatus};
 use fireline_core::policy::Policy;
-use fireline_engine::{AlertProcessor, LivePolicy, ManualClock};
+use fireline_engine::{AlertProcessor, Clock, LivePolicy, ManualClock};
 use fireline_store::testing::TestDatabase;
 use fireline_store::{backend_tests, IntegrationRecord, Store};
 use jiff::{SignedDuration, Timestamp};
@@ -293,8 +293,296 @@ async fn a_restart_applies_each_item_exactly_once(db: &TestDatabase) {
 }
 
 backend_tests!(
+    a_poison_item_holds_back_no_other_alert,
+    an_undecodable_item_is_parked_at_once,
+    alerts_that_join_no_incident_are_recorded_with_the_reason,
+    a_crash_does_not_delay_alerts_by_the_lease,
     a_restart_applies_each_item_exactly_once,
     shutdown_stops_between_inbox_items,
     what_is_left_is_processed_by_the_next_start,
     one_unit_decides_as_item_by_item_does,
 );
+
+fn one(alert: &AlertInput) -> String {
+    serde_json::to_string(&vec![alert.clone()]).expect("json")
+}
+
+async fn incident_titles(store: &dyn Store) -> Vec<String> {
+    let mut titles: Vec<String> = store
+        .list_incidents(&fireline_store::IncidentFilter {
+            status: fireline_store::StatusFilter::All,
+            severity: None,
+            service: None,
+            limit: 1000,
+        })
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    titles.sort();
+    titles
+}
+
+/// Issue 14, finding 2: an item whose processing fails (here: it touches an incident
+/// whose stored log is damaged) was retried with every batch and held back the alerts
+/// claimed after it. Now it fails alone, is retried with backoff and then parked as a
+/// dead letter that an admin can see and re-drive.
+async fn a_poison_item_holds_back_no_other_alert(db: &TestDatabase) {
+    let integration = integration(db.store.as_ref()).await;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let worker = processor(db.store.clone(), clock.clone(), "w");
+    db.store
+        .enqueue_alerts(&integration, t0(), &one(&alert("old")))
+        .await
+        .expect("enqueue");
+    worker.drain().await.expect("drain");
+    assert_eq!(incident_titles(db.store.as_ref()).await, ["alert old"]);
+    // The log is append-only; a damaged row is appended behind the store's back.
+    db.execute_raw(
+        "INSERT INTO incident_events (incident, seq, at_us, actor, kind, data) \
+         VALUES (1, 99, 0, 'disk', 'note_added', 'damaged')",
+    )
+    .await;
+
+    // The poison item first, a new critical alert after it in the same claim.
+    let mut again = alert("old");
+    again.summary = "alert old, changed".to_owned();
+    db.store
+        .enqueue_alerts_batch(&[
+            (integration.clone(), t0(), one(&again)),
+            (integration.clone(), t0(), one(&alert("critical"))),
+        ])
+        .await
+        .expect("enqueue");
+    worker
+        .drain()
+        .await
+        .expect("a failing item does not fail the drain");
+    assert_eq!(
+        incident_titles(db.store.as_ref()).await,
+        ["alert critical", "alert old"],
+        "the alert behind the poison item opened its incident at once"
+    );
+    assert_eq!(
+        claimable(db.store.as_ref(), clock.now()).await,
+        0,
+        "backing off"
+    );
+
+    // Retried with growing waits, then parked.
+    for attempt in 1..fireline_engine::ingest::MAX_ITEM_ATTEMPTS {
+        assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
+        clock
+            .advance(fireline_engine::ingest::item_backoff(attempt) + SignedDuration::from_secs(1));
+        worker.drain().await.expect("drain");
+    }
+    assert_eq!(db.store.dead_letter_count().await.expect("count"), 1);
+    let dead = db.store.dead_letters(10).await.expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, fireline_engine::ingest::MAX_ITEM_ATTEMPTS);
+    assert!(dead[0].alerts.contains("alert old, changed"));
+    assert!(!dead[0].last_error.is_empty());
+    clock.advance(SignedDuration::from_hours(1));
+    assert_eq!(
+        claimable(db.store.as_ref(), clock.now()).await,
+        0,
+        "a dead letter is never claimed"
+    );
+
+    // Re-driven, it is claimable again with its attempts reset.
+    assert!(db
+        .store
+        .redrive_dead_letter(dead[0].id)
+        .await
+        .expect("redrive"));
+    assert!(!db
+        .store
+        .redrive_dead_letter(dead[0].id)
+        .await
+        .expect("redrive"));
+    assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
+    let items = db
+        .store
+        .claim_inbox(
+            clock.now(),
+            "x",
+            clock.now() + SignedDuration::from_secs(1),
+            10,
+        )
+        .await
+        .expect("claim");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].attempts, 0);
+}
+
+async fn an_undecodable_item_is_parked_at_once(db: &TestDatabase) {
+    let integration = integration(db.store.as_ref()).await;
+    let clock = Arc::new(ManualClock::new(t0()));
+    db.store
+        .enqueue_alerts_batch(&[
+            (
+                integration.clone(),
+                t0(),
+                "[{\"not\": \"an alert\"}]".to_owned(),
+            ),
+            (integration.clone(), t0(), one(&alert("fine"))),
+        ])
+        .await
+        .expect("enqueue");
+    processor(db.store.clone(), clock.clone(), "w")
+        .drain()
+        .await
+        .expect("drain");
+    assert_eq!(incident_titles(db.store.as_ref()).await, ["alert fine"]);
+    let dead = db.store.dead_letters(10).await.expect("dead letters");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(
+        dead[0].last_error.contains("do not decode"),
+        "{}",
+        dead[0].last_error
+    );
+    assert!(db
+        .store
+        .discard_dead_letter(dead[0].id)
+        .await
+        .expect("discard"));
+    assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
+}
+
+/// Issue 14's invariant: an accepted alert either joins an incident or is recorded
+/// with the reason it did not.
+async fn alerts_that_join_no_incident_are_recorded_with_the_reason(db: &TestDatabase) {
+    let integration = integration(db.store.as_ref()).await;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let policy = Policy::from_toml(&format!(
+        "{}{}",
+        include_str!("../../../policies/default.toml"),
+        r#"
+[[routes]]
+name = "ignore-info"
+match = [{ label = "severity", equals = "info" }]
+drop = true
+"#
+    ))
+    .expect("policy");
+    let worker = AlertProcessor::new(
+        db.store.clone(),
+        LivePolicy::new(policy),
+        clock.clone(),
+        "w",
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let mut info = alert("noise");
+    info.labels.insert("severity".to_owned(), "info".to_owned());
+    let mut resolved = alert("gone");
+    resolved.status = AlertStatus::Resolved;
+    for _ in 0..3 {
+        db.store
+            .enqueue_alerts(&integration, t0(), &one(&info))
+            .await
+            .expect("enqueue");
+    }
+    db.store
+        .enqueue_alerts(&integration, t0(), &one(&resolved))
+        .await
+        .expect("enqueue");
+    db.store
+        .enqueue_alerts(&integration, t0(), &one(&alert("tab\there")))
+        .await
+        .expect("enqueue");
+    worker.drain().await.expect("drain");
+
+    assert_eq!(incident_titles(db.store.as_ref()).await, ["alert tab here"]);
+    let drops = db.store.alert_drops(100).await.expect("drops");
+    let find = |key: &str| {
+        drops
+            .iter()
+            .find(|d| d.dedup_key == key)
+            .unwrap_or_else(|| panic!("no record for {key}: {drops:?}"))
+    };
+    assert_eq!(find("noise").reason, "dropped by route ignore-info");
+    assert_eq!(find("noise").count, 3, "repeats are counted, not listed");
+    assert!(
+        find("gone").reason.contains("resolved"),
+        "{:?}",
+        find("gone")
+    );
+    assert_eq!(drops.len(), 2);
+
+    // Alerts naming an integration the store does not know are accounted for too.
+    db.store
+        .enqueue_alerts("int_gone", t0(), &one(&alert("late")))
+        .await
+        .expect("enqueue");
+    worker.drain().await.expect("drain");
+    let drops = db.store.alert_drops(100).await.expect("drops");
+    assert!(
+        drops
+            .iter()
+            .any(|d| d.dedup_key == "late" && d.reason.contains("integration")),
+        "{drops:?}"
+    );
+
+    // Pruned by age and count.
+    assert_eq!(
+        db.store.prune_alert_drops(t0(), 100).await.expect("prune"),
+        0,
+        "nothing is older than now"
+    );
+    assert_eq!(
+        db.store.prune_alert_drops(t0(), 1).await.expect("prune"),
+        3,
+        "all tied at one time"
+    );
+    assert_eq!(db.store.alert_drops(100).await.expect("drops").len(), 0);
+    db.store
+        .enqueue_alerts("int_gone", t0(), &one(&alert("later")))
+        .await
+        .expect("enqueue");
+    worker.drain().await.expect("drain");
+    assert_eq!(db.store.alert_drops(100).await.expect("drops").len(), 1);
+    let later = t0() + SignedDuration::from_secs(1);
+    assert_eq!(
+        db.store.prune_alert_drops(later, 100).await.expect("prune"),
+        1
+    );
+}
+
+/// Issue 14, finding 9: items claimed by a process that was killed waited out their
+/// 60 s lease, because the restarted process claimed under another name. A worker now
+/// has a stable name and takes up its own leases at start.
+async fn a_crash_does_not_delay_alerts_by_the_lease(db: &TestDatabase) {
+    let integration = integration(db.store.as_ref()).await;
+    db.store
+        .enqueue_alerts(&integration, t0(), &one(&alert("claimed-then-killed")))
+        .await
+        .expect("enqueue");
+    // The process claims, then dies without releasing anything.
+    let held = db
+        .store
+        .claim_inbox(
+            t0(),
+            "host-a:8080",
+            t0() + SignedDuration::from_secs(60),
+            64,
+        )
+        .await
+        .expect("claim");
+    assert_eq!(held.len(), 1);
+
+    // Restarted one second later under the same name.
+    let clock = Arc::new(ManualClock::new(t0() + SignedDuration::from_secs(1)));
+    let restarted = processor(db.store.clone(), clock.clone(), "host-a:8080");
+    assert_eq!(restarted.drain().await.expect("drain"), 0, "still leased");
+    assert!(restarted.recover().await.expect("recover") >= 1);
+    assert_eq!(
+        restarted.drain().await.expect("drain"),
+        1,
+        "taken up at once"
+    );
+    assert_eq!(
+        incident_titles(db.store.as_ref()).await,
+        ["alert claimed-then-killed"]
+    );
+}

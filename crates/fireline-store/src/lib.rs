@@ -15,10 +15,10 @@ pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::{
-    ActionFilter, AlertRecord, AlertWrites, HeartbeatRecord, InboxItem, IncidentAppend,
-    IncidentFilter, IncidentOpen, IncidentSummary, IntegrationRecord, OutboxItem, OutboxState,
-    PostmortemRecord, PostmortemRevision, RosterKind, StatusFilter, StatusOverride, TokenRecord,
-    UserRecord,
+    ActionFilter, AlertDrop, AlertRecord, AlertWrites, DeadLetter, DroppedAlert, HeartbeatRecord,
+    InboxItem, IncidentAppend, IncidentFilter, IncidentOpen, IncidentSummary, IntegrationRecord,
+    OutboxItem, OutboxState, PostmortemRecord, PostmortemRevision, RosterKind, StatusFilter,
+    StatusOverride, TokenRecord, UserRecord,
 };
 
 use async_trait::async_trait;
@@ -263,7 +263,45 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// whichever replica sees it. Returns the monitors that went down.
     async fn expire_heartbeats(&self, now: Timestamp) -> Result<Vec<HeartbeatRecord>>;
 
-    /// Claims up to `limit` inbox items, oldest first, that no live lease holds.
+    /// Gives back every lease `owner` holds: on the inbox, on due incidents and on the
+    /// outbox. A worker calls it as it starts under a name that is stable across
+    /// restarts, so what it held when it crashed is taken up at once instead of after
+    /// the leases run out. Returns how many leases were given back.
+    async fn release_leases(&self, owner: &str) -> Result<u64>;
+
+    /// Records a failed processing attempt of inbox item `id`: its attempts go up by
+    /// one and `error` is kept; with `retry_at` it is claimable again from then (its
+    /// lease given back), without, it is parked as a dead letter at `now`.
+    async fn fail_inbox(
+        &self,
+        id: i64,
+        error: &str,
+        now: Timestamp,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()>;
+
+    /// Parked inbox items, newest first (at most `limit`).
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>>;
+
+    /// How many inbox items are parked.
+    async fn dead_letter_count(&self) -> Result<u64>;
+
+    /// Puts a parked item back in the inbox with no attempts counted; `false` if no
+    /// parked item has this id.
+    async fn redrive_dead_letter(&self, id: i64) -> Result<bool>;
+
+    /// Deletes a parked item for good; `false` if no parked item has this id.
+    async fn discard_dead_letter(&self, id: i64) -> Result<bool>;
+
+    /// Accepted alerts that joined no incident, latest first (at most `limit`).
+    async fn alert_drops(&self, limit: u32) -> Result<Vec<AlertDrop>>;
+
+    /// Forgets dropped-alert records last seen before `before`, and beyond the newest
+    /// `keep`; returns how many went.
+    async fn prune_alert_drops(&self, before: Timestamp, keep: u32) -> Result<u64>;
+
+    /// Claims up to `limit` inbox items, oldest first, that no live lease holds and
+    /// that are not parked.
     async fn claim_inbox(
         &self,
         now: Timestamp,
@@ -271,9 +309,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<InboxItem>>;
-
-    /// Removes a processed inbox item.
-    async fn delete_inbox(&self, id: i64) -> Result<()>;
 
     /// The alert projection for one identity.
     async fn alert(&self, integration: &str, dedup_key: &str) -> Result<Option<AlertRecord>>;
@@ -354,6 +389,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A server-wide setting, set to `value` if it has none yet; returns the one in force
     /// (so replicas racing to initialise agree on the first).
     async fn setting_or_init(&self, name: &str, value: &str) -> Result<String>;
+
+    /// Sets a server-wide setting to `value`, replacing any it had (rotating a key).
+    async fn replace_setting(&self, name: &str, value: &str) -> Result<()>;
 
     /// What the response report needs of each incident declared in `[since, until)`,
     /// gathered with indexed queries (no event log is folded).

@@ -73,9 +73,9 @@ impl PostgresStore {
         let rows: Vec<crate::rows::InboxRow> = sqlx::query_as(
             "UPDATE alert_inbox SET lease_owner = $2, lease_until_us = $3 \
              WHERE id IN (SELECT id FROM alert_inbox \
-                WHERE lease_until_us IS NULL OR lease_until_us < $1 ORDER BY id LIMIT $4 \
-                FOR UPDATE SKIP LOCKED) \
-             RETURNING id, integration, received_at_us, alerts",
+                WHERE dead_at_us IS NULL AND (lease_until_us IS NULL OR lease_until_us < $1) \
+                ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, integration, received_at_us, alerts, attempts",
         )
         .bind(crate::rows::micros(now))
         .bind(owner)
@@ -100,12 +100,52 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn delete_inbox_item(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM alert_inbox WHERE id = $1")
+    async fn release_owned_inbox(&self, owner: &str) -> Result<u64> {
+        Ok(sqlx::query(crate::sql_store::RELEASE_OWNED_INBOX_SQL)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn fail_inbox_item(
+        &self,
+        id: i64,
+        error: &str,
+        now: jiff::Timestamp,
+        retry_at: Option<jiff::Timestamp>,
+    ) -> Result<()> {
+        sqlx::query(crate::sql_store::FAIL_INBOX_SQL)
             .bind(id)
+            .bind(error)
+            .bind(retry_at.map(crate::rows::micros))
+            .bind(retry_at.is_none().then(|| crate::rows::micros(now)))
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn dead_inbox_items(&self, limit: u32) -> Result<Vec<crate::rows::DeadLetterRow>> {
+        Ok(sqlx::query_as(crate::sql_store::DEAD_LETTERS_SQL)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn count_dead_inbox(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(crate::sql_store::DEAD_COUNT_SQL)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn on_dead_item(&self, sql: &str, id: i64) -> Result<bool> {
+        Ok(sqlx::query(sql)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            > 0)
     }
 
     async fn mark_processed_tx(

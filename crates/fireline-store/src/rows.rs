@@ -169,6 +169,7 @@ pub(crate) struct InboxRow {
     pub integration: String,
     pub received_at_us: i64,
     pub alerts: String,
+    pub attempts: i64,
 }
 
 impl InboxRow {
@@ -178,6 +179,57 @@ impl InboxRow {
             integration: self.integration,
             received_at: timestamp(self.received_at_us)?,
             alerts: self.alerts,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeadLetterRow {
+    pub id: i64,
+    pub integration: String,
+    pub received_at_us: i64,
+    pub alerts: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub dead_at_us: i64,
+}
+
+impl DeadLetterRow {
+    pub(crate) fn into_record(self) -> Result<crate::DeadLetter, StoreError> {
+        Ok(crate::DeadLetter {
+            id: self.id,
+            integration: self.integration,
+            received_at: timestamp(self.received_at_us)?,
+            dead_at: timestamp(self.dead_at_us)?,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            last_error: self.last_error.unwrap_or_default(),
+            alerts: self.alerts,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AlertDropRow {
+    pub integration: String,
+    pub dedup_key: String,
+    pub reason: String,
+    pub summary: String,
+    pub count: i64,
+    pub first_at_us: i64,
+    pub last_at_us: i64,
+}
+
+impl AlertDropRow {
+    pub(crate) fn into_record(self) -> Result<crate::AlertDrop, StoreError> {
+        Ok(crate::AlertDrop {
+            integration: self.integration,
+            dedup_key: self.dedup_key,
+            reason: self.reason,
+            summary: self.summary,
+            count: u64::try_from(self.count).unwrap_or(0),
+            first_at: timestamp(self.first_at_us)?,
+            last_at: timestamp(self.last_at_us)?,
         })
     }
 }

@@ -16,8 +16,10 @@ pub(crate) const SUMMARY_COLUMNS: &str = "number, title, service, severity, stat
 /// of its own, see `sqlite.rs`), so each backend provides these inherent methods:
 /// `insert_inbox` (receivers' group commits, at most [`INBOX_ROWS`] rows a statement with
 /// [`inbox_insert_sql`]), `claim_inbox_items`, `release_inbox_items`,
-/// `delete_inbox_item`, `mark_processed_tx` (inside the transaction that applies
-/// items: what makes each apply exactly once) and `after_processed` (after its commit).
+/// `release_owned_inbox`, `fail_inbox_item`, `dead_inbox_items`, `count_dead_inbox`,
+/// `on_dead_item` (re-drive or discard, with [`REDRIVE_SQL`] or [`DISCARD_SQL`]),
+/// `mark_processed_tx` (inside the transaction that applies items: what makes each
+/// apply exactly once) and `after_processed` (after its commit).
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $backend:literal, $claim:expr) => {
         impl $store {
@@ -782,6 +784,22 @@ macro_rules! impl_sql_store {
                 for append in writes.appends {
                     Self::append_tx(&mut tx, &append.current, append.events, append.next_due).await?;
                 }
+                for drop in &writes.dropped {
+                    sqlx::query(
+                        "INSERT INTO alert_drops (integration, dedup_key, reason, summary, count, \
+                         first_at_us, last_at_us) VALUES ($1, $2, $3, $4, 1, $5, $5) \
+                         ON CONFLICT (integration, dedup_key, reason) DO UPDATE SET \
+                         count = alert_drops.count + 1, summary = excluded.summary, \
+                         last_at_us = excluded.last_at_us",
+                    )
+                    .bind(&drop.integration)
+                    .bind(&drop.dedup_key)
+                    .bind(&drop.reason)
+                    .bind(&drop.summary)
+                    .bind($crate::rows::micros(drop.at))
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 self.mark_processed_tx(&mut tx, &writes.processed).await?;
                 tx.commit().await?;
                 self.after_processed(&writes.processed).await;
@@ -959,8 +977,96 @@ macro_rules! impl_sql_store {
                 Ok(items)
             }
 
-            async fn delete_inbox(&self, id: i64) -> $crate::Result<()> {
-                self.delete_inbox_item(id).await
+            async fn release_leases(&self, owner: &str) -> $crate::Result<u64> {
+                let mut released = self.release_owned_inbox(owner).await?;
+                let mut tx = self.pool.begin().await?;
+                released += sqlx::query(
+                    "UPDATE incidents SET lease_owner = NULL, lease_until_us = NULL WHERE lease_owner = $1",
+                )
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                released += sqlx::query(
+                    "UPDATE outbox SET lease_owner = NULL, lease_until_us = NULL WHERE lease_owner = $1",
+                )
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(released)
+            }
+
+            async fn fail_inbox(
+                &self,
+                id: i64,
+                error: &str,
+                now: jiff::Timestamp,
+                retry_at: Option<jiff::Timestamp>,
+            ) -> $crate::Result<()> {
+                self.fail_inbox_item(id, &$crate::sql_store::error_text(error), now, retry_at)
+                    .await
+            }
+
+            async fn dead_letters(&self, limit: u32) -> $crate::Result<Vec<$crate::DeadLetter>> {
+                let mut rows = self.dead_inbox_items(limit).await?;
+                rows.sort_by(|a, b| b.dead_at_us.cmp(&a.dead_at_us).then(b.id.cmp(&a.id)));
+                rows.truncate(limit as usize);
+                rows.into_iter().map($crate::rows::DeadLetterRow::into_record).collect()
+            }
+
+            async fn dead_letter_count(&self) -> $crate::Result<u64> {
+                self.count_dead_inbox().await
+            }
+
+            async fn redrive_dead_letter(&self, id: i64) -> $crate::Result<bool> {
+                self.on_dead_item($crate::sql_store::REDRIVE_SQL, id).await
+            }
+
+            async fn discard_dead_letter(&self, id: i64) -> $crate::Result<bool> {
+                self.on_dead_item($crate::sql_store::DISCARD_SQL, id).await
+            }
+
+            async fn alert_drops(&self, limit: u32) -> $crate::Result<Vec<$crate::AlertDrop>> {
+                let rows: Vec<$crate::rows::AlertDropRow> = sqlx::query_as(
+                    "SELECT integration, dedup_key, reason, summary, count, first_at_us, last_at_us \
+                     FROM alert_drops ORDER BY last_at_us DESC, integration, dedup_key LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::AlertDropRow::into_record).collect()
+            }
+
+            async fn prune_alert_drops(
+                &self,
+                before: jiff::Timestamp,
+                keep: u32,
+            ) -> $crate::Result<u64> {
+                let mut tx = self.pool.begin().await?;
+                let mut gone = sqlx::query("DELETE FROM alert_drops WHERE last_at_us < $1")
+                    .bind($crate::rows::micros(before))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                // At most the newest `keep` stay: the row after them and everything as
+                // old or older go (rows tied with it go too).
+                let cutoff: Option<i64> = sqlx::query_scalar(
+                    "SELECT last_at_us FROM alert_drops ORDER BY last_at_us DESC LIMIT 1 OFFSET $1",
+                )
+                .bind(i64::from(keep))
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(cutoff) = cutoff {
+                    gone += sqlx::query("DELETE FROM alert_drops WHERE last_at_us <= $1")
+                        .bind(cutoff)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                tx.commit().await?;
+                Ok(gone)
             }
 
             async fn alert(
@@ -1216,6 +1322,18 @@ macro_rules! impl_sql_store {
                     .fetch_one(&self.pool)
                     .await?;
                 Ok(v)
+            }
+
+            async fn replace_setting(&self, name: &str, value: &str) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO settings (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(name)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn report_facts(
@@ -1692,4 +1810,38 @@ pub(crate) fn inbox_insert_sql(rows: usize) -> String {
         "INSERT INTO alert_inbox (integration, received_at_us, alerts) VALUES {}",
         values.join(", ")
     )
+}
+
+/// Records a failed attempt of one inbox item: `$1` id, `$2` error, `$3` when it may be
+/// claimed again (NULL when parked), `$4` when it was parked (NULL when not).
+pub(crate) const FAIL_INBOX_SQL: &str = "UPDATE alert_inbox SET attempts = attempts + 1, \
+     last_error = $2, lease_owner = NULL, lease_until_us = $3, dead_at_us = $4 WHERE id = $1";
+
+/// Parked items, newest first: `$1` limit.
+pub(crate) const DEAD_LETTERS_SQL: &str = "SELECT id, integration, received_at_us, alerts, \
+     attempts, last_error, dead_at_us FROM alert_inbox WHERE dead_at_us IS NOT NULL \
+     ORDER BY dead_at_us DESC, id DESC LIMIT $1";
+
+/// How many items are parked.
+pub(crate) const DEAD_COUNT_SQL: &str =
+    "SELECT COUNT(*) FROM alert_inbox WHERE dead_at_us IS NOT NULL";
+
+/// Puts parked item `$1` back in the inbox.
+pub(crate) const REDRIVE_SQL: &str = "UPDATE alert_inbox SET dead_at_us = NULL, attempts = 0, \
+     lease_owner = NULL, lease_until_us = NULL WHERE id = $1 AND dead_at_us IS NOT NULL";
+
+/// Deletes parked item `$1`.
+pub(crate) const DISCARD_SQL: &str =
+    "DELETE FROM alert_inbox WHERE id = $1 AND dead_at_us IS NOT NULL";
+
+/// Gives back every inbox lease of owner `$1`.
+pub(crate) const RELEASE_OWNED_INBOX_SQL: &str =
+    "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL WHERE lease_owner = $1";
+
+/// Longest failure text kept with an inbox item.
+pub(crate) const MAX_ERROR: usize = 1000;
+
+/// `error`, cut to [`MAX_ERROR`] characters.
+pub(crate) fn error_text(error: &str) -> String {
+    error.chars().take(MAX_ERROR).collect()
 }

@@ -343,8 +343,9 @@ impl SqliteStore {
         let rows: Vec<crate::rows::InboxRow> = sqlx::query_as(
             "UPDATE alert_inbox SET lease_owner = $2, lease_until_us = $3 \
              WHERE id IN (SELECT id FROM alert_inbox \
-                WHERE lease_until_us IS NULL OR lease_until_us < $1 ORDER BY id LIMIT $4) \
-             RETURNING id, integration, received_at_us, alerts",
+                WHERE dead_at_us IS NULL AND (lease_until_us IS NULL OR lease_until_us < $1) \
+                ORDER BY id LIMIT $4) \
+             RETURNING id, integration, received_at_us, alerts, attempts",
         )
         .bind(crate::rows::micros(now))
         .bind(owner)
@@ -429,13 +430,72 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn delete_inbox_item(&self, id: i64) -> Result<()> {
+    async fn release_owned_inbox(&self, owner: &str) -> Result<u64> {
+        let sql = crate::sql_store::RELEASE_OWNED_INBOX_SQL;
+        let main = sqlx::query(sql).bind(owner).execute(&self.pool).await?;
+        let inbox = sqlx::query(sql)
+            .bind(owner)
+            .execute(self.inbox().await?.conn()?)
+            .await?;
+        Ok(main.rows_affected() + inbox.rows_affected())
+    }
+
+    /// Heartbeat items (negative ids) live in the main file, the rest in the inbox file.
+    async fn fail_inbox_item(
+        &self,
+        id: i64,
+        error: &str,
+        now: jiff::Timestamp,
+        retry_at: Option<jiff::Timestamp>,
+    ) -> Result<()> {
+        let query = sqlx::query(crate::sql_store::FAIL_INBOX_SQL)
+            .bind(id.abs())
+            .bind(error)
+            .bind(retry_at.map(crate::rows::micros))
+            .bind(retry_at.is_none().then(|| crate::rows::micros(now)));
         if id < 0 {
-            self.delete_ids(&self.pool, "alert_inbox", &[-id]).await
+            query.execute(&self.pool).await?;
         } else {
-            self.delete_ids(self.inbox().await?.conn()?, "alert_inbox", &[id])
-                .await
+            query.execute(self.inbox().await?.conn()?).await?;
         }
+        Ok(())
+    }
+
+    /// Both files' parked items (heartbeat items with negative ids), up to `limit` each.
+    async fn dead_inbox_items(&self, limit: u32) -> Result<Vec<crate::rows::DeadLetterRow>> {
+        let sql = crate::sql_store::DEAD_LETTERS_SQL;
+        let mut rows: Vec<crate::rows::DeadLetterRow> = sqlx::query_as(sql)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        for row in &mut rows {
+            row.id = -row.id;
+        }
+        let inbox: Vec<crate::rows::DeadLetterRow> = sqlx::query_as(sql)
+            .bind(i64::from(limit))
+            .fetch_all(self.inbox().await?.conn()?)
+            .await?;
+        rows.extend(inbox);
+        Ok(rows)
+    }
+
+    async fn count_dead_inbox(&self) -> Result<u64> {
+        let sql = crate::sql_store::DEAD_COUNT_SQL;
+        let main: i64 = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
+        let inbox: i64 = sqlx::query_scalar(sql)
+            .fetch_one(self.inbox().await?.conn()?)
+            .await?;
+        Ok(u64::try_from(main + inbox).unwrap_or(0))
+    }
+
+    async fn on_dead_item(&self, sql: &str, id: i64) -> Result<bool> {
+        let query = sqlx::query(sql).bind(id.abs());
+        let done = if id < 0 {
+            query.execute(&self.pool).await?
+        } else {
+            query.execute(self.inbox().await?.conn()?).await?
+        };
+        Ok(done.rows_affected() > 0)
     }
 
     /// Inside the apply's transaction: heartbeat items are deleted (same file), inbox

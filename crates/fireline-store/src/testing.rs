@@ -77,6 +77,35 @@ impl TestDatabase {
         })
     }
 
+    /// Runs `sql` on the main database behind the store's back, as damage or an old
+    /// version would leave it: for tests of how the code copes with what it would
+    /// never write itself.
+    pub async fn execute_raw(&self, sql: &str) {
+        use sqlx::Connection;
+        match &self.cleanup {
+            Cleanup::Sqlite(_) => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open the SQLite file");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("raw SQL");
+                conn.close().await.expect("close");
+            }
+            Cleanup::Postgres { .. } => {
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect to PostgreSQL");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("raw SQL");
+                conn.close().await.expect("close");
+            }
+        }
+    }
+
     /// Closes the store and removes the database.
     pub async fn drop_database(self) {
         self.store.close().await;

@@ -164,6 +164,63 @@ pub struct InboxItem {
     pub received_at: Timestamp,
     /// The normalised alerts, as JSON.
     pub alerts: String,
+    /// Processing attempts that failed so far (retried with backoff, then parked).
+    pub attempts: u32,
+}
+
+/// An inbox item parked after repeated processing failures: kept, never claimed, until
+/// an admin re-drives or discards it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// Its inbox id.
+    pub id: i64,
+    /// The integration it came through.
+    pub integration: String,
+    /// When it was accepted.
+    pub received_at: Timestamp,
+    /// When it was parked.
+    pub dead_at: Timestamp,
+    /// Processing attempts that failed.
+    pub attempts: u32,
+    /// The last failure, in words.
+    pub last_error: String,
+    /// The alerts, as JSON (as accepted).
+    pub alerts: String,
+}
+
+/// An accepted alert that joined no incident, and why (write side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedAlert {
+    /// The integration it came through.
+    pub integration: String,
+    /// Its identity.
+    pub dedup_key: String,
+    /// Why it joined no incident, in words.
+    pub reason: String,
+    /// Its summary line.
+    pub summary: String,
+    /// When it was processed.
+    pub at: Timestamp,
+}
+
+/// Accepted alerts of one identity that joined no incident for one reason, repeats
+/// counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertDrop {
+    /// The integration they came through.
+    pub integration: String,
+    /// Their identity.
+    pub dedup_key: String,
+    /// Why they joined no incident, in words.
+    pub reason: String,
+    /// The latest summary line.
+    pub summary: String,
+    /// How many were dropped so.
+    pub count: u64,
+    /// The first one.
+    pub first_at: Timestamp,
+    /// The latest one.
+    pub last_at: Timestamp,
 }
 
 /// A heartbeat monitor.
@@ -290,6 +347,8 @@ pub struct AlertWrites {
     pub appends: Vec<IncidentAppend>,
     /// Inbox items done.
     pub processed: Vec<i64>,
+    /// Alerts of those items that joined no incident, with the reason.
+    pub dropped: Vec<DroppedAlert>,
 }
 
 /// An incident's post-mortem as stored: its current text and version.

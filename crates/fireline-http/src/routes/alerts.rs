@@ -63,8 +63,13 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 async fn accept(
     state: &AppState,
     integration: &IntegrationRecord,
-    alerts: Alerts,
+    mut alerts: Alerts,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    // What is accepted must be recordable: monitoring text is normalised here, before
+    // the answer, never refused after it (docs/security.md, "Accepted alerts").
+    for alert in &mut alerts {
+        alert.normalise();
+    }
     let count = alerts.len();
     metrics::counter!("fireline_alerts_received_total", "service" => integration.service.clone())
         .increment(count as u64);
