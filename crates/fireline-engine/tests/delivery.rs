@@ -1,7 +1,9 @@
 //! Delivery on a fake clock, on SQLite and PostgreSQL: pages reach whoever is on call
 //! through a local stand-in for Slack and for a generic webhook, follow-ups lapse on
 //! acknowledgement, failures retry with backoff and then escalate, bursts are bundled,
-//! hand-offs are announced once, and nothing is sent twice across workers.
+//! hand-offs are announced once, and nothing is sent twice across workers. The stand-in
+//! listens on loopback, which delivery refuses by default (`[outbound] allow`), so the
+//! workers here allow loopback explicitly, except where that refusal is the point.
 
 use fireline_core::oncall::Roster;
 use fireline_core::plan::next_due_after;
@@ -11,7 +13,7 @@ use fireline_core::{
 };
 use fireline_engine::paging::local_links;
 use fireline_engine::{Delivery, DeliveryConfig, Engine, LivePolicy, ManualClock, Pager};
-use fireline_notify::Notifier;
+use fireline_notify::{Allow, Category, Notifier};
 use fireline_store::testing::TestDatabase;
 use fireline_store::{backend_tests, Store};
 use jiff::{SignedDuration, Timestamp};
@@ -165,6 +167,10 @@ struct Rig {
 
 impl Rig {
     async fn new(db: &TestDatabase, script: Vec<u16>) -> Rig {
+        Rig::with_outbound(db, script, loopback()).await
+    }
+
+    async fn with_outbound(db: &TestDatabase, script: Vec<u16>, allow: Allow) -> Rig {
         let receiver = Receiver::start(script);
         let store = db.store.clone();
         store
@@ -176,7 +182,17 @@ impl Rig {
         let pager = Pager::new(store.clone(), local_links()).with_policy(live.clone());
         let engine = Engine::new(store.clone(), live.clone(), clock.clone(), "engine")
             .with_pager(pager.clone());
-        let delivery = worker(&store, &live, &clock, &pager, "delivery");
+        let delivery = Delivery::new(
+            store.clone(),
+            live.clone(),
+            clock.clone(),
+            "delivery",
+            Notifier::new(None, Duration::from_secs(5))
+                .expect("notifier")
+                .with_outbound(allow),
+            pager.clone(),
+            DeliveryConfig::default(),
+        );
         Rig {
             store,
             clock,
@@ -253,6 +269,11 @@ impl Rig {
     }
 }
 
+/// What every worker here allows: the stand-in receiver on 127.0.0.1.
+fn loopback() -> Allow {
+    Allow::nothing().with(Category::Loopback)
+}
+
 fn worker(
     store: &Arc<dyn Store>,
     live: &LivePolicy,
@@ -265,7 +286,9 @@ fn worker(
         live.clone(),
         clock.clone(),
         owner,
-        Notifier::new(None, Duration::from_secs(5)).expect("notifier"),
+        Notifier::new(None, Duration::from_secs(5))
+            .expect("notifier")
+            .with_outbound(loopback()),
         pager.clone(),
         DeliveryConfig::default(),
     )
@@ -420,6 +443,42 @@ async fn failures_retry_with_backoff_then_report_and_escalate(db: &TestDatabase)
         rig.receiver.paths().contains(&"/hook/bob".to_owned()),
         "bob was paged: {:?}",
         rig.receiver.paths()
+    );
+}
+
+async fn webhook_to_a_refused_address_fails_at_once_and_escalates(db: &TestDatabase) {
+    // Default outbound settings: the receiver on 127.0.0.1 is not to be reached.
+    let rig = Rig::with_outbound(db, vec![], Allow::nothing()).await;
+    let id = rig.declare("SEV1", "Checkout down").await;
+    let report = rig.at(t0()).await;
+    // Permanent: no retry, given up on the first attempt (bob, whom the escalation
+    // pages, is on the same receiver and may be refused in the same tick).
+    assert_eq!(report.retried, 0, "{report:?}");
+    assert!(report.failed >= 1, "{report:?}");
+    assert!(rig.receiver.paths().is_empty(), "nothing was sent");
+    let timeline = rig.timeline(id).await;
+    let failure = timeline
+        .iter()
+        .find_map(|e| match e {
+            EventData::NotificationFailed {
+                person,
+                attempts: 1,
+                error,
+                ..
+            } if person == "alice" => Some(error.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("alice's failure on the timeline: {timeline:?}"));
+    assert!(failure.contains("127.0.0.1"), "{failure}");
+    assert!(failure.contains("loopback"), "{failure}");
+    assert!(
+        !failure.contains("/slack/alice"),
+        "the URL stays out: {failure}"
+    );
+    assert!(
+        timeline.iter().any(|e| matches!(e,
+            EventData::Escalated { level: 1, reason, .. } if reason.contains("could not reach alice"))),
+        "escalated past alice at once: {timeline:?}"
     );
 }
 
@@ -610,6 +669,7 @@ backend_tests!(
     a_page_reaches_whoever_is_on_call_and_the_timeline_says_who,
     a_follow_up_lapses_once_someone_acknowledges,
     failures_retry_with_backoff_then_report_and_escalate,
+    webhook_to_a_refused_address_fails_at_once_and_escalates,
     a_burst_to_one_person_goes_out_as_one_bundle,
     hand_offs_are_announced_once_to_both_people,
     the_last_level_repeats_then_escalation_is_exhausted_loudly,

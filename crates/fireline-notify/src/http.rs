@@ -3,6 +3,7 @@
 use std::io::Read;
 use std::time::Duration;
 
+use crate::outbound::{Allow, GuardedResolver, Refused};
 use crate::{Delivered, DeliveryError};
 
 /// How much of an error response to quote: enough for Slack's `invalid_token`.
@@ -14,17 +15,27 @@ pub(crate) struct Http {
 }
 
 impl Http {
-    pub(crate) fn new(timeout: Duration) -> Http {
-        let agent = ureq::Agent::config_builder()
+    /// An agent whose every connection goes through [`GuardedResolver`]: the addresses a
+    /// URL's host resolves to are checked against `allow` before connecting.
+    pub(crate) fn new(timeout: Duration, allow: Allow) -> Http {
+        let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
+            // No proxy from HTTP(S)_PROXY: through a proxy, the resolver would see the
+            // proxy's address and the proxy would connect to whatever the URL names,
+            // out of the outbound check's sight.
+            .proxy(None)
             // Status codes are classified here, not turned into errors by ureq.
             .http_status_as_error(false)
             // A redirect would be re-sent as a GET without the body, or to wherever a
             // compromised receiver points; a 3xx is a misconfigured URL.
             .max_redirects(0)
             .user_agent(concat!("fireline/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            GuardedResolver::new(allow),
+        );
         Http { agent }
     }
 
@@ -99,6 +110,11 @@ fn classify_error(channel: &str, host: &str, error: ureq::Error) -> DeliveryErro
         E::InvalidProxyUrl => DeliveryError::Permanent(format!("{prefix}: invalid proxy URL")),
         E::Timeout(which) => DeliveryError::Transient(format!("{prefix}: timed out ({which})")),
         E::Io(io) => DeliveryError::Transient(format!("{prefix}: {io}")),
+        // The outbound check refused the address: it will refuse it again until the URL
+        // or `[outbound] allow` changes.
+        E::Other(other) if other.is::<Refused>() => {
+            DeliveryError::Permanent(format!("{prefix}: {other}"))
+        }
         // Everything else is the network or the peer misbehaving (DNS, refused
         // connections, TLS, protocol errors), which can come right.
         other => DeliveryError::Transient(format!("{prefix}: {other}")),
@@ -158,7 +174,7 @@ mod tests {
 
     #[test]
     fn non_http_urls_are_permanent() {
-        let http = Http::new(Duration::from_secs(1));
+        let http = Http::new(Duration::from_secs(1), Allow::nothing());
         for url in [
             "ftp://x.example/",
             "hooks.slack.com/x",

@@ -5,12 +5,16 @@
 //! this crate needs no runtime. `now` is an argument, as everywhere in Fireline: it
 //! stamps the webhook signature and the e-mail `Date`.
 //!
+//! **Destinations:** HTTP requests go to public addresses only, checked on the resolved
+//! address at connection time, unless the configuration allows more ([`outbound`]).
+//!
 //! **Secrets:** Slack webhook URLs, generic webhook URLs (which may carry tokens) and
 //! signing secrets never appear in logs, errors or `Debug` output; only the host does.
 
 mod email;
 mod http;
 mod message;
+pub mod outbound;
 mod slack;
 mod webhook;
 
@@ -21,6 +25,7 @@ use lettre::Transport;
 
 pub use email::{email, SmtpConfig, SmtpTls};
 pub use message::{Item, Message};
+pub use outbound::{check_literal, Allow, AllowError, Category, Refused};
 pub use slack::{escape_mrkdwn, slack_payload};
 pub use webhook::{sign, verify, webhook_body, SignatureError, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
@@ -80,7 +85,7 @@ pub enum DeliveryError {
     Transient(String),
     /// Will fail again until someone changes something: other HTTP 4xx (and 3xx, as
     /// redirects are not followed), SMTP 5xx, e-mail without SMTP configured, a malformed
-    /// address or URL.
+    /// address or URL, a destination [`outbound`] refuses.
     #[error("permanent delivery failure: {0}")]
     Permanent(String),
 }
@@ -128,9 +133,13 @@ pub enum ConfigError {
 }
 
 /// Sends notifications. Cheap to share (`Send + Sync`); build one at start-up.
+///
+/// HTTP requests refuse loopback, link-local, private and other internal addresses
+/// (see [`outbound`]) unless [`Notifier::with_outbound`] allows them.
 pub struct Notifier {
     http: http::Http,
     smtp: Option<email::Smtp>,
+    timeout: Duration,
 }
 
 impl fmt::Debug for Notifier {
@@ -144,15 +153,26 @@ impl fmt::Debug for Notifier {
 impl Notifier {
     /// A notifier whose HTTP requests each take at most `timeout` in all, and which sends
     /// e-mail through `smtp` if given (e-mail destinations fail permanently otherwise).
+    /// Its HTTP requests reach public addresses only, until [`Notifier::with_outbound`].
     pub fn new(smtp: Option<SmtpConfig>, timeout: Duration) -> Result<Notifier, ConfigError> {
         if timeout.is_zero() {
             return Err(ConfigError::ZeroTimeout);
         }
         let smtp = smtp.as_ref().map(email::Smtp::new).transpose()?;
         Ok(Notifier {
-            http: http::Http::new(timeout),
+            http: http::Http::new(timeout, Allow::nothing()),
             smtp,
+            timeout,
         })
+    }
+
+    /// Lets HTTP requests (Slack, webhooks) also reach the addresses `allow` permits:
+    /// the configuration's `[outbound] allow`. The SMTP relay is never checked.
+    pub fn with_outbound(self, allow: Allow) -> Notifier {
+        Notifier {
+            http: http::Http::new(self.timeout, allow),
+            ..self
+        }
     }
 
     /// Delivers `message` to `destination` once; retrying is the caller's decision,

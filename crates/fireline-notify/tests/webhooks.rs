@@ -1,5 +1,7 @@
 //! Slack and generic webhooks against a real HTTP peer: a small receiver on 127.0.0.1
-//! that records each request and answers with a chosen status.
+//! that records each request and answers with a chosen status. Loopback is refused by
+//! default (`[outbound] allow`), so these tests allow it explicitly, and the tests at
+//! the end check that it is refused without that.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -8,8 +10,8 @@ use std::thread;
 use std::time::Duration;
 
 use fireline_notify::{
-    verify, DeliveryError, Destination, Item, Message, Notifier, SignatureError, SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
+    verify, Allow, Category, DeliveryError, Destination, Item, Message, Notifier, SignatureError,
+    SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -133,7 +135,15 @@ fn now() -> Timestamp {
     "2026-03-02T14:00:00Z".parse().expect("timestamp")
 }
 
+/// A notifier allowed to reach the local receivers.
 fn notifier() -> Notifier {
+    Notifier::new(None, Duration::from_secs(5))
+        .expect("notifier")
+        .with_outbound(Allow::nothing().with(Category::Loopback))
+}
+
+/// A notifier with the default outbound settings: public addresses only.
+fn default_notifier() -> Notifier {
     Notifier::new(None, Duration::from_secs(5)).expect("notifier")
 }
 
@@ -357,7 +367,9 @@ fn a_silent_peer_times_out_as_transient() {
             thread::sleep(Duration::from_secs(5));
         }
     });
-    let notifier = Notifier::new(None, Duration::from_millis(300)).expect("notifier");
+    let notifier = Notifier::new(None, Duration::from_millis(300))
+        .expect("notifier")
+        .with_outbound(Allow::nothing().with(Category::Loopback));
     let started = std::time::Instant::now();
     let error = notifier
         .send(&webhook(format!("http://{addr}/in")), &page(), now())
@@ -380,4 +392,150 @@ fn an_empty_secret_is_refused_before_sending() {
     .expect_err("refused");
     assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
     assert!(receiver.requests().is_empty());
+}
+
+/// Asserts `error` is a permanent refusal naming `host` and `category`, and quoting
+/// nothing of the URL's path or query.
+fn assert_refused(error: &DeliveryError, host: &str, category: &str) {
+    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("refused"), "{text}");
+    assert!(text.contains(host), "{host} not in {text}");
+    assert!(text.contains(category), "{category} not in {text}");
+    for secret in ["SECRET", "token", "hooks", "services", "meta-data"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
+
+#[test]
+fn webhook_to_loopback_is_refused_by_default() {
+    let receiver = Receiver::start(200, "");
+    let error = default_notifier()
+        .send(
+            &webhook(receiver.url("/hooks/SECRET?token=abc")),
+            &page(),
+            now(),
+        )
+        .expect_err("refused");
+    assert_refused(&error, "127.0.0.1", "loopback");
+    let error = default_notifier()
+        .send(
+            &Destination::Slack {
+                url: receiver.url("/services/T/B/SECRET"),
+            },
+            &page(),
+            now(),
+        )
+        .expect_err("refused");
+    assert_refused(&error, "127.0.0.1", "loopback");
+    assert!(receiver.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn webhook_to_loopback_is_delivered_when_loopback_is_allowed() {
+    let receiver = Receiver::start(200, "");
+    let allowed = default_notifier().with_outbound(Allow::nothing().with(Category::Loopback));
+    allowed
+        .send(&webhook(receiver.url("/in")), &page(), now())
+        .expect("delivered");
+    // A range allows as well as a category does.
+    let by_range =
+        default_notifier().with_outbound(Allow::parse(["127.0.0.0/8"]).expect("valid allow list"));
+    by_range
+        .send(&webhook(receiver.url("/in")), &page(), now())
+        .expect("delivered");
+    assert_eq!(receiver.requests().len(), 2);
+    // Allowing something else does not allow loopback.
+    let private = default_notifier().with_outbound(Allow::nothing().with(Category::Private));
+    let error = private
+        .send(&webhook(receiver.url("/in")), &page(), now())
+        .expect_err("refused");
+    assert_refused(&error, "127.0.0.1", "loopback");
+    assert_eq!(receiver.requests().len(), 2);
+}
+
+#[test]
+fn webhook_to_a_name_resolving_to_loopback_is_refused() {
+    let receiver = Receiver::start(200, "");
+    let url = format!("http://localhost:{}/hooks/SECRET", receiver.addr.port());
+    let error = default_notifier()
+        .send(&webhook(url), &page(), now())
+        .expect_err("refused");
+    // Checked on what the name resolved to, at connection time.
+    assert_refused(&error, "localhost resolves to", "loopback");
+    assert!(receiver.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn webhook_to_metadata_address_is_refused() {
+    for url in [
+        "http://169.254.169.254/latest/meta-data/iam/SECRET",
+        "http://[::ffff:169.254.169.254]/latest/meta-data/",
+        "http://[fe80::a9fe:a9fe]/latest/meta-data/",
+    ] {
+        let started = std::time::Instant::now();
+        let error = default_notifier()
+            .send(&webhook(url.to_owned()), &page(), now())
+            .expect_err("refused");
+        assert_refused(&error, "link-local", "link_local");
+        // Refused before connecting: no timeout waited out.
+        assert!(started.elapsed() < Duration::from_secs(2), "{url}");
+    }
+}
+
+#[test]
+fn webhook_to_ipv4_mapped_loopback_is_refused() {
+    let receiver = Receiver::start(200, "");
+    let url = format!(
+        "http://[::ffff:127.0.0.1]:{}/hooks/SECRET",
+        receiver.addr.port()
+    );
+    let error = default_notifier()
+        .send(&webhook(url), &page(), now())
+        .expect_err("refused");
+    assert_refused(&error, "::ffff:127.0.0.1", "loopback");
+    let error = default_notifier()
+        .send(
+            &webhook(format!("http://0.0.0.0:{}/in", receiver.addr.port())),
+            &page(),
+            now(),
+        )
+        .expect_err("refused");
+    assert_refused(&error, "0.0.0.0", "unspecified");
+    assert!(receiver.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn slack_to_private_address_is_refused() {
+    for (url, category) in [
+        ("http://10.0.0.1/services/T/B/SECRET", "private"),
+        ("http://192.168.1.1/services/T/B/SECRET", "private"),
+        ("http://172.16.0.1/services/T/B/SECRET", "private"),
+        ("http://100.64.0.1/services/T/B/SECRET", "cgnat"),
+        ("http://[fd00::1]/services/T/B/SECRET", "private"),
+    ] {
+        let error = default_notifier()
+            .send(
+                &Destination::Slack {
+                    url: url.to_owned(),
+                },
+                &page(),
+                now(),
+            )
+            .expect_err("refused");
+        assert_refused(&error, "slack to", category);
+    }
+}
+
+#[test]
+fn redirect_to_metadata_address_is_not_followed() {
+    let receiver = Receiver::start_with(
+        307,
+        "",
+        &[("Location", "http://169.254.169.254/latest/meta-data/")],
+    );
+    let error = send(&webhook(receiver.url("/in"))).expect_err("refused");
+    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
+    assert!(error.to_string().contains("HTTP 307"), "{error}");
+    assert_eq!(receiver.requests().len(), 1);
 }

@@ -23,6 +23,15 @@ pub struct FileConfig {
     public_url: Option<String>,
     smtp: Option<SmtpFile>,
     metrics_token: Option<String>,
+    outbound: Option<OutboundFile>,
+}
+
+/// `[outbound]` in the config file: what webhook and Slack deliveries may reach beyond
+/// public addresses. `FIRELINE_OUTBOUND_ALLOW` (comma-separated) replaces `allow`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundFile {
+    allow: Option<Vec<String>>,
 }
 
 /// `[smtp]` in the config file; each key can be overridden by `FIRELINE_SMTP_<KEY>`.
@@ -114,6 +123,9 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// The bearer token `/metrics` requires (none: open).
     pub metrics_token: Option<Secret>,
+    /// Internal addresses (loopback, private, link-local, …) that webhook and Slack
+    /// deliveries may reach anyway; by default none.
+    pub outbound_allow: Setting<fireline_notify::Allow>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -151,6 +163,27 @@ fn smtp_settings(file: Option<SmtpFile>) -> anyhow::Result<Option<SmtpSettings>>
             .or(file.from)
             .unwrap_or_else(|| "fireline@localhost".to_owned()),
     }))
+}
+
+/// `[outbound] allow`, replaced whole by `FIRELINE_OUTBOUND_ALLOW` (comma-separated):
+/// an admin widening it for one run should not have to know what the file says.
+fn outbound_allow(
+    env_value: Option<String>,
+    file: Option<OutboundFile>,
+) -> anyhow::Result<Setting<fireline_notify::Allow>> {
+    let (entries, source) = match (env_value, file.and_then(|f| f.allow)) {
+        (Some(list), _) => (
+            list.split(',').map(str::to_owned).collect::<Vec<_>>(),
+            Source::Env,
+        ),
+        (None, Some(list)) => (list, Source::File),
+        (None, None) => (Vec::new(), Source::Default),
+    };
+    let value = fireline_notify::Allow::parse(&entries).context(match source {
+        Source::Env => "invalid FIRELINE_OUTBOUND_ALLOW",
+        _ => "invalid [outbound] allow in the config file",
+    })?;
+    Ok(Setting { value, source })
 }
 
 /// Where `--listen` and the config's `listen` default to.
@@ -289,11 +322,13 @@ impl Settings {
             },
         };
         let smtp = smtp_settings(file.smtp)?;
+        let outbound_allow = outbound_allow(env("FIRELINE_OUTBOUND_ALLOW"), file.outbound)?;
         let metrics_token = env("FIRELINE_METRICS_TOKEN")
             .or(file.metrics_token)
             .map(Secret);
         Ok(Settings {
             metrics_token,
+            outbound_allow,
             public_url,
             smtp,
             config_file,
@@ -340,7 +375,54 @@ pub async fn open_store(
 
 #[cfg(test)]
 mod tests {
-    use super::mask_url;
+    use super::{mask_url, outbound_allow, FileConfig, Source};
+    use fireline_notify::{Allow, Category};
+
+    #[test]
+    fn outbound_allow_defaults_to_nothing_and_layers_file_then_env() {
+        let file: FileConfig =
+            toml::from_str("[outbound]\nallow = [\"loopback\", \"10.1.2.0/24\"]\n")
+                .expect("valid config");
+        let none = outbound_allow(None, None).expect("default");
+        assert_eq!(
+            (none.value, none.source),
+            (Allow::nothing(), Source::Default)
+        );
+        let from_file = outbound_allow(None, file.outbound.clone()).expect("file");
+        assert_eq!(from_file.source, Source::File);
+        assert_eq!(from_file.value.entries(), ["loopback", "10.1.2.0/24"]);
+        // The variable replaces the file's list whole.
+        let from_env =
+            outbound_allow(Some("private, link-local".into()), file.outbound).expect("env");
+        assert_eq!(from_env.source, Source::Env);
+        assert_eq!(
+            from_env.value,
+            Allow::nothing()
+                .with(Category::Private)
+                .with(Category::LinkLocal)
+        );
+    }
+
+    #[test]
+    fn a_bad_outbound_allow_entry_is_refused_at_start() {
+        let error = outbound_allow(Some("loopback,everything".into()), None)
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(error.contains("FIRELINE_OUTBOUND_ALLOW"), "{error}");
+        assert!(error.contains("everything"), "{error}");
+        let file: FileConfig =
+            toml::from_str("[outbound]\nallow = [\"10.1.2.3/8\"]\n").expect("valid toml");
+        let error = outbound_allow(None, file.outbound)
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(error.contains("did you mean 10.0.0.0/8"), "{error}");
+        assert!(
+            toml::from_str::<FileConfig>("[outbound]\nalow = []\n").is_err(),
+            "unknown keys are refused"
+        );
+    }
 
     #[test]
     fn masks_only_the_password() {

@@ -88,8 +88,13 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         .context("cannot read the acknowledge-link key")?
         .with_policy(live.clone());
     let engine = engine.with_pager(pager.clone());
+    let allow = settings.outbound_allow.value.clone();
+    if !allow.is_nothing() {
+        tracing::info!(allow = %allow.entries().join(", "), "[outbound] allow: webhooks may reach these internal addresses");
+    }
     let notifier = Notifier::new(smtp_config(settings)?, Duration::from_secs(10))
-        .context("invalid e-mail settings")?;
+        .context("invalid e-mail settings")?
+        .with_outbound(allow);
     if settings.smtp.is_none() {
         tracing::info!("no [smtp] host configured: e-mail contacts cannot be reached");
     }
