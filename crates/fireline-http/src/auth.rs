@@ -5,7 +5,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use fireline_core::{hash_token, AccessRole};
 use fireline_store::{Store, StoreError, TokenRecord};
+use hmac::{Hmac, Mac};
 use jiff::Timestamp;
+use sha2::Sha256;
 use std::marker::PhantomData;
 
 /// Prefix of every token, so a leaked one is recognisable in logs and secret scanners.
@@ -69,8 +71,16 @@ pub struct Caller {
     pub name: String,
     /// What it may do.
     pub role: AccessRole,
-    /// The token's id.
+    /// The token's id (`user:NAME` for a UI user's session).
     pub token_id: String,
+}
+
+impl Caller {
+    /// The UI user behind the call, when it is a user's session rather than an API token.
+    /// Usernames match roster person ids, so this is the person the caller is, if any.
+    pub fn user_name(&self) -> Option<&str> {
+        self.token_id.strip_prefix("user:")
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -175,15 +185,98 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for Authorized<R> 
     }
 }
 
-/// A viewer of a calendar feed: authorized by the `Authorization` header like every
-/// route, or, when there is none, by a `?token=` query parameter, because calendar apps
-/// subscribe to a URL and cannot send headers. Only the `.ics` routes take this
-/// extractor, so a token in a URL opens nothing else. Request logs never include the
-/// query string (see `routes::router`), so the token does not reach them.
-#[derive(Debug)]
-pub struct FeedViewer(pub Caller);
+/// Prefix of calendar feed secrets, so a leaked one is recognisable.
+pub const FEED_SECRET_PREFIX: &str = "flc_";
 
-impl FromRequestParts<AppState> for FeedViewer {
+/// The setting holding the key feed secrets are derived from; replacing it (see
+/// [`rotate_feed_key`]) changes every feed URL at once.
+pub const FEED_KEY_SETTING: &str = "calendar_feed_key";
+
+/// What a role token in a feed URL is told: it is refused, and where the feed's own URL is.
+const ROLE_TOKEN_IN_FEED: &str = "an API token cannot open a calendar feed from the URL, \
+    because anyone holding the URL would get the token's whole access; use the feed's own \
+    URL, with its read-only feed secret: GET /api/v1/calendar-feeds, or the On call page \
+    of the web UI";
+
+/// What a wrong feed secret is told.
+const BAD_FEED_SECRET: &str = "invalid calendar feed secret (feed URLs change when an admin \
+    rotates them); get the current URL from GET /api/v1/calendar-feeds or the On call page \
+    of the web UI";
+
+/// The key feed secrets are derived from, created on first use. Read from the store on
+/// every use, so a rotation on one replica takes effect on all.
+async fn feed_key(state: &AppState) -> Result<Vec<u8>, ApiError> {
+    let fresh = random_hex(32)?;
+    let key = state
+        .store
+        .setting_or_init(FEED_KEY_SETTING, &fresh)
+        .await?;
+    Ok(key.into_bytes())
+}
+
+/// Replaces the feed key: every feed URL handed out so far stops working.
+pub async fn rotate_feed_key(store: &dyn Store) -> Result<(), StoreError> {
+    store
+        .replace_setting(FEED_KEY_SETTING, &random_hex(32)?)
+        .await
+}
+
+fn feed_mac(key: &[u8], path: &str) -> Hmac<Sha256> {
+    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(b"fireline calendar feed v1\n");
+    mac.update(path.as_bytes());
+    mac
+}
+
+/// The read-only secrets of calendar feeds: an HMAC of the feed's path, so a secret
+/// opens that one feed and nothing else.
+#[derive(Clone)]
+pub struct FeedSecrets {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for FeedSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FeedSecrets(****)")
+    }
+}
+
+impl FeedSecrets {
+    /// The secrets under the key in force.
+    pub(crate) async fn load(state: &AppState) -> Result<FeedSecrets, ApiError> {
+        Ok(FeedSecrets {
+            key: feed_key(state).await?,
+        })
+    }
+
+    /// The secret of the feed at `path` (`/api/v1/schedules/ID/calendar.ics`).
+    pub fn secret(&self, path: &str) -> String {
+        let tag = feed_mac(&self.key, path).finalize().into_bytes();
+        format!("{FEED_SECRET_PREFIX}{}", hex::encode(tag))
+    }
+
+    /// Whether `secret` is the feed secret of `path` (compared in constant time).
+    pub fn opens(&self, path: &str, secret: &str) -> bool {
+        secret
+            .strip_prefix(FEED_SECRET_PREFIX)
+            .and_then(|h| hex::decode(h).ok())
+            .is_some_and(|tag| feed_mac(&self.key, path).verify_slice(&tag).is_ok())
+    }
+}
+
+/// A reader of a calendar feed: a viewer (or better) by the `Authorization` header like
+/// every route or, when there is none, the feed's own read-only secret as `?token=`,
+/// because calendar apps subscribe to a URL and cannot send headers. The secret opens
+/// the one feed whose path it was made for, nothing else; an API token in `?token=` is
+/// refused (a URL is kept in calendar settings and browser history, so it must not carry
+/// more than the feed). Request logs never include the query string (see
+/// `routes::router`), so the secret does not reach them.
+#[derive(Debug)]
+pub struct FeedReader;
+
+impl FromRequestParts<AppState> for FeedReader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -191,10 +284,10 @@ impl FromRequestParts<AppState> for FeedViewer {
             .headers
             .contains_key(axum::http::header::AUTHORIZATION)
         {
-            let Authorized(caller, _) = AsViewer::from_request_parts(parts, state).await?;
-            return Ok(FeedViewer(caller));
+            AsViewer::from_request_parts(parts, state).await?;
+            return Ok(FeedReader);
         }
-        let token = parts
+        let secret = parts
             .uri
             .query()
             .and_then(|q| {
@@ -203,19 +296,23 @@ impl FromRequestParts<AppState> for FeedViewer {
                     .map(|(_, v)| v.trim().to_owned())
             })
             .ok_or(ApiError::Unauthorized(
-                "missing Authorization: Bearer <token> header or ?token= query parameter",
+                "missing Authorization: Bearer <token> header or ?token= feed secret; get \
+                 the feed's URL from GET /api/v1/calendar-feeds or the On call page of the \
+                 web UI",
             ))?;
-        if token.is_empty() {
+        if secret.is_empty() {
             return Err(ApiError::Unauthorized("empty ?token= query parameter"));
         }
-        let caller = caller_for_token(state, &token).await?;
-        if !caller.role.allows(ViewerRole::ROLE) {
-            return Err(ApiError::Forbidden {
-                required: ViewerRole::ROLE,
-                actual: caller.role,
-            });
+        if secret.starts_with(TOKEN_PREFIX) {
+            return Err(ApiError::Unauthorized(ROLE_TOKEN_IN_FEED));
         }
-        Ok(FeedViewer(caller))
+        if !FeedSecrets::load(state)
+            .await?
+            .opens(parts.uri.path(), &secret)
+        {
+            return Err(ApiError::Unauthorized(BAD_FEED_SECRET));
+        }
+        Ok(FeedReader)
     }
 }
 

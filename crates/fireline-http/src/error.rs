@@ -44,10 +44,22 @@ pub enum ApiError {
     /// The incident's state does not allow the change, or it changed underneath (409).
     #[error("{0}")]
     Conflict(String),
-    /// Body larger than [`crate::MAX_BODY_BYTES`] (413).
-    #[error("request body is larger than {} bytes", crate::MAX_BODY_BYTES)]
-    PayloadTooLarge,
-    /// Body is not JSON (415).
+    /// A record with this key exists already (409), naming the field that is the key.
+    #[error("{message}")]
+    Exists {
+        /// The key field (`id`, `name`).
+        field: String,
+        /// What exists.
+        message: String,
+    },
+    /// Body larger than the limit that applies to the route (413).
+    #[error("request body is larger than {limit} bytes, the most this route accepts")]
+    PayloadTooLarge {
+        /// The limit in bytes ([`crate::MAX_BODY_BYTES`] or
+        /// [`crate::MAX_ALERT_BODY_BYTES`]).
+        limit: usize,
+    },
+    /// Body is not JSON, or is sent without saying it is (415).
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
     /// Unknown route (404) or method (405).
@@ -83,6 +95,14 @@ impl ApiError {
         }
     }
 
+    /// A 409 for a key that is taken, naming the key's field.
+    pub fn exists(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Exists {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
@@ -90,8 +110,10 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Conflict(_) | ApiError::Exists { .. } => (StatusCode::CONFLICT, "conflict"),
+            ApiError::PayloadTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            }
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -107,7 +129,7 @@ impl ApiError {
     fn field(&self) -> Option<String> {
         match self {
             ApiError::BadRequest { field, .. } => field.clone(),
-            ApiError::Invalid { field, .. } => Some(field.clone()),
+            ApiError::Invalid { field, .. } | ApiError::Exists { field, .. } => Some(field.clone()),
             ApiError::Unauthorized(_) | ApiError::Forbidden { .. } => {
                 Some("authorization".to_owned())
             }
@@ -154,6 +176,8 @@ impl From<StoreError> for ApiError {
                 "the incident changed while this request was handled (version {actual}, \
                  expected {expected}); reload and retry"
             )),
+            // Only users are stored by a caller-chosen key, their name.
+            StoreError::Exists(what) => ApiError::exists("name", format!("{what} already exists")),
             StoreError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");
                 ApiError::Unavailable
@@ -170,5 +194,48 @@ impl From<FoldError> for ApiError {
     fn from(e: FoldError) -> Self {
         tracing::error!(error = %e, "stored incident does not fold");
         ApiError::Internal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("an error body");
+        (
+            status,
+            serde_json::from_slice(&bytes).expect("a JSON error"),
+        )
+    }
+
+    #[tokio::test]
+    async fn duplicate_keys_name_their_field() {
+        let (status, body) = body_of(StoreError::Exists("user dana".to_owned()).into()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["code"], "conflict");
+        assert_eq!(body["error"]["field"], "name");
+        assert_eq!(body["error"]["message"], "user dana already exists");
+
+        let (status, body) = body_of(ApiError::exists("id", "a person `alice` exists")).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["field"], "id");
+    }
+
+    #[tokio::test]
+    async fn a_too_large_body_is_told_the_limit_that_applies() {
+        let (status, body) = body_of(ApiError::PayloadTooLarge {
+            limit: crate::MAX_ALERT_BODY_BYTES,
+        })
+        .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            body["error"]["message"],
+            "request body is larger than 8388608 bytes, the most this route accepts"
+        );
     }
 }

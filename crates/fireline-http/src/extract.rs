@@ -3,44 +3,64 @@
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
-/// A JSON body. An empty body reads as `{}`, so actions without arguments need none.
+/// Whether the request says its body is JSON (`application/json`, any `+json` type,
+/// parameters such as `charset` allowed); `None` when it says nothing.
+fn says_json(req: &Request) -> Option<bool> {
+    let content_type = req.headers().get(header::CONTENT_TYPE)?;
+    Some(
+        content_type
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")
+            })
+            .unwrap_or(false),
+    )
+}
+
+/// Reads the whole body, refusing it past `limit` bytes with a message stating that
+/// limit. The limit is applied here rather than through axum's `DefaultBodyLimit`, whose
+/// rejection cannot say which limit applied.
+async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let limited = http_body_util::Limited::new(req.into_body(), limit);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(ApiError::PayloadTooLarge { limit })
+        }
+        Err(e) => Err(ApiError::BadRequest {
+            field: None,
+            message: format!("could not read the body: {e}"),
+        }),
+    }
+}
+
+/// A JSON body of at most [`crate::MAX_BODY_BYTES`]. An empty body reads as `{}`, so
+/// actions without arguments need none; a body that is not empty must say it is JSON
+/// (415 otherwise: a form or text post is not guessed at).
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
-            let is_json = content_type
-                .to_str()
-                .ok()
-                .and_then(|v| v.split(';').next())
-                .map(|mime| {
-                    let mime = mime.trim();
-                    mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")
-                })
-                .unwrap_or(false);
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType);
-            }
+    async fn from_request(req: Request, _state: &AppState) -> Result<Self, ApiError> {
+        let declared = says_json(&req);
+        if declared == Some(false) {
+            return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::BadRequest {
-                    field: None,
-                    message: format!("could not read the body: {rejection}"),
-                }
-            }
-        })?;
+        let bytes = read_body(req, crate::MAX_BODY_BYTES).await?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
+        } else if declared.is_none() {
+            return Err(ApiError::UnsupportedMediaType);
         } else {
             &bytes
         };
@@ -56,35 +76,34 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
-/// A raw body, with size and read errors in the API's shape (for handlers that must
-/// check something, such as an integration key, before parsing).
+/// An alert payload's raw body, at most [`crate::MAX_ALERT_BODY_BYTES`], declared as
+/// JSON, with size and read errors in the API's shape (for receivers, which check the
+/// integration key before parsing).
+///
+/// A missing `Content-Type` is refused (415) like any other: Alertmanager's webhook and
+/// PagerDuty notifiers send `application/json`, PagerDuty's Events API v2 documents it
+/// as required, and `fireline alert send` sends it; no documented sender omits it.
 #[derive(Debug)]
 pub struct ApiBytes(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for ApiBytes {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        Bytes::from_request(req, state)
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        if says_json(&req) != Some(true) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        read_body(req, crate::MAX_ALERT_BODY_BYTES)
             .await
             .map(ApiBytes)
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::BadRequest {
-                        field: None,
-                        message: format!("could not read the body: {rejection}"),
-                    }
-                }
-            })
     }
 }
 
-/// Parses JSON, naming the field at fault.
+/// Parses JSON, naming the field at fault. Anything but whitespace after the value is
+/// refused (`{"a":1} xyz` is not a JSON document).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = if inner.is_syntax() || inner.is_eof() {
@@ -93,7 +112,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             inner.to_string()
         };
         bad_input(&path, message)
-    })
+    })?;
+    de.end().map_err(|e| ApiError::BadRequest {
+        field: None,
+        message: format!("malformed JSON: {e} (only whitespace may follow the value)"),
+    })?;
+    Ok(value)
 }
 
 /// A 400 naming the field at fault: the path to where parsing failed or, for a "missing

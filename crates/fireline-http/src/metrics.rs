@@ -27,11 +27,35 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Records one HTTP request.
-pub fn record_request(method: &str, route: &str, status: u16, seconds: f64) {
+/// The method as a metric label: one of the standard methods, else `OTHER`. Any token
+/// is a valid HTTP method, so labelling by the raw one would let anonymous clients add a
+/// series (and memory that is never returned) per invented method.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "OTHER",
+    }
+}
+
+/// The route label for requests no route matched: one fixed value, never the raw path.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Records one HTTP request. `method` comes from [`method_label`] and `route` is a
+/// route template or [`UNMATCHED_ROUTE`], so every label has a closed set of values (a
+/// status code is one of a few hundred at most).
+pub fn record_request(method: &'static str, route: &str, status: u16, seconds: f64) {
     metrics::histogram!(
         "fireline_http_request_duration_seconds",
-        "method" => method.to_owned(),
+        "method" => method,
         "route" => route.to_owned(),
         "status" => status.to_string()
     )

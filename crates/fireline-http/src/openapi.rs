@@ -41,7 +41,7 @@ impl Modify for BearerAuth {
             "feed_token",
             SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
                 "token",
-                "A viewer API token, accepted on the .ics calendar feeds only",
+                "A calendar feed's read-only secret (flc_…, from GET /api/v1/calendar-feeds), accepted on that .ics feed only; API tokens are refused here",
             ))),
         );
     }

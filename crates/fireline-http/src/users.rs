@@ -3,10 +3,12 @@
 //!
 //! Hashing is deliberately slow (argon2id with the crate's defaults: 19 MiB, 2 passes,
 //! OWASP's recommendation), so callers run it off the async threads
-//! ([`tokio::task::spawn_blocking`]). A sign-in for an unknown or disabled user still
-//! verifies against a fixed hash, so the answer's timing does not tell which names exist.
+//! ([`tokio::task::spawn_blocking`]), a few at a time, each in a memory buffer borrowed
+//! from [`block_pool`] rather than allocated per hash. A sign-in for an unknown or
+//! disabled user still verifies against a fixed hash, so the answer's timing does not
+//! tell which names exist.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::Argon2;
 use fireline_core::{hash_token, AccessRole};
 use fireline_store::{Store, StoreError, UserRecord};
@@ -42,7 +44,7 @@ impl From<UserError> for crate::ApiError {
         match e {
             UserError::Invalid { field, message } => crate::ApiError::invalid(field, message),
             UserError::Store(StoreError::Exists(what)) => {
-                crate::ApiError::Conflict(format!("{what} already exists"))
+                crate::ApiError::exists("name", format!("{what} already exists"))
             }
             UserError::Store(s) => s.into(),
             UserError::Hashing(m) => {
@@ -96,17 +98,141 @@ pub fn check_password(password: &str) -> Result<(), UserError> {
     Ok(())
 }
 
+/// Argon2 memory blocks kept for reuse. Each hash needs `m_cost` KiB (19 MiB with the
+/// defaults); allocating and freeing that per sign-in leaves the allocator holding
+/// freed buffers in per-thread arenas (about 0.9 GB after a burst of failed sign-ins),
+/// so hashes borrow a buffer from here instead. At most [`BlockPool::capacity`]
+/// buffers ever exist: a hash that finds none free waits for one, so peak hashing memory
+/// is `capacity × m_cost` however many requests arrive.
+#[derive(Debug)]
+pub struct BlockPool {
+    /// Buffers not in use.
+    free: std::sync::Mutex<PoolState>,
+    /// Signalled when a buffer is returned.
+    returned: std::sync::Condvar,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    free: Vec<Vec<argon2::Block>>,
+    /// Buffers allocated so far (free or lent out); never more than the capacity.
+    created: usize,
+}
+
+/// Largest `m_cost` (KiB) a stored hash may ask for: hashes are made here with the
+/// defaults, so anything far larger is damage, and honouring it would defeat the bound.
+const MAX_M_COST_KIB: u32 = 64 * 1024;
+
+impl BlockPool {
+    /// A pool that lends at most `capacity` buffers at once (at least one).
+    pub fn new(capacity: usize) -> BlockPool {
+        BlockPool {
+            free: std::sync::Mutex::new(PoolState::default()),
+            returned: std::sync::Condvar::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// How many buffers may exist at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many buffers have been allocated (free or lent out).
+    pub fn allocated(&self) -> usize {
+        self.lock().created
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.free.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `work` with a buffer of at least `blocks` blocks, waiting (blocking the
+    /// thread) while every buffer is lent out. Call from a blocking thread.
+    pub fn with_blocks<T>(&self, blocks: usize, work: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
+        let mut buffer = {
+            let mut state = self.lock();
+            loop {
+                if let Some(buffer) = state.free.pop() {
+                    break buffer;
+                }
+                if state.created < self.capacity {
+                    state.created += 1;
+                    break Vec::new();
+                }
+                state = self.returned.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        if buffer.len() < blocks {
+            buffer.resize(blocks, argon2::Block::default());
+        }
+        let result = work(&mut buffer[..blocks]);
+        self.lock().free.push(buffer);
+        self.returned.notify_one();
+        result
+    }
+}
+
+/// The process's hashing buffers: as many as hashes may run at once ([`hashing_slots`]).
+pub fn block_pool() -> &'static BlockPool {
+    static POOL: std::sync::OnceLock<BlockPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| BlockPool::new(hashing_parallelism()))
+}
+
+fn hashing_error(e: impl std::fmt::Display) -> UserError {
+    UserError::Hashing(e.to_string())
+}
+
+/// Argon2 with `params` over `password` and `salt` into `out`, in a pooled buffer.
+fn argon2_into(
+    algorithm: argon2::Algorithm,
+    version: argon2::Version,
+    params: argon2::Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), UserError> {
+    if params.m_cost() > MAX_M_COST_KIB {
+        return Err(UserError::Hashing(format!(
+            "a stored hash asks for {} KiB, more than the {MAX_M_COST_KIB} KiB allowed",
+            params.m_cost()
+        )));
+    }
+    let blocks = params.block_count();
+    let argon = Argon2::new(algorithm, version, params);
+    block_pool()
+        .with_blocks(blocks, |memory| {
+            argon.hash_password_into_with_memory(password, salt, out, memory)
+        })
+        .map_err(hashing_error)
+}
+
 /// The argon2id hash of `password` in PHC string form, with a fresh random salt. Slow:
 /// call from a blocking thread.
 pub fn hash_password(password: &str) -> Result<String, UserError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt)
         .map_err(|e| UserError::Hashing(format!("no randomness from the OS: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| UserError::Hashing(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| UserError::Hashing(e.to_string()))
+    let params = argon2::Params::default();
+    let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params.clone(),
+        password.as_bytes(),
+        &salt,
+        &mut out,
+    )?;
+    let salt = SaltString::encode_b64(&salt).map_err(hashing_error)?;
+    let hash = PasswordHash {
+        algorithm: argon2::Algorithm::Argon2id.ident(),
+        version: Some(argon2::Version::V0x13.into()),
+        params: argon2::password_hash::ParamsString::try_from(&params).map_err(hashing_error)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(hashing_error)?),
+    };
+    Ok(hash.to_string())
 }
 
 /// A hash of a password nobody has, verified against when the user does not exist so
@@ -124,34 +250,73 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     if password.len() > MAX_PASSWORD_BYTES {
         return false;
     }
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let check = || -> Result<bool, UserError> {
+        let algorithm = argon2::Algorithm::try_from(parsed.algorithm).map_err(hashing_error)?;
+        let version = parsed
+            .version
+            .map(argon2::Version::try_from)
+            .transpose()
+            .map_err(hashing_error)?
+            .unwrap_or_default();
+        let params = argon2::Params::try_from(&parsed).map_err(hashing_error)?;
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return Ok(false);
+        };
+        let mut salt_buf = [0u8; 64];
+        let salt = salt.decode_b64(&mut salt_buf).map_err(hashing_error)?;
+        let mut out = vec![0u8; expected.len()];
+        argon2_into(
+            algorithm,
+            version,
+            params,
+            password.as_bytes(),
+            salt,
+            &mut out,
+        )?;
+        // Output's equality is constant-time.
+        Ok(Output::new(&out).map_err(hashing_error)? == expected)
+    };
+    check().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a stored password hash cannot be checked");
+        false
+    })
+}
+
+/// How many hashes may run at once: about the cores.
+fn hashing_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// At most this many hashes at once (about the cores): each takes 19 MiB and a core for
-/// tens of milliseconds, and sign-in and set-up can be called by anyone.
-fn hashing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    })
+/// tens of milliseconds, and sign-in and set-up can be called by anyone. The pool
+/// ([`block_pool`]) bounds the memory on its own; this keeps waiting hashes off the
+/// blocking threads.
+fn hashing_slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(hashing_parallelism())))
 }
 
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, UserError> {
-    let _slot = hashing_slots()
-        .acquire()
+    // The permit moves into the blocking task, so a request that gives up waiting (the
+    // client went away) does not free its slot while its hash still runs.
+    let slot = hashing_slots()
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|e| UserError::Hashing(format!("hashing slots closed: {e}")))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| UserError::Hashing(format!("hashing task failed: {e}")))
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(slot);
+        result
+    })
+    .await
+    .map_err(|e| UserError::Hashing(format!("hashing task failed: {e}")))
 }
 
 /// A new user's record with its password hashed (off the async threads).
@@ -261,24 +426,62 @@ pub async fn claim_first_admin(
 pub const THROTTLE_FAILURES: u32 = 5;
 /// …after which that username is refused without checking for this long.
 pub const THROTTLE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
-/// Usernames tracked at most: past it, entries whose window is over are dropped (and,
-/// if all are live, the map is cleared rather than grow without bound).
+/// Usernames tracked at most. When the table is full, entries whose window is over go
+/// first, then the least recently tried name that is only counting failures, then —
+/// only when every entry is a lock-out — the least recently tried lock-out. A name
+/// under attack is tried all the time, so it is the last to go, and a new name is
+/// never refused for lack of room.
 const THROTTLE_ENTRIES: usize = 10_000;
+
+/// One username's failures.
+#[derive(Debug, Clone, Copy)]
+struct ThrottleEntry {
+    /// Attempts counted in the window.
+    failures: u32,
+    /// When the window started.
+    since: Timestamp,
+    /// The last attempt, refused ones included: eviction picks the least recent.
+    seen: Timestamp,
+}
+
+impl ThrottleEntry {
+    fn locked(&self) -> bool {
+        self.failures >= THROTTLE_FAILURES
+    }
+}
 
 /// Slows password guessing: after [`THROTTLE_FAILURES`] failed sign-ins for a username
 /// within [`THROTTLE_WINDOW`], further attempts for it are refused for the rest of the
 /// window without verifying. Per process (each replica counts its own), in memory (a
-/// restart forgets), keyed by the name as typed, lowercased. A lock-out cannot be used
+/// restart forgets), keyed by the name as typed, lowercased, and bounded to
+/// `THROTTLE_ENTRIES` names (see there for what is evicted). A lock-out cannot be used
 /// to learn whether a name exists: unknown names are counted the same way.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    /// Username → (failures in the window, when the window started).
-    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, Timestamp)>>,
+    /// Username → its failures.
+    failures: std::sync::Mutex<std::collections::HashMap<String, ThrottleEntry>>,
 }
 
 impl Throttle {
     fn key(name: &str) -> String {
         name.trim().to_lowercase()
+    }
+
+    /// Makes room for one more name in a full table.
+    fn make_room(map: &mut std::collections::HashMap<String, ThrottleEntry>, now: Timestamp) {
+        map.retain(|_, e| now.duration_since(e.since) < THROTTLE_WINDOW);
+        if map.len() < THROTTLE_ENTRIES {
+            return;
+        }
+        // Plain failure counters before lock-outs, so a flood of names cannot lift a
+        // lock-out while there is anything else to drop; the least recently tried first.
+        let victim = map
+            .iter()
+            .min_by_key(|(_, e)| (e.locked(), e.seen))
+            .map(|(k, _)| k.clone());
+        if let Some(key) = victim {
+            map.remove(&key);
+        }
     }
 
     /// Reserves a sign-in attempt for `name` at `now`, or `Err(wait)` while it is
@@ -288,33 +491,23 @@ impl Throttle {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let key = Self::key(name);
         if map.len() >= THROTTLE_ENTRIES && !map.contains_key(&key) {
-            map.retain(|_, (_, since)| now.duration_since(*since) < THROTTLE_WINDOW);
-            // Still full of live entries (a flood of names): drop the oldest entry that
-            // is not locked out, never a lock-out, so flooding cannot lift one. If every
-            // entry is a lock-out, new names wait for the window too.
-            if map.len() >= THROTTLE_ENTRIES {
-                let unlocked = map
-                    .iter()
-                    .filter(|(_, (count, _))| *count < THROTTLE_FAILURES)
-                    .min_by_key(|(_, (_, since))| *since)
-                    .map(|(k, _)| k.clone());
-                match unlocked {
-                    Some(key) => {
-                        map.remove(&key);
-                    }
-                    None => return Err(THROTTLE_WINDOW),
-                }
-            }
+            Self::make_room(&mut map, now);
         }
-        let entry = map.entry(key).or_insert((0, now));
-        if now.duration_since(entry.1) >= THROTTLE_WINDOW {
-            *entry = (0, now);
+        let entry = map.entry(key).or_insert(ThrottleEntry {
+            failures: 0,
+            since: now,
+            seen: now,
+        });
+        entry.seen = entry.seen.max(now);
+        if now.duration_since(entry.since) >= THROTTLE_WINDOW {
+            entry.failures = 0;
+            entry.since = now;
         }
-        if entry.0 >= THROTTLE_FAILURES {
-            let ends = entry.1.checked_add(THROTTLE_WINDOW).unwrap_or(now);
+        if entry.locked() {
+            let ends = entry.since.checked_add(THROTTLE_WINDOW).unwrap_or(now);
             return Err(ends.duration_since(now));
         }
-        entry.0 += 1;
+        entry.failures += 1;
         Ok(())
     }
 
@@ -340,6 +533,20 @@ mod tests {
         assert!(!verify_password("correct horse battery", "not a hash"));
         let again = hash_password("correct horse battery").expect("hash");
         assert_ne!(hash, again, "each hash has its own salt");
+        // Hashes stored before the pooled hashing (the crate's own PHC output) still
+        // verify, and ours verify with the crate's verifier.
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let salt = SaltString::encode_b64(&[7u8; 16]).expect("salt");
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse battery", &salt)
+            .expect("hash")
+            .to_string();
+        assert!(verify_password("correct horse battery", &theirs));
+        assert!(!verify_password("wrong horse battery", &theirs));
+        let ours = PasswordHash::new(&hash).expect("PHC");
+        assert!(Argon2::default()
+            .verify_password(b"correct horse battery", &ours)
+            .is_ok());
     }
 
     #[test]
@@ -386,6 +593,80 @@ mod tests {
             "a lock-out survives a flood of other names"
         );
         assert!(throttle.failures.lock().expect("lock").len() <= THROTTLE_ENTRIES);
+    }
+
+    #[test]
+    fn sign_in_after_ten_thousand_locked_names_still_works() {
+        let t0 = Timestamp::from_second(1_800_000_000).expect("valid");
+        let throttle = Throttle::default();
+        let lock_out = |name: &str, at: Timestamp| {
+            for _ in 0..THROTTLE_FAILURES {
+                assert!(throttle.attempt(name, at).is_ok(), "{name}");
+            }
+            assert!(throttle.attempt(name, at).is_err(), "{name} locked out");
+        };
+        lock_out("victim", t0);
+        // An attacker locks out ten thousand names while still guessing at the victim.
+        for i in 0..THROTTLE_ENTRIES {
+            let at = t0 + jiff::SignedDuration::from_millis(i64::try_from(i).expect("small"));
+            lock_out(&format!("name-{i}"), at);
+            if i % 100 == 0 {
+                assert!(throttle.attempt("victim", at).is_err(), "still locked");
+            }
+        }
+        let later = t0 + jiff::SignedDuration::from_secs(20);
+        assert!(
+            throttle.attempt("carol", later).is_ok(),
+            "a new name can still sign in"
+        );
+        assert!(
+            throttle.attempt("victim", later).is_err(),
+            "the name under attack stays locked out"
+        );
+        assert!(throttle.failures.lock().expect("lock").len() <= THROTTLE_ENTRIES);
+        // When the window is over, everything is forgotten.
+        let after = t0 + THROTTLE_WINDOW + jiff::SignedDuration::from_secs(60);
+        assert!(throttle.attempt("victim", after).is_ok());
+        assert!(throttle.attempt("someone-new", after).is_ok());
+    }
+
+    #[test]
+    fn hashing_memory_is_bounded_by_the_pool() {
+        let pool = block_pool();
+        assert_eq!(pool.capacity(), hashing_parallelism());
+        // More hashes at once than the pool lends buffers: they wait, none allocates.
+        let threads: Vec<_> = (0..pool.capacity() * 3)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    let hash = hash_password(&format!("password number {i}")).expect("hash");
+                    assert!(verify_password(&format!("password number {i}"), &hash));
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("hashing thread");
+        }
+        assert!(
+            pool.allocated() <= pool.capacity(),
+            "{} buffers for {} slots",
+            pool.allocated(),
+            pool.capacity()
+        );
+        // A small pool on its own: one buffer, reused, however many hashes run.
+        let small = BlockPool::new(1);
+        let seen = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    small.with_blocks(8, |blocks| {
+                        seen.lock().expect("lock").push(blocks.as_ptr() as usize);
+                    });
+                });
+            }
+        });
+        assert_eq!(small.allocated(), 1);
+        let seen = seen.into_inner().expect("lock");
+        assert!(seen.windows(2).all(|w| w[0] == w[1]), "one buffer reused");
     }
 
     #[test]

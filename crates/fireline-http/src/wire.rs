@@ -862,7 +862,11 @@ pub const MASKED_SECRET: &str = "****";
 pub struct ContactView {
     /// `email`, `slack` or `webhook`.
     pub kind: String,
-    /// The e-mail address or URL.
+    /// The e-mail address or URL. In full only for admins and for the person themselves
+    /// (a web UI session of the user whose name is the person's id); everyone else reads
+    /// a masked form with `…` that says how the person is reached but not where:
+    /// `a…@example.com`, `https://hooks.slack.com/…`. A masked address is refused in a
+    /// `PUT`.
     pub address: String,
     /// A webhook's signing key: `****` when one is set (never the secret itself).
     #[serde(default)]
@@ -1092,6 +1096,41 @@ pub struct OnCallQuery {
     pub at: Option<Timestamp>,
     /// Only this schedule.
     pub schedule: Option<String>,
+}
+
+/// `PUT /api/v1/roster` query: the guards against replacing a working roster with one
+/// that pages nobody, each lifted only when asked for by name.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RosterPutQuery {
+    /// Accept a roster with no people, though people are stored now (emptying the
+    /// roster on purpose) [default: false].
+    pub allow_empty: Option<bool>,
+    /// Accept a roster that lacks schedules, teams or people the policy in force pages
+    /// and the stored roster has (those pages would reach nobody) [default: false].
+    pub allow_unknown_targets: Option<bool>,
+}
+
+/// One calendar feed a caller can subscribe to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CalendarFeedView {
+    /// `schedule` or `person`.
+    pub kind: String,
+    /// The schedule's or person's id.
+    pub id: String,
+    /// The schedule's or person's name.
+    pub name: String,
+    /// The URL to subscribe to: the feed's path with its read-only secret as `?token=`
+    /// (`flc_…`), which opens this feed and nothing else.
+    pub url: String,
+}
+
+/// `GET /api/v1/calendar-feeds`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CalendarFeedList {
+    /// Every schedule's feed, then every person's, by id.
+    pub feeds: Vec<CalendarFeedView>,
 }
 
 /// `GET /api/v1/schedules/{id}/shifts` query.
@@ -1396,4 +1435,111 @@ impl ActionItemView {
 pub struct ActionList {
     /// Soonest due first.
     pub action_items: Vec<ActionItemView>,
+}
+
+/// Accepted alerts that joined no incident, latest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertDropList {
+    /// One entry per alert identity and reason, repeats counted.
+    pub dropped: Vec<AlertDropView>,
+}
+
+/// Accepted alerts of one identity that joined no incident for one reason.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertDropView {
+    /// The integration they came through (`int_…`).
+    pub integration: String,
+    /// Their identity (dedup key).
+    pub dedup_key: String,
+    /// Why they joined no incident.
+    pub reason: String,
+    /// The latest summary line.
+    pub summary: String,
+    /// How many.
+    pub count: u64,
+    /// RFC 3339: the first one.
+    #[schema(value_type = String, format = DateTime)]
+    pub first_at: Timestamp,
+    /// RFC 3339: the latest one.
+    #[schema(value_type = String, format = DateTime)]
+    pub last_at: Timestamp,
+}
+
+impl From<&fireline_store::AlertDrop> for AlertDropView {
+    fn from(d: &fireline_store::AlertDrop) -> Self {
+        AlertDropView {
+            integration: d.integration.clone(),
+            dedup_key: d.dedup_key.clone(),
+            reason: d.reason.clone(),
+            summary: d.summary.clone(),
+            count: d.count,
+            first_at: d.first_at,
+            last_at: d.last_at,
+        }
+    }
+}
+
+/// Accepted payloads whose processing kept failing, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetterList {
+    /// Parked payloads.
+    pub dead_letters: Vec<DeadLetterView>,
+}
+
+/// An accepted payload parked after repeated processing failures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetterView {
+    /// Its id: re-drive or discard it with this.
+    pub id: i64,
+    /// The integration it came through (`int_…`).
+    pub integration: String,
+    /// RFC 3339: when it was accepted.
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    /// RFC 3339: when it was parked.
+    #[schema(value_type = String, format = DateTime)]
+    pub dead_at: Timestamp,
+    /// Failed processing attempts.
+    pub attempts: u32,
+    /// The last failure.
+    pub last_error: String,
+    /// The summary lines of its alerts (at most 20), when they can be read.
+    pub summaries: Vec<String>,
+    /// The payload as stored (JSON text), cut to 64 KiB.
+    pub payload: String,
+}
+
+impl From<&fireline_store::DeadLetter> for DeadLetterView {
+    fn from(d: &fireline_store::DeadLetter) -> Self {
+        let summaries = serde_json::from_str::<Vec<fireline_core::alert::AlertInput>>(&d.alerts)
+            .map(|alerts| alerts.into_iter().take(20).map(|a| a.summary).collect())
+            .unwrap_or_default();
+        let mut payload = d.alerts.clone();
+        if payload.len() > 64 * 1024 {
+            let mut end = 64 * 1024;
+            while !payload.is_char_boundary(end) {
+                end -= 1;
+            }
+            payload.truncate(end);
+        }
+        DeadLetterView {
+            id: d.id,
+            integration: d.integration.clone(),
+            received_at: d.received_at,
+            dead_at: d.dead_at,
+            attempts: d.attempts,
+            last_error: d.last_error.clone(),
+            summaries,
+            payload,
+        }
+    }
+}
+
+/// What became of a dead letter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetterOutcome {
+    /// Its id.
+    pub id: i64,
+    /// `requeued` (back in the inbox, processed next) or `discarded`.
+    pub status: String,
 }

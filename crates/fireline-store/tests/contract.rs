@@ -714,9 +714,64 @@ async fn due_incidents_are_claimed_once_until_the_lease_ends(db: &TestDatabase) 
     assert_eq!(store.next_due().await.expect("next due"), Some(t(60)));
 }
 
+/// A restarted worker takes up what its name held at once (a crash left the leases),
+/// and leaves other workers' leases alone.
+async fn a_workers_leases_are_given_back_by_name(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let first = declare_one(store, "API down", "SEV1", "api", 0).await;
+    store
+        .reschedule(first.id, Some(t(1)), "nobody")
+        .await
+        .expect("reschedule");
+    assert_eq!(
+        store.claim_due(t(2), "a", t(60), 10).await.expect("claim"),
+        vec![first.id]
+    );
+    store
+        .enqueue_alerts_batch(&[
+            ("int".into(), t(2), "[]".into()),
+            ("int".into(), t(2), "[]".into()),
+        ])
+        .await
+        .expect("enqueue");
+    assert_eq!(
+        store
+            .claim_inbox(t(2), "a", t(60), 1)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .claim_inbox(t(2), "b", t(60), 1)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert_eq!(store.release_leases("a").await.expect("release"), 2);
+    assert_eq!(
+        store.claim_due(t(3), "c", t(60), 10).await.expect("claim"),
+        vec![first.id],
+        "a's incident lease is gone"
+    );
+    assert_eq!(
+        store
+            .claim_inbox(t(3), "c", t(60), 10)
+            .await
+            .expect("claim")
+            .len(),
+        1,
+        "a's inbox item is free again; b's is still held"
+    );
+    assert_eq!(store.release_leases("a").await.expect("release"), 0);
+}
+
 backend_tests!(
     inbox_items_are_applied_once_and_survive_a_restart,
     due_incidents_are_claimed_once_until_the_lease_ends,
+    a_workers_leases_are_given_back_by_name,
     created_incident_reads_back_as_its_fold,
     appends_keep_order_and_projection,
     stale_append_is_refused_and_writes_nothing,

@@ -24,6 +24,7 @@ pub struct FileConfig {
     smtp: Option<SmtpFile>,
     metrics_token: Option<String>,
     outbound: Option<OutboundFile>,
+    instance: Option<String>,
 }
 
 /// `[outbound]` in the config file: what webhook and Slack deliveries may reach beyond
@@ -126,6 +127,29 @@ pub struct Settings {
     /// Internal addresses (loopback, private, link-local, …) that webhook and Slack
     /// deliveries may reach anyway; by default none.
     pub outbound_allow: Setting<fireline_notify::Allow>,
+    /// This server's name among replicas, stable across restarts: it labels the work
+    /// it holds, so after a crash it takes that work up at once (see
+    /// [`Settings::instance_name`]); none: the host name and the listen port.
+    pub instance: Option<String>,
+}
+
+impl Settings {
+    /// [`Settings::instance`], or `<host name>:<listen port>`: stable across restarts
+    /// and distinct for replicas on one host (they listen on different ports).
+    pub fn instance_name(&self, port: u16) -> String {
+        if let Some(name) = &self.instance {
+            return name.clone();
+        }
+        let host = env("HOSTNAME")
+            .or_else(|| {
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_owned())
+                    .filter(|h| !h.is_empty())
+            })
+            .unwrap_or_else(|| "fireline".to_owned());
+        format!("{host}:{port}")
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -326,7 +350,12 @@ impl Settings {
         let metrics_token = env("FIRELINE_METRICS_TOKEN")
             .or(file.metrics_token)
             .map(Secret);
+        let instance = env("FIRELINE_INSTANCE")
+            .or(file.instance)
+            .map(|i| i.trim().to_owned())
+            .filter(|i| !i.is_empty());
         Ok(Settings {
+            instance,
             metrics_token,
             outbound_allow,
             public_url,

@@ -17,6 +17,7 @@ mod config;
 mod exit;
 mod incident;
 mod integration;
+mod log_escape;
 mod oncall;
 mod output;
 mod policy;
@@ -142,17 +143,23 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
 }
 
 /// Logs go to stderr. The server logs at info; client commands only warn, so their
-/// stdout stays clean for scripts.
+/// stdout stays clean for scripts. Text logs go through [`log_escape`], so a value from a
+/// request cannot break an event's line or reach the terminal as a control sequence;
+/// JSON escapes control characters itself.
 fn init_logging(format: LogFormat, serving: bool) {
     let default = if serving { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("FIRELINE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.with_writer(std::io::stderr).json().init(),
+        LogFormat::Text => {
+            let colours = std::io::stderr().is_terminal();
+            builder
+                .with_writer(log_escape::MakeEscaping::new(std::io::stderr, colours))
+                .with_ansi(colours)
+                .init()
+        }
     }
 }
 
@@ -177,6 +184,8 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "token": token.map(|(v, s)| serde_json::json!({ "value": v, "source": s })),
             "public_url": { "value": settings.public_url.value, "source": settings.public_url.source },
             "metrics_token": settings.metrics_token.as_ref().map(|_| "****"),
+            "instance": settings.instance,
+            "outbound": { "allow": settings.outbound_allow.value.entries(), "source": settings.outbound_allow.source },
             "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({
                 "host": m.host, "port": m.port, "tls": m.tls, "username": m.username,
                 "password": m.password.as_ref().map(|_| "****"), "from": m.from,
@@ -237,6 +246,12 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             outln!("# metrics_token is not set: /metrics needs no token (FIRELINE_METRICS_TOKEN)")
         }
     }
+    match &settings.instance {
+        Some(name) => outln!("instance = {name:?}"),
+        None => outln!(
+            "# instance is not set: the host name and listen port name this server (FIRELINE_INSTANCE)"
+        ),
+    }
     match &settings.smtp {
         Some(m) => {
             outln!("[smtp]");
@@ -253,5 +268,15 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
         }
         None => outln!("# smtp is not set: pages go by Slack and webhooks only ([smtp] host, FIRELINE_SMTP_HOST)"),
     }
+    let allow = settings.outbound_allow.value.entries();
+    outln!("[outbound]");
+    outln!(
+        "allow = {allow:?}{}",
+        if allow.is_empty() {
+            "   # webhooks reach public addresses only (FIRELINE_OUTBOUND_ALLOW)"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }

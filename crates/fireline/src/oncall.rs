@@ -61,6 +61,17 @@ fn summary(people: usize, teams: usize, schedules: usize) -> String {
 /// `import FILE [--dry-run]`.
 pub fn import(settings: &Settings, path: &Path, dry_run: bool) -> Result<(), Failure> {
     let roster = load(path)?;
+    // An empty file (or one whose tables are empty) would replace the server's roster
+    // with nobody, and pages would reach no one: never done by accident from here.
+    if roster.people.is_empty() {
+        return Err(Failure::general(format!(
+            "{}: defines no people, so importing it would remove everyone from the \
+             server's roster and pages would reach nobody; nothing was sent\n  \
+             hint: add a [people] table (docs/oncall.md); to empty the roster on purpose, \
+             PUT /api/v1/roster?allow_empty=true",
+            path.display()
+        )));
+    }
     if dry_run {
         outln!(
             "{}: ok — {} (dry run: nothing sent)",

@@ -64,7 +64,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
 
     let live = LivePolicy::new(policy);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let owner = format!("{}-{}", address, std::process::id());
+    // Stable across restarts, so what a crashed run held is taken up at once (below)
+    // rather than after its leases run out.
+    let owner = settings.instance_name(address.port());
+    let delivery_owner = format!("{owner}/delivery");
     let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner.clone());
     let runbooks: fireline_engine::Runbooks = match &settings.runbooks {
         Some(dir) => {
@@ -79,10 +82,20 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         store.clone(),
         live.clone(),
         clock.clone(),
-        owner,
+        owner.clone(),
         engine.waker(),
     )
     .with_runbooks(runbooks.clone());
+    // Before any worker runs: the engine shares the processor's name, delivery has its own.
+    alerts
+        .recover()
+        .await
+        .context("cannot take up the work a previous run held")?;
+    store
+        .release_leases(&delivery_owner)
+        .await
+        .context("cannot take up the work a previous run held")?;
+    tracing::info!(instance = %owner, "instance name (labels the work this server holds)");
     let pager = Pager::open(store.clone(), &settings.public_url.value)
         .await
         .context("cannot read the acknowledge-link key")?
@@ -102,7 +115,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         store.clone(),
         live.clone(),
         clock.clone(),
-        format!("{address}-{}-delivery", std::process::id()),
+        delivery_owner.clone(),
         notifier,
         pager.clone(),
         DeliveryConfig::default(),
@@ -117,6 +130,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         metrics_token: settings.metrics_token.as_ref().map(|t| t.0.clone()),
         runbooks,
         signin_throttle: Arc::default(),
+        outbound: settings.outbound_allow.value.clone(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

@@ -54,11 +54,18 @@ impl Server {
     /// A plain GET with no headers but Host, as a calendar app subscribing to a URL does;
     /// returns the whole response (status line, headers, body).
     fn get_raw(&self, path: &str) -> String {
+        self.get_raw_as(path, None)
+    }
+
+    /// A GET with `Authorization: Bearer <token>` when a token is given.
+    fn get_raw_as(&self, path: &str, token: Option<&str>) -> String {
         let address = self.url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        let authorization =
+            token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\n{authorization}Connection: close\r\n\r\n"
         )
         .expect("send");
         let mut response = String::new();
@@ -117,6 +124,14 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
         fireline(&["import", &bad, "--dry-run"], &as_admin),
         1,
         &["3 problems"],
+    );
+    // An empty roster file would leave pages reaching nobody: refused before sending.
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "# nothing yet\n").expect("write");
+    fails_with(
+        fireline(&["import", &empty.display().to_string()], &as_admin),
+        1,
+        &["defines no people", "nothing was sent", "allow_empty=true"],
     );
     let people = json(fireline(&["person", "list", "--json"], &as_viewer));
     assert_eq!(people["people"].as_array().map(Vec::len), Some(2));
@@ -271,17 +286,30 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
         &["no person `zed`"],
     );
 
-    // A calendar app subscribes with ?token=; the token never reaches the logs.
-    let feed = server.get_raw(&format!(
-        "/api/v1/schedules/primary/calendar.ics?token={viewer}"
-    ));
+    // A calendar app subscribes with the feed's own URL, whose ?token= is a secret for
+    // that feed alone; neither it nor any token reaches the logs.
+    let feeds = server.get_raw_as("/api/v1/calendar-feeds", Some(&viewer));
+    assert!(feeds.starts_with("HTTP/1.1 200"), "{feeds}");
+    let at = feeds
+        .find("/api/v1/schedules/primary/calendar.ics?token=flc_")
+        .expect("the primary schedule's feed URL");
+    let url = &feeds[at..at + feeds[at..].find('"').expect("end of the URL")];
+    let feed_secret = url.rsplit("token=").next().expect("a secret").to_owned();
+    let feed = server.get_raw(url);
     assert!(feed.starts_with("HTTP/1.1 200"), "{feed}");
     assert!(feed.contains("BEGIN:VCALENDAR\r\n"), "{feed}");
+    let by_token = server.get_raw(&format!(
+        "/api/v1/schedules/primary/calendar.ics?token={viewer}"
+    ));
+    assert!(
+        by_token.starts_with("HTTP/1.1 401"),
+        "an API token in a feed URL is refused: {by_token}"
+    );
     assert!(
         server
-            .get_raw(&format!("/api/v1/people?token={viewer}"))
+            .get_raw(&format!("/api/v1/people?token={feed_secret}"))
             .starts_with("HTTP/1.1 401"),
-        "only the feeds take ?token="
+        "a feed secret opens nothing else"
     );
     let (_, logs) = server.terminate();
     assert!(
@@ -289,8 +317,13 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
         "the feed request was logged: {logs:?}"
     );
     let secret = viewer.trim_start_matches("fl_");
+    let feed_hex = feed_secret.trim_start_matches("flc_");
     for line in &logs {
         assert!(!line.contains(secret), "a token reached the logs: {line}");
+        assert!(
+            !line.contains(feed_hex),
+            "a feed secret reached the logs: {line}"
+        );
     }
 
     // policy check --roster: the business-hours schedule SEV1 pages leaves nights and

@@ -97,7 +97,7 @@ impl Links {
         format!(
             "{}/ack/{}",
             self.base_url,
-            super::ack::ack_token(&self.ack_secret, id, person, expires)
+            super::ack::ack_token(&self.ack_secret, id, person, now, expires)
         )
     }
 }

@@ -57,9 +57,7 @@ pub(crate) fn timestamp(
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
-    let t: Timestamp = raw
-        .parse()
-        .map_err(|_| ApiError::invalid(field, format!("`{raw}` is not an RFC 3339 time")))?;
+    let t = parse_time(field, raw)?;
     if t.as_second() <= -62_135_596_800 + 86_400 {
         // 0001-01-01T00:00:00Z: Alertmanager's "not set".
         return Ok(None);
@@ -74,6 +72,29 @@ pub(crate) fn timestamp(
         ));
     }
     Ok(Some(t))
+}
+
+/// Parses an RFC 3339 time, telling a malformed one from a well-formed one outside the
+/// range fireline can represent (`9999-12-31T23:59:59Z` is valid RFC 3339, but past the
+/// last instant jiff's `Timestamp` holds).
+pub(crate) fn parse_time(field: &str, raw: &str) -> Result<Timestamp, ApiError> {
+    raw.parse::<Timestamp>().map_err(|_| {
+        match jiff::fmt::temporal::Pieces::parse(raw) {
+            // Well-formed, with an offset: only its range can be wrong.
+            Ok(pieces) if pieces.offset().is_some() => {
+                let (bound, which) = if pieces.date().year() > 0 {
+                    (Timestamp::MAX, "latest")
+                } else {
+                    (Timestamp::MIN, "earliest")
+                };
+                ApiError::invalid(
+                    field,
+                    format!("`{raw}` is out of range ({which} supported: {bound})"),
+                )
+            }
+            _ => ApiError::invalid(field, format!("`{raw}` is not an RFC 3339 time")),
+        }
+    })
 }
 
 /// A stable identity from labels, for sources that send none.

@@ -1,9 +1,10 @@
 //! Acknowledge links: `GET /ack/{token}` shows the incident and a button;
 //! `POST /ack/{token}` acknowledges it. No sign-in: the signed token is the authority,
 //! for one incident and one action. GET never acts, so link previews (chat unfurls,
-//! mail scanners) cannot acknowledge by visiting the link.
+//! mail scanners) cannot acknowledge by visiting the link. A link acts only on the episode
+//! it was sent for: once the incident is reopened, older links say so and do nothing.
 
-use super::incidents::execute;
+use super::incidents::execute_on_log;
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -12,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use fireline_core::html::escape;
-use fireline_core::oncall::ack::verify_ack_token;
-use fireline_core::{AccessRole, Command, Incident, IncidentId};
+use fireline_core::oncall::ack::{check_episode, verify_ack_token, AckLink, AckTokenError};
+use fireline_core::{decide, AccessRole, Command, Incident, IncidentId, RecordedEvent};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/ack/{token}", get(show).post(acknowledge))
@@ -36,8 +37,9 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             // The token is in the URL: keep it out of caches and other sites' logs.
             (header::CACHE_CONTROL, "no-store"),
-            (header::REFERRER_POLICY, "no-referrer"),
         ],
+        // The UI's CSP, no framing (a framed button invites clickjacking) and no Referer.
+        crate::ui::PAGE_HEADERS,
         html,
     )
         .into_response()
@@ -55,9 +57,14 @@ fn refused(error: impl std::fmt::Display) -> Response {
     )
 }
 
-async fn incident(state: &AppState, id: IncidentId) -> Result<Incident, ApiError> {
+/// The incident's events and its state.
+async fn incident(
+    state: &AppState,
+    id: IncidentId,
+) -> Result<(Vec<RecordedEvent>, Incident), ApiError> {
     let events = state.store.events(id).await?;
-    Ok(Incident::fold(id, &events)?)
+    let incident = Incident::fold(id, &events)?;
+    Ok((events, incident))
 }
 
 fn summary(i: &Incident) -> String {
@@ -72,16 +79,41 @@ fn summary(i: &Incident) -> String {
     )
 }
 
-async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+/// A link for an earlier episode of the incident: it does nothing, and says why.
+fn earlier_episode(error: &AckTokenError, current: &Incident) -> Response {
+    page(
+        StatusCode::CONFLICT,
+        &format!("Link for an earlier episode of {}", current.id),
+        &format!(
+            "<p>{}. It does not acknowledge the incident as it is now.</p>{}\
+             <p>Acknowledge from the incident in fireline, with <code>fireline incident \
+             ack</code>, or from the newest page you received.</p>",
+            escape(&error.to_string()),
+            summary(current)
+        ),
+    )
+}
+
+/// The link's incident, if the link is genuine, unexpired and for the incident's
+/// current episode; otherwise the page that says why not.
+async fn checked(state: &AppState, token: &str) -> Result<(AckLink, Incident), Response> {
     let secret = &state.pager.links().ack_secret;
-    let (id, person) = match verify_ack_token(secret, &token, state.clock.now()) {
+    let link = verify_ack_token(secret, token, state.clock.now()).map_err(refused)?;
+    let (events, current) = incident(state, link.incident)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    if let Err(e) = check_episode(&link, &events) {
+        return Err(earlier_episode(&e, &current));
+    }
+    Ok((link, current))
+}
+
+async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let (link, current) = match checked(&state, &token).await {
         Ok(found) => found,
-        Err(e) => return refused(e),
+        Err(page) => return page,
     };
-    let current = match incident(&state, id).await {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
+    let id = link.incident;
     let action = if let Some((at, by)) = &current.acknowledged {
         format!("<p>Already acknowledged by {} at {at}.</p>", escape(by))
     } else if !current.status.is_open() {
@@ -89,7 +121,7 @@ async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Respo
     } else {
         format!(
             "<form method=\"post\"><button type=\"submit\">Acknowledge {id} as {}</button></form>",
-            escape(&person)
+            escape(&link.person)
         )
     };
     page(
@@ -100,21 +132,29 @@ async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Respo
 }
 
 async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let secret = &state.pager.links().ack_secret;
-    let (id, person) = match verify_ack_token(secret, &token, state.clock.now()) {
+    let (link, _) = match checked(&state, &token).await {
         Ok(found) => found,
-        Err(e) => return refused(e),
+        Err(page) => return page,
     };
+    let (id, person) = (link.incident, link.person.clone());
     let caller = Caller {
         name: person.clone(),
         role: AccessRole::Responder,
         token_id: format!("ack-link:{id}"),
     };
-    match execute(&state, &caller, id, None, Command::Acknowledge).await {
+    // The episode is checked again on the log the acknowledgement is decided on (and
+    // appended after, version-checked), so a reopening since the check above counts.
+    let decision =
+        |policy: &fireline_core::policy::Policy, current: &Incident, events: &[RecordedEvent]| {
+            check_episode(&link, events)
+                .map_err(|e| fireline_core::DomainError::Conflict(e.to_string()))?;
+            decide(current, &Command::Acknowledge, policy.catalog())
+        };
+    match execute_on_log(&state, &caller, id, None, decision).await {
         Ok(_) => {
             tracing::info!(incident = %id, person = %person, "acknowledged by link");
             match incident(&state, id).await {
-                Ok(current) => page(
+                Ok((_, current)) => page(
                     StatusCode::OK,
                     &format!("{id} acknowledged"),
                     &format!(

@@ -4,7 +4,8 @@ use crate::auth::{issue_heartbeat, issue_integration, AsAdmin, HeartbeatError};
 use crate::extract::{parse_json, ApiBytes, ApiJson};
 use crate::receivers::{alertmanager, generic, pagerduty, Alerts};
 use crate::wire::{
-    Accepted, ErrorBody, HeartbeatCreateRequest, HeartbeatCreated, HeartbeatList, HeartbeatView,
+    Accepted, AlertDropList, AlertDropView, DeadLetterList, DeadLetterOutcome, DeadLetterView,
+    ErrorBody, HeartbeatCreateRequest, HeartbeatCreated, HeartbeatList, HeartbeatView,
     IntegrationCreateRequest, IntegrationCreated, IntegrationList, IntegrationView,
 };
 use crate::{ApiError, AppState};
@@ -417,4 +418,112 @@ pub(super) async fn ping_heartbeat(
         .ok_or_else(|| ApiError::NotFound("unknown heartbeat key".to_owned()))?;
     state.inbox.wake();
     Ok(Json(HeartbeatView::from(&record)))
+}
+
+/// Most entries the alert-handling lists return.
+const LIST_LIMIT: u32 = 500;
+
+/// Accepted alerts that joined no incident, with the reason (a route dropped them,
+/// they arrived resolved, …), latest first.
+#[utoipa::path(
+    get, path = "/api/v1/alerts/dropped", tag = "integrations",
+    responses(
+        (status = 200, description = "Latest first, at most 500", body = AlertDropList),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody)
+    )
+)]
+pub(super) async fn list_dropped(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+) -> Result<Json<AlertDropList>, ApiError> {
+    let drops = state.store.alert_drops(LIST_LIMIT).await?;
+    Ok(Json(AlertDropList {
+        dropped: drops.iter().map(AlertDropView::from).collect(),
+    }))
+}
+
+/// Accepted payloads whose processing kept failing, parked for an admin: re-drive
+/// them once the cause is mended, or discard them.
+#[utoipa::path(
+    get, path = "/api/v1/alerts/dead-letters", tag = "integrations",
+    responses(
+        (status = 200, description = "Newest first, at most 500", body = DeadLetterList),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody)
+    )
+)]
+pub(super) async fn list_dead_letters(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+) -> Result<Json<DeadLetterList>, ApiError> {
+    let dead = state.store.dead_letters(LIST_LIMIT).await?;
+    Ok(Json(DeadLetterList {
+        dead_letters: dead.iter().map(DeadLetterView::from).collect(),
+    }))
+}
+
+/// Puts a dead letter back in the inbox, its attempts reset: it is processed next.
+#[utoipa::path(
+    post, path = "/api/v1/alerts/dead-letters/{id}/redrive", tag = "integrations",
+    params(("id" = i64, Path, description = "Dead letter id")),
+    responses(
+        (status = 200, description = "Back in the inbox", body = DeadLetterOutcome),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such dead letter", body = ErrorBody)
+    )
+)]
+pub(super) async fn redrive_dead_letter(
+    caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<DeadLetterOutcome>, ApiError> {
+    redrive_now(&state, &caller.0.name, id).await?;
+    Ok(Json(DeadLetterOutcome {
+        id,
+        status: "requeued".to_owned(),
+    }))
+}
+
+/// Discards a dead letter for good.
+#[utoipa::path(
+    delete, path = "/api/v1/alerts/dead-letters/{id}", tag = "integrations",
+    params(("id" = i64, Path, description = "Dead letter id")),
+    responses(
+        (status = 200, description = "Discarded", body = DeadLetterOutcome),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such dead letter", body = ErrorBody)
+    )
+)]
+pub(super) async fn discard_dead_letter(
+    caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<DeadLetterOutcome>, ApiError> {
+    discard_now(&state, &caller.0.name, id).await?;
+    Ok(Json(DeadLetterOutcome {
+        id,
+        status: "discarded".to_owned(),
+    }))
+}
+
+/// Re-drives dead letter `id` and wakes the processor, for the API and the UI alike.
+pub(crate) async fn redrive_now(state: &AppState, actor: &str, id: i64) -> Result<(), ApiError> {
+    if !state.store.redrive_dead_letter(id).await? {
+        return Err(ApiError::NotFound(format!("no dead letter {id}")));
+    }
+    tracing::info!(dead_letter = id, actor = %actor, "dead letter re-driven");
+    state.inbox.wake();
+    Ok(())
+}
+
+/// Discards dead letter `id`, for the API and the UI alike.
+pub(crate) async fn discard_now(state: &AppState, actor: &str, id: i64) -> Result<(), ApiError> {
+    if !state.store.discard_dead_letter(id).await? {
+        return Err(ApiError::NotFound(format!("no dead letter {id}")));
+    }
+    tracing::warn!(dead_letter = id, actor = %actor, "dead letter discarded");
+    Ok(())
 }

@@ -61,6 +61,10 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::revoke_integration))
         .routes(routes!(alerts::create_heartbeat, alerts::list_heartbeats))
         .routes(routes!(alerts::ping_heartbeat))
+        .routes(routes!(alerts::list_dropped))
+        .routes(routes!(alerts::list_dead_letters))
+        .routes(routes!(alerts::redrive_dead_letter))
+        .routes(routes!(alerts::discard_dead_letter))
         .routes(routes!(oncall::put_roster, oncall::get_roster))
         .routes(routes!(oncall::list_people))
         .routes(routes!(
@@ -84,6 +88,8 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oncall::shifts))
         .routes(routes!(oncall::schedule_feed))
         .routes(routes!(oncall::oncall))
+        .routes(routes!(oncall::calendar_feeds))
+        .routes(routes!(oncall::rotate_calendar_feeds))
         .routes(routes!(
             postmortems::draft,
             postmortems::show,
@@ -112,15 +118,29 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The path for logs: integration keys in receiver URLs are secrets, so they are masked.
+/// Longest path a log line shows for an unmatched request.
+const MAX_LOGGED_PATH: usize = 200;
+
+/// Path segments at least this long are masked in logs: every key and token fireline
+/// issues is longer (256 bits in hex), and no route's own words are.
+const SECRET_SEGMENT_LEN: usize = 32;
+
+/// An unmatched request's path, for logs: segments that may be credentials (anything
+/// with a key or token prefix, an acknowledge link's token, any long segment) are
+/// masked, and the whole is bounded. Matched requests log their route template instead,
+/// which holds no values at all.
 fn redacted_path(path: &str) -> String {
+    use crate::auth::{HEARTBEAT_PREFIX, INTEGRATION_PREFIX, TOKEN_PREFIX};
     let mut previous = "";
-    path.split('/')
+    let shown = path
+        .split('/')
         .map(|segment| {
-            let shown = if segment.starts_with(crate::auth::INTEGRATION_PREFIX) {
-                "fli_****"
-            } else if previous == "ack" {
-                // An acknowledge link's token is a credential for its incident.
+            let shown = if [INTEGRATION_PREFIX, HEARTBEAT_PREFIX, TOKEN_PREFIX]
+                .iter()
+                .any(|prefix| segment.starts_with(prefix))
+                || previous == "ack"
+                || segment.len() >= SECRET_SEGMENT_LEN
+            {
                 "****"
             } else {
                 segment
@@ -129,30 +149,79 @@ fn redacted_path(path: &str) -> String {
             shown
         })
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/");
+    match shown.char_indices().nth(MAX_LOGGED_PATH) {
+        Some((at, _)) => format!("{}…", &shown[..at]),
+        None => shown,
+    }
 }
 
-/// Records each request's latency by route template (never the raw path: ids and keys
-/// would explode the label set, and keys are secrets).
+/// The matched route's template (`/api/v1/heartbeats/{key}`), if a route matched.
+fn route_template<B>(request: &Request<B>) -> Option<&str> {
+    request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(axum::extract::MatchedPath::as_str)
+}
+
+/// Records each request's latency by method and route template (never the raw method or
+/// path: invented methods, ids and keys would grow the label set without bound, and
+/// keys are secrets).
 async fn time_request(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
+    let method = crate::metrics::method_label(request.method());
+    let route = route_template(&request)
+        .unwrap_or(crate::metrics::UNMATCHED_ROUTE)
         .to_owned();
     let begun = std::time::Instant::now();
     let response = next.run(request).await;
     crate::metrics::record_request(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         begun.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// `X-Content-Type-Options: nosniff` on every response, so no browser reads a JSON
+/// error or a text body as HTML or script.
+async fn no_sniff(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The request's log span: method (standard or `OTHER`), the matched route's template
+/// and the request id. Never the raw path of a matched request (heartbeat keys, ack
+/// tokens and integration keys are in paths) and never the query string (calendar feeds
+/// take a viewer token as `?token=`); an unmatched request's path is logged redacted.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let method = crate::metrics::method_label(request.method());
+    match route_template(request) {
+        Some(route) => tracing::info_span!(
+            "request",
+            method = %method,
+            route = %route,
+            request_id = %request_id,
+        ),
+        None => tracing::info_span!(
+            "request",
+            method = %method,
+            route = %crate::metrics::UNMATCHED_ROUTE,
+            path = %redacted_path(request.uri().path()),
+            request_id = %request_id,
+        ),
+    }
 }
 
 /// The whole application over `state`.
@@ -179,26 +248,13 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(time_request))
+        .layer(axum::middleware::map_response(no_sniff))
         // Outermost last: the request id is set before tracing opens the span that shows
         // it, and copied onto the response. Headers are not logged, so tokens never are.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(|req: &Request<_>| {
-                    let request_id = req
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only, never the query string: calendar feeds take a
-                    // viewer token as `?token=`, a credential logs must not keep.
-                    tracing::info_span!(
-                        "request",
-                        method = %req.method(),
-                        path = %redacted_path(req.uri().path()),
-                        request_id = %request_id,
-                    )
-                })
+                .make_span_with(|req: &Request<_>| request_span(req))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

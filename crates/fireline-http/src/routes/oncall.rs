@@ -5,19 +5,20 @@
 //! (`Roster::check`) and stores nothing when a problem remains, so the roster the
 //! engine pages from is always one `check` accepts.
 
-use crate::auth::{AsAdmin, AsViewer, FeedViewer};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::auth::{AsAdmin, AsViewer, Caller, FeedReader, FeedSecrets};
+use crate::extract::{parse_json, ApiJson, ApiQuery};
 use crate::wire::{
-    ErrorBody, OnCallList, OnCallQuery, OnCallView, PersonList, PersonView, RosterImported,
-    RosterView, ScheduleList, ScheduleView, ShiftList, ShiftQuery, ShiftView, TeamList, TeamView,
-    MASKED_SECRET,
+    CalendarFeedList, CalendarFeedView, ErrorBody, OnCallList, OnCallQuery, OnCallView, PersonList,
+    PersonView, RosterImported, RosterPutQuery, RosterView, ScheduleList, ScheduleView, ShiftList,
+    ShiftQuery, ShiftView, TeamList, TeamView, MASKED_SECRET,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fireline_core::oncall::{ical, Person, Problem, Roster, Schedule, Team};
+use fireline_core::oncall::{ical, unknown_targets, Person, Problem, Roster, Schedule, Team};
+use fireline_core::AccessRole;
 use fireline_store::RosterKind;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, Timestamp};
@@ -43,23 +44,59 @@ fn view<T: Serialize, V: DeserializeOwned>(value: &T) -> Result<V, ApiError> {
         })
 }
 
-pub(crate) fn person_view(person: &Person) -> Result<PersonView, ApiError> {
+/// Whether `caller` may read `person_id`'s contact addresses: admins, and the person
+/// themselves, signed in to the web UI as the user whose name is the person's id (API
+/// tokens are named freely, so a token's name says nothing about who holds it).
+pub(crate) fn sees_contacts(caller: &Caller, person_id: &str) -> bool {
+    caller.role.allows(AccessRole::Admin) || caller.user_name() == Some(person_id)
+}
+
+/// What marks an address as masked.
+const ELLIPSIS: char = '…';
+
+/// An address as shown to those who may not read it: enough to tell how the person is
+/// reached (the e-mail domain, the URL's host), never the mailbox or the URL's path and
+/// query, where webhook tokens live. `alice@example.com` → `a…@example.com`;
+/// `https://hooks.slack.com/services/T/B/X` → `https://hooks.slack.com/…`.
+pub(crate) fn masked_address(address: &str) -> String {
+    let address = address.trim();
+    if let Some((scheme, rest)) = address.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        // Credentials in the URL (`user:pass@host`) are not shown either.
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        return format!("{scheme}://{host}/{ELLIPSIS}");
+    }
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first = local.chars().next().map(String::from).unwrap_or_default();
+            format!("{first}{ELLIPSIS}@{domain}")
+        }
+        None => ELLIPSIS.to_string(),
+    }
+}
+
+/// A person as the API shows them: secrets always masked, addresses masked unless
+/// `full` (see [`sees_contacts`]).
+pub(crate) fn person_view(person: &Person, full: bool) -> Result<PersonView, ApiError> {
     let mut v: PersonView = view(person)?;
     for contact in &mut v.contacts {
         // Secrets are write-only: a response never carries one.
         if contact.secret.is_some() {
             contact.secret = Some(MASKED_SECRET.to_owned());
         }
+        if !full {
+            contact.address = masked_address(&contact.address);
+        }
     }
     Ok(v)
 }
 
-fn roster_view(roster: &Roster) -> Result<RosterView, ApiError> {
+fn roster_view(roster: &Roster, caller: &Caller) -> Result<RosterView, ApiError> {
     Ok(RosterView {
         people: roster
             .people
             .iter()
-            .map(|(id, p)| Ok((id.clone(), person_view(p)?)))
+            .map(|(id, p)| Ok((id.clone(), person_view(p, sees_contacts(caller, id))?)))
             .collect::<Result<_, ApiError>>()?,
         teams: roster
             .teams
@@ -76,13 +113,21 @@ fn roster_view(roster: &Roster) -> Result<RosterView, ApiError> {
 
 /// A `****` secret sent back (as `GET` shows it) keeps the secret stored for the same
 /// contact (same kind and address), so a read-modify-write round trip never replaces a
-/// secret with the mask. Without a stored secret to keep, the mask is refused.
+/// secret with the mask. Without a stored secret to keep, the mask is refused, and so is
+/// a masked address (one with `…`), which would otherwise be stored as the address.
 pub(crate) fn keep_secrets(
     incoming: &mut Person,
     stored: Option<&Person>,
     at: &str,
 ) -> Result<(), ApiError> {
     for (i, contact) in incoming.contacts.iter_mut().enumerate() {
+        if contact.address.contains(ELLIPSIS) {
+            return Err(ApiError::invalid(
+                format!("{at}contacts[{i}].address"),
+                "this is an address as masked for those who may not read it; send the \
+                 full address (admins read it in full)",
+            ));
+        }
         if contact.secret.as_deref() != Some(MASKED_SECRET) {
             continue;
         }
@@ -104,6 +149,28 @@ pub(crate) fn keep_secrets(
                     ),
                 ))
             }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a contact whose URL names an address deliveries would refuse (loopback,
+/// link-local such as cloud metadata, private, …) unless `[outbound] allow` permits it:
+/// better a 422 now, naming the field, than a page that fails at 3 a.m.
+pub(crate) fn check_destinations(
+    person: &Person,
+    allow: &fireline_notify::Allow,
+    at: &str,
+) -> Result<(), ApiError> {
+    for (i, contact) in person.contacts.iter().enumerate() {
+        if contact.kind == fireline_core::oncall::ContactKind::Email {
+            continue;
+        }
+        if let Err(refused) = fireline_notify::check_literal(&contact.address, allow) {
+            return Err(ApiError::invalid(
+                format!("{at}contacts[{i}].address"),
+                refused.to_string(),
+            ));
         }
     }
     Ok(())
@@ -143,30 +210,118 @@ fn refuse(problems: &[Problem], entry: Option<&str>) -> ApiError {
     )
 }
 
-/// Replaces the whole roster from a document of the roster file's shape.
+/// The message of a refused empty body.
+const EMPTY_ROSTER_BODY: &str = "the body is empty: PUT /api/v1/roster replaces the whole \
+    roster, so send it whole (people, teams and schedules, as GET /api/v1/roster shows \
+    them); to change one entry, PUT /api/v1/people/{id} (or teams, schedules)";
+
+/// The guards of `PUT /api/v1/roster`: a roster that would leave pages reaching nobody
+/// (no people where there are some, or policy targets the stored roster has and this
+/// one lacks) is refused unless the query lifts that guard by name.
+fn guard_roster(
+    stored: &Roster,
+    roster: &Roster,
+    policy: &fireline_core::policy::Policy,
+    query: &RosterPutQuery,
+) -> Result<(), ApiError> {
+    if roster.people.is_empty() && !stored.people.is_empty() && !query.allow_empty.unwrap_or(false)
+    {
+        return Err(ApiError::invalid(
+            "people",
+            format!(
+                "this roster has no people: it would remove all {} people stored, and \
+                 pages would reach nobody; if you mean to empty the roster, send \
+                 ?allow_empty=true",
+                stored.people.len()
+            ),
+        ));
+    }
+    // Emptying the roster on purpose drops every target too: one flag says both.
+    let emptied = roster.people.is_empty() && query.allow_empty.unwrap_or(false);
+    if emptied || query.allow_unknown_targets.unwrap_or(false) {
+        return Ok(());
+    }
+    let missing_now: Vec<String> = unknown_targets(stored, policy)
+        .into_iter()
+        .map(|u| u.target.to_string())
+        .collect();
+    // Each target lost, once, with every place the policy uses it.
+    let mut lost: Vec<(fireline_core::policy::Target, Vec<String>)> = Vec::new();
+    for u in unknown_targets(roster, policy) {
+        if missing_now.contains(&u.target.to_string()) {
+            continue;
+        }
+        match lost.iter_mut().find(|(t, _)| *t == u.target) {
+            Some((_, used_by)) => used_by.push(u.used_by),
+            None => lost.push((u.target, vec![u.used_by])),
+        }
+    }
+    let Some((first, _)) = lost.first() else {
+        return Ok(());
+    };
+    let field = match first {
+        fireline_core::policy::Target::Schedule(id) => format!("schedules.{id}"),
+        fireline_core::policy::Target::Team(id) => format!("teams.{id}"),
+        fireline_core::policy::Target::Person(id) => format!("people.{id}"),
+        fireline_core::policy::Target::Channel(_) => String::new(),
+    };
+    let listed = lost
+        .iter()
+        .map(|(target, used_by)| format!("{target} (used by {})", used_by.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(ApiError::invalid(
+        field,
+        format!(
+            "the policy in force pages targets this roster lacks, though the stored roster \
+             has them, so those pages would reach nobody: {listed}; keep them in the \
+             roster, or send ?allow_unknown_targets=true if you mean it"
+        ),
+    ))
+}
+
+/// Replaces the whole roster from a document of the roster file's shape. An empty body
+/// is refused, and so is a roster that would leave pages reaching nobody, unless the
+/// query says so by name.
 #[utoipa::path(
     put, path = "/api/v1/roster", tag = "oncall", request_body = RosterView,
+    params(RosterPutQuery),
     responses(
         (status = 200, description = "Stored; counts of what is now in the roster", body = RosterImported),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 400, description = "Malformed or empty body (field `body`)", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 422, description = "The roster has problems (field: the first one's location); nothing changed", body = ErrorBody)
+        (status = 422, description = "The roster has problems (field: the first one's location), has no people though people are stored (without `allow_empty=true`), or lacks policy targets the stored roster has (without `allow_unknown_targets=true`); nothing changed", body = ErrorBody)
     )
 )]
 pub(super) async fn put_roster(
     caller: AsAdmin,
     State(state): State<AppState>,
-    ApiJson(mut roster): ApiJson<Roster>,
+    ApiQuery(query): ApiQuery<RosterPutQuery>,
+    ApiJson(document): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<RosterImported>, ApiError> {
+    // An empty body reads as `{}`; either is a mistake here, never "no roster".
+    if document.is_empty() {
+        return Err(ApiError::BadRequest {
+            field: Some("body".to_owned()),
+            message: EMPTY_ROSTER_BODY.to_owned(),
+        });
+    }
+    let bytes = serde_json::to_vec(&document).map_err(|e| {
+        tracing::error!(error = %e, "a parsed JSON object does not serialise");
+        ApiError::Internal
+    })?;
+    let mut roster: Roster = parse_json(&bytes)?;
     let stored = state.store.roster().await?;
     for (id, person) in &mut roster.people {
         keep_secrets(person, stored.people.get(id), &format!("people.{id}."))?;
+        check_destinations(person, &state.outbound, &format!("people.{id}."))?;
     }
     let problems = roster.check();
     if !problems.is_empty() {
         return Err(refuse(&problems, None));
     }
+    guard_roster(&stored, &roster, &state.policy.current(), &query)?;
     state
         .store
         .replace_roster(&roster, state.clock.now())
@@ -185,19 +340,20 @@ pub(super) async fn put_roster(
     }))
 }
 
-/// The whole roster; webhook secrets read `****`.
+/// The whole roster; webhook secrets read `****`, and contact addresses are masked
+/// except for admins and the person themselves.
 #[utoipa::path(
     get, path = "/api/v1/roster", tag = "oncall",
     responses(
-        (status = 200, description = "The roster", body = RosterView),
+        (status = 200, description = "The roster; webhook secrets read `****`; contact addresses masked (`a…@example.com`) except for admins and the person themselves", body = RosterView),
         (status = 401, description = "No valid token", body = ErrorBody)
     )
 )]
 pub(super) async fn get_roster(
-    _caller: AsViewer,
+    caller: AsViewer,
     State(state): State<AppState>,
 ) -> Result<Json<RosterView>, ApiError> {
-    Ok(Json(roster_view(&state.store.roster().await?)?))
+    Ok(Json(roster_view(&state.store.roster().await?, &caller.0)?))
 }
 
 /// Which section of the roster an entry is in, for writes and messages.
@@ -327,20 +483,20 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
 #[utoipa::path(
     get, path = "/api/v1/people", tag = "oncall",
     responses(
-        (status = 200, description = "By id; webhook secrets read `****`", body = PersonList),
+        (status = 200, description = "By id; webhook secrets read `****`; contact addresses masked (`a…@example.com`) except for admins and the person themselves", body = PersonList),
         (status = 401, description = "No valid token", body = ErrorBody)
     )
 )]
 pub(super) async fn list_people(
-    _caller: AsViewer,
+    caller: AsViewer,
     State(state): State<AppState>,
 ) -> Result<Json<PersonList>, ApiError> {
     let roster = state.store.roster().await?;
     Ok(Json(PersonList {
         people: roster
             .people
-            .values()
-            .map(person_view)
+            .iter()
+            .map(|(id, p)| person_view(p, sees_contacts(&caller.0, id)))
             .collect::<Result<_, _>>()?,
     }))
 }
@@ -350,13 +506,13 @@ pub(super) async fn list_people(
     get, path = "/api/v1/people/{id}", tag = "oncall",
     params(("id" = String, Path, description = "Person id")),
     responses(
-        (status = 200, description = "The person; webhook secrets read `****`", body = PersonView),
+        (status = 200, description = "The person; webhook secrets read `****`; contact addresses masked (`a…@example.com`) except for admins and the person themselves", body = PersonView),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such person", body = ErrorBody)
     )
 )]
 pub(super) async fn get_person(
-    _caller: AsViewer,
+    caller: AsViewer,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PersonView>, ApiError> {
@@ -365,7 +521,7 @@ pub(super) async fn get_person(
         .people
         .get(&id)
         .ok_or_else(|| Section::People.not_found(&id))?;
-    Ok(Json(person_view(person)?))
+    Ok(Json(person_view(person, sees_contacts(&caller.0, &id))?))
 }
 
 /// Creates or replaces a person. A contact secret of `****` keeps the stored one.
@@ -389,8 +545,10 @@ pub(super) async fn put_person(
     same_id(Section::People, &id, &mut person.id)?;
     let stored = state.store.roster().await?;
     keep_secrets(&mut person, stored.people.get(&id), "")?;
+    check_destinations(&person, &state.outbound, "")?;
     let doc = to_json(&person)?;
-    let shown = person_view(&person)?;
+    // The caller is an admin: addresses in full.
+    let shown = person_view(&person, true)?;
     put_entry(&state, Section::People, &id, doc, |r| {
         r.people.insert(id.clone(), person);
     })
@@ -422,7 +580,7 @@ pub(super) async fn delete_person(
     })
     .await?;
     let person = removed.ok_or(ApiError::Internal)?;
-    Ok(Json(person_view(&person)?))
+    Ok(Json(person_view(&person, true)?))
 }
 
 /// Every team, by id.
@@ -741,23 +899,109 @@ fn calendar(body: String) -> Response {
         .into_response()
 }
 
+/// The path of a schedule's feed (what its secret is made for).
+pub(crate) fn schedule_feed_path(id: &str) -> String {
+    format!("/api/v1/schedules/{id}/calendar.ics")
+}
+
+/// The path of a person's feed.
+pub(crate) fn person_feed_path(id: &str) -> String {
+    format!("/api/v1/people/{id}/calendar.ics")
+}
+
+/// One feed's entry: its absolute URL (the server's public base URL, the path, and its
+/// secret as `?token=`).
+pub(crate) fn feed_view(
+    state: &AppState,
+    secrets: &FeedSecrets,
+    kind: &str,
+    id: &str,
+    name: &str,
+) -> CalendarFeedView {
+    let path = match kind {
+        "schedule" => schedule_feed_path(id),
+        _ => person_feed_path(id),
+    };
+    let base = state.pager.links().base_url.trim_end_matches('/');
+    CalendarFeedView {
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+        name: name.to_owned(),
+        url: format!("{base}{path}?token={}", secrets.secret(&path)),
+    }
+}
+
+/// Every feed of the roster: schedules, then people.
+async fn feed_list(state: &AppState) -> Result<CalendarFeedList, ApiError> {
+    let roster = state.store.roster().await?;
+    let secrets = FeedSecrets::load(state).await?;
+    let schedules = roster
+        .schedules
+        .iter()
+        .map(|(id, s)| feed_view(state, &secrets, "schedule", id, &s.name));
+    let people = roster
+        .people
+        .iter()
+        .map(|(id, p)| feed_view(state, &secrets, "person", id, &p.name));
+    Ok(CalendarFeedList {
+        feeds: schedules.chain(people).collect(),
+    })
+}
+
+/// The URLs to subscribe to every schedule's and person's calendar feed. Each carries a
+/// read-only secret that opens that one feed and nothing else, so it can be pasted into
+/// a calendar app (which cannot send headers) without handing out a token.
+#[utoipa::path(
+    get, path = "/api/v1/calendar-feeds", tag = "oncall",
+    responses(
+        (status = 200, description = "Every schedule's feed, then every person's; each URL carries its feed's secret", body = CalendarFeedList),
+        (status = 401, description = "No valid token", body = ErrorBody)
+    )
+)]
+pub(super) async fn calendar_feeds(
+    _caller: AsViewer,
+    State(state): State<AppState>,
+) -> Result<Json<CalendarFeedList>, ApiError> {
+    Ok(Json(feed_list(&state).await?))
+}
+
+/// Replaces the key feed secrets are made from: every feed URL handed out so far stops
+/// working (calendar apps then need the new URLs, listed in the answer).
+#[utoipa::path(
+    post, path = "/api/v1/calendar-feeds/rotate", tag = "oncall",
+    responses(
+        (status = 200, description = "Rotated; the new URLs", body = CalendarFeedList),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody)
+    )
+)]
+pub(super) async fn rotate_calendar_feeds(
+    caller: AsAdmin,
+    State(state): State<AppState>,
+) -> Result<Json<CalendarFeedList>, ApiError> {
+    crate::auth::rotate_feed_key(state.store.as_ref()).await?;
+    tracing::info!(actor = %caller.0.name, "calendar feed URLs rotated");
+    Ok(Json(feed_list(&state).await?))
+}
+
 /// A schedule's shifts as an iCalendar feed (30 days back, 90 ahead) to subscribe to.
-/// Calendar apps cannot send headers, so a viewer token may come as `?token=`.
+/// Calendar apps cannot send headers, so the feed's own read-only secret may come as
+/// `?token=` (its URL is listed by `GET /api/v1/calendar-feeds`); API tokens may not.
 #[utoipa::path(
     get, path = "/api/v1/schedules/{id}/calendar.ics", tag = "oncall",
     security(("bearer" = []), ("feed_token" = [])),
     params(
         ("id" = String, Path, description = "Schedule id"),
-        ("token" = Option<String>, Query, description = "A viewer token, for calendar apps that cannot send headers")
+        ("token" = Option<String>, Query, description = "This feed's read-only secret (`flc_…`, from GET /api/v1/calendar-feeds), for calendar apps that cannot send headers; an API token here is refused")
     ),
     responses(
         (status = 200, description = "RFC 5545 calendar, one event per shift", content_type = "text/calendar", body = String),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 401, description = "No valid token, or not this feed's secret", body = ErrorBody),
         (status = 404, description = "No such schedule", body = ErrorBody)
     )
 )]
 pub(super) async fn schedule_feed(
-    _caller: FeedViewer,
+    _reader: FeedReader,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -772,22 +1016,23 @@ pub(super) async fn schedule_feed(
 }
 
 /// A person's shifts on every schedule as an iCalendar feed (30 days back, 90 ahead).
-/// Calendar apps cannot send headers, so a viewer token may come as `?token=`.
+/// Calendar apps cannot send headers, so the feed's own read-only secret may come as
+/// `?token=` (its URL is listed by `GET /api/v1/calendar-feeds`); API tokens may not.
 #[utoipa::path(
     get, path = "/api/v1/people/{id}/calendar.ics", tag = "oncall",
     security(("bearer" = []), ("feed_token" = [])),
     params(
         ("id" = String, Path, description = "Person id"),
-        ("token" = Option<String>, Query, description = "A viewer token, for calendar apps that cannot send headers")
+        ("token" = Option<String>, Query, description = "This feed's read-only secret (`flc_…`, from GET /api/v1/calendar-feeds), for calendar apps that cannot send headers; an API token here is refused")
     ),
     responses(
         (status = 200, description = "RFC 5545 calendar, one event per shift", content_type = "text/calendar", body = String),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 401, description = "No valid token, or not this feed's secret", body = ErrorBody),
         (status = 404, description = "No such person", body = ErrorBody)
     )
 )]
 pub(super) async fn person_feed(
-    _caller: FeedViewer,
+    _reader: FeedReader,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

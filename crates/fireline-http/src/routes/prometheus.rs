@@ -64,6 +64,12 @@ pub(super) async fn metrics(
     out.push_str("# HELP fireline_outbox_pending Notifications waiting to be delivered.\n");
     out.push_str("# TYPE fireline_outbox_pending gauge\n");
     let _ = writeln!(out, "fireline_outbox_pending {depth}");
+    let dead = state.store.dead_letter_count().await?;
+    out.push_str(
+        "# HELP fireline_inbox_dead_letters Accepted alert payloads parked after repeated processing failures (re-drive them from the Admin page or the API).\n",
+    );
+    out.push_str("# TYPE fireline_inbox_dead_letters gauge\n");
+    let _ = writeln!(out, "fireline_inbox_dead_letters {dead}");
     Ok((
         StatusCode::OK,
         [(

@@ -350,7 +350,11 @@ pub(super) async fn status_html(
         "<p><small>Updated {}. <a href=\"/status.json\">JSON</a> · <a href=\"/status/feed.atom\">Atom</a></small></p></body></html>",
         s.updated_at.strftime("%Y-%m-%d %H:%M UTC")
     ));
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], h))
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        crate::ui::PAGE_HEADERS,
+        h,
+    ))
 }
 
 /// Public updates as an Atom feed, one entry per status-page update.

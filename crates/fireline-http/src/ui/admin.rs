@@ -1,5 +1,6 @@
 //! The admin page (`/ui/admin`, admins only): users, tokens and integrations (never their
-//! secrets) with the forms that manage them (`admin_actions.rs`), the roster's people,
+//! secrets) with the forms that manage them (`admin_actions.rs`), accepted alerts that
+//! joined no incident and payloads parked after repeated failures (re-drive, discard), the roster's people,
 //! teams and schedules with links to edit them (`roster.rs`), and the policy in force
 //! with what `fireline policy check` would say about it against the roster.
 
@@ -21,6 +22,8 @@ use std::collections::HashMap;
 const COVERAGE_AHEAD: SignedDuration = SignedDuration::from_hours(24 * 90);
 /// At most this many gaps are listed per schedule.
 const GAPS_SHOWN: usize = 10;
+/// At most this many parked payloads and dropped alerts are listed.
+const ALERTS_SHOWN: u32 = 100;
 
 /// The 403 page unless the session is an admin's.
 pub(super) fn refuse_non_admin(session: &Session) -> Option<Response> {
@@ -109,6 +112,8 @@ pub(super) fn notice_text(query: &HashMap<String, String>) -> Option<&'static st
         Some("password-set") => "Password set; the user's sessions have ended.",
         Some("token-revoked") => "Token revoked; its sessions have ended.",
         Some("integration-revoked") => "Integration revoked; its key no longer works.",
+        Some("dead-letter-requeued") => "Payload put back in the inbox; it is processed next.",
+        Some("dead-letter-discarded") => "Payload discarded.",
         Some("entry-saved") => "Roster entry saved.",
         Some("entry-deleted") => "Roster entry deleted.",
         Some("override-added") => "Override added.",
@@ -147,6 +152,10 @@ struct AdminPage<'a> {
     users: Vec<(fireline_store::UserRecord, String)>,
     tokens: Vec<(fireline_store::TokenRecord, String)>,
     integrations: Vec<(fireline_store::IntegrationRecord, String)>,
+    /// Parked payloads, newest first.
+    dead_letters: Vec<crate::wire::DeadLetterView>,
+    /// Alerts that joined no incident, latest first.
+    dropped: Vec<fireline_store::AlertDrop>,
     sections: Vec<RosterSection>,
     policy: PolicySummary,
     /// The policy file in force, as read (shown read-only).
@@ -188,6 +197,14 @@ async fn body<'a>(
     let users = state.store.list_users().await?;
     let tokens = state.store.list_tokens().await?;
     let integrations = state.store.list_integrations().await?;
+    let dead_letters = state
+        .store
+        .dead_letters(ALERTS_SHOWN)
+        .await?
+        .iter()
+        .map(crate::wire::DeadLetterView::from)
+        .collect();
+    let dropped = state.store.alert_drops(ALERTS_SHOWN).await?;
     let roster = state.store.roster().await?;
     let sections = vec![
         section("people", "person", "People", &roster.people, |p| &p.name),
@@ -258,6 +275,8 @@ async fn body<'a>(
                 (i, slug)
             })
             .collect(),
+        dead_letters,
+        dropped,
         sections,
         policy: policy_summary(&policy),
         policy_source: policy.source.clone(),

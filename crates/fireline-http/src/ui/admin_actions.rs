@@ -262,3 +262,31 @@ pub(super) async fn revoke_integration(
     })
     .await
 }
+
+/// `POST /ui/admin/dead-letters/{id}/redrive`: back in the inbox, processed next.
+pub(super) async fn redrive_dead_letter(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    act(&session, &body, async |_| {
+        crate::routes::alerts::redrive_now(&state, &session.caller.name, id).await?;
+        Ok("/ui/admin?done=dead-letter-requeued#alert-handling".to_owned())
+    })
+    .await
+}
+
+/// `POST /ui/admin/dead-letters/{id}/discard`: gone for good.
+pub(super) async fn discard_dead_letter(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    act(&session, &body, async |_| {
+        crate::routes::alerts::discard_now(&state, &session.caller.name, id).await?;
+        Ok("/ui/admin?done=dead-letter-discarded#alert-handling".to_owned())
+    })
+    .await
+}

@@ -1,11 +1,14 @@
 //! Who is on call (`/ui/oncall`): now on every schedule, the next 7 days' shifts per
 //! schedule, every schedule's current and upcoming overrides, and the signed-in person's
-//! own shifts when their token name is a person id. Admins also get the forms that add
-//! and remove overrides, stored through the same check-then-store path as the API.
+//! own shifts when their token name is a person id, and the calendar feed URLs to
+//! subscribe to (each with its feed's read-only secret). Admins also get the forms that
+//! add and remove overrides, stored through the same check-then-store path as the API.
 
 use super::admin::{admin_act, notice_text};
 use super::roster::save_schedule;
 use super::{render, Choice, Session};
+use crate::auth::FeedSecrets;
+use crate::routes::oncall::feed_view;
 use crate::{ApiError, AppState};
 use askama::Template;
 use axum::body::Bytes;
@@ -70,6 +73,10 @@ struct OncallPage<'a> {
     admin: bool,
     schedules: Vec<Choice>,
     people: Vec<Choice>,
+    /// Per schedule: its name and feed URL (with the feed's read-only secret).
+    feeds: Vec<(String, String)>,
+    /// The caller's own feed URL, when they are a roster person.
+    my_feed: Option<String>,
 }
 
 fn shift_row(roster: &Roster, shift: &Shift, schedule: &str) -> ShiftRow {
@@ -101,7 +108,24 @@ async fn body<'a>(
         admin,
         schedules: Vec::new(),
         people: Vec::new(),
+        feeds: Vec::new(),
+        my_feed: None,
     };
+    // Feed URLs carry a secret that opens only their feed, so every signed-in caller
+    // may have them (viewers read these shifts anyway).
+    let secrets = FeedSecrets::load(state).await?;
+    page.feeds = roster
+        .schedules
+        .iter()
+        .map(|(id, s)| {
+            let feed = feed_view(state, &secrets, "schedule", id, &s.name);
+            (feed.name, feed.url)
+        })
+        .collect();
+    page.my_feed = roster
+        .people
+        .get(&session.caller.name)
+        .map(|p| feed_view(state, &secrets, "person", &session.caller.name, &p.name).url);
     let mut mine = Vec::new();
     for s in roster.schedules.values() {
         let current = s

@@ -5,7 +5,9 @@
 
 use super::admin::{message, notice_text, refuse_admin_post, refuse_non_admin, refused};
 use super::{form, render, url, Message, Session};
-use crate::routes::oncall::{delete_entry, keep_secrets, put_entry, same_id, to_json, Section};
+use crate::routes::oncall::{
+    check_destinations, delete_entry, keep_secrets, put_entry, same_id, to_json, Section,
+};
 use crate::wire::MASKED_SECRET;
 use crate::{ApiError, AppState};
 use askama::Template;
@@ -181,6 +183,7 @@ async fn store_entry(
             same_id(section, id, &mut person.id)?;
             let stored = state.store.roster().await?;
             keep_secrets(&mut person, stored.people.get(id), "")?;
+            check_destinations(&person, &state.outbound, "")?;
             let doc = to_json(&person)?;
             put_entry(state, section, id, doc, |r| {
                 r.people.insert(id.to_owned(), person);

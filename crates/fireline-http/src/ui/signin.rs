@@ -15,6 +15,24 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
+/// Most characters of a user-supplied value a log line shows: sign-in is anonymous, so
+/// what it logs per request must be bounded.
+const MAX_LOGGED_CHARS: usize = 64;
+
+/// A user-supplied value for a log line: at most [`MAX_LOGGED_CHARS`] characters, with
+/// a marker saying how much was cut. (Control characters are escaped by the binary's
+/// log writer, for every log line.)
+fn for_log(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(MAX_LOGGED_CHARS) {
+        Some((at, _)) => std::borrow::Cow::Owned(format!(
+            "{}…[{} more bytes]",
+            &value[..at],
+            value.len() - at
+        )),
+        None => std::borrow::Cow::Borrowed(value),
+    }
+}
+
 /// The sign-in forms: password, and API token (first and open when `token` is given).
 #[derive(Template)]
 #[template(path = "ui/signin.html")]
@@ -99,7 +117,7 @@ pub(super) async fn submit(
     let password = fields.get("password").map_or("", String::as_str);
     let now = state.clock.now();
     if let Err(wait) = state.signin_throttle.attempt(name, now) {
-        tracing::warn!(name = %name, "UI sign-in refused: too many failures");
+        tracing::warn!(name = %for_log(name), "UI sign-in refused: too many failures");
         return render(
             StatusCode::TOO_MANY_REQUESTS,
             "Sign in",
@@ -123,7 +141,7 @@ pub(super) async fn submit(
             signed_in(&state, &user_principal(&user))
         }
         Ok(None) => {
-            tracing::info!(name = %name, "UI sign-in refused");
+            tracing::info!(name = %for_log(name), "UI sign-in refused");
             render(
                 StatusCode::UNAUTHORIZED,
                 "Sign in",
@@ -229,5 +247,21 @@ pub(super) async fn setup(
             refuse(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
         }
         Err(e) => super::error_page(None, e.into(), "/ui/signin"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_values_are_cut_at_64_characters_with_a_marker() {
+        assert_eq!(for_log("alice"), "alice");
+        let exact = "é".repeat(MAX_LOGGED_CHARS);
+        assert_eq!(for_log(&exact), exact);
+        let long = format!("{}{}", "é".repeat(MAX_LOGGED_CHARS), "x".repeat(65_536));
+        let shown = for_log(&long);
+        assert!(shown.starts_with(&exact));
+        assert!(shown.ends_with("…[65536 more bytes]"), "{shown}");
     }
 }

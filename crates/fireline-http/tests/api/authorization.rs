@@ -66,6 +66,8 @@ pub fn concrete(path: &str) -> String {
         path.replace("{id}", "int_x")
     } else if path.starts_with("/api/v1/actions/") {
         path.replace("{id}", "AI-1")
+    } else if path.starts_with("/api/v1/alerts/dead-letters/") {
+        path.replace("{id}", "1")
     } else {
         path.replace("{id}", "INC-1")
     }
@@ -100,6 +102,8 @@ fn admin_only(method: &Method, template: &str) -> bool {
         "/api/v1/tokens",
         "/api/v1/integrations",
         "/api/v1/heartbeats",
+        "/api/v1/alerts/",
+        "/api/v1/calendar-feeds/rotate",
     ]
     .iter()
     .any(|prefix| template.starts_with(prefix));

@@ -11,6 +11,7 @@ mod mutations;
 mod oncall;
 mod openapi;
 mod postmortems;
+mod probe_edge;
 mod prometheus;
 mod receivers;
 mod reports;

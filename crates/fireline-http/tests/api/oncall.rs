@@ -1,5 +1,6 @@
-//! The on-call roster over the API: import, refusals that change nothing, who is on call
-//! at given instants, shift windows, calendar feeds and their `?token=`, masked secrets.
+//! The on-call roster over the API: import, refusals that change nothing (an empty body,
+//! a roster that would page nobody), who is on call at given instants, shift windows,
+//! calendar feeds and their per-feed secrets, masked secrets and contact addresses.
 
 use crate::support::{roster_fixture, roster_json, ts, App};
 use axum::http::{Method, StatusCode};
@@ -13,7 +14,15 @@ backend_tests!(
     entries_are_checked_against_the_whole_roster,
     oncall_answers_who_is_on_call_at_an_instant,
     shifts_cover_a_bounded_window,
-    calendar_feeds_are_rfc5545_and_take_a_query_token_only_there
+    calendar_feeds_are_rfc5545_and_take_a_query_token_only_there,
+    roster_put_with_empty_body_keeps_the_roster,
+    roster_put_with_empty_object_keeps_the_roster,
+    roster_put_that_removes_everyone_or_paged_targets_needs_saying_so,
+    viewers_and_responders_read_contacts_masked_admins_in_full,
+    a_feed_secret_opens_only_its_feed,
+    an_admin_token_in_a_feed_url_is_refused,
+    rotating_feed_urls_cuts_the_old_ones,
+    webhook_contacts_to_metadata_or_loopback_addresses_are_refused_when_written,
 );
 
 async fn put(app: &App, path: &str, token: &str, body: Value) -> crate::support::Reply {
@@ -77,7 +86,17 @@ async fn import_stores_the_roster_and_never_returns_secrets(db: &TestDatabase) {
         "00:00"
     );
 
-    // What GET shows can be sent back: the mask keeps the stored secret.
+    // What GET shows an admin can be sent back: the mask keeps the stored secret.
+    let roster = app
+        .get("/api/v1/roster", &app.admin)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let bob = app
+        .get("/api/v1/people/bob", &app.admin)
+        .await
+        .expect(StatusCode::OK)
+        .body;
     put(&app, "/api/v1/roster", &app.admin, roster.clone())
         .await
         .expect(StatusCode::OK);
@@ -502,14 +521,21 @@ async fn calendar_feeds_are_rfc5545_and_take_a_query_token_only_there(db: &TestD
         .await
         .expect_error(StatusCode::NOT_FOUND, "not_found", None);
 
-    // Calendar apps cannot send headers: the feeds take the token as ?token=.
+    // Calendar apps cannot send headers: the feeds take their own secret as ?token=.
     for feed in [
         "/api/v1/schedules/sre-primary/calendar.ics",
         "/api/v1/people/alice/calendar.ics",
     ] {
-        let by_query =
-            calendar_text(anonymous(&app, &format!("{feed}?token={}", app.viewer)).await);
+        let url = feed_url(&app, feed).await;
+        let by_query = calendar_text(anonymous(&app, &url).await);
         assert!(by_query.contains("BEGIN:VEVENT"));
+        anonymous(&app, &format!("{feed}?token={}", app.viewer))
+            .await
+            .expect_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                Some("authorization"),
+            );
         anonymous(&app, &format!("{feed}?token=fl_{}", "0".repeat(64)))
             .await
             .expect_error(
@@ -530,7 +556,9 @@ async fn calendar_feeds_are_rfc5545_and_take_a_query_token_only_there(db: &TestD
             Some("authorization"),
         );
     }
-    // … and nothing else does.
+    // … and nothing else does: neither a role token nor a feed secret.
+    let secret = feed_url(&app, "/api/v1/people/alice/calendar.ics").await;
+    let secret = secret.rsplit("token=").next().expect("a secret").to_owned();
     for path in [
         "/api/v1/roster",
         "/api/v1/people",
@@ -540,12 +568,431 @@ async fn calendar_feeds_are_rfc5545_and_take_a_query_token_only_there(db: &TestD
         "/api/v1/oncall",
         "/api/v1/incidents",
     ] {
-        anonymous(&app, &format!("{path}?token={}", app.viewer))
+        for token in [&app.viewer, &secret] {
+            anonymous(&app, &format!("{path}?token={token}"))
+                .await
+                .expect_error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    Some("authorization"),
+                );
+        }
+    }
+}
+
+/// The URL `GET /api/v1/calendar-feeds` gives for the feed at `path`, without the base
+/// URL (the router is driven in-process).
+async fn feed_url(app: &App, path: &str) -> String {
+    let feeds = app
+        .get("/api/v1/calendar-feeds", &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let url = feeds["feeds"]
+        .as_array()
+        .expect("feeds")
+        .iter()
+        .filter_map(|f| f["url"].as_str())
+        .find(|u| u.contains(&format!("{path}?token=flc_")))
+        .unwrap_or_else(|| panic!("no feed URL for {path}: {feeds}"));
+    url[url.find("/api/").expect("a path")..].to_owned()
+}
+
+/// `PUT /api/v1/roster` with a raw body.
+async fn put_raw(app: &App, path: &str, body: &'static str) -> crate::support::Reply {
+    app.send(
+        axum::http::Request::builder()
+            .method(Method::PUT)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", app.admin))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .expect("a request"),
+    )
+    .await
+}
+
+async fn roster_put_with_empty_body_keeps_the_roster(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    for body in ["", "  \n"] {
+        let reply = put_raw(&app, "/api/v1/roster", body).await.expect_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            Some("body"),
+        );
+        assert!(
+            reply.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("empty")),
+            "{}",
+            reply.body
+        );
+    }
+    // Not even when the caller says an empty roster is fine: a body is still needed.
+    put_raw(&app, "/api/v1/roster?allow_empty=true", "")
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "bad_request", Some("body"));
+    assert_eq!(app.store.roster().await.expect("roster"), roster_fixture());
+}
+
+async fn roster_put_with_empty_object_keeps_the_roster(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    put(&app, "/api/v1/roster", &app.admin, json!({}))
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "bad_request", Some("body"));
+    assert_eq!(app.store.roster().await.expect("roster"), roster_fixture());
+    assert_eq!(
+        app.get("/api/v1/people", &app.admin).await.body["people"]
+            .as_array()
+            .map(Vec::len),
+        Some(roster_fixture().people.len())
+    );
+}
+
+async fn roster_put_that_removes_everyone_or_paged_targets_needs_saying_so(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+
+    // Explicitly empty sections: refused naming `people`, unless asked for by name.
+    let empty = json!({"people": {}, "teams": {}, "schedules": {}});
+    let reply = put(&app, "/api/v1/roster", &app.admin, empty.clone())
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("people"));
+    assert!(
+        reply.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("allow_empty=true")),
+        "{}",
+        reply.body
+    );
+    assert_eq!(app.store.roster().await.expect("roster"), roster_fixture());
+
+    // A roster that drops someone the policy in force pages (the CTO, at escalation
+    // level 4 of the agentic-flow policy) is refused naming them.
+    let policy = fireline_core::policy::Policy::from_toml(include_str!(
+        "../../../../policies/agentic-flow.toml"
+    ))
+    .unwrap_or_else(|p| panic!("{p:#?}"));
+    app.policy.replace(policy);
+    let mut without_cto = roster_json();
+    without_cto["people"]
+        .as_object_mut()
+        .expect("people")
+        .remove("cto");
+    let reply = put(&app, "/api/v1/roster", &app.admin, without_cto.clone())
+        .await
+        .expect_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some("people.cto"),
+        );
+    assert!(
+        reply.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("person:cto") && m.contains("allow_unknown_targets")),
+        "{}",
+        reply.body
+    );
+    assert_eq!(app.store.roster().await.expect("roster"), roster_fixture());
+    put(
+        &app,
+        "/api/v1/roster?allow_unknown_targets=true",
+        &app.admin,
+        without_cto,
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert!(!app
+        .store
+        .roster()
+        .await
+        .expect("roster")
+        .people
+        .contains_key("cto"));
+
+    // Said so: emptied.
+    let counts = put(&app, "/api/v1/roster?allow_empty=true", &app.admin, empty)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(counts, json!({"people": 0, "teams": 0, "schedules": 0}));
+    // From an empty roster, a first import is the usual way in and needs no flag.
+    put(&app, "/api/v1/roster", &app.admin, roster_json())
+        .await
+        .expect(StatusCode::OK);
+}
+
+/// Every contact address of the fixture, and the webhook secret.
+fn contact_texts() -> Vec<String> {
+    let mut texts: Vec<String> = roster_fixture()
+        .people
+        .values()
+        .flat_map(|p| p.contacts.iter().map(|c| c.address.clone()))
+        .collect();
+    texts.push("replace-me-bob".to_owned());
+    texts
+}
+
+async fn viewers_and_responders_read_contacts_masked_admins_in_full(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    let routes = ["/api/v1/people", "/api/v1/people/bob", "/api/v1/roster"];
+    for (who, token) in [("viewer", &app.viewer), ("responder", &app.alice)] {
+        for route in routes {
+            let body = app.get(route, token).await.expect(StatusCode::OK).body;
+            let text = body.to_string();
+            for address in contact_texts() {
+                assert!(
+                    !text.contains(&address),
+                    "{who} read {address} on {route}: {text}"
+                );
+            }
+            // Still told how bob is reached.
+            assert!(text.contains("\"webhook\""), "{who} {route}: {text}");
+            assert!(
+                text.contains("https://pager.example.com/…"),
+                "{who} {route}: {text}"
+            );
+            assert!(text.contains("b…@example.com"), "{who} {route}: {text}");
+        }
+    }
+    // The responder token is named `alice`, but a token's name is not a person: alice's
+    // own addresses stay masked for it (only her UI session, signed in as user `alice`,
+    // reads them).
+    let alice = app
+        .get("/api/v1/people/alice", &app.alice)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(
+        alice["contacts"][0]["address"],
+        "https://hooks.example.com/…"
+    );
+    assert_eq!(alice["contacts"][1]["address"], "a…@example.com");
+
+    for route in routes {
+        let text = app
+            .get(route, &app.admin)
+            .await
+            .expect(StatusCode::OK)
+            .body
+            .to_string();
+        assert!(
+            text.contains("https://pager.example.com/hooks/bob"),
+            "{text}"
+        );
+        assert!(text.contains("bob@example.com"), "{text}");
+        assert!(!text.contains("replace-me-bob"), "{text}");
+        assert!(!text.contains('…'), "admins read addresses in full: {text}");
+    }
+
+    // A masked address sent back is refused, not stored as the address.
+    let masked = app
+        .get("/api/v1/people/bob", &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    put(&app, "/api/v1/people/bob", &app.admin, masked)
+        .await
+        .expect_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some("contacts[0].address"),
+        );
+    let masked_roster = app
+        .get("/api/v1/roster", &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    put(&app, "/api/v1/roster", &app.admin, masked_roster)
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.store.roster().await.expect("roster"), roster_fixture());
+}
+
+async fn a_feed_secret_opens_only_its_feed(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    let feeds = app
+        .get("/api/v1/calendar-feeds", &app.viewer)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let listed = feeds["feeds"].as_array().expect("feeds");
+    let fixture = roster_fixture();
+    assert_eq!(
+        listed.len(),
+        fixture.schedules.len() + fixture.people.len(),
+        "{feeds}"
+    );
+    assert_eq!(listed[0]["kind"], "schedule");
+    assert!(listed[0]["url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("http") && u.contains("/calendar.ics?token=flc_")));
+
+    let primary = feed_url(&app, "/api/v1/schedules/sre-primary/calendar.ics").await;
+    let secret = primary
+        .rsplit("token=")
+        .next()
+        .expect("a secret")
+        .to_owned();
+    calendar_text(anonymous(&app, &primary).await);
+    // The same secret on another feed, or a variation of it, opens nothing.
+    for other in [
+        format!("/api/v1/schedules/sre-secondary/calendar.ics?token={secret}"),
+        format!("/api/v1/people/alice/calendar.ics?token={secret}"),
+        format!(
+            "/api/v1/schedules/sre-primary/calendar.ics?token={}0",
+            &secret
+        ),
+        format!(
+            "/api/v1/schedules/sre-primary/calendar.ics?token={}",
+            &secret[..secret.len() - 2]
+        ),
+    ] {
+        let reply = anonymous(&app, &other).await.expect_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            Some("authorization"),
+        );
+        assert!(
+            reply.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("/api/v1/calendar-feeds")),
+            "says where the URL is: {}",
+            reply.body
+        );
+    }
+    // Nor does it authorize anything as a bearer token.
+    app.get("/api/v1/schedules/sre-primary/shifts", &secret)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    app.get("/api/v1/schedules/sre-primary/calendar.ics", &secret)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    // A feed URL for a schedule that does not exist would need its own secret: 401, not
+    // a 404 that tells which ids exist.
+    anonymous(
+        &app,
+        &format!("/api/v1/schedules/nope/calendar.ics?token={secret}"),
+    )
+    .await
+    .expect(StatusCode::UNAUTHORIZED);
+    // Anonymous callers cannot list feed URLs.
+    anonymous(&app, "/api/v1/calendar-feeds")
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+}
+
+async fn an_admin_token_in_a_feed_url_is_refused(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    for token in [&app.admin, &app.alice, &app.viewer] {
+        for feed in [
+            "/api/v1/schedules/sre-primary/calendar.ics",
+            "/api/v1/people/alice/calendar.ics",
+        ] {
+            let reply = anonymous(&app, &format!("{feed}?token={token}"))
+                .await
+                .expect_error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    Some("authorization"),
+                );
+            let message = reply.body["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                message.contains("API token") && message.contains("/api/v1/calendar-feeds"),
+                "says why and how to get a feed URL: {message}"
+            );
+        }
+    }
+    // In the Authorization header, a token still reads the feed like any route.
+    calendar_text(
+        app.get("/api/v1/schedules/sre-primary/calendar.ics", &app.admin)
+            .await,
+    );
+}
+
+async fn rotating_feed_urls_cuts_the_old_ones(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    let before = feed_url(&app, "/api/v1/people/alice/calendar.ics").await;
+    calendar_text(anonymous(&app, &before).await);
+    assert_eq!(
+        feed_url(&app, "/api/v1/people/alice/calendar.ics").await,
+        before,
+        "URLs are stable until rotated"
+    );
+    for token in [&app.viewer, &app.alice] {
+        app.post("/api/v1/calendar-feeds/rotate", token, json!({}))
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden", Some("authorization"));
+    }
+    let rotated = app
+        .post("/api/v1/calendar-feeds/rotate", &app.admin, json!({}))
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert!(!rotated
+        .to_string()
+        .contains(before.rsplit("token=").next().expect("secret")));
+    anonymous(&app, &before)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    let after = feed_url(&app, "/api/v1/people/alice/calendar.ics").await;
+    assert_ne!(after, before);
+    calendar_text(anonymous(&app, &after).await);
+}
+
+/// Issue 14: admins could point webhook contacts at link-local and metadata addresses
+/// (169.254.169.254). Deliveries refuse them now; writing one is refused too, naming
+/// the field, and nothing stored changes.
+async fn webhook_contacts_to_metadata_or_loopback_addresses_are_refused_when_written(
+    db: &TestDatabase,
+) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    let before = app.store.roster().await.expect("roster");
+    for address in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:8080/hook",
+        "https://localhost/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+    ] {
+        let person = json!({
+            "name": "Mallory",
+            "contacts": [{"kind": "webhook", "address": address}]
+        });
+        put(&app, "/api/v1/people/mallory", &app.admin, person)
             .await
             .expect_error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                Some("authorization"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                Some("contacts[0].address"),
+            );
+        let mut roster = crate::support::roster_json();
+        roster["people"]["mallory"] = json!({
+            "name": "Mallory",
+            "contacts": [{"kind": "slack", "address": address}]
+        });
+        put(&app, "/api/v1/roster", &app.admin, roster)
+            .await
+            .expect_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                Some("people.mallory.contacts[0].address"),
             );
     }
+    assert_eq!(app.store.roster().await.expect("roster"), before);
+    // A public address is fine.
+    put(
+        &app,
+        "/api/v1/people/mallory",
+        &app.admin,
+        json!({"name": "Mallory", "contacts": [{"kind": "webhook", "address": "https://hooks.example.com/x"}]}),
+    )
+    .await
+    .expect(StatusCode::OK);
 }

@@ -21,6 +21,9 @@ backend_tests!(
     refiring_reopens_a_recent_incident,
     maintenance_records_but_pages_nobody,
     a_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it,
+    alertmanager_alert_with_tab_in_summary_opens_an_incident,
+    generic_alert_with_nul_characters_opens_an_incident,
+    alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven,
 );
 
 const FIRING: &str = include_str!("../fixtures/alertmanager-webhook-grouped.json");
@@ -157,6 +160,7 @@ async fn alertmanager_groups_dedups_and_auto_resolves(db: &TestDatabase) {
         .method(Method::POST)
         .uri("/api/v1/integrations/alertmanager")
         .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(FIRING))
         .expect("request");
     app.send(request).await.expect(StatusCode::ACCEPTED);
@@ -676,4 +680,149 @@ async fn a_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it(db: 
     app.process().await;
     let id = incidents[0]["id"].as_str().expect("id");
     assert_eq!(app.incident(id).await["incident"]["status"], "resolved");
+}
+
+/// Issue 14, finding 1: a summary with a tab (or DEL, ESC, NUL) was answered 202 and
+/// then dropped by the processor ("title: must be a single line"): no incident, no page.
+async fn alertmanager_alert_with_tab_in_summary_opens_an_incident(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let key = app.integration("db").await;
+    let mut payload: Value = serde_json::from_str(FIRING).expect("fixture");
+    payload["alerts"] = json!([payload["alerts"][0].clone()]);
+    payload["alerts"][0]["annotations"]["summary"] = json!("Instance db1\tdown\u{1b}[0m\u{7f}");
+    app.receive(
+        &format!("/api/v1/integrations/{key}/alertmanager"),
+        &payload.to_string(),
+    )
+    .await
+    .expect(StatusCode::ACCEPTED);
+    assert_eq!(app.process().await, 1);
+    let all = app.all().await;
+    assert_eq!(
+        all.len(),
+        1,
+        "the accepted alert opened an incident: {all:?}"
+    );
+    assert_eq!(all[0]["title"], "Instance db1 down\u{FFFD}[0m\u{FFFD}");
+}
+
+/// Issue 14, finding 2: on PostgreSQL an alert with NUL characters was answered 202,
+/// then failed every processing attempt ("invalid byte sequence … 0x00") and held back
+/// the real alert claimed after it.
+async fn generic_alert_with_nul_characters_opens_an_incident(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let key = app.integration("api").await;
+    app.receive(
+        &format!("/api/v1/integrations/{key}/alerts"),
+        r#"{"key":"k\u0000","summary":"s\u0000","labels":{"a\u0000":"b\u0000"}}"#,
+    )
+    .await
+    .expect(StatusCode::ACCEPTED);
+    app.receive(
+        &format!("/api/v1/integrations/{key}/alerts"),
+        r#"{"key":"real","summary":"Checkout down","severity":"critical"}"#,
+    )
+    .await
+    .expect(StatusCode::ACCEPTED);
+    assert_eq!(app.process().await, 2);
+    let mut titles: Vec<String> = app
+        .all()
+        .await
+        .iter()
+        .map(|i| i["title"].as_str().expect("title").to_owned())
+        .collect();
+    titles.sort();
+    assert_eq!(titles, ["Checkout down", "s"]);
+    assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
+}
+
+/// Issue 14's invariant, as an admin sees it: alerts that joined no incident are listed
+/// with the reason, payloads that kept failing are listed, re-drivable and counted in
+/// `/metrics`; none of it is shown to other roles.
+async fn alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let key = app.integration("api").await;
+    app.receive(
+        &format!("/api/v1/integrations/{key}/alerts"),
+        r#"{"key":"never-fired","summary":"Was fine","status":"resolved"}"#,
+    )
+    .await
+    .expect(StatusCode::ACCEPTED);
+    app.process().await;
+    let dropped = app
+        .get("/api/v1/alerts/dropped", &app.admin)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(dropped["dropped"][0]["dedup_key"], "never-fired");
+    assert!(dropped["dropped"][0]["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("resolved"));
+
+    // A payload that cannot be processed, as damage would leave it.
+    let integration = db.store.list_integrations().await.expect("list")[0]
+        .id
+        .clone();
+    db.store
+        .enqueue_alerts(&integration, crate::support::start(), "not json")
+        .await
+        .expect("enqueue");
+    app.process().await;
+    let dead = app
+        .get("/api/v1/alerts/dead-letters", &app.admin)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let letters = dead["dead_letters"].as_array().expect("array");
+    assert_eq!(letters.len(), 1);
+    assert!(letters[0]["last_error"]
+        .as_str()
+        .expect("error")
+        .contains("do not decode"));
+    let id = letters[0]["id"].as_i64().expect("id");
+    let metrics = app.get("/metrics", "").await.expect(StatusCode::OK);
+    let text = metrics.body.as_str().expect("text");
+    assert!(text.contains("fireline_inbox_dead_letters 1"), "{text}");
+
+    for token in [&app.viewer, &app.alice] {
+        app.get("/api/v1/alerts/dropped", token)
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        app.get("/api/v1/alerts/dead-letters", token)
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        app.post(
+            &format!("/api/v1/alerts/dead-letters/{id}/redrive"),
+            token,
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    }
+    app.post(
+        &format!("/api/v1/alerts/dead-letters/{id}/redrive"),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.post(
+        &format!("/api/v1/alerts/dead-letters/{id}/redrive"),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    // Still broken: parked again at once; then discarded.
+    app.process().await;
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/alerts/dead-letters/{id}"),
+        Some(&app.admin),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
 }

@@ -156,6 +156,7 @@ impl App {
             metrics_token,
             runbooks: runbooks(),
             signin_throttle: Arc::default(),
+            outbound: fireline_notify::Allow::nothing(),
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {

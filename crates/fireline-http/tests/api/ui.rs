@@ -28,6 +28,7 @@ backend_tests!(
     the_live_feed_is_server_sent_events,
     a_checklist_step_is_checked_from_the_page,
     the_oncall_page_shows_who_is_on_call,
+    the_oncall_page_gives_feed_urls_and_no_contact_addresses,
     the_postmortems_page_lists_postmortems_and_open_action_items,
     the_report_page_embeds_the_report_and_its_charts,
     the_admin_page_is_for_admins_and_shows_no_secrets,
@@ -771,6 +772,56 @@ async fn the_oncall_page_shows_who_is_on_call(db: &TestDatabase) {
         .await
         .expect(StatusCode::OK);
     assert!(html(&page).contains("My shifts"), "{}", html(&page));
+}
+
+async fn the_oncall_page_gives_feed_urls_and_no_contact_addresses(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    let addresses: Vec<String> = crate::support::roster_fixture()
+        .people
+        .values()
+        .flat_map(|p| p.contacts.iter().map(|c| c.address.clone()))
+        .collect();
+    for token in [&app.viewer, &app.alice] {
+        let browser = app.sign_in(token).await;
+        let page = app
+            .ui_get("/ui/oncall", &browser)
+            .await
+            .expect(StatusCode::OK);
+        let page = html(&page);
+        assert!(page.contains("Calendar feeds"), "{page}");
+        for address in &addresses {
+            assert!(!page.contains(address.as_str()), "{address} on {page}");
+        }
+        // Each schedule's feed URL carries its own secret and opens that feed alone.
+        let at = page
+            .find("/api/v1/schedules/sre-primary/calendar.ics?token=flc_")
+            .expect("the primary schedule's feed URL");
+        let url = &page[at..at + page[at..].find('"').expect("end of the URL")];
+        let feed = app.call(Method::GET, url, None, None).await;
+        assert_eq!(feed.status, StatusCode::OK, "{url}");
+        assert!(feed
+            .body
+            .as_str()
+            .is_some_and(|t| t.contains("BEGIN:VCALENDAR")));
+        // The roster editor, which shows addresses, is for admins only.
+        let editor = app
+            .ui_get("/ui/admin/roster/people/bob", &browser)
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        assert!(!html(&editor).contains("bob@example.com"));
+    }
+    // Alice's session (her token's name is a person id) also gets her own feed.
+    let alice = app.sign_in(&app.alice).await;
+    let page = app
+        .ui_get("/ui/oncall", &alice)
+        .await
+        .expect(StatusCode::OK);
+    assert!(
+        html(&page).contains("/api/v1/people/alice/calendar.ics?token=flc_"),
+        "{}",
+        html(&page)
+    );
 }
 
 async fn the_postmortems_page_lists_postmortems_and_open_action_items(db: &TestDatabase) {

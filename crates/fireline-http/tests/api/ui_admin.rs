@@ -18,6 +18,7 @@ backend_tests!(
     roster_entries_are_edited_as_toml,
     overrides_are_added_and_removed_on_the_oncall_page,
     admin_text_is_escaped,
+    parked_alerts_are_shown_and_processed_again_from_the_admin_page,
 );
 
 /// A signed-in browser: its session cookie and CSRF token.
@@ -932,4 +933,63 @@ async fn admin_text_is_escaped(db: &TestDatabase) {
         assert!(!text.contains(evil), "unescaped: {text}");
         assert!(text.contains("&lt;script&gt;"), "{text}");
     }
+}
+
+/// Issue 14: a payload parked after repeated failures is shown on the Admin page with
+/// its alerts and last error, and "Process again" puts it back; a responder can do
+/// neither.
+async fn parked_alerts_are_shown_and_processed_again_from_the_admin_page(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let (_, integration) =
+        fireline_http::auth::issue_integration(app.store.as_ref(), None, "checkout", start())
+            .await
+            .expect("integration");
+    app.store
+        .enqueue_alerts(&integration.id, start(), "[{\"summary\": \"half")
+        .await
+        .expect("enqueue");
+    fireline_engine::AlertProcessor::new(
+        app.store.clone(),
+        app.policy.clone(),
+        app.clock.clone(),
+        "test",
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    )
+    .drain()
+    .await
+    .expect("drain");
+    let id = app.store.dead_letters(10).await.expect("dead")[0].id;
+
+    let admin = token_browser(&app, &app.admin).await;
+    let page = get(&app, "/ui/admin", &admin.cookie)
+        .await
+        .expect(StatusCode::OK);
+    let text = html(&page);
+    assert!(text.contains("Alerts that paged nobody"), "{text}");
+    assert!(text.contains("unreadable payload") && text.contains("do not decode"));
+
+    let responder = token_browser(&app, &app.alice).await;
+    let refused = post(
+        &app,
+        &format!("/ui/admin/dead-letters/{id}/redrive"),
+        &responder,
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.store.dead_letter_count().await.expect("count"), 1);
+
+    post(
+        &app,
+        &format!("/ui/admin/dead-letters/{id}/redrive"),
+        &admin,
+        &[],
+    )
+    .await
+    .expect(StatusCode::SEE_OTHER);
+    assert_eq!(app.store.dead_letter_count().await.expect("count"), 0);
+    let page = get(&app, "/ui/admin?done=dead-letter-requeued", &admin.cookie)
+        .await
+        .expect(StatusCode::OK);
+    assert!(html(&page).contains("Payload put back in the inbox"));
 }
