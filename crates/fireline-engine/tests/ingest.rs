@@ -93,19 +93,7 @@ async fn shutdown_stops_between_inbox_items(db: &TestDatabase) {
         left >= ITEMS - 1,
         "at most the item in hand is processed after shutdown; {left} of {ITEMS} left"
     );
-    assert!(
-        db.store
-            .list_incidents(&fireline_store::IncidentFilter {
-                status: fireline_store::StatusFilter::All,
-                severity: None,
-                service: None,
-                limit: 1000,
-            })
-            .await
-            .expect("list")
-            .len()
-            <= 1
-    );
+    assert!(incident_count(db.store.as_ref()).await <= 1);
 }
 
 async fn what_is_left_is_processed_by_the_next_start(db: &TestDatabase) {
@@ -245,7 +233,8 @@ async fn integration_on(store: &dyn Store) {
     integration(store).await;
 }
 
-async fn incident_count(store: &dyn Store) -> usize {
+/// Every incident, any status (at most 1,000).
+async fn incidents(store: &dyn Store) -> Vec<fireline_store::IncidentSummary> {
     store
         .list_incidents(&fireline_store::IncidentFilter {
             status: fireline_store::StatusFilter::All,
@@ -255,7 +244,10 @@ async fn incident_count(store: &dyn Store) -> usize {
         })
         .await
         .expect("list")
-        .len()
+}
+
+async fn incident_count(store: &dyn Store) -> usize {
+    incidents(store).await.len()
 }
 
 /// A restart with a non-empty inbox (on SQLite, a file beside the database): every item
@@ -308,15 +300,8 @@ fn one(alert: &AlertInput) -> String {
 }
 
 async fn incident_titles(store: &dyn Store) -> Vec<String> {
-    let mut titles: Vec<String> = store
-        .list_incidents(&fireline_store::IncidentFilter {
-            status: fireline_store::StatusFilter::All,
-            severity: None,
-            service: None,
-            limit: 1000,
-        })
+    let mut titles: Vec<String> = incidents(store)
         .await
-        .expect("list")
         .into_iter()
         .map(|i| i.title)
         .collect();
