@@ -7,11 +7,12 @@
 //! least once and, barring a crash between sending and marking, at most once; every
 //! message carries its idempotency key so receivers can drop a repeat.
 
+use crate::commands::{CommandError, Commands, Facts};
 use crate::paging::Pager;
 use crate::{Clock, LivePolicy};
 use fireline_core::oncall::notify::{handoff_notices, Notice, OpenIncident};
 use fireline_core::oncall::Contact;
-use fireline_core::plan::{escalate_after_failure, next_due_after, SYSTEM_ACTOR};
+use fireline_core::plan::{escalate_after_failure, SYSTEM_ACTOR};
 use fireline_core::{EventData, Incident, IncidentId, NewEvent};
 use fireline_notify::{DeliveryError, Destination, Message, Notifier};
 use fireline_store::{IncidentFilter, OutboxItem, OutboxState, StatusFilter, Store, StoreError};
@@ -80,6 +81,9 @@ pub struct Delivery {
     owner: String,
     notifier: Arc<Notifier>,
     pager: Pager,
+    /// Timeline entries (and escalations past a failing contact) are appended through
+    /// these.
+    commands: Commands,
     config: DeliveryConfig,
     wake: Arc<Notify>,
     /// Hand-offs up to this instant have been enqueued by this worker.
@@ -94,9 +98,6 @@ pub struct Delivery {
 /// How often a worker looks for action items due soon or overdue: reminders are daily
 /// matters, and the query need not run on every cycle.
 const ACTION_CHECK_EVERY: SignedDuration = SignedDuration::from_mins(15);
-
-/// Attempts at appending a timeline entry before leaving it to the next cycle.
-const MAX_APPEND_ATTEMPTS: usize = 5;
 
 /// How far back a fresh worker looks for hand-offs it may have missed while down
 /// (keys make re-enqueueing harmless).
@@ -113,6 +114,7 @@ impl Delivery {
         pager: Pager,
         config: DeliveryConfig,
     ) -> Delivery {
+        let commands = Commands::new(store.clone(), policy.clone(), clock.clone(), pager.clone());
         Delivery {
             store,
             policy,
@@ -121,11 +123,21 @@ impl Delivery {
             notifier: Arc::new(notifier),
             wake: pager.delivery_waker(),
             pager,
+            commands,
             config,
             handoffs_until: Arc::new(Mutex::new(None)),
             next_handoff: Arc::new(Mutex::new(None)),
             actions_checked: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Records on the timeline through `commands` (and pages through their pager), so
+    /// an escalation it appends wakes the engine that shares them.
+    pub fn with_commands(mut self, commands: Commands) -> Self {
+        self.pager = commands.pager().clone();
+        self.wake = self.pager.delivery_waker();
+        self.commands = commands;
+        self
     }
 
     /// A handle that wakes the loop (the pager's: it pokes it after writing messages).
@@ -354,11 +366,10 @@ impl Delivery {
             .finish_outbox(&ids, OutboxState::Failed, error, now)
             .await?;
         tracing::error!(person, channel, error, "notification given up on");
-        let policy = self.policy.current();
         for item in items {
             let Some(id) = item.incident else { continue };
             let reason = format!("could not reach {person} by {channel}: {error}");
-            self.record(id, |events| {
+            self.record(id, |facts| {
                 let mut out = vec![EventData::NotificationFailed {
                     key: item.key.clone(),
                     person: person.to_owned(),
@@ -366,7 +377,7 @@ impl Delivery {
                     error: error.to_owned(),
                     attempts: item.attempts + 1,
                 }];
-                out.extend(escalate_after_failure(&policy, events, &reason));
+                out.extend(escalate_after_failure(facts.policy, facts.events, &reason));
                 out
             })
             .await?;
@@ -398,39 +409,30 @@ impl Delivery {
         }
     }
 
-    /// Appends what `make` returns (given the log) to an incident, through the pager so
-    /// an escalation among them pages, re-deciding on conflict.
+    /// Appends what `make` returns (given the facts) to an incident as the system,
+    /// through the one command path: an escalation among them pages, and a lost race is
+    /// decided again on the fresh log. An incident that is gone has nothing to record.
     async fn record(
         &self,
         id: IncidentId,
-        make: impl Fn(&[fireline_core::RecordedEvent]) -> Vec<EventData>,
+        make: impl Fn(&Facts<'_>) -> Vec<EventData>,
     ) -> Result<(), StoreError> {
-        let policy = self.policy.current();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let events = match self.store.events(id).await {
-                Ok(events) => events,
-                Err(StoreError::NotFound) => return Ok(()),
-                Err(e) => return Err(e),
-            };
-            let current = Incident::fold(id, &events)?;
-            let now = self.clock.now().max(current.updated_at);
-            let new: Vec<NewEvent> = make(&events)
-                .into_iter()
-                .map(|data| NewEvent {
-                    at: now,
-                    actor: SYSTEM_ACTOR.to_owned(),
-                    data,
-                })
-                .collect();
-            let next = next_due_after(&policy, &events, &new);
-            match self.pager.append(&current, new, next, &events).await {
-                Ok(_) => return Ok(()),
-                // Someone appended first: decide again on the fresh log, a few times.
-                Err(StoreError::Conflict { .. }) if attempt < MAX_APPEND_ATTEMPTS => continue,
-                Err(e) => return Err(e),
-            }
+        let recorded = self
+            .commands
+            .apply(id, None, |facts| {
+                Ok(make(facts)
+                    .into_iter()
+                    .map(|data| NewEvent {
+                        at: facts.now,
+                        actor: SYSTEM_ACTOR.to_owned(),
+                        data,
+                    })
+                    .collect())
+            })
+            .await;
+        match recorded {
+            Ok(_) | Err(CommandError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e.into_store_error()),
         }
     }
 

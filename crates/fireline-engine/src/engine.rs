@@ -6,10 +6,11 @@
 //! fires nothing. The lease only keeps engines from doing the same work twice, and
 //! expires so a crashed engine's claims are taken over.
 
+use crate::commands::{CommandError, Commands};
 use crate::paging::Pager;
 use crate::{Clock, LivePolicy};
-use fireline_core::plan::{fire_due, next_due_after};
-use fireline_core::{Incident, IncidentId};
+use fireline_core::plan::fire_due;
+use fireline_core::IncidentId;
 use fireline_store::{Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
@@ -33,17 +34,13 @@ pub struct TickReport {
 #[derive(Debug, Clone)]
 pub struct Engine {
     store: Arc<dyn Store>,
-    policy: LivePolicy,
     clock: Arc<dyn Clock>,
     owner: String,
     lease: SignedDuration,
     batch: u32,
-    wake: Arc<Notify>,
-    pager: Pager,
+    /// Fired actions are appended through these; their engine waker is this loop's.
+    commands: Commands,
 }
-
-/// How many conflicting appends an incident gets per cycle before it waits for the next.
-const MAX_ATTEMPTS: usize = 5;
 
 impl Engine {
     /// An engine named `owner` (unique per replica; it labels leases).
@@ -54,27 +51,33 @@ impl Engine {
         owner: impl Into<String>,
     ) -> Self {
         let pager = Pager::new(store.clone(), crate::paging::local_links());
+        let commands = Commands::new(store.clone(), policy, clock.clone(), pager);
         Engine {
-            pager,
+            commands,
             store,
-            policy,
             clock,
             owner: owner.into(),
             lease: SignedDuration::from_secs(30),
             batch: 500,
-            wake: Arc::new(Notify::new()),
         }
     }
 
     /// Pages through `pager` (the server's links and shared acknowledge-link key).
     pub fn with_pager(mut self, pager: Pager) -> Self {
-        self.pager = pager;
+        self.commands = self.commands.with_pager(pager);
+        self
+    }
+
+    /// Fires through `commands`, and sleeps on their engine waker, so every change made
+    /// through them that moves work earlier wakes this loop.
+    pub fn with_commands(mut self, commands: Commands) -> Self {
+        self.commands = commands;
         self
     }
 
     /// A handle that wakes the loop: call `notify_one` after scheduling earlier work.
     pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
+        self.commands.engine_waker()
     }
 
     /// One cycle at the clock's `now`: claim and process due incidents, batch after
@@ -131,44 +134,40 @@ impl Engine {
         id: IncidentId,
         now: Timestamp,
     ) -> Result<(usize, SignedDuration), StoreError> {
-        let policy = self.policy.current();
-        for _ in 0..MAX_ATTEMPTS {
-            let events = match self.store.events(id).await {
-                Ok(events) => events,
-                Err(StoreError::NotFound) => return Ok((0, SignedDuration::ZERO)),
-                Err(e) => return Err(e),
-            };
-            let current = Incident::fold(id, &events)?;
-            let firing = fire_due(&policy, &events, now);
-            if firing.events.is_empty() {
-                self.store
-                    .reschedule(id, firing.next_at, &self.owner)
-                    .await?;
-                return Ok((0, SignedDuration::ZERO));
+        // Filled by the decision on the attempt that counts (the last one).
+        let mut idle_until = None;
+        let mut lateness = SignedDuration::ZERO;
+        let fired = self
+            .commands
+            .apply(id, None, |facts| {
+                let firing = fire_due(facts.policy, facts.events, now);
+                idle_until = firing.next_at;
+                lateness = firing
+                    .earliest_due
+                    .map_or(SignedDuration::ZERO, |due| now.duration_since(due));
+                for e in &firing.events {
+                    tracing::info!(incident = %id, kind = e.data.kind(), key = e.data.action_key().unwrap_or("-"), "policy action fired");
+                }
+                Ok(firing.events)
+            })
+            .await;
+        match fired {
+            // Nothing due after all: only the schedule (and the lease) to update.
+            Ok(applied) if applied.appended == 0 => {
+                self.store.reschedule(id, idle_until, &self.owner).await?;
+                Ok((0, SignedDuration::ZERO))
             }
-            let next = next_due_after(&policy, &events, &firing.events);
-            let count = firing.events.len();
-            let lateness = firing
-                .earliest_due
-                .map_or(SignedDuration::ZERO, |due| now.duration_since(due));
-            for e in &firing.events {
-                tracing::info!(incident = %id, kind = e.data.kind(), key = e.data.action_key().unwrap_or("-"), "policy action fired");
+            // The append stored the next due time and released the lease.
+            Ok(applied) => Ok((applied.appended, lateness)),
+            Err(CommandError::NotFound(_)) => Ok((0, SignedDuration::ZERO)),
+            // Lost every race this cycle: release the lease and leave it due, so the next
+            // cycle (ours or another engine's) takes it at once rather than after the lease.
+            Err(CommandError::Contended { .. }) => {
+                self.store.reschedule(id, Some(now), &self.owner).await?;
+                Ok((0, SignedDuration::ZERO))
             }
-            match self
-                .pager
-                .append(&current, firing.events, next, &events)
-                .await
-            {
-                Ok(_) => return Ok((count, lateness)),
-                // Someone appended first (a responder, or another engine): plan again.
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e),
-            }
+            Err(e) => Err(e.into_store_error()),
         }
-        // Lost every race this cycle: release the lease and leave it due, so the next
-        // cycle (ours or another engine's) takes it at once rather than after the lease.
-        self.store.reschedule(id, Some(now), &self.owner).await?;
-        Ok((0, SignedDuration::ZERO))
     }
 
     /// Runs cycles until `shutdown` completes: after each, sleeps until the next due
@@ -176,6 +175,7 @@ impl Engine {
     pub async fn run(&self, max_idle: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let stop = AtomicBool::new(false);
+        let wake = self.commands.engine_waker();
         loop {
             let tick = self.tick_until(&stop);
             tokio::pin!(tick);
@@ -213,7 +213,7 @@ impl Engine {
             };
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                () = self.wake.notified() => {}
+                () = wake.notified() => {}
                 () = &mut shutdown => return,
             }
         }

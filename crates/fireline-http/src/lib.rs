@@ -40,12 +40,14 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The policy in force (severities, categories, clocks).
     pub policy: LivePolicy,
-    /// Wakes the engine when a change schedules work sooner than it expects.
-    pub engine_wake: Arc<tokio::sync::Notify>,
+    /// The one command path: every change to an incident (declare, commands, stages,
+    /// acknowledge links) is decided and appended through it, and it wakes the engine
+    /// and delivery when a change gives them work.
+    pub commands: fireline_engine::Commands,
     /// Writes accepted alerts with group commit (and wakes the alert processor).
     pub inbox: receivers::inbox::InboxWriter,
-    /// Appends incident events, addressing pages and writing their messages to the
-    /// outbox in the same transaction; holds the acknowledge-link key.
+    /// The pager `commands` append through, for its links and acknowledge-link key
+    /// (pages, UI sessions and feeds read them); changes go through `commands`.
     pub pager: fireline_engine::Pager,
     /// The bearer token `/metrics` requires; `None` leaves it open (bind to a private
     /// address, or set one).

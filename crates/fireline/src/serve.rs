@@ -6,7 +6,8 @@ use crate::policy::load;
 use anyhow::Context;
 use fireline_core::policy::Policy;
 use fireline_engine::{
-    AlertProcessor, Clock, Delivery, DeliveryConfig, Engine, LivePolicy, Pager, SystemClock,
+    AlertProcessor, Clock, Commands, Delivery, DeliveryConfig, Engine, LivePolicy, Pager,
+    SystemClock,
 };
 use fireline_http::AppState;
 use fireline_notify::{Notifier, SmtpConfig};
@@ -68,7 +69,15 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     // rather than after its leases run out.
     let owner = settings.instance_name(address.port());
     let delivery_owner = format!("{owner}/delivery");
-    let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner.clone());
+    let pager = Pager::open(store.clone(), &settings.public_url.value)
+        .await
+        .context("cannot read the acknowledge-link key")?
+        .with_policy(live.clone());
+    // The one command path, built once: requests, the engine and delivery change
+    // incidents through it, and it wakes the engine and delivery when they have work.
+    let commands = Commands::new(store.clone(), live.clone(), clock.clone(), pager.clone());
+    let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner.clone())
+        .with_commands(commands.clone());
     let runbooks: fireline_engine::Runbooks = match &settings.runbooks {
         Some(dir) => {
             let books = crate::runbook::load(&dir.value)
@@ -83,7 +92,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         live.clone(),
         clock.clone(),
         owner.clone(),
-        engine.waker(),
+        commands.engine_waker(),
     )
     .with_runbooks(runbooks.clone());
     // Before any worker runs: the engine shares the processor's name, delivery has its own.
@@ -96,11 +105,6 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         .await
         .context("cannot take up the work a previous run held")?;
     tracing::info!(instance = %owner, "instance name (labels the work this server holds)");
-    let pager = Pager::open(store.clone(), &settings.public_url.value)
-        .await
-        .context("cannot read the acknowledge-link key")?
-        .with_policy(live.clone());
-    let engine = engine.with_pager(pager.clone());
     let allow = settings.outbound_allow.value.clone();
     if !allow.is_nothing() {
         tracing::info!(allow = %allow.entries().join(", "), "[outbound] allow: webhooks may reach these internal addresses");
@@ -119,12 +123,13 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         notifier,
         pager.clone(),
         DeliveryConfig::default(),
-    );
+    )
+    .with_commands(commands.clone());
     let state = AppState {
         store: store.clone(),
         clock,
         policy: live.clone(),
-        engine_wake: engine.waker(),
+        commands: commands.clone(),
         inbox: fireline_http::receivers::inbox::InboxWriter::start(store.clone(), alerts.waker()),
         pager,
         metrics_token: settings.metrics_token.as_ref().map(|t| t.0.clone()),
@@ -141,7 +146,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         policy_path,
         live,
         store.clone(),
-        engine.waker(),
+        commands.engine_waker(),
     ));
     // The engine, delivery and alert processing, as one future made where it runs.
     let work = {

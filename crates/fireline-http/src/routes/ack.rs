@@ -4,8 +4,6 @@
 //! mail scanners) cannot acknowledge by visiting the link. A link acts only on the episode
 //! it was sent for: once the incident is reopened, older links say so and do nothing.
 
-use super::incidents::execute_on_log;
-use crate::auth::Caller;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -14,7 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use fireline_core::html::escape;
 use fireline_core::oncall::ack::{check_episode, verify_ack_token, AckLink, AckTokenError};
-use fireline_core::{decide, AccessRole, Command, Incident, IncidentId, RecordedEvent};
+use fireline_core::{decide, Command, Incident, IncidentId, RecordedEvent};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/ack/{token}", get(show).post(acknowledge))
@@ -137,34 +135,34 @@ async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -
         Err(page) => return page,
     };
     let (id, person) = (link.incident, link.person.clone());
-    let caller = Caller {
-        name: person.clone(),
-        role: AccessRole::Responder,
-        token_id: format!("ack-link:{id}"),
-    };
     // The episode is checked again on the log the acknowledgement is decided on (and
     // appended after, version-checked), so a reopening since the check above counts.
-    let decision =
-        |policy: &fireline_core::policy::Policy, current: &Incident, events: &[RecordedEvent]| {
-            check_episode(&link, events)
-                .map_err(|e| fireline_core::DomainError::Conflict(e.to_string()))?;
-            decide(current, &Command::Acknowledge, policy.catalog())
-        };
-    match execute_on_log(&state, &caller, id, None, decision).await {
-        Ok(_) => {
+    let decision = |facts: &fireline_engine::Facts<'_>| {
+        check_episode(&link, facts.events)
+            .map_err(|e| fireline_core::DomainError::Conflict(e.to_string()))?;
+        decide(
+            facts.incident,
+            &Command::Acknowledge,
+            facts.policy.catalog(),
+        )
+    };
+    let acknowledged = state
+        .commands
+        .execute_with(id, &person, None, decision)
+        .await
+        .map_err(ApiError::from);
+    match acknowledged {
+        Ok(applied) => {
             tracing::info!(incident = %id, person = %person, "acknowledged by link");
-            match incident(&state, id).await {
-                Ok((_, current)) => page(
-                    StatusCode::OK,
-                    &format!("{id} acknowledged"),
-                    &format!(
-                        "<p>Thanks, {}: escalation has stopped.</p>{}",
-                        escape(&person),
-                        summary(&current)
-                    ),
+            page(
+                StatusCode::OK,
+                &format!("{id} acknowledged"),
+                &format!(
+                    "<p>Thanks, {}: escalation has stopped.</p>{}",
+                    escape(&person),
+                    summary(&applied.incident)
                 ),
-                Err(e) => e.into_response(),
-            }
+            )
         }
         // Acknowledged already (by someone else, or twice): say so, do not fail loudly.
         Err(ApiError::Conflict(message)) => page(

@@ -13,18 +13,15 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
 use fireline_core::comms::{self, RenderInput, TemplateKind};
-use fireline_core::plan::{manual_escalation, next_due_after};
+use fireline_core::plan::manual_escalation;
 use fireline_core::policy::Channel;
 use fireline_core::{
-    decide, declare as check_declaration, Command, Declaration, Incident, IncidentId, IncidentRole,
-    NewEvent, RecordedEvent, Status,
+    decide, Command, Declaration, Incident, IncidentId, IncidentRole, RecordedEvent, Status,
 };
+use fireline_engine::{Applied, CommandError, Facts};
 use fireline_store::{IncidentFilter, StatusFilter, StoreError};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
-
-/// How often a command is re-decided on fresh state when another writer got in first.
-const MAX_ATTEMPTS: usize = 8;
 
 pub(crate) fn parse_id(raw: &str) -> Result<IncidentId, ApiError> {
     raw.parse()
@@ -67,12 +64,15 @@ pub(crate) fn detail(
     }
 }
 
-/// Loads, decides and appends one command as `caller`.
+/// Applies one command as `caller` through the one command path ([`Commands`]) and
+/// answers with the incident after it.
 ///
 /// With `expected_version` the command applies to that version only (409 otherwise).
 /// Without it, a lost race is retried on fresh state: the command is decided again, so
 /// a retry never applies a stale decision (a second acknowledgement is refused, a note
 /// is simply added after the other writer's event).
+///
+/// [`Commands`]: fireline_engine::Commands
 pub(crate) async fn execute(
     state: &AppState,
     caller: &Caller,
@@ -80,111 +80,51 @@ pub(crate) async fn execute(
     expected_version: Option<u64>,
     command: Command,
 ) -> Result<Json<IncidentDetail>, ApiError> {
-    execute_with(state, caller, id, expected_version, |policy, current| {
-        decide(current, &command, policy.catalog())
-    })
-    .await
+    let applied = state
+        .commands
+        .execute(id, &caller.name, expected_version, &command)
+        .await?;
+    Ok(answer(&applied))
 }
 
-/// [`execute`] with any decision on (policy, current state).
+/// [`execute`] with any decision of one event on the facts (policy, state, log).
 pub(crate) async fn execute_with(
     state: &AppState,
     caller: &Caller,
     id: IncidentId,
     expected_version: Option<u64>,
-    decision: impl Fn(
-        &fireline_core::policy::Policy,
-        &Incident,
-    ) -> Result<fireline_core::EventData, fireline_core::DomainError>,
+    decision: impl Fn(&Facts<'_>) -> Result<fireline_core::EventData, fireline_core::DomainError>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
-    execute_on_log(state, caller, id, expected_version, |policy, current, _| {
-        decision(policy, current)
-    })
-    .await
+    let applied = state
+        .commands
+        .execute_with(id, &caller.name, expected_version, decision)
+        .await?;
+    Ok(answer(&applied))
 }
 
-/// [`execute_with`] for decisions that read the log too (which post-mortem stages are
-/// done): the same load, append and retry.
-pub(super) async fn execute_on_log(
-    state: &AppState,
-    caller: &Caller,
-    id: IncidentId,
-    expected_version: Option<u64>,
-    decision: impl Fn(
-        &fireline_core::policy::Policy,
-        &Incident,
-        &[RecordedEvent],
-    ) -> Result<fireline_core::EventData, fireline_core::DomainError>,
-) -> Result<Json<IncidentDetail>, ApiError> {
-    for attempt in 0..MAX_ATTEMPTS {
-        let (current, mut events) = load(state, id).await?;
-        if let Some(expected) = expected_version {
-            if expected != current.version {
-                return Err(ApiError::Conflict(format!(
-                    "{id} is at version {}, not {expected}; reload and decide again",
-                    current.version
-                )));
+/// The incident after a change, as the API shows it.
+fn answer(applied: &Applied) -> Json<IncidentDetail> {
+    Json(detail(
+        &applied.policy,
+        &applied.incident,
+        &applied.events,
+        applied.at,
+    ))
+}
+
+/// A change that was not made, as the API answers it: no incident is 404, a moved
+/// version or a busy incident 409, and the core's refusals 409/422 as they say.
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::NotFound(id) => not_found(id),
+            e @ (CommandError::VersionMoved { .. } | CommandError::Contended { .. }) => {
+                ApiError::Conflict(e.to_string())
             }
+            CommandError::Refused(e) => e.into(),
+            CommandError::Fold(e) => e.into(),
+            CommandError::Store(e) => e.into(),
         }
-        let policy = state.policy.current();
-        let data = decision(&policy, &current, &events)?;
-        // Keep the timeline's times in order even if replicas' clocks disagree a little.
-        let at = state.clock.now().max(current.updated_at);
-        let event = NewEvent {
-            at,
-            actor: caller.name.clone(),
-            data,
-        };
-        let appending = vec![event];
-        let next_due = next_due_after(&policy, &events, &appending);
-        match state
-            .pager
-            .append(&current, appending, next_due, &events)
-            .await
-        {
-            Ok((next, appended)) => {
-                wake_engine(state, next_due);
-                tracing::info!(incident = %id, kind = appended[0].data.kind(), actor = %caller.name, "incident changed");
-                events.extend(appended);
-                return Ok(Json(detail(&policy, &next, &events, at)));
-            }
-            Err(StoreError::Conflict { .. }) if expected_version.is_none() => {
-                backoff(attempt).await;
-                continue;
-            }
-            Err(StoreError::Conflict { actual, .. }) => {
-                return Err(ApiError::Conflict(format!(
-                    "{id} is at version {actual}, not {}; reload and decide again",
-                    current.version
-                )))
-            }
-            Err(StoreError::NotFound) => return Err(not_found(id)),
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Conflict(format!(
-        "{id} is changing too fast to apply this; retry"
-    )))
-}
-
-/// Waits a random moment, up to 1 ms doubled per attempt (capped at 32 ms), before
-/// retrying a lost race, so writers that collided do not retry in lockstep and collide
-/// again until the attempts run out.
-async fn backoff(attempt: usize) {
-    let mut bytes = [0u8; 2];
-    // Without randomness, retry at once: still correct, only more likely to collide.
-    if getrandom::fill(&mut bytes).is_err() {
-        return;
-    }
-    let cap_us = 1_000u64 << attempt.min(5);
-    let wait_us = u64::from(u16::from_le_bytes(bytes)) % cap_us;
-    tokio::time::sleep(std::time::Duration::from_micros(wait_us)).await;
-}
-
-/// Work due now (a page at declaration) should not wait for the engine's next nap.
-fn wake_engine(state: &AppState, next_due: Option<jiff::Timestamp>) {
-    if next_due.is_some_and(|at| at <= state.clock.now()) {
-        state.engine_wake.notify_one();
     }
 }
 
@@ -213,41 +153,26 @@ pub(super) async fn declare(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<DeclareRequest>,
 ) -> Result<(StatusCode, HeaderMap, Json<IncidentDetail>), ApiError> {
-    let policy = state.policy.current();
-    let data = check_declaration(
-        &Declaration {
-            title: req.title,
-            severity: req.severity,
-            service: req.service,
-            summary: req.summary,
-            category: req.category,
-            flags: req.flags,
-        },
-        &policy,
-    )?;
-    let event = NewEvent {
-        at: state.clock.now(),
-        actor: caller.0.name.clone(),
-        data,
-    };
-    let next_due = next_due_after(&policy, &[], std::slice::from_ref(&event));
-    let (incident, recorded) = state.store.create_incident(event, next_due).await?;
-    wake_engine(&state, next_due);
-    tracing::info!(incident = %incident.id, severity = %incident.severity, actor = %caller.0.name, "incident declared");
+    let applied = state
+        .commands
+        .declare(
+            &Declaration {
+                title: req.title,
+                severity: req.severity,
+                service: req.service,
+                summary: req.summary,
+                category: req.category,
+                flags: req.flags,
+            },
+            &caller.0.name,
+        )
+        .await?;
+    let incident = &applied.incident;
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/incidents/{}", incident.id)) {
         headers.insert(header::LOCATION, location);
     }
-    Ok((
-        StatusCode::CREATED,
-        headers,
-        Json(detail(
-            &policy,
-            &incident,
-            &[recorded],
-            incident.declared_at,
-        )),
-    ))
+    Ok((StatusCode::CREATED, headers, answer(&applied)))
 }
 
 /// The store filter for a list query, each bad parameter named (the API and the UI
@@ -320,7 +245,7 @@ pub(super) async fn list(
 /// One incident with its timeline.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     responses(
         (status = 200, description = "The incident", body = IncidentDetail),
         (status = 400, description = "Malformed id", body = ErrorBody),
@@ -345,7 +270,7 @@ pub(super) async fn show(
 /// Acknowledges: someone has the incident. Body optional.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/acknowledge", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body(content = Option<AcknowledgeRequest>, description = "May be empty"),
     responses(
         (status = 200, description = "Acknowledged", body = IncidentDetail),
@@ -375,7 +300,7 @@ pub(super) async fn acknowledge(
 /// Moves the status; `resolved` resolves.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/status", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = StatusRequest,
     responses(
         (status = 200, description = "Changed", body = IncidentDetail),
@@ -411,7 +336,7 @@ pub(super) async fn status(
 /// Changes the severity.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/severity", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = SeverityRequest,
     responses(
         (status = 200, description = "Changed", body = IncidentDetail),
@@ -446,7 +371,7 @@ pub(super) async fn severity(
 /// Adds a note to the timeline.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/notes", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = NoteRequest,
     responses(
         (status = 200, description = "Added", body = IncidentDetail),
@@ -478,7 +403,7 @@ pub(super) async fn note(
 /// Gives a role (commander, tech lead, comms, subject-matter expert) to someone.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/roles", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = AssignRequest,
     responses(
         (status = 200, description = "Assigned", body = IncidentDetail),
@@ -517,7 +442,7 @@ pub(super) async fn assign(
 /// Resolves. Body optional.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/resolve", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body(content = Option<ResolveRequest>, description = "May be empty"),
     responses(
         (status = 200, description = "Resolved", body = IncidentDetail),
@@ -525,7 +450,8 @@ pub(super) async fn assign(
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Needs responder", body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
-        (status = 409, description = "Already resolved, or version moved", body = ErrorBody)
+        (status = 409, description = "Already resolved, or version moved", body = ErrorBody),
+        (status = 422, description = "Unacceptable summary (control characters, too long)", body = ErrorBody)
     )
 )]
 pub(super) async fn resolve(
@@ -550,7 +476,7 @@ pub(super) async fn resolve(
 /// Reopens a resolved incident: back to investigating, unacknowledged. Body optional.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/reopen", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body(content = Option<ReopenRequest>, description = "May be empty"),
     responses(
         (status = 200, description = "Reopened", body = IncidentDetail),
@@ -558,7 +484,8 @@ pub(super) async fn resolve(
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Needs responder", body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
-        (status = 409, description = "Not resolved, or version moved", body = ErrorBody)
+        (status = 409, description = "Not resolved, or version moved", body = ErrorBody),
+        (status = 422, description = "Unacceptable reason (control characters, too long)", body = ErrorBody)
     )
 )]
 pub(super) async fn reopen(
@@ -585,7 +512,7 @@ pub(super) async fn reopen(
 /// A status-page text that promises an ETA comes back with a warning.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/updates", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = UpdateRequest,
     responses(
         (status = 200, description = "Recorded, or rendered for a dry run", body = UpdateResponse),
@@ -714,7 +641,7 @@ pub(crate) fn update_text(
 /// Escalates by hand to a level of the policy.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/escalate", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = EscalateRequest,
     responses(
         (status = 200, description = "Escalated", body = IncidentDetail),
@@ -732,15 +659,27 @@ pub(crate) async fn escalate(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<EscalateRequest>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
-    let id = parse_id(&id)?;
-    let by = caller.0.name.clone();
-    execute_with(
+    escalate_now(
         &state,
         &caller.0,
-        id,
+        parse_id(&id)?,
         req.expected_version,
-        |policy, current| manual_escalation(policy, current, req.level, &by),
+        req.level,
     )
+    .await
+}
+
+/// Escalates incident `id` by hand to `level` as `caller`: the API's and the UI's way.
+pub(crate) async fn escalate_now(
+    state: &AppState,
+    caller: &Caller,
+    id: IncidentId,
+    expected_version: Option<u64>,
+    level: u32,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    execute_with(state, caller, id, expected_version, |facts| {
+        manual_escalation(facts.policy, facts.incident, level, &caller.name)
+    })
     .await
 }
 
@@ -768,7 +707,7 @@ pub(super) async fn acknowledge_alert(
 /// checklist (copied, so later edits of the file do not change it).
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/runbook", tag = "incidents",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = AttachRunbookRequest,
     responses(
         (status = 200, description = "Attached", body = IncidentDetail),
@@ -786,23 +725,36 @@ pub(crate) async fn attach_runbook(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AttachRunbookRequest>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
-    let id = parse_id(&id)?;
-    let runbook = state
-        .runbooks
-        .get(req.runbook.trim())
-        .cloned()
-        .ok_or_else(|| fireline_core::DomainError::Invalid {
-            field: "runbook",
-            message: format!(
-                "no runbook `{}` on this server (see `fireline runbook list`)",
-                req.runbook
-            ),
-        })?;
-    execute(
+    attach_runbook_now(
         &state,
         &caller.0,
-        id,
+        parse_id(&id)?,
         req.expected_version,
+        &req.runbook,
+    )
+    .await
+}
+
+/// Attaches the server's runbook `name` to incident `id` as `caller`: the API's and the
+/// UI's way.
+pub(crate) async fn attach_runbook_now(
+    state: &AppState,
+    caller: &Caller,
+    id: IncidentId,
+    expected_version: Option<u64>,
+    name: &str,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let runbook = state.runbooks.get(name.trim()).cloned().ok_or_else(|| {
+        fireline_core::DomainError::Invalid {
+            field: "runbook",
+            message: format!("no runbook `{name}` on this server (see `fireline runbook list`)"),
+        }
+    })?;
+    execute(
+        state,
+        caller,
+        id,
+        expected_version,
         Command::AttachRunbook { runbook },
     )
     .await
@@ -812,7 +764,7 @@ pub(crate) async fn attach_runbook(
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/checklist/{step}", tag = "incidents",
     params(
-        ("id" = String, Path, description = "INC-<n> or <n>"),
+        ("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$"),
         ("step" = String, Path, description = "The step's id, from the incident's checklist")
     ),
     request_body(content = Option<CheckStepRequest>, description = "May be empty: checks the step"),

@@ -1,9 +1,9 @@
 //! Post-mortems (draft from the timeline, edit with history, stages, export) and their
 //! action items. Stage completions are incident events, appended through the same path
-//! as every other change ([`super::incidents::execute_on_log`]); the text and the items
+//! as every other change ([`fireline_engine::Commands`]); the text and the items
 //! live in their own tables.
 
-use super::incidents::{execute_on_log, load, parse_id};
+use super::incidents::{load, parse_id};
 use crate::auth::{AsResponder, AsViewer};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::wire::{
@@ -133,7 +133,7 @@ async fn current(
 /// Drafts the post-mortem from the incident's events, in the policy's template.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/postmortem", tag = "postmortems",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body(content = Option<PostmortemDraftRequest>, description = "May be empty"),
     responses(
         (status = 201, description = "Drafted", body = PostmortemView),
@@ -197,7 +197,7 @@ pub(crate) async fn draft(
 /// The post-mortem: text, version, phase, stages, related incidents, action items.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}/postmortem", tag = "postmortems",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     responses(
         (status = 200, description = "The post-mortem", body = PostmortemView),
         (status = 400, description = "Malformed id", body = ErrorBody),
@@ -217,7 +217,7 @@ pub(super) async fn show(
 /// Saves a new text over `expected_version` (409 if someone saved since).
 #[utoipa::path(
     put, path = "/api/v1/incidents/{id}/postmortem", tag = "postmortems",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = PostmortemEditRequest,
     responses(
         (status = 200, description = "Saved", body = PostmortemView),
@@ -263,7 +263,7 @@ pub(crate) async fn edit(
 /// Every saved version: who, when, what changed.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}/postmortem/history", tag = "postmortems",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     responses(
         (status = 200, description = "Oldest first", body = PostmortemHistory),
         (status = 400, description = "Malformed id", body = ErrorBody),
@@ -298,7 +298,7 @@ pub(super) async fn history(
 /// `postmortem_due` for it stop.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/postmortem/stages", tag = "postmortems",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body(content = Option<StageRequest>, description = "May be empty"),
     responses(
         (status = 200, description = "Completed", body = PostmortemView),
@@ -317,38 +317,54 @@ pub(crate) async fn complete_stage(
     ApiJson(req): ApiJson<StageRequest>,
 ) -> Result<Json<PostmortemView>, ApiError> {
     let id = parse_id(&id)?;
-    let wanted = req
-        .stage
-        .as_deref()
+    complete_stage_now(&state, &caller.0.name, id, req.stage.as_deref()).await?;
+    // The answer is the post-mortem view, read fresh, not the incident detail.
+    let (incident, events, record) = current(&state, id).await?;
+    Ok(Json(view(&state, &incident, &events, record).await?))
+}
+
+/// Completes stage `wanted` (`None`: the next one) of incident `id`'s post-mortem as
+/// `actor`, through the one command path: the API's and the UI's way to mark a stage.
+pub(crate) async fn complete_stage_now(
+    state: &AppState,
+    actor: &str,
+    id: IncidentId,
+    wanted: Option<&str>,
+) -> Result<(), ApiError> {
+    let wanted = wanted
         .map(|raw| {
             raw.parse::<Stage>()
                 .map_err(|e| ApiError::invalid("stage", e))
         })
         .transpose()?;
-    current(&state, id).await?;
-    // The answer is the post-mortem view, read fresh below, not the incident detail.
-    let _detail = execute_on_log(&state, &caller.0, id, None, |_, incident, events| {
-        let done: Vec<Stage> = stages_completed(events).iter().map(|(s, _)| *s).collect();
-        let stage = match wanted {
-            Some(stage) => stage,
-            None => Phase::next_stage(&done).ok_or_else(|| {
-                fireline_core::DomainError::Conflict(format!(
-                    "{id}'s post-mortem is already published"
-                ))
-            })?,
-        };
-        check_stage(incident, &done, stage)?;
-        Ok(EventData::PostmortemStageCompleted { stage })
-    })
-    .await?;
-    let (incident, events, record) = current(&state, id).await?;
-    Ok(Json(view(&state, &incident, &events, record).await?))
+    current(state, id).await?;
+    state
+        .commands
+        .execute_with(id, actor, None, |facts| {
+            // Decided on the log of this attempt: a stage completed meanwhile counts.
+            let done: Vec<Stage> = stages_completed(facts.events)
+                .iter()
+                .map(|(s, _)| *s)
+                .collect();
+            let stage = match wanted {
+                Some(stage) => stage,
+                None => Phase::next_stage(&done).ok_or_else(|| {
+                    fireline_core::DomainError::Conflict(format!(
+                        "{id}'s post-mortem is already published"
+                    ))
+                })?,
+            };
+            check_stage(facts.incident, &done, stage)?;
+            Ok(EventData::PostmortemStageCompleted { stage })
+        })
+        .await?;
+    Ok(())
 }
 
 /// The post-mortem as Markdown or as a self-contained HTML page.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}/postmortem/export", tag = "postmortems",
-    params(("id" = String, Path, description = "INC-<n> or <n>"), ExportQuery),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$"), ExportQuery),
     responses(
         (status = 200, description = "The document", content(
             (String = "text/markdown"), (String = "text/html"))),
@@ -400,7 +416,7 @@ pub(super) async fn export(
 /// Earlier incidents of the same service or sharing an alert.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}/related", tag = "postmortems",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     responses(
         (status = 200, description = "Newest first", body = RelatedList),
         (status = 400, description = "Malformed id", body = ErrorBody),
@@ -439,7 +455,7 @@ async fn load_action(state: &AppState, raw: &str) -> Result<ActionItem, ApiError
 /// Adds an action item to an incident's post-mortem.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/actions", tag = "postmortems",
-    params(("id" = String, Path, description = "INC-<n> or <n>")),
+    params(("id" = String, Path, description = "INC-<n> or <n>", pattern = r"^([Ii][Nn][Cc]-)?0*[1-9][0-9]{0,17}$")),
     request_body = ActionCreateRequest,
     responses(
         (status = 201, description = "Added", body = ActionItemView),
@@ -542,7 +558,7 @@ pub(super) async fn list_actions(
 /// One action item.
 #[utoipa::path(
     get, path = "/api/v1/actions/{id}", tag = "postmortems",
-    params(("id" = String, Path, description = "AI-<n> or <n>")),
+    params(("id" = String, Path, description = "AI-<n> or <n>", pattern = r"^([Aa][Ii]-)?0*[1-9][0-9]{0,17}$")),
     responses(
         (status = 200, description = "The item", body = ActionItemView),
         (status = 400, description = "Malformed id", body = ErrorBody),
@@ -562,7 +578,7 @@ pub(super) async fn show_action(
 /// Changes an action item's title, owner, priority, due date or open status.
 #[utoipa::path(
     patch, path = "/api/v1/actions/{id}", tag = "postmortems",
-    params(("id" = String, Path, description = "AI-<n> or <n>")),
+    params(("id" = String, Path, description = "AI-<n> or <n>", pattern = r"^([Aa][Ii]-)?0*[1-9][0-9]{0,17}$")),
     request_body = ActionUpdateRequest,
     responses(
         (status = 200, description = "Changed", body = ActionItemView),
@@ -611,7 +627,7 @@ pub(super) async fn update_action(
 /// Closes an action item as done (default) or won't do; a note is required.
 #[utoipa::path(
     post, path = "/api/v1/actions/{id}/close", tag = "postmortems",
-    params(("id" = String, Path, description = "AI-<n> or <n>")),
+    params(("id" = String, Path, description = "AI-<n> or <n>", pattern = r"^([Aa][Ii]-)?0*[1-9][0-9]{0,17}$")),
     request_body = ActionCloseRequest,
     responses(
         (status = 200, description = "Closed", body = ActionItemView),

@@ -1,5 +1,6 @@
 //! One incident (`GET /ui/incidents/{id}`) and its action forms, each a POST that runs
-//! the same code as the JSON API (`execute`, or the API handler itself) and redirects
+//! the same code as the JSON API (`execute` and its kin, which go through the one command
+//! path, `fireline_engine::Commands`) and redirects
 //! back (303). The parts that change while someone looks (facts, clocks, alerts,
 //! checklist, timeline, and the forms while nobody is typing in them) carry `data-live`
 //! and are refreshed by `live.js` when `/ui/events?incident=…` says the incident moved.
@@ -8,11 +9,10 @@ use super::{age, choices, form, render, url, Choice, Session};
 use crate::auth::Authorized;
 use crate::extract::ApiJson;
 use crate::routes::incidents::{
-    attach_runbook as api_attach_runbook, detail, escalate as api_escalate, execute, load,
-    parse_id, parse_status, update_text,
+    attach_runbook_now, detail, escalate_now, execute, load, parse_id, parse_status, update_text,
 };
 use crate::routes::meta::policy_summary;
-use crate::wire::{AttachRunbookRequest, EscalateRequest, IncidentDetail};
+use crate::wire::IncidentDetail;
 use crate::{ApiError, AppState};
 use askama::Template;
 use axum::body::Bytes;
@@ -637,8 +637,8 @@ pub(super) async fn reopen(
     .await
 }
 
-/// Runs one of the API's own handlers for a form (the ones that are more than a
-/// `Command`: escalation, attaching a runbook, drafting the post-mortem), as the session's
+/// Runs the API's own code for a form that is more than a `Command` (escalation,
+/// attaching a runbook, drafting the post-mortem, completing a stage), as the session's
 /// caller held to the same role, then back to `then` (303).
 pub(super) async fn through_api<T, F>(
     session: &Session,
@@ -675,16 +675,7 @@ pub(super) async fn escalate(
             .trim()
             .parse()
             .map_err(|_| ApiError::invalid("level", "choose an escalation level"))?;
-        api_escalate(
-            caller,
-            State(state),
-            Path(id),
-            ApiJson(EscalateRequest {
-                level,
-                expected_version: None,
-            }),
-        )
-        .await
+        escalate_now(&state, &caller.0, parse_id(&id)?, None, level).await
     })
     .await
 }
@@ -697,14 +688,12 @@ pub(super) async fn runbook(
 ) -> Response {
     let back = format!("/ui/incidents/{}", url(&id));
     through_api(&session, &body, back, |f, caller| async move {
-        api_attach_runbook(
-            caller,
-            State(state),
-            Path(id),
-            ApiJson(AttachRunbookRequest {
-                runbook: text(&f, "runbook"),
-                expected_version: None,
-            }),
+        attach_runbook_now(
+            &state,
+            &caller.0,
+            parse_id(&id)?,
+            None,
+            &text(&f, "runbook"),
         )
         .await
     })

@@ -11,7 +11,7 @@ use crate::routes::incidents::load;
 use crate::routes::incidents::parse_id;
 use crate::routes::postmortems::view;
 use crate::wire::ActionItemView;
-use crate::wire::{PostmortemEditRequest, PostmortemView, StageRequest};
+use crate::wire::{PostmortemEditRequest, PostmortemView};
 use crate::{ApiError, AppState};
 use askama::Template;
 use axum::body::Bytes;
@@ -220,7 +220,7 @@ pub(super) async fn save(
     }
 }
 
-/// Marks a stage done (the API's `complete_stage`).
+/// Marks a stage done (the API's `complete_stage_now`).
 pub(super) async fn complete_stage(
     session: Session,
     State(state): State<AppState>,
@@ -229,16 +229,12 @@ pub(super) async fn complete_stage(
 ) -> Response {
     let back = format!("/ui/incidents/{}/postmortem", super::url(&id));
     super::incident::through_api(&session, &body, back, |fields, caller| async move {
-        crate::routes::postmortems::complete_stage(
-            caller,
-            State(state),
-            Path(id),
-            ApiJson(StageRequest {
-                stage: fields
-                    .get("stage")
-                    .cloned()
-                    .filter(|s| !s.trim().is_empty()),
-            }),
+        let stage = fields.get("stage").filter(|s| !s.trim().is_empty());
+        crate::routes::postmortems::complete_stage_now(
+            &state,
+            &caller.0.name,
+            parse_id(&id)?,
+            stage.map(String::as_str),
         )
         .await
     })

@@ -320,16 +320,23 @@ async fn app_with_ack_key(db: &TestDatabase, key: &[u8]) -> (Router, Arc<ManualC
     let clock = Arc::new(ManualClock::new(start()));
     let mut links = fireline_engine::paging::local_links();
     links.ack_secret = key.to_vec();
+    let policy = LivePolicy::new(Policy::builtin());
+    let pager = fireline_engine::Pager::new(db.store.clone(), links);
     let state = AppState {
         store: db.store.clone(),
         clock: clock.clone(),
-        policy: LivePolicy::new(Policy::builtin()),
-        engine_wake: Arc::new(tokio::sync::Notify::new()),
+        policy: policy.clone(),
+        commands: fireline_engine::Commands::new(
+            db.store.clone(),
+            policy,
+            clock.clone(),
+            pager.clone(),
+        ),
         inbox: fireline_http::receivers::inbox::InboxWriter::start(
             db.store.clone(),
             Arc::new(tokio::sync::Notify::new()),
         ),
-        pager: fireline_engine::Pager::new(db.store.clone(), links),
+        pager,
         metrics_token: None,
         runbooks: crate::support::runbooks(),
         signin_throttle: Arc::default(),

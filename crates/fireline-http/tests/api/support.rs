@@ -140,19 +140,23 @@ impl App {
     async fn build(db: &TestDatabase, metrics_token: Option<String>) -> App {
         let clock = Arc::new(ManualClock::new(start()));
         let policy = LivePolicy::new(Policy::builtin());
+        let pager =
+            fireline_engine::Pager::new(db.store.clone(), fireline_engine::paging::local_links());
         let state = AppState {
             store: db.store.clone(),
             clock: clock.clone(),
             policy: policy.clone(),
-            engine_wake: Arc::new(tokio::sync::Notify::new()),
+            commands: fireline_engine::Commands::new(
+                db.store.clone(),
+                policy.clone(),
+                clock.clone(),
+                pager.clone(),
+            ),
             inbox: fireline_http::receivers::inbox::InboxWriter::start(
                 db.store.clone(),
                 Arc::new(tokio::sync::Notify::new()),
             ),
-            pager: fireline_engine::Pager::new(
-                db.store.clone(),
-                fireline_engine::paging::local_links(),
-            ),
+            pager,
             metrics_token,
             runbooks: runbooks(),
             signin_throttle: Arc::default(),
