@@ -281,17 +281,10 @@ pub struct RenderInput<'a> {
     pub vars: &'a BTreeMap<String, String>,
 }
 
-/// `1h 5m`, `3m`, `2d 4h`: coarse enough for a message.
+/// `45s`, `4m 10s`, `1h 5m`, `2d 4h`: [`crate::describe::duration`], the one rule for
+/// durations, under the name templates' callers know.
 pub fn human_duration(d: SignedDuration) -> String {
-    let secs = d.as_secs().max(0);
-    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    match (days, hours, mins) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
+    crate::describe::duration(d)
 }
 
 fn hhmm(t: Timestamp) -> String {

@@ -350,6 +350,29 @@ impl EventData {
         }
     }
 
+    /// An event back from its kind and fields as the API shows them (`EventView`: the
+    /// stored JSON with `kind` taken out), so a client of the API words it with
+    /// [`crate::describe`] like the server does.
+    pub fn from_kind_and_fields(
+        kind: &str,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<EventData, serde_json::Error> {
+        let mut object = fields.clone();
+        object.insert("kind".to_owned(), serde_json::Value::from(kind));
+        serde_json::from_value(serde_json::Value::Object(object))
+    }
+
+    /// The people a page reached, for events that page ([`EventData::Paged`],
+    /// [`EventData::Escalated`], [`EventData::EscalationExhausted`]); empty otherwise.
+    pub fn recipients(&self) -> &[Recipient] {
+        match self {
+            EventData::Paged { recipients, .. }
+            | EventData::Escalated { recipients, .. }
+            | EventData::EscalationExhausted { recipients, .. } => recipients,
+            _ => &[],
+        }
+    }
+
     /// The key of a policy action, which fires at most once per incident.
     pub fn action_key(&self) -> Option<&str> {
         match self {

@@ -6,6 +6,7 @@
 //! paged and who answered, updates, alerts, related incidents) and leaves what only
 //! people know (summary, impact, root cause, lessons) as prompts.
 
+use crate::describe;
 use crate::policy::{Stage, StageDeadline};
 use crate::{DomainError, EventData, Incident, IncidentId, RecordedEvent, Status};
 use jiff::civil::Date;
@@ -476,33 +477,10 @@ pub fn change_summary(before: &str, after: &str) -> String {
     format!("+{added} −{removed} lines")
 }
 
-/// `1h 5m`, `2d 3h`, `45s`: a span for people, at most two units.
-pub fn span(d: SignedDuration) -> String {
-    let secs = d.as_secs().max(0);
-    let (days, hours, mins, s) = (
-        secs / 86_400,
-        secs % 86_400 / 3_600,
-        secs % 3_600 / 60,
-        secs % 60,
-    );
-    let parts = [(days, "d"), (hours, "h"), (mins, "m"), (s, "s")];
-    let shown: Vec<String> = parts
-        .iter()
-        .skip_while(|(n, _)| *n == 0)
-        .take(2)
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect();
-    if shown.is_empty() {
-        "0s".to_owned()
-    } else {
-        shown.join(" ")
-    }
-}
-
-/// `2026-03-02 14:05` in UTC.
+/// `2026-03-02 14:05` in UTC: the draft states its times in UTC, the zone every reader
+/// of a shared document can convert from.
 pub fn utc(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M").to_string()
+    describe::instant(t, &jiff::tz::TimeZone::UTC, describe::Precision::Minute)
 }
 
 /// Someone a page reached, and whether it got through.
@@ -576,123 +554,6 @@ fn reached(recipients: &[crate::Recipient]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// One line for an event, as the timeline shows it; `None` for reminders, which say
-/// nothing about the response.
-pub fn describe(data: &EventData) -> Option<String> {
-    let people = |recipients: &[crate::Recipient], unreached: &[String]| {
-        let mut s = String::new();
-        if !recipients.is_empty() {
-            let names: Vec<&str> = recipients.iter().map(|r| r.person.as_str()).collect();
-            let _ = write!(s, "; reached {}", names.join(", "));
-        }
-        if !unreached.is_empty() {
-            let _ = write!(s, "; nobody at {}", unreached.join(", "));
-        }
-        s
-    };
-    let with = |base: String, extra: &Option<String>| match extra {
-        Some(x) => format!("{base}: {x}"),
-        None => base,
-    };
-    Some(match data {
-        EventData::Declared {
-            title,
-            severity,
-            service,
-            ..
-        } => format!("declared {severity} on {service}: {title}"),
-        EventData::Acknowledged => "acknowledged".to_owned(),
-        EventData::SeverityChanged { from, to, reason } => {
-            with(format!("severity {from} → {to}"), reason)
-        }
-        EventData::StatusChanged { from, to, message } => {
-            with(format!("status {from} → {to}"), message)
-        }
-        EventData::RoleAssigned { role, assignee } => format!("{assignee} is {role}"),
-        EventData::NoteAdded { text } => format!("note: {text}"),
-        EventData::Resolved { summary } => with("resolved".to_owned(), summary),
-        EventData::Reopened { reason } => with("reopened".to_owned(), reason),
-        EventData::UpdatePosted { channel, text } => format!("{channel} update: {text}"),
-        EventData::PostmortemStageCompleted { stage } => format!("post-mortem {stage} done"),
-        EventData::AlertAttached {
-            dedup_key,
-            summary,
-            reason,
-            ..
-        } => format!("alert {dedup_key}: {summary} ({reason})"),
-        EventData::AlertUpdated {
-            dedup_key, summary, ..
-        } => format!("alert {dedup_key} changed: {summary}"),
-        EventData::AlertResolved { dedup_key, .. } => format!("alert {dedup_key} resolved"),
-        EventData::Paged {
-            severity,
-            targets,
-            recipients,
-            unreached,
-            ..
-        } => format!(
-            "paged {} ({severity}){}",
-            targets.join(", "),
-            people(recipients, unreached)
-        ),
-        EventData::Escalated {
-            level,
-            name,
-            targets,
-            reason,
-            recipients,
-            unreached,
-            ..
-        } => format!(
-            "escalated to level {level} {name}: {} ({reason}){}",
-            targets.join(", "),
-            people(recipients, unreached)
-        ),
-        EventData::EscalationExhausted {
-            level,
-            repeats,
-            recipients,
-            unreached,
-            ..
-        } => format!(
-            "escalation exhausted: level {level} repeated {repeats} times{}",
-            people(recipients, unreached)
-        ),
-        EventData::Notified {
-            person, channel, ..
-        } => format!("{person} notified by {channel}"),
-        EventData::NotificationFailed {
-            person,
-            channel,
-            error,
-            ..
-        } => format!("could not notify {person} by {channel}: {error}"),
-        EventData::SlaBreached { clock, target, .. } => {
-            format!("{clock} clock breached (target {target})")
-        }
-        EventData::CustomerNoticeDue {
-            required, due_by, ..
-        } => format!(
-            "customer notice {} by {}",
-            if *required { "required" } else { "recommended" },
-            utc(*due_by)
-        ),
-        EventData::MonitoringVerified { .. } => "fix verified by monitoring".to_owned(),
-        EventData::PostmortemDue { stage, .. } => format!("post-mortem {stage} overdue"),
-        EventData::FollowupDue { label, .. } => format!("follow-up due: {label}"),
-        EventData::RunbookAttached { runbook, title, .. } => {
-            format!("runbook {runbook} attached: {title}")
-        }
-        EventData::ChecklistStepChecked { step, done, .. } => {
-            format!(
-                "{} step {step}",
-                if *done { "checked" } else { "unchecked" }
-            )
-        }
-        EventData::UpdateDue { .. } | EventData::PostmortemReminder { .. } => return None,
-    })
-}
-
 /// Reads the response out of an incident's log.
 pub fn analyze(events: &[RecordedEvent]) -> Analysis {
     let mut a = Analysis {
@@ -716,10 +577,13 @@ pub fn analyze(events: &[RecordedEvent]) -> Analysis {
     let mut alert_start: Option<Timestamp> = None;
     let mut mitigated: Option<Timestamp> = None;
     let mut resolved: Option<Timestamp> = None;
+    // Reminders say nothing about the response; the rest is worded as everywhere else.
+    a.timeline = describe::timeline(events, &jiff::tz::TimeZone::UTC)
+        .into_iter()
+        .filter(|line| !line.reminder)
+        .map(|line| (line.at, line.actor, line.what.summary))
+        .collect();
     for e in events {
-        if let Some(line) = describe(&e.data) {
-            a.timeline.push((e.at, e.actor.clone(), line));
-        }
         match &e.data {
             EventData::Declared { severity, .. } => a.severities.push(severity.clone()),
             EventData::SeverityChanged { to, .. } => a.severities.push(to.clone()),
@@ -900,7 +764,7 @@ fn response_facts(out: &mut String, a: &Analysis) {
                 let _ = writeln!(
                     out,
                     "| Time to {name} | {} | {} | {} |",
-                    span(m.took()),
+                    describe::duration(m.took()),
                     utc(m.from),
                     utc(m.to)
                 );
@@ -985,7 +849,12 @@ fn pages_section(out: &mut String, heading: &str, a: &Analysis) {
                 .pages
                 .first()
                 .filter(|p| p.at <= *at)
-                .map(|p| format!(", {} after the first page", span(at.duration_since(p.at))))
+                .map(|p| {
+                    format!(
+                        ", {} after the first page",
+                        describe::duration(at.duration_since(p.at))
+                    )
+                })
                 .unwrap_or_default();
             let _ = writeln!(out, "{who} acknowledged at {}{after}.", utc(*at));
         }
@@ -1110,7 +979,7 @@ pub fn render_draft(input: &DraftInput<'_>) -> String {
                 service = cell(&i.service),
                 declared = utc(i.declared_at),
                 by = cell(&i.declared_by),
-                duration = span(a.duration),
+                duration = describe::duration(a.duration),
             );
             prompt(
                 &mut out,
@@ -1173,7 +1042,7 @@ pub fn render_draft(input: &DraftInput<'_>) -> String {
                  - **Requests Failed**: _X requests (Y% of total)_\n\
                  - **Revenue Impact**: _$X (estimated)_\n\
                  - **Error Budget**: _X% of monthly budget consumed_\n",
-                span(a.duration),
+                describe::duration(a.duration),
                 utc(i.declared_at),
                 resolved,
                 cell(&i.service)
@@ -1191,7 +1060,7 @@ pub fn render_draft(input: &DraftInput<'_>) -> String {
                         out,
                         "- Automated: {} alert(s); time to detect: {}",
                         a.alerts.len(),
-                        span(m.took())
+                        describe::duration(m.took())
                     );
                 }
                 None => out.push_str("- Declared by hand: _who noticed, and how?_\n"),
@@ -1217,7 +1086,7 @@ pub fn render_draft(input: &DraftInput<'_>) -> String {
                 id = i.id,
                 title = cell(&i.title),
                 date = i.declared_at.strftime("%Y-%m-%d"),
-                duration = span(a.duration),
+                duration = describe::duration(a.duration),
                 status = if i.status.is_open() {
                     "Investigating"
                 } else {
@@ -1234,7 +1103,7 @@ pub fn render_draft(input: &DraftInput<'_>) -> String {
                 "\n## Impact\n\n- **Users affected:** _number or percentage_\n\
                  - **Duration:** {}\n- **Services impacted:** {}\n\
                  - **Revenue impact:** _if applicable_\n",
-                span(a.duration),
+                describe::duration(a.duration),
                 cell(&i.service)
             );
             timeline_table(&mut out, "Timeline (all times in UTC)", &a);
@@ -1251,7 +1120,7 @@ pub fn render_draft(input: &DraftInput<'_>) -> String {
                         out,
                         "Alert: {} alert(s), {} before the declaration.",
                         a.alerts.len(),
-                        span(m.took())
+                        describe::duration(m.took())
                     );
                 }
                 None => out.push_str("_How was the incident detected? Alert, user report, etc._\n"),

@@ -334,18 +334,14 @@ pub fn build_with_teams(
     }
 }
 
-/// A duration in seconds for people: `45s`, `4m 10s`, `2h 5m`, `3d 4h`; `–` for none.
+/// A duration in seconds for people, by [`crate::describe::duration`]'s rule (`45s`,
+/// `4m 10s`, `2h 5m`, `3d 4h`), rounded to the second; `–` for none.
 pub fn human_duration(secs: Option<f64>) -> String {
     let Some(s) = secs else {
         return "–".to_owned();
     };
-    let s = s.round() as i64;
-    match s {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m {}s", s / 60, s % 60),
-        s if s < 86400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
-        s => format!("{}d {}h", s / 86400, (s % 86400) / 3600),
-    }
+    // Saturating: figures are averages of real spans, far below i64's range.
+    crate::describe::duration(jiff::SignedDuration::from_secs(s.round() as i64))
 }
 
 /// A share as a whole percentage (`75%`); `–` when there is nothing to measure.

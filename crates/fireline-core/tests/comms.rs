@@ -248,7 +248,7 @@ fn a_template_that_does_not_compile_is_a_policy_problem_with_its_location() {
                 [templates]\ncustomer_email = \"\"\"Hello\n{% if impact %}{{ impact }}\n\"\"\"\n";
     let problems = check(text);
     assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert_eq!(problems[0].location, "templates.customer_email");
+    assert_eq!(problems[0].at, "templates.customer_email");
     assert!(
         problems[0].message.contains("line"),
         "{}",
@@ -258,9 +258,9 @@ fn a_template_that_does_not_compile_is_a_policy_problem_with_its_location() {
     let problems = check(
         "name = \"t\"\n[severities.S1]\nname = \"x\"\nrank = 1\n[templates]\nset = \"nope\"\n",
     );
-    assert_eq!(problems[0].location, "templates.set");
+    assert_eq!(problems[0].at, "templates.set");
     let problems = check("name = \"t\"\n[severities.S1]\nname = \"x\"\nrank = 1\n[templates]\nchannel_name = \"#{{ x \"\n");
-    assert_eq!(problems[0].location, "templates.channel_name");
+    assert_eq!(problems[0].at, "templates.channel_name");
 }
 
 #[test]

@@ -486,7 +486,7 @@ draft = "2h"
     let problems = check(text);
     let located: Vec<String> = problems
         .iter()
-        .map(|p| format!("{}: {}", p.location, p.message))
+        .map(|p| format!("{}: {}", p.at, p.message))
         .collect();
     for expected in [
         "calendar.time_zone: unknown time zone `Mars/Olympus`",
@@ -512,7 +512,7 @@ draft = "2h"
     );
     let syntax = check("name = \"x\"\n[severities.S1\nname = 1\n");
     assert_eq!(syntax.len(), 1);
-    assert!(syntax[0].location.starts_with("line 2"), "{syntax:?}");
+    assert!(syntax[0].at.starts_with("line 2"), "{syntax:?}");
     assert!(
         check(fireline_core::policy::BUILTIN).is_empty(),
         "the built-in policy is clean"
@@ -646,7 +646,7 @@ repeat = { times = 0, every = "0m" }
 "#
     );
     let problems = Policy::from_toml(&text).expect_err("refused");
-    let at: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
+    let at: Vec<&str> = problems.iter().map(|p| p.at.as_str()).collect();
     assert!(at.contains(&"escalation[0].repeat"), "{problems:#?}");
     assert!(at.contains(&"escalation[1].repeat.every"), "{problems:#?}");
 }
@@ -754,7 +754,7 @@ fn postmortem_template_and_reminder_keys_are_checked() {
     let problems = |extra: &str| -> Vec<String> {
         match Policy::from_toml(&format!("{BASE}{extra}")) {
             Ok(_) => Vec::new(),
-            Err(problems) => problems.iter().map(|p| p.location.clone()).collect(),
+            Err(problems) => problems.iter().map(|p| p.at.clone()).collect(),
         }
     };
     assert_eq!(

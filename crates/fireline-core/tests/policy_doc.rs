@@ -138,7 +138,7 @@ fn policy_text(block: &Block) -> Result<String, String> {
 fn show(problems: &[Problem]) -> String {
     problems
         .iter()
-        .map(|p| format!("  {}: {} (hint: {})", p.location, p.message, p.hint))
+        .map(|p| format!("  {}: {} (hint: {})", p.at, p.message, p.hint))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -175,7 +175,7 @@ fn check_doc(doc: &str) -> Result<Vec<Policy>, String> {
             (Kind::Invalid { expect, .. }, Err(problems)) => {
                 let found = problems
                     .iter()
-                    .any(|p| p.location.contains(expect.as_str()) || p.message.contains(expect.as_str()));
+                    .any(|p| p.at.contains(expect.as_str()) || p.message.contains(expect.as_str()));
                 if !found {
                     failures.push(format!(
                         "docs/policy.md:{} is refused, but no problem mentions `{expect}`:\n{}",

@@ -1,8 +1,9 @@
 //! The post-mortem draft from a fixed event log, its HTML export, stages and action items.
 
+use fireline_core::describe::duration;
 use fireline_core::policy::{ClockKind, Stage};
 use fireline_core::postmortem::{
-    analyze, check_stage, close, render_draft, span, to_html, ActionItem, ActionStatus, DraftInput,
+    analyze, check_stage, close, render_draft, to_html, ActionItem, ActionStatus, DraftInput,
     Phase, Priority, Related, Template,
 };
 use fireline_core::{
@@ -175,7 +176,7 @@ fn analysis_measures_the_response_from_the_log() {
     let measures: Vec<(&str, String)> = a
         .measures
         .iter()
-        .map(|m| (m.name, span(m.took())))
+        .map(|m| (m.name, duration(m.took())))
         .collect();
     assert_eq!(
         measures,
@@ -237,14 +238,14 @@ fn draft_has_the_timeline_rows_in_utc_and_the_facts() {
         rows,
         vec![
             "| 2026-03-02 14:00 | integration:prom | declared SEV2 on checkout: Checkout 5xx |",
-            "| 2026-03-02 14:00 | integration:prom | alert HighErrors: 5xx above 5% (new alert) |",
-            "| 2026-03-02 14:00 | fireline | paged schedule:primary (SEV2); reached bob |",
+            "| 2026-03-02 14:00 | integration:prom | alert: 5xx above 5% (new alert) |",
+            "| 2026-03-02 14:00 | fireline | paged schedule primary for SEV2; reached bob |",
             "| 2026-03-02 14:01 | fireline | bob notified by slack |",
             "| 2026-03-02 14:04 | bob | acknowledged |",
             "| 2026-03-02 14:10 | bob | severity SEV2 → SEV1: all regions |",
-            "| 2026-03-02 14:15 | fireline | initial_update clock breached (target 15m) |",
-            "| 2026-03-02 14:20 | fireline | escalated to level 1 Secondary: schedule:secondary, team:db (no status progress within 20m); reached carol; nobody at team:db |",
-            "| 2026-03-02 14:21 | fireline | could not notify carol by email: mailbox full |",
+            "| 2026-03-02 14:15 | fireline | initial update clock breached (target 15m) |",
+            "| 2026-03-02 14:20 | fireline | escalated to level 1 Secondary (no status progress within 20m): schedule secondary, team db; reached carol; nobody at team db |",
+            "| 2026-03-02 14:21 | fireline | could not notify carol by email after 3 attempts: mailbox full |",
             "| 2026-03-02 14:25 | bob | internal update: Rolling back \\| deploy 4f2c |",
             "| 2026-03-02 14:40 | bob | status investigating → monitoring: rollback done |",
             "| 2026-03-02 15:10 | bob | resolved: <b>stable</b> |",

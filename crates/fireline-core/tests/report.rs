@@ -180,6 +180,6 @@ fn a_group_reads_as_table_cells() {
     );
     assert_eq!(
         fireline_core::report::cells(&r.overall),
-        ["1", "0", "2m 0s", "1h 0m", "–", "100%", "100%", "75%", "1.00", "100%"]
+        ["1", "0", "2m", "1h", "–", "100%", "100%", "75%", "1.00", "100%"]
     );
 }

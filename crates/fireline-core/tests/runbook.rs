@@ -269,7 +269,7 @@ fn lint_reports_problems_with_locations() {
     assert_eq!(books.len(), 2);
     let got: Vec<String> = problems
         .iter()
-        .map(|p| format!("{}:{}: {}", p.file, p.line, p.message))
+        .map(|p| format!("{}: {}", p.at, p.message))
         .collect();
     assert_eq!(
         got,

@@ -1,8 +1,10 @@
 //! Plain-text rendering for people; `--json` prints the API's JSON instead.
 
+use fireline_core::describe::{self, Precision};
+use fireline_core::{EventData, RecordedEvent};
 use fireline_http::wire::{EventView, IncidentDetail, IncidentSummaryView};
+use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use serde_json::Value;
 
 /// Writes command output to stdout. When the reader has gone (a closed pipe) there is
 /// nobody to tell, so the program ends with success, as `cat` and `grep` do.
@@ -47,9 +49,13 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// `2026-11-22 10:04:05Z`, to the second.
+/// `2026-11-22 10:04:05Z`, to the second, in UTC (the `Z` says so on every line, as
+/// CLI output is pasted into chats read in many zones).
 pub fn when(t: &Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
+    format!(
+        "{}Z",
+        describe::instant(*t, &TimeZone::UTC, Precision::Second)
+    )
 }
 
 /// `PATH: N problem(s)`, then each problem's place and message, and its hint when it has
@@ -134,173 +140,49 @@ pub fn incident_list(incidents: &[IncidentSummaryView]) -> String {
     )
 }
 
-fn text(data: &serde_json::Map<String, Value>, key: &str) -> String {
-    data.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn list(data: &serde_json::Map<String, Value>, key: &str) -> String {
-    data.get(key)
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+/// An event from the API back in core's terms, so it is worded by
+/// `fireline_core::describe` exactly as the server's UI and post-mortems word it; `None`
+/// for a kind this client does not know (a newer server).
+fn recorded(event: &EventView) -> Option<RecordedEvent> {
+    EventData::from_kind_and_fields(&event.kind, &event.data)
+        .ok()
+        .map(|data| RecordedEvent {
+            id: event.id,
+            seq: event.seq,
+            at: event.at,
+            actor: event.actor.clone(),
+            data,
         })
-        .unwrap_or_default()
 }
 
-fn with_detail(base: String, data: &serde_json::Map<String, Value>, key: &str) -> String {
-    match data.get(key).and_then(Value::as_str) {
-        Some(extra) => format!("{base}: {extra}"),
-        None => base,
-    }
+/// A kind this client cannot read, named in words rather than shown as JSON.
+fn unknown(event: &EventView) -> String {
+    event.kind.replace('_', " ")
 }
 
-/// Who a page reached: ` → alice (schedule:primary); nobody for schedule:x`.
-fn reached(d: &serde_json::Map<String, Value>) -> String {
-    let people: Vec<String> = d
-        .get("recipients")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|r| {
-            format!(
-                "{} ({})",
-                r.get("person").and_then(Value::as_str).unwrap_or("?"),
-                r.get("via").and_then(Value::as_str).unwrap_or("?")
-            )
-        })
-        .collect();
-    let mut out = String::new();
-    if !people.is_empty() {
-        out.push_str(&format!(" → {}", people.join(", ")));
-    }
-    let unreached = list(d, "unreached");
-    if !unreached.is_empty() {
-        out.push_str(&format!("; reached nobody for {unreached}"));
-    }
-    out
-}
-
-/// One timeline line's description.
+/// One timeline line's description, on one line.
 pub fn describe(event: &EventView) -> String {
-    let d = &event.data;
-    match event.kind.as_str() {
-        "declared" => format!(
-            "declared {} on {}: {}",
-            text(d, "severity"),
-            text(d, "service"),
-            text(d, "title")
-        ),
-        "acknowledged" => "acknowledged".to_owned(),
-        "severity_changed" => with_detail(
-            format!("severity {} → {}", text(d, "from"), text(d, "to")),
-            d,
-            "reason",
-        ),
-        "status_changed" => with_detail(
-            format!("status {} → {}", text(d, "from"), text(d, "to")),
-            d,
-            "message",
-        ),
-        "role_assigned" => format!("{} is now {}", text(d, "assignee"), text(d, "role")),
-        "note_added" => format!("note: {}", text(d, "text")),
-        "resolved" => with_detail("resolved".to_owned(), d, "summary"),
-        "reopened" => with_detail("reopened".to_owned(), d, "reason"),
-        "alert_attached" => format!(
-            "alert {}: {} ({})",
-            text(d, "dedup_key"),
-            text(d, "summary"),
-            text(d, "reason")
-        ),
-        "alert_updated" => format!(
-            "alert {} changed: {}",
-            text(d, "dedup_key"),
-            text(d, "summary")
-        ),
-        "alert_resolved" => format!("alert {} resolved", text(d, "dedup_key")),
-        "update_posted" => format!("{} update: {}", text(d, "channel"), text(d, "text")),
-        "postmortem_stage_completed" => format!("post-mortem {} done", text(d, "stage")),
-        "paged" => format!(
-            "paged {} ({}){}",
-            list(d, "targets"),
-            text(d, "severity"),
-            reached(d)
-        ),
-        "escalated" => format!(
-            "escalated to level {} {}: {} ({}){}",
-            d.get("level").map(Value::to_string).unwrap_or_default(),
-            text(d, "name"),
-            list(d, "targets"),
-            text(d, "reason"),
-            reached(d)
-        ),
-        "escalation_exhausted" => format!(
-            "ESCALATION EXHAUSTED: level {} repeated {} times, nobody acknowledged{}",
-            d.get("level").map(Value::to_string).unwrap_or_default(),
-            d.get("repeats").map(Value::to_string).unwrap_or_default(),
-            reached(d)
-        ),
-        "notified" => {
-            let bundled = d.get("bundled").and_then(Value::as_u64).unwrap_or(1);
-            format!(
-                "notified {} by {}{}",
-                text(d, "person"),
-                text(d, "channel"),
-                if bundled > 1 {
-                    format!(" (one message bundling {bundled})")
-                } else {
-                    String::new()
-                }
-            )
-        }
-        "notification_failed" => format!(
-            "could not notify {} by {} after {} attempt(s): {}",
-            text(d, "person"),
-            text(d, "channel"),
-            d.get("attempts").map(Value::to_string).unwrap_or_default(),
-            text(d, "error")
-        ),
-        "sla_breached" => format!(
-            "{} clock breached (target {})",
-            text(d, "clock"),
-            text(d, "target")
-        ),
-        "update_due" => format!("{} update due", text(d, "channel")),
-        "customer_notice_due" => format!("customer notice due by {}", text(d, "due_by")),
-        "monitoring_verified" => "monitoring period passed: fix verified".to_owned(),
-        "postmortem_due" => format!("post-mortem {} due", text(d, "stage")),
-        "followup_due" => format!("follow-up due: {}", text(d, "label")),
-        "postmortem_reminder" => format!(
-            "reminder: post-mortem {} due by {}",
-            text(d, "stage"),
-            text(d, "due_by")
-        ),
-        "runbook_attached" => format!(
-            "runbook {} attached: {} ({} steps)",
-            text(d, "runbook"),
-            text(d, "title"),
-            d.get("steps").and_then(Value::as_array).map_or(0, Vec::len)
-        ),
-        "checklist_step_checked" => {
-            let verb = if d.get("done").and_then(Value::as_bool) == Some(false) {
-                "unchecked"
-            } else {
-                "checked"
-            };
-            let line = format!("{verb} step {}", text(d, "step"));
-            match d.get("output").and_then(Value::as_str) {
-                Some(o) => format!("{line}: {}", o.lines().next().unwrap_or("")),
-                None => line,
-            }
-        }
-        other => format!("{other} {}", Value::Object(d.clone())),
-    }
+    recorded(event).map_or_else(
+        || unknown(event),
+        |e| describe::event(&e.data, &TimeZone::UTC).one_line(),
+    )
+}
+
+/// The timeline's descriptions, in order: worded together, so a checked step is named by
+/// the text of the runbook attached before it.
+fn timeline(events: &[EventView]) -> Vec<String> {
+    let parsed: Vec<Option<RecordedEvent>> = events.iter().map(recorded).collect();
+    let known: Vec<RecordedEvent> = parsed.iter().flatten().cloned().collect();
+    let mut lines = describe::timeline(&known, &TimeZone::UTC).into_iter();
+    parsed
+        .iter()
+        .zip(events)
+        .map(|(p, e)| {
+            // `known` holds exactly the parsed events, in order: one line each.
+            let line = if p.is_some() { lines.next() } else { None };
+            line.map_or_else(|| unknown(e), |l| l.what.one_line())
+        })
+        .collect()
 }
 
 /// An incident with its timeline.
@@ -376,7 +258,8 @@ pub fn incident_detail(detail: &IncidentDetail) -> String {
     let rows: Vec<Vec<String>> = detail
         .timeline
         .iter()
-        .map(|e| vec![when(&e.at), e.actor.clone(), describe(e)])
+        .zip(timeline(&detail.timeline))
+        .map(|(e, what)| vec![when(&e.at), e.actor.clone(), what])
         .collect();
     out.push_str(&table(&["AT", "ACTOR", "EVENT"], &rows));
     out
@@ -402,19 +285,19 @@ mod tests {
     fn pages_say_who_they_reached_and_who_they_did_not() {
         let line = describe(&event(
             "paged",
-            serde_json::json!({"severity": "SEV1", "targets": ["schedule:primary", "schedule:night"],
+            serde_json::json!({"key": "c0:page", "severity": "SEV1", "targets": ["schedule:primary", "schedule:night"],
                 "recipients": [{"person": "alice", "via": "schedule:primary"}],
                 "unreached": ["schedule:night"]}),
         ));
         assert_eq!(
             line,
-            "paged schedule:primary, schedule:night (SEV1) → alice (schedule:primary); reached nobody for schedule:night"
+            "paged schedule primary, schedule night for SEV1; reached alice; nobody at schedule night"
         );
         let bundled = describe(&event(
             "notified",
             serde_json::json!({"person": "bob", "channel": "slack", "bundled": 3, "key": "k", "detail": "HTTP 200"}),
         ));
-        assert_eq!(bundled, "notified bob by slack (one message bundling 3)");
+        assert_eq!(bundled, "bob notified by slack (one message for 3 pages)");
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn load(path: &Path) -> Result<Policy, Failure> {
     Policy::from_toml(&text).map_err(|problems| {
         let listed: Vec<(&str, &str, &str)> = problems
             .iter()
-            .map(|p| (p.location.as_str(), p.message.as_str(), p.hint.as_str()))
+            .map(|p| (p.at.as_str(), p.message.as_str(), p.hint.as_str()))
             .collect();
         Failure::general(crate::output::problems_message(path, &listed))
     })
@@ -142,6 +142,8 @@ pub fn simulate_command(policy: &Path, scenario_path: &Path, json: bool) -> Resu
         .iter()
         .map(|f| {
             vec![
+                // Exact, in the policy file's own syntax (`+1h30m`), so an offset reads
+                // like the `after` it came from; people's rounded durations would hide it.
                 format!("+{}", format_fixed(f.at.duration_since(scenario.start))),
                 f.at.strftime("%Y-%m-%d %H:%M").to_string(),
                 f.kind().to_owned(),
@@ -234,6 +236,8 @@ fn coverage_problems(
                 "\n    {} – {} ({})",
                 gap.start.strftime("%Y-%m-%d %H:%MZ"),
                 gap.end.strftime("%Y-%m-%d %H:%MZ"),
+                // Exact (`1d3h20m`): a gap's length decides a fix, so it is not rounded
+                // to two units as other durations for people are.
                 format_fixed(gap.end.duration_since(gap.start))
             ));
         }

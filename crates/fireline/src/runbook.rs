@@ -50,8 +50,9 @@ fn failure(problems: &[Problem]) -> Failure {
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
+    // `file:line: message (hint: …)`, one line each, as linters print them.
     for p in problems {
-        message.push_str(&format!("\n  {p}"));
+        message.push_str(&format!("\n  {}: {} (hint: {})", p.at, p.message, p.hint));
     }
     Failure::general(message)
 }
@@ -113,12 +114,12 @@ pub fn lint(path: &Path, alerts: Option<&Path>, policy_path: Option<&Path>) -> R
         for route in &policy.routes {
             if let Some(id) = &route.runbook {
                 if !ids.contains(id.as_str()) {
-                    problems.push(Problem {
-                        file: file.clone(),
-                        line: 0,
-                        message: format!("route `{}` names unknown runbook `{id}`", route.name),
-                        hint: format!("add a runbook with `id: {id}` to {}", path.display()),
-                    });
+                    problems.push(Problem::in_file(
+                        &file,
+                        0,
+                        format!("route `{}` names unknown runbook `{id}`", route.name),
+                        format!("add a runbook with `id: {id}` to {}", path.display()),
+                    ));
                 }
             }
         }

@@ -2,41 +2,9 @@
 
 use super::schedule::zone;
 use super::{ContactKind, Person, Roster, Schedule, Team};
-use std::fmt;
 
-/// One thing wrong with a roster.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Where: a key path such as `schedules.sre-primary.layers[0].participants[2]`.
-    pub at: String,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it.
-    pub hint: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.at, self.message)?;
-        if !self.hint.is_empty() {
-            write!(f, "\n  hint: {}", self.hint)?;
-        }
-        Ok(())
-    }
-}
-
-#[derive(Default)]
-struct Problems(Vec<Problem>);
-
-impl Problems {
-    fn add(&mut self, at: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) {
-        self.0.push(Problem {
-            at: at.into(),
-            message: message.into(),
-            hint: hint.into(),
-        });
-    }
-}
+pub use crate::problem::Problem;
+use crate::problem::Problems;
 
 /// Lowercase letters, digits, `-` and `_`, so ids read the same in URLs, targets and
 /// file keys.

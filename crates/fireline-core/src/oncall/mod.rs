@@ -234,20 +234,9 @@ impl Roster {
     /// Reads a roster file. Only the syntax and shape are checked here; [`Roster::check`]
     /// finds everything else (unknown people, bad zones, …).
     pub fn from_toml_str(text: &str) -> Result<Roster, RosterError> {
-        toml::from_str(text).map_err(|e| {
-            let location = e
-                .span()
-                .map(|span| {
-                    let before = &text[..span.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                    format!("line {line}, column {column}")
-                })
-                .unwrap_or_else(|| "file".to_owned());
-            RosterError::Syntax {
-                location,
-                message: e.message().to_owned(),
-            }
+        toml::from_str(text).map_err(|e| RosterError::Syntax {
+            location: crate::problem::toml_location(text, &e).unwrap_or_else(|| "file".to_owned()),
+            message: e.message().to_owned(),
         })
     }
 

@@ -825,20 +825,11 @@ impl Policy {
     /// Reads and checks a policy; on failure, every problem found.
     pub fn from_toml(text: &str) -> Result<Policy, Vec<Problem>> {
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-            let location = e
-                .span()
-                .map(|span| {
-                    let before = &text[..span.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                    format!("line {line}, column {column}")
-                })
-                .unwrap_or_else(|| "file".to_owned());
-            vec![Problem {
-                location,
-                message: e.message().to_owned(),
-                hint: "see docs/policy.md for the format".to_owned(),
-            }]
+            vec![Problem::from_toml(
+                text,
+                &e,
+                "see docs/policy.md for the format",
+            )]
         })?;
         let mut p = Problems::default();
         if raw.name.trim().is_empty() {

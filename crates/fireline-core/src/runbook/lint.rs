@@ -4,28 +4,8 @@ use super::{parse, Runbook, SectionKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// One problem in one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The file, as given.
-    pub file: String,
-    /// Line, from 1.
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-    /// What would fix it.
-    pub hint: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}: {} (hint: {})",
-            self.file, self.line, self.message, self.hint
-        )
-    }
-}
+/// A problem in one file: `at` is `file:line` ([`Problem::in_file`]).
+pub use crate::problem::Problem;
 
 /// Checks runbook files given as (path, text). `known_alerts`, when given, are the alert
 /// names that exist; `exists` says whether a path a relative link resolves to exists
@@ -41,12 +21,7 @@ pub fn lint(
     let mut seen: BTreeMap<String, (String, usize)> = BTreeMap::new();
     for (file, text) in files {
         let mut problem = |line: usize, message: String, hint: String| {
-            problems.push(Problem {
-                file: file.clone(),
-                line,
-                message,
-                hint,
-            })
+            problems.push(Problem::in_file(file, line, message, hint))
         };
         let book = match parse(text) {
             Ok(book) => book,

@@ -37,7 +37,9 @@ fn query(raw: Option<&str>) -> Result<(ListQuery, bool), ApiError> {
 }
 
 /// Whether `me` is on the incident: holds a role, acknowledged it, or was paged for it
-/// (as a roster person with the same id as the username or token name).
+/// (as a roster person with the same id as the username or token name) by the
+/// severity's page or by an escalation, including the notice that escalation ran out:
+/// each of them asked that person to respond.
 fn involves(
     events: &[fireline_core::RecordedEvent],
     incident: &fireline_core::Incident,
@@ -48,12 +50,9 @@ fn involves(
             .acknowledged
             .as_ref()
             .is_some_and(|(_, by)| by == me)
-        || events.iter().any(|e| match &e.data {
-            fireline_core::EventData::Paged { recipients, .. } => {
-                recipients.iter().any(|r| r.person == me)
-            }
-            _ => false,
-        })
+        || events
+            .iter()
+            .any(|e| e.data.recipients().iter().any(|r| r.person == me))
 }
 
 /// One row of the incidents table.

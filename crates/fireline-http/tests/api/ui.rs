@@ -22,6 +22,7 @@ backend_tests!(
     an_update_is_previewed_as_it_will_be_posted,
     the_postmortem_is_drafted_edited_and_staged_from_the_ui,
     mine_keeps_the_incidents_i_am_on,
+    mine_includes_incidents_i_was_escalated_to,
     the_incident_feed_says_when_it_changes,
     a_viewer_reads_but_cannot_act,
     text_is_escaped,
@@ -1327,6 +1328,55 @@ async fn mine_keeps_the_incidents_i_am_on(db: &TestDatabase) {
     )
     .await
     .expect(StatusCode::OK);
+}
+
+/// Regression: "mine" counted only the severity's page, not an escalation that reached
+/// the signed-in person (docs/ui.md: "was paged or escalated to").
+async fn mine_includes_incidents_i_was_escalated_to(db: &TestDatabase) {
+    let app = App::new(db).await;
+    // Level 2 reaches alice in person; the page at declaration (schedule:primary) reaches
+    // nobody in the fixture roster, so only the escalation can make an incident hers.
+    let policy = fireline_core::policy::BUILTIN.replace(
+        "targets = [\"team:engineering-leads\"]",
+        "targets = [\"person:alice\"]",
+    );
+    assert_ne!(
+        policy,
+        fireline_core::policy::BUILTIN,
+        "the level was rewritten"
+    );
+    app.policy.replace(
+        fireline_core::policy::Policy::from_toml(&policy).expect("the edited policy reads"),
+    );
+    app.import_roster().await;
+    app.declare("Disk full", "SEV2", "db").await;
+    app.declare("Checkout 5xx", "SEV2", "checkout").await;
+    // Someone else escalates, so alice is neither the actor nor the acknowledger.
+    app.post(
+        "/api/v1/incidents/INC-1/escalate",
+        &app.admin,
+        serde_json::json!({"level": 2}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let detail = app.incident("INC-1").await;
+    let escalated = detail["timeline"]
+        .as_array()
+        .and_then(|t| t.iter().find(|e| e["kind"] == "escalated"))
+        .unwrap_or_else(|| panic!("escalated: {detail}"));
+    assert_eq!(
+        escalated["data"]["recipients"][0]["person"], "alice",
+        "{escalated}"
+    );
+
+    let browser = app.sign_in(&app.alice).await;
+    let list = app
+        .ui_get("/ui/incidents?mine=1", &browser)
+        .await
+        .expect(StatusCode::OK);
+    let shown = html(&list);
+    assert!(shown.contains("Disk full"), "escalated to alice: {shown}");
+    assert!(!shown.contains("Checkout 5xx"), "not alice's: {shown}");
 }
 
 async fn the_incident_feed_says_when_it_changes(db: &TestDatabase) {
