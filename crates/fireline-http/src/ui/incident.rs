@@ -20,6 +20,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use fireline_core::comms::TemplateKind;
+use fireline_core::describe::{self, Precision};
 use fireline_core::plan::pending;
 use fireline_core::policy::{Channel, ClockKind, Policy};
 use fireline_core::{Command, EventData, IncidentRole, RecordedEvent, Status};
@@ -165,61 +166,49 @@ fn alerts(events: &[RecordedEvent]) -> Vec<Alert> {
         .collect()
 }
 
-/// Longer structured timeline details (in JSON characters) are folded into `<details>`.
-const LONG_DETAIL: usize = 160;
-
-/// One detail of a timeline entry.
-struct Detail {
-    key: String,
-    value: String,
-    /// Folded, with its size ("12 items"), when long.
-    folded: Option<String>,
-}
-
-/// One timeline entry.
+/// One timeline entry, worded by the core's describer (the CLI and the post-mortem
+/// draft say the same).
 struct Entry {
+    /// RFC 3339, for the `<time>` element.
     at: Timestamp,
+    /// The time in the reader's zone, to the minute.
+    when: String,
     actor: String,
-    kind: String,
-    details: Vec<Detail>,
+    /// What happened; may hold the responder's own line breaks.
+    summary: String,
+    /// Facts a responder rarely needs, folded.
+    details: Vec<String>,
+    /// An update-due or post-mortem reminder (shown quieter).
+    reminder: bool,
 }
 
-fn timeline(d: &IncidentDetail) -> Vec<Entry> {
-    d.timeline
-        .iter()
-        .map(|e| Entry {
-            at: e.at,
-            actor: e.actor.clone(),
-            kind: e.kind.replace('_', " "),
-            details: e
-                .data
-                .iter()
-                .map(|(k, v)| match v {
-                    serde_json::Value::String(s) => Detail {
-                        key: k.clone(),
-                        value: s.clone(),
-                        folded: None,
-                    },
-                    // A long list or object (a runbook's steps) would bury the timeline:
-                    // folded, with its size in the summary.
-                    other if other.to_string().len() > LONG_DETAIL => Detail {
-                        key: k.clone(),
-                        value: other.to_string(),
-                        folded: Some(match other {
-                            serde_json::Value::Array(a) => format!("{} items", a.len()),
-                            serde_json::Value::Object(o) => format!("{} fields", o.len()),
-                            _ => "value".to_owned(),
-                        }),
-                    },
-                    other => Detail {
-                        key: k.clone(),
-                        value: other.to_string(),
-                        folded: None,
-                    },
-                })
-                .collect(),
+fn timeline(events: &[RecordedEvent], zone: &jiff::tz::TimeZone) -> Vec<Entry> {
+    describe::timeline(events, zone)
+        .into_iter()
+        .map(|line| Entry {
+            at: line.at,
+            when: describe::instant(line.at, zone, Precision::Minute),
+            actor: line.actor,
+            summary: line.what.summary,
+            details: line.what.details,
+            reminder: line.reminder,
         })
         .collect()
+}
+
+/// The zone a reader's times are shown in: theirs when they are a roster person with
+/// one (a user named by their roster id), else the policy's calendar zone.
+fn reader_zone(
+    session: &Session,
+    roster: Option<&fireline_core::oncall::Roster>,
+    policy: &Policy,
+) -> jiff::tz::TimeZone {
+    session
+        .caller
+        .user_name()
+        .and_then(|name| roster?.people.get(name))
+        .and_then(|person| jiff::tz::TimeZone::get(&person.time_zone).ok())
+        .unwrap_or_else(|| policy.calendar.time_zone.clone())
 }
 
 /// An update being written: what the form held, and what it renders to.
@@ -364,15 +353,15 @@ struct IncidentPage<'a> {
 }
 
 /// The people in the roster, for the role form's suggestions.
-async fn people_list(state: &AppState) -> Vec<(String, String)> {
-    let Ok(roster) = state.store.roster().await else {
-        return Vec::new();
-    };
+fn people_list(roster: Option<&fireline_core::oncall::Roster>) -> Vec<(String, String)> {
     roster
-        .people
-        .into_iter()
-        .map(|(id, p)| (id, p.name))
-        .collect()
+        .map(|r| {
+            r.people
+                .iter()
+                .map(|(id, p)| (id.clone(), p.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub(super) async fn show(
@@ -408,6 +397,8 @@ async fn incident_page(
     let open = d.incident.status != Status::Resolved.as_str();
     let title = format!("{} · {}", d.incident.id, d.incident.title);
     let alerts = alerts(&events);
+    let roster = state.store.roster().await.ok();
+    let zone = reader_zone(session, roster.as_ref(), &policy);
     let body = IncidentPage {
         session,
         open,
@@ -439,8 +430,8 @@ async fn incident_page(
         }),
         can_check: session.can_act() && open,
         actions: session.can_act().then(|| actions(state, &d, draft)),
-        people: people_list(state).await,
-        timeline: timeline(&d),
+        people: people_list(roster.as_ref()),
+        timeline: timeline(&events, &zone),
         i: d.incident,
     };
     render(status, &title, Some(session), &body)

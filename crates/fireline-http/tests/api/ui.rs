@@ -33,6 +33,7 @@ backend_tests!(
     the_postmortems_page_lists_postmortems_and_open_action_items,
     the_report_page_embeds_the_report_and_its_charts,
     the_admin_page_is_for_admins_and_shows_no_secrets,
+    the_timeline_is_worded_for_people_in_the_readers_zone,
 );
 
 /// A signed-in browser: its session cookie and the page's CSRF token.
@@ -1464,4 +1465,53 @@ async fn repeated_wrong_passwords_lock_the_name_out_for_a_while(db: &TestDatabas
     app.password_sign_in("dana", "a long passphrase")
         .await
         .expect(StatusCode::SEE_OTHER);
+}
+
+/// Issue 17 / 20: the timeline showed ISO timestamps with microseconds, internal keys and
+/// JSON. It is now worded by the core's describer, with times to the minute in the
+/// reader's zone (a roster person's own; alice is in Europe/Berlin).
+async fn the_timeline_is_worded_for_people_in_the_readers_zone(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.import_roster().await;
+    app.declare("Disk full", "SEV2", "db").await;
+    app.post(
+        "/api/v1/incidents/INC-1/notes",
+        &app.alice,
+        serde_json::json!({"text": "rotated the logs\nthen restarted"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    fireline_http::users::create_user(
+        app.store.as_ref(),
+        "alice",
+        fireline_core::AccessRole::Responder,
+        "a long passphrase",
+        start(),
+    )
+    .await
+    .expect("create alice");
+    let reply = app
+        .password_sign_in("alice", "a long passphrase")
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&reply);
+    let page = app
+        .send(get_request("/ui/incidents/INC-1", Some(&cookie)))
+        .await
+        .expect(StatusCode::OK);
+    let text = html(&page);
+    let timeline = &text[text.find("<h2>Timeline</h2>").expect("a timeline")..];
+    assert!(
+        timeline.contains("declared SEV2 on db: Disk full"),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("rotated the logs\nthen restarted"),
+        "{timeline}"
+    );
+    // 1_800_000_000 is 2027-01-15 08:00 UTC: 09:00 in Berlin.
+    assert!(timeline.contains(">2027-01-15 09:00</time>"), "{timeline}");
+    for raw in ["{&quot;", "[{", "default@", ".000000", "T08:00:00Z<"] {
+        assert!(!timeline.contains(raw), "raw `{raw}` in {timeline}");
+    }
 }
