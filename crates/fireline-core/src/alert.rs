@@ -109,8 +109,11 @@ impl AlertInput {
     /// by an older version are held to the same rules).
     pub fn normalise(&mut self) {
         let line = |s: &str| one_line(s, crate::command::MAX_TEXT);
-        // Identities keep their line breaks and spaces: only what cannot be stored or
-        // shown safely changes, so a key means the same alert before and after.
+        // Identities (keys, groups) keep their line breaks and spaces: only NUL goes and
+        // other control characters are replaced, by the one rule every place that
+        // reads a key applies (receivers, the processor, PagerDuty acknowledgements), so
+        // a key names the same alert wherever it arrives. Only a key holding control
+        // characters stored before this rule existed no longer matches (docs/alerts.md).
         self.dedup_key = clean_text(&self.dedup_key);
         self.summary = one_line(&self.summary, crate::command::MAX_TITLE);
         if self.summary.is_empty() {
@@ -124,14 +127,12 @@ impl AlertInput {
                 ),
             };
         }
-        for v in [
-            &mut self.source_severity,
-            &mut self.service,
-            &mut self.group,
-            &mut self.link,
-        ]
-        .into_iter()
-        .flatten()
+        if let Some(group) = &mut self.group {
+            *group = clean_text(group);
+        }
+        for v in [&mut self.source_severity, &mut self.service, &mut self.link]
+            .into_iter()
+            .flatten()
         {
             *v = line(v);
         }
@@ -149,6 +150,25 @@ impl AlertInput {
         clean_map(&mut self.labels);
         clean_map(&mut self.annotations);
     }
+}
+
+/// Longest group key kept as it is: stores index it (PostgreSQL refuses index entries
+/// over about 2.7 KB), and label values alone may be 16 KiB.
+pub const MAX_GROUP_KEY: usize = 512;
+
+/// A group key that fits the stores' index: a longer one becomes its start and a
+/// SHA-256 of the whole, so equal keys still group together and different ones apart.
+fn bounded_group(group: String) -> String {
+    if group.len() <= MAX_GROUP_KEY {
+        return group;
+    }
+    use sha2::{Digest, Sha256};
+    let mut end = 128;
+    while !group.is_char_boundary(end) {
+        end -= 1;
+    }
+    let hash = hex::encode(Sha256::digest(group.as_bytes()));
+    format!("{}…#{hash}", &group[..end])
 }
 
 /// Why an alert that [`decide_alert`] records nothing for joined no incident, in
@@ -258,6 +278,7 @@ pub fn route(
             None => format!("{integration}/alert:{}", alert.dedup_key),
         },
     };
+    let group = bounded_group(group);
     let at = alert.starts_at.unwrap_or(now);
     let maintenance = policy
         .maintenance

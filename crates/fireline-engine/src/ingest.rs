@@ -54,7 +54,7 @@ const MAX_ATTEMPTS: usize = 8;
 pub const MAX_ITEM_ATTEMPTS: u32 = 8;
 
 /// The wait before retrying an item after its `attempts`-th failure: 1 s doubling, at
-/// most 5 minutes (about four minutes in all before it is parked).
+/// most 5 minutes (about two minutes in all before the eighth failure parks it).
 pub fn item_backoff(attempts: u32) -> SignedDuration {
     let secs = 1_i64 << attempts.saturating_sub(1).min(16);
     SignedDuration::from_secs(secs.min(300))
@@ -548,6 +548,28 @@ impl AlertProcessor {
         stop: &AtomicBool,
         limit: usize,
     ) -> Result<(usize, usize), StoreError> {
+        let mut committed = (0, 0);
+        match self.unit_from(items, stop, limit, &mut committed).await {
+            Ok(done) => Ok(done),
+            // Part of the unit is written already: report that part, so a retry starts
+            // after it instead of deciding (and recording) those items a second time.
+            Err(e) if committed.0 > 0 => {
+                tracing::debug!(error = %e, items = committed.0, "unit cut short after a partial write");
+                Ok(committed)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`AlertProcessor::unit`]'s work; `committed` tracks the items (and their alerts)
+    /// already written by a commit in the middle of the unit.
+    async fn unit_from(
+        &self,
+        items: &[Decoded],
+        stop: &AtomicBool,
+        limit: usize,
+        committed: &mut (usize, usize),
+    ) -> Result<(usize, usize), StoreError> {
         let policy = self.policy.current();
         let now = self.clock.now();
         let mut unit = Unit::new(now, &policy);
@@ -582,6 +604,7 @@ impl AlertProcessor {
                         // this unit: write what we have, then decide it on fresh state.
                         self.commit(&mut unit, &policy, std::mem::take(&mut processed))
                             .await?;
+                        *committed = (taken, alerts);
                         if !self.decide(&mut unit, &policy, integration, alert).await? {
                             return Err(StoreError::Corrupt(
                                 "an alert touched two incidents in an empty unit".into(),

@@ -1050,21 +1050,18 @@ macro_rules! impl_sql_store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                // At most the newest `keep` stay: the row after them and everything as
-                // old or older go (rows tied with it go too).
-                let cutoff: Option<i64> = sqlx::query_scalar(
-                    "SELECT last_at_us FROM alert_drops ORDER BY last_at_us DESC LIMIT 1 OFFSET $1",
+                // The newest `keep` stay (in a total order, so ties at the cut are
+                // settled by key rather than all going).
+                gone += sqlx::query(
+                    "DELETE FROM alert_drops WHERE (integration, dedup_key, reason) IN \
+                     (SELECT integration, dedup_key, reason FROM alert_drops \
+                      ORDER BY last_at_us DESC, integration, dedup_key, reason \
+                      LIMIT 9223372036854775807 OFFSET $1)",
                 )
                 .bind(i64::from(keep))
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(cutoff) = cutoff {
-                    gone += sqlx::query("DELETE FROM alert_drops WHERE last_at_us <= $1")
-                        .bind(cutoff)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                }
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 tx.commit().await?;
                 Ok(gone)
             }

@@ -449,7 +449,7 @@ impl SqliteStore {
         retry_at: Option<jiff::Timestamp>,
     ) -> Result<()> {
         let query = sqlx::query(crate::sql_store::FAIL_INBOX_SQL)
-            .bind(id.abs())
+            .bind(id.checked_abs().unwrap_or(0))
             .bind(error)
             .bind(retry_at.map(crate::rows::micros))
             .bind(retry_at.is_none().then(|| crate::rows::micros(now)));
@@ -489,7 +489,11 @@ impl SqliteStore {
     }
 
     async fn on_dead_item(&self, sql: &str, id: i64) -> Result<bool> {
-        let query = sqlx::query(sql).bind(id.abs());
+        // No item has the id `i64::MIN` stands for (it has no positive twin).
+        let Some(abs) = id.checked_abs() else {
+            return Ok(false);
+        };
+        let query = sqlx::query(sql).bind(abs);
         let done = if id < 0 {
             query.execute(&self.pool).await?
         } else {

@@ -137,19 +137,25 @@ impl Settings {
     /// [`Settings::instance`], or `<host name>:<listen port>`: stable across restarts
     /// and distinct for replicas on one host (they listen on different ports).
     pub fn instance_name(&self, port: u16) -> String {
-        if let Some(name) = &self.instance {
-            return name.clone();
-        }
-        let host = env("HOSTNAME")
-            .or_else(|| {
-                std::fs::read_to_string("/proc/sys/kernel/hostname")
-                    .ok()
-                    .map(|h| h.trim().to_owned())
-                    .filter(|h| !h.is_empty())
-            })
-            .unwrap_or_else(|| "fireline".to_owned());
-        format!("{host}:{port}")
+        instance_name(self.instance.as_deref(), port)
     }
+}
+
+/// `configured`, or `<host name>:<port>`: never the process id, so a restarted server
+/// has the name its previous run held work under.
+fn instance_name(configured: Option<&str>, port: u16) -> String {
+    if let Some(name) = configured {
+        return name.to_owned();
+    }
+    let host = env("HOSTNAME")
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "fireline".to_owned());
+    format!("{host}:{port}")
 }
 
 fn env(name: &str) -> Option<String> {
@@ -404,8 +410,24 @@ pub async fn open_store(
 
 #[cfg(test)]
 mod tests {
-    use super::{mask_url, outbound_allow, FileConfig, Source};
+    use super::{instance_name, mask_url, outbound_allow, FileConfig, Source};
     use fireline_notify::{Allow, Category};
+
+    /// Review of issue 14: the crash test used fixed worker names, so it could not catch
+    /// the server naming its work by process id again (then a restart waited out the
+    /// leases). The default name is the same in every run of one server.
+    #[test]
+    fn the_default_instance_name_survives_a_restart() {
+        let first = instance_name(None, 8080);
+        assert_eq!(first, instance_name(None, 8080), "stable");
+        assert!(first.ends_with(":8080"), "{first}");
+        assert!(
+            !first.contains(&std::process::id().to_string()),
+            "no process id in {first}"
+        );
+        assert_ne!(first, instance_name(None, 8081), "replicas differ by port");
+        assert_eq!(instance_name(Some("fireline-1"), 8080), "fireline-1");
+    }
 
     #[test]
     fn outbound_allow_defaults_to_nothing_and_layers_file_then_env() {

@@ -689,7 +689,9 @@ pub(super) async fn acknowledge_alert(
     integration: &fireline_store::IntegrationRecord,
     dedup_key: &str,
 ) -> Result<(), ApiError> {
-    let Some(alert) = state.store.alert(&integration.id, dedup_key).await? else {
+    // The key as the alert was stored: normalised as every receiver normalises it.
+    let dedup_key = fireline_core::alert::clean_text(dedup_key);
+    let Some(alert) = state.store.alert(&integration.id, &dedup_key).await? else {
         return Ok(());
     };
     let caller = Caller {

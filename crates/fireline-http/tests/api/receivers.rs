@@ -24,6 +24,8 @@ backend_tests!(
     alertmanager_alert_with_tab_in_summary_opens_an_incident,
     generic_alert_with_nul_characters_opens_an_incident,
     alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven,
+    an_alert_with_a_very_long_group_opens_an_incident,
+    pagerduty_acknowledge_finds_a_key_with_control_characters,
 );
 
 const FIRING: &str = include_str!("../fixtures/alertmanager-webhook-grouped.json");
@@ -825,4 +827,53 @@ async fn alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven(db: &T
     .await
     .expect(StatusCode::OK);
     assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
+}
+
+/// Review of issue 14: on PostgreSQL a group key over about 2.7 KB cannot be indexed,
+/// so such an alert was accepted and then parked for ever. Long group keys are kept as
+/// their start and a digest; two alerts of one long group still join one incident.
+async fn an_alert_with_a_very_long_group_opens_an_incident(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let key = app.integration("api").await;
+    let group = "g".repeat(6_000);
+    for (k, summary) in [("a", "first"), ("b", "second")] {
+        app.receive(
+            &format!("/api/v1/integrations/{key}/alerts"),
+            &json!({"key": k, "summary": summary, "group": group}).to_string(),
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+    }
+    app.process().await;
+    assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
+    let all = app.all().await;
+    assert_eq!(all.len(), 1, "both joined one incident: {all:?}");
+}
+
+/// Review of issue 14: a PagerDuty `trigger` whose key held an ESC opened an incident,
+/// but the `acknowledge` with the same key looked the raw key up and acknowledged
+/// nothing (and a NUL in it was a 500 on PostgreSQL).
+async fn pagerduty_acknowledge_finds_a_key_with_control_characters(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let key = app.integration("api").await;
+    let event = |action: &str, dedup: &str| {
+        json!({"routing_key": key, "event_action": action, "dedup_key": dedup,
+            "payload": {"summary": "Disk full", "source": "db-1", "severity": "critical"}})
+        .to_string()
+    };
+    app.receive("/v2/enqueue", &event("trigger", "disk\u{1b}1"))
+        .await
+        .expect(StatusCode::ACCEPTED);
+    app.process().await;
+    app.receive("/v2/enqueue", &event("acknowledge", "disk\u{1b}1"))
+        .await
+        .expect(StatusCode::ACCEPTED);
+    app.receive("/v2/enqueue", &event("acknowledge", "disk\u{0}\u{1b}1"))
+        .await
+        .expect(StatusCode::ACCEPTED);
+    let incident = app.incident("INC-1").await;
+    assert!(
+        incident["incident"]["acknowledged_at"].is_string(),
+        "{incident}"
+    );
 }
