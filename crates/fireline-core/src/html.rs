@@ -1,6 +1,7 @@
-//! Escaping text for HTML and XML: one function for every page, feed and export that
-//! builds markup by hand (post-mortem export, status page and its Atom feed, report
-//! charts, acknowledge pages). The UI's templates escape the same five characters.
+//! Escaping text for HTML and XML, for the markup still built by hand: the report's SVG
+//! charts and the post-mortem export's title (its body is escaped by `markdown`). The
+//! askama templates (the UI, the status page and feed, acknowledge pages) escape the
+//! same five characters the same way.
 
 /// Escapes `& < > " '` for element content and quoted attribute values (HTML or XML).
 pub fn escape(text: &str) -> String {

@@ -12,6 +12,7 @@ pub mod comms;
 pub mod describe;
 pub mod event;
 pub mod html;
+pub mod markdown;
 pub mod id;
 pub mod incident;
 pub mod oncall;

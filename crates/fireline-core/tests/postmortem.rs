@@ -322,19 +322,149 @@ fn each_seed_template_keeps_its_sections() {
 fn html_export_escapes_everything_and_loads_nothing() {
     let md = "# Post-mortem: <script>alert(1)</script>\n\n\
               | Time | Event |\n|---|---|\n| 14:00 | a \\| b & \"c\" |\n\n\
-              - **bold** and _prompt_ and `x<y`\n\n<img src=x onerror=alert(1)>\n";
+              - **bold** and _prompt_ and `x<y`\n\n<img src=x onerror=alert(1)>\n\n\
+              ![graph](https://example.com/g.png)\n";
     let html = to_html("A <title> & more", md);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("<title>A &lt;title&gt; &amp; more</title>"));
     assert!(html.contains("<h1>Post-mortem: &lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
-    assert!(html.contains("<tr><th>Time</th><th>Event</th></tr>"));
-    assert!(html.contains("<tr><td>14:00</td><td>a | b &amp; &quot;c&quot;</td></tr>"));
+    // pulldown-cmark: a header row in <thead>, and quotes left as they are in text.
+    assert!(html.contains("<thead><tr><th>Time</th><th>Event</th></tr></thead>"));
+    assert!(html.contains("<tr><td>14:00</td><td>a | b &amp; \"c\"</td></tr>"));
     assert!(
         html.contains("<li><strong>bold</strong> and <em>prompt</em> and <code>x&lt;y</code></li>")
     );
     assert!(html.contains("<p>&lt;img src=x onerror=alert(1)&gt;</p>"));
-    for forbidden in ["<script", "<img", "src=\"http", "href=", "@import", "url("] {
+    // An image is its alt text: the page loads nothing.
+    assert!(html.contains("<p>graph</p>"), "{html}");
+    for forbidden in [
+        "<script",
+        "<img",
+        "src=\"http",
+        "example.com",
+        "href=",
+        "@import",
+        "url(",
+    ] {
         assert!(!html.contains(forbidden), "{forbidden} in:\n{html}");
+    }
+}
+
+#[test]
+fn html_export_escapes_raw_html_in_blocks_and_inline() {
+    let md = "<script>alert(1)</script>\n\nText <script>alert(2)</script> and \
+              <a href=\"https://evil.example\" onclick=\"x()\">a</a>.\n\n\
+              <div onmouseover=\"x()\">\n*still text*\n</div>\n";
+    let html = to_html("t", md);
+    assert!(
+        html.contains("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Text &lt;script&gt;alert(2)&lt;/script&gt; and &lt;a href="),
+        "{html}"
+    );
+    assert!(html.contains("&lt;div onmouseover="), "{html}");
+    // Attributes stay as text: no element is opened for them to belong to.
+    for forbidden in ["<script", "<a ", "<div"] {
+        assert!(!html.contains(forbidden), "{forbidden} in:\n{html}");
+    }
+}
+
+#[test]
+fn html_export_keeps_web_links_and_drops_script_links() {
+    let md = "See [the dashboard](https://grafana.example/d/1?a=1&b=2), \
+              [mail us](mailto:ops@example.com) and [click](javascript:alert(1)).\n\n\
+              [also](JAVASCRIPT:alert(1)) [data](data:text/html;base64,PHNjcmlwdD4=) \
+              [ref][r]\n\n[r]: javascript:alert(1)\n";
+    let html = to_html("t", md);
+    assert!(
+        html.contains("<a href=\"https://grafana.example/d/1?a=1&amp;b=2\">the dashboard</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"mailto:ops@example.com\">mail us</a>"),
+        "{html}"
+    );
+    // Not links: their text alone.
+    assert!(html.contains(" and click.</p>"), "{html}");
+    assert!(html.contains("<p>also data ref</p>"), "{html}");
+    assert_eq!(html.matches("<a ").count(), 2, "{html}");
+    assert!(!html.to_ascii_lowercase().contains("javascript:"), "{html}");
+    assert!(!html.contains("data:"), "{html}");
+}
+
+#[test]
+fn html_export_renders_code_fences_verbatim() {
+    let md = "Steps:\n\n```sh\nkubectl rollout undo deploy/checkout && echo '<done>'\n# not a heading\n```\n\n    indented <b>code</b>\n";
+    let html = to_html("t", md);
+    assert!(
+        html.contains(
+            "<pre><code class=\"language-sh\">kubectl rollout undo deploy/checkout &amp;&amp; \
+             echo '&lt;done&gt;'\n# not a heading\n</code></pre>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<pre><code>indented &lt;b&gt;code&lt;/b&gt;\n</code></pre>"),
+        "{html}"
+    );
+    assert!(!html.contains("<h1>"), "{html}");
+}
+
+#[test]
+fn every_draft_renders_to_the_same_structure_in_html() {
+    let events = log();
+    let incident = incident(&events);
+    let related = vec![Related {
+        id: IncidentId(3),
+        title: "Checkout | slow <b>".into(),
+        service: "checkout".into(),
+        severity: "SEV3".into(),
+        status: Status::Resolved,
+        declared_at: "2026-02-01T09:00:00Z".parse().expect("ts"),
+        reasons: vec!["same service".into()],
+    }];
+    let actions = [item("2026-03-09", ActionStatus::Open)];
+    for template in Template::ALL {
+        let md = render_draft(&DraftInput {
+            incident: &incident,
+            events: &events,
+            related: &related,
+            actions: &actions,
+            template,
+            stages: &[],
+        });
+        let html = to_html("t", &md);
+        let count = |prefix: &str| md.lines().filter(|l| l.starts_with(prefix)).count();
+        // Every heading is a heading (no `---` read as an underline), every rule a rule,
+        // every table row a row.
+        for level in 1..=3 {
+            let hashes = format!("{} ", "#".repeat(level));
+            assert_eq!(
+                html.matches(&format!("<h{level}>")).count(),
+                count(&hashes),
+                "{template:?} h{level}:\n{md}\n{html}"
+            );
+        }
+        assert_eq!(html.matches("<hr />").count(), count("---"), "{template:?}");
+        let separators = md
+            .lines()
+            .filter(|l| l.starts_with("|-") || l.starts_with("| -") || l.starts_with("|:"))
+            .count();
+        assert_eq!(
+            html.matches("<tr>").count(),
+            count("|") - separators,
+            "{template:?}:\n{md}\n{html}"
+        );
+        assert!(
+            html.contains("Checkout | slow &lt;b&gt;"),
+            "{template:?}: {html}"
+        );
+        assert!(
+            !html.contains("<p>|"),
+            "{template:?}: a table read as text: {html}"
+        );
     }
 }
 

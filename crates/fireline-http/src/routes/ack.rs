@@ -5,30 +5,63 @@
 //! it was sent for: once the incident is reopened, older links say so and do nothing.
 
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use fireline_core::html::escape;
 use fireline_core::oncall::ack::{check_episode, verify_ack_token, AckLink, AckTokenError};
 use fireline_core::{decide, Command, Incident, IncidentId, RecordedEvent};
+use jiff::Timestamp;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/ack/{token}", get(show).post(acknowledge))
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
-         <title>{title} · fireline</title>\
-         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem}}\
-         button{{font-size:1.1rem;padding:.8rem 1.4rem;border-radius:.4rem;border:0;background:#b3261e;color:#fff}}\
-         dt{{font-weight:600}}</style></head><body><h1>{title}</h1>{body}</body></html>",
-        title = escape(title)
-    );
+/// An acknowledge link's page (`templates/public/ack.html`).
+#[derive(Template)]
+#[template(path = "public/ack.html")]
+struct AckPage<'a> {
+    title: &'a str,
+    said: Said<'a>,
+}
+
+/// What the page says besides its title.
+enum Said<'a> {
+    /// The link is not genuine, or has expired.
+    Refused { reason: String },
+    /// The link is for an earlier episode of the incident.
+    EarlierEpisode {
+        reason: String,
+        current: &'a Incident,
+    },
+    /// The incident, and what pressing the button would do (`GET`).
+    Offer {
+        incident: &'a Incident,
+        offer: Offer<'a>,
+    },
+    /// Done (`POST`).
+    Acknowledged {
+        incident: &'a Incident,
+        person: &'a str,
+    },
+    /// Not done: the incident's state refused it (acknowledged already, resolved).
+    NotAcknowledged { message: String },
+}
+
+/// What the `GET` page offers.
+enum Offer<'a> {
+    AlreadyAcknowledged { by: &'a str, at: Timestamp },
+    Resolved,
+    Button { person: &'a str },
+}
+
+fn page(status: StatusCode, title: &str, said: Said<'_>) -> Response {
+    let html = match (AckPage { title, said }).render() {
+        Ok(html) => html,
+        Err(e) => return crate::ui::not_rendered(&e),
+    };
     (
         status,
         [
@@ -47,11 +80,9 @@ fn refused(error: impl std::fmt::Display) -> Response {
     page(
         StatusCode::FORBIDDEN,
         "Link not valid",
-        &format!(
-            "<p>{}.</p><p>Acknowledge from the incident in fireline, or with \
-             <code>fireline incident ack</code>.</p>",
-            escape(&error.to_string())
-        ),
+        Said::Refused {
+            reason: error.to_string(),
+        },
     )
 }
 
@@ -65,30 +96,15 @@ async fn incident(
     Ok((events, incident))
 }
 
-fn summary(i: &Incident) -> String {
-    format!(
-        "<dl><dt>Incident</dt><dd>{} — {}</dd><dt>Severity</dt><dd>{}</dd>\
-         <dt>Service</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>",
-        i.id,
-        escape(&i.title),
-        escape(&i.severity),
-        escape(&i.service),
-        i.status.as_str()
-    )
-}
-
 /// A link for an earlier episode of the incident: it does nothing, and says why.
 fn earlier_episode(error: &AckTokenError, current: &Incident) -> Response {
     page(
         StatusCode::CONFLICT,
         &format!("Link for an earlier episode of {}", current.id),
-        &format!(
-            "<p>{}. It does not acknowledge the incident as it is now.</p>{}\
-             <p>Acknowledge from the incident in fireline, with <code>fireline incident \
-             ack</code>, or from the newest page you received.</p>",
-            escape(&error.to_string()),
-            summary(current)
-        ),
+        Said::EarlierEpisode {
+            reason: error.to_string(),
+            current,
+        },
     )
 }
 
@@ -111,21 +127,22 @@ async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Respo
         Ok(found) => found,
         Err(page) => return page,
     };
-    let id = link.incident;
-    let action = if let Some((at, by)) = &current.acknowledged {
-        format!("<p>Already acknowledged by {} at {at}.</p>", escape(by))
+    let offer = if let Some((at, by)) = &current.acknowledged {
+        Offer::AlreadyAcknowledged { by, at: *at }
     } else if !current.status.is_open() {
-        "<p>This incident is resolved.</p>".to_owned()
+        Offer::Resolved
     } else {
-        format!(
-            "<form method=\"post\"><button type=\"submit\">Acknowledge {id} as {}</button></form>",
-            escape(&link.person)
-        )
+        Offer::Button {
+            person: &link.person,
+        }
     };
     page(
         StatusCode::OK,
-        &format!("Acknowledge {id}?"),
-        &format!("{}{action}", summary(&current)),
+        &format!("Acknowledge {}?", link.incident),
+        Said::Offer {
+            incident: &current,
+            offer,
+        },
     )
 }
 
@@ -157,19 +174,133 @@ async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -
             page(
                 StatusCode::OK,
                 &format!("{id} acknowledged"),
-                &format!(
-                    "<p>Thanks, {}: escalation has stopped.</p>{}",
-                    escape(&person),
-                    summary(&applied.incident)
-                ),
+                Said::Acknowledged {
+                    incident: &applied.incident,
+                    person: &person,
+                },
             )
         }
         // Acknowledged already (by someone else, or twice): say so, do not fail loudly.
         Err(ApiError::Conflict(message)) => page(
             StatusCode::CONFLICT,
             &format!("{id} not acknowledged"),
-            &format!("<p>{}</p>", escape(&message)),
+            Said::NotAcknowledged { message },
         ),
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AckPage, Offer, Said};
+    use askama::Template;
+    use fireline_core::{EventData, Incident, IncidentId, RecordedEvent};
+
+    fn incident() -> Incident {
+        let declared = RecordedEvent {
+            id: 1,
+            seq: 1,
+            at: "2027-01-15T08:00:00Z".parse().expect("time"),
+            actor: "alice".into(),
+            data: EventData::Declared {
+                title: "<script>alert(1)</script> & \"co\"".into(),
+                severity: "SEV1".into(),
+                service: "check'out".into(),
+                summary: None,
+                category: None,
+                flags: vec![],
+                policy: None,
+            },
+        };
+        Incident::fold(IncidentId(7), &[declared]).expect("folds")
+    }
+
+    fn render(title: &str, said: Said<'_>) -> String {
+        AckPage { title, said }.render().expect("renders")
+    }
+
+    #[test]
+    fn every_page_escapes_what_it_shows() {
+        let i = incident();
+        let summary = "<dl><dt>Incident</dt><dd>INC-7 — &lt;script&gt;alert(1)&lt;/script&gt; \
+                       &amp; &quot;co&quot;</dd><dt>Severity</dt><dd>SEV1</dd><dt>Service</dt>\
+                       <dd>check&#39;out</dd><dt>Status</dt><dd>investigating</dd></dl>";
+        let offer = render(
+            "Acknowledge INC-7?",
+            Said::Offer {
+                incident: &i,
+                offer: Offer::Button { person: "o'<b>" },
+            },
+        );
+        assert!(offer.starts_with("<!doctype html>"), "{offer}");
+        assert!(offer.contains("<title>Acknowledge INC-7? · fireline</title>"));
+        assert!(offer.contains("<h1>Acknowledge INC-7?</h1>"));
+        assert!(offer.contains(summary), "{offer}");
+        assert!(offer.contains(
+            "<form method=\"post\"><button type=\"submit\">Acknowledge INC-7 as o&#39;&lt;b&gt;</button></form>"
+        ), "{offer}");
+        let by = render(
+            "Acknowledge INC-7?",
+            Said::Offer {
+                incident: &i,
+                offer: Offer::AlreadyAcknowledged {
+                    by: "<i>bob</i>",
+                    at: "2027-01-15T08:05:00Z".parse().expect("time"),
+                },
+            },
+        );
+        assert!(
+            by.contains(
+                "<p>Already acknowledged by &lt;i&gt;bob&lt;/i&gt; at 2027-01-15T08:05:00Z.</p>"
+            ),
+            "{by}"
+        );
+        assert!(!by.contains("<form"));
+        let resolved = render(
+            "t",
+            Said::Offer {
+                incident: &i,
+                offer: Offer::Resolved,
+            },
+        );
+        assert!(resolved.contains("<p>This incident is resolved.</p>"));
+        let refused = render(
+            "Link not valid",
+            Said::Refused {
+                reason: "the link has <expired>".into(),
+            },
+        );
+        assert!(refused.contains("<p>the link has &lt;expired&gt;.</p><p>Acknowledge from"));
+        let earlier = render(
+            "Link for an earlier episode of INC-7",
+            Said::EarlierEpisode {
+                reason: "sent before the reopening".into(),
+                current: &i,
+            },
+        );
+        assert!(earlier.contains(&format!(
+            "<p>sent before the reopening. It does not acknowledge the incident as it is now.</p>{summary}"
+        )), "{earlier}");
+        let done = render(
+            "INC-7 acknowledged",
+            Said::Acknowledged {
+                incident: &i,
+                person: "&bob",
+            },
+        );
+        assert!(done.contains(&format!(
+            "<p>Thanks, &amp;bob: escalation has stopped.</p>{summary}"
+        )));
+        let not = render(
+            "INC-7 not acknowledged",
+            Said::NotAcknowledged {
+                message: "already acknowledged by <bob>".into(),
+            },
+        );
+        assert!(not.contains("<p>already acknowledged by &lt;bob&gt;</p>"));
+        for page in [offer, by, resolved, refused, earlier, done, not] {
+            assert!(!page.contains("<script"), "{page}");
+            assert!(page.trim_end().ends_with("</body></html>"), "{page}");
+        }
     }
 }

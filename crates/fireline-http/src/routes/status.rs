@@ -5,12 +5,12 @@
 //! channels' updates, alerts and people never appear.
 
 use crate::{ApiError, AppState};
+use askama::Template;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use fireline_core::comms::status_word;
-use fireline_core::html::escape;
 use fireline_core::plan::MAINTENANCE_FLAG;
 use fireline_core::policy::Channel;
 use fireline_core::statuspage::{
@@ -252,13 +252,73 @@ pub(super) async fn status_json(
     Ok(Json(build(&state).await?))
 }
 
-fn label(status: &str) -> String {
-    let s = status.replace('_', " ");
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
+/// The status page (`templates/public/status.html`).
+#[derive(Template)]
+#[template(path = "public/status.html")]
+struct StatusPage<'a> {
+    s: &'a PublicStatus,
+    /// Days of history per component.
+    days: u32,
+}
+
+impl StatusPage<'_> {
+    /// A status as a reader says it: `partial_outage` → "Partial outage".
+    fn label(&self, status: &str) -> String {
+        let s = status.replace('_', " ");
+        let mut chars = s.chars();
+        chars
+            .next()
+            .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
+            .unwrap_or_default()
+    }
+}
+
+/// The Atom feed (`templates/public/status.atom`).
+#[derive(Template)]
+#[template(path = "public/status.atom")]
+struct StatusFeed<'a> {
+    /// When the newest entry was posted.
+    updated: Timestamp,
+    /// Newest first.
+    entries: Vec<(&'a PublicIncident, &'a PublicUpdate)>,
+}
+
+/// The feed's escaper (`askama.toml`, for `.atom` templates): the UI's five entities, and
+/// any character XML 1.0 does not allow (C0 controls but tab and line breaks, U+FFFE,
+/// U+FFFF) replaced by U+FFFD, so no text can make the feed ill-formed.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct XmlEscape;
+
+impl XmlEscape {
+    fn allowed(c: char) -> bool {
+        !matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+    }
+}
+
+impl askama::filters::Escaper for XmlEscape {
+    fn write_escaped_str<W: std::fmt::Write>(&self, dest: W, text: &str) -> std::fmt::Result {
+        let html = crate::ui::HtmlEscape;
+        if text.chars().all(Self::allowed) {
+            html.write_escaped_str(dest, text)
+        } else {
+            let clean: String = text
+                .chars()
+                .map(|c| if Self::allowed(c) { c } else { '\u{fffd}' })
+                .collect();
+            html.write_escaped_str(dest, &clean)
+        }
+    }
+}
+
+/// A rendered template as a response, or the plain 500 if it failed to render.
+fn rendered(
+    template: &impl Template,
+    headers: impl FnOnce(String) -> axum::response::Response,
+) -> axum::response::Response {
+    match template.render() {
+        Ok(text) => headers(text),
+        Err(e) => crate::ui::not_rendered(&e),
+    }
 }
 
 /// The public status page: server-rendered, no scripts, no external assets.
@@ -268,93 +328,20 @@ fn label(status: &str) -> String {
 )]
 pub(super) async fn status_html(
     State(state): State<AppState>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let s = build(&state).await?;
-    let mut h = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>Status</title><link rel=\"alternate\" type=\"application/atom+xml\" href=\"/status/feed.atom\">\
-         <style>body{font:16px/1.4 system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem;color:#222}\
-         .c{display:flex;justify-content:space-between;border-bottom:1px solid #ddd;padding:.5rem 0;flex-wrap:wrap}\
-         .operational{color:#1a7f37}.degraded,.maintenance{color:#9a6700}.partial_outage,.major_outage{color:#cf222e}\
-         .bars{display:flex;gap:1px;width:100%;height:1.2rem}.bars span{flex:1;background:#2da44e}\
-         .bars .degraded,.bars .maintenance{background:#d4a72c}.bars .partial_outage{background:#fb8500}.bars .major_outage{background:#cf222e}\
-         article{border-left:3px solid #ddd;padding-left:.75rem;margin:1rem 0}time{color:#666;font-size:.9em}</style></head><body>",
-    );
-    h.push_str(&format!(
-        "<h1 class=\"{0}\">{1}</h1>",
-        escape(&s.overall),
-        if s.overall == "operational" {
-            "All systems operational".to_owned()
-        } else {
-            escape(&label(&s.overall))
-        }
-    ));
-    if !s.maintenance.is_empty() {
-        h.push_str("<h2>Maintenance</h2>");
-        for m in &s.maintenance {
-            h.push_str(&format!(
-                "<p>{} {}: {} – {}</p>",
-                if m.active { "Now" } else { "Scheduled" },
-                escape(&m.name),
-                m.start,
-                m.end
-            ));
-        }
-    }
-    h.push_str("<h2>Components</h2>");
-    for c in &s.components {
-        h.push_str(&format!(
-            "<div class=\"c\"><strong>{}</strong><span class=\"{}\">{}</span>\
-             <div class=\"bars\" title=\"{} days\">",
-            escape(&c.name),
-            escape(&c.status),
-            escape(&label(&c.status)),
-            HISTORY_DAYS
-        ));
-        for d in &c.history {
-            h.push_str(&format!(
-                "<span class=\"{}\" title=\"{} {}%\"></span>",
-                escape(&d.worst),
-                escape(&d.date),
-                d.uptime_percent
-            ));
-        }
-        h.push_str(&format!(
-            "</div><small>{}% uptime, {HISTORY_DAYS} days</small></div>",
-            c.uptime_percent
-        ));
-    }
-    h.push_str("<h2>Incidents</h2>");
-    if s.incidents.is_empty() {
-        h.push_str("<p>No incidents reported.</p>");
-    }
-    for i in &s.incidents {
-        h.push_str(&format!(
-            "<section><h3>{} – {}</h3>",
-            escape(&i.component),
-            escape(&i.status)
-        ));
-        for u in &i.updates {
-            h.push_str(&format!(
-                "<article><strong>{}</strong> <time datetime=\"{}\">{}</time><p>{}</p></article>",
-                escape(&u.status),
-                u.at,
-                u.at.strftime("%Y-%m-%d %H:%M UTC"),
-                escape(&u.text)
-            ));
-        }
-        h.push_str("</section>");
-    }
-    h.push_str(&format!(
-        "<p><small>Updated {}. <a href=\"/status.json\">JSON</a> · <a href=\"/status/feed.atom\">Atom</a></small></p></body></html>",
-        s.updated_at.strftime("%Y-%m-%d %H:%M UTC")
-    ));
-    Ok((
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        crate::ui::PAGE_HEADERS,
-        h,
-    ))
+    let page = StatusPage {
+        s: &s,
+        days: HISTORY_DAYS,
+    };
+    Ok(rendered(&page, |html| {
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            crate::ui::PAGE_HEADERS,
+            html,
+        )
+            .into_response()
+    }))
 }
 
 /// Public updates as an Atom feed, one entry per status-page update.
@@ -364,7 +351,7 @@ pub(super) async fn status_html(
 )]
 pub(super) async fn status_feed(
     State(state): State<AppState>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let s = build(&state).await?;
     let mut entries: Vec<(&PublicIncident, &PublicUpdate)> = s
         .incidents
@@ -374,28 +361,14 @@ pub(super) async fn status_feed(
     entries.sort_by_key(|e| std::cmp::Reverse(e.1.at));
     // The feed changes when an update is posted, not on every read.
     let updated = entries.first().map_or(s.updated_at, |(_, u)| u.at);
-    let mut x = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\
-         <id>urn:fireline:status</id><title>Status</title><updated>{updated}</updated>\
-         <author><name>Status</name></author><link rel=\"self\" href=\"/status/feed.atom\"/>"
-    );
-    for (i, u) in entries {
-        x.push_str(&format!(
-            "<entry><id>urn:fireline:status:{}:{}</id><title>{} – {}</title><updated>{}</updated>\
-             <link href=\"/status\"/><content type=\"text\">{}</content></entry>",
-            escape(&i.id),
-            u.id,
-            escape(&i.component),
-            escape(&u.status),
-            u.at,
-            escape(&u.text)
-        ));
-    }
-    x.push_str("</feed>");
-    Ok((
-        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
-        x,
-    ))
+    let feed = StatusFeed { updated, entries };
+    Ok(rendered(&feed, |xml| {
+        (
+            [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+            xml,
+        )
+            .into_response()
+    }))
 }
 
 /// An admin's override of a component's public status.
@@ -403,6 +376,7 @@ pub(super) async fn status_feed(
 #[serde(deny_unknown_fields)]
 pub struct StatusOverrideRequest {
     /// `operational`, `maintenance`, `degraded`, `partial_outage` or `major_outage`.
+    #[schema(value_type = crate::wire::ComponentStatusName)]
     pub status: String,
     /// In force until then (RFC 3339); for good without.
     #[serde(default)]
@@ -442,7 +416,7 @@ pub struct StatusOverrideView {
         (status = 200, description = "In force", body = StatusOverrideView),
         (status = 401, description = "No valid token", body = crate::wire::ErrorBody),
         (status = 403, description = "Needs admin", body = crate::wire::ErrorBody),
-        (status = 422, description = "Unknown status, or `until` in the past", body = crate::wire::ErrorBody)
+        (status = 422, description = "Unknown status, `until` in the past, or a service or note with a NUL character", body = crate::wire::ErrorBody)
     )
 )]
 pub(super) async fn put_override(
@@ -455,6 +429,8 @@ pub(super) async fn put_override(
     if service.is_empty() || service.len() > 200 {
         return Err(ApiError::invalid("service", "1 to 200 characters"));
     }
+    crate::wire::refuse_nul("service", &service)?;
+    crate::wire::refuse_nul("note", req.note.as_deref().unwrap_or_default())?;
     let status: ComponentStatus = req
         .status
         .parse()
@@ -499,9 +475,51 @@ pub(super) async fn delete_override(
     State(state): State<AppState>,
     axum::extract::Path(service): axum::extract::Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    if state.store.delete_status_override(service.trim()).await? {
+    // No override has a NUL in its name (they are refused when set), and PostgreSQL
+    // cannot even compare one.
+    if !service.contains('\0') && state.store.delete_status_override(service.trim()).await? {
         Ok(axum::http::StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no override for {service}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PublicIncident, PublicUpdate, StatusFeed};
+    use askama::Template;
+
+    #[test]
+    fn the_feed_escapes_for_xml_and_drops_what_xml_forbids() {
+        let incident = PublicIncident {
+            id: "INC-1".into(),
+            component: "a<b>&'c\"".into(),
+            status: "Identified".into(),
+            updates: vec![],
+        };
+        let update = PublicUpdate {
+            id: 9,
+            at: "2027-01-15T08:00:00Z".parse().expect("time"),
+            status: "Identified".into(),
+            text: "bell\u{7} nul\u{0} tab\tline\nnon\u{ffff}char ]]> </content>".into(),
+        };
+        let feed = StatusFeed {
+            updated: update.at,
+            entries: vec![(&incident, &update)],
+        }
+        .render()
+        .expect("renders");
+        assert!(feed.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed "));
+        assert!(
+            feed.contains("<title>a&lt;b&gt;&amp;&#39;c&quot; – Identified</title>"),
+            "{feed}"
+        );
+        assert!(
+            feed.contains(
+                "<content type=\"text\">bell\u{fffd} nul\u{fffd} tab\tline\nnon\u{fffd}char \
+                 ]]&gt; &lt;/content&gt;</content>"
+            ),
+            "{feed}"
+        );
     }
 }

@@ -8,8 +8,46 @@ use serde_json::json;
 
 backend_tests!(
     only_status_page_updates_are_public,
-    an_override_holds_until_it_lapses
+    an_override_holds_until_it_lapses,
+    a_quiet_status_page_says_all_is_well
 );
+
+async fn a_quiet_status_page_says_all_is_well(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let page = app
+        .call(Method::GET, "/status", None, None)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.body.as_str().unwrap_or_default();
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    for text in [
+        "<h1 class=\"operational\">All systems operational</h1>",
+        "<h2>Components</h2>\n<h2>Incidents</h2>\n<p>No incidents reported.</p>",
+        "<p><small>Updated 2027-01-15 08:00 UTC.",
+    ] {
+        assert!(html.contains(text), "{text} missing: {html}");
+    }
+    assert!(!html.contains("Maintenance"), "{html}");
+    let feed = app
+        .call(Method::GET, "/status/feed.atom", None, None)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        feed.header("content-type"),
+        Some("application/atom+xml; charset=utf-8")
+    );
+    let xml = feed.body.as_str().unwrap_or_default();
+    assert!(
+        xml.contains("<updated>2027-01-15T08:00:00Z</updated>"),
+        "{xml}"
+    );
+    assert!(!xml.contains("<entry>"), "{xml}");
+    assert!(xml.trim_end().ends_with("</feed>"), "{xml}");
+}
 
 async fn component(app: &App, name: &str) -> String {
     let page = app
@@ -215,4 +253,29 @@ async fn only_status_page_updates_are_public(db: &TestDatabase) {
         assert!(feed.contains(element), "{element} missing: {feed}");
     }
     assert_eq!(feed.matches("<entry>").count(), 1);
+    assert!(
+        feed.contains(
+            "<title>checkout – Identified</title><updated>2027-01-15T08:00:00Z</updated>\
+             <link href=\"/status\"/><content type=\"text\">We are fixing &lt;checkout&gt; \
+             &amp; payments.</content></entry>"
+        ),
+        "{feed}"
+    );
+    assert!(feed.trim_end().ends_with("</feed>"), "{feed}");
+    // The page, rendered from its template: overall status, component, the update.
+    let page = app.call(Method::GET, "/status", None, None).await.body;
+    let page = page.as_str().unwrap_or_default();
+    for element in [
+        "<h1 class=\"major_outage\">Major outage</h1>",
+        "<strong>checkout</strong><span class=\"major_outage\">Major outage</span>",
+        "<div class=\"bars\" title=\"90 days\"><span class=\"operational\" title=\"",
+        "<h3>checkout – Identified</h3>",
+        "<article><strong>Identified</strong> <time datetime=\"2027-01-15T08:00:00Z\">\
+         2027-01-15 08:00 UTC</time><p>We are fixing &lt;checkout&gt; &amp; payments.</p></article>",
+        "<link rel=\"alternate\" type=\"application/atom+xml\" href=\"/status/feed.atom\">",
+    ] {
+        assert!(page.contains(element), "{element} missing: {page}");
+    }
+    assert!(!page.contains("No incidents reported."));
+    assert!(page.trim_end().ends_with("</html>"));
 }
