@@ -70,9 +70,19 @@ pub enum ApiError {
         /// Which.
         message: String,
     },
+    /// The body did not arrive within its deadline (408); the connection is closed.
+    #[error("{message}")]
+    RequestTimeout {
+        /// Which deadline.
+        message: String,
+    },
     /// The database cannot be reached (503).
     #[error("the database is unavailable")]
     Unavailable,
+    /// Too many request bodies are being read at once for this one to wait its turn
+    /// within its deadline (503).
+    #[error("the server is busy reading other requests; retry shortly")]
+    Busy,
     /// A bug or damaged data (500); details are logged, never sent.
     #[error("internal error")]
     Internal,
@@ -121,7 +131,10 @@ impl ApiError {
                 (*status, "method_not_allowed")
             }
             ApiError::Route { status, .. } => (*status, "not_found"),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::RequestTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            ApiError::Unavailable | ApiError::Busy => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

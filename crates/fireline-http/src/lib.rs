@@ -31,6 +31,11 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest alert payload accepted (an Alertmanager group of thousands of alerts).
 pub const MAX_ALERT_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// Largest PagerDuty Events API v2 event accepted: PagerDuty's own limit (512 KB). Its
+/// integration key (`routing_key`) is inside the body, so the body is read before the
+/// key can be checked; this keeps what an anonymous client can make us buffer small.
+pub const MAX_PAGERDUTY_BODY_BYTES: usize = 512 * 1024;
+
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -69,6 +74,18 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration
 /// client can make the server run out of file descriptors.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 
+/// How long a client may take to send a request's whole body, from the end of its head:
+/// a trickled body must not hold a connection (and the memory of what it sent) for ever.
+pub const DEFAULT_BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Most bytes of request bodies being read (and held for their request) at once, across
+/// all connections; further bodies wait for room, until their read deadline.
+pub const DEFAULT_BODY_BUDGET_BYTES: usize = 256 * 1024 * 1024;
+
+/// How long in-flight requests have to finish once shutdown is signalled; connections
+/// still open then are closed.
+pub const DEFAULT_DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Connection limits for [`serve_with`].
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -77,6 +94,15 @@ pub struct ServeOptions {
     pub header_read_timeout: std::time::Duration,
     /// Most connections open at once.
     pub max_connections: usize,
+    /// How long a client may take to send a request's body, counted from when its head
+    /// was read (408 after that, and the connection is closed).
+    pub body_read_timeout: std::time::Duration,
+    /// Most bytes of request bodies read and held at once, across all connections (at
+    /// least [`MAX_ALERT_BODY_BYTES`], so every body the routes accept can fit).
+    pub body_budget_bytes: usize,
+    /// How long in-flight requests may take to finish after shutdown is signalled;
+    /// connections still open then are closed, and [`serve_with`] returns.
+    pub drain_timeout: std::time::Duration,
 }
 
 impl Default for ServeOptions {
@@ -84,7 +110,50 @@ impl Default for ServeOptions {
         ServeOptions {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            body_budget_bytes: DEFAULT_BODY_BUDGET_BYTES,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
         }
+    }
+}
+
+/// "The server is shutting down", for handlers whose responses do not end by
+/// themselves (the UI's event stream): they end when it fires, so a graceful shutdown
+/// need not wait for the client. Outside [`serve_with`] (a router driven in-process) it
+/// never fires.
+#[derive(Debug, Clone)]
+pub struct Shutdown(tokio::sync::watch::Receiver<bool>);
+
+impl Shutdown {
+    /// Resolves once shutdown has been signalled (or the server is gone).
+    pub async fn signalled(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+
+    /// One that never fires: its sender lives as long as the process.
+    fn never() -> Shutdown {
+        static NEVER: std::sync::OnceLock<tokio::sync::watch::Sender<bool>> =
+            std::sync::OnceLock::new();
+        Shutdown(
+            NEVER
+                .get_or_init(|| tokio::sync::watch::channel(false).0)
+                .subscribe(),
+        )
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Shutdown {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Shutdown>()
+            .cloned()
+            .unwrap_or_else(Shutdown::never))
     }
 }
 
@@ -101,16 +170,28 @@ pub async fn serve(
 /// [`serve`] with explicit limits. HTTP/1.1 through hyper directly rather than
 /// `axum::serve`, which gives hyper no timer (so no header read timeout) and accepts
 /// without bound.
+///
+/// Each request's body must arrive within `body_read_timeout` of its head, and the
+/// bodies being read share `body_budget_bytes` ([`extract::BodyLimits`]). Once
+/// `shutdown` completes, no connection is accepted, handlers holding a [`Shutdown`]
+/// finish their responses, idle connections close, and requests in flight have
+/// `drain_timeout` to finish before their connections are closed.
 pub async fn serve_with(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     options: ServeOptions,
 ) -> std::io::Result<()> {
+    use tower::ServiceExt as _;
     let permits = Arc::new(tokio::sync::Semaphore::new(options.max_connections.max(1)));
-    // `true` once shutting down; every connection holds a receiver, so the sender's
-    // `closed()` is "every connection has finished".
-    let (stop, stopping) = tokio::sync::watch::channel(false);
+    // Every connection holds a receiver, so the sender's `closed()` is "every connection
+    // has finished". The stage moves from RUNNING to DRAINING (finish the request in
+    // flight, then close) to CLOSING (close now).
+    let (stop, stopping) = tokio::sync::watch::channel(RUNNING);
+    // What handlers see ([`Shutdown`]); not counted as connections.
+    let (shutting_down, shutdown_seen) = tokio::sync::watch::channel(false);
+    let budget = extract::BodyBudget::new(options.body_budget_bytes.max(MAX_ALERT_BODY_BYTES));
+    let body_read_timeout = options.body_read_timeout;
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         // A free slot first, then accept: at the cap, clients wait in the backlog.
@@ -137,7 +218,21 @@ pub async fn serve_with(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let (budget, shutdown_seen) = (budget.clone(), shutdown_seen.clone());
+        let service = router.clone().map_request(
+            move |request: axum::http::Request<hyper::body::Incoming>| {
+                // The body's deadline runs from now: the head has been read.
+                let deadline = tokio::time::Instant::now() + body_read_timeout;
+                let (mut parts, body) = request.into_parts();
+                parts
+                    .extensions
+                    .insert(extract::BodyLimits::new(budget.clone(), Some(deadline)));
+                parts.extensions.insert(Shutdown(shutdown_seen.clone()));
+                let body = extract::TimedBody::new(body, deadline, body_read_timeout);
+                axum::http::Request::from_parts(parts, axum::body::Body::new(body))
+            },
+        );
+        let service = hyper_util::service::TowerToHyperService::new(service);
         let mut stopping = stopping.clone();
         let header_read_timeout = options.header_read_timeout;
         tokio::spawn(async move {
@@ -147,7 +242,7 @@ pub async fn serve_with(
                 .header_read_timeout(header_read_timeout);
             let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(tcp), service);
             let mut connection = std::pin::pin!(connection);
-            let mut asked_to_stop = false;
+            let mut draining = false;
             loop {
                 tokio::select! {
                     result = connection.as_mut() => {
@@ -157,10 +252,19 @@ pub async fn serve_with(
                         }
                         break;
                     }
-                    _ = stopping.wait_for(|stop| *stop), if !asked_to_stop => {
-                        // Finish the request in flight, then close.
-                        connection.as_mut().graceful_shutdown();
-                        asked_to_stop = true;
+                    changed = stopping.changed() => {
+                        // The sender gone is as good as "close now".
+                        let stage = if changed.is_ok() { *stopping.borrow_and_update() } else { CLOSING };
+                        if stage >= CLOSING {
+                            // Dropping the connection closes it, and drops the request
+                            // in flight with it.
+                            break;
+                        }
+                        if stage >= DRAINING && !draining {
+                            // Finish the request in flight, then close.
+                            connection.as_mut().graceful_shutdown();
+                            draining = true;
+                        }
                     }
                 }
             }
@@ -169,10 +273,29 @@ pub async fn serve_with(
     }
     drop(listener);
     drop(stopping);
-    let _ = stop.send(true);
-    stop.closed().await;
+    let _ = shutting_down.send(true);
+    let _ = stop.send(DRAINING);
+    if tokio::time::timeout(options.drain_timeout, stop.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            connections = stop.receiver_count(),
+            after = ?options.drain_timeout,
+            "closing connections still busy at the shutdown deadline"
+        );
+        let _ = stop.send(CLOSING);
+        // Each connection's task closes at once; a bound all the same, since nothing
+        // must keep the process from stopping.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), stop.closed()).await;
+    }
     Ok(())
 }
+
+/// Connection stages in [`serve_with`].
+const RUNNING: u8 = 0;
+const DRAINING: u8 = 1;
+const CLOSING: u8 = 2;
 
 /// An accept that failed: a connection that went away before it was accepted is
 /// nothing; anything else (out of file descriptors) is logged and waited out briefly,

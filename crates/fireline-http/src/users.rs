@@ -453,22 +453,28 @@ impl ThrottleEntry {
 /// Slows password guessing: after [`THROTTLE_FAILURES`] failed sign-ins for a username
 /// within [`THROTTLE_WINDOW`], further attempts for it are refused for the rest of the
 /// window without verifying. Per process (each replica counts its own), in memory (a
-/// restart forgets), keyed by the name as typed, lowercased, and bounded to
-/// `THROTTLE_ENTRIES` names (see there for what is evicted). A lock-out cannot be used
-/// to learn whether a name exists: unknown names are counted the same way.
+/// restart forgets), keyed by a SHA-256 digest of the name as typed, trimmed and
+/// lowercased — a fixed 32 bytes however long the name sent, so an entry costs the same
+/// for a 64 KiB name as for `alice` — and bounded to `THROTTLE_ENTRIES` names (see
+/// there for what is evicted). A lock-out cannot be used to learn whether a name exists:
+/// unknown names are counted the same way.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    /// Username → its failures.
-    failures: std::sync::Mutex<std::collections::HashMap<String, ThrottleEntry>>,
+    /// Digest of the username → its failures.
+    failures: std::sync::Mutex<std::collections::HashMap<ThrottleKey, ThrottleEntry>>,
 }
 
+/// What the throttle keeps of a name: its digest (no heap, whatever the name's length).
+type ThrottleKey = [u8; 32];
+
 impl Throttle {
-    fn key(name: &str) -> String {
-        name.trim().to_lowercase()
+    fn key(name: &str) -> ThrottleKey {
+        use sha2::Digest;
+        sha2::Sha256::digest(name.trim().to_lowercase().as_bytes()).into()
     }
 
     /// Makes room for one more name in a full table.
-    fn make_room(map: &mut std::collections::HashMap<String, ThrottleEntry>, now: Timestamp) {
+    fn make_room(map: &mut std::collections::HashMap<ThrottleKey, ThrottleEntry>, now: Timestamp) {
         map.retain(|_, e| now.duration_since(e.since) < THROTTLE_WINDOW);
         if map.len() < THROTTLE_ENTRIES {
             return;
@@ -478,7 +484,7 @@ impl Throttle {
         let victim = map
             .iter()
             .min_by_key(|(_, e)| (e.locked(), e.seen))
-            .map(|(k, _)| k.clone());
+            .map(|(k, _)| *k);
         if let Some(key) = victim {
             map.remove(&key);
         }
@@ -574,7 +580,33 @@ mod tests {
             .failures
             .lock()
             .expect("lock")
-            .contains_key("alice"));
+            .contains_key(&Throttle::key("alice")));
+    }
+
+    #[test]
+    fn the_sign_in_throttle_keeps_a_fixed_size_per_name() {
+        // An entry is its key and counters inline: nothing on the heap that grows with
+        // the name, so 10,000 entries cost the same whatever names were sent.
+        assert_eq!(std::mem::size_of::<ThrottleKey>(), 32);
+        let entry = std::mem::size_of::<(ThrottleKey, ThrottleEntry)>();
+        assert!(entry <= 96, "{entry} bytes per entry");
+        let t0 = Timestamp::from_second(1_800_000_000).expect("valid");
+        let throttle = Throttle::default();
+        let long = format!("Mallory{}", "x".repeat(60 * 1024));
+        for i in 0..THROTTLE_FAILURES {
+            assert!(throttle.attempt(&long, t0).is_ok(), "attempt {i}");
+        }
+        assert!(
+            throttle.attempt(&long.to_uppercase(), t0).is_err(),
+            "a long name is throttled like any other"
+        );
+        assert!(
+            throttle.attempt(&long[..long.len() - 1], t0).is_ok(),
+            "another name is not"
+        );
+        let map = throttle.failures.lock().expect("lock");
+        assert_eq!(map.len(), 2);
+        assert!(map.contains_key(&Throttle::key(&long)));
     }
 
     #[test]

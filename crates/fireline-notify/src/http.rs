@@ -6,8 +6,11 @@ use std::time::Duration;
 use crate::outbound::{Allow, GuardedResolver, Refused};
 use crate::{Delivered, DeliveryError};
 
-/// How much of an error response to quote: enough for Slack's `invalid_token`.
-const SNIPPET_BYTES: u64 = 512;
+/// How much of an error response to read: enough for Slack's `invalid_token`, and for
+/// every URL part the quoted [`SNIPPET_CHARS`] could show to be read whole (and so be
+/// recognised and removed), wherever it starts.
+const SNIPPET_BYTES: usize = 1024;
+/// How much of an error response to quote.
 const SNIPPET_CHARS: usize = 200;
 
 pub(crate) struct Http {
@@ -77,9 +80,14 @@ impl Http {
         let _ = response
             .body_mut()
             .as_reader()
-            .take(SNIPPET_BYTES)
+            .take((SNIPPET_BYTES + url.len()) as u64)
             .read_to_end(&mut snippet);
-        let snippet = one_line(&String::from_utf8_lossy(&snippet));
+        // Receivers quote the request (Express: `Cannot POST /hooks/<secret>`), and the
+        // error ends up on incident timelines: the URL's secret parts go first.
+        let snippet = one_line(&without_url_secrets(
+            &String::from_utf8_lossy(&snippet),
+            url,
+        ));
         let mut detail = format!("{channel} to {host}: HTTP {status}");
         if !snippet.is_empty() {
             detail.push_str(": ");
@@ -129,6 +137,82 @@ pub(crate) fn url_host(url: &str) -> &str {
     authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host)
+}
+
+/// The parts of `url` that may be credentials — userinfo, path, query, fragment — as a
+/// receiver might quote them: as sent, percent-decoded, and with JSON's escaped slashes.
+/// Longest first, so a whole path and query goes before its pieces. Parts too short to
+/// be secret on their own (`/`) are left.
+fn url_secrets(url: &str) -> Vec<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, target) = rest.split_at(end);
+    let mut parts: Vec<String> = Vec::new();
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        parts.push(userinfo.to_owned());
+        parts.extend(userinfo.split(':').map(str::to_owned));
+    }
+    let (target, fragment) = target.split_once('#').unwrap_or((target, ""));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    parts.extend([target, path, query, fragment].map(str::to_owned));
+    // Pieces a receiver may quote alone: query values, and path segments long enough to
+    // be tokens (not words such as `hooks`).
+    parts.extend(
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(_, v)| v.to_owned()),
+    );
+    parts.extend(
+        path.split('/')
+            .filter(|segment| segment.len() >= 12)
+            .map(str::to_owned),
+    );
+    let mut all = Vec::new();
+    for part in parts {
+        let decoded = percent_decoded(&part);
+        let escaped = part.replace('/', "\\/");
+        all.extend([part, decoded, escaped]);
+    }
+    all.retain(|p| p.trim_matches('/').len() >= 2);
+    all.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    all.dedup();
+    all
+}
+
+/// `text` with every secret-looking part of `url` ([`url_secrets`]) replaced by `…`.
+fn without_url_secrets(text: &str, url: &str) -> String {
+    let mut text = text.to_owned();
+    for secret in url_secrets(url) {
+        if text.contains(&secret) {
+            text = text.replace(&secret, "…");
+        }
+    }
+    text
+}
+
+/// `%XX` escapes (and `+`, as in a form-encoded query) decoded; invalid UTF-8 replaced.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn one_line(text: &str) -> String {

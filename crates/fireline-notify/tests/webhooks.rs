@@ -333,6 +333,39 @@ fn slack_errors_quote_the_reply_but_never_the_url() {
     assert!(!error.to_string().contains("SECRET"), "{error}");
 }
 
+/// Finding: up to 200 characters of a receiver's error reached incident timelines, and
+/// Express's default 404 quotes the request's path: the webhook URL's secret.
+#[test]
+fn webhook_errors_never_quote_the_urls_path_or_query() {
+    let receiver = Receiver::start(404, "Cannot POST /hooks/s3cr3t?token=abc");
+    let error = send(&webhook(receiver.url("/hooks/s3cr3t?token=abc"))).expect_err("refused");
+    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("HTTP 404"), "{text}");
+    assert!(
+        text.contains("Cannot POST"),
+        "the rest is still quoted: {text}"
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(!text.contains("abc"), "{text}");
+
+    // Quoted in pieces, percent-decoded, JSON-escaped, or with credentials in the URL.
+    let receiver = Receiver::start(
+        400,
+        r#"{"error":"no hook \/hooks\/a1b2c3d4e5f6g7h8 for key=p@ss word (user bob)"}"#,
+    );
+    let url = receiver
+        .url("/hooks/a1b2c3d4e5f6g7h8?key=p%40ss+word")
+        .replace("http://", "http://bob:hunter22@");
+    let error = send(&webhook(url)).expect_err("refused");
+    let text = error.to_string();
+    assert!(text.contains("HTTP 400: {\"error\":\"no hook"), "{text}");
+    for secret in ["a1b2c3d4e5f6g7h8", "p@ss word", "hunter22", "/hooks"] {
+        assert!(!text.contains(secret), "`{secret}` quoted: {text}");
+    }
+    assert!(text.contains(&receiver.addr.to_string()), "{text}");
+}
+
 #[test]
 fn redirects_are_not_followed() {
     let receiver = Receiver::start_with(302, "", &[("Location", "/elsewhere")]);

@@ -1,7 +1,7 @@
 //! Alert receivers (keyed by integration, not by API token) and integration admin.
 
 use crate::auth::{issue_heartbeat, issue_integration, AsAdmin, HeartbeatError};
-use crate::extract::{parse_json, ApiBytes, ApiJson};
+use crate::extract::{parse_json, AlertBody, ApiJson};
 use crate::receivers::{alertmanager, generic, pagerduty, Alerts};
 use crate::wire::{
     Accepted, AlertDropList, AlertDropView, DeadLetterList, DeadLetterOutcome, DeadLetterView,
@@ -111,10 +111,12 @@ async fn accept(
 pub(super) async fn alertmanager_keyed(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    ApiBytes(body): ApiBytes,
+    body: AlertBody,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    // The key first: an unknown key learns nothing about the body's shape.
+    // The key first, before the body is read: an unknown key learns nothing about the
+    // body's shape, and cannot make the server receive it.
     let integration = integration_for(&state, &key).await?;
+    let body = body.read().await?;
     let payload: alertmanager::Payload = parse_body(&body)?;
     let alerts = alertmanager::normalise(payload, state.clock.now())?;
     accept(&state, &integration, alerts).await
@@ -135,9 +137,10 @@ pub(super) async fn alertmanager_keyed(
 pub(super) async fn alertmanager_bearer(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiBytes(body): ApiBytes,
+    body: AlertBody,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let integration = integration_for(&state, bearer(&headers).unwrap_or_default()).await?;
+    let body = body.read().await?;
     let payload: alertmanager::Payload = parse_body(&body)?;
     let alerts = alertmanager::normalise(payload, state.clock.now())?;
     accept(&state, &integration, alerts).await
@@ -158,9 +161,10 @@ pub(super) async fn alertmanager_bearer(
 pub(super) async fn generic_alert(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    ApiBytes(body): ApiBytes,
+    body: AlertBody,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let integration = integration_for(&state, &key).await?;
+    let body = body.read().await?;
     let alert: generic::GenericAlert = parse_body(&body)?;
     let alerts = generic::normalise(alert, state.clock.now())?;
     accept(&state, &integration, alerts).await
@@ -182,10 +186,14 @@ fn pd(status: StatusCode, answer: pagerduty::Answer) -> Response {
 )]
 pub(super) async fn pagerduty_enqueue(
     State(state): State<AppState>,
-    body: Result<ApiBytes, ApiError>,
+    body: Result<AlertBody, ApiError>,
 ) -> Response {
+    // The key is inside the body, so the body is read first: PagerDuty's own limit.
     let body = match body {
-        Ok(ApiBytes(body)) => body,
+        Ok(body) => match body.read_up_to(crate::MAX_PAGERDUTY_BODY_BYTES).await {
+            Ok(body) => body,
+            Err(e) => return e.into_response(),
+        },
         Err(e) => return e.into_response(),
     };
     let event: pagerduty::Event = match parse_json(&body) {

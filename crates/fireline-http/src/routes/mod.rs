@@ -224,6 +224,36 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
     }
 }
 
+/// Longest request id taken from a client.
+const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// Whether a client's `x-request-id` may be kept: at most [`MAX_REQUEST_ID_LEN`]
+/// characters of `[A-Za-z0-9._-]`, so it can neither bloat a log line nor, with spaces
+/// or `=`, pass for other fields in it.
+fn usable_request_id(value: &axum::http::HeaderValue) -> bool {
+    let id = value.as_bytes();
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Drops a client's `x-request-id` that is not [`usable_request_id`] (every one, if it
+/// sent several), so a fresh one is made for the request in its place.
+async fn drop_unusable_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    let headers = request.headers();
+    let values = headers.get_all(REQUEST_ID).iter().count();
+    if values > 1
+        || headers
+            .get(REQUEST_ID)
+            .is_some_and(|v| !usable_request_id(v))
+    {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
 /// The whole application over `state`.
 pub fn router(state: AppState) -> Router {
     // Installed before the first request, so every request and alert is counted.
@@ -249,8 +279,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(time_request))
         .layer(axum::middleware::map_response(no_sniff))
-        // Outermost last: the request id is set before tracing opens the span that shows
-        // it, and copied onto the response. Headers are not logged, so tokens never are.
+        // Outermost last: the request id is checked, then set, before tracing opens the
+        // span that shows it, and copied onto the response. Headers are not logged, so
+        // tokens never are.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
@@ -258,5 +289,7 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Before anything reads it: a client's id is kept only if it is short and plain.
+        .layer(axum::middleware::map_request(drop_unusable_request_id))
         .with_state(state)
 }

@@ -243,10 +243,12 @@ async fn incident_fingerprint(state: &AppState, id: fireline_core::IncidentId) -
 /// Server-sent events: `changed` whenever the open incidents change, or with
 /// `?incident=INC-7`, whenever that incident does. Each connection reads the store once a
 /// second (one indexed query: the open incidents' listing, or that incident's projection
-/// row), and stops with the client.
+/// row), and stops with the client, or when the server shuts down (a graceful shutdown
+/// does not wait for open pages).
 pub(super) async fn events(
     _session: Session,
     State(state): State<AppState>,
+    shutdown: crate::Shutdown,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let incident = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
@@ -267,16 +269,19 @@ pub(super) async fn events(
     let mut ticks = tokio::time::interval(POLL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stream = futures_util::stream::unfold(
-        (state, first, ticks),
-        move |(state, mut last, mut ticks)| async move {
+        (state, first, ticks, shutdown),
+        move |(state, mut last, mut ticks, mut shutdown)| async move {
             loop {
-                ticks.tick().await;
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = shutdown.signalled() => return None,
+                }
                 let now = look(state.clone()).await;
                 if now.is_some() && now != last {
                     last = now;
                     let event: Result<Event, Infallible> =
                         Ok(Event::default().event("changed").data("incidents"));
-                    return Some((event, (state, last, ticks)));
+                    return Some((event, (state, last, ticks, shutdown)));
                 }
             }
         },

@@ -35,6 +35,11 @@ backend_tests!(
     times_past_the_supported_range_are_called_out_of_range,
     half_sent_requests_are_disconnected,
     connections_beyond_the_cap_wait_for_a_free_one,
+    anonymous_clients_cannot_make_the_server_read_alert_bodies,
+    trickled_bodies_are_cut_off_at_the_body_deadline,
+    bodies_being_read_share_a_byte_budget,
+    graceful_shutdown_ends_event_streams_and_has_a_deadline,
+    client_request_ids_are_bounded_and_cannot_fake_fields,
 );
 
 /// A small deterministic generator (xorshift), so failures replay.
@@ -731,6 +736,7 @@ async fn connections_beyond_the_cap_wait_for_a_free_one(db: &TestDatabase) {
         fireline_http::ServeOptions {
             max_connections: 1,
             header_read_timeout: Duration::from_secs(60),
+            ..fireline_http::ServeOptions::default()
         },
     )
     .await;
@@ -763,4 +769,425 @@ async fn connections_beyond_the_cap_wait_for_a_free_one(db: &TestDatabase) {
         .expect("the server stops")
         .expect("no panic")
         .expect("serve ends cleanly");
+}
+
+/// Reads until `marker` has arrived (or the server closes), within `bound`: what it sent.
+async fn read_until(stream: &mut TcpStream, marker: &[u8], bound: Duration) -> Vec<u8> {
+    let mut got = Vec::new();
+    let read = async {
+        let mut chunk = [0u8; 4096];
+        while !got.windows(marker.len()).any(|w| w == marker) {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    if tokio::time::timeout(bound, read).await.is_err() {
+        panic!(
+            "`{}` did not arrive within {bound:?}",
+            String::from_utf8_lossy(marker)
+        );
+    }
+    got
+}
+
+/// A request head for a JSON body of `length` bytes, with more `headers` lines.
+fn head(path: &str, length: usize, headers: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {length}\r\n{headers}\r\n"
+    )
+}
+
+/// The status line of what the server sent.
+fn status_line(answer: &[u8]) -> String {
+    String::from_utf8_lossy(answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn stop_server(
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    stop.send(()).expect("the server runs");
+    tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("the server stops")
+        .expect("no panic")
+        .expect("serve ends cleanly");
+}
+
+/// Finding: an unknown key could make the server read (and hold) an 8 MiB body. The key
+/// is checked first: the answer comes while the client has sent almost none of its body.
+async fn anonymous_clients_cannot_make_the_server_read_alert_bodies(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let (addr, stop, server) = serve(&app, fireline_http::ServeOptions::default()).await;
+    let bogus = format!("fli_{}", "0".repeat(64));
+    let big = fireline_http::MAX_ALERT_BODY_BYTES;
+    for (path, headers) in [
+        (
+            format!("/api/v1/integrations/{bogus}/alerts"),
+            String::new(),
+        ),
+        (
+            format!("/api/v1/integrations/{bogus}/alertmanager"),
+            String::new(),
+        ),
+        (
+            "/api/v1/integrations/alertmanager".to_owned(),
+            format!("Authorization: Bearer {bogus}\r\n"),
+        ),
+        (
+            "/api/v1/integrations/alertmanager".to_owned(),
+            String::new(),
+        ),
+    ] {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(head(&path, big, &headers).as_bytes())
+            .await
+            .expect("head");
+        stream
+            .write_all(b"{\"key\": \"k\", ")
+            .await
+            .expect("a little");
+        // 8 MiB announced, 11 bytes sent: answered all the same.
+        let answer = until_closed(&mut stream, Duration::from_secs(10)).await;
+        assert!(
+            answer.starts_with(b"HTTP/1.1 404"),
+            "{path}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    // PagerDuty's key is in the body, which is read: only up to PagerDuty's own limit,
+    // and a longer one is refused before it is read.
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(
+            head(
+                "/v2/enqueue",
+                fireline_http::MAX_PAGERDUTY_BODY_BYTES + 1,
+                "",
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("head");
+    let answer = until_closed(&mut stream, Duration::from_secs(10)).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 413"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        String::from_utf8_lossy(&answer)
+            .contains(&fireline_http::MAX_PAGERDUTY_BODY_BYTES.to_string()),
+        "the limit is stated"
+    );
+    stop_server(stop, server).await;
+}
+
+/// Sends `body` one byte per `every` from a task of its own, until the server closes.
+fn trickle(mut writer: tokio::net::tcp::OwnedWriteHalf, body: Vec<u8>, every: Duration) {
+    tokio::spawn(async move {
+        for byte in body {
+            if writer.write_all(&[byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
+
+/// Finding: a body trickled one byte every 5 s held its connection open indefinitely.
+async fn trickled_bodies_are_cut_off_at_the_body_deadline(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let deadline = Duration::from_millis(400);
+    let (addr, stop, server) = serve(
+        &app,
+        fireline_http::ServeOptions {
+            body_read_timeout: deadline,
+            ..fireline_http::ServeOptions::default()
+        },
+    )
+    .await;
+    let (key, _) = issue_integration(app.store.as_ref(), None, "api", start())
+        .await
+        .expect("integration");
+    let alert = json!({"key": "k", "summary": "s"}).to_string();
+    let incident = json!({"title": "t", "severity": "SEV2", "service": "s"}).to_string();
+    for (path, headers, body) in [
+        (
+            format!("/api/v1/integrations/{key}/alerts"),
+            String::new(),
+            alert,
+        ),
+        (
+            "/api/v1/incidents".to_owned(),
+            format!("Authorization: Bearer {}\r\n", app.alice),
+            incident,
+        ),
+    ] {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
+        writer
+            .write_all(head(&path, body.len(), &headers).as_bytes())
+            .await
+            .expect("head");
+        let begun = std::time::Instant::now();
+        // 50 bytes a second would take a second or more: longer than the deadline.
+        trickle(writer, body.into_bytes(), Duration::from_millis(20));
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: still open 10 s after a {deadline:?} deadline"))
+            .expect("read");
+        assert!(
+            answer.starts_with(b"HTTP/1.1 408"),
+            "{path}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        assert!(
+            String::from_utf8_lossy(&answer).contains("request_timeout"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        assert!(
+            begun.elapsed() >= deadline / 2,
+            "cut off after {:?}",
+            begun.elapsed()
+        );
+    }
+    assert_eq!(app.incident_count().await, 0);
+    stop_server(stop, server).await;
+}
+
+/// Finding: authenticated large bodies, in numbers, could still exhaust memory. Bodies
+/// being read share one budget: past it, a body waits (until its deadline) for room.
+async fn bodies_being_read_share_a_byte_budget(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let (addr, stop, server) = serve(
+        &app,
+        fireline_http::ServeOptions {
+            // Raised to the largest body a route accepts: one alert body fills it.
+            body_budget_bytes: 1,
+            ..fireline_http::ServeOptions::default()
+        },
+    )
+    .await;
+    let (key, _) = issue_integration(app.store.as_ref(), None, "api", start())
+        .await
+        .expect("integration");
+    let mut holder = TcpStream::connect(addr).await.expect("connect");
+    holder
+        .write_all(
+            head(
+                &format!("/api/v1/integrations/{key}/alerts"),
+                fireline_http::MAX_ALERT_BODY_BYTES,
+                "Expect: 100-continue\r\n",
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("head");
+    // The server asks for the body once it has taken the budget for it.
+    let answer = read_until(&mut holder, b"\r\n\r\n", Duration::from_secs(10)).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    holder.write_all(b"{\"key\": ").await.expect("a little");
+    // Another body, however small, waits while the budget is spent…
+    let incident = json!({"title": "t", "severity": "SEV2", "service": "s"}).to_string();
+    let request = format!(
+        "{}{incident}",
+        head(
+            "/api/v1/incidents",
+            incident.len(),
+            &format!(
+                "Authorization: Bearer {}\r\nConnection: close\r\n",
+                app.alice
+            ),
+        )
+    );
+    let mut waiting = tokio::spawn(async move {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).await?;
+        std::io::Result::Ok(got)
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut waiting)
+            .await
+            .is_err(),
+        "read past the budget"
+    );
+    // …and is read once the holder goes.
+    drop(holder);
+    let answer = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("read once the budget frees")
+        .expect("no panic")
+        .expect("an answer");
+    assert!(
+        answer.starts_with(b"HTTP/1.1 201"),
+        "{}",
+        status_line(&answer)
+    );
+    stop_server(stop, server).await;
+}
+
+/// A UI session cookie for `token`.
+async fn session_cookie(app: &App, token: &str) -> String {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", token)
+        .finish();
+    let reply = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/ui/signin")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .expect("a request"),
+        )
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let set = reply.header("set-cookie").expect("a session cookie");
+    set.split(';').next().expect("name=value").to_owned()
+}
+
+/// An open `/ui/events` stream on `addr`, its head read.
+async fn open_event_stream(addr: std::net::SocketAddr, cookie: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(
+            format!("GET /ui/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n").as_bytes(),
+        )
+        .await
+        .expect("request");
+    let answer = read_until(&mut stream, b"\r\n\r\n", Duration::from_secs(10)).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    stream
+}
+
+/// Finding: after SIGTERM, one open event stream or one slow upload kept the process
+/// alive for as long as the client liked.
+async fn graceful_shutdown_ends_event_streams_and_has_a_deadline(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let cookie = session_cookie(&app, &app.viewer).await;
+    // An open event stream ends on shutdown: no waiting for the (long) drain deadline.
+    let (addr, stop, server) = serve(
+        &app,
+        fireline_http::ServeOptions {
+            drain_timeout: Duration::from_secs(600),
+            ..fireline_http::ServeOptions::default()
+        },
+    )
+    .await;
+    let mut events = open_event_stream(addr, &cookie).await;
+    let begun = std::time::Instant::now();
+    stop_server(stop, server).await;
+    assert!(
+        begun.elapsed() < Duration::from_secs(30),
+        "stopped after {:?}",
+        begun.elapsed()
+    );
+    until_closed(&mut events, Duration::from_secs(10)).await;
+
+    // A request whose body is half sent is given the drain deadline, then closed.
+    let drain = Duration::from_millis(300);
+    let (addr, stop, server) = serve(
+        &app,
+        fireline_http::ServeOptions {
+            drain_timeout: drain,
+            ..fireline_http::ServeOptions::default()
+        },
+    )
+    .await;
+    let (key, _) = issue_integration(app.store.as_ref(), None, "api", start())
+        .await
+        .expect("integration");
+    let mut events = open_event_stream(addr, &cookie).await;
+    let mut upload = TcpStream::connect(addr).await.expect("connect");
+    upload
+        .write_all(
+            head(
+                &format!("/api/v1/integrations/{key}/alerts"),
+                1000,
+                "Expect: 100-continue\r\n",
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("head");
+    // In its handler, reading the body.
+    read_until(&mut upload, b"\r\n\r\n", Duration::from_secs(10)).await;
+    upload.write_all(b"{\"key\": ").await.expect("a little");
+    let begun = std::time::Instant::now();
+    stop.send(()).expect("the server runs");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("serve returns soon after the drain deadline")
+        .expect("no panic")
+        .expect("serve ends cleanly");
+    assert!(
+        begun.elapsed() >= drain / 2,
+        "returned after {:?}, before the deadline",
+        begun.elapsed()
+    );
+    until_closed(&mut upload, Duration::from_secs(10)).await;
+    until_closed(&mut events, Duration::from_secs(10)).await;
+}
+
+/// Finding: a client's `x-request-id` was logged whole (60 KB lines) and could carry
+/// spaces that pass for other fields.
+async fn client_request_ids_are_bounded_and_cannot_fake_fields(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let health = |id: &str| {
+        Request::builder()
+            .uri("/health")
+            .header("x-request-id", id)
+            .body(Body::empty())
+            .expect("a request")
+    };
+    let long = "a".repeat(60_000);
+    let forged = "abc route=/api/v1/tokens status=200";
+    for (sent, kept) in [
+        (long.as_str(), false),
+        (forged, false),
+        (&"b".repeat(65)[..], false),
+        ("abc\tdef", false),
+        ("Abc-123_x.Y", true),
+        (&"c".repeat(64)[..], true),
+    ] {
+        let (subscriber, buffer) = capture();
+        let reply = app.send(health(sent)).with_subscriber(subscriber).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let used = reply.header("x-request-id").expect("an id").to_owned();
+        let log = text_of(&buffer);
+        let line = log
+            .lines()
+            .find(|l| l.contains("route=/health"))
+            .unwrap_or_else(|| panic!("the request is logged:\n{log}"));
+        assert!(line.contains(&format!("request_id={used}")), "{line}");
+        if kept {
+            assert_eq!(used, sent);
+        } else {
+            assert_ne!(used, sent);
+            assert_eq!(used.len(), 36, "a generated UUID: {used}");
+            assert!(!line.contains("route=/api/v1/tokens"), "{line}");
+            assert!(line.len() < 1024, "{} bytes logged", line.len());
+        }
+    }
 }
