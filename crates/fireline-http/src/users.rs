@@ -174,7 +174,7 @@ impl BlockPool {
     }
 }
 
-/// The process's hashing buffers: as many as hashes may run at once ([`hashing_slots`]).
+/// The process's hashing buffers: as many as hashes may run at once (see `hashing_slots`).
 pub fn block_pool() -> &'static BlockPool {
     static POOL: std::sync::OnceLock<BlockPool> = std::sync::OnceLock::new();
     POOL.get_or_init(|| BlockPool::new(hashing_parallelism()))

@@ -413,9 +413,9 @@ mod tests {
     use super::{instance_name, mask_url, outbound_allow, FileConfig, Source};
     use fireline_notify::{Allow, Category};
 
-    /// Review of issue 14: the crash test used fixed worker names, so it could not catch
-    /// the server naming its work by process id again (then a restart waited out the
-    /// leases). The default name is the same in every run of one server.
+    /// The default instance name is the same in every run of one server and holds no
+    /// process id: named by process id, a restarted server would wait out its own
+    /// leases. (The crash test uses fixed worker names, so it cannot catch that.)
     #[test]
     fn the_default_instance_name_survives_a_restart() {
         let first = instance_name(None, 8080);

@@ -1,6 +1,6 @@
 //! Policy as code: severities, response clocks, cadences, escalation, objectives and
 //! post-incident deadlines, parsed from TOML ([`Policy::from_toml`]) and checked
-//! ([`check`]) before a server trusts them.
+//! ([`check()`]) before a server trusts them.
 
 pub mod calendar;
 pub mod check;
