@@ -795,3 +795,73 @@ fn the_agentic_flow_roster_is_clean_and_its_primary_and_secondary_differ() {
         assert_eq!(who[0].via, format!("team:{team}/schedule:{owner}"));
     }
 }
+
+/// Regression (issue 21): every "Open" link in a page led to the JSON API, a 401 in a
+/// browser. The incident link is the web UI's incident page; the acknowledge link is the
+/// signed `/ack/…` page, which needs no sign-in, for that person and incident only.
+#[test]
+fn page_links_open_the_ui_incident_page_and_a_signed_acknowledge_link() {
+    use fireline_core::oncall::ack::verify_ack_token;
+    use fireline_core::oncall::notify::{address, Links};
+    use fireline_core::{EventData, Incident, IncidentId, NewEvent, RecordedEvent};
+
+    let r = roster(&with_people(&["alice", "bob", "carol"], WEEKLY));
+    let at = ts("2026-01-07T12:00:00Z");
+    let declared = RecordedEvent {
+        id: 1,
+        seq: 1,
+        at,
+        actor: "alertmanager".into(),
+        data: EventData::Declared {
+            title: "Checkout returns 502".into(),
+            severity: "SEV1".into(),
+            service: "checkout".into(),
+            summary: None,
+            category: None,
+            flags: vec![],
+            policy: None,
+        },
+    };
+    let incident = Incident::fold(IncidentId(12), &[declared]).expect("folds");
+    let mut events = vec![NewEvent {
+        at,
+        actor: "system".into(),
+        data: EventData::Paged {
+            key: "c0:page:SEV1".into(),
+            severity: "SEV1".into(),
+            targets: vec!["schedule:sre-primary".into()],
+            recipients: vec![],
+            unreached: vec![],
+        },
+    }];
+    let secret = b"0123456789abcdef0123456789abcdef".to_vec();
+    let links = Links {
+        base_url: "https://fireline.example".into(),
+        ack_secret: secret.clone(),
+        ack_valid: SignedDuration::from_hours(24),
+    };
+    let out = address(&r, &incident, &mut events, &links, None);
+    assert_eq!(out.len(), 1, "alice is on call that week: {out:#?}");
+    let item = &out[0].notice.items[0];
+    assert_eq!(
+        item.incident_url.as_deref(),
+        Some("https://fireline.example/ui/incidents/INC-12"),
+        "the web UI's incident page, not the API"
+    );
+    let token = item
+        .ack_url
+        .as_deref()
+        .and_then(|u| u.strip_prefix("https://fireline.example/ack/"))
+        .unwrap_or_else(|| panic!("a signed acknowledge link: {item:#?}"));
+    let link = verify_ack_token(&secret, token, at).expect("a genuine link");
+    assert_eq!(
+        (link.incident, link.person.as_str()),
+        (IncidentId(12), "alice")
+    );
+    for url in [&item.incident_url, &item.ack_url] {
+        assert!(
+            !url.as_deref().unwrap_or_default().contains("/api/"),
+            "no message links to the API: {url:?}"
+        );
+    }
+}

@@ -788,3 +788,188 @@ fn a_policy_keeps_its_source_and_a_digest_of_it() {
         "the built-in's own file"
     );
 }
+
+/// `warnings(policy)` as `at: message` lines.
+fn warned(extra: &str) -> Vec<String> {
+    fireline_core::policy::warnings(&policy(extra))
+        .iter()
+        .map(|w| {
+            assert!(!w.hint.is_empty(), "every warning has a hint: {w:?}");
+            format!("{}: {}", w.at, w.message)
+        })
+        .collect()
+}
+
+/// Maps `critical` to S1, so only the escalation warnings are left.
+const ALERTS: &str = r#"
+[alerts]
+severity_map = { critical = "S1", warning = "S2" }
+"#;
+
+/// Regression (issue 21): a severity that pages people with no step for "still not
+/// acknowledged" pages nobody else however long the page goes unanswered.
+#[test]
+fn a_paging_severity_without_a_not_acknowledged_step_is_a_warning() {
+    // BASE pages S1 and S2 and has no escalation at all.
+    let lines = warned(ALERTS);
+    for id in ["S1", "S2"] {
+        let expected = format!(
+            "severities.{id}.page: {id} pages people, but no escalation level pages anyone \
+             else when nobody acknowledges"
+        );
+        assert!(lines.contains(&expected), "{expected:?} in {lines:#?}");
+    }
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    let hint = &fireline_core::policy::warnings(&policy(ALERTS))[0].hint;
+    assert!(
+        hint.contains(r#"when = "not_acknowledged", after = "5m", severities = ["S1"]"#),
+        "the hint suggests S1's acknowledge clock: {hint}"
+    );
+
+    // A step for S1 only: S2 still warns.
+    let s1_only = r#"
+[[escalation]]
+name = "Secondary"
+targets = ["schedule:secondary-oncall"]
+triggers = [{ when = "not_acknowledged", after = "5m", severities = ["S1"] }]
+"#;
+    assert_eq!(
+        warned(&format!("{ALERTS}{s1_only}")),
+        vec!["severities.S2.page: S2 pages people, but no escalation level pages anyone else when nobody acknowledges"]
+    );
+
+    // A step for every severity (no `severities` list): clean.
+    let all = r#"
+[[escalation]]
+name = "Secondary"
+targets = ["schedule:secondary-oncall"]
+triggers = [{ when = "not_acknowledged", after = "10m" }]
+"#;
+    assert!(warned(&format!("{ALERTS}{all}")).is_empty());
+
+    // A level reached at declaration cannot be reached again when nobody acknowledges,
+    // and a step that only reaches a channel wakes nobody.
+    let useless = r#"
+[[escalation]]
+name = "Lead"
+targets = ["person:lead"]
+triggers = [{ when = "declared", severities = ["S1"] }, { when = "not_acknowledged", after = "10m", severities = ["S1"] }]
+[[escalation]]
+name = "Channel"
+targets = ["channel:#incidents"]
+triggers = [{ when = "not_acknowledged", after = "10m", severities = ["S2"] }]
+"#;
+    assert_eq!(warned(&format!("{ALERTS}{useless}")).len(), 2);
+
+    // ... unless it is the last level and repeats while nobody acknowledges.
+    let repeats = r#"
+[[escalation]]
+name = "Lead"
+targets = ["person:lead"]
+triggers = [{ when = "declared" }]
+repeat = { times = 2, every = "10m" }
+"#;
+    assert!(warned(&format!("{ALERTS}{repeats}")).is_empty());
+
+    // A severity paged only by a level triggered at declaration counts as paging too,
+    // located at that level; one that pages only a channel does not page people.
+    let text = format!(
+        "{}{ALERTS}",
+        BASE.replace(
+            "page = [\"schedule:primary\"]",
+            "page = [\"channel:#incidents\"]"
+        )
+        .replace("page = [\"schedule:secondary\"]", "")
+    );
+    let quiet = Policy::from_toml(&text).expect("valid");
+    assert!(fireline_core::policy::warnings(&quiet).is_empty());
+    let by_level = format!(
+        "{text}\n[[escalation]]\nname = \"L1\"\ntargets = [\"team:support\"]\ntriggers = [{{ when = \"declared\", severities = [\"S2\"] }}]\n"
+    );
+    let lines: Vec<String> =
+        fireline_core::policy::warnings(&Policy::from_toml(&by_level).expect("valid"))
+            .iter()
+            .map(|w| format!("{}: {}", w.at, w.message))
+            .collect();
+    assert_eq!(
+        lines,
+        vec!["escalation[0]: S2 pages people, but no escalation level pages anyone else when nobody acknowledges"]
+    );
+}
+
+/// Regression (issue 21): a policy without `[alerts]` opens every alert at its least
+/// severe level, so a `critical` alert paged nobody.
+#[test]
+fn alerts_that_cannot_reach_the_most_severe_level_are_a_warning() {
+    let secondary = r#"
+[[escalation]]
+name = "Secondary"
+targets = ["schedule:secondary-oncall"]
+triggers = [{ when = "not_acknowledged", after = "10m" }]
+"#;
+    assert_eq!(
+        warned(secondary),
+        vec!["alerts: no alert can open S1 (Critical): no source severity word maps to it and no route sets it (an alert saying `critical` opens S2)"]
+    );
+    let below = r#"
+[alerts]
+severity_map = { critical = "S2" }
+"#;
+    let lines = warned(&format!("{secondary}{below}"));
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("alerts.severity_map: no alert can open S1"),
+        "{lines:#?}"
+    );
+    let hint = &fireline_core::policy::warnings(&policy(secondary))[0].hint;
+    assert!(hint.contains(r#"critical = "S1""#), "{hint}");
+
+    // Any way in counts: a word, the default, a route's severity or a threshold.
+    for reach in [
+        "[alerts]\nseverity_map = { page = \"s1\" }\n",
+        "[alerts]\ndefault_severity = \"S1\"\n",
+        "[[routes]]\nname = \"db\"\nmatch = [{ label = \"service\", equals = \"db\" }]\nseverity = \"S1\"\n",
+        "[[routes]]\nname = \"latency\"\nmatch = [{ label = \"alertname\", equals = \"Slow\" }]\nthresholds = [{ value = \"annotation:p95\", above = 2.0, severity = \"S1\" }]\n",
+    ] {
+        assert!(
+            warned(&format!("{secondary}{reach}")).is_empty(),
+            "{reach}"
+        );
+    }
+    // A route that drops its alerts opens nothing.
+    let dropped = "[[routes]]\nname = \"noise\"\nmatch = [{ label = \"env\", equals = \"dev\" }]\ndrop = true\n";
+    assert_eq!(warned(&format!("{secondary}{dropped}")).len(), 1);
+}
+
+/// Every policy shipped in `policies/` passes the warnings too: each preset pages on a
+/// critical alert and follows up an unacknowledged page.
+#[test]
+fn the_shipped_policies_have_no_warnings() {
+    for (name, text) in [
+        ("default", fireline_core::policy::BUILTIN),
+        (
+            "agentic-flow",
+            include_str!("../../../policies/agentic-flow.toml"),
+        ),
+        (
+            "llm-orchestrator-dr",
+            include_str!("../../../policies/llm-orchestrator-dr.toml"),
+        ),
+        (
+            "mahavishnu",
+            include_str!("../../../policies/mahavishnu.toml"),
+        ),
+        (
+            "production-agents",
+            include_str!("../../../policies/production-agents.toml"),
+        ),
+        (
+            "reflexion",
+            include_str!("../../../policies/reflexion.toml"),
+        ),
+    ] {
+        let policy = Policy::from_toml(text).unwrap_or_else(|p| panic!("{name}: {p:#?}"));
+        let warnings = fireline_core::policy::warnings(&policy);
+        assert!(warnings.is_empty(), "{name}: {warnings:#?}");
+    }
+}

@@ -244,7 +244,7 @@ mod tests {
                 service: "checkout".into(),
                 status: "triggered".into(),
                 reason: Some("declared SEV1".into()),
-                incident_url: Some("https://f.example/incidents/INC-12".into()),
+                incident_url: Some("https://f.example/ui/incidents/INC-12".into()),
                 runbook_url: None,
                 ack_url: Some("https://f.example/ack/abc".into()),
             }],

@@ -32,7 +32,7 @@ pub struct Item {
     pub status: String,
     /// Why the recipient hears of it: "declared SEV1", "escalation level 2: …".
     pub reason: Option<String>,
-    /// Link to the incident page.
+    /// Link to the incident's page in the web UI (`/ui/incidents/INC-12`).
     pub incident_url: Option<String>,
     /// Link to the runbook.
     pub runbook_url: Option<String>,

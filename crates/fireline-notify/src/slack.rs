@@ -195,7 +195,7 @@ mod tests {
                 service: "checkout".into(),
                 status: "triggered".into(),
                 reason: Some("declared SEV1".into()),
-                incident_url: Some("https://f.example/incidents/INC-12".into()),
+                incident_url: Some("https://f.example/ui/incidents/INC-12".into()),
                 runbook_url: Some("https://wiki.example/run?a=1&b=2".into()),
                 ack_url: Some("https://f.example/ack/abc".into()),
             }],
@@ -255,7 +255,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("<https://f.example/incidents/INC-12|Open>"),
+            text.contains("<https://f.example/ui/incidents/INC-12|Open>"),
             "{text}"
         );
         assert_eq!(item["fields"][0]["text"], "*Severity*\nSEV1");

@@ -155,7 +155,7 @@ fn now() -> Timestamp {
 
 /// Longer than a mail line, so the body is quoted-printable and the link must survive
 /// soft line breaks.
-const ACK_URL: &str = "https://fireline.example/api/v1/incidents/INC-12/acknowledge?token=0123456789abcdef0123456789abcdef0123456789abcdef";
+const ACK_URL: &str = "https://fireline.example/ack/12.alice.1772460000.1772546400.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn page() -> Message {
     Message {
@@ -168,7 +168,7 @@ fn page() -> Message {
             service: "checkout-api".into(),
             status: "triggered".into(),
             reason: Some("declared SEV1".into()),
-            incident_url: Some("https://fireline.example/incidents/INC-12".into()),
+            incident_url: Some("https://fireline.example/ui/incidents/INC-12".into()),
             runbook_url: Some("https://wiki.example/runbooks/checkout".into()),
             ack_url: Some(ACK_URL.into()),
         }],
@@ -272,7 +272,7 @@ fn a_page_arrives_through_a_real_smtp_server() {
         "Reason:   declared SEV1\n",
         &format!("Acknowledge:\n{ACK_URL}\n"),
         "Runbook:  https://wiki.example/runbooks/checkout\n",
-        "Incident: https://fireline.example/incidents/INC-12\n",
+        "Incident: https://fireline.example/ui/incidents/INC-12\n",
         "Repeats every 5m until acknowledged.",
     ] {
         assert!(body.contains(needle), "{needle:?} not in body:\n{body}");

@@ -158,7 +158,7 @@ fn page() -> Message {
             service: "checkout-api".into(),
             status: "triggered".into(),
             reason: Some("declared SEV1".into()),
-            incident_url: Some("https://fireline.example/incidents/INC-12".into()),
+            incident_url: Some("https://fireline.example/ui/incidents/INC-12".into()),
             runbook_url: Some("https://wiki.example/runbooks/checkout".into()),
             ack_url: Some("https://fireline.example/ack/INC-12/tok123".into()),
         }],
@@ -210,7 +210,7 @@ fn slack_gets_text_and_blocks_with_the_page() {
         "*Status*\\ntriggered",
         "<https://fireline.example/ack/INC-12/tok123|Acknowledge>",
         "<https://wiki.example/runbooks/checkout|Runbook>",
-        "<https://fireline.example/incidents/INC-12|Open>",
+        "<https://fireline.example/ui/incidents/INC-12|Open>",
     ] {
         assert!(blocks.contains(needle), "{needle} not in {blocks}");
     }

@@ -33,9 +33,26 @@ pub fn load(path: &Path) -> Result<Policy, Failure> {
 /// How far ahead `policy check --roster` looks for coverage gaps.
 const COVERAGE_HORIZON: SignedDuration = SignedDuration::from_hours(90 * 24);
 
-/// `policy check FILE [--roster ROSTER_FILE]`.
+/// `policy check FILE [--roster ROSTER_FILE]`. Warnings (a valid policy that probably
+/// does not do what is meant: docs/policy.md) go to stderr and leave the exit code 0.
 pub fn check(path: &Path, roster: Option<&Path>) -> Result<(), Failure> {
     let policy = load(path)?;
+    let warnings = fireline_core::policy::warnings(&policy);
+    if !warnings.is_empty() {
+        let mut text = format!(
+            "{}: {} warning{}",
+            path.display(),
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" }
+        );
+        for w in &warnings {
+            text.push_str(&format!("\n  {}: {}", w.at, w.message));
+            if !w.hint.is_empty() {
+                text.push_str(&format!("\n    hint: {}", w.hint));
+            }
+        }
+        eprintln!("fireline: warning: {text}");
+    }
     if let Some(roster_path) = roster {
         let roster = crate::oncall::load(roster_path)?;
         // The binary is the edge: reading the clock is its job, core takes `now`.
@@ -59,12 +76,17 @@ pub fn check(path: &Path, roster: Option<&Path>) -> Result<(), Failure> {
         );
     }
     outln!(
-        "{}: ok — policy {} ({} severities, {} escalation levels, {} categories)",
+        "{}: ok — policy {} ({} severities, {} escalation levels, {} categories){}",
         path.display(),
         policy.label(),
         policy.severities.len(),
         policy.escalation.len(),
-        policy.categories.len()
+        policy.categories.len(),
+        match warnings.len() {
+            0 => String::new(),
+            1 => ", 1 warning".to_owned(),
+            n => format!(", {n} warnings"),
+        }
     );
     Ok(())
 }

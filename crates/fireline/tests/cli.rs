@@ -587,6 +587,77 @@ fn help_and_version_are_there_for_every_command() {
     assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
 }
 
+/// Regression (issue 21): `policy check` warns, with each location and a hint, when a
+/// paging severity has no step for "still not acknowledged" and when no alert can open
+/// the most severe level; warnings leave the exit code 0 (errors exit 1).
+#[test]
+fn policy_check_warns_about_unfollowed_pages_and_unreachable_alerts_and_exits_0() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("team.toml");
+    let policy = r#"
+name = "team"
+[severities.SEV1]
+name = "Critical"
+rank = 1
+page = ["schedule:primary"]
+[severities.SEV1.clocks]
+acknowledge = "5m"
+[severities.SEV2]
+name = "Ticket"
+rank = 2
+"#;
+    std::fs::write(&path, policy).expect("write policy");
+    let out = fireline(&["policy", "check", path.to_str().expect("utf8")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(": ok — policy team@") && stdout(&out).contains(", 2 warnings"),
+        "{}",
+        stdout(&out)
+    );
+    let warned = stderr(&out);
+    assert!(
+        warned.starts_with("fireline: warning: ") && warned.contains("team.toml: 2 warnings"),
+        "{warned}"
+    );
+    for needle in [
+        "  severities.SEV1.page: SEV1 pages people, but no escalation level pages anyone else when nobody acknowledges",
+        r#"hint: add a level (e.g. the secondary on-call) with triggers = [{ when = "not_acknowledged", after = "5m", severities = ["SEV1"] }]"#,
+        "  alerts: no alert can open SEV1 (Critical): no source severity word maps to it and no route sets it (an alert saying `critical` opens SEV2)",
+        r#"hint: map the words Alertmanager, PagerDuty and the generic receiver send: [alerts] severity_map = { critical = "SEV1""#,
+    ] {
+        assert!(warned.contains(needle), "{needle:?} in\n{warned}");
+    }
+
+    // Following both hints leaves nothing to warn about.
+    std::fs::write(
+        &path,
+        format!(
+            "{policy}
+[alerts]
+severity_map = {{ critical = \"SEV1\", warning = \"SEV2\" }}
+
+[[escalation]]
+name = \"Secondary\"
+targets = [\"schedule:secondary\"]
+triggers = [{{ when = \"not_acknowledged\", after = \"5m\", severities = [\"SEV1\"] }}]
+"
+        ),
+    )
+    .expect("write policy");
+    let out = fireline(&["policy", "check", path.to_str().expect("utf8")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("warning"), "{}", stdout(&out));
+
+    // An error still exits 1, warnings or not.
+    std::fs::write(&path, policy.replace("rank = 2", "rank = 1")).expect("write policy");
+    fails_with(
+        fireline(&["policy", "check", path.to_str().expect("utf8")], &[]),
+        1,
+        "rank 1 is also used by SEV1",
+    );
+}
+
 /// Regression: output into a pipe that closed early (`| head`) ends quietly with success
 /// instead of a panic.
 #[test]

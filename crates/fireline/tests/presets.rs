@@ -117,6 +117,11 @@ fn action_row(v: &Value) -> String {
             },
             json_time(&v["due_by"])
         ),
+        "escalation_exhausted" => format!(
+            "{} {}",
+            v["level"].as_u64().expect("level"),
+            strings(&v["targets"])
+        ),
         "monitoring_verified" => String::new(),
         "postmortem_due" => v["stage"].as_str().expect("stage").to_owned(),
         "followup_due" => v["label"].as_str().expect("label").to_owned(),
@@ -245,6 +250,14 @@ fn every_policy_file_passes_check() {
             text(&out.stderr)
         );
         assert!(text(&out.stdout).contains(": ok"), "{}", text(&out.stdout));
+        // Issue 21: no paging severity without a step for "still not acknowledged", and
+        // alerts reach the most severe level.
+        assert!(
+            !text(&out.stderr).contains("warning") && !text(&out.stdout).contains("warning"),
+            "{}: {}",
+            path.display(),
+            text(&out.stderr)
+        );
         checked.push(path.file_stem().expect("a name").to_owned());
     }
     for preset in [
@@ -351,9 +364,16 @@ fn mahavishnu_scenario_follows_seed_000() {
         ),
         // §High (P1): "Response time: Within 1 hour"; acknowledged at 15:10.
         row("2026-03-02 15:00", "sla_breach", "acknowledge 1h"),
-        // Raised to P0 at 15:20: the response clock has already been breached once (each
-        // action fires once). The seed sets no paging, cadence, monitoring or
-        // post-incident deadline, so nothing else happens.
+        // §Level 2 Support, when Level 1 has not acknowledged within P1's response time
+        // (preset's choice): still not acknowledged at 15:00.
+        row(
+            "2026-03-02 15:00",
+            "escalate",
+            "2 team:level-2-support (not acknowledged within 1h)",
+        ),
+        // Raised to P0 at 15:20: the response clock has already been breached once and
+        // Level 2 reached (each action fires once). The seed sets no paging, cadence,
+        // monitoring or post-incident deadline, so nothing else happens.
     ];
     assert_actions(simulate_preset("mahavishnu"), expected);
 }
@@ -374,6 +394,13 @@ fn agentic_flow_scenario_follows_seed_001() {
         row("2026-03-05 14:00", "escalate", "2 person:engineering-lead (declared at a listed severity)"),
         // §SEV1: "Detection to Acknowledgment: <5 minutes"; acknowledged 14:07.
         row("2026-03-05 14:05", "sla_breach", "acknowledge 5m"),
+        // §Level 1: On-Call SRE, the rotation's "Secondary On-Call: 1 week rotation
+        // (backup)", when the primary has not acknowledged within SEV1's 5 minutes.
+        row(
+            "2026-03-05 14:05",
+            "escalate",
+            "1 schedule:sre-secondary (not acknowledged within 5m)",
+        ),
         // §SEV1: "Acknowledgment to First Response: <10 minutes": the 14:10 assignment is
         // 3 minutes after the acknowledgement: no breach. "Initial Status Update: Within
         // 15 minutes": the 14:12 update is in time: no breach.
@@ -560,6 +587,19 @@ fn llm_orchestrator_dr_scenario_follows_seed_002() {
         row("2026-03-02 14:30", "update_due", "internal"),
         // §P1 - High (30 min response); acknowledged 14:35.
         row("2026-03-02 14:30", "sla_breach", "acknowledge 30m"),
+        // §How to Escalate: "Page on-call L2": paged at 14:01:36 and still not
+        // acknowledged, L2 is paged again every 15 minutes, twice (preset's choice, from
+        // P0's "15 min response"); the 14:35 acknowledgement comes before exhaustion.
+        row(
+            "2026-03-02 14:16:36",
+            "escalate",
+            "2 schedule:l2-oncall (repeat 1 of 2: nobody has acknowledged)",
+        ),
+        row(
+            "2026-03-02 14:31:36",
+            "escalate",
+            "2 schedule:l2-oncall (repeat 2 of 2: nobody has acknowledged)",
+        ),
         // §P0 - Critical, raised at 14:40: on-call engaged; "Page L2 immediately" was done
         // at 14:01:36 (each escalation level fires once).
         row("2026-03-02 14:40", "page", "P0 schedule:oncall"),
@@ -709,6 +749,12 @@ until: 2026-03-02T14:20:00Z
                 "2026-03-02 14:00",
                 "escalate",
                 "2 schedule:l2-oncall (flagged data-loss)",
+            ),
+            // Nobody acknowledges: L2 is paged again 15 minutes later (preset's choice).
+            row(
+                "2026-03-02 14:15",
+                "escalate",
+                "2 schedule:l2-oncall (repeat 1 of 2: nobody has acknowledged)",
             ),
         ],
     );
@@ -875,4 +921,404 @@ fn reflexion_scenario_follows_seed_004() {
         ),
     ];
     assert_actions(simulate_preset("reflexion"), expected);
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 21: every preset pages on a critical alert from each receiver, and follows its
+// seed when a page is not acknowledged.
+
+/// The policies in `policies/`, each with its most severe level and what that level pages
+/// at once (as rows at the alert's time), worked out from the preset's own comments.
+const TOP_PAGES: [(&str, &str, &[&str]); 6] = [
+    ("default", "SEV1", &["page | SEV1 schedule:primary"]),
+    (
+        "agentic-flow",
+        "SEV1",
+        &[
+            // §SEV1 Escalation: "Immediate page to on-call SRE + Engineering Lead + Product Manager".
+            "page | SEV1 schedule:sre-primary person:engineering-lead person:product-manager channel:#incidents",
+            // §Level 2: Engineering Lead, "SEV1 incident declared".
+            "escalate | 2 person:engineering-lead (declared at a listed severity)",
+        ],
+    ),
+    (
+        "llm-orchestrator-dr",
+        "P0",
+        &[
+            // §P0 - Critical: on-call engaged, "Action: Page L2 immediately".
+            "page | P0 schedule:oncall",
+            "escalate | 2 schedule:l2-oncall (declared at a listed severity)",
+        ],
+    ),
+    (
+        "mahavishnu",
+        "P0",
+        // §Level 1 Support: every incident starts at Level 1 (preset's choice).
+        &["escalate | 1 team:level-1-support (declared at a listed severity)"],
+    ),
+    (
+        "production-agents",
+        "P0",
+        // §Severity Levels: P0 "Immediate page"; Primary: @on-call-engineer (PagerDuty).
+        &["page | P0 schedule:on-call-engineer"],
+    ),
+    (
+        "reflexion",
+        "P0",
+        // §Contact Information: On-Call Engineer; "Notify stakeholders (for P0/P1)".
+        &["page | P0 schedule:on-call-engineer team:engineering team:product-managers team:customer-support"],
+    ),
+];
+
+/// The three receivers, each with a critical alert in its own shape
+/// (`tests/fixtures/alerts/RECEIVER-critical.json`).
+const RECEIVERS: [&str; 3] = ["alertmanager", "pagerduty", "generic"];
+
+/// When the fixtures' alerts arrive (they started firing 30 s before).
+fn received() -> Timestamp {
+    "2026-03-05T14:00:00Z".parse().expect("a time")
+}
+
+/// The fixture's alert as the receiver's own parser makes it (and the processor reads it).
+fn critical_alert(receiver: &str) -> fireline_core::alert::AlertInput {
+    use fireline_http::receivers::{alertmanager, generic, pagerduty};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/alerts")
+        .join(format!("{receiver}-critical.json"));
+    let body = std::fs::read_to_string(&path).expect("read the fixture");
+    let now = received();
+    let mut alerts = match receiver {
+        "alertmanager" => {
+            alertmanager::normalise(serde_json::from_str(&body).expect("a webhook body"), now)
+                .expect("a valid webhook")
+        }
+        "pagerduty" => match pagerduty::normalise(
+            serde_json::from_str(&body).expect("an Events v2 body"),
+            now,
+            || "generated".to_owned(),
+        ) {
+            Ok(pagerduty::Action::Alerts(alerts, _)) => alerts,
+            other => panic!("a trigger event: {other:?}"),
+        },
+        "generic" => generic::normalise(serde_json::from_str(&body).expect("a generic alert"), now)
+            .expect("a valid alert"),
+        other => panic!("no receiver {other}"),
+    };
+    assert_eq!(alerts.len(), 1, "{receiver}: one alert");
+    let mut alert = alerts.remove(0);
+    alert.normalise();
+    assert_eq!(
+        alert.source_severity.as_deref(),
+        Some("critical"),
+        "{receiver}: the alert says critical"
+    );
+    alert
+}
+
+/// What `preset` does with the critical alert from `receiver`, as the alert processor
+/// does it: route it, decide it (a new incident), declare it, and fire what is due at
+/// once. The severity it opens, and the paging rows (`page | …`, `escalate | …`).
+fn on_critical_alert(preset: &str, receiver: &str) -> (String, Vec<String>) {
+    use fireline_core::alert::{decide_alert, route, AlertOutcome, Situation};
+    use fireline_core::{EventData, RecordedEvent};
+    let text = std::fs::read_to_string(policy_path(preset)).expect("read preset");
+    let policy = fireline_core::policy::Policy::from_toml(&text)
+        .unwrap_or_else(|p| panic!("{preset}: {p:#?}"));
+    let alert = critical_alert(receiver);
+    let now = received();
+    let routed = route(&policy, &alert, receiver, "unrouted", now);
+    let AlertOutcome::Declare(declaration, attached) = decide_alert(
+        &policy,
+        &alert,
+        receiver,
+        &routed,
+        Situation::default(),
+        now,
+    ) else {
+        panic!("{preset}/{receiver}: a new alert opens an incident");
+    };
+    let declared = fireline_core::declare(&declaration, &policy)
+        .unwrap_or_else(|e| panic!("{preset}/{receiver}: {e}"));
+    let events: Vec<RecordedEvent> = std::iter::once(declared)
+        .chain(attached)
+        .enumerate()
+        .map(|(i, data)| RecordedEvent {
+            id: i as i64 + 1,
+            seq: i as u64 + 1,
+            at: now,
+            actor: receiver.to_owned(),
+            data,
+        })
+        .collect();
+    let rows = fireline_core::plan::fire_due(&policy, &events, now)
+        .events
+        .into_iter()
+        .filter_map(|e| match e.data {
+            EventData::Paged {
+                severity, targets, ..
+            } => Some(format!("page | {severity} {}", targets.join(" "))),
+            EventData::Escalated {
+                level,
+                targets,
+                reason,
+                ..
+            } => Some(format!(
+                "escalate | {level} {} ({reason})",
+                targets.join(" ")
+            )),
+            _ => None,
+        })
+        .collect();
+    (declaration.severity, rows)
+}
+
+/// Regression (issue 21): under `agentic-flow`, an Alertmanager alert with `severity:
+/// critical` opened a SEV4 (the preset had no `[alerts]`) and paged nobody.
+#[test]
+fn agentic_flow_pages_on_a_critical_alertmanager_alert() {
+    let (severity, mut rows) = on_critical_alert("agentic-flow", "alertmanager");
+    assert_eq!(
+        severity, "SEV1",
+        "§SEV1 - Critical Outage, not a SEV4 ticket"
+    );
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            "escalate | 2 person:engineering-lead (declared at a listed severity)",
+            "page | SEV1 schedule:sre-primary person:engineering-lead person:product-manager channel:#incidents",
+        ]
+    );
+}
+
+/// Every policy in `policies/` opens its most severe level (rank 1) on a critical alert
+/// from Alertmanager, PagerDuty Events v2 and the generic receiver alike, and pages
+/// people at once.
+#[test]
+fn every_preset_opens_its_top_severity_and_pages_on_a_critical_alert_from_each_receiver() {
+    for (preset, top, pages) in TOP_PAGES {
+        let text = std::fs::read_to_string(policy_path(preset)).expect("read preset");
+        let policy = fireline_core::policy::Policy::from_toml(&text).expect("valid");
+        assert_eq!(
+            policy.severities[0].severity.id, top,
+            "{preset}: {top} is the most severe level"
+        );
+        let mut expected: Vec<String> = pages.iter().map(|p| (*p).to_owned()).collect();
+        expected.sort();
+        for receiver in RECEIVERS {
+            let (severity, mut rows) = on_critical_alert(preset, receiver);
+            assert_eq!(severity, top, "{preset}: a critical {receiver} alert");
+            rows.sort();
+            assert_eq!(
+                rows, expected,
+                "{preset}: a critical {receiver} alert pages"
+            );
+            assert!(
+                rows.iter()
+                    .any(|r| r.split(' ').any(|t| ["schedule:", "person:", "team:"]
+                        .iter()
+                        .any(|k| t.starts_with(k)))),
+                "{preset}/{receiver}: a person is reached, not only a channel: {rows:?}"
+            );
+        }
+    }
+}
+
+/// The rows that page someone (`page`, `escalate`, `escalation_exhausted`) when an
+/// incident declared at `severity` at 14:00 is never acknowledged, until `until`.
+fn unacknowledged(preset: &str, severity: &str, until: &str) -> Vec<String> {
+    simulate_inline(
+        preset,
+        &format!(
+            "start: 2026-03-02T14:00:00Z
+severity: {severity}
+title: Nobody answers
+service: checkout
+until: {until}
+"
+        ),
+    )
+    .into_iter()
+    .filter(|r| {
+        r.contains("| page |")
+            || r.contains("| escalate |")
+            || r.contains("| escalation_exhausted |")
+    })
+    .collect()
+}
+
+#[test]
+fn default_pages_the_secondary_when_a_sev1_is_not_acknowledged() {
+    assert_actions(
+        unacknowledged("default", "SEV1", "2026-03-02T14:11:00Z"),
+        vec![
+            row("2026-03-02 14:00", "page", "SEV1 schedule:primary"),
+            row(
+                "2026-03-02 14:10",
+                "escalate",
+                "1 schedule:secondary (not acknowledged within 10m)",
+            ),
+        ],
+    );
+}
+
+/// Regression (issue 21): an unacknowledged SEV1 paged nobody else for two hours.
+#[test]
+fn agentic_flow_pages_the_secondary_after_the_acknowledge_target() {
+    // §SEV1: "Detection to Acknowledgment: <5 minutes".
+    assert_actions(
+        unacknowledged("agentic-flow", "SEV1", "2026-03-02T14:06:00Z"),
+        vec![
+            row(
+                "2026-03-02 14:00",
+                "page",
+                "SEV1 schedule:sre-primary person:engineering-lead person:product-manager channel:#incidents",
+            ),
+            row(
+                "2026-03-02 14:00",
+                "escalate",
+                "2 person:engineering-lead (declared at a listed severity)",
+            ),
+            // §On-Call Rotations: "Secondary On-Call: 1 week rotation (backup)".
+            row(
+                "2026-03-02 14:05",
+                "escalate",
+                "1 schedule:sre-secondary (not acknowledged within 5m)",
+            ),
+        ],
+    );
+    // §SEV2: "Detection to Acknowledgment: <15 minutes".
+    assert_actions(
+        unacknowledged("agentic-flow", "SEV2", "2026-03-02T14:16:00Z"),
+        vec![
+            row(
+                "2026-03-02 14:00",
+                "page",
+                "SEV2 schedule:sre-primary person:engineering-lead channel:#incidents",
+            ),
+            row(
+                "2026-03-02 14:15",
+                "escalate",
+                "1 schedule:sre-secondary (not acknowledged within 15m)",
+            ),
+        ],
+    );
+    // §SEV3: "Detection to Acknowledgment: <30 minutes".
+    assert_actions(
+        unacknowledged("agentic-flow", "SEV3", "2026-03-02T14:31:00Z"),
+        vec![
+            row(
+                "2026-03-02 14:00",
+                "page",
+                "SEV3 schedule:sre-primary channel:#sre-oncall",
+            ),
+            row(
+                "2026-03-02 14:30",
+                "escalate",
+                "1 schedule:sre-secondary (not acknowledged within 30m)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn llm_orchestrator_dr_pages_l2_again_while_a_p0_is_not_acknowledged() {
+    // §P0 - Critical (15 min response): "Page L2 immediately", again every 15 minutes
+    // while nobody acknowledges (preset's choice), then everyone hears it ran out.
+    assert_actions(
+        unacknowledged("llm-orchestrator-dr", "P0", "2026-03-02T15:00:00Z"),
+        vec![
+            row("2026-03-02 14:00", "page", "P0 schedule:oncall"),
+            row(
+                "2026-03-02 14:00",
+                "escalate",
+                "2 schedule:l2-oncall (declared at a listed severity)",
+            ),
+            row(
+                "2026-03-02 14:15",
+                "escalate",
+                "2 schedule:l2-oncall (repeat 1 of 2: nobody has acknowledged)",
+            ),
+            row(
+                "2026-03-02 14:30",
+                "escalate",
+                "2 schedule:l2-oncall (repeat 2 of 2: nobody has acknowledged)",
+            ),
+            row(
+                "2026-03-02 14:45",
+                "escalation_exhausted",
+                "2 schedule:oncall schedule:l2-oncall",
+            ),
+        ],
+    );
+    // §P2 - Medium (1 hour response): L2 takes over when the on-call engineer has not
+    // acknowledged within the hour.
+    let rows = unacknowledged("llm-orchestrator-dr", "P2", "2026-03-02T15:01:00Z");
+    assert_actions(
+        rows,
+        vec![
+            row("2026-03-02 14:00", "page", "P2 schedule:oncall"),
+            row(
+                "2026-03-02 15:00",
+                "escalate",
+                "2 schedule:l2-oncall (not acknowledged within 1h)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn mahavishnu_pages_level_2_when_a_p0_is_not_acknowledged() {
+    // §Critical (P0): "Response time: Immediate (within 15 minutes)".
+    assert_actions(
+        unacknowledged("mahavishnu", "P0", "2026-03-02T14:16:00Z"),
+        vec![
+            row(
+                "2026-03-02 14:00",
+                "escalate",
+                "1 team:level-1-support (declared at a listed severity)",
+            ),
+            row(
+                "2026-03-02 14:15",
+                "escalate",
+                "2 team:level-2-support (not acknowledged within 15m)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn production_agents_calls_the_secondary_when_a_p0_is_not_acknowledged() {
+    // §Severity Levels: P0 5 min; §Contact List: "Secondary: @engineering-lead".
+    assert_actions(
+        unacknowledged("production-agents", "P0", "2026-03-02T14:06:00Z"),
+        vec![
+            row("2026-03-02 14:00", "page", "P0 schedule:on-call-engineer"),
+            row(
+                "2026-03-02 14:05",
+                "escalate",
+                "2 person:engineering-lead (not acknowledged within 5m)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn reflexion_pages_the_escalation_manager_when_a_p0_is_not_acknowledged() {
+    // §P0: "Response time: Immediate (< 15 minutes)"; §Contact Information: Escalation Manager.
+    assert_actions(
+        unacknowledged("reflexion", "P0", "2026-03-02T14:16:00Z"),
+        vec![
+            row(
+                "2026-03-02 14:00",
+                "page",
+                "P0 schedule:on-call-engineer team:engineering team:product-managers team:customer-support",
+            ),
+            row(
+                "2026-03-02 14:15",
+                "escalate",
+                "2 person:escalation-manager (not acknowledged within 15m)",
+            ),
+        ],
+    );
 }

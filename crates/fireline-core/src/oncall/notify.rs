@@ -85,9 +85,10 @@ pub struct Links {
 }
 
 impl Links {
-    /// The incident's page in the API.
+    /// The incident's page in the web UI (`/ui/incidents/INC-12`), for a person
+    /// opening the link in a browser; the API's URL would answer 401 in JSON there.
     pub fn incident_url(&self, id: IncidentId) -> String {
-        format!("{}/api/v1/incidents/{id}", self.base_url)
+        format!("{}/ui/incidents/{id}", self.base_url)
     }
 
     /// A link with which `person` acknowledges `id` (and does nothing else) until

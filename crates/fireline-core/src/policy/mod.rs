@@ -9,7 +9,7 @@ mod file;
 pub mod routing;
 
 pub use calendar::Calendar;
-pub use check::{check, Problem};
+pub use check::{check, warnings, Problem};
 pub use duration::PolicyDuration;
 pub use routing::{AlertSettings, AutoResolve, Maintenance, Refire, Route};
 
