@@ -587,7 +587,7 @@ fn help_and_version_are_there_for_every_command() {
     assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
 }
 
-/// Regression (issue 21): `policy check` warns, with each location and a hint, when a
+/// Regression: `policy check` warns, with each location and a hint, when a
 /// paging severity has no step for "still not acknowledged" and when no alert can open
 /// the most severe level; warnings leave the exit code 0 (errors exit 1).
 #[test]

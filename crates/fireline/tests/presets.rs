@@ -250,7 +250,7 @@ fn every_policy_file_passes_check() {
             text(&out.stderr)
         );
         assert!(text(&out.stdout).contains(": ok"), "{}", text(&out.stdout));
-        // Issue 21: no paging severity without a step for "still not acknowledged", and
+        // No paging severity without a step for "still not acknowledged", and
         // alerts reach the most severe level.
         assert!(
             !text(&out.stderr).contains("warning") && !text(&out.stdout).contains("warning"),
