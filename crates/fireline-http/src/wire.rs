@@ -44,27 +44,46 @@ pub struct Health {
 #[serde(deny_unknown_fields)]
 pub struct DeclareRequest {
     /// One line, at most 200 characters.
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f\s][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub title: String,
     /// A severity id from `GET /api/v1/severities`, any case.
     pub severity: String,
-    /// The affected service.
+    /// The affected service: one line, at most 100 characters.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f\s][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub service: String,
     /// Longer description.
     #[serde(default)]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub summary: Option<String>,
     /// A category id from the policy (selects recovery objectives).
     #[serde(default)]
     pub category: Option<String>,
-    /// Flags such as `data-loss` or `security`.
+    /// Flags such as `data-loss` or `security`: at most 10, lower-case words joined by `-`.
     #[serde(default)]
+    #[schema(max_items = 10, value_type = Vec<FlagName>)]
     pub flags: Vec<String>,
 }
+
+/// An incident flag (schema only): lower-case letters, digits and `-`, 1 to 40.
+#[derive(ToSchema)]
+#[schema(pattern = r"^[a-z0-9-]{1,40}$")]
+pub struct FlagName(pub String);
 
 /// Record an update posted on a channel; the channel's cadence restarts.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRequest {
     /// `internal`, `status_page` or `customer`.
+    #[schema(value_type = ChannelName)]
     pub channel: String,
     /// The text posted; with a template, the template's `message` variable.
     #[serde(default)]
@@ -82,7 +101,7 @@ pub struct UpdateRequest {
     #[serde(default)]
     pub dry_run: bool,
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -91,7 +110,7 @@ pub struct UpdateRequest {
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgeRequest {
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -100,12 +119,17 @@ pub struct AcknowledgeRequest {
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     /// `investigating`, `identified`, `monitoring` or `resolved`.
+    #[schema(value_type = IncidentStatusName)]
     pub status: String,
     /// What was learned.
     #[serde(default)]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub message: Option<String>,
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -117,9 +141,13 @@ pub struct SeverityRequest {
     pub severity: String,
     /// Why.
     #[serde(default)]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: Option<String>,
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -127,10 +155,14 @@ pub struct SeverityRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
-    /// The note.
+    /// The note: at most 10,000 characters, not blank.
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\s][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub text: String,
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -139,11 +171,16 @@ pub struct NoteRequest {
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
     /// `commander`, `tech_lead`, `comms` or `subject_matter_expert` (`ic`, `sme` too).
+    #[schema(value_type = IncidentRoleName)]
     pub role: String,
-    /// Who takes it.
+    /// Who takes it: one line, at most 100 characters.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f\s][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub assignee: String,
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -153,9 +190,13 @@ pub struct AssignRequest {
 pub struct ResolveRequest {
     /// How it ended.
     #[serde(default)]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub summary: Option<String>,
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -165,9 +206,13 @@ pub struct ResolveRequest {
 pub struct ReopenRequest {
     /// Why.
     #[serde(default)]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: Option<String>,
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -177,12 +222,14 @@ pub struct ReopenRequest {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `open` (default), `resolved` or `all`.
+    #[param(pattern = r"^(open|resolved|all)?$")]
     pub status: Option<String>,
     /// Only this severity.
     pub severity: Option<String>,
     /// Only this service.
     pub service: Option<String>,
     /// At most this many, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -446,7 +493,7 @@ pub struct AttachRunbookRequest {
     /// The runbook's id, from the server's runbook folder.
     pub runbook: String,
     /// Apply only to this version (409 otherwise).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -461,7 +508,7 @@ pub struct CheckStepRequest {
     #[serde(default)]
     pub output: Option<String>,
     /// Apply only to this version (409 otherwise).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -564,6 +611,7 @@ pub struct SeverityList {
 #[serde(deny_unknown_fields)]
 pub struct TokenCreateRequest {
     /// `viewer`, `responder` or `admin`.
+    #[schema(value_type = AccessRoleName)]
     pub role: String,
     /// The principal it acts as (defaults to its id).
     #[serde(default)]
@@ -662,9 +710,10 @@ pub struct WhoAmI {
 #[serde(deny_unknown_fields)]
 pub struct EscalateRequest {
     /// Level number from the policy, from 1.
+    #[serde(deserialize_with = "integral::u32")]
     pub level: u32,
     /// If given, the change applies only at this version (else 409).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,
 }
 
@@ -857,10 +906,132 @@ pub struct ReportQuery {
 /// back in a `PUT` keeps the stored secret of the same contact.
 pub const MASKED_SECRET: &str = "****";
 
+/// An incident status (schema only; any case is read).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum IncidentStatusName {
+    /// Being looked into.
+    Investigating,
+    /// The cause is known.
+    Identified,
+    /// A fix is in; watching.
+    Monitoring,
+    /// Over.
+    Resolved,
+}
+
+/// An incident role (schema only; any case, `-` for `_`; `ic` and `sme` are short forms).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum IncidentRoleName {
+    /// Incident commander.
+    Commander,
+    /// Technical lead.
+    TechLead,
+    /// Communications.
+    Comms,
+    /// Subject-matter expert.
+    SubjectMatterExpert,
+    /// Short for commander.
+    Ic,
+    /// Long form of commander.
+    IncidentCommander,
+    /// Short for subject-matter expert.
+    Sme,
+}
+
+/// An update channel (schema only; any case, `-` for `_`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ChannelName {
+    /// The responders.
+    Internal,
+    /// The public status page.
+    StatusPage,
+    /// Customers, directly.
+    Customer,
+}
+
+/// A post-mortem stage (schema only; any case, `-` for `_`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum StageName {
+    /// The first draft.
+    Draft,
+    /// Reviewed.
+    Review,
+    /// Published.
+    Publish,
+    /// The review meeting held.
+    ReviewMeeting,
+}
+
+/// An access role (schema only; any case is read).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AccessRoleName {
+    /// Reads.
+    Viewer,
+    /// Acts on incidents.
+    Responder,
+    /// Everything.
+    Admin,
+}
+
+/// A status-page component status (schema only; any case, `-` or a space for `_`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ComponentStatusName {
+    /// Working.
+    Operational,
+    /// Slow or partly failing.
+    Degraded,
+    /// Down for some.
+    PartialOutage,
+    /// Down.
+    MajorOutage,
+    /// Planned work.
+    Maintenance,
+}
+
+/// A contact kind, as the roster writes it (schema only; parsed by the roster).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ContactKindName {
+    /// An e-mail address.
+    Email,
+    /// A Slack incoming-webhook URL.
+    Slack,
+    /// A generic HTTP(S) webhook.
+    Webhook,
+}
+
+/// A weekday, as the roster writes it (schema only; the full English name is read too).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum WeekdayName {
+    /// Monday.
+    Mon,
+    /// Tuesday.
+    Tue,
+    /// Wednesday.
+    Wed,
+    /// Thursday.
+    Thu,
+    /// Friday.
+    Fri,
+    /// Saturday.
+    Sat,
+    /// Sunday.
+    Sun,
+}
+
 /// One way to reach a person.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContactView {
     /// `email`, `slack` or `webhook`.
+    #[schema(value_type = ContactKindName)]
     pub kind: String,
     /// The e-mail address or URL. In full only for admins and for the person themselves
     /// (a web UI session of the user whose name is the person's id); everyone else reads
@@ -875,15 +1046,21 @@ pub struct ContactView {
 
 /// When a person is reached through one kind of contact, counted from the page.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NotificationRuleView {
     /// `email`, `slack` or `webhook`.
+    #[schema(value_type = ContactKindName)]
     pub kind: String,
     /// How long after the page: `0m`, `5m`, `1h30m`.
+    #[schema(
+        pattern = r"^([0-9]{1,5}h([0-9]{1,5}m)?([0-9]{1,5}s)?|[0-9]{1,5}m([0-9]{1,5}s)?|[0-9]{1,5}s)$"
+    )]
     pub after: String,
 }
 
 /// Someone who can be paged.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PersonView {
     /// Id (lowercase letters, digits, `-`, `_`).
     #[serde(default)]
@@ -902,6 +1079,7 @@ pub struct PersonView {
 
 /// A group of people, optionally with the schedule that says which of them is on call.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TeamView {
     /// Id.
     #[serde(default)]
@@ -921,28 +1099,36 @@ pub struct TeamView {
 
 /// A daily window a layer is limited to, in the layer's time zone.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RestrictionView {
     /// Days the window starts on (`mon` … `sun`); empty means every day.
     #[serde(default)]
+    #[schema(value_type = Vec<WeekdayName>)]
     pub days: Vec<String>,
     /// Local start time, `09:00`.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
     pub from: String,
     /// Local end time; not after `from` means past midnight.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
     pub to: String,
 }
 
 /// A rotation through participants at a fixed shift length.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LayerView {
     /// Name, shown on the shifts it produces.
     pub name: String,
     /// Person ids in rotation order.
     pub participants: Vec<String>,
     /// Shift length: `12h`, `1d`, `1w`, `2w`, `daily`, `weekly`.
+    #[schema(pattern = r"^([0-9]{1,9}[hdw]|daily|weekly)$")]
     pub shift: String,
     /// Local time of day the first shift starts, `00:00`.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
     pub handoff: String,
     /// Local date of the first shift, `2026-01-05`.
+    #[schema(format = Date)]
     pub start: String,
     /// The layer's own IANA zone, if not the schedule's.
     #[serde(default)]
@@ -954,6 +1140,7 @@ pub struct LayerView {
 
 /// Someone on call instead of whoever the layers say.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OverrideView {
     /// Person id.
     pub person: String,
@@ -967,6 +1154,7 @@ pub struct OverrideView {
 
 /// An on-call schedule.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ScheduleView {
     /// Id.
     #[serde(default)]
@@ -983,8 +1171,11 @@ pub struct ScheduleView {
     pub overrides: Vec<OverrideView>,
 }
 
-/// The whole roster, keyed by id as in the roster file.
+/// The whole roster, keyed by id as in the roster file. `PUT /api/v1/roster` refuses an
+/// empty object (it would wipe the roster), hence at least one property (set in
+/// `openapi::complete`: utoipa-gen 5.5 writes `min_properties` as `maxProperties`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RosterView {
     /// People by id.
     #[serde(default)]
@@ -1174,6 +1365,7 @@ pub struct PostmortemEditRequest {
     /// The whole new Markdown text.
     pub text: String,
     /// The version the edit was made on (409 if someone saved since).
+    #[serde(deserialize_with = "integral::u64")]
     pub expected_version: u64,
 }
 
@@ -1184,6 +1376,7 @@ pub struct StageRequest {
     /// `draft`, `review`, `publish` or `review_meeting`; default: the next of draft,
     /// review, publish.
     #[serde(default)]
+    #[schema(value_type = Option<StageName>)]
     pub stage: Option<String>,
 }
 
@@ -1193,6 +1386,7 @@ pub struct StageRequest {
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `md` (default) or `html` (a self-contained page).
+    #[param(pattern = r"^(md|markdown|html)?$")]
     pub format: Option<String>,
 }
 
@@ -1368,8 +1562,10 @@ pub struct ActionListQuery {
     /// Only this incident's.
     pub incident: Option<String>,
     /// `open` (default: open and in progress) or `all`.
+    #[param(pattern = r"^(open|all)?$")]
     pub status: Option<String>,
     /// At most this many, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -1542,4 +1738,67 @@ pub struct DeadLetterOutcome {
     pub id: i64,
     /// `requeued` (back in the inbox, processed next) or `discarded`.
     pub status: String,
+}
+
+/// Refuses a NUL character in request text that reaches the database: PostgreSQL cannot
+/// store one in text (the request failed with 500 there, and passed on SQLite), and no
+/// name, note or filter needs one. 422 naming `field`, on both backends.
+pub fn refuse_nul(field: &str, value: &str) -> Result<(), crate::ApiError> {
+    if value.contains('\0') {
+        return Err(crate::ApiError::invalid(
+            field,
+            "must not contain NUL characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Integers in request bodies, read as JSON Schema reads `integer`: any number without a
+/// fractional part, so `5.0` is 5 (some JSON writers put every number as a float). A
+/// fraction, a negative or an out-of-range number is refused with serde's own wording.
+/// For `#[serde(deserialize_with = "integral::…")]`.
+pub mod integral {
+    use serde::de::{Error, Unexpected};
+    use serde::{Deserialize, Deserializer};
+
+    fn to_u64<E: Error>(n: &serde_json::Number, max: u64, expected: &str) -> Result<u64, E> {
+        let out_of_range = |e: Unexpected<'_>| E::invalid_value(e, &expected);
+        if let Some(v) = n.as_u64() {
+            return if v <= max {
+                Ok(v)
+            } else {
+                Err(out_of_range(Unexpected::Unsigned(v)))
+            };
+        }
+        if let Some(v) = n.as_i64() {
+            return Err(out_of_range(Unexpected::Signed(v)));
+        }
+        let f = n.as_f64().unwrap_or(f64::NAN);
+        if f.fract() != 0.0 || !f.is_finite() {
+            return Err(E::invalid_type(Unexpected::Float(f), &expected));
+        }
+        // `max as f64` may round up (u64::MAX does), so compare below the next power of 2.
+        if f < 0.0 || f >= (max as f64) + 1.0 {
+            return Err(out_of_range(Unexpected::Float(f)));
+        }
+        Ok((f as u64).min(max))
+    }
+
+    /// A `u64`.
+    pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        to_u64(&serde_json::Number::deserialize(d)?, u64::MAX, "u64")
+    }
+
+    /// An optional `u64` (`null` is none).
+    pub fn option_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Option::<serde_json::Number>::deserialize(d)?
+            .map(|n| to_u64(&n, u64::MAX, "u64"))
+            .transpose()
+    }
+
+    /// A `u32`.
+    pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        to_u64(&n, u32::MAX.into(), "u32").map(|v| v as u32)
+    }
 }

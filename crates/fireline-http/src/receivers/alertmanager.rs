@@ -6,10 +6,11 @@ use fireline_core::alert::{AlertInput, AlertStatus};
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// The webhook body Alertmanager sends (unknown fields are tolerated: Alertmanager adds
-/// fields between releases).
-#[derive(Debug, Deserialize)]
+/// fields between releases). Its schema is the receivers' documented body.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Payload {
     /// Must be "4".
@@ -36,12 +37,12 @@ pub struct Payload {
     #[serde(default, rename = "externalURL")]
     pub external_url: String,
     /// Alerts cut off by `max_alerts`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::integral::u64")]
     pub truncated_alerts: u64,
 }
 
 /// One alert.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Alert {
     /// `firing` or `resolved`.

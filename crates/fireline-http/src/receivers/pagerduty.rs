@@ -5,9 +5,10 @@ use fireline_core::alert::{AlertInput, AlertStatus};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// An Events API v2 event.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Event {
     /// The integration key.
     pub routing_key: String,
@@ -34,7 +35,7 @@ pub struct Event {
 }
 
 /// The alert's content.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EventPayload {
     /// One line.
     pub summary: String,

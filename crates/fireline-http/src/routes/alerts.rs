@@ -99,7 +99,7 @@ async fn accept(
 #[utoipa::path(
     post, path = "/api/v1/integrations/{key}/alertmanager", tag = "receivers", security(()),
     params(("key" = String, Path, description = "Integration key (fli_…)")),
-    request_body(content = Object, description = "Alertmanager webhook payload, version 4"),
+    request_body(content = alertmanager::Payload, description = "Alertmanager webhook payload, version 4"),
     responses(
         (status = 202, description = "Accepted and durable", body = Accepted),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -126,7 +126,7 @@ pub(super) async fn alertmanager_keyed(
 /// (`http_config.authorization`).
 #[utoipa::path(
     post, path = "/api/v1/integrations/alertmanager", tag = "receivers", security(("bearer" = [])),
-    request_body(content = Object, description = "Alertmanager webhook payload, version 4"),
+    request_body(content = alertmanager::Payload, description = "Alertmanager webhook payload, version 4"),
     responses(
         (status = 202, description = "Accepted and durable", body = Accepted),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -177,7 +177,7 @@ fn pd(status: StatusCode, answer: pagerduty::Answer) -> Response {
 /// PagerDuty Events API v2: `routing_key` is the integration key.
 #[utoipa::path(
     post, path = "/v2/enqueue", tag = "receivers", security(()),
-    request_body(content = Object, description = "PagerDuty Events API v2 event"),
+    request_body(content = pagerduty::Event, description = "PagerDuty Events API v2 event"),
     responses(
         (status = 202, description = "Event processed", content_type = "application/json"),
         (status = 400, description = "Invalid event (PagerDuty's error shape)", content_type = "application/json"),
@@ -330,6 +330,13 @@ pub(crate) async fn revoke_now(
     state: &AppState,
     id: &str,
 ) -> Result<fireline_store::IntegrationRecord, ApiError> {
+    // Integration ids never hold a NUL, and PostgreSQL cannot even compare one.
+    if id.contains('\0') {
+        return Err(ApiError::NotFound(format!(
+            "no integration {}",
+            id.escape_debug()
+        )));
+    }
     match state.store.revoke_integration(id, state.clock.now()).await {
         Ok(record) => {
             // Its key stops working here at once, not when the cached entry expires.
@@ -474,7 +481,7 @@ pub(super) async fn list_dead_letters(
 /// Puts a dead letter back in the inbox, its attempts reset: it is processed next.
 #[utoipa::path(
     post, path = "/api/v1/alerts/dead-letters/{id}/redrive", tag = "integrations",
-    params(("id" = i64, Path, description = "Dead letter id")),
+    params(("id" = i64, Path, description = "Dead letter id", minimum = 1)),
     responses(
         (status = 200, description = "Back in the inbox", body = DeadLetterOutcome),
         (status = 401, description = "No valid token", body = ErrorBody),
@@ -485,8 +492,9 @@ pub(super) async fn list_dead_letters(
 pub(super) async fn redrive_dead_letter(
     caller: AsAdmin,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Result<Json<DeadLetterOutcome>, ApiError> {
+    let id = dead_letter_id(&id)?;
     redrive_now(&state, &caller.0.name, id).await?;
     Ok(Json(DeadLetterOutcome {
         id,
@@ -497,7 +505,7 @@ pub(super) async fn redrive_dead_letter(
 /// Discards a dead letter for good.
 #[utoipa::path(
     delete, path = "/api/v1/alerts/dead-letters/{id}", tag = "integrations",
-    params(("id" = i64, Path, description = "Dead letter id")),
+    params(("id" = i64, Path, description = "Dead letter id", minimum = 1)),
     responses(
         (status = 200, description = "Discarded", body = DeadLetterOutcome),
         (status = 401, description = "No valid token", body = ErrorBody),
@@ -508,13 +516,25 @@ pub(super) async fn redrive_dead_letter(
 pub(super) async fn discard_dead_letter(
     caller: AsAdmin,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Result<Json<DeadLetterOutcome>, ApiError> {
+    let id = dead_letter_id(&id)?;
     discard_now(&state, &caller.0.name, id).await?;
     Ok(Json(DeadLetterOutcome {
         id,
         status: "discarded".to_owned(),
     }))
+}
+
+/// A dead letter id from a path: a positive 64-bit number, or a 400 naming `id` in the
+/// API's shape (axum's own `Path<i64>` answers an overflow in plain text).
+fn dead_letter_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::bad_field(
+            "id",
+            format!("`{raw}` is not a dead letter id: expected a positive number"),
+        )
+    })
 }
 
 /// Re-drives dead letter `id` and wakes the processor, for the API and the UI alike.

@@ -181,6 +181,7 @@ pub(crate) fn incident_filter(
     policy: &fireline_core::policy::Policy,
     query: &ListQuery,
 ) -> Result<IncidentFilter, ApiError> {
+    crate::wire::refuse_nul("service", query.service.as_deref().unwrap_or_default())?;
     let status = match query.status.as_deref().map(str::trim) {
         None | Some("") | Some("open") => StatusFilter::Open,
         Some("resolved") => StatusFilter::Resolved,
@@ -227,7 +228,7 @@ pub(crate) fn incident_filter(
         (status = 200, description = "Matching incidents", body = IncidentList),
         (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 422, description = "Unknown status or severity, or bad limit", body = ErrorBody)
+        (status = 422, description = "Unknown status or severity, bad limit, or a service with a NUL character", body = ErrorBody)
     )
 )]
 pub(super) async fn list(

@@ -27,7 +27,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every documented route, with the document they make.
 pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(meta::health))
         .routes(routes!(status::status_html))
         .routes(routes!(status::status_json))
@@ -115,7 +115,9 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .routes(routes!(alerts::pagerduty_enqueue))
                 .layer(DefaultBodyLimit::max(crate::MAX_ALERT_BODY_BYTES)),
         )
-        .split_for_parts()
+        .split_for_parts();
+    crate::openapi::complete(&mut document);
+    (router, document)
 }
 
 /// Longest path a log line shows for an unmatched request.

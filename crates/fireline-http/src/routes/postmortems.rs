@@ -7,10 +7,10 @@ use super::incidents::{load, parse_id};
 use crate::auth::{AsResponder, AsViewer};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::wire::{
-    ActionCloseRequest, ActionCreateRequest, ActionItemView, ActionList, ActionListQuery,
-    ActionUpdateRequest, ErrorBody, ExportQuery, PostmortemDraftRequest, PostmortemEditRequest,
-    PostmortemHistory, PostmortemView, RelatedList, RelatedView, RevisionView, StageRequest,
-    StageView,
+    refuse_nul, ActionCloseRequest, ActionCreateRequest, ActionItemView, ActionList,
+    ActionListQuery, ActionUpdateRequest, ErrorBody, ExportQuery, PostmortemDraftRequest,
+    PostmortemEditRequest, PostmortemHistory, PostmortemView, RelatedList, RelatedView,
+    RevisionView, StageRequest, StageView,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -236,6 +236,7 @@ pub(crate) async fn edit(
     ApiJson(req): ApiJson<PostmortemEditRequest>,
 ) -> Result<Json<PostmortemView>, ApiError> {
     let id = parse_id(&id)?;
+    refuse_nul("text", &req.text)?;
     pm::check_text(&req.text)?;
     let (incident, events) = load(&state, id).await?;
     let record = state
@@ -473,6 +474,8 @@ pub(super) async fn add_action(
     ApiJson(req): ApiJson<ActionCreateRequest>,
 ) -> Result<(StatusCode, Json<ActionItemView>), ApiError> {
     let id = parse_id(&id)?;
+    refuse_nul("title", &req.title)?;
+    refuse_nul("owner", &req.owner)?;
     let now = state.clock.now();
     let item = ActionItem {
         id: 0,
@@ -516,6 +519,7 @@ pub(super) async fn list_actions(
     ApiQuery(query): ApiQuery<ActionListQuery>,
 ) -> Result<Json<ActionList>, ApiError> {
     let now = state.clock.now();
+    refuse_nul("owner", query.owner.as_deref().unwrap_or_default())?;
     let open_only = match query.status.as_deref().map(str::trim) {
         None | Some("") | Some("open") => true,
         Some("all") => false,
@@ -600,9 +604,11 @@ pub(super) async fn update_action(
     // Every field is checked before anything is written: one bad field changes nothing.
     let mut next = item.clone();
     if let Some(title) = &req.title {
+        refuse_nul("title", title)?;
         next.title = pm::check_title(title)?;
     }
     if let Some(owner) = &req.owner {
+        refuse_nul("owner", owner)?;
         next.owner = pm::check_owner(owner)?;
     }
     if let Some(priority) = &req.priority {
@@ -646,6 +652,7 @@ pub(super) async fn close_action(
     ApiJson(req): ApiJson<ActionCloseRequest>,
 ) -> Result<Json<ActionItemView>, ApiError> {
     let item = load_action(&state, &id).await?;
+    refuse_nul("note", req.note.as_deref().unwrap_or_default())?;
     let status = match req.status.as_deref() {
         None => ActionStatus::Done,
         Some(raw) => raw

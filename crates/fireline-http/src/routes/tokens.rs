@@ -92,6 +92,13 @@ pub(crate) async fn revoke_now(
     state: &AppState,
     id: &str,
 ) -> Result<fireline_store::TokenRecord, ApiError> {
+    // Token ids never hold a NUL, and PostgreSQL cannot even compare one.
+    if id.contains('\0') {
+        return Err(ApiError::NotFound(format!(
+            "no token {}",
+            id.escape_debug()
+        )));
+    }
     let record = state
         .store
         .revoke_token(id, state.clock.now())

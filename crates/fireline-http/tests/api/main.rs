@@ -16,6 +16,7 @@ mod prometheus;
 mod receivers;
 mod reports;
 mod runbooks;
+mod schema_conformance;
 mod server;
 mod status_page;
 mod support;
