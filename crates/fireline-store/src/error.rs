@@ -73,6 +73,12 @@ pub(crate) fn transient(code: &str) -> bool {
     }
 }
 
+impl From<FoldError> for StoreError {
+    fn from(e: FoldError) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::transient;
@@ -87,11 +93,5 @@ mod tests {
         for code in ["19", "2067", "23505", "22021", "42P01", "1"] {
             assert!(!transient(code), "{code}");
         }
-    }
-}
-
-impl From<FoldError> for StoreError {
-    fn from(e: FoldError) -> Self {
-        StoreError::Corrupt(e.to_string())
     }
 }
