@@ -481,7 +481,7 @@ pub(super) async fn list_dead_letters(
 /// Puts a dead letter back in the inbox, its attempts reset: it is processed next.
 #[utoipa::path(
     post, path = "/api/v1/alerts/dead-letters/{id}/redrive", tag = "integrations",
-    params(("id" = i64, Path, description = "Dead letter id", minimum = 1)),
+    params(("id" = i64, Path, description = "Dead letter id (non-zero)")),
     responses(
         (status = 200, description = "Back in the inbox", body = DeadLetterOutcome),
         (status = 401, description = "No valid token", body = ErrorBody),
@@ -495,7 +495,7 @@ pub(super) async fn redrive_dead_letter(
     Path(id): Path<String>,
 ) -> Result<Json<DeadLetterOutcome>, ApiError> {
     let id = dead_letter_id(&id)?;
-    redrive_now(&state, &caller.0.name, id).await?;
+    act_on_dead_letter(&state, &caller.0.name, id, DeadLetterAction::Redrive).await?;
     Ok(Json(DeadLetterOutcome {
         id,
         status: "requeued".to_owned(),
@@ -505,7 +505,7 @@ pub(super) async fn redrive_dead_letter(
 /// Discards a dead letter for good.
 #[utoipa::path(
     delete, path = "/api/v1/alerts/dead-letters/{id}", tag = "integrations",
-    params(("id" = i64, Path, description = "Dead letter id", minimum = 1)),
+    params(("id" = i64, Path, description = "Dead letter id (non-zero)")),
     responses(
         (status = 200, description = "Discarded", body = DeadLetterOutcome),
         (status = 401, description = "No valid token", body = ErrorBody),
@@ -519,39 +519,60 @@ pub(super) async fn discard_dead_letter(
     Path(id): Path<String>,
 ) -> Result<Json<DeadLetterOutcome>, ApiError> {
     let id = dead_letter_id(&id)?;
-    discard_now(&state, &caller.0.name, id).await?;
+    act_on_dead_letter(&state, &caller.0.name, id, DeadLetterAction::Discard).await?;
     Ok(Json(DeadLetterOutcome {
         id,
         status: "discarded".to_owned(),
     }))
 }
 
-/// A dead letter id from a path: a positive 64-bit number, or a 400 naming `id` in the
-/// API's shape (axum's own `Path<i64>` answers an overflow in plain text).
+/// A dead letter id from a path: a non-zero 64-bit number (on SQLite, parked heartbeat
+/// alerts have negative ids), or a 400 naming `id` in the API's shape (axum's own
+/// `Path<i64>` answers an overflow in plain text).
 fn dead_letter_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        ApiError::bad_field(
-            "id",
-            format!("`{raw}` is not a dead letter id: expected a positive number"),
-        )
-    })
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id != 0)
+        .ok_or_else(|| {
+            ApiError::bad_field(
+                "id",
+                format!("`{raw}` is not a dead letter id: expected a non-zero number"),
+            )
+        })
 }
 
-/// Re-drives dead letter `id` and wakes the processor, for the API and the UI alike.
-pub(crate) async fn redrive_now(state: &AppState, actor: &str, id: i64) -> Result<(), ApiError> {
-    if !state.store.redrive_dead_letter(id).await? {
-        return Err(ApiError::NotFound(format!("no dead letter {id}")));
-    }
-    tracing::info!(dead_letter = id, actor = %actor, "dead letter re-driven");
-    state.inbox.wake();
-    Ok(())
+/// What an admin does with a dead letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeadLetterAction {
+    /// Back in the inbox, attempts reset: processed next.
+    Redrive,
+    /// Deleted for good.
+    Discard,
 }
 
-/// Discards dead letter `id`, for the API and the UI alike.
-pub(crate) async fn discard_now(state: &AppState, actor: &str, id: i64) -> Result<(), ApiError> {
-    if !state.store.discard_dead_letter(id).await? {
+/// Re-drives (and wakes the processor) or discards dead letter `id`, for the API and
+/// the UI alike; 404 when no parked item has this id.
+pub(crate) async fn act_on_dead_letter(
+    state: &AppState,
+    actor: &str,
+    id: i64,
+    action: DeadLetterAction,
+) -> Result<(), ApiError> {
+    let done = match action {
+        DeadLetterAction::Redrive => state.store.redrive_dead_letter(id).await?,
+        DeadLetterAction::Discard => state.store.discard_dead_letter(id).await?,
+    };
+    if !done {
         return Err(ApiError::NotFound(format!("no dead letter {id}")));
     }
-    tracing::warn!(dead_letter = id, actor = %actor, "dead letter discarded");
+    match action {
+        DeadLetterAction::Redrive => {
+            tracing::info!(dead_letter = id, actor = %actor, "dead letter re-driven");
+            state.inbox.wake();
+        }
+        DeadLetterAction::Discard => {
+            tracing::warn!(dead_letter = id, actor = %actor, "dead letter discarded")
+        }
+    }
     Ok(())
 }

@@ -263,30 +263,23 @@ pub(super) async fn revoke_integration(
     .await
 }
 
-/// `POST /ui/admin/dead-letters/{id}/redrive`: back in the inbox, processed next.
-pub(super) async fn redrive_dead_letter(
+/// `POST /ui/admin/dead-letters/{id}/redrive` (back in the inbox, processed next) and
+/// `…/discard` (gone for good).
+pub(super) async fn dead_letter(
     session: Session,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path((id, action)): Path<(i64, String)>,
     body: Bytes,
 ) -> Response {
+    use crate::routes::alerts::{act_on_dead_letter, DeadLetterAction};
     act(&session, &body, async |_| {
-        crate::routes::alerts::redrive_now(&state, &session.caller.name, id).await?;
-        Ok("/ui/admin?done=dead-letter-requeued#alert-handling".to_owned())
-    })
-    .await
-}
-
-/// `POST /ui/admin/dead-letters/{id}/discard`: gone for good.
-pub(super) async fn discard_dead_letter(
-    session: Session,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> Response {
-    act(&session, &body, async |_| {
-        crate::routes::alerts::discard_now(&state, &session.caller.name, id).await?;
-        Ok("/ui/admin?done=dead-letter-discarded#alert-handling".to_owned())
+        let (action, done) = match action.as_str() {
+            "redrive" => (DeadLetterAction::Redrive, "dead-letter-requeued"),
+            "discard" => (DeadLetterAction::Discard, "dead-letter-discarded"),
+            _ => return Err(ApiError::NotFound(format!("no action {action}"))),
+        };
+        act_on_dead_letter(&state, &session.caller.name, id, action).await?;
+        Ok(format!("/ui/admin?done={done}#alert-handling"))
     })
     .await
 }

@@ -67,12 +67,8 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/ui/admin/tokens", post(admin_actions::create_token))
         .route(
-            "/ui/admin/dead-letters/{id}/redrive",
-            post(admin_actions::redrive_dead_letter),
-        )
-        .route(
-            "/ui/admin/dead-letters/{id}/discard",
-            post(admin_actions::discard_dead_letter),
+            "/ui/admin/dead-letters/{id}/{action}",
+            post(admin_actions::dead_letter),
         )
         .route(
             "/ui/admin/tokens/{id}/revoke",

@@ -26,6 +26,7 @@ backend_tests!(
     alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven,
     an_alert_with_a_very_long_group_opens_an_incident,
     pagerduty_acknowledge_finds_a_key_with_control_characters,
+    a_parked_heartbeat_alert_can_be_redriven_through_the_api,
 );
 
 const FIRING: &str = include_str!("../fixtures/alertmanager-webhook-grouped.json");
@@ -876,4 +877,39 @@ async fn pagerduty_acknowledge_finds_a_key_with_control_characters(db: &TestData
         incident["incident"]["acknowledged_at"].is_string(),
         "{incident}"
     );
+}
+
+/// On SQLite, heartbeat alerts are queued in the main file and their inbox ids are
+/// negative; the API refused every id below 1, so such a dead letter could be listed but
+/// never re-driven or discarded.
+async fn a_parked_heartbeat_alert_can_be_redriven_through_the_api(db: &TestDatabase) {
+    let app = App::new(db).await;
+    // A parked item in the database's own inbox table, as a heartbeat alert leaves it.
+    db.execute_raw(
+        "INSERT INTO alert_inbox (integration, received_at_us, alerts, attempts, last_error, \
+         dead_at_us) VALUES ('int_hb', 1, '[]', 8, 'stuck', 2)",
+    )
+    .await;
+    let dead = app
+        .get("/api/v1/alerts/dead-letters", &app.admin)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let id = dead["dead_letters"][0]["id"].as_i64().expect("an id");
+    app.post(
+        &format!("/api/v1/alerts/dead-letters/{id}/redrive"),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
+    app.call(
+        Method::DELETE,
+        "/api/v1/alerts/dead-letters/-3",
+        Some(&app.admin),
+        None,
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", None);
 }
