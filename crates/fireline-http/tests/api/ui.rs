@@ -162,7 +162,8 @@ async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
             .replace("{id}", "INC-1")
             .replace("{step}", "some-step")
             .replace("{name}", "alice")
-            .replace("{section}", "people");
+            .replace("{section}", "people")
+            .replace("{action}", "redrive");
         assert!(
             !url.contains('{'),
             "a new path parameter in {path}: add it above"
