@@ -249,6 +249,7 @@ mod tests {
                 ack_url: Some("https://f.example/ack/abc".into()),
             }],
             text: None,
+            urgent: true,
         }
     }
 

@@ -1,7 +1,10 @@
-//! JSON POSTs for the Slack and generic webhooks, and what their outcomes mean.
+//! POSTs for the HTTP channels (Slack, generic webhooks, ntfy, Pushover, Twilio), and
+//! what their outcomes mean.
 
 use std::io::Read;
 use std::time::Duration;
+
+use base64::Engine as _;
 
 use crate::outbound::{Allow, GuardedResolver, Refused};
 use crate::{Delivered, DeliveryError};
@@ -21,25 +24,22 @@ impl Http {
     /// An agent whose every connection goes through [`GuardedResolver`]: the addresses a
     /// URL's host resolves to are checked against `allow` before connecting.
     pub(crate) fn new(timeout: Duration, allow: Allow) -> Http {
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            // No proxy from HTTP(S)_PROXY: through a proxy, the resolver would see the
-            // proxy's address and the proxy would connect to whatever the URL names,
-            // out of the outbound check's sight.
-            .proxy(None)
-            // Status codes are classified here, not turned into errors by ureq.
-            .http_status_as_error(false)
-            // A redirect would be re-sent as a GET without the body, or to wherever a
-            // compromised receiver points; a 3xx is a misconfigured URL.
-            .max_redirects(0)
-            .user_agent(concat!("fireline/", env!("CARGO_PKG_VERSION")))
-            .build();
         let agent = ureq::Agent::with_parts(
-            config,
+            agent_config(timeout),
             ureq::unversioned::transport::DefaultConnector::new(),
             GuardedResolver::new(allow),
         );
         Http { agent }
+    }
+
+    /// An agent for the admin's own provider APIs (`[pushover] api_url`, `[twilio]
+    /// api_url`): like the SMTP relay, they are configuration, not something roster
+    /// editors type, so the outbound check does not apply (an SMS gateway on a private
+    /// network needs no `[outbound] allow` entry that would open it to every webhook).
+    pub(crate) fn trusted(timeout: Duration) -> Http {
+        Http {
+            agent: ureq::Agent::new_with_config(agent_config(timeout)),
+        }
     }
 
     /// POSTs `body` as JSON. Errors name the host only: the rest of a webhook URL is a
@@ -51,6 +51,27 @@ impl Http {
         headers: &[(&str, String)],
         body: String,
     ) -> Result<Delivered, DeliveryError> {
+        let answer = self.send(&Post {
+            channel,
+            url,
+            content_type: "application/json",
+            headers,
+            basic_auth: None,
+            body,
+            error_text: |_| None,
+        })?;
+        Ok(Delivered {
+            detail: format!("HTTP {}", answer.status),
+        })
+    }
+
+    /// Sends `post` once. A 2xx answer is returned with its body (up to
+    /// [`ANSWER_BYTES`]) for the caller to read; anything else is classified
+    /// ([`classify_status`]), its detail naming the host and quoting the provider's own
+    /// error text ([`Post::error_text`]) or the start of the body, with the URL's secret
+    /// parts removed.
+    pub(crate) fn send(&self, post: &Post<'_>) -> Result<Answer, DeliveryError> {
+        let (channel, url) = (post.channel, post.url);
         let host = url_host(url);
         let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         if !matches!(scheme.as_deref(), Some("http" | "https")) || host.is_empty() {
@@ -61,18 +82,32 @@ impl Http {
         let mut request = self
             .agent
             .post(url)
-            .header("Content-Type", "application/json");
-        for (name, value) in headers {
+            .header("Content-Type", post.content_type);
+        for (name, value) in post.headers {
             request = request.header(*name, value);
         }
+        if let Some((user, password)) = post.basic_auth {
+            let credentials =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            request = request.header("Authorization", format!("Basic {credentials}"));
+        }
         let mut response = request
-            .send(body)
+            .send(post.body.as_str())
             .map_err(|e| classify_error(channel, host, e))?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             tracing::debug!(channel, host, status, "notification delivered");
-            return Ok(Delivered {
-                detail: format!("HTTP {status}"),
+            let mut body = Vec::new();
+            // Only providers that answer with JSON read it, and they say so if it is
+            // missing: a body cut short or unreadable is not a failed delivery.
+            let _ = response
+                .body_mut()
+                .as_reader()
+                .take(ANSWER_BYTES as u64)
+                .read_to_end(&mut body);
+            return Ok(Answer {
+                status,
+                body: String::from_utf8_lossy(&body).into_owned(),
             });
         }
         let mut snippet = Vec::new();
@@ -82,12 +117,11 @@ impl Http {
             .as_reader()
             .take((SNIPPET_BYTES + url.len()) as u64)
             .read_to_end(&mut snippet);
+        let text = String::from_utf8_lossy(&snippet);
+        let text = (post.error_text)(&text).unwrap_or_else(|| text.into_owned());
         // Receivers quote the request (Express: `Cannot POST /hooks/<secret>`), and the
         // error ends up on incident timelines: the URL's secret parts go first.
-        let snippet = one_line(&without_url_secrets(
-            &String::from_utf8_lossy(&snippet),
-            url,
-        ));
+        let snippet = one_line(&without_url_secrets(&text, url));
         let mut detail = format!("{channel} to {host}: HTTP {status}");
         if !snippet.is_empty() {
             detail.push_str(": ");
@@ -95,6 +129,81 @@ impl Http {
         }
         Err(classify_status(status, detail))
     }
+}
+
+/// The agent settings every channel shares.
+fn agent_config(timeout: Duration) -> ureq::config::Config {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        // No proxy from HTTP(S)_PROXY: through a proxy, the resolver would see the
+        // proxy's address and the proxy would connect to whatever the URL names, out of
+        // the outbound check's sight.
+        .proxy(None)
+        // Status codes are classified here, not turned into errors by ureq.
+        .http_status_as_error(false)
+        // A redirect would be re-sent as a GET without the body, or to wherever a
+        // compromised receiver points; a 3xx is a misconfigured URL.
+        .max_redirects(0)
+        .user_agent(concat!("fireline/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// How much of a successful answer to read: a provider's JSON receipt is a few hundred
+/// bytes (Twilio's message resource a few kilobytes).
+const ANSWER_BYTES: usize = 64 * 1024;
+
+/// One POST request.
+pub(crate) struct Post<'a> {
+    /// `ntfy`, `pushover`, `twilio`…: names the channel in errors and logs.
+    pub(crate) channel: &'static str,
+    /// Where to.
+    pub(crate) url: &'a str,
+    /// The body's media type.
+    pub(crate) content_type: &'static str,
+    /// More headers.
+    pub(crate) headers: &'a [(&'a str, String)],
+    /// User and password for HTTP Basic authentication (Twilio's account SID and auth
+    /// token).
+    pub(crate) basic_auth: Option<(&'a str, &'a str)>,
+    /// The body.
+    pub(crate) body: String,
+    /// The provider's documented error text in an error answer's body (Twilio's
+    /// `message` and `code`, Pushover's `errors`), if the body holds one.
+    pub(crate) error_text: fn(&str) -> Option<String>,
+}
+
+/// A 2xx answer.
+pub(crate) struct Answer {
+    /// Its status code.
+    pub(crate) status: u16,
+    /// Its body (lossily UTF-8).
+    pub(crate) body: String,
+}
+
+/// `pairs` as `application/x-www-form-urlencoded` (the WHATWG serializer: letters,
+/// digits and `*-._` as they are, space as `+`, every other byte `%XX`).
+pub(crate) fn form_body(pairs: &[(&str, String)]) -> String {
+    fn push(out: &mut String, text: &str) {
+        for byte in text.bytes() {
+            match byte {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                    out.push(char::from(byte))
+                }
+                b' ' => out.push('+'),
+                other => out.push_str(&format!("%{other:02X}")),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        push(&mut out, name);
+        out.push('=');
+        push(&mut out, value);
+    }
+    out
 }
 
 /// 5xx, 408 (request timeout) and 429 (rate limited) may pass; any other non-2xx will
@@ -254,6 +363,19 @@ mod tests {
         for permanent in [301, 302, 400, 401, 403, 404, 410, 413, 422] {
             assert!(!class(permanent), "{permanent}");
         }
+    }
+
+    #[test]
+    fn form_bodies_are_encoded_as_browsers_do() {
+        assert_eq!(
+            form_body(&[
+                ("To", "+15551234567".to_owned()),
+                ("Body", "a&b=c d—é".to_owned()),
+                ("x", "*-._~".to_owned()),
+            ]),
+            "To=%2B15551234567&Body=a%26b%3Dc+d%E2%80%94%C3%A9&x=*-._%7E"
+        );
+        assert_eq!(form_body(&[]), "");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Delivers one notification over one channel: a Slack-compatible incoming webhook,
-//! SMTP e-mail, or a generic webhook signed with HMAC-SHA256.
+//! SMTP e-mail, a generic webhook signed with HMAC-SHA256, an ntfy topic, Pushover, or
+//! a text message or phone call through Twilio.
 //!
 //! Blocking by design: the engine calls [`Notifier::send`] inside `spawn_blocking`, so
 //! this crate needs no runtime. `now` is an argument, as everywhere in Fireline: it
@@ -8,15 +9,24 @@
 //! **Destinations:** HTTP requests go to public addresses only, checked on the resolved
 //! address at connection time, unless the configuration allows more ([`outbound`]).
 //!
-//! **Secrets:** Slack webhook URLs, generic webhook URLs (which may carry tokens) and
-//! signing secrets never appear in logs, errors or `Debug` output; only the host does.
+//! The provider APIs the admin configures (Pushover's, Twilio's) are not checked, as the
+//! SMTP relay is not.
+//!
+//! **Secrets:** Slack webhook URLs, generic webhook URLs (which may carry tokens), ntfy
+//! topic URLs and tokens, signing secrets, Pushover tokens and user keys and Twilio auth
+//! tokens never appear in logs, errors or `Debug` output; only the host does. Phone
+//! numbers show their last four digits only.
 
 mod email;
 mod http;
 mod message;
+mod ntfy;
 pub mod outbound;
+mod pushover;
 mod slack;
+mod twilio;
 mod webhook;
+pub mod webpush;
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -26,7 +36,14 @@ use lettre::Transport;
 pub use email::{email, SmtpConfig, SmtpTls};
 pub use message::{Item, Message};
 pub use outbound::{check_literal, Allow, AllowError, Category, Refused};
+pub use pushover::{
+    PushoverConfig, EMERGENCY_EXPIRE_SECONDS, EMERGENCY_RETRY_SECONDS, PUSHOVER_API_URL,
+};
 pub use slack::{escape_mrkdwn, slack_payload};
+pub use twilio::{
+    sms_body, twilio_signature, verify_twilio_signature, voice_twiml, TwilioConfig, TWILIO_API_URL,
+    TWILIO_SIGNATURE_HEADER,
+};
 pub use webhook::{sign, verify, webhook_body, SignatureError, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// Where one notification goes.
@@ -50,6 +67,30 @@ pub enum Destination {
         /// HMAC-SHA256 key for [`SIGNATURE_HEADER`]; unsigned when `None`.
         secret: Option<String>,
     },
+    /// An ntfy topic (`https://ntfy.sh/alice-pages`, or on a self-hosted server). The
+    /// topic name is as good as a password.
+    Ntfy {
+        /// The topic's URL.
+        url: String,
+        /// An access token for a protected topic, sent as `Authorization: Bearer`.
+        token: Option<String>,
+    },
+    /// A Pushover user or group key; the application token is the server's
+    /// ([`PushoverConfig`], through [`Notifier::with_providers`]).
+    Pushover {
+        /// The user or group key.
+        user: String,
+    },
+    /// A mobile number, texted through Twilio ([`TwilioConfig`]).
+    Sms {
+        /// The number in E.164 form, `+15551234567`.
+        to: String,
+    },
+    /// A phone number, called through Twilio ([`TwilioConfig`]).
+    Voice {
+        /// The number in E.164 form, `+15551234567`.
+        to: String,
+    },
 }
 
 // By hand so that logging a destination cannot leak a webhook URL or secret.
@@ -66,8 +107,32 @@ impl fmt::Debug for Destination {
                 .field("host", &http::url_host(url))
                 .field("signed", &secret.is_some())
                 .finish_non_exhaustive(),
+            Destination::Ntfy { url, token } => f
+                .debug_struct("Ntfy")
+                .field("host", &http::url_host(url))
+                .field("token", &token.is_some())
+                .finish_non_exhaustive(),
+            Destination::Pushover { .. } => f.debug_struct("Pushover").finish_non_exhaustive(),
+            Destination::Sms { to } => f
+                .debug_struct("Sms")
+                .field("to", &twilio::last_four(to))
+                .finish(),
+            Destination::Voice { to } => f
+                .debug_struct("Voice")
+                .field("to", &twilio::last_four(to))
+                .finish(),
         }
     }
+}
+
+/// The SaaS providers the server has accounts with: both optional, and a destination
+/// whose provider is missing fails permanently, saying what to configure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Providers {
+    /// Pushover, for [`Destination::Pushover`].
+    pub pushover: Option<PushoverConfig>,
+    /// Twilio, for [`Destination::Sms`] and [`Destination::Voice`].
+    pub twilio: Option<TwilioConfig>,
 }
 
 /// A successful delivery.
@@ -130,6 +195,24 @@ pub enum ConfigError {
     /// The TLS client for SMTP could not be set up.
     #[error("SMTP TLS setup failed: {0}")]
     Tls(String),
+    /// A provider's setting is empty (`[twilio] auth_token`).
+    #[error("[{provider}] {setting} is empty")]
+    EmptyProviderSetting {
+        /// `pushover` or `twilio`.
+        provider: &'static str,
+        /// The setting.
+        setting: &'static str,
+    },
+    /// A provider's setting does not have the shape it must have.
+    #[error("[{provider}] {setting}: {reason}")]
+    InvalidProviderSetting {
+        /// `pushover` or `twilio`.
+        provider: &'static str,
+        /// The setting.
+        setting: &'static str,
+        /// What is wrong with it (never the value of a credential).
+        reason: String,
+    },
 }
 
 /// Sends notifications. Cheap to share (`Send + Sync`); build one at start-up.
@@ -138,7 +221,10 @@ pub enum ConfigError {
 /// (see [`outbound`]) unless [`Notifier::with_outbound`] allows them.
 pub struct Notifier {
     http: http::Http,
+    /// For the admin's provider APIs, which the outbound check does not cover.
+    providers_http: http::Http,
     smtp: Option<email::Smtp>,
+    providers: Providers,
     timeout: Duration,
 }
 
@@ -146,6 +232,8 @@ impl fmt::Debug for Notifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notifier")
             .field("smtp_host", &self.smtp.as_ref().map(|s| s.host.as_str()))
+            .field("pushover", &self.providers.pushover.is_some())
+            .field("twilio", &self.providers.twilio.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -161,13 +249,40 @@ impl Notifier {
         let smtp = smtp.as_ref().map(email::Smtp::new).transpose()?;
         Ok(Notifier {
             http: http::Http::new(timeout, Allow::nothing()),
+            providers_http: http::Http::trusted(timeout),
             smtp,
+            providers: Providers::default(),
             timeout,
         })
     }
 
-    /// Lets HTTP requests (Slack, webhooks) also reach the addresses `allow` permits:
-    /// the configuration's `[outbound] allow`. The SMTP relay is never checked.
+    /// Sends through the SaaS providers in `providers` (Pushover, Twilio), after checking
+    /// that their settings are complete: no empty token, SID or sender, and http(s) API
+    /// URLs. Destinations of a provider left out fail permanently.
+    pub fn with_providers(self, providers: Providers) -> Result<Notifier, ConfigError> {
+        if let Some(p) = &providers.pushover {
+            non_empty("pushover", "token", &p.token)?;
+            api_url("pushover", &p.api_url)?;
+        }
+        if let Some(t) = &providers.twilio {
+            non_empty("twilio", "account_sid", &t.account_sid)?;
+            if !t.account_sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(ConfigError::InvalidProviderSetting {
+                    provider: "twilio",
+                    setting: "account_sid",
+                    reason: "an account SID is letters and digits (AC…)".to_owned(),
+                });
+            }
+            non_empty("twilio", "auth_token", &t.auth_token)?;
+            non_empty("twilio", "from", &t.from)?;
+            api_url("twilio", &t.api_url)?;
+        }
+        Ok(Notifier { providers, ..self })
+    }
+
+    /// Lets HTTP requests to the roster's URLs (Slack, webhooks, ntfy) also reach the
+    /// addresses `allow` permits: the configuration's `[outbound] allow`. The SMTP relay
+    /// and the provider APIs of [`Notifier::with_providers`] are never checked.
     pub fn with_outbound(self, allow: Allow) -> Notifier {
         Notifier {
             http: http::Http::new(self.timeout, allow),
@@ -205,7 +320,44 @@ impl Notifier {
                 self.http.post("webhook", url, &headers, body)
             }
             Destination::Email { to } => self.send_email(to, message, now),
+            Destination::Ntfy { url, token } => {
+                ntfy::send(&self.http, url, token.as_deref(), message)
+            }
+            Destination::Pushover { user } => {
+                let config = self.providers.pushover.as_ref().ok_or_else(|| {
+                    DeliveryError::Permanent(
+                        "Pushover is not configured: set [pushover] token \
+                         (or FIRELINE_PUSHOVER_TOKEN)"
+                            .to_owned(),
+                    )
+                })?;
+                pushover::send(&self.providers_http, config, user, message)
+            }
+            Destination::Sms { to } => {
+                let config = self.twilio("SMS is")?;
+                twilio::send(&self.providers_http, config, twilio::Kind::Sms, to, message)
+            }
+            Destination::Voice { to } => {
+                let config = self.twilio("voice calls are")?;
+                twilio::send(
+                    &self.providers_http,
+                    config,
+                    twilio::Kind::Voice,
+                    to,
+                    message,
+                )
+            }
         }
+    }
+
+    /// The Twilio account, or why `what_is` ("SMS is") cannot be sent without one.
+    fn twilio(&self, what_is: &str) -> Result<&TwilioConfig, DeliveryError> {
+        self.providers.twilio.as_ref().ok_or_else(|| {
+            DeliveryError::Permanent(format!(
+                "{what_is} not configured: set [twilio] account_sid, auth_token and from \
+                 (or FIRELINE_TWILIO_ACCOUNT_SID, _AUTH_TOKEN, _FROM)"
+            ))
+        })
     }
 
     fn send_email(
@@ -229,6 +381,44 @@ impl Notifier {
         Ok(Delivered {
             detail: format!("{} {text}", response.code()).trim_end().to_owned(),
         })
+    }
+}
+
+fn non_empty(
+    provider: &'static str,
+    setting: &'static str,
+    value: &str,
+) -> Result<(), ConfigError> {
+    if value.trim().is_empty() {
+        return Err(ConfigError::EmptyProviderSetting { provider, setting });
+    }
+    Ok(())
+}
+
+fn api_url(provider: &'static str, url: &str) -> Result<(), ConfigError> {
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    if !matches!(scheme.as_deref(), Some("http" | "https")) || http::url_host(url).is_empty() {
+        return Err(ConfigError::InvalidProviderSetting {
+            provider,
+            setting: "api_url",
+            reason: format!("{url:?} is not an http(s) URL"),
+        });
+    }
+    Ok(())
+}
+
+/// `error` with each of `secrets` (credentials a provider might quote back) replaced by
+/// `…`.
+pub(crate) fn redacted(error: DeliveryError, secrets: &[&str]) -> DeliveryError {
+    let hide = |text: String| {
+        secrets
+            .iter()
+            .filter(|s| s.len() >= 4)
+            .fold(text, |text, secret| text.replace(secret, "…"))
+    };
+    match error {
+        DeliveryError::Transient(detail) => DeliveryError::Transient(hide(detail)),
+        DeliveryError::Permanent(detail) => DeliveryError::Permanent(hide(detail)),
     }
 }
 
@@ -267,6 +457,87 @@ mod tests {
         for secret in ["XXXXSECRET", "services", "token", "pw", "s3cret"] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
+    }
+
+    #[test]
+    fn debug_of_the_new_destinations_hides_topics_keys_and_numbers() {
+        let text = format!(
+            "{:?} {:?} {:?} {:?}",
+            Destination::Ntfy {
+                url: "https://ntfy.example/alice-pages-s3cr3t".into(),
+                token: Some("tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2".into()),
+            },
+            Destination::Pushover {
+                user: "uQiRzpo4DXghDmr9QzzfQu27cmVRsG".into(),
+            },
+            Destination::Sms {
+                to: "+15551234567".into(),
+            },
+            Destination::Voice {
+                to: "+15557654321".into(),
+            },
+        );
+        assert!(text.contains("ntfy.example"), "{text}");
+        assert!(text.contains("…4567") && text.contains("…4321"), "{text}");
+        for secret in ["alice-pages", "tk_Ag", "uQiRzpo4", "555123", "555765"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+
+    #[test]
+    fn provider_settings_are_checked() {
+        let notifier = || Notifier::new(None, Duration::from_secs(1)).expect("notifier");
+        let twilio = TwilioConfig {
+            account_sid: "AC123".into(),
+            auth_token: "secret-token".into(),
+            from: "+15005550006".into(),
+            api_url: TWILIO_API_URL.into(),
+        };
+        let with = |pushover: Option<PushoverConfig>, twilio: Option<TwilioConfig>| {
+            notifier()
+                .with_providers(Providers { pushover, twilio })
+                .err()
+        };
+        assert_eq!(
+            with(Some(PushoverConfig::new("t")), Some(twilio.clone())),
+            None
+        );
+        assert_eq!(
+            with(Some(PushoverConfig::new(" ")), None),
+            Some(ConfigError::EmptyProviderSetting {
+                provider: "pushover",
+                setting: "token"
+            })
+        );
+        let no_token = TwilioConfig {
+            auth_token: String::new(),
+            ..twilio.clone()
+        };
+        assert_eq!(
+            with(None, Some(no_token)),
+            Some(ConfigError::EmptyProviderSetting {
+                provider: "twilio",
+                setting: "auth_token"
+            })
+        );
+        let bad_url = TwilioConfig {
+            api_url: "api.twilio.com".into(),
+            ..twilio.clone()
+        };
+        let error = with(None, Some(bad_url))
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("[twilio] api_url"), "{error}");
+        let bad_sid = TwilioConfig {
+            account_sid: "AC/../x".into(),
+            ..twilio
+        };
+        assert!(matches!(
+            with(None, Some(bad_sid)),
+            Some(ConfigError::InvalidProviderSetting { .. })
+        ));
+        let shown = format!("{:?}", notifier().with_providers(Providers::default()));
+        assert!(shown.contains("twilio: false"), "{shown}");
     }
 
     #[test]

@@ -15,6 +15,11 @@ pub struct Message {
     pub items: Vec<Item>,
     /// Free text: hand-off notes, an escalation reason, "repeats ran out".
     pub text: Option<String>,
+    /// A page a person must wake up for (a paging severity's page, an escalation,
+    /// escalation run out): channels that can ring loudly do (ntfy `urgent`, Pushover
+    /// emergency, Web Push `Urgency: high`); reminders and notices are not urgent.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 /// One incident within a [`Message`].

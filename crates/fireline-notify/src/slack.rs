@@ -200,6 +200,7 @@ mod tests {
                 ack_url: Some("https://f.example/ack/abc".into()),
             }],
             text: None,
+            urgent: true,
         }
     }
 
@@ -293,6 +294,7 @@ mod tests {
             headline: "Hand-off: you are now on call for SRE primary".into(),
             items: vec![],
             text: Some("DB failover planned at 14:00".into()),
+            urgent: false,
         };
         let payload = slack_payload(&message);
         let blocks = payload["blocks"].as_array().map(Vec::len).unwrap_or(0);

@@ -219,6 +219,7 @@ mod tests {
                 ..Default::default()
             }],
             text: None,
+            urgent: true,
         };
         let body: serde_json::Value =
             serde_json::from_str(&webhook_body(&message)).unwrap_or_default();

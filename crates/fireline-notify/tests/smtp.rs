@@ -173,6 +173,7 @@ fn page() -> Message {
             ack_url: Some(ACK_URL.into()),
         }],
         text: Some("Repeats every 5m until acknowledged.".into()),
+        urgent: true,
     }
 }
 

@@ -163,6 +163,7 @@ fn page() -> Message {
             ack_url: Some("https://fireline.example/ack/INC-12/tok123".into()),
         }],
         text: None,
+        urgent: true,
     }
 }
 
