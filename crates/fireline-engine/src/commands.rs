@@ -285,7 +285,11 @@ impl Commands {
                 });
             }
             let next_due = next_due_after(&policy, &events, &new);
-            match self.pager.append(&current, new, next_due, &events).await {
+            match self
+                .pager
+                .append(&policy, &current, new, next_due, &events)
+                .await
+            {
                 Ok((incident, appended)) => {
                     // What the engine had planned for this incident before the change.
                     let before = next_due_after(&policy, &events, &[]);

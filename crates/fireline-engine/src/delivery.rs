@@ -189,17 +189,13 @@ impl Delivery {
         }
     }
 
-    async fn deliver(
+    /// Splits a group into what is still due and what has lapsed: follow-ups ("e-mail
+    /// after 5 minutes if still unacknowledged") lapse once someone has acknowledged,
+    /// or the incident is resolved.
+    async fn settle(
         &self,
-        now: Timestamp,
-        person: &str,
-        channel: &str,
-        destination: &str,
         group: Vec<OutboxItem>,
-        report: &mut DeliveryReport,
-    ) -> Result<(), StoreError> {
-        // Follow-ups ("e-mail after 5 minutes if still unacknowledged") lapse once
-        // someone has acknowledged, or the incident is resolved.
+    ) -> Result<(Vec<OutboxItem>, Vec<i64>), StoreError> {
         let mut keep = Vec::new();
         let mut lapsed = Vec::new();
         let mut states: BTreeMap<IncidentId, Option<Incident>> = BTreeMap::new();
@@ -224,6 +220,19 @@ impl Delivery {
                 keep.push(item);
             }
         }
+        Ok((keep, lapsed))
+    }
+
+    async fn deliver(
+        &self,
+        now: Timestamp,
+        person: &str,
+        channel: &str,
+        destination: &str,
+        group: Vec<OutboxItem>,
+        report: &mut DeliveryReport,
+    ) -> Result<(), StoreError> {
+        let (mut keep, lapsed) = self.settle(group).await?;
         if !lapsed.is_empty() {
             report.skipped += lapsed.len();
             metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "skipped").increment(lapsed.len() as u64);
@@ -239,16 +248,25 @@ impl Delivery {
         if keep.is_empty() {
             return Ok(());
         }
-        // Flood control: hold what comes within the window of the last message, then
-        // send it all as one.
+        // Flood control: hold what is not urgent within the window of the last message,
+        // then send it all as one. A page someone must wake for never waits: a burst of
+        // new incidents pages each at once.
         if let Some(last) = self.store.last_sent(person, channel).await? {
             let opens = last
                 .saturating_add(self.config.flood_window)
                 .unwrap_or(last);
             if opens > now {
-                report.deferred += keep.len();
-                let ids: Vec<i64> = keep.iter().map(|i| i.id).collect();
-                return self.store.defer_outbox(&ids, opens).await;
+                let (urgent, later): (Vec<OutboxItem>, Vec<OutboxItem>) =
+                    keep.into_iter().partition(is_urgent);
+                if !later.is_empty() {
+                    report.deferred += later.len();
+                    let ids: Vec<i64> = later.iter().map(|i| i.id).collect();
+                    self.store.defer_outbox(&ids, opens).await?;
+                }
+                if urgent.is_empty() {
+                    return Ok(());
+                }
+                keep = urgent;
             }
         }
         let ids: Vec<i64> = keep.iter().map(|i| i.id).collect();
@@ -282,17 +300,17 @@ impl Delivery {
                     .await
             }
         };
-        let target = match contact.kind {
-            fireline_core::oncall::ContactKind::Email => Destination::Email {
-                to: contact.address.clone(),
-            },
-            fireline_core::oncall::ContactKind::Slack => Destination::Slack {
-                url: contact.address.clone(),
-            },
-            fireline_core::oncall::ContactKind::Webhook => Destination::Webhook {
-                url: contact.address.clone(),
-                secret: contact.secret.clone(),
-            },
+        let Some(target) = destination_of(&contact) else {
+            return self
+                .give_up(
+                    now,
+                    person,
+                    channel,
+                    &keep,
+                    &format!("{} delivery is not set up on this server", contact.kind),
+                    report,
+                )
+                .await;
         };
         let notifier = self.notifier.clone();
         let sent = tokio::task::spawn_blocking(move || notifier.send(&target, &message, now))
@@ -648,6 +666,35 @@ impl Delivery {
     }
 }
 
+/// Where a roster contact is reached, or `None` for a kind this server cannot send to
+/// yet (Web Push, until a device subscribes).
+fn destination_of(contact: &Contact) -> Option<Destination> {
+    use fireline_core::oncall::ContactKind;
+    let address = contact.address.clone();
+    Some(match contact.kind {
+        ContactKind::Email => Destination::Email { to: address },
+        ContactKind::Slack => Destination::Slack { url: address },
+        ContactKind::Webhook => Destination::Webhook {
+            url: address,
+            secret: contact.secret.clone(),
+        },
+        ContactKind::Ntfy => Destination::Ntfy {
+            url: address,
+            token: contact.secret.clone(),
+        },
+        ContactKind::Pushover => Destination::Pushover { user: address },
+        ContactKind::Sms => Destination::Sms { to: address },
+        ContactKind::Voice => Destination::Voice { to: address },
+        ContactKind::Push => return None,
+    })
+}
+
+/// Whether a message is a page someone must wake for (an unreadable one counts as
+/// urgent: better sent now than held).
+fn is_urgent(item: &OutboxItem) -> bool {
+    serde_json::from_str::<Notice>(&item.message).map_or(true, |n| n.urgent)
+}
+
 /// One message for a destination's due entries: the entry itself, or a bundle.
 fn bundle(items: &[OutboxItem]) -> Result<Message, serde_json::Error> {
     let notices: Vec<Notice> = items
@@ -676,6 +723,8 @@ fn bundle(items: &[OutboxItem]) -> Result<Message, serde_json::Error> {
                     .join("\n"),
             ),
             items,
+            // One urgent page makes the bundle urgent: it must ring.
+            urgent: notices.iter().any(|n| n.urgent),
         }
     };
     // The same JSON shape on both sides: core writes it, the notifier reads it.

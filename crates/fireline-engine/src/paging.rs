@@ -2,6 +2,8 @@
 //! API (manual escalation) share, so every page reaches the outbox the same way.
 
 use fireline_core::oncall::notify::{address, Links};
+use fireline_core::oncall::tell::tell;
+use fireline_core::policy::{NoticeKind, Policy};
 use fireline_core::{EventData, Incident, NewEvent, RecordedEvent};
 use fireline_store::{Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
@@ -14,13 +16,12 @@ pub const ACK_LINK_VALIDITY: SignedDuration = SignedDuration::from_hours(24);
 pub const ACK_SECRET_SETTING: &str = "ack_link_secret";
 
 /// Appends events, resolving any pages among them to people and writing their messages
-/// to the outbox in the same transaction.
+/// to the outbox in the same transaction; the policy's other decisions a person must
+/// act on (breaches, reminders, deadlines) are told to whom its `[notify]` names.
 #[derive(Debug, Clone)]
 pub struct Pager {
     store: Arc<dyn Store>,
     links: Arc<Links>,
-    /// The policy whose `escalation` template words escalation pages, when set.
-    policy: Option<crate::LivePolicy>,
     /// Wakes the delivery worker when messages were written.
     wake: Arc<tokio::sync::Notify>,
 }
@@ -31,7 +32,6 @@ impl Pager {
         Pager {
             store,
             links: Arc::new(links),
-            policy: None,
             wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -53,12 +53,6 @@ impl Pager {
         Ok(Pager::new(store, links))
     }
 
-    /// Words escalation pages with `policy`'s `escalation` template.
-    pub fn with_policy(mut self, policy: crate::LivePolicy) -> Pager {
-        self.policy = Some(policy);
-        self
-    }
-
     /// What wakes the delivery worker: [`crate::Delivery`] waits on it.
     pub fn delivery_waker(&self) -> Arc<tokio::sync::Notify> {
         self.wake.clone()
@@ -69,9 +63,11 @@ impl Pager {
         &self.links
     }
 
-    /// [`Store::append`], with pages addressed and their messages in the outbox.
+    /// [`Store::append`], with pages addressed, notices told (as `policy` says) and
+    /// their messages in the outbox.
     pub async fn append(
         &self,
+        policy: &Policy,
         current: &Incident,
         mut events: Vec<NewEvent>,
         next_due: Option<Timestamp>,
@@ -85,20 +81,23 @@ impl Pager {
                     | EventData::EscalationExhausted { .. }
             )
         });
-        let mut outbox = if pages {
+        let notices = events.iter().any(|e| NoticeKind::of(&e.data).is_some());
+        let mut outbox = Vec::new();
+        if pages || notices {
             let roster = self.store.roster().await?;
-            address(
+            outbox = address(
                 &roster,
                 current,
                 &mut events,
                 &self.links,
                 runbook(history).as_deref(),
-            )
-        } else {
-            Vec::new()
-        };
-        if let Some(policy) = &self.policy {
-            word_escalations(&policy.current(), current, &events, &mut outbox);
+            );
+            word_escalations(policy, current, &events, &mut outbox);
+            let told = tell(&roster, policy, current, history, &events, &self.links);
+            if notices && told.is_empty() {
+                tracing::error!(incident = %current.id, "a breach or reminder reached nobody: no commander, on-call or [notify] audience in the roster");
+            }
+            outbox.extend(told);
         }
         for e in &events {
             if let EventData::Paged { unreached, .. }

@@ -179,7 +179,7 @@ impl Rig {
             .expect("roster");
         let clock = Arc::new(ManualClock::new(t0()));
         let live = LivePolicy::new(policy());
-        let pager = Pager::new(store.clone(), local_links()).with_policy(live.clone());
+        let pager = Pager::new(store.clone(), local_links());
         let engine = Engine::new(store.clone(), live.clone(), clock.clone(), "engine")
             .with_pager(pager.clone());
         let delivery = Delivery::new(
@@ -233,6 +233,22 @@ impl Rig {
     fn clock_now(&self) -> Timestamp {
         use fireline_engine::Clock;
         self.clock.now()
+    }
+
+    async fn command(&self, id: IncidentId, command: Command) {
+        let events = self.store.events(id).await.expect("events");
+        let current = Incident::fold(id, &events).expect("fold");
+        let data = decide(&current, &command, self.policy.catalog()).expect("valid");
+        let new = vec![NewEvent {
+            at: self.clock_now(),
+            actor: "zoe".into(),
+            data,
+        }];
+        let next = next_due_after(&self.policy, &events, &new);
+        self.store
+            .append(&current, new, next)
+            .await
+            .expect("append");
     }
 
     async fn acknowledge(&self, id: IncidentId) {
@@ -482,41 +498,130 @@ async fn webhook_to_a_refused_address_fails_at_once_and_escalates(db: &TestDatab
     );
 }
 
-async fn a_burst_to_one_person_goes_out_as_one_bundle(db: &TestDatabase) {
-    let rig = Rig::new(db, vec![]).await;
-    let a = rig.declare("SEV1", "first").await;
-    rig.at(t0()).await;
-    let b = rig.declare("SEV1", "second").await;
-    let c = rig.declare("SEV1", "third").await;
-    let held = rig.at(t0() + SignedDuration::from_secs(10)).await;
-    assert_eq!((held.sent, held.deferred), (0, 2), "{held:?}");
-    let released = rig.at(t0() + SignedDuration::from_secs(61)).await;
-    assert_eq!((released.sent, released.delivered), (1, 2), "{released:?}");
-    let slack: Vec<String> = rig
-        .receiver
+fn slack_to_alice(rig: &Rig) -> Vec<String> {
+    rig.receiver
         .requests
         .lock()
         .expect("lock")
         .iter()
         .filter(|(p, _, _)| p == "/slack/alice")
         .map(|(_, _, b)| b.clone())
+        .collect()
+}
+
+/// Regression: flood control held back every page after the first for a minute, so a
+/// burst of new SEV1 incidents reached the on-call as one bundle 60 s late.
+async fn a_burst_of_new_sev1_incidents_pages_each_at_once(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    rig.declare("SEV1", "first").await;
+    rig.at(t0()).await;
+    for (i, title) in [(10, "second"), (20, "third")] {
+        rig.clock.set(t0() + SignedDuration::from_secs(i));
+        rig.declare("SEV1", title).await;
+        let report = rig.at(t0() + SignedDuration::from_secs(i)).await;
+        assert_eq!(
+            (report.sent, report.deferred),
+            (1, 0),
+            "{title}: {report:?}"
+        );
+    }
+    let slack = slack_to_alice(&rig);
+    assert_eq!(slack.len(), 3, "each page on its own, at once");
+    assert!(slack[2].contains("third"), "{}", slack[2]);
+}
+
+/// A breached clock is not left on the timeline: the commander hears of it.
+async fn a_breached_clock_reaches_the_commander(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    let id = rig.declare("SEV1", "Checkout down").await;
+    rig.command(
+        id,
+        Command::AssignRole {
+            role: fireline_core::IncidentRole::Commander,
+            assignee: "bob".into(),
+        },
+    )
+    .await;
+    rig.at(t0()).await;
+    assert!(!rig.receiver.paths().contains(&"/hook/bob".to_owned()));
+    // The acknowledge clock (5m) runs out.
+    rig.at(mins(5)).await;
+    let to_bob: Vec<String> = rig
+        .receiver
+        .requests
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(p, _, _)| p == "/hook/bob")
+        .map(|(_, _, b)| b.clone())
         .collect();
-    assert_eq!(slack.len(), 2, "one message, then one bundle");
+    assert_eq!(to_bob.len(), 1, "told once");
+    let body: serde_json::Value = serde_json::from_str(&to_bob[0]).expect("JSON");
+    let text = body.to_string();
     assert!(
-        slack[1].contains("second") && slack[1].contains("third"),
-        "{}",
-        slack[1]
+        text.contains("Checkout down") && text.contains("commander"),
+        "{text}"
     );
-    for id in [b, c] {
+    assert!(
+        text.contains("/ui/incidents/INC-"),
+        "links to the web page: {text}"
+    );
+    assert!(
+        rig.timeline(id).await.iter().any(|e| matches!(e,
+            EventData::Notified { person, .. } if person == "bob")),
+        "the notice is on the timeline"
+    );
+    // Engine and delivery ticking again send nothing more.
+    rig.at(mins(7)).await;
+    let again = rig
+        .receiver
+        .paths()
+        .iter()
+        .filter(|p| *p == "/hook/bob")
+        .count();
+    assert_eq!(again, 1);
+}
+
+/// What nobody must wake for (here: acknowledge clocks breached, told to the on-call as
+/// no one is commander) waits out the flood window and then goes as one message.
+async fn reminders_within_the_flood_window_go_out_as_one_bundle(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    let mut ids = Vec::new();
+    for (i, title) in [(0, "first"), (10, "second"), (20, "third")] {
+        rig.clock.set(t0() + SignedDuration::from_secs(i));
+        ids.push(rig.declare("SEV1", title).await);
+        rig.at(t0() + SignedDuration::from_secs(i)).await;
+    }
+    // The acknowledge clocks (5m) run out at 5:00, 5:10 and 5:20 (alice's webhook
+    // follow-ups to the pages fall due then too, on their own channel).
+    rig.at(mins(5)).await;
+    assert_eq!(
+        slack_to_alice(&rig).len(),
+        4,
+        "the first reminder goes at once"
+    );
+    for i in [10, 20] {
+        let held = rig.at(mins(5) + SignedDuration::from_secs(i)).await;
+        assert_eq!(held.deferred, 1, "{held:?}");
+        assert_eq!(slack_to_alice(&rig).len(), 4, "held at 5:{i}");
+    }
+    let released = rig.at(mins(6) + SignedDuration::from_secs(1)).await;
+    assert_eq!((released.sent, released.delivered), (1, 2), "{released:?}");
+    let slack = slack_to_alice(&rig);
+    let bundle = slack.last().expect("the bundle");
+    assert!(
+        bundle.contains("second") && bundle.contains("third"),
+        "{bundle}"
+    );
+    for id in &ids[1..] {
         assert!(
-            rig.timeline(id)
+            rig.timeline(*id)
                 .await
                 .iter()
                 .any(|e| matches!(e, EventData::Notified { bundled: 2, .. })),
             "the bundle is recorded on {id}"
         );
     }
-    let _ = a;
 }
 
 async fn hand_offs_are_announced_once_to_both_people(db: &TestDatabase) {
@@ -670,7 +775,9 @@ backend_tests!(
     a_follow_up_lapses_once_someone_acknowledges,
     failures_retry_with_backoff_then_report_and_escalate,
     webhook_to_a_refused_address_fails_at_once_and_escalates,
-    a_burst_to_one_person_goes_out_as_one_bundle,
+    a_burst_of_new_sev1_incidents_pages_each_at_once,
+    reminders_within_the_flood_window_go_out_as_one_bundle,
+    a_breached_clock_reaches_the_commander,
     hand_offs_are_announced_once_to_both_people,
     the_last_level_repeats_then_escalation_is_exhausted_loudly,
     action_item_owners_are_reminded_once_before_due_and_once_overdue,

@@ -41,6 +41,20 @@ fn plausible_email(address: &str) -> bool {
         && !address.chars().any(char::is_whitespace)
 }
 
+/// Pushover user and group keys are 30 characters of `[A-Za-z0-9]`.
+fn plausible_pushover_key(address: &str) -> bool {
+    address.len() == 30 && address.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// E.164: a `+`, a country code not starting with 0, at most 15 digits in all.
+pub(crate) fn plausible_phone(address: &str) -> bool {
+    address.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
+
 fn plausible_url(address: &str) -> bool {
     let rest = address
         .strip_prefix("https://")
@@ -197,17 +211,43 @@ fn check_person(p: &mut Problems, key: &str, person: &Person) {
                 format!("`{}` is not an e-mail address", c.address),
                 "write it as name@example.com",
             ),
-            ContactKind::Slack | ContactKind::Webhook if !plausible_url(&c.address) => p.add(
+            ContactKind::Slack | ContactKind::Webhook | ContactKind::Ntfy
+                if !plausible_url(&c.address) =>
+            {
+                p.add(
+                    format!("{at}.address"),
+                    format!("`{}` is not an http(s) URL", c.address),
+                    if c.kind == ContactKind::Ntfy {
+                        "write the topic's full URL, e.g. https://ntfy.sh/alice-pages"
+                    } else {
+                        "write the full URL, e.g. https://hooks.slack.com/services/…"
+                    },
+                )
+            }
+            ContactKind::Pushover if !plausible_pushover_key(&c.address) => p.add(
                 format!("{at}.address"),
-                format!("`{}` is not an http(s) URL", c.address),
-                "write the full URL, e.g. https://hooks.slack.com/services/…",
+                "this is not a Pushover user or group key (30 letters and digits)",
+                "copy the user key from the top of your Pushover dashboard",
+            ),
+            ContactKind::Sms | ContactKind::Voice if !plausible_phone(&c.address) => p.add(
+                format!("{at}.address"),
+                format!("`{}` is not a phone number in international form", c.address),
+                "write it in E.164 form: + then country code and number, e.g. +15551234567",
+            ),
+            ContactKind::Push => p.add(
+                format!("{at}.kind"),
+                "push contacts are devices that subscribe themselves",
+                "open the web UI on the phone and tap \"Get pages on this device\"; keep `push` in rules",
             ),
             _ => {}
         }
-        if c.secret.is_some() && c.kind != ContactKind::Webhook {
+        if c.secret.is_some() && !matches!(c.kind, ContactKind::Webhook | ContactKind::Ntfy) {
             p.add(
                 format!("{at}.secret"),
-                format!("a secret is only used by webhooks, not {}", c.kind),
+                format!(
+                    "a secret is only used by webhooks and ntfy topics, not {}",
+                    c.kind
+                ),
                 "remove it, or make the contact a webhook",
             );
         }
@@ -221,7 +261,8 @@ fn check_person(p: &mut Problems, key: &str, person: &Person) {
     }
     for (i, rule) in person.rules.iter().enumerate() {
         let at = format!("{base}.rules[{i}]");
-        if !person.contacts.iter().any(|c| c.kind == rule.kind) {
+        // Push devices subscribe from the web UI, so a roster names them only in rules.
+        if rule.kind != ContactKind::Push && !person.contacts.iter().any(|c| c.kind == rule.kind) {
             p.add(
                 format!("{at}.kind"),
                 format!(

@@ -14,6 +14,7 @@ pub mod coverage;
 pub mod ical;
 pub mod notify;
 mod schedule;
+pub mod tell;
 mod text;
 
 pub use check::Problem;
@@ -108,6 +109,44 @@ pub enum ContactKind {
     Slack,
     /// A generic HTTP(S) webhook.
     Webhook,
+    /// An ntfy topic URL (`https://ntfy.sh/alice-pages`, or a self-hosted server); the
+    /// secret, if any, is the access token.
+    Ntfy,
+    /// A Pushover user (or group) key; the application token is the server's.
+    Pushover,
+    /// A mobile number in E.164 form (`+15551234567`), texted through the SMS provider.
+    Sms,
+    /// A phone number in E.164 form, called through the voice provider.
+    Voice,
+    /// A browser or phone subscribed to Web Push from the web UI. Devices subscribe
+    /// themselves; roster files name the kind only in notification rules.
+    Push,
+}
+
+impl ContactKind {
+    /// Every kind, in the order people usually list them.
+    pub const ALL: [ContactKind; 8] = [
+        ContactKind::Email,
+        ContactKind::Slack,
+        ContactKind::Webhook,
+        ContactKind::Ntfy,
+        ContactKind::Pushover,
+        ContactKind::Sms,
+        ContactKind::Voice,
+        ContactKind::Push,
+    ];
+
+    /// Whether this kind can wake a person at night: it rings or buzzes a phone.
+    pub fn wakes(self) -> bool {
+        matches!(
+            self,
+            ContactKind::Ntfy
+                | ContactKind::Pushover
+                | ContactKind::Sms
+                | ContactKind::Voice
+                | ContactKind::Push
+        )
+    }
 }
 
 impl ContactKind {
@@ -117,6 +156,11 @@ impl ContactKind {
             ContactKind::Email => "email",
             ContactKind::Slack => "slack",
             ContactKind::Webhook => "webhook",
+            ContactKind::Ntfy => "ntfy",
+            ContactKind::Pushover => "pushover",
+            ContactKind::Sms => "sms",
+            ContactKind::Voice => "voice",
+            ContactKind::Push => "push",
         }
     }
 }
@@ -133,9 +177,10 @@ impl fmt::Display for ContactKind {
 pub struct Contact {
     /// What kind.
     pub kind: ContactKind,
-    /// The e-mail address or URL.
+    /// The e-mail address, URL, user key or phone number.
     pub address: String,
-    /// Key a webhook's body is signed with (HMAC), so the receiver can trust it.
+    /// Key a webhook's body is signed with (HMAC), so the receiver can trust it; an
+    /// ntfy topic's access token; a push subscription's keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }

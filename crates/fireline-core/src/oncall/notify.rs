@@ -24,6 +24,10 @@ pub struct Notice {
     /// Free text (a hand-off's list, why escalation ran out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// A page someone must wake up for: sent at once, past flood control, and loudly on
+    /// channels that can ring (reminders and notices are not).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
 }
 
 /// One incident in a message.
@@ -245,6 +249,7 @@ pub fn address(
                                 ..item.clone()
                             }],
                             text: None,
+                            urgent: true,
                         },
                         due_at: at.saturating_add(rule.after).unwrap_or(at),
                         unless_acknowledged: !rule.after.is_zero(),
@@ -371,6 +376,7 @@ pub fn immediate(
                     headline: headline.to_owned(),
                     items: items.to_vec(),
                     text: Some(text.to_owned()),
+                    urgent: false,
                 },
                 due_at,
                 unless_acknowledged: false,

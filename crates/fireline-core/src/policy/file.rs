@@ -35,6 +35,8 @@ struct RawPolicy {
     maintenance: Vec<RawMaintenance>,
     #[serde(default)]
     templates: Option<RawTemplates>,
+    #[serde(default)]
+    notify: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -379,6 +381,75 @@ fn calendar(p: &mut Problems, raw: Option<RawCalendar>) -> Calendar {
         }
     }
     cal
+}
+
+/// `[categories.*]`: each with its recovery objectives.
+fn categories(p: &mut Problems, raw: BTreeMap<String, RawCategory>) -> Vec<Category> {
+    let mut categories = Vec::new();
+    for (id, c) in raw {
+        let at = format!("categories.{id}");
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        {
+            p.add(
+                &at,
+                format!("category id `{id}` is not kebab-case"),
+                "use lower-case words joined by '-', e.g. database-crash",
+            );
+        }
+        let rto = c
+            .rto
+            .as_deref()
+            .and_then(|r| positive(p, &format!("{at}.rto"), r, "an RTO"));
+        let rpo = c
+            .rpo
+            .as_deref()
+            .and_then(|r| duration(p, &format!("{at}.rpo"), r));
+        categories.push(Category {
+            name: c.name.unwrap_or_else(|| id.clone()),
+            id,
+            rto,
+            rpo,
+        });
+    }
+    categories
+}
+
+/// `[notify]`: each key a kind of notice, each value who is told.
+fn notify(p: &mut Problems, raw: BTreeMap<String, Vec<String>>) -> NotifySettings {
+    let mut out = NotifySettings::default();
+    for (key, list) in raw {
+        let at = format!("notify.{key}");
+        let kind = match key.parse::<NoticeKind>() {
+            Ok(kind) => kind,
+            Err(e) => {
+                p.add(at, e, "see docs/policy.md, \"Who is told\"");
+                continue;
+            }
+        };
+        if list.is_empty() {
+            p.add(
+                &at,
+                "nobody would be told",
+                "name someone, e.g. [\"role:commander\"], or remove the line for the default",
+            );
+        }
+        let mut audience = Vec::new();
+        for (i, text) in list.iter().enumerate() {
+            match text.parse::<Audience>() {
+                Ok(a) => audience.push(a),
+                Err(e) => p.add(
+                    format!("{at}[{i}]"),
+                    e,
+                    "write role:commander, oncall, schedule:NAME, person:NAME, team:NAME or channel:NAME",
+                ),
+            }
+        }
+        out.audiences.insert(kind, audience);
+    }
+    out
 }
 
 fn targets(p: &mut Problems, at: &str, raw: &[String]) -> Vec<Target> {
@@ -893,35 +964,7 @@ impl Policy {
         }
         let ids: Vec<String> = severities.iter().map(|s| s.severity.id.clone()).collect();
 
-        let mut categories = Vec::new();
-        for (id, c) in raw.categories {
-            let at = format!("categories.{id}");
-            if id.is_empty()
-                || !id
-                    .chars()
-                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
-            {
-                p.add(
-                    &at,
-                    format!("category id `{id}` is not kebab-case"),
-                    "use lower-case words joined by '-', e.g. database-crash",
-                );
-            }
-            let rto = c
-                .rto
-                .as_deref()
-                .and_then(|r| positive(&mut p, &format!("{at}.rto"), r, "an RTO"));
-            let rpo = c
-                .rpo
-                .as_deref()
-                .and_then(|r| duration(&mut p, &format!("{at}.rpo"), r));
-            categories.push(Category {
-                name: c.name.unwrap_or_else(|| id.clone()),
-                id,
-                rto,
-                rpo,
-            });
-        }
+        let categories = categories(&mut p, raw.categories);
 
         let mut escalation = Vec::new();
         for (i, level) in raw.escalation.into_iter().enumerate() {
@@ -1159,6 +1202,7 @@ impl Policy {
         }
 
         let templates = templates(&mut p, raw.templates);
+        let notify = notify(&mut p, raw.notify);
 
         if !p.0.is_empty() {
             return Err(p.0);
@@ -1180,6 +1224,7 @@ impl Policy {
             routes,
             maintenance,
             templates,
+            notify,
             digest,
             source: text.to_owned(),
         })

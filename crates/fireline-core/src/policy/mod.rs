@@ -2,12 +2,14 @@
 //! post-incident deadlines, parsed from TOML ([`Policy::from_toml`]) and checked
 //! ([`check()`]) before a server trusts them.
 
+pub mod audience;
 pub mod calendar;
 pub mod check;
 pub mod duration;
 mod file;
 pub mod routing;
 
+pub use audience::{Audience, NoticeKind, NotifySettings};
 pub use calendar::Calendar;
 pub use check::{check, warnings, Problem};
 pub use duration::PolicyDuration;
@@ -46,6 +48,8 @@ pub struct Policy {
     pub maintenance: Vec<Maintenance>,
     /// Message templates and the incident channel's name.
     pub templates: crate::comms::Templates,
+    /// Who hears about breaches, reminders and deadlines (`[notify]`).
+    pub notify: NotifySettings,
     /// Short content digest, so the exact policy in force can be named.
     pub digest: String,
     /// The file's text as read, for showing (read-only) what is in force.
