@@ -64,6 +64,32 @@ pub struct AppState {
     /// Internal addresses webhook and Slack contacts may point at (`[outbound] allow`):
     /// contacts naming others are refused when written, as delivery would refuse them.
     pub outbound: fireline_notify::Allow,
+    /// The Twilio account's auth token (`[twilio] auth_token`), with which Twilio signs
+    /// the requests it sends: a key pressed during a call, an SMS reply. `None` refuses
+    /// them all.
+    pub twilio_auth_token: Option<TwilioAuthToken>,
+}
+
+/// Twilio's auth token, the key of `X-Twilio-Signature`; never shown in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TwilioAuthToken(String);
+
+impl TwilioAuthToken {
+    /// Wraps the token.
+    pub fn new(token: impl Into<String>) -> TwilioAuthToken {
+        TwilioAuthToken(token.into())
+    }
+
+    /// The token itself, for checking a signature.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TwilioAuthToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TwilioAuthToken(****)")
+    }
 }
 
 /// How long a client may take to send a request's line and headers before its

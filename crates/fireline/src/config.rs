@@ -22,6 +22,8 @@ pub struct FileConfig {
     token: Option<String>,
     public_url: Option<String>,
     smtp: Option<SmtpFile>,
+    pushover: Option<PushoverFile>,
+    twilio: Option<TwilioFile>,
     metrics_token: Option<String>,
     outbound: Option<OutboundFile>,
     instance: Option<String>,
@@ -45,6 +47,48 @@ pub struct SmtpFile {
     username: Option<String>,
     password: Option<String>,
     from: Option<String>,
+}
+
+/// `[pushover]` in the config file; each key can be overridden by
+/// `FIRELINE_PUSHOVER_<KEY>`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushoverFile {
+    token: Option<String>,
+    api_url: Option<String>,
+}
+
+/// `[twilio]` in the config file; each key can be overridden by `FIRELINE_TWILIO_<KEY>`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioFile {
+    account_sid: Option<String>,
+    auth_token: Option<String>,
+    from: Option<String>,
+    api_url: Option<String>,
+}
+
+/// How pages reach Pushover contacts: the server's Pushover application.
+#[derive(Debug, Clone)]
+pub struct PushoverSettings {
+    /// The application's API token (never printed).
+    pub token: Secret,
+    /// Pushover's API (default `https://api.pushover.net`).
+    pub api_url: String,
+}
+
+/// How pages reach SMS and voice contacts: the server's Twilio account.
+#[derive(Debug, Clone)]
+pub struct TwilioSettings {
+    /// The account SID (`AC…`).
+    pub account_sid: String,
+    /// The auth token: the API password and the key Twilio signs its requests with
+    /// (never printed).
+    pub auth_token: Secret,
+    /// The number texts and calls come from, E.164.
+    pub from: String,
+    /// Twilio's API, or a Twilio-compatible provider's (default `https://api.twilio.com`).
+    pub api_url: String,
 }
 
 /// How pages go out by e-mail.
@@ -122,6 +166,10 @@ pub struct Settings {
     pub public_url: Setting<String>,
     /// E-mail delivery, when a host is configured.
     pub smtp: Option<SmtpSettings>,
+    /// Pushover delivery, when `[pushover]` is configured.
+    pub pushover: Option<PushoverSettings>,
+    /// SMS and voice delivery, when `[twilio]` is configured.
+    pub twilio: Option<TwilioSettings>,
     /// The bearer token `/metrics` requires (none: open).
     pub metrics_token: Option<Secret>,
     /// Internal addresses (loopback, private, link-local, …) that webhook and Slack
@@ -193,6 +241,110 @@ fn smtp_settings(file: Option<SmtpFile>) -> anyhow::Result<Option<SmtpSettings>>
             .or(file.from)
             .unwrap_or_else(|| "fireline@localhost".to_owned()),
     }))
+}
+
+/// Where `[pushover] api_url` defaults to.
+const PUSHOVER_API_URL: &str = "https://api.pushover.net";
+/// Where `[twilio] api_url` defaults to.
+const TWILIO_API_URL: &str = "https://api.twilio.com";
+
+/// One key of a provider section: `FIRELINE_<SECTION>_<KEY>` from `env`, else the file.
+fn provider_key(
+    env: &dyn Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+    file: Option<String>,
+) -> Option<String> {
+    env(&format!(
+        "FIRELINE_{}_{}",
+        section.to_ascii_uppercase(),
+        key.to_ascii_uppercase()
+    ))
+    .or(file)
+    .map(|v| v.trim().to_owned())
+    .filter(|v| !v.is_empty())
+}
+
+/// Refuses a provider section that names some keys but lacks `missing` ones: a page
+/// would fail for every contact of that kind, so it is said at start, not at 3 a.m.
+fn require(section: &str, missing: &[&str]) -> anyhow::Result<()> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let variables: Vec<String> = missing
+        .iter()
+        .map(|k| {
+            format!(
+                "FIRELINE_{}_{}",
+                section.to_ascii_uppercase(),
+                k.to_ascii_uppercase()
+            )
+        })
+        .collect();
+    bail!(
+        "[{section}] is half set: {} missing (set {} in the config file, or {}), or remove the \
+         section to leave {section} off",
+        missing.join(", "),
+        if missing.len() == 1 { "it" } else { "them" },
+        variables.join(", ")
+    )
+}
+
+/// `[pushover]` with `FIRELINE_PUSHOVER_*` over it: off when nothing is set anywhere;
+/// otherwise `token` is required.
+fn pushover_settings(
+    env: &dyn Fn(&str) -> Option<String>,
+    file: Option<PushoverFile>,
+) -> anyhow::Result<Option<PushoverSettings>> {
+    let present = file.is_some();
+    let file = file.unwrap_or_default();
+    let token = provider_key(env, "pushover", "token", file.token);
+    let api_url = provider_key(env, "pushover", "api_url", file.api_url);
+    let Some(token) = token else {
+        if present || api_url.is_some() {
+            require("pushover", &["token"])?;
+        }
+        return Ok(None);
+    };
+    Ok(Some(PushoverSettings {
+        token: Secret(token),
+        api_url: api_url.unwrap_or_else(|| PUSHOVER_API_URL.to_owned()),
+    }))
+}
+
+/// `[twilio]` with `FIRELINE_TWILIO_*` over it: off when nothing is set anywhere;
+/// otherwise `account_sid`, `auth_token` and `from` are required.
+fn twilio_settings(
+    env: &dyn Fn(&str) -> Option<String>,
+    file: Option<TwilioFile>,
+) -> anyhow::Result<Option<TwilioSettings>> {
+    let present = file.is_some();
+    let file = file.unwrap_or_default();
+    let account_sid = provider_key(env, "twilio", "account_sid", file.account_sid);
+    let auth_token = provider_key(env, "twilio", "auth_token", file.auth_token);
+    let from = provider_key(env, "twilio", "from", file.from);
+    let api_url = provider_key(env, "twilio", "api_url", file.api_url);
+    match (account_sid, auth_token, from) {
+        (Some(account_sid), Some(auth_token), Some(from)) => Ok(Some(TwilioSettings {
+            account_sid,
+            auth_token: Secret(auth_token),
+            from,
+            api_url: api_url.unwrap_or_else(|| TWILIO_API_URL.to_owned()),
+        })),
+        (None, None, None) if !present && api_url.is_none() => Ok(None),
+        (account_sid, auth_token, from) => {
+            let missing: Vec<&str> = [
+                ("account_sid", account_sid.is_none()),
+                ("auth_token", auth_token.is_none()),
+                ("from", from.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(key, missing)| missing.then_some(key))
+            .collect();
+            require("twilio", &missing)?;
+            Ok(None)
+        }
+    }
 }
 
 /// `[outbound] allow`, replaced whole by `FIRELINE_OUTBOUND_ALLOW` (comma-separated):
@@ -351,8 +503,6 @@ impl Settings {
                 source: Source::Default,
             },
         };
-        let smtp = smtp_settings(file.smtp)?;
-        let outbound_allow = outbound_allow(env("FIRELINE_OUTBOUND_ALLOW"), file.outbound)?;
         let metrics_token = env("FIRELINE_METRICS_TOKEN")
             .or(file.metrics_token)
             .map(Secret);
@@ -363,9 +513,11 @@ impl Settings {
         Ok(Settings {
             instance,
             metrics_token,
-            outbound_allow,
+            outbound_allow: outbound_allow(env("FIRELINE_OUTBOUND_ALLOW"), file.outbound)?,
             public_url,
-            smtp,
+            smtp: smtp_settings(file.smtp)?,
+            pushover: pushover_settings(&env, file.pushover)?,
+            twilio: twilio_settings(&env, file.twilio)?,
             config_file,
             db,
             data_dir,
@@ -410,8 +562,113 @@ pub async fn open_store(
 
 #[cfg(test)]
 mod tests {
-    use super::{instance_name, mask_url, outbound_allow, FileConfig, Source};
+    use super::{
+        instance_name, mask_url, outbound_allow, pushover_settings, twilio_settings, FileConfig,
+        Source,
+    };
     use fireline_notify::{Allow, Category};
+    use std::collections::BTreeMap;
+
+    /// An environment of `vars` only: tests never touch the process's own.
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    fn file(text: &str) -> FileConfig {
+        toml::from_str(text).expect("valid config")
+    }
+
+    #[test]
+    fn providers_are_off_until_configured_and_env_overrides_each_key() {
+        let none = file("");
+        assert!(pushover_settings(&env(&[]), none.pushover)
+            .expect("ok")
+            .is_none());
+        assert!(twilio_settings(&env(&[]), none.twilio)
+            .expect("ok")
+            .is_none());
+
+        let both = file(
+            "[pushover]\ntoken = \"file-token\"\n\
+             [twilio]\naccount_sid = \"AC1\"\nauth_token = \"file-secret\"\nfrom = \"+15005550006\"\n",
+        );
+        let pushover = pushover_settings(&env(&[]), both.pushover.clone())
+            .expect("ok")
+            .expect("on");
+        assert_eq!(pushover.token.0, "file-token");
+        assert_eq!(pushover.api_url, "https://api.pushover.net");
+        let twilio = twilio_settings(
+            &env(&[
+                ("FIRELINE_TWILIO_AUTH_TOKEN", "env-secret"),
+                ("FIRELINE_TWILIO_API_URL", "https://sms.internal.example"),
+            ]),
+            both.twilio,
+        )
+        .expect("ok")
+        .expect("on");
+        assert_eq!(twilio.account_sid, "AC1");
+        assert_eq!(twilio.auth_token.0, "env-secret");
+        assert_eq!(twilio.from, "+15005550006");
+        assert_eq!(twilio.api_url, "https://sms.internal.example");
+        // Configured by the environment alone.
+        let pushover = pushover_settings(&env(&[("FIRELINE_PUSHOVER_TOKEN", "t")]), None)
+            .expect("ok")
+            .expect("on");
+        assert_eq!(pushover.token.0, "t");
+        let shown = format!("{pushover:?} {twilio:?}");
+        assert!(
+            !shown.contains("env-secret") && !shown.contains("\"t\""),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_half_set_provider_section_stops_the_start() {
+        let error = |result: anyhow::Result<_>| {
+            result
+                .err()
+                .map(|e: anyhow::Error| format!("{e:#}"))
+                .unwrap_or_default()
+        };
+        let text = error(
+            twilio_settings(
+                &env(&[]),
+                file("[twilio]\naccount_sid = \"AC1\"\nauth_token = \"s3cret\"\n").twilio,
+            )
+            .map(|_| ()),
+        );
+        assert!(
+            text.contains("[twilio] is half set: from missing"),
+            "{text}"
+        );
+        assert!(text.contains("FIRELINE_TWILIO_FROM"), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+        let text = error(
+            twilio_settings(&env(&[("FIRELINE_TWILIO_FROM", "+15005550006")]), None).map(|_| ()),
+        );
+        assert!(text.contains("account_sid, auth_token missing"), "{text}");
+        let text = error(
+            pushover_settings(
+                &env(&[]),
+                file("[pushover]\napi_url = \"https://p.example\"\n").pushover,
+            )
+            .map(|_| ()),
+        );
+        assert!(
+            text.contains("[pushover] is half set: token missing"),
+            "{text}"
+        );
+        let text = error(pushover_settings(&env(&[]), file("[pushover]\n").pushover).map(|_| ()));
+        assert!(text.contains("FIRELINE_PUSHOVER_TOKEN"), "{text}");
+        assert!(
+            toml::from_str::<FileConfig>("[twilio]\nauth_tokn = \"x\"\n").is_err(),
+            "unknown keys are refused"
+        );
+    }
 
     /// The default instance name is the same in every run of one server and holds no
     /// process id: named by process id, a restarted server would wait out its own

@@ -186,10 +186,9 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "metrics_token": settings.metrics_token.as_ref().map(|_| "****"),
             "instance": settings.instance,
             "outbound": { "allow": settings.outbound_allow.value.entries(), "source": settings.outbound_allow.source },
-            "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({
-                "host": m.host, "port": m.port, "tls": m.tls, "username": m.username,
-                "password": m.password.as_ref().map(|_| "****"), "from": m.from,
-            })),
+            "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({ "host": m.host, "port": m.port, "tls": m.tls, "username": m.username, "password": m.password.as_ref().map(|_| "****"), "from": m.from })),
+            "pushover": settings.pushover.as_ref().map(|p| serde_json::json!({ "token": "****", "api_url": p.api_url })),
+            "twilio": settings.twilio.as_ref().map(|t| serde_json::json!({ "account_sid": t.account_sid, "auth_token": "****", "from": t.from, "api_url": t.api_url })),
         });
         outln!(
             "{}",
@@ -252,6 +251,22 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "# instance is not set: the host name and listen port name this server (FIRELINE_INSTANCE)"
         ),
     }
+    print_providers(settings);
+    let allow = settings.outbound_allow.value.entries();
+    outln!("[outbound]");
+    outln!(
+        "allow = {allow:?}{}",
+        if allow.is_empty() {
+            "   # webhooks reach public addresses only (FIRELINE_OUTBOUND_ALLOW)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// The `[smtp]`, `[pushover]` and `[twilio]` sections of `config show`, secrets masked.
+fn print_providers(settings: &Settings) {
     match &settings.smtp {
         Some(m) => {
             outln!("[smtp]");
@@ -266,17 +281,24 @@ fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
             }
             outln!("from = {:?}", m.from);
         }
-        None => outln!("# smtp is not set: pages go by Slack and webhooks only ([smtp] host, FIRELINE_SMTP_HOST)"),
+        None => outln!("# smtp is not set: e-mail contacts cannot be reached ([smtp] host, FIRELINE_SMTP_HOST)"),
     }
-    let allow = settings.outbound_allow.value.entries();
-    outln!("[outbound]");
-    outln!(
-        "allow = {allow:?}{}",
-        if allow.is_empty() {
-            "   # webhooks reach public addresses only (FIRELINE_OUTBOUND_ALLOW)"
-        } else {
-            ""
+    match &settings.pushover {
+        Some(p) => {
+            outln!("[pushover]");
+            outln!("token = \"****\"");
+            outln!("api_url = {:?}", p.api_url);
         }
-    );
-    Ok(())
+        None => outln!("# pushover is not set: pushover contacts cannot be reached ([pushover] token, FIRELINE_PUSHOVER_TOKEN)"),
+    }
+    match &settings.twilio {
+        Some(t) => {
+            outln!("[twilio]");
+            outln!("account_sid = {:?}", t.account_sid);
+            outln!("auth_token = \"****\"");
+            outln!("from = {:?}", t.from);
+            outln!("api_url = {:?}", t.api_url);
+        }
+        None => outln!("# twilio is not set: sms and voice contacts cannot be reached ([twilio] account_sid, auth_token, from; FIRELINE_TWILIO_*)"),
+    }
 }

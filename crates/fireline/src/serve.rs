@@ -10,7 +10,7 @@ use fireline_engine::{
     SystemClock,
 };
 use fireline_http::AppState;
-use fireline_notify::{Notifier, SmtpConfig};
+use fireline_notify::{Notifier, Providers, PushoverConfig, SmtpConfig, TwilioConfig};
 use fireline_store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,6 +47,74 @@ fn smtp_config(settings: &Settings) -> anyhow::Result<Option<SmtpConfig>> {
     }))
 }
 
+/// The SaaS providers `[pushover]` and `[twilio]` configure; says at start which are on,
+/// and warns when credentials would cross the network in plain text.
+fn providers(settings: &Settings) -> Providers {
+    let plain = |section: &str, url: &str| {
+        let Some(rest) = url.strip_prefix("http://") else {
+            return;
+        };
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let local = ["localhost", "127.", "[::1]"]
+            .iter()
+            .any(|local| host.starts_with(local));
+        if !local {
+            tracing::warn!(
+                section,
+                "[{section}] api_url is plain http: its credentials cross the network unencrypted"
+            );
+        }
+    };
+    let pushover = settings.pushover.as_ref().map(|p| {
+        plain("pushover", &p.api_url);
+        tracing::info!(api_url = %p.api_url, "[pushover] configured: pushover contacts are reachable");
+        PushoverConfig {
+            token: p.token.0.clone(),
+            api_url: p.api_url.clone(),
+        }
+    });
+    if pushover.is_none() {
+        tracing::info!("no [pushover] token configured: pushover contacts cannot be reached");
+    }
+    let twilio = settings.twilio.as_ref().map(|t| {
+        plain("twilio", &t.api_url);
+        tracing::info!(api_url = %t.api_url, "[twilio] configured: sms and voice contacts are reachable");
+        TwilioConfig {
+            account_sid: t.account_sid.clone(),
+            auth_token: t.auth_token.0.clone(),
+            from: t.from.clone(),
+            api_url: t.api_url.clone(),
+        }
+    });
+    if twilio.is_none() {
+        tracing::info!("no [twilio] account configured: sms and voice contacts cannot be reached");
+    }
+    Providers { pushover, twilio }
+}
+
+/// The notifier delivery sends through: e-mail, `[outbound] allow` for the roster's
+/// URLs, and the SaaS providers.
+fn notifier(settings: &Settings, allow: fireline_notify::Allow) -> anyhow::Result<Notifier> {
+    let notifier = Notifier::new(smtp_config(settings)?, Duration::from_secs(10))
+        .context("invalid e-mail settings")?
+        .with_outbound(allow)
+        .with_providers(providers(settings))
+        .context("invalid [pushover] or [twilio] settings")?;
+    if settings.smtp.is_none() {
+        tracing::info!("no [smtp] host configured: e-mail contacts cannot be reached");
+    }
+    Ok(notifier)
+}
+
+/// The key Twilio signs what it sends back with (a key pressed in a call, an SMS reply):
+/// the account's auth token.
+fn twilio_auth_token(settings: &Settings) -> Option<fireline_http::TwilioAuthToken> {
+    settings
+        .twilio
+        .as_ref()
+        .map(|t| fireline_http::TwilioAuthToken::new(t.auth_token.0.clone()))
+}
+
 /// Runs the server until a shutdown signal, then stops the engine, finishes in-flight
 /// requests and closes the database (SQLite checkpoints its WAL).
 pub async fn run(settings: &Settings) -> anyhow::Result<()> {
@@ -71,8 +139,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     let delivery_owner = format!("{owner}/delivery");
     let pager = Pager::open(store.clone(), &settings.public_url.value)
         .await
-        .context("cannot read the acknowledge-link key")?
-        .with_policy(live.clone());
+        .context("cannot read the acknowledge-link key")?;
     // The one command path, built once: requests, the engine and delivery change
     // incidents through it, and it wakes the engine and delivery when they have work.
     let commands = Commands::new(store.clone(), live.clone(), clock.clone(), pager.clone());
@@ -109,12 +176,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     if !allow.is_nothing() {
         tracing::info!(allow = %allow.entries().join(", "), "[outbound] allow: webhooks may reach these internal addresses");
     }
-    let notifier = Notifier::new(smtp_config(settings)?, Duration::from_secs(10))
-        .context("invalid e-mail settings")?
-        .with_outbound(allow);
-    if settings.smtp.is_none() {
-        tracing::info!("no [smtp] host configured: e-mail contacts cannot be reached");
-    }
+    let notifier = notifier(settings, allow)?;
     let delivery = Delivery::new(
         store.clone(),
         live.clone(),
@@ -136,6 +198,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         runbooks,
         signin_throttle: Arc::default(),
         outbound: settings.outbound_allow.value.clone(),
+        twilio_auth_token: twilio_auth_token(settings),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

@@ -3,6 +3,11 @@
 //! for one incident and one action. GET never acts, so link previews (chat unfurls,
 //! mail scanners) cannot acknowledge by visiting the link. A link acts only on the episode
 //! it was sent for: once the incident is reopened, older links say so and do nothing.
+//!
+//! The link's check ([`check_link`]) and the acknowledgement ([`acknowledge_as`]) also
+//! serve a page's phone call (`routes/twilio.rs`, which also acknowledges SMS replies)
+//! and Pushover's callback (`routes/pushover.rs`), so every way of acknowledging without
+//! signing in decides the same way.
 
 use crate::{ApiError, AppState};
 use askama::Template;
@@ -108,18 +113,79 @@ fn earlier_episode(error: &AckTokenError, current: &Incident) -> Response {
     )
 }
 
-/// The link's incident, if the link is genuine, unexpired and for the incident's
-/// current episode; otherwise the page that says why not.
-async fn checked(state: &AppState, token: &str) -> Result<(AckLink, Incident), Response> {
-    let secret = &state.pager.links().ack_secret;
-    let link = verify_ack_token(secret, token, state.clock.now()).map_err(refused)?;
-    let (events, current) = incident(state, link.incident)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    if let Err(e) = check_episode(&link, &events) {
-        return Err(earlier_episode(&e, &current));
+/// Why an acknowledge link does nothing.
+pub(super) enum LinkRefused {
+    /// Not genuine, or expired.
+    Invalid(AckTokenError),
+    /// Sent for an earlier episode of the incident, which is now `current`.
+    EarlierEpisode(AckTokenError, Box<Incident>),
+}
+
+impl LinkRefused {
+    /// In words, for answers that are not pages (a call, a callback).
+    pub(super) fn reason(&self) -> String {
+        match self {
+            LinkRefused::Invalid(e) | LinkRefused::EarlierEpisode(e, _) => e.to_string(),
+        }
     }
-    Ok((link, current))
+}
+
+/// The link's incident, if the link is genuine, unexpired and for the incident's
+/// current episode; otherwise why not. Acknowledge links, the calls they are read out
+/// in and Pushover's callbacks all check their token here.
+pub(super) async fn check_link(
+    state: &AppState,
+    token: &str,
+) -> Result<Result<(AckLink, Incident), LinkRefused>, ApiError> {
+    let secret = &state.pager.links().ack_secret;
+    let link = match verify_ack_token(secret, token, state.clock.now()) {
+        Ok(link) => link,
+        Err(e) => return Ok(Err(LinkRefused::Invalid(e))),
+    };
+    let (events, current) = incident(state, link.incident).await?;
+    if let Err(e) = check_episode(&link, &events) {
+        return Ok(Err(LinkRefused::EarlierEpisode(e, Box::new(current))));
+    }
+    Ok(Ok((link, current)))
+}
+
+/// [`check_link`], with the page that says why not.
+async fn checked(state: &AppState, token: &str) -> Result<(AckLink, Incident), Response> {
+    match check_link(state, token).await {
+        Ok(Ok(found)) => Ok(found),
+        Ok(Err(LinkRefused::Invalid(e))) => Err(refused(e)),
+        Ok(Err(LinkRefused::EarlierEpisode(e, current))) => Err(earlier_episode(&e, &current)),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+/// Acknowledges incident `id` as `person` through the one command path: every way of
+/// acknowledging without signing in (a link, a key pressed in a call, Pushover's
+/// callback, an SMS reply) comes here. With `link`, only on the episode the link was sent
+/// for, checked again on the log the acknowledgement is decided on (and appended after,
+/// version-checked), so a reopening since the link was checked counts.
+pub(super) async fn acknowledge_as(
+    state: &AppState,
+    id: IncidentId,
+    person: &str,
+    link: Option<&AckLink>,
+) -> Result<Incident, ApiError> {
+    let decision = |facts: &fireline_engine::Facts<'_>| {
+        if let Some(link) = link {
+            check_episode(link, facts.events)
+                .map_err(|e| fireline_core::DomainError::Conflict(e.to_string()))?;
+        }
+        decide(
+            facts.incident,
+            &Command::Acknowledge,
+            facts.policy.catalog(),
+        )
+    };
+    let applied = state
+        .commands
+        .execute_with(id, person, None, decision)
+        .await?;
+    Ok(applied.incident)
 }
 
 async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
@@ -151,32 +217,16 @@ async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -
         Ok(found) => found,
         Err(page) => return page,
     };
-    let (id, person) = (link.incident, link.person.clone());
-    // The episode is checked again on the log the acknowledgement is decided on (and
-    // appended after, version-checked), so a reopening since the check above counts.
-    let decision = |facts: &fireline_engine::Facts<'_>| {
-        check_episode(&link, facts.events)
-            .map_err(|e| fireline_core::DomainError::Conflict(e.to_string()))?;
-        decide(
-            facts.incident,
-            &Command::Acknowledge,
-            facts.policy.catalog(),
-        )
-    };
-    let acknowledged = state
-        .commands
-        .execute_with(id, &person, None, decision)
-        .await
-        .map_err(ApiError::from);
-    match acknowledged {
-        Ok(applied) => {
+    let (id, person) = (link.incident, link.person.as_str());
+    match acknowledge_as(&state, id, person, Some(&link)).await {
+        Ok(incident) => {
             tracing::info!(incident = %id, person = %person, "acknowledged by link");
             page(
                 StatusCode::OK,
                 &format!("{id} acknowledged"),
                 Said::Acknowledged {
-                    incident: &applied.incident,
-                    person: &person,
+                    incident: &incident,
+                    person,
                 },
             )
         }

@@ -7,9 +7,11 @@ pub(crate) mod meta;
 pub(crate) mod oncall;
 pub(crate) mod postmortems;
 mod prometheus;
+mod pushover;
 pub(crate) mod report;
 mod status;
 pub(crate) mod tokens;
+mod twilio;
 
 use crate::openapi::ApiDoc;
 use crate::{ApiError, AppState, MAX_BODY_BYTES};
@@ -264,6 +266,10 @@ pub fn router(state: AppState) -> Router {
     let document = Arc::new(document);
     routes
         .merge(ack::routes())
+        // What Twilio and Pushover send back; like the acknowledge links, not for the
+        // OpenAPI document.
+        .merge(twilio::routes())
+        .merge(pushover::routes())
         .merge(crate::ui::routes())
         .layer(axum::Extension(document))
         .fallback(|| async {

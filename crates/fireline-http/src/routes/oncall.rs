@@ -163,7 +163,13 @@ pub(crate) fn check_destinations(
     at: &str,
 ) -> Result<(), ApiError> {
     for (i, contact) in person.contacts.iter().enumerate() {
-        if contact.kind == fireline_core::oncall::ContactKind::Email {
+        // Only the kinds whose address is a URL we will call; a phone number, an
+        // e-mail address or a Pushover key is checked by the roster's own rules.
+        use fireline_core::oncall::ContactKind;
+        if !matches!(
+            contact.kind,
+            ContactKind::Slack | ContactKind::Webhook | ContactKind::Ntfy
+        ) {
             continue;
         }
         if let Err(refused) = fireline_notify::check_literal(&contact.address, allow) {

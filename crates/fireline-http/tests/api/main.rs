@@ -5,6 +5,7 @@ mod authorization;
 mod bad_input;
 mod comms;
 mod concurrency;
+mod inbound_acks;
 mod lifecycle;
 mod listing;
 mod mutations;

@@ -346,6 +346,7 @@ async fn app_with_ack_key(db: &TestDatabase, key: &[u8]) -> (Router, Arc<ManualC
         runbooks: crate::support::runbooks(),
         signin_throttle: Arc::default(),
         outbound: fireline_notify::Allow::nothing(),
+        twilio_auth_token: None,
     };
     let (alice, _) = issue_token(
         db.store.as_ref(),

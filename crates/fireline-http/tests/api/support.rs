@@ -161,6 +161,7 @@ impl App {
             runbooks: runbooks(),
             signin_throttle: Arc::default(),
             outbound: fireline_notify::Allow::nothing(),
+            twilio_auth_token: None,
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {
