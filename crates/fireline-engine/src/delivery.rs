@@ -10,7 +10,7 @@
 use crate::commands::{CommandError, Commands, Facts};
 use crate::paging::Pager;
 use crate::{Clock, LivePolicy};
-use fireline_core::oncall::notify::{handoff_notices, Notice, OpenIncident};
+use fireline_core::oncall::notify::{handoff_notices, Notice, NoticeItem, OpenIncident};
 use fireline_core::oncall::Contact;
 use fireline_core::plan::{escalate_after_failure, SYSTEM_ACTOR};
 use fireline_core::{EventData, Incident, IncidentId, NewEvent};
@@ -704,21 +704,31 @@ fn bundle(items: &[OutboxItem]) -> Result<Message, serde_json::Error> {
     let notice = if let [only] = notices.as_slice() {
         only.clone()
     } else {
-        let mut items = Vec::new();
+        let mut items: Vec<NoticeItem> = Vec::new();
+        let mut headlines: Vec<String> = Vec::new();
         for n in &notices {
             for item in &n.items {
-                if !items.contains(item) {
+                // Two pages for one incident at once (its severity's page and an
+                // escalation level that fires on declaration) are one thing to answer.
+                let paged_already = n.urgent && items.iter().any(|i| i.incident == item.incident);
+                if !paged_already && !items.contains(item) {
                     items.push(item.clone());
+                    if !headlines.contains(&n.headline) {
+                        headlines.push(n.headline.clone());
+                    }
                 }
             }
         }
         Notice {
             key: format!("bundle:{}", notices.first().map_or("", |n| n.key.as_str())),
-            headline: format!("{} notifications for you", notices.len()),
+            headline: match headlines.as_slice() {
+                [only] if items.len() == 1 => only.clone(),
+                _ => format!("{} notifications for you", items.len().max(headlines.len())),
+            },
             text: Some(
-                notices
+                headlines
                     .iter()
-                    .map(|n| format!("• {}", n.headline))
+                    .map(|h| format!("• {h}"))
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),

@@ -198,7 +198,8 @@ fn number(incident: &str) -> &str {
 }
 
 /// A text message: `[SEV1] INC-12 Checkout 5xx — reply ACK 12 to acknowledge.
-/// https://…/ui/incidents/INC-12` for a page; the ids and titles of a bundle with one
+/// https://…/ui/incidents/INC-12` for a page (a notice puts its reason before the
+/// title); the ids and titles of a bundle with one
 /// reply for all; the headline (and text) of a plain notice. At most 320 characters,
 /// the title giving way first.
 pub fn sms_body(message: &Message) -> String {
@@ -223,22 +224,41 @@ pub fn sms_body(message: &Message) -> String {
                 tail.push(' ');
                 tail.push_str(url);
             }
-            let head = format!("[{}] {} ", item.severity, item.incident);
+            // A notice says what it is about (an update due, a clock breached) before
+            // the title, which gives way first; a page's reason is the page itself.
+            let head = match item.reason.as_deref().filter(|_| !message.urgent) {
+                Some(reason) => format!(
+                    "[{}] {} {}: ",
+                    item.severity,
+                    item.incident,
+                    cut(&one_line(reason), SMS_MAX / 2)
+                ),
+                None => format!("[{}] {} ", item.severity, item.incident),
+            };
             let room = SMS_MAX.saturating_sub(head.chars().count() + tail.chars().count());
             format!("{head}{}{tail}", cut(&one_line(&item.title), room.max(10)))
         }
         items => {
             let mut tail = String::new();
             if let Some(first) = items.iter().find(|i| i.ack_url.is_some()) {
-                tail.push_str(&format!(
-                    " — reply ACK <number> to acknowledge, e.g. ACK {}.",
-                    number(&first.incident)
-                ));
+                let one_incident = items.iter().all(|i| i.incident == first.incident);
+                tail.push_str(&if one_incident {
+                    format!(" — reply ACK {} to acknowledge.", number(&first.incident))
+                } else {
+                    format!(
+                        " — reply ACK <number> to acknowledge, e.g. ACK {}.",
+                        number(&first.incident)
+                    )
+                });
             }
             let head = format!("{}: ", one_line(&message.headline));
             let listed: Vec<String> = items
                 .iter()
-                .map(|i| format!("[{}] {} {}", i.severity, i.incident, one_line(&i.title)))
+                .map(|i| match i.reason.as_deref().filter(|_| !message.urgent) {
+                    // Notices: what each is about, which the title would not say.
+                    Some(reason) => format!("{} {}", i.incident, one_line(reason)),
+                    None => format!("[{}] {} {}", i.severity, i.incident, one_line(&i.title)),
+                })
                 .collect();
             let room = SMS_MAX.saturating_sub(head.chars().count() + tail.chars().count());
             format!("{head}{}{tail}", cut(&listed.join("; "), room.max(20)))
@@ -416,6 +436,28 @@ mod tests {
             urgent: true,
             ..Message::default()
         }
+    }
+
+    #[test]
+    fn an_sms_notice_says_what_it_is_about_before_the_title() {
+        let mut notice = page();
+        notice.urgent = false;
+        notice.items[0].reason = Some("internal update due (you are its commander)".into());
+        assert_eq!(
+            sms_body(&notice),
+            "[SEV1] INC-12 internal update due (you are its commander): Checkout 5xx \
+             — reply ACK 12 to acknowledge. https://f.example/ui/incidents/INC-12"
+        );
+        let mut bundle = notice.clone();
+        bundle.headline = "2 notifications for you".into();
+        let mut breach = bundle.items[0].clone();
+        breach.reason = Some("acknowledge clock breached (target 5m)".into());
+        bundle.items.push(breach);
+        assert_eq!(
+            sms_body(&bundle),
+            "2 notifications for you: INC-12 internal update due (you are its commander); \
+             INC-12 acknowledge clock breached (target 5m) — reply ACK 12 to acknowledge."
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod receivers;
 mod reports;
 mod runbooks;
 mod schema_conformance;
+mod seed_walk;
 mod server;
 mod status_page;
 mod support;
