@@ -735,6 +735,7 @@ fn bundle(items: &[OutboxItem]) -> Result<Message, serde_json::Error> {
             items,
             // One urgent page makes the bundle urgent: it must ring.
             urgent: notices.iter().any(|n| n.urgent),
+            confirm_url: notices.iter().find_map(|n| n.confirm_url.clone()),
         }
     };
     // The same JSON shape on both sides: core writes it, the notifier reads it.

@@ -1,8 +1,9 @@
 //! Appending events that page people: the one path the engine (policy actions) and the
 //! API (manual escalation) share, so every page reaches the outbox the same way.
 
-use fireline_core::oncall::notify::{address, Links};
+use fireline_core::oncall::notify::{address, test_page, Links};
 use fireline_core::oncall::tell::tell;
+use fireline_core::oncall::{Contact, Person};
 use fireline_core::policy::{NoticeKind, Policy};
 use fireline_core::{EventData, Incident, NewEvent, RecordedEvent};
 use fireline_store::{Store, StoreError};
@@ -61,6 +62,23 @@ impl Pager {
     /// How messages link back.
     pub fn links(&self) -> &Links {
         &self.links
+    }
+
+    /// Queues a test page to each of `contacts` of `person`, due now, and wakes
+    /// delivery: the same outbox, retries and channels as a real page.
+    pub async fn send_tests(
+        &self,
+        person: &Person,
+        contacts: &[Contact],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let tests: Vec<_> = contacts
+            .iter()
+            .map(|c| test_page(person, c, &self.links, now))
+            .collect();
+        self.store.enqueue_outbox(&tests).await?;
+        self.wake.notify_one();
+        Ok(())
     }
 
     /// [`Store::append`], with pages addressed, notices told (as `policy` says) and

@@ -1004,6 +1004,16 @@ pub enum ContactKindName {
     Slack,
     /// A generic HTTP(S) webhook.
     Webhook,
+    /// An ntfy topic URL.
+    Ntfy,
+    /// A Pushover user or group key.
+    Pushover,
+    /// A mobile number (E.164), texted.
+    Sms,
+    /// A phone number (E.164), called.
+    Voice,
+    /// The person's devices subscribed to Web Push (rules only).
+    Push,
 }
 
 /// A weekday, as the roster writes it (schema only; the full English name is read too).
@@ -1030,7 +1040,7 @@ pub enum WeekdayName {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactView {
-    /// `email`, `slack` or `webhook`.
+    /// `email`, `slack`, `webhook`, `ntfy`, `pushover`, `sms` or `voice`.
     #[schema(value_type = ContactKindName)]
     pub kind: String,
     /// The e-mail address or URL. In full only for admins and for the person themselves
@@ -1048,7 +1058,7 @@ pub struct ContactView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationRuleView {
-    /// `email`, `slack` or `webhook`.
+    /// `email`, `slack`, `webhook`, `ntfy`, `pushover`, `sms`, `voice` or `push`.
     #[schema(value_type = ContactKindName)]
     pub kind: String,
     /// How long after the page: `0m`, `5m`, `1h30m`.
@@ -1275,6 +1285,38 @@ pub struct ShiftList {
     pub to: Timestamp,
     /// Consecutive shifts in the window; times with nobody on call are absent.
     pub shifts: Vec<ShiftView>,
+}
+
+/// `POST /api/v1/people/{id}/test` query.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TestPageQuery {
+    /// Only the contacts of this kind [default: every contact].
+    #[param(value_type = Option<ContactKindName>)]
+    pub kind: Option<String>,
+}
+
+/// Test pages queued for a person, one per contact.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestPagesSent {
+    /// The person.
+    pub person: String,
+    /// The contacts a test page is on its way to (addresses masked); each asks its
+    /// reader to confirm, which marks the contact verified.
+    pub sent: Vec<TestPageView>,
+}
+
+/// One test page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestPageView {
+    /// The contact's kind.
+    #[schema(value_type = ContactKindName)]
+    pub kind: String,
+    /// The contact's address, masked.
+    pub address: String,
+    /// Whether the contact was already verified by an earlier test.
+    pub verified: bool,
 }
 
 /// `GET /api/v1/oncall` query.

@@ -250,6 +250,7 @@ mod tests {
             }],
             text: None,
             urgent: true,
+            confirm_url: None,
         }
     }
 

@@ -20,6 +20,10 @@ pub struct Message {
     /// emergency, Web Push `Urgency: high`); reminders and notices are not urgent.
     #[serde(default)]
     pub urgent: bool,
+    /// For a test page (no incident): the link that confirms it reached the person. A
+    /// call asks for a key press that posts to it; other channels carry it in `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_url: Option<String>,
 }
 
 /// One incident within a [`Message`].

@@ -201,6 +201,7 @@ mod tests {
             }],
             text: None,
             urgent: true,
+            confirm_url: None,
         }
     }
 
@@ -295,6 +296,7 @@ mod tests {
             items: vec![],
             text: Some("DB failover planned at 14:00".into()),
             urgent: false,
+            confirm_url: None,
         };
         let payload = slack_payload(&message);
         let blocks = payload["blocks"].as_array().map(Vec::len).unwrap_or(0);

@@ -292,9 +292,18 @@ pub fn voice_twiml(message: &Message) -> String {
             twiml.push_str(&gather);
             twiml.push_str(&gather);
         }
-        None => {
-            twiml.push_str(&format!("<Say>{said}</Say><Say>{said}</Say>"));
-        }
+        None => match message.confirm_url.as_deref() {
+            // A test call: one key proves this phone reaches its person.
+            Some(url) => {
+                let gather = format!(
+                    "<Gather numDigits=\"1\" action=\"{}\" method=\"POST\"><Say>{said} Press 1 to confirm that this phone can wake you.</Say></Gather>",
+                    xml_escape(&format!("{url}/voice"))
+                );
+                twiml.push_str(&gather);
+                twiml.push_str(&gather);
+            }
+            None => twiml.push_str(&format!("<Say>{said}</Say><Say>{said}</Say>")),
+        },
     }
     twiml.push_str("<Say>Goodbye</Say></Response>");
     twiml
@@ -304,7 +313,12 @@ pub fn voice_twiml(message: &Message) -> String {
 fn spoken(message: &Message) -> String {
     if message.items.is_empty() {
         let mut text = format!("Fireline. {}.", one_line(&message.headline));
-        if let Some(extra) = message.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        // A test page's text is its confirm link, which no one wants read out.
+        let extra = message
+            .text
+            .as_deref()
+            .filter(|_| message.confirm_url.is_none());
+        if let Some(extra) = extra.filter(|t| !t.trim().is_empty()) {
             text.push(' ');
             text.push_str(&one_line(extra));
         }
@@ -457,6 +471,31 @@ mod tests {
             sms_body(&bundle),
             "2 notifications for you: INC-12 internal update due (you are its commander); \
              INC-12 acknowledge clock breached (target 5m) — reply ACK 12 to acknowledge."
+        );
+    }
+
+    #[test]
+    fn a_test_call_asks_for_one_key_that_confirms_the_phone() {
+        let test = Message {
+            key: "test/alice/voice/ab/1".into(),
+            headline: "Test page for Alice".into(),
+            text: Some("Confirm it reached you: https://f.example/ack/t.alice.voice.x".into()),
+            urgent: true,
+            confirm_url: Some("https://f.example/ack/t.alice.voice.x".into()),
+            ..Message::default()
+        };
+        let twiml = voice_twiml(&test);
+        assert!(
+            twiml.contains(
+                "<Gather numDigits=\"1\" action=\"https://f.example/ack/t.alice.voice.x/voice\" \
+                 method=\"POST\"><Say>Fireline. Test page for Alice. Press 1 to confirm that \
+                 this phone can wake you.</Say></Gather>"
+            ),
+            "{twiml}"
+        );
+        assert!(
+            !twiml.contains("https://f.example/ack/t.alice.voice.x<"),
+            "{twiml}"
         );
     }
 

@@ -220,6 +220,7 @@ mod tests {
             }],
             text: None,
             urgent: true,
+            confirm_url: None,
         };
         let body: serde_json::Value =
             serde_json::from_str(&webhook_body(&message)).unwrap_or_default();

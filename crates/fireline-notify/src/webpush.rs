@@ -683,7 +683,10 @@ pub fn notification_payload(message: &Message) -> Vec<u8> {
         body: body_text(message),
         incident: first.map(|i| i.incident.as_str()),
         url: first.and_then(|i| i.incident_url.as_deref()),
-        ack_url: first.and_then(|i| i.ack_url.as_deref()),
+        // A test page's confirm link is its one action, as acknowledging is a page's.
+        ack_url: first
+            .and_then(|i| i.ack_url.as_deref())
+            .or(message.confirm_url.as_deref()),
         urgent: message.urgent,
         key: &message.key,
     };
@@ -1518,6 +1521,7 @@ mod tests {
             ],
             text: Some("Repeats every 5m until acknowledged.".into()),
             urgent: true,
+            confirm_url: None,
         }
     }
 

@@ -63,6 +63,7 @@ fn page() -> Message {
         items: vec![item(12)],
         text: None,
         urgent: true,
+        confirm_url: None,
     }
 }
 

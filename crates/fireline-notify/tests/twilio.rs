@@ -80,6 +80,7 @@ fn page() -> Message {
         items: vec![item(12, "Checkout 5xx")],
         text: None,
         urgent: true,
+        confirm_url: None,
     }
 }
 

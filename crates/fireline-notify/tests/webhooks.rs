@@ -164,6 +164,7 @@ fn page() -> Message {
         }],
         text: None,
         urgent: true,
+        confirm_url: None,
     }
 }
 

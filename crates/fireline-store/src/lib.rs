@@ -393,6 +393,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Sets a server-wide setting to `value`, replacing any it had (rotating a key).
     async fn replace_setting(&self, name: &str, value: &str) -> Result<()>;
 
+    /// Records that a test page to a contact was confirmed (the latest confirmation
+    /// wins).
+    async fn verify_contact(
+        &self,
+        verified: &fireline_core::oncall::verify::VerifiedContact,
+    ) -> Result<()>;
+
+    /// Every contact ever confirmed, by person, kind and address digest. Contacts since
+    /// changed or removed are among them; [`fireline_core::oncall::verify::is_verified`]
+    /// matches them against the roster in force.
+    async fn verified_contacts(
+        &self,
+    ) -> Result<Vec<fireline_core::oncall::verify::VerifiedContact>>;
+
     /// What the response report needs of each incident declared in `[since, until)`,
     /// gathered with indexed queries (no event log is folded).
     async fn report_facts(

@@ -1333,6 +1333,45 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn verify_contact(
+                &self,
+                verified: &fireline_core::oncall::verify::VerifiedContact,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO contact_checks (person, kind, address_digest, verified_at_us) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (person, kind, address_digest) \
+                     DO UPDATE SET verified_at_us = excluded.verified_at_us",
+                )
+                .bind(&verified.person)
+                .bind(verified.kind.as_str())
+                .bind(&verified.address_digest)
+                .bind($crate::rows::micros(verified.verified_at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn verified_contacts(
+                &self,
+            ) -> $crate::Result<Vec<fireline_core::oncall::verify::VerifiedContact>> {
+                let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+                    "SELECT person, kind, address_digest, verified_at_us FROM contact_checks \
+                     ORDER BY person, kind, address_digest",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(person, kind, address_digest, at)| {
+                        Ok(fireline_core::oncall::verify::VerifiedContact {
+                            person,
+                            kind: kind.parse().map_err(|e: String| $crate::StoreError::Corrupt(e))?,
+                            address_digest,
+                            verified_at: $crate::rows::timestamp(at)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn report_facts(
                 &self,
                 since: jiff::Timestamp,

@@ -769,6 +769,7 @@ async fn a_workers_leases_are_given_back_by_name(db: &TestDatabase) {
 }
 
 backend_tests!(
+    a_confirmed_contact_stays_verified_and_the_latest_confirmation_wins,
     inbox_items_are_applied_once_and_survive_a_restart,
     due_incidents_are_claimed_once_until_the_lease_ends,
     a_workers_leases_are_given_back_by_name,
@@ -1185,4 +1186,31 @@ async fn sqlite_items_applied_before_a_crash_are_not_applied_again() {
     inbox.close().await;
     reopened.close().await;
     db.drop_database().await;
+}
+
+async fn a_confirmed_contact_stays_verified_and_the_latest_confirmation_wins(db: &TestDatabase) {
+    use fireline_core::oncall::verify::VerifiedContact;
+    use fireline_core::oncall::ContactKind;
+    let store = &db.store;
+    assert!(store.verified_contacts().await.expect("read").is_empty());
+    let first: jiff::Timestamp = "2026-03-02T14:00:00Z".parse().expect("t");
+    let mut check = VerifiedContact {
+        person: "alice".into(),
+        kind: ContactKind::Sms,
+        address_digest: "0123456789abcdef".into(),
+        verified_at: first,
+    };
+    store.verify_contact(&check).await.expect("record");
+    check.verified_at = first + jiff::SignedDuration::from_hours(1);
+    store.verify_contact(&check).await.expect("record again");
+    let other = VerifiedContact {
+        kind: ContactKind::Voice,
+        ..check.clone()
+    };
+    store.verify_contact(&other).await.expect("record");
+    assert_eq!(
+        store.verified_contacts().await.expect("read"),
+        vec![check, other],
+        "one row per contact, the latest time"
+    );
 }

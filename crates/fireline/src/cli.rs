@@ -284,6 +284,20 @@ pub enum PersonCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send a person a test page on each contact; confirming it marks the contact verified
+    #[command(
+        after_help = "Examples:\n  fireline person test alice\n  fireline person test alice --kind sms\n\nEach test page is sent like a real page and asks its reader to confirm it arrived\n(a link, or pressing 1 in a test call); a confirmed contact counts as verified.\nNeeds an admin token."
+    )]
+    Test {
+        /// Person id
+        id: String,
+        /// Only the contacts of this kind (email, slack, webhook, ntfy, pushover, sms, voice)
+        #[arg(long)]
+        kind: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `team …`

@@ -289,6 +289,39 @@ pub fn person(settings: &Settings, command: &PersonCommand) -> Result<(), Failur
             person_detail(&person);
             Ok(())
         }
+        PersonCommand::Test { id, kind, json } => {
+            let query = match kind.as_deref() {
+                // Contact kinds are plain words: anything else is not one.
+                Some(k) if !k.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                    return Err(Failure::general(format!(
+                        "`{k}` is not a contact kind: use email, slack, webhook, ntfy, pushover, sms or voice"
+                    )))
+                }
+                Some(k) => format!("?kind={k}"),
+                None => String::new(),
+            };
+            let sent: serde_json::Value = api.post(
+                &format!("/api/v1/people/{id}/test{query}"),
+                &serde_json::Value::Null,
+            )?;
+            if *json {
+                return print_json(&sent);
+            }
+            for contact in sent["sent"].as_array().into_iter().flatten() {
+                let verified = if contact["verified"] == true {
+                    " (verified already)"
+                } else {
+                    ""
+                };
+                outln!(
+                    "test page sent to {id} by {} {}{verified}",
+                    contact["kind"].as_str().unwrap_or_default(),
+                    contact["address"].as_str().unwrap_or_default()
+                );
+            }
+            outln!("each asks to confirm it arrived; a confirmed contact counts as verified");
+            Ok(())
+        }
     }
 }
 

@@ -286,6 +286,20 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
         &["no person `zed`"],
     );
 
+    // A test page to each of ann's e-mail contacts; only admins may send one.
+    let tested = ok(fireline(&["person", "test", "ann", "--kind", "email"], &as_admin));
+    assert!(
+        tested.starts_with("test page sent to ann by email a…@")
+            && tested.contains("a confirmed contact counts as verified"),
+        "{tested}"
+    );
+    fails_with(fireline(&["person", "test", "ann"], &as_viewer), 5, &["admin"]);
+    fails_with(
+        fireline(&["person", "test", "ann", "--kind", "sms"], &as_admin),
+        1,
+        &["Ann Lee has no sms contact"],
+    );
+
     // A calendar app subscribes with the feed's own URL, whose ?token= is a secret for
     // that feed alone; neither it nor any token reaches the logs.
     let feeds = server.get_raw_as("/api/v1/calendar-feeds", Some(&viewer));

@@ -16,6 +16,7 @@ pub mod notify;
 mod schedule;
 pub mod tell;
 mod text;
+pub mod verify;
 
 pub use check::Problem;
 pub use coverage::{coverage_gaps, unknown_targets, CoverageGap, UnknownTarget};
@@ -162,6 +163,23 @@ impl ContactKind {
             ContactKind::Voice => "voice",
             ContactKind::Push => "push",
         }
+    }
+}
+
+impl std::str::FromStr for ContactKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ContactKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ContactKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!(
+                    "unknown contact kind `{s}`: expected one of {}",
+                    names.join(", ")
+                )
+            })
     }
 }
 

@@ -28,6 +28,9 @@ pub struct Notice {
     /// channels that can ring (reminders and notices are not).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub urgent: bool,
+    /// For a test page (no incident): the link that confirms it reached the person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_url: Option<String>,
 }
 
 /// One incident in a message.
@@ -93,6 +96,17 @@ impl Links {
     /// opening the link in a browser; the API's URL would answer 401 in JSON there.
     pub fn incident_url(&self, id: IncidentId) -> String {
         format!("{}/ui/incidents/{id}", self.base_url)
+    }
+
+    /// A link with which `person` confirms a test page reached them through `contact`,
+    /// until `now + ack_valid`.
+    pub fn confirm_url(&self, person: &Person, contact: &Contact, now: Timestamp) -> String {
+        let expires = now.saturating_add(self.ack_valid).unwrap_or(now);
+        format!(
+            "{}/ack/{}",
+            self.base_url,
+            super::verify::contact_check_token(&self.ack_secret, person, contact, now, expires)
+        )
     }
 
     /// A link with which `person` acknowledges `id` (and does nothing else) until
@@ -250,6 +264,7 @@ pub fn address(
                             }],
                             text: None,
                             urgent: true,
+                            confirm_url: None,
                         },
                         due_at: at.saturating_add(rule.after).unwrap_or(at),
                         unless_acknowledged: !rule.after.is_zero(),
@@ -345,6 +360,37 @@ pub fn handoff_notices(
     out
 }
 
+/// A test page to `contact` of `person`, sent at `at` as loudly as a real page, with a
+/// link (and, on a call, a key) that confirms it arrived.
+pub fn test_page(person: &Person, contact: &Contact, links: &Links, at: Timestamp) -> Outgoing {
+    let url = links.confirm_url(person, contact, at);
+    let key = format!(
+        "test/{}/{}/{}/{}",
+        person.id,
+        contact.kind,
+        super::verify::address_digest(&contact.address),
+        at.as_second()
+    );
+    Outgoing {
+        key: key.clone(),
+        incident: None,
+        person: person.id.clone(),
+        contact: contact.clone(),
+        notice: Notice {
+            key,
+            headline: format!("Test page for {}", person.name),
+            items: vec![],
+            text: Some(format!(
+                "This is how fireline will reach you when you are paged. Confirm it reached you: {url}"
+            )),
+            urgent: true,
+            confirm_url: Some(url),
+        },
+        due_at: at,
+        unless_acknowledged: false,
+    }
+}
+
 /// A notice that is not an incident page (nothing to acknowledge, nothing on a
 /// timeline), for every contact `person`'s rules reach at once (rules with no delay):
 /// one [`Outgoing`] each, keyed `{prefix}/{person}/{kind}/{rule}.{contact}` so a retry
@@ -377,6 +423,7 @@ pub fn immediate(
                     items: items.to_vec(),
                     text: Some(text.to_owned()),
                     urgent: false,
+                    confirm_url: None,
                 },
                 due_at,
                 unless_acknowledged: false,

@@ -17,6 +17,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use fireline_core::oncall::ack::{check_episode, verify_ack_token, AckLink, AckTokenError};
+use fireline_core::oncall::verify::{
+    address_digest, is_contact_check, verify_contact_check_token, ContactCheck, VerifiedContact,
+};
+use fireline_core::oncall::Person;
 use fireline_core::{decide, Command, Incident, IncidentId, RecordedEvent};
 use jiff::Timestamp;
 
@@ -53,6 +57,10 @@ enum Said<'a> {
     },
     /// Not done: the incident's state refused it (acknowledged already, resolved).
     NotAcknowledged { message: String },
+    /// A test page's confirm link, before the button is pressed.
+    ConfirmOffer { name: String, kind: &'a str },
+    /// A test page confirmed: the contact is verified.
+    Confirmed { name: String, kind: &'a str },
 }
 
 /// What the `GET` page offers.
@@ -188,7 +196,104 @@ pub(super) async fn acknowledge_as(
     Ok(applied.incident)
 }
 
+/// Why a confirm link confirms nothing, in words for its reader.
+pub(super) enum NotConfirmed {
+    /// Forged, malformed or expired.
+    Invalid(AckTokenError),
+    /// The person or the tested address is no longer in the roster.
+    Changed,
+}
+
+impl NotConfirmed {
+    /// In words, for a page or a call.
+    pub(super) fn reason(&self) -> String {
+        match self {
+            NotConfirmed::Invalid(e) => e.to_string().replace("acknowledge link", "test link"),
+            NotConfirmed::Changed => {
+                "this contact has changed since the test was sent: send a new test".to_owned()
+            }
+        }
+    }
+}
+
+/// The person and contact a confirm link is for, if it is genuine, unexpired and the
+/// contact is still in the roster as tested.
+pub(super) async fn check_confirm(
+    state: &AppState,
+    token: &str,
+) -> Result<Result<(Person, ContactCheck), NotConfirmed>, ApiError> {
+    let secret = &state.pager.links().ack_secret;
+    let check = match verify_contact_check_token(secret, token, state.clock.now()) {
+        Ok(check) => check,
+        Err(e) => return Ok(Err(NotConfirmed::Invalid(e))),
+    };
+    let roster = state.store.roster().await?;
+    let person = roster.people.get(&check.person).filter(|p| {
+        p.contacts_of(check.kind)
+            .any(|c| address_digest(&c.address) == check.address_digest)
+    });
+    Ok(match person {
+        Some(person) => Ok((person.clone(), check)),
+        None => Err(NotConfirmed::Changed),
+    })
+}
+
+/// Records a test page as confirmed: from now on the contact counts as one that
+/// reaches its person.
+pub(super) async fn confirm(state: &AppState, check: &ContactCheck) -> Result<(), ApiError> {
+    state
+        .store
+        .verify_contact(&VerifiedContact {
+            person: check.person.clone(),
+            kind: check.kind,
+            address_digest: check.address_digest.clone(),
+            verified_at: state.clock.now(),
+        })
+        .await?;
+    tracing::info!(person = %check.person, kind = %check.kind, "contact verified by a test page");
+    Ok(())
+}
+
+async fn confirm_page(state: &AppState, token: &str, press: bool) -> Response {
+    let (person, check) = match check_confirm(state, token).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(why)) => {
+            return page(
+                StatusCode::FORBIDDEN,
+                "Test link not valid",
+                Said::Refused {
+                    reason: why.reason(),
+                },
+            )
+        }
+        Err(e) => return e.into_response(),
+    };
+    let kind = check.kind.as_str();
+    if !press {
+        let name = person.name.clone();
+        return page(
+            StatusCode::OK,
+            "Did this reach you?",
+            Said::ConfirmOffer { name, kind },
+        );
+    }
+    match confirm(state, &check).await {
+        Ok(()) => page(
+            StatusCode::OK,
+            "Confirmed",
+            Said::Confirmed {
+                name: person.name,
+                kind,
+            },
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
 async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if is_contact_check(&token) {
+        return confirm_page(&state, &token, false).await;
+    }
     let (link, current) = match checked(&state, &token).await {
         Ok(found) => found,
         Err(page) => return page,
@@ -213,6 +318,9 @@ async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Respo
 }
 
 async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if is_contact_check(&token) {
+        return confirm_page(&state, &token, true).await;
+    }
     let (link, _) = match checked(&state, &token).await {
         Ok(found) => found,
         Err(page) => return page,

@@ -75,6 +75,7 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             oncall::delete_person
         ))
         .routes(routes!(oncall::person_feed))
+        .routes(routes!(oncall::test_person))
         .routes(routes!(oncall::list_teams))
         .routes(routes!(
             oncall::get_team,

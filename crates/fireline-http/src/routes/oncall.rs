@@ -10,14 +10,18 @@ use crate::extract::{parse_json, ApiJson, ApiQuery};
 use crate::wire::{
     CalendarFeedList, CalendarFeedView, ErrorBody, OnCallList, OnCallQuery, OnCallView, PersonList,
     PersonView, RosterImported, RosterPutQuery, RosterView, ScheduleList, ScheduleView, ShiftList,
-    ShiftQuery, ShiftView, TeamList, TeamView, MASKED_SECRET,
+    ShiftQuery, ShiftView, TeamList, TeamView, TestPageQuery, TestPageView, TestPagesSent,
+    MASKED_SECRET,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fireline_core::oncall::{ical, unknown_targets, Person, Problem, Roster, Schedule, Team};
+use fireline_core::oncall::verify::is_verified;
+use fireline_core::oncall::{
+    ical, unknown_targets, Contact, ContactKind, Person, Problem, Roster, Schedule, Team,
+};
 use fireline_core::AccessRole;
 use fireline_store::RosterKind;
 use jiff::tz::TimeZone;
@@ -528,6 +532,79 @@ pub(super) async fn get_person(
         .get(&id)
         .ok_or_else(|| Section::People.not_found(&id))?;
     Ok(Json(person_view(person, sees_contacts(&caller.0, &id))?))
+}
+
+/// Sends a person a test page on each contact (or those of one kind), through the
+/// outbox like a real page and as loudly; each asks its reader to confirm it arrived
+/// (a link, or a key in a call), which marks the contact verified.
+#[utoipa::path(
+    post, path = "/api/v1/people/{id}/test", tag = "oncall",
+    params(("id" = String, Path, description = "Person id"), TestPageQuery),
+    responses(
+        (status = 202, description = "Test pages queued", body = TestPagesSent),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody),
+        (status = 422, description = "No contact of that kind", body = ErrorBody)
+    )
+)]
+pub(super) async fn test_person(
+    _caller: AsAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<TestPageQuery>,
+) -> Result<(StatusCode, Json<TestPagesSent>), ApiError> {
+    let sent = send_test_pages(&state, &id, query.kind.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Queues test pages to `id`'s contacts (of `kind`, if given): the API's and the web
+/// UI's one way to do it.
+pub(crate) async fn send_test_pages(
+    state: &AppState,
+    id: &str,
+    kind: Option<&str>,
+) -> Result<TestPagesSent, ApiError> {
+    let kind: Option<ContactKind> = kind
+        .map(|k| k.parse().map_err(|e: String| ApiError::invalid("kind", e)))
+        .transpose()?;
+    let roster = state.store.roster().await?;
+    let person = roster
+        .people
+        .get(id)
+        .ok_or_else(|| Section::People.not_found(id))?;
+    let contacts: Vec<Contact> = person
+        .contacts
+        .iter()
+        .filter(|c| kind.is_none_or(|k| c.kind == k))
+        .cloned()
+        .collect();
+    if contacts.is_empty() {
+        return Err(ApiError::invalid(
+            "kind",
+            match kind {
+                Some(k) => format!("{} has no {k} contact", person.name),
+                None => format!("{} has no contacts", person.name),
+            },
+        ));
+    }
+    let verified = state.store.verified_contacts().await?;
+    state
+        .pager
+        .send_tests(person, &contacts, state.clock.now())
+        .await?;
+    Ok(TestPagesSent {
+        person: id.to_owned(),
+        sent: contacts
+            .iter()
+            .map(|c| TestPageView {
+                kind: c.kind.to_string(),
+                address: masked_address(&c.address),
+                verified: is_verified(&verified, id, c),
+            })
+            .collect(),
+    })
 }
 
 /// Creates or replaces a person. A contact secret of `****` keeps the stored one.

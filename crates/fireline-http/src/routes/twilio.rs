@@ -12,7 +12,7 @@
 //! Acknowledging goes through the acknowledge links' own function
 //! ([`super::ack::acknowledge_as`]); answers are TwiML.
 
-use super::ack::{acknowledge_as, check_link};
+use super::ack::{acknowledge_as, check_confirm, check_link, confirm};
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -20,6 +20,7 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use fireline_core::oncall::verify::is_contact_check;
 use fireline_core::oncall::{ContactKind, Roster};
 use fireline_core::{EventData, IncidentId};
 use fireline_store::IncidentFilter;
@@ -120,6 +121,9 @@ async fn voice(
         Ok(params) => params,
         Err(why) => return forbidden(&uri, why),
     };
+    if is_contact_check(&token) {
+        return confirm_by_key(&state, &token, param(&params, "Digits")).await;
+    }
     if param(&params, "Digits") != Some("1") {
         return say("Not acknowledged. Goodbye.");
     }
@@ -137,6 +141,21 @@ async fn voice(
             say(&format!("Acknowledged {id}. Goodbye."))
         }
         Err(e) => say(&format!("Not acknowledged: {}. Goodbye.", why_not(&e))),
+    }
+}
+
+/// The key pressed in a test call: `1` confirms the phone reaches its person.
+async fn confirm_by_key(state: &AppState, token: &str, digits: Option<&str>) -> Response {
+    if digits != Some("1") {
+        return say("Not confirmed. Goodbye.");
+    }
+    match check_confirm(state, token).await {
+        Ok(Ok((_, check))) => match confirm(state, &check).await {
+            Ok(()) => say("Confirmed: this phone can wake you. Goodbye."),
+            Err(e) => say(&format!("Not confirmed: {}. Goodbye.", why_not(&e))),
+        },
+        Ok(Err(why)) => say(&format!("Not confirmed: {}. Goodbye.", why.reason())),
+        Err(e) => say(&format!("Not confirmed: {}. Goodbye.", why_not(&e))),
     }
 }
 

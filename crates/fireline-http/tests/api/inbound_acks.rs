@@ -34,6 +34,10 @@ backend_tests!(
     the_pushover_callback_acknowledges_as_the_links_person,
     a_pushover_callback_that_is_not_an_acknowledgement_or_is_forged_changes_nothing,
     twilio_requests_are_refused_when_twilio_is_not_configured,
+    a_test_page_confirmed_by_its_link_marks_the_contact_verified,
+    a_test_call_confirmed_by_key_1_marks_the_phone_verified,
+    test_pages_are_refused_for_unknown_people_or_kinds_and_for_non_admins,
+    a_confirm_link_for_a_number_changed_since_confirms_nothing,
 );
 
 const ACK_KEY: &[u8] = b"inbound acknowledgement test key";
@@ -64,6 +68,9 @@ struct Phone {
     clock: Arc<ManualClock>,
     /// A responder's API token (principal `pat`, not in the roster).
     pat: String,
+    /// An admin's API token.
+    admin: String,
+    store: Arc<dyn fireline_store::Store>,
 }
 
 impl Phone {
@@ -108,10 +115,15 @@ impl Phone {
         )
         .await
         .expect("token");
+        let (admin, _) = issue_token(db.store.as_ref(), Some("root"), AccessRole::Admin, start())
+            .await
+            .expect("token");
         Phone {
             router: fireline_http::router(state),
             clock,
             pat,
+            admin,
+            store: db.store.clone(),
         }
     }
 
@@ -524,4 +536,199 @@ async fn twilio_requests_are_refused_when_twilio_is_not_configured(db: &TestData
     let reply = phone.text(BOB, "ACK 1").await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
     assert!(phone.acknowledged_by("INC-1").await.is_null());
+}
+
+impl Phone {
+    /// Asks for test pages to `person` as an admin (`kind`: only those contacts).
+    async fn test_page(&self, person: &str, kind: &str) -> Reply {
+        send(
+            self.router.clone(),
+            crate::support::request(
+                Method::POST,
+                &format!("/api/v1/people/{person}/test?kind={kind}"),
+                Some(&self.admin),
+                None,
+            ),
+        )
+        .await
+    }
+
+    /// The confirm links of the test pages waiting in the outbox, by contact kind.
+    async fn confirm_links(&self) -> Vec<(String, String)> {
+        let now = self.clock.now();
+        let items = self
+            .store
+            .claim_outbox(now, "test", now + SignedDuration::from_mins(1), 50)
+            .await
+            .expect("claim");
+        items
+            .iter()
+            .map(|item| {
+                let message: Value = serde_json::from_str(&item.message).expect("JSON");
+                let url = message["confirm_url"].as_str().expect("a confirm link");
+                let text = message["text"].as_str().unwrap_or_default();
+                assert!(text.contains(url), "the text carries the link: {text}");
+                assert_eq!(message["urgent"], true, "as loud as a page");
+                let path = url.strip_prefix(BASE).expect("public URL").to_owned();
+                let contact: Value = serde_json::from_str(&item.destination).expect("JSON");
+                (
+                    contact["kind"].as_str().unwrap_or_default().to_owned(),
+                    path,
+                )
+            })
+            .collect()
+    }
+
+    async fn verified(&self) -> Vec<(String, String)> {
+        self.store
+            .verified_contacts()
+            .await
+            .expect("read")
+            .into_iter()
+            .map(|v| (v.person, v.kind.to_string()))
+            .collect()
+    }
+}
+
+async fn a_test_page_confirmed_by_its_link_marks_the_contact_verified(db: &TestDatabase) {
+    let phone = Phone::new(db, Some(TWILIO_TOKEN)).await;
+    let sent = phone
+        .test_page("alice", "sms")
+        .await
+        .expect(StatusCode::ACCEPTED);
+    assert_eq!(
+        sent.body,
+        json!({"person": "alice", "sent": [{"kind": "sms", "address": "…", "verified": false}]})
+    );
+    let links = phone.confirm_links().await;
+    let [(kind, path)] = links.as_slice() else {
+        panic!("one test page: {links:?}")
+    };
+    assert_eq!(kind, "sms");
+    let shown = send(
+        phone.router.clone(),
+        crate::support::request(Method::GET, path, None, None),
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let html = shown.body.as_str().unwrap_or_default().to_owned();
+    assert!(
+        html.contains("Did this reach you?") && html.contains("by sms"),
+        "{html}"
+    );
+    assert!(phone.verified().await.is_empty(), "a GET confirms nothing");
+    let confirmed = send(
+        phone.router.clone(),
+        crate::support::request(Method::POST, path, None, None),
+    )
+    .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert!(
+        confirmed
+            .body
+            .as_str()
+            .unwrap_or_default()
+            .contains("Thanks, Alice"),
+        "{}",
+        confirmed.body
+    );
+    assert_eq!(
+        phone.verified().await,
+        [("alice".to_owned(), "sms".to_owned())]
+    );
+    let again = phone
+        .test_page("alice", "sms")
+        .await
+        .expect(StatusCode::ACCEPTED);
+    assert_eq!(again.body["sent"][0]["verified"], true);
+}
+
+async fn a_test_call_confirmed_by_key_1_marks_the_phone_verified(db: &TestDatabase) {
+    let phone = Phone::new(db, Some(TWILIO_TOKEN)).await;
+    phone
+        .test_page("alice", "voice")
+        .await
+        .expect(StatusCode::ACCEPTED);
+    let links = phone.confirm_links().await;
+    let [(_, path)] = links.as_slice() else {
+        panic!("one test call: {links:?}")
+    };
+    let token = path.strip_prefix("/ack/").expect("an /ack/ link");
+    let said = twiml(&phone.press(token, "2").await);
+    assert!(said.contains("Not confirmed"), "{said}");
+    assert!(phone.verified().await.is_empty());
+    let said = twiml(&phone.press(token, "1").await);
+    assert!(
+        said.contains("Confirmed: this phone can wake you."),
+        "{said}"
+    );
+    assert_eq!(
+        phone.verified().await,
+        [("alice".to_owned(), "voice".to_owned())]
+    );
+}
+
+async fn test_pages_are_refused_for_unknown_people_or_kinds_and_for_non_admins(db: &TestDatabase) {
+    let phone = Phone::new(db, Some(TWILIO_TOKEN)).await;
+    phone
+        .test_page("mallory", "sms")
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    let none = phone
+        .test_page("alice", "email")
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(none.body["error"]["field"], "kind", "{}", none.body);
+    assert!(
+        none.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Alice has no email contact")),
+        "{}",
+        none.body
+    );
+    let bogus = phone
+        .test_page("alice", "pigeon")
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bogus.body["error"]["field"], "kind");
+    phone
+        .api(Method::POST, "/api/v1/people/alice/test", None)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    assert!(phone.confirm_links().await.is_empty(), "nothing queued");
+}
+
+async fn a_confirm_link_for_a_number_changed_since_confirms_nothing(db: &TestDatabase) {
+    let phone = Phone::new(db, Some(TWILIO_TOKEN)).await;
+    phone
+        .test_page("alice", "sms")
+        .await
+        .expect(StatusCode::ACCEPTED);
+    let links = phone.confirm_links().await;
+    let changed = ROSTER.replace(
+        "{ kind = \"sms\", address = \"+15551230001\" }",
+        "{ kind = \"sms\", address = \"+15551239999\" }",
+    );
+    assert_ne!(changed, ROSTER);
+    phone
+        .store
+        .replace_roster(&Roster::from_toml_str(&changed).expect("roster"), start())
+        .await
+        .expect("roster");
+    let reply = send(
+        phone.router.clone(),
+        crate::support::request(Method::POST, &links[0].1, None, None),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(
+        reply
+            .body
+            .as_str()
+            .unwrap_or_default()
+            .contains("has changed since the test"),
+        "{}",
+        reply.body
+    );
+    assert!(phone.verified().await.is_empty());
 }
