@@ -3,6 +3,7 @@
 use crate::exit::Failure;
 use crate::output::table;
 use crate::scenario;
+use fireline_core::oncall::readiness::not_ready;
 use fireline_core::oncall::{coverage_gaps, unknown_targets, Roster};
 use fireline_core::policy::duration::format_fixed;
 use fireline_core::policy::Policy;
@@ -69,6 +70,8 @@ pub fn check(path: &Path, roster: Option<&Path>) -> Result<(), Failure> {
                 problems.concat()
             )));
         }
+        // After the problems: what must be fixed first is said first.
+        warn_unwakeable(&roster, roster_path, from);
         outln!(
             "{}: ok — every schedule it pages has someone on call for the next 90 days, and every target is in {}",
             path.display(),
@@ -89,6 +92,58 @@ pub fn check(path: &Path, roster: Option<&Path>) -> Result<(), Failure> {
         }
     );
     Ok(())
+}
+
+/// How far ahead readiness looks: who is on call in the coming week.
+const READINESS_HORIZON: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// Warns (stderr; the exit code stays 0) about everyone on call in the next 7 days whom
+/// no contact in the roster file can wake at night. Whether their phones were proven by
+/// a test page is the server's to say (`/metrics`, the Admin page): a file cannot tell.
+fn warn_unwakeable(roster: &Roster, roster_path: &Path, from: Timestamp) {
+    let at_risk = not_ready(
+        roster,
+        from,
+        from + READINESS_HORIZON,
+        None,
+        &Default::default(),
+    );
+    if at_risk.is_empty() {
+        return;
+    }
+    let mut text = format!(
+        "{}: {} {} on call in the next 7 days and nothing can wake them at night",
+        roster_path.display(),
+        at_risk.len(),
+        if at_risk.len() == 1 {
+            "person is"
+        } else {
+            "people are"
+        }
+    );
+    for person in &at_risk {
+        let first = person.shifts.first();
+        text.push_str(&format!(
+            "
+  people.{}: {} {}; {} shift{} from {}",
+            person.person,
+            person.name,
+            person.problem(),
+            person.shifts.len(),
+            if person.shifts.len() == 1 { "" } else { "s" },
+            first.map_or_else(String::new, |s| format!(
+                "{} on {}",
+                s.start.strftime("%Y-%m-%d %H:%MZ"),
+                s.schedule
+            ))
+        ));
+    }
+    text.push_str(
+        "
+  hint: add an sms, voice, ntfy or pushover contact (docs/oncall.md, \"Wake me up\"), \
+         or subscribe a phone to push in the web UI",
+    );
+    eprintln!("fireline: warning: {text}");
 }
 
 /// One fired action as a JSON object: `at`, `kind`, and the action's fields.

@@ -287,13 +287,20 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
     );
 
     // A test page to each of ann's e-mail contacts; only admins may send one.
-    let tested = ok(fireline(&["person", "test", "ann", "--kind", "email"], &as_admin));
+    let tested = ok(fireline(
+        &["person", "test", "ann", "--kind", "email"],
+        &as_admin,
+    ));
     assert!(
         tested.starts_with("test page sent to ann by email a…@")
             && tested.contains("a confirmed contact counts as verified"),
         "{tested}"
     );
-    fails_with(fireline(&["person", "test", "ann"], &as_viewer), 5, &["admin"]);
+    fails_with(
+        fireline(&["person", "test", "ann"], &as_viewer),
+        5,
+        &["admin"],
+    );
     fails_with(
         fireline(&["person", "test", "ann", "--kind", "sms"], &as_admin),
         1,
@@ -378,6 +385,55 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
     );
     // Without --roster the policy alone is checked, as before.
     assert!(ok(fireline(&["policy", "check", DEFAULT_POLICY], &[])).contains(": ok"));
+}
+
+#[test]
+fn policy_check_warns_about_whoever_is_on_call_and_cannot_be_woken() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let roster = dir.path().join("roster.toml");
+    std::fs::write(
+        &roster,
+        "[people.ann]\nname = \"Ann Lee\"\ncontacts = [{ kind = \"email\", address = \"ann@example.com\" }]\n\
+         [people.ben]\nname = \"Ben Ode\"\ncontacts = [{ kind = \"sms\", address = \"+15551230002\" }]\n\
+         [schedules.primary]\nname = \"P\"\ntime_zone = \"UTC\"\n\
+         [[schedules.primary.layers]]\nname = \"l\"\nparticipants = [\"ann\", \"ben\"]\n\
+         shift = \"1d\"\nstart = \"2026-01-05\"\n",
+    )
+    .expect("write");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "name = \"p\"\n[severities.SEV1]\nname = \"Critical\"\nrank = 1\npage = [\"schedule:primary\"]\n\
+         [[escalation]]\nname = \"again\"\ntargets = [\"schedule:primary\"]\n\
+         triggers = [{ when = \"not_acknowledged\", after = \"5m\" }]\n",
+    )
+    .expect("write");
+    let o = fireline(
+        &[
+            "policy",
+            "check",
+            &policy.display().to_string(),
+            "--roster",
+            &roster.display().to_string(),
+        ],
+        &[],
+    );
+    assert!(
+        o.status.success(),
+        "a warning, not an error: {}",
+        stderr(&o)
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("1 person is on call in the next 7 days and nothing can wake them at night")
+            && err.contains("people.ann: Ann Lee has no contact that can wake them")
+            && err.contains("Wake me up"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("people.ben"),
+        "an SMS number can wake ben: {err}"
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod check;
 pub mod coverage;
 pub mod ical;
 pub mod notify;
+pub mod readiness;
 mod schedule;
 pub mod tell;
 mod text;

@@ -18,6 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use fireline_core::oncall::readiness::{not_ready, NotReady};
 use fireline_core::oncall::verify::is_verified;
 use fireline_core::oncall::{
     ical, unknown_targets, Contact, ContactKind, Person, Problem, Roster, Schedule, Team,
@@ -557,6 +558,24 @@ pub(super) async fn test_person(
 ) -> Result<(StatusCode, Json<TestPagesSent>), ApiError> {
     let sent = send_test_pages(&state, &id, query.kind.as_deref()).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// How far ahead readiness looks: who is on call in the coming week.
+const READINESS_HORIZON: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// Everyone on call in the next 7 days whom no confirmed contact (or subscribed
+/// device) can wake, with their shifts: `/metrics` and the Admin page show it.
+pub(crate) async fn not_ready_now(state: &AppState) -> Result<Vec<NotReady>, ApiError> {
+    let roster = state.store.roster().await?;
+    let verified = state.store.verified_contacts().await?;
+    let now = state.clock.now();
+    Ok(not_ready(
+        &roster,
+        now,
+        now + READINESS_HORIZON,
+        Some(&verified),
+        &Default::default(),
+    ))
 }
 
 /// Queues test pages to `id`'s contacts (of `kind`, if given): the API's and the web

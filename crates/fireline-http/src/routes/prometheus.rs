@@ -70,6 +70,18 @@ pub(super) async fn metrics(
     );
     out.push_str("# TYPE fireline_inbox_dead_letters gauge\n");
     let _ = writeln!(out, "fireline_inbox_dead_letters {dead}");
+    let unready = super::oncall::not_ready_now(&state).await?;
+    out.push_str(
+        "# HELP fireline_oncall_unready_people People on call in the next 7 days whom no confirmed contact can wake (fireline person test).\n",
+    );
+    out.push_str("# TYPE fireline_oncall_unready_people gauge\n");
+    let _ = writeln!(out, "fireline_oncall_unready_people {}", unready.len());
+    out.push_str(
+        "# HELP fireline_oncall_unready_shifts Shifts in the next 7 days taken by someone no confirmed contact can wake.\n",
+    );
+    out.push_str("# TYPE fireline_oncall_unready_shifts gauge\n");
+    let shifts: usize = unready.iter().map(|p| p.shifts.len()).sum();
+    let _ = writeln!(out, "fireline_oncall_unready_shifts {shifts}");
     Ok((
         StatusCode::OK,
         [(

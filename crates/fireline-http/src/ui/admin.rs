@@ -114,6 +114,7 @@ pub(super) fn notice_text(query: &HashMap<String, String>) -> Option<&'static st
         Some("integration-revoked") => "Integration revoked; its key no longer works.",
         Some("dead-letter-requeued") => "Payload put back in the inbox; it is processed next.",
         Some("dead-letter-discarded") => "Payload discarded.",
+        Some("test-sent") => "Test pages sent: confirm each when it arrives.",
         Some("entry-saved") => "Roster entry saved.",
         Some("entry-deleted") => "Roster entry deleted.",
         Some("override-added") => "Override added.",
@@ -163,6 +164,8 @@ struct AdminPage<'a> {
     /// Targets the roster lacks: (where used, target).
     unknown: Vec<(String, String)>,
     gaps: Vec<Gap>,
+    /// On call in the next 7 days with nothing proven to wake them.
+    unready: Vec<fireline_core::oncall::readiness::NotReady>,
 }
 
 fn section<T>(
@@ -282,6 +285,7 @@ async fn body<'a>(
         policy_source: policy.source.clone(),
         unknown,
         gaps,
+        unready: crate::routes::oncall::not_ready_now(state).await?,
     })
 }
 

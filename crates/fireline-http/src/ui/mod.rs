@@ -53,6 +53,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/oncall", get(oncall::show))
         .route("/ui/oncall/overrides", post(oncall::add_override))
         .route("/ui/oncall/overrides/remove", post(oncall::remove_override))
+        .route("/ui/people/{id}/test", post(oncall::test_person))
         .route("/ui/postmortems", get(postmortems::show))
         .route("/ui/report", get(report::show))
         .route("/ui/admin", get(admin::show))

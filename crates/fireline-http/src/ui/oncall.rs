@@ -8,13 +8,14 @@ use super::admin::{admin_act, notice_text};
 use super::roster::save_schedule;
 use super::{render, Choice, Session};
 use crate::auth::FeedSecrets;
-use crate::routes::oncall::feed_view;
+use crate::routes::oncall::{feed_view, masked_address, sees_contacts};
 use crate::{ApiError, AppState};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use fireline_core::oncall::verify::is_verified;
 use fireline_core::oncall::{Override, Roster, Shift};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -77,6 +78,12 @@ struct OncallPage<'a> {
     feeds: Vec<(String, String)>,
     /// The caller's own feed URL, when they are a roster person.
     my_feed: Option<String>,
+    /// The caller's own contacts (kind, address, confirmed by a test page), when they
+    /// are a roster person.
+    my_contacts: Option<Vec<(String, String, bool)>>,
+    /// Whether the caller may send themselves a test page (their own user session, or
+    /// an admin).
+    can_test: bool,
 }
 
 fn shift_row(roster: &Roster, shift: &Shift, schedule: &str) -> ShiftRow {
@@ -110,6 +117,8 @@ async fn body<'a>(
         people: Vec::new(),
         feeds: Vec::new(),
         my_feed: None,
+        my_contacts: None,
+        can_test: false,
     };
     // Feed URLs carry a secret that opens only their feed, so every signed-in caller
     // may have them (viewers read these shifts anyway).
@@ -148,8 +157,26 @@ async fn body<'a>(
                 .collect(),
         ));
     }
-    if roster.people.contains_key(&session.caller.name) {
+    if let Some(me) = roster.people.get(&session.caller.name) {
         page.mine = Some(mine);
+        let verified = state.store.verified_contacts().await?;
+        // Addresses in full only where the API would show them (docs/security.md).
+        let full = sees_contacts(&session.caller, &me.id);
+        page.can_test = full;
+        page.my_contacts = Some(
+            me.contacts
+                .iter()
+                .map(|c| {
+                    let proven = is_verified(&verified, &me.id, c);
+                    let address = if full {
+                        c.address.clone()
+                    } else {
+                        masked_address(&c.address)
+                    };
+                    (c.kind.to_string(), address, proven)
+                })
+                .collect(),
+        );
     }
     // Every schedule's overrides that have not ended, and the choices of the form that
     // adds one.
@@ -196,6 +223,36 @@ pub(super) async fn show(
     match body(&state, &session, notice_text(&query)).await {
         Ok(body) => render(StatusCode::OK, "On call", Some(&session), &body),
         Err(e) => super::error_page(Some(&session), e, "/ui"),
+    }
+}
+
+/// `POST /ui/people/{id}/test`: test pages to each of a person's contacts, sent by
+/// the person themselves (from "On call") or by an admin (from the Admin page).
+pub(super) async fn test_person(
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = super::form(&body);
+    if let Some(refused) = session.refuse_csrf(fields.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    let myself = session.caller.user_name() == Some(id.as_str());
+    let back = if myself {
+        "/ui/oncall#my-contacts"
+    } else {
+        "/ui/admin#readiness"
+    };
+    if !myself {
+        if let Some(refused) = super::admin::refuse_non_admin(&session) {
+            return refused;
+        }
+    }
+    match crate::routes::oncall::send_test_pages(&state, &id, None).await {
+        Ok(_) if myself => Redirect::to("/ui/oncall?done=test-sent#my-contacts").into_response(),
+        Ok(_) => Redirect::to("/ui/admin?done=test-sent#readiness").into_response(),
+        Err(e) => super::admin::refused(&session, e, back),
     }
 }
 

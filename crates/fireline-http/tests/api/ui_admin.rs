@@ -19,6 +19,7 @@ backend_tests!(
     overrides_are_added_and_removed_on_the_oncall_page,
     admin_text_is_escaped,
     parked_alerts_are_shown_and_processed_again_from_the_admin_page,
+    whoever_cannot_be_woken_is_named_and_sent_a_test_page_from_the_ui,
 );
 
 /// A signed-in browser: its session cookie and CSRF token.
@@ -992,4 +993,108 @@ async fn parked_alerts_are_shown_and_processed_again_from_the_admin_page(db: &Te
         .await
         .expect(StatusCode::OK);
     assert!(html(&page).contains("Payload put back in the inbox"));
+}
+
+/// The test pages waiting in the outbox, as (person's address, contact kind).
+async fn test_pages(app: &App) -> Vec<(String, String)> {
+    let now = start() + jiff::SignedDuration::from_hours(1);
+    app.store
+        .claim_outbox(now, "test", now + jiff::SignedDuration::from_mins(1), 50)
+        .await
+        .expect("claim")
+        .iter()
+        .filter(|item| item.message.contains("confirm_url"))
+        .map(|item| {
+            let contact: Value = serde_json::from_str(&item.destination).expect("JSON");
+            (
+                contact["address"].as_str().unwrap_or_default().to_owned(),
+                contact["kind"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn whoever_cannot_be_woken_is_named_and_sent_a_test_page_from_the_ui(db: &TestDatabase) {
+    let app = App::new(db).await;
+    import(&app).await;
+    // Alice is always on call and has only e-mail: the Admin page names her.
+    let admin = token_browser(&app, &app.admin).await;
+    let page = get(&app, "/ui/admin", &admin.cookie)
+        .await
+        .expect(StatusCode::OK);
+    let page = html(&page);
+    let at = page
+        .find("Can the on-call be woken?")
+        .expect("the readiness section");
+    let section = &page[at..page[at..]
+        .find("<h3>Problems")
+        .map_or(page.len(), |e| at + e)];
+    assert!(
+        section.contains("Alice Ng (alice) has no contact that can wake them"),
+        "{section}"
+    );
+    assert!(!section.contains("Bob Li"), "bob is not on call: {section}");
+    assert!(
+        section.contains("action=\"/ui/people/alice/test\""),
+        "{section}"
+    );
+
+    // A viewer may not send anyone test pages; a forged post sends nothing.
+    let viewer = token_browser(&app, &app.viewer).await;
+    post(&app, "/ui/people/alice/test", &viewer, &[])
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    app.send(post_request(
+        "/ui/people/alice/test",
+        Some(&admin.cookie),
+        &[("csrf", "forged")],
+    ))
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    assert!(test_pages(&app).await.is_empty());
+
+    let sent = post(&app, "/ui/people/alice/test", &admin, &[])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    assert_eq!(
+        sent.header("location"),
+        Some("/ui/admin?done=test-sent#readiness")
+    );
+    assert_eq!(
+        test_pages(&app).await,
+        vec![("alice@example.com".to_owned(), "email".to_owned())]
+    );
+
+    // Alice, signed in as herself, sees her own contacts and may test them.
+    fireline_http::users::create_user(
+        app.store.as_ref(),
+        "alice",
+        AccessRole::Responder,
+        "a long passphrase",
+        start(),
+    )
+    .await
+    .expect("alice");
+    let signed_in = password_sign_in(&app, "alice", "a long passphrase")
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    {
+        let alice = browser(&app, cookie_of(&signed_in)).await;
+        let mine = get(&app, "/ui/oncall", &alice.cookie)
+            .await
+            .expect(StatusCode::OK);
+        let mine = html(&mine);
+        assert!(mine.contains("How fireline reaches me"), "{mine}");
+        assert!(
+            mine.contains("email: alice@example.com — not confirmed yet"),
+            "{mine}"
+        );
+        assert!(mine.contains("Send me a test page"), "{mine}");
+        // Test pages sent at the same instant are one; a minute later is a new test.
+        app.advance(1);
+        post(&app, "/ui/people/alice/test", &alice, &[])
+            .await
+            .expect(StatusCode::SEE_OTHER);
+        assert_eq!(test_pages(&app).await.len(), 1);
+    }
 }
