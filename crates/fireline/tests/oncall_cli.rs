@@ -280,32 +280,7 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
         schedules_json["schedules"].as_array().map(Vec::len),
         Some(2)
     );
-    fails_with(
-        fireline(&["person", "show", "zed"], &as_viewer),
-        1,
-        &["no person `zed`"],
-    );
-
-    // A test page to each of ann's e-mail contacts; only admins may send one.
-    let tested = ok(fireline(
-        &["person", "test", "ann", "--kind", "email"],
-        &as_admin,
-    ));
-    assert!(
-        tested.starts_with("test page sent to ann by email a…@")
-            && tested.contains("a confirmed contact counts as verified"),
-        "{tested}"
-    );
-    fails_with(
-        fireline(&["person", "test", "ann"], &as_viewer),
-        5,
-        &["admin"],
-    );
-    fails_with(
-        fireline(&["person", "test", "ann", "--kind", "sms"], &as_admin),
-        1,
-        &["Ann Lee has no sms contact"],
-    );
+    person_test_is_for_admins(&as_admin, &as_viewer);
 
     // A calendar app subscribes with the feed's own URL, whose ?token= is a secret for
     // that feed alone; neither it nor any token reaches the logs.
@@ -385,6 +360,36 @@ async fn a_roster_is_imported_and_queried_through_the_cli(db: &TestDatabase) {
     );
     // Without --roster the policy alone is checked, as before.
     assert!(ok(fireline(&["policy", "check", DEFAULT_POLICY], &[])).contains(": ok"));
+}
+
+/// `fireline person show` of nobody, and `fireline person test`: only admins may send
+/// test pages, and only to contacts the person has.
+fn person_test_is_for_admins(as_admin: &[(&str, &str)], as_viewer: &[(&str, &str)]) {
+    fails_with(
+        fireline(&["person", "show", "zed"], as_viewer),
+        1,
+        &["no person `zed`"],
+    );
+    // A test page to each of ann's e-mail contacts; only admins may send one.
+    let tested = ok(fireline(
+        &["person", "test", "ann", "--kind", "email"],
+        as_admin,
+    ));
+    assert!(
+        tested.starts_with("test page sent to ann by email a…@")
+            && tested.contains("a confirmed contact counts as verified"),
+        "{tested}"
+    );
+    fails_with(
+        fireline(&["person", "test", "ann"], as_viewer),
+        5,
+        &["admin"],
+    );
+    fails_with(
+        fireline(&["person", "test", "ann", "--kind", "sms"], as_admin),
+        1,
+        &["Ann Lee has no sms contact"],
+    );
 }
 
 #[test]
