@@ -865,3 +865,53 @@ fn page_links_open_the_ui_incident_page_and_a_signed_acknowledge_link() {
         );
     }
 }
+
+#[test]
+fn subscribed_devices_become_one_push_contact_that_default_and_explicit_rules_reach() {
+    let r = roster(&with_people(
+        &["alice", "bob"],
+        "[[people.bob.rules]]\nkind = \"email\"\nafter = \"0m\"\n\
+         [[people.bob.rules]]\nkind = \"push\"\nafter = \"5m\"\n",
+    ));
+    let devices: std::collections::BTreeSet<String> = ["alice", "bob", "ghost"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let paged = r
+        .clone()
+        .with_push_devices(&devices)
+        .with_push_devices(&devices);
+    let alice = &paged.people["alice"];
+    assert_eq!(
+        alice
+            .contacts_of(ContactKind::Push)
+            .map(|c| c.address.as_str())
+            .collect::<Vec<_>>(),
+        [fireline_core::oncall::PUSH_DEVICES],
+        "one push contact however often applied"
+    );
+    // Without rules, every contact at once: e-mail and push.
+    let kinds: Vec<(ContactKind, SignedDuration)> = alice
+        .effective_rules()
+        .iter()
+        .map(|rule| (rule.kind, rule.after))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (ContactKind::Email, SignedDuration::ZERO),
+            (ContactKind::Push, SignedDuration::ZERO)
+        ]
+    );
+    // Bob's own rules say push after five minutes; now they have something to reach.
+    assert_eq!(
+        paged.people["bob"].contacts_of(ContactKind::Push).count(),
+        1
+    );
+    assert!(
+        !paged.people.contains_key("ghost"),
+        "devices of no roster person add nobody"
+    );
+    // Without devices nothing changes.
+    assert_eq!(r.clone().with_push_devices(&Default::default()), r);
+}

@@ -300,22 +300,7 @@ impl Delivery {
                     .await
             }
         };
-        let Some(target) = destination_of(&contact) else {
-            return self
-                .give_up(
-                    now,
-                    person,
-                    channel,
-                    &keep,
-                    &format!("{} delivery is not set up on this server", contact.kind),
-                    report,
-                )
-                .await;
-        };
-        let notifier = self.notifier.clone();
-        let sent = tokio::task::spawn_blocking(move || notifier.send(&target, &message, now))
-            .await
-            .unwrap_or_else(|e| Err(DeliveryError::Transient(format!("sender crashed: {e}"))));
+        let sent = self.send(now, person, &contact, message).await;
         match sent {
             Ok(delivered) => {
                 metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "sent").increment(1);
@@ -364,6 +349,29 @@ impl Delivery {
                     .await
             }
         }
+    }
+
+    /// Sends one message to one contact, on a blocking thread.
+    async fn send(
+        &self,
+        now: Timestamp,
+        person: &str,
+        contact: &Contact,
+        message: Message,
+    ) -> Result<fireline_notify::Delivered, DeliveryError> {
+        if contact.kind == fireline_core::oncall::ContactKind::Push {
+            return crate::push::send(&self.store, &self.notifier, now, person, &message).await;
+        }
+        let Some(target) = destination_of(contact) else {
+            return Err(DeliveryError::Permanent(format!(
+                "{} delivery is not set up on this server",
+                contact.kind
+            )));
+        };
+        let notifier = self.notifier.clone();
+        tokio::task::spawn_blocking(move || notifier.send(&target, &message, now))
+            .await
+            .unwrap_or_else(|e| Err(DeliveryError::Transient(format!("sender crashed: {e}"))))
     }
 
     /// Marks messages failed, records it on each incident and escalates past the
@@ -467,7 +475,7 @@ impl Delivery {
         if now <= since {
             return Ok(0);
         }
-        let roster = self.store.roster().await?;
+        let roster = crate::paging::paging_roster(self.store.as_ref()).await?;
         self.remember_next_handoff(&roster, now);
         let mut notices = Vec::new();
         // Read once per cycle, however many schedules change hands at this instant.
@@ -532,7 +540,7 @@ impl Delivery {
         if items.is_empty() {
             return Ok(0);
         }
-        let roster = self.store.roster().await?;
+        let roster = crate::paging::paging_roster(self.store.as_ref()).await?;
         let notices =
             fireline_core::postmortem::action_reminders(&roster, &items, now, self.pager.links());
         let new = self.store.enqueue_outbox(&notices).await?;
@@ -666,8 +674,8 @@ impl Delivery {
     }
 }
 
-/// Where a roster contact is reached, or `None` for a kind this server cannot send to
-/// yet (Web Push, until a device subscribes).
+/// Where a roster contact is reached, or `None` for Web Push, whose destinations are
+/// the person's subscribed devices ([`crate::push`]).
 fn destination_of(contact: &Contact) -> Option<Destination> {
     use fireline_core::oncall::ContactKind;
     let address = contact.address.clone();

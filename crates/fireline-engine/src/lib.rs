@@ -13,6 +13,7 @@ pub mod engine;
 pub mod ingest;
 pub mod live_policy;
 pub mod paging;
+pub mod push;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::{Applied, CommandError, Commands, Facts};

@@ -8,6 +8,7 @@ use fireline_core::policy::{NoticeKind, Policy};
 use fireline_core::{EventData, Incident, NewEvent, RecordedEvent};
 use fireline_store::{Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// How long an acknowledge link in a page works.
@@ -102,7 +103,7 @@ impl Pager {
         let notices = events.iter().any(|e| NoticeKind::of(&e.data).is_some());
         let mut outbox = Vec::new();
         if pages || notices {
-            let roster = self.store.roster().await?;
+            let roster = paging_roster(self.store.as_ref()).await?;
             outbox = address(
                 &roster,
                 current,
@@ -227,4 +228,22 @@ pub fn local_links() -> Links {
 
 fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The people with at least one device subscribed to Web Push and still in use.
+pub async fn people_with_devices(store: &dyn Store) -> Result<BTreeSet<String>, StoreError> {
+    Ok(store
+        .push_devices(None)
+        .await?
+        .into_iter()
+        .filter(|d| d.removed.is_none())
+        .map(|d| d.person)
+        .collect())
+}
+
+/// The roster as messages are addressed from it: everyone who subscribed a device has a
+/// `push` contact standing for their devices.
+pub async fn paging_roster(store: &dyn Store) -> Result<fireline_core::oncall::Roster, StoreError> {
+    let people = people_with_devices(store).await?;
+    Ok(store.roster().await?.with_push_devices(&people))
 }

@@ -189,7 +189,12 @@ impl Rig {
             "delivery",
             Notifier::new(None, Duration::from_secs(5))
                 .expect("notifier")
-                .with_outbound(allow),
+                .with_outbound(allow)
+                .with_web_push(fireline_notify::WebPushConfig {
+                    key: fireline_notify::webpush::VapidKey::generate().expect("key"),
+                    subject: "mailto:oncall@example.com".into(),
+                })
+                .expect("web push"),
             pager.clone(),
             DeliveryConfig::default(),
         );
@@ -781,4 +786,106 @@ backend_tests!(
     hand_offs_are_announced_once_to_both_people,
     the_last_level_repeats_then_escalation_is_exhausted_loudly,
     action_item_owners_are_reminded_once_before_due_and_once_overdue,
+    a_page_rings_each_subscribed_device_and_a_gone_one_is_dropped_with_the_reason,
 );
+
+/// A browser's subscription at `url` (the keys are RFC 8291's example browser's).
+fn device(id: &str, person: &str, url: &str, at: Timestamp) -> fireline_store::PushDevice {
+    fireline_store::PushDevice {
+        id: id.into(),
+        person: person.into(),
+        subscription: serde_json::json!({
+            "endpoint": url,
+            "keys": {
+                "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                "auth": "BTBZMqHH6r4Tts7J_aSIgg"
+            }
+        })
+        .to_string(),
+        label: id.into(),
+        created_at: at,
+        removed: None,
+    }
+}
+
+async fn a_page_rings_each_subscribed_device_and_a_gone_one_is_dropped_with_the_reason(
+    db: &TestDatabase,
+) {
+    let rig = Rig::new(db, vec![]).await;
+    // Alice's rules now say push at once too; she subscribed a phone and a laptop. The
+    // push service knows the phone (201) but no longer the laptop (410).
+    let service = Receiver::start(vec![410, 201, 201]);
+    let toml = {
+        let r = roster(&rig.receiver);
+        let mut alice = r.people["alice"].clone();
+        alice.rules.push(fireline_core::oncall::NotificationRule {
+            kind: fireline_core::oncall::ContactKind::Push,
+            after: SignedDuration::ZERO,
+        });
+        let mut r = r;
+        r.people.insert("alice".into(), alice);
+        r
+    };
+    rig.store.replace_roster(&toml, t0()).await.expect("roster");
+    for (id, minutes) in [("Laptop", 1), ("Phone", 2)] {
+        rig.store
+            .add_push_device(&device(
+                id,
+                "alice",
+                &format!("{}/push/{id}", service.url),
+                t0() - SignedDuration::from_mins(minutes),
+            ))
+            .await
+            .expect("subscribe");
+    }
+    let first = rig.declare("SEV1", "Checkout 5xx").await;
+    rig.at(t0()).await;
+    // Newest device first: the laptop (410), then the phone (201).
+    assert_eq!(service.paths(), ["/push/Laptop", "/push/Phone"]);
+    let headers = service.requests.lock().expect("lock")[1]
+        .1
+        .to_ascii_lowercase();
+    for wanted in [
+        "urgency: high",
+        "content-encoding: aes128gcm",
+        "authorization: vapid t=",
+        "topic: inc-1",
+    ] {
+        assert!(headers.contains(wanted), "{wanted} in {headers}");
+    }
+    let pushed = rig
+        .timeline(first)
+        .await
+        .into_iter()
+        .find_map(|e| match e {
+            EventData::Notified {
+                channel, detail, ..
+            } if channel == "push" => Some(detail),
+            _ => None,
+        })
+        .expect("the push is on the timeline");
+    assert_eq!(pushed, "pushed to Phone (not to Laptop: gone)");
+    // The laptop is out of use, with why, for alice to see; the phone still rings.
+    let devices = rig
+        .store
+        .push_devices(Some("alice"))
+        .await
+        .expect("devices");
+    let laptop = devices.iter().find(|d| d.id == "Laptop").expect("kept");
+    let (at, why) = laptop.removed.clone().expect("removed");
+    assert_eq!(at, t0());
+    assert!(
+        why.contains("no longer knows it") && why.contains("410"),
+        "{why}"
+    );
+    assert!(devices
+        .iter()
+        .any(|d| d.id == "Phone" && d.removed.is_none()));
+    rig.declare("SEV1", "Search down").await;
+    rig.at(t0() + SignedDuration::from_secs(1)).await;
+    assert_eq!(
+        service.paths(),
+        ["/push/Laptop", "/push/Phone", "/push/Phone"],
+        "a gone device is never tried again"
+    );
+}

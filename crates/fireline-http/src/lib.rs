@@ -68,6 +68,9 @@ pub struct AppState {
     /// the requests it sends: a key pressed during a call, an SMS reply. `None` refuses
     /// them all.
     pub twilio_auth_token: Option<TwilioAuthToken>,
+    /// The server's VAPID public key, which browsers subscribe to Web Push with; `None`
+    /// where Web Push is not set up (devices cannot subscribe).
+    pub web_push_key: Option<String>,
 }
 
 /// Twilio's auth token, the key of `X-Twilio-Signature`; never shown in `Debug` output.

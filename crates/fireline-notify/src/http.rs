@@ -57,7 +57,7 @@ impl Http {
             content_type: "application/json",
             headers,
             basic_auth: None,
-            body,
+            body: body.into_bytes(),
             error_text: |_| None,
         })?;
         Ok(Delivered {
@@ -71,13 +71,24 @@ impl Http {
     /// error text ([`Post::error_text`]) or the start of the body, with the URL's secret
     /// parts removed.
     pub(crate) fn send(&self, post: &Post<'_>) -> Result<Answer, DeliveryError> {
+        self.send_status(post).map_err(|(_, error)| error)
+    }
+
+    /// [`Http::send`], with the HTTP status of a refusal beside the error (`None` when
+    /// no answer came): Web Push must tell a subscription that is gone (404, 410) from
+    /// other refusals.
+    pub(crate) fn send_status(
+        &self,
+        post: &Post<'_>,
+    ) -> Result<Answer, (Option<u16>, DeliveryError)> {
         let (channel, url) = (post.channel, post.url);
         let host = url_host(url);
         let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         if !matches!(scheme.as_deref(), Some("http" | "https")) || host.is_empty() {
-            return Err(DeliveryError::Permanent(format!(
-                "{channel} URL is not an http(s) URL"
-            )));
+            return Err((
+                None,
+                DeliveryError::Permanent(format!("{channel} URL is not an http(s) URL")),
+            ));
         }
         let mut request = self
             .agent
@@ -92,8 +103,8 @@ impl Http {
             request = request.header("Authorization", format!("Basic {credentials}"));
         }
         let mut response = request
-            .send(post.body.as_str())
-            .map_err(|e| classify_error(channel, host, e))?;
+            .send(post.body.as_slice())
+            .map_err(|e| (None, classify_error(channel, host, e)))?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             tracing::debug!(channel, host, status, "notification delivered");
@@ -127,7 +138,7 @@ impl Http {
             detail.push_str(": ");
             detail.push_str(&snippet);
         }
-        Err(classify_status(status, detail))
+        Err((Some(status), classify_status(status, detail)))
     }
 }
 
@@ -166,7 +177,7 @@ pub(crate) struct Post<'a> {
     /// token).
     pub(crate) basic_auth: Option<(&'a str, &'a str)>,
     /// The body.
-    pub(crate) body: String,
+    pub(crate) body: Vec<u8>,
     /// The provider's documented error text in an error answer's body (Twilio's
     /// `message` and `code`, Pushover's `errors`), if the body holds one.
     pub(crate) error_text: fn(&str) -> Option<String>,

@@ -135,6 +135,32 @@ pub struct Providers {
     pub twilio: Option<TwilioConfig>,
 }
 
+/// This server's Web Push identity ([`Notifier::with_web_push`]).
+#[derive(Debug, Clone)]
+pub struct WebPushConfig {
+    /// The VAPID key pair browsers subscribe with.
+    pub key: webpush::VapidKey,
+    /// The contact push services may write to about this server: a `mailto:` address or
+    /// an `https:` URL (RFC 8292 §2.1).
+    pub subject: String,
+}
+
+/// How long a push service keeps a message for a device that is offline: a page still
+/// matters after a phone was out of signal for a while, not after a day.
+pub const PUSH_TTL_SECONDS: u32 = 4 * 60 * 60;
+
+/// Why a push to one device failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// The push service no longer knows the subscription (HTTP 404 or 410): the device
+    /// unsubscribed or its subscription expired. Stop using it; never retry.
+    #[error("{0}")]
+    Gone(String),
+    /// Any other failure, classified as for every channel.
+    #[error(transparent)]
+    Failed(#[from] DeliveryError),
+}
+
 /// A successful delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
@@ -225,6 +251,7 @@ pub struct Notifier {
     providers_http: http::Http,
     smtp: Option<email::Smtp>,
     providers: Providers,
+    web_push: Option<WebPushConfig>,
     timeout: Duration,
 }
 
@@ -234,6 +261,7 @@ impl fmt::Debug for Notifier {
             .field("smtp_host", &self.smtp.as_ref().map(|s| s.host.as_str()))
             .field("pushover", &self.providers.pushover.is_some())
             .field("twilio", &self.providers.twilio.is_some())
+            .field("web_push", &self.web_push.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -252,6 +280,7 @@ impl Notifier {
             providers_http: http::Http::trusted(timeout),
             smtp,
             providers: Providers::default(),
+            web_push: None,
             timeout,
         })
     }
@@ -288,6 +317,83 @@ impl Notifier {
             http: http::Http::new(self.timeout, allow),
             ..self
         }
+    }
+
+    /// Sends Web Push messages signed with `config`'s VAPID key, after checking its
+    /// subject. Without it, [`Notifier::send_push`] fails permanently.
+    pub fn with_web_push(self, config: WebPushConfig) -> Result<Notifier, ConfigError> {
+        // Checked now, so a bad subject is refused at start-up rather than at 3 a.m.
+        webpush::check_subject(&config.subject).map_err(|e| {
+            ConfigError::InvalidProviderSetting {
+                provider: "web_push",
+                setting: "subject",
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Notifier {
+            web_push: Some(config),
+            ..self
+        })
+    }
+
+    /// The VAPID public key browsers subscribe with, once Web Push is set up.
+    pub fn web_push_public_key(&self) -> Option<String> {
+        self.web_push.as_ref().map(|c| c.key.public_key())
+    }
+
+    /// Pushes `message` to one subscribed browser once: encrypted for it (RFC 8291),
+    /// signed with the server's VAPID key, `Urgency: high` when the message is
+    /// [urgent](Message::urgent), `Topic` the incident (a newer push for the same
+    /// incident replaces one a sleeping phone has not fetched yet). The endpoint is
+    /// checked against the outbound rules like any URL from outside.
+    pub fn send_push(
+        &self,
+        subscription: &webpush::Subscription,
+        message: &Message,
+        now: jiff::Timestamp,
+    ) -> Result<Delivered, PushError> {
+        let config = self.web_push.as_ref().ok_or_else(|| {
+            DeliveryError::Permanent("Web Push is not set up on this server".to_owned())
+        })?;
+        let topic = message
+            .items
+            .first()
+            .map(|i| i.incident.as_str())
+            .filter(|t| webpush::check_topic(t).is_ok());
+        let request = webpush::request(
+            &config.key,
+            &config.subject,
+            subscription,
+            &webpush::notification_payload(message),
+            webpush::Urgency::of(message),
+            PUSH_TTL_SECONDS,
+            topic,
+            now,
+        )
+        .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let headers: Vec<(&str, String)> = request
+            .headers
+            .into_iter()
+            .filter(|(name, _)| *name != "Content-Type")
+            .collect();
+        let answer = self
+            .http
+            .send_status(&http::Post {
+                channel: "push",
+                url: &request.url,
+                content_type: "application/octet-stream",
+                headers: &headers,
+                basic_auth: None,
+                body: request.body,
+                error_text: |_| None,
+            })
+            .map_err(|(status, error)| match status.map(webpush::classify) {
+                Some(Err(webpush::Refusal::Gone(_))) => PushError::Gone(error.detail().to_owned()),
+                _ => PushError::Failed(error),
+            })?;
+        Ok(Delivered {
+            detail: format!("HTTP {}", answer.status),
+        })
     }
 
     /// Delivers `message` to `destination` once; retrying is the caller's decision,

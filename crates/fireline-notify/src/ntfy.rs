@@ -43,7 +43,7 @@ pub(crate) fn send(
         content_type: "text/plain; charset=utf-8",
         headers: &headers,
         basic_auth: None,
-        body: ntfy_body(message),
+        body: ntfy_body(message).into_bytes(),
         error_text,
     })?;
     let id = serde_json::from_str::<serde_json::Value>(&answer.body)

@@ -76,7 +76,7 @@ pub(crate) fn send(
             content_type: "application/x-www-form-urlencoded",
             headers: &[],
             basic_auth: None,
-            body: form_body(&form),
+            body: form_body(&form).into_bytes(),
             error_text,
         })
         .map_err(|e| crate::redacted(e, &[&config.token, user]))?;

@@ -116,7 +116,7 @@ pub(crate) fn send(
             content_type: "application/x-www-form-urlencoded",
             headers: &[],
             basic_auth: Some((&config.account_sid, &config.auth_token)),
-            body: form_body(&form),
+            body: form_body(&form).into_bytes(),
             error_text,
         })
         .map_err(hide)?;

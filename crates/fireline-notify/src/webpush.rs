@@ -586,7 +586,7 @@ pub fn request(
 }
 
 /// RFC 8292 §2.1: the contact is a `mailto:` address or an `https:` URL.
-fn check_subject(subject: &str) -> Result<(), WebPushError> {
+pub(crate) fn check_subject(subject: &str) -> Result<(), WebPushError> {
     let bad = || WebPushError::Subject(subject.to_owned());
     if !subject.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(bad());
@@ -609,7 +609,7 @@ fn check_subject(subject: &str) -> Result<(), WebPushError> {
 }
 
 /// RFC 8030 §5.4: 1 to 32 characters of the URL- and filename-safe base64 alphabet.
-fn check_topic(topic: &str) -> Result<(), WebPushError> {
+pub(crate) fn check_topic(topic: &str) -> Result<(), WebPushError> {
     let ok = !topic.is_empty()
         && topic.len() <= MAX_TOPIC_LEN
         && topic

@@ -8,6 +8,8 @@
 //! — unless `CI`, `FIRELINE_TEST_WEBPUSH` or `FIRELINE_TEST_VENV` (set by scripts/test) is
 //! set, when it fails.
 
+mod stand_in;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -15,9 +17,12 @@ use std::process::{Command, Stdio};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use fireline_notify::webpush::{self, Endpoints, Subscription, Urgency, VapidKey, MAX_PAYLOAD};
-use fireline_notify::{Item, Message};
+use fireline_notify::{
+    Allow, Category, DeliveryError, Item, Message, Notifier, PushError, WebPushConfig,
+};
 use jiff::Timestamp;
 use serde_json::{json, Value};
+use stand_in::{Reply, Request, StandIn};
 
 const SUBJECT: &str = "mailto:oncall@example.com";
 
@@ -249,4 +254,183 @@ fn the_checker_refuses_tampered_messages() {
         let error = try_run("check", &input).expect_err(what);
         assert!(error.contains(expected), "{what}: {error}");
     }
+}
+
+/// What RFC 8030 §5 and RFC 8291/8292 ask of a push message's request.
+fn rfc8030(request: &Request) -> Vec<String> {
+    let mut faults = Vec::new();
+    if request.method != "POST" {
+        faults.push(format!("method {}", request.method));
+    }
+    for (name, want) in [
+        ("content-encoding", Some("aes128gcm")),
+        ("content-type", Some("application/octet-stream")),
+        ("urgency", Some("high")),
+        ("ttl", None),
+        ("authorization", None),
+    ] {
+        match (request.header(name), want) {
+            (None, _) => faults.push(format!("no {name} header")),
+            (Some(v), Some(w)) if v != w => faults.push(format!("{name}: {v}")),
+            _ => {}
+        }
+    }
+    if !request
+        .header("authorization")
+        .is_some_and(|a| a.starts_with("vapid t=") && a.contains(", k="))
+    {
+        faults.push("Authorization is not `vapid t=…, k=…`".to_owned());
+    }
+    if request
+        .header("ttl")
+        .and_then(|t| t.parse::<u32>().ok())
+        .is_none()
+    {
+        faults.push("TTL is not a number of seconds".to_owned());
+    }
+    faults
+}
+
+fn pushing_notifier(key: &VapidKey) -> Notifier {
+    Notifier::new(None, std::time::Duration::from_secs(5))
+        .expect("notifier")
+        .with_outbound(Allow::nothing().with(Category::Loopback))
+        .with_web_push(WebPushConfig {
+            key: key.clone(),
+            subject: SUBJECT.to_owned(),
+        })
+        .expect("web push")
+}
+
+/// A fresh browser whose endpoint is `service`'s `/push/<name>`.
+fn browser_at(service: &StandIn, name: &str) -> (Subscription, Value, String) {
+    let (_, mut json, private) = browser();
+    json["endpoint"] = Value::from(service.url(&format!("/push/{name}")));
+    let subscription = Subscription::parse(&json.to_string(), Endpoints::AllowHttp).expect("ok");
+    (subscription, json, private)
+}
+
+#[test]
+fn the_notifier_pushes_a_page_that_python_decrypts() {
+    if !python_ready() {
+        return;
+    }
+    let service = StandIn::start(rfc8030, Reply::json(201, String::new()));
+    let key = VapidKey::generate().expect("key");
+    let (subscription, json, private) = browser_at(&service, "phone");
+    let delivered = pushing_notifier(&key)
+        .send_push(&subscription, &page(), now())
+        .expect("pushed");
+    assert_eq!(delivered.detail, "HTTP 201");
+    let request = service.only_request();
+    assert_eq!(request.path, "/push/phone");
+    assert_eq!(
+        request.header("topic"),
+        Some("INC-12"),
+        "a newer page replaces it"
+    );
+    let headers: serde_json::Map<String, Value> = ["Content-Encoding", "Authorization"]
+        .iter()
+        .map(|name| {
+            let value = request.header(name).expect("header");
+            ((*name).to_owned(), Value::from(value))
+        })
+        .collect();
+    let checked = run(
+        "check",
+        &json!({
+            "private_key": private,
+            "subscription": json,
+            "subject": SUBJECT,
+            "now": now().as_second(),
+            "headers": headers,
+            "body": URL_SAFE_NO_PAD.encode(&request.body),
+        }),
+    );
+    let plaintext = URL_SAFE_NO_PAD
+        .decode(checked["plaintext"].as_str().expect("plaintext"))
+        .expect("base64url");
+    let shown: Value = serde_json::from_slice(&plaintext).expect("JSON");
+    assert_eq!(shown["title"], "Paged: [SEV1] Checkout 5xx");
+    assert_eq!(
+        shown["ack_url"],
+        "https://fireline.example/ack/12.alice.sig"
+    );
+    assert_eq!(
+        checked["claims"]["aud"],
+        format!("http://{}", service.addr),
+        "the token is for the push service's origin"
+    );
+}
+
+#[test]
+fn a_gone_subscription_is_told_apart_from_other_refusals() {
+    let key = VapidKey::generate().expect("key");
+    let keys = json!({
+        "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+        "auth": "BTBZMqHH6r4Tts7J_aSIgg"
+    });
+    for (status, gone, transient) in [
+        (410, true, false),
+        (404, true, false),
+        (500, false, true),
+        (400, false, false),
+    ] {
+        let service = StandIn::start(|_| Vec::new(), Reply::json(status, String::new()));
+        let subscription = Subscription::parse(
+            &json!({"endpoint": service.url("/push/x"), "keys": keys}).to_string(),
+            Endpoints::AllowHttp,
+        )
+        .expect("subscription");
+        match pushing_notifier(&key).send_push(&subscription, &page(), now()) {
+            Err(PushError::Gone(detail)) => {
+                assert!(gone, "{status}: {detail}");
+                assert!(detail.contains(&format!("HTTP {status}")), "{detail}");
+                assert!(
+                    !detail.contains("/push/x"),
+                    "the endpoint is a secret: {detail}"
+                );
+            }
+            Err(PushError::Failed(e)) => {
+                assert!(!gone, "{status}: {e}");
+                assert_eq!(e.is_transient(), transient, "{status}: {e}");
+            }
+            Ok(d) => panic!("{status} delivered: {d:?}"),
+        }
+    }
+    // Without an allowance, a push service on a private address is refused, and
+    // without Web Push set up nothing is sent.
+    let service = StandIn::start(|_| Vec::new(), Reply::json(201, String::new()));
+    let subscription = Subscription::parse(
+        &json!({"endpoint": service.url("/push/x"), "keys": keys}).to_string(),
+        Endpoints::AllowHttp,
+    )
+    .expect("subscription");
+    let strict = Notifier::new(None, std::time::Duration::from_secs(5))
+        .expect("notifier")
+        .with_web_push(WebPushConfig {
+            key: key.clone(),
+            subject: SUBJECT.to_owned(),
+        })
+        .expect("web push");
+    assert!(matches!(
+        strict.send_push(&subscription, &page(), now()),
+        Err(PushError::Failed(DeliveryError::Permanent(_)))
+    ));
+    let unset = Notifier::new(None, std::time::Duration::from_secs(5)).expect("notifier");
+    assert!(matches!(
+        unset.send_push(&subscription, &page(), now()),
+        Err(PushError::Failed(DeliveryError::Permanent(m))) if m.contains("not set up")
+    ));
+    assert!(service.requests().is_empty());
+    assert!(
+        Notifier::new(None, std::time::Duration::from_secs(5))
+            .expect("notifier")
+            .with_web_push(WebPushConfig {
+                key,
+                subject: "oncall@example.com".to_owned(),
+            })
+            .is_err(),
+        "a subject that is neither mailto: nor https: is refused at start-up"
+    );
 }

@@ -17,8 +17,8 @@ pub use sqlite::SqliteStore;
 pub use types::{
     ActionFilter, AlertDrop, AlertRecord, AlertWrites, DeadLetter, DroppedAlert, HeartbeatRecord,
     InboxItem, IncidentAppend, IncidentFilter, IncidentOpen, IncidentSummary, IntegrationRecord,
-    OutboxItem, OutboxState, PostmortemRecord, PostmortemRevision, RosterKind, StatusFilter,
-    StatusOverride, TokenRecord, UserRecord,
+    OutboxItem, OutboxState, PostmortemRecord, PostmortemRevision, PushDevice, RosterKind,
+    StatusFilter, StatusOverride, TokenRecord, UserRecord,
 };
 
 use async_trait::async_trait;
@@ -406,6 +406,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn verified_contacts(
         &self,
     ) -> Result<Vec<fireline_core::oncall::verify::VerifiedContact>>;
+
+    /// Subscribes a device, or renews it: a device subscribing again (same endpoint,
+    /// same id) takes the new owner, keys and label and is in use again.
+    async fn add_push_device(&self, device: &PushDevice) -> Result<()>;
+
+    /// Devices, of one person or of everyone, newest first; removed ones too (with
+    /// [`PushDevice::removed`] set), so their owner can see why.
+    async fn push_devices(&self, person: Option<&str>) -> Result<Vec<PushDevice>>;
+
+    /// Stops using a device, recording when and why; `false` if it was not in use.
+    async fn remove_push_device(&self, id: &str, at: jiff::Timestamp, reason: &str)
+        -> Result<bool>;
 
     /// What the response report needs of each incident declared in `[since, until)`,
     /// gathered with indexed queries (no event log is folded).

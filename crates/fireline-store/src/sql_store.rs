@@ -1372,6 +1372,73 @@ macro_rules! impl_sql_store {
                     .collect()
             }
 
+            async fn add_push_device(&self, device: &$crate::PushDevice) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO push_devices (id, person, subscription, label, created_at_us) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
+                     person = excluded.person, subscription = excluded.subscription, \
+                     label = excluded.label, created_at_us = excluded.created_at_us, \
+                     removed_at_us = NULL, removed_reason = NULL",
+                )
+                .bind(&device.id)
+                .bind(&device.person)
+                .bind(&device.subscription)
+                .bind(&device.label)
+                .bind($crate::rows::micros(device.created_at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn push_devices(
+                &self,
+                person: Option<&str>,
+            ) -> $crate::Result<Vec<$crate::PushDevice>> {
+                use $crate::rows::timestamp;
+                type Row = (String, String, String, String, i64, Option<i64>, Option<String>);
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT id, person, subscription, label, created_at_us, removed_at_us, \
+                     removed_reason FROM push_devices WHERE (CAST($1 AS TEXT) IS NULL OR person = $1) \
+                     ORDER BY created_at_us DESC, id",
+                )
+                .bind(person)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, person, subscription, label, created, removed_at, reason)| {
+                        Ok($crate::PushDevice {
+                            id,
+                            person,
+                            subscription,
+                            label,
+                            created_at: timestamp(created)?,
+                            removed: match removed_at {
+                                Some(at) => Some((timestamp(at)?, reason.unwrap_or_default())),
+                                None => None,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn remove_push_device(
+                &self,
+                id: &str,
+                at: jiff::Timestamp,
+                reason: &str,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE push_devices SET removed_at_us = $2, removed_reason = $3 \
+                     WHERE id = $1 AND removed_at_us IS NULL",
+                )
+                .bind(id)
+                .bind($crate::rows::micros(at))
+                .bind(reason)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
             async fn report_facts(
                 &self,
                 since: jiff::Timestamp,

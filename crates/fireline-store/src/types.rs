@@ -246,6 +246,24 @@ pub struct HeartbeatRecord {
     pub created_at: Timestamp,
 }
 
+/// A browser or phone subscribed to Web Push, as its owner's push contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushDevice {
+    /// A digest of the endpoint: names the device in URLs without revealing it.
+    pub id: String,
+    /// The roster person it pages.
+    pub person: String,
+    /// The browser's `PushSubscription.toJSON()`: endpoint and keys, a secret.
+    pub subscription: String,
+    /// What the owner sees it as ("Chrome on Android").
+    pub label: String,
+    /// Subscribed at.
+    pub created_at: Timestamp,
+    /// When fireline stopped using it, and why (removed by its owner, or the push
+    /// service no longer knows it).
+    pub removed: Option<(Timestamp, String)>,
+}
+
 /// Which part of the roster an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RosterKind {

@@ -770,6 +770,7 @@ async fn a_workers_leases_are_given_back_by_name(db: &TestDatabase) {
 
 backend_tests!(
     a_confirmed_contact_stays_verified_and_the_latest_confirmation_wins,
+    a_push_device_is_kept_removed_with_its_reason_and_revived_by_subscribing_again,
     inbox_items_are_applied_once_and_survive_a_restart,
     due_incidents_are_claimed_once_until_the_lease_ends,
     a_workers_leases_are_given_back_by_name,
@@ -1212,5 +1213,62 @@ async fn a_confirmed_contact_stays_verified_and_the_latest_confirmation_wins(db:
         store.verified_contacts().await.expect("read"),
         vec![check, other],
         "one row per contact, the latest time"
+    );
+}
+
+async fn a_push_device_is_kept_removed_with_its_reason_and_revived_by_subscribing_again(
+    db: &TestDatabase,
+) {
+    use fireline_store::PushDevice;
+    let store = &db.store;
+    let at: jiff::Timestamp = "2026-03-02T14:00:00Z".parse().expect("t");
+    let phone = PushDevice {
+        id: "d1".into(),
+        person: "alice".into(),
+        subscription: r#"{"endpoint":"https://push.example/1"}"#.into(),
+        label: "Phone".into(),
+        created_at: at,
+        removed: None,
+    };
+    let laptop = PushDevice {
+        id: "d2".into(),
+        person: "bob".into(),
+        label: "Laptop".into(),
+        created_at: at + jiff::SignedDuration::from_mins(1),
+        ..phone.clone()
+    };
+    store.add_push_device(&phone).await.expect("add");
+    store.add_push_device(&laptop).await.expect("add");
+    assert_eq!(
+        store.push_devices(None).await.expect("read"),
+        vec![laptop.clone(), phone.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        store.push_devices(Some("alice")).await.expect("read"),
+        vec![phone.clone()]
+    );
+    let gone = at + jiff::SignedDuration::from_hours(1);
+    assert!(store
+        .remove_push_device("d1", gone, "the push service no longer knows it (410)")
+        .await
+        .expect("remove"));
+    assert!(
+        !store
+            .remove_push_device("d1", gone, "again")
+            .await
+            .expect("remove"),
+        "a removed device is not removed twice"
+    );
+    let removed = &store.push_devices(Some("alice")).await.expect("read")[0];
+    assert_eq!(
+        removed.removed,
+        Some((gone, "the push service no longer knows it (410)".to_owned()))
+    );
+    // Subscribing again (same endpoint, same id) puts it back in use.
+    store.add_push_device(&phone).await.expect("add again");
+    assert_eq!(
+        store.push_devices(Some("alice")).await.expect("read"),
+        vec![phone]
     );
 }

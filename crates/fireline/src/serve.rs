@@ -176,7 +176,16 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     if !allow.is_nothing() {
         tracing::info!(allow = %allow.entries().join(", "), "[outbound] allow: webhooks may reach these internal addresses");
     }
-    let notifier = notifier(settings, allow)?;
+    let vapid = fireline_engine::push::vapid_key(store.as_ref())
+        .await
+        .context("cannot read the Web Push (VAPID) key")?;
+    let web_push_key = vapid.public_key();
+    let notifier = notifier(settings, allow)?
+        .with_web_push(fireline_notify::WebPushConfig {
+            key: vapid,
+            subject: fireline_engine::push::vapid_subject(&settings.public_url.value),
+        })
+        .context("invalid Web Push settings")?;
     let delivery = Delivery::new(
         store.clone(),
         live.clone(),
@@ -199,6 +208,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         signin_throttle: Arc::default(),
         outbound: settings.outbound_allow.value.clone(),
         twilio_auth_token: twilio_auth_token(settings),
+        web_push_key: Some(web_push_key),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

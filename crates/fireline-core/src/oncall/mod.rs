@@ -204,6 +204,10 @@ pub struct Contact {
     pub secret: Option<String>,
 }
 
+/// The address of the `push` contact [`Roster::with_push_devices`] adds: every device
+/// the person subscribed, looked up when a message is sent.
+pub const PUSH_DEVICES: &str = "subscribed devices";
+
 // By hand, so a secret never reaches a log line.
 impl fmt::Debug for Contact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -295,6 +299,25 @@ impl Person {
 }
 
 impl Roster {
+    /// The roster as the engine pages from it: each of `people` (those with a device
+    /// subscribed to Web Push) gets one `push` contact standing for all their devices,
+    /// so their notification rules (or, without rules, the default of every contact at
+    /// once) reach their phones. Roster files never list push contacts themselves.
+    pub fn with_push_devices(mut self, people: &std::collections::BTreeSet<String>) -> Roster {
+        for id in people {
+            if let Some(person) = self.people.get_mut(id) {
+                if !person.contacts.iter().any(|c| c.kind == ContactKind::Push) {
+                    person.contacts.push(Contact {
+                        kind: ContactKind::Push,
+                        address: PUSH_DEVICES.to_owned(),
+                        secret: None,
+                    });
+                }
+            }
+        }
+        self
+    }
+
     /// Reads a roster file. Only the syntax and shape are checked here; [`Roster::check`]
     /// finds everything else (unknown people, bad zones, …).
     pub fn from_toml_str(text: &str) -> Result<Roster, RosterError> {

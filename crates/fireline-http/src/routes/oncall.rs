@@ -568,13 +568,14 @@ const READINESS_HORIZON: SignedDuration = SignedDuration::from_hours(7 * 24);
 pub(crate) async fn not_ready_now(state: &AppState) -> Result<Vec<NotReady>, ApiError> {
     let roster = state.store.roster().await?;
     let verified = state.store.verified_contacts().await?;
+    let devices = fireline_engine::paging::people_with_devices(state.store.as_ref()).await?;
     let now = state.clock.now();
     Ok(not_ready(
         &roster,
         now,
         now + READINESS_HORIZON,
         Some(&verified),
-        &Default::default(),
+        &devices,
     ))
 }
 
@@ -588,7 +589,8 @@ pub(crate) async fn send_test_pages(
     let kind: Option<ContactKind> = kind
         .map(|k| k.parse().map_err(|e: String| ApiError::invalid("kind", e)))
         .transpose()?;
-    let roster = state.store.roster().await?;
+    // With a push contact for subscribed devices, so they are tested too.
+    let roster = fireline_engine::paging::paging_roster(state.store.as_ref()).await?;
     let person = roster
         .people
         .get(id)

@@ -115,6 +115,7 @@ pub(super) fn notice_text(query: &HashMap<String, String>) -> Option<&'static st
         Some("dead-letter-requeued") => "Payload put back in the inbox; it is processed next.",
         Some("dead-letter-discarded") => "Payload discarded.",
         Some("test-sent") => "Test pages sent: confirm each when it arrives.",
+        Some("device-removed") => "Device removed: it gets no more pages.",
         Some("entry-saved") => "Roster entry saved.",
         Some("entry-deleted") => "Roster entry deleted.",
         Some("override-added") => "Override added.",

@@ -12,6 +12,7 @@
 
 mod admin;
 mod admin_actions;
+mod devices;
 mod incident;
 mod list;
 mod oncall;
@@ -54,6 +55,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/oncall/overrides", post(oncall::add_override))
         .route("/ui/oncall/overrides/remove", post(oncall::remove_override))
         .route("/ui/people/{id}/test", post(oncall::test_person))
+        .route("/ui/manifest.webmanifest", get(devices::manifest))
+        .route("/ui/sw.js", get(devices::service_worker))
+        .route("/ui/push.js", get(devices::push_script))
+        .route("/ui/icon-192.png", get(devices::icon_192))
+        .route("/ui/icon-512.png", get(devices::icon_512))
+        .route("/ui/push/subscribe", post(devices::subscribe))
+        .route("/ui/push/devices/{id}/remove", post(devices::remove))
         .route("/ui/postmortems", get(postmortems::show))
         .route("/ui/report", get(report::show))
         .route("/ui/admin", get(admin::show))
@@ -259,11 +267,11 @@ pub(crate) fn not_rendered(error: &askama::Error) -> Response {
 
 /// The Content-Security-Policy of every HTML page fireline serves (the UI, the
 /// acknowledge page, the public status page): no inline scripts, no other origins, no
-/// framing. Pages without scripts lose nothing by `script-src 'self'`; one definition
-/// keeps them from drifting apart.
+/// framing; the app's own manifest, icons and service worker. Pages without scripts lose
+/// nothing by `script-src 'self'`; one definition keeps them from drifting apart.
 pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
-     script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-     base-uri 'none'";
+     script-src 'self'; connect-src 'self'; img-src 'self'; manifest-src 'self'; \
+     worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The headers every HTML page carries besides its content type: the CSP, no framing
 /// (clickjacking), and no `Referer` (acknowledge links carry their token in the URL).

@@ -84,6 +84,20 @@ struct OncallPage<'a> {
     /// Whether the caller may send themselves a test page (their own user session, or
     /// an admin).
     can_test: bool,
+    /// The caller's devices subscribed to Web Push, when they are a roster person signed
+    /// in as themselves.
+    my_devices: Vec<DeviceRow>,
+    /// The VAPID public key a device subscribes with, where the caller can subscribe one.
+    push_key: Option<String>,
+}
+
+/// One subscribed device, as its owner sees it.
+struct DeviceRow {
+    id: String,
+    label: String,
+    since: jiff::Timestamp,
+    /// Why fireline stopped using it, and when.
+    removed: Option<(jiff::Timestamp, String)>,
 }
 
 fn shift_row(roster: &Roster, shift: &Shift, schedule: &str) -> ShiftRow {
@@ -119,6 +133,8 @@ async fn body<'a>(
         my_feed: None,
         my_contacts: None,
         can_test: false,
+        my_devices: Vec::new(),
+        push_key: None,
     };
     // Feed URLs carry a secret that opens only their feed, so every signed-in caller
     // may have them (viewers read these shifts anyway).
@@ -163,6 +179,21 @@ async fn body<'a>(
         // Addresses in full only where the API would show them (docs/security.md).
         let full = sees_contacts(&session.caller, &me.id);
         page.can_test = full;
+        if session.caller.user_name() == Some(me.id.as_str()) {
+            page.push_key = state.web_push_key.clone();
+            page.my_devices = state
+                .store
+                .push_devices(Some(&me.id))
+                .await?
+                .into_iter()
+                .map(|d| DeviceRow {
+                    id: d.id,
+                    label: d.label,
+                    since: d.created_at,
+                    removed: d.removed,
+                })
+                .collect();
+        }
         page.my_contacts = Some(
             me.contacts
                 .iter()

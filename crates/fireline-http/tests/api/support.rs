@@ -162,6 +162,7 @@ impl App {
             signin_throttle: Arc::default(),
             outbound: fireline_notify::Allow::nothing(),
             twilio_auth_token: None,
+            web_push_key: None,
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {
