@@ -25,3 +25,4 @@ mod support;
 mod tokens;
 mod ui;
 mod ui_admin;
+mod ui_push;

@@ -162,7 +162,11 @@ impl App {
             signin_throttle: Arc::default(),
             outbound: fireline_notify::Allow::nothing(),
             twilio_auth_token: None,
-            web_push_key: None,
+            web_push_key: Some(
+                fireline_notify::webpush::VapidKey::generate()
+                    .expect("a VAPID key")
+                    .public_key(),
+            ),
         };
         let store = db.store.clone();
         let token = |name: &'static str, role: AccessRole| {

@@ -125,7 +125,17 @@ impl App {
 }
 
 /// The UI routes anyone may open: sign-in and the first admin's set-up page.
-const PUBLIC_UI: [&str; 2] = ["/ui/signin", "/ui/setup"];
+/// Open without a session: sign-in and set-up, and the installable app's static files
+/// (the browser fetches the manifest, icons and service worker on its own).
+const PUBLIC_UI: [&str; 7] = [
+    "/ui/signin",
+    "/ui/setup",
+    "/ui/manifest.webmanifest",
+    "/ui/sw.js",
+    "/ui/push.js",
+    "/ui/icon-192.png",
+    "/ui/icon-512.png",
+];
 
 /// Every (method, path) the UI router declares, read from its source, so that a route
 /// added later is checked here without anyone remembering to list it.
@@ -174,7 +184,8 @@ async fn anonymous_requests_are_sent_to_sign_in(db: &TestDatabase) {
             app.send(form_request(&url, None, "text=x")).await
         };
         if PUBLIC_UI.contains(&path.as_str()) {
-            // Sign-in and set-up show their forms; a bare POST signs nobody in.
+            // Sign-in and set-up show their forms, the app's files are static; a bare
+            // POST signs nobody in.
             assert!(reply.header("set-cookie").is_none(), "{method} {path}");
             continue;
         }
