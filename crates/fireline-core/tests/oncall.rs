@@ -915,3 +915,20 @@ fn subscribed_devices_become_one_push_contact_that_default_and_explicit_rules_re
     // Without devices nothing changes.
     assert_eq!(r.clone().with_push_devices(&Default::default()), r);
 }
+
+#[test]
+fn a_persons_own_bundling_window_reads_as_written_and_is_bounded() {
+    let ok = roster(&with_people(&["alice"], "")).people["alice"].bundle;
+    assert_eq!(ok, None, "unset: the server's default");
+    let text = "[people.alice]\nname = \"A\"\nbundle = \"5m\"\n\
+                contacts = [{ kind = \"email\", address = \"a@example.com\" }]\n";
+    let r = Roster::from_toml_str(text).expect("reads");
+    assert_eq!(r.people["alice"].bundle, Some(SignedDuration::from_mins(5)));
+    assert!(r.check().is_empty());
+    let long = Roster::from_toml_str(&text.replace("5m", "2h")).expect("reads");
+    let problems = long.check();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].at, "people.alice.bundle");
+    let bad = Roster::from_toml_str(&text.replace("5m", "soon"));
+    assert!(bad.is_err_and(|e| e.to_string().contains("not a duration")));
+}

@@ -34,7 +34,8 @@ pub struct DeliveryConfig {
     /// The longest delay between attempts.
     pub max_backoff: SignedDuration,
     /// Flood control: at most one message per person and channel in this window; what
-    /// comes in between waits and goes out as one bundle at the window's end.
+    /// comes in between waits and goes out as one bundle at the window's end. Pages never
+    /// wait; a person's own `bundle` in the roster replaces this for them.
     pub flood_window: SignedDuration,
 }
 
@@ -177,9 +178,28 @@ impl Delivery {
                     .or_default()
                     .push(item);
             }
+            // People who chose their own bundling window (`bundle` in the roster).
+            let bundles: BTreeMap<String, SignedDuration> = self
+                .store
+                .roster()
+                .await?
+                .people
+                .into_iter()
+                .filter_map(|(id, p)| p.bundle.map(|b| (id, b)))
+                .collect();
             for ((person, channel, destination), group) in groups {
+                let window = bundles
+                    .get(&person)
+                    .copied()
+                    .unwrap_or(self.config.flood_window);
                 if let Err(e) = self
-                    .deliver(now, &person, &channel, &destination, group, &mut report)
+                    .deliver(
+                        now,
+                        (&person, &channel, &destination),
+                        window,
+                        group,
+                        &mut report,
+                    )
                     .await
                 {
                     // The lease runs out and a later cycle tries again.
@@ -223,12 +243,13 @@ impl Delivery {
         Ok((keep, lapsed))
     }
 
+    /// Sends a destination's due entries: `window` is how long after the last message
+    /// on it what is not urgent waits, to go out as one.
     async fn deliver(
         &self,
         now: Timestamp,
-        person: &str,
-        channel: &str,
-        destination: &str,
+        (person, channel, destination): (&str, &str, &str),
+        window: SignedDuration,
         group: Vec<OutboxItem>,
         report: &mut DeliveryReport,
     ) -> Result<(), StoreError> {
@@ -252,9 +273,7 @@ impl Delivery {
         // then send it all as one. A page someone must wake for never waits: a burst of
         // new incidents pages each at once.
         if let Some(last) = self.store.last_sent(person, channel).await? {
-            let opens = last
-                .saturating_add(self.config.flood_window)
-                .unwrap_or(last);
+            let opens = last.saturating_add(window).unwrap_or(last);
             if opens > now {
                 let (urgent, later): (Vec<OutboxItem>, Vec<OutboxItem>) =
                     keep.into_iter().partition(is_urgent);

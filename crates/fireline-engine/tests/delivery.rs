@@ -787,6 +787,8 @@ backend_tests!(
     the_last_level_repeats_then_escalation_is_exhausted_loudly,
     action_item_owners_are_reminded_once_before_due_and_once_overdue,
     a_page_rings_each_subscribed_device_and_a_gone_one_is_dropped_with_the_reason,
+    a_person_who_chose_bundle_0m_gets_each_reminder_at_once,
+    a_person_who_chose_a_longer_bundle_gets_reminders_later_together,
 );
 
 /// A browser's subscription at `url` (the keys are RFC 8291's example browser's).
@@ -888,4 +890,53 @@ async fn a_page_rings_each_subscribed_device_and_a_gone_one_is_dropped_with_the_
         ["/push/Laptop", "/push/Phone", "/push/Phone"],
         "a gone device is never tried again"
     );
+}
+
+/// Alice's roster entry with her own `bundle` window.
+async fn alice_bundles(rig: &Rig, window: SignedDuration) {
+    let mut r = roster(&rig.receiver);
+    if let Some(alice) = r.people.get_mut("alice") {
+        alice.bundle = Some(window);
+    }
+    rig.store.replace_roster(&r, t0()).await.expect("roster");
+}
+
+/// Three SEV1s whose acknowledge clocks run out at 5:00, 5:10 and 5:20, each breach told
+/// to alice on Slack; returns how many Slack messages she had by 5:20.
+async fn three_breaches(rig: &Rig) -> usize {
+    for (i, title) in [(0, "first"), (10, "second"), (20, "third")] {
+        rig.clock.set(t0() + SignedDuration::from_secs(i));
+        rig.declare("SEV1", title).await;
+        rig.at(t0() + SignedDuration::from_secs(i)).await;
+    }
+    for i in [0, 10, 20] {
+        rig.at(mins(5) + SignedDuration::from_secs(i)).await;
+    }
+    slack_to_alice(rig).len()
+}
+
+async fn a_person_who_chose_bundle_0m_gets_each_reminder_at_once(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    alice_bundles(&rig, SignedDuration::ZERO).await;
+    assert_eq!(
+        three_breaches(&rig).await,
+        6,
+        "three pages and each reminder at once"
+    );
+}
+
+async fn a_person_who_chose_a_longer_bundle_gets_reminders_later_together(db: &TestDatabase) {
+    // `bundle = "3m"`: held past the server's 1 minute, out together at 8:00.
+    let rig = Rig::new(db, vec![]).await;
+    alice_bundles(&rig, SignedDuration::from_mins(3)).await;
+    assert_eq!(
+        three_breaches(&rig).await,
+        4,
+        "the first reminder goes at once"
+    );
+    let held = rig.at(mins(6) + SignedDuration::from_secs(1)).await;
+    assert_eq!(held.sent, 0, "still within her 3 minutes: {held:?}");
+    let released = rig.at(mins(8)).await;
+    assert_eq!((released.sent, released.delivered), (1, 2), "{released:?}");
+    assert_eq!(slack_to_alice(&rig).len(), 5);
 }

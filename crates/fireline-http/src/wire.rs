@@ -1085,6 +1085,12 @@ pub struct PersonView {
     /// Notification rules as written; empty means every contact at once.
     #[serde(default)]
     pub rules: Vec<NotificationRuleView>,
+    /// How long messages that need no waking up wait after the last one on a contact,
+    /// to go out together (`0m`: each at once; at most `1h`); absent: the server's
+    /// default, 1 minute. Pages are never held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "5m")]
+    pub bundle: Option<String>,
 }
 
 /// A group of people, optionally with the schedule that says which of them is on call.

@@ -93,17 +93,31 @@ fn providers(settings: &Settings) -> Providers {
 }
 
 /// The notifier delivery sends through: e-mail, `[outbound] allow` for the roster's
-/// URLs, and the SaaS providers.
-fn notifier(settings: &Settings, allow: fireline_notify::Allow) -> anyhow::Result<Notifier> {
+/// URLs, the SaaS providers, and Web Push with the server's VAPID key (made on first
+/// start), whose public half is returned for browsers to subscribe with.
+async fn notifier(
+    settings: &Settings,
+    allow: fireline_notify::Allow,
+    store: &dyn fireline_store::Store,
+) -> anyhow::Result<(Notifier, String)> {
+    let vapid = fireline_engine::push::vapid_key(store)
+        .await
+        .context("cannot read the Web Push (VAPID) key")?;
+    let public_key = vapid.public_key();
     let notifier = Notifier::new(smtp_config(settings)?, Duration::from_secs(10))
         .context("invalid e-mail settings")?
         .with_outbound(allow)
         .with_providers(providers(settings))
-        .context("invalid [pushover] or [twilio] settings")?;
+        .context("invalid [pushover] or [twilio] settings")?
+        .with_web_push(fireline_notify::WebPushConfig {
+            key: vapid,
+            subject: fireline_engine::push::vapid_subject(&settings.public_url.value),
+        })
+        .context("invalid Web Push settings")?;
     if settings.smtp.is_none() {
         tracing::info!("no [smtp] host configured: e-mail contacts cannot be reached");
     }
-    Ok(notifier)
+    Ok((notifier, public_key))
 }
 
 /// The key Twilio signs what it sends back with (a key pressed in a call, an SMS reply):
@@ -176,16 +190,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     if !allow.is_nothing() {
         tracing::info!(allow = %allow.entries().join(", "), "[outbound] allow: webhooks may reach these internal addresses");
     }
-    let vapid = fireline_engine::push::vapid_key(store.as_ref())
-        .await
-        .context("cannot read the Web Push (VAPID) key")?;
-    let web_push_key = vapid.public_key();
-    let notifier = notifier(settings, allow)?
-        .with_web_push(fireline_notify::WebPushConfig {
-            key: vapid,
-            subject: fireline_engine::push::vapid_subject(&settings.public_url.value),
-        })
-        .context("invalid Web Push settings")?;
+    let (notifier, web_push_key) = notifier(settings, allow, store.as_ref()).await?;
     let delivery = Delivery::new(
         store.clone(),
         live.clone(),

@@ -192,6 +192,10 @@ fn check_key(p: &mut Problems, base: &str, key: &str, id: &str) {
     }
 }
 
+/// The longest a person may have their reminders held to bundle them: longer, and an
+/// update that is due would reach them after it mattered.
+const MAX_BUNDLE: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
 fn check_person(p: &mut Problems, key: &str, person: &Person) {
     let base = format!("people.{key}");
     check_key(p, &base, key, &person.id);
@@ -256,6 +260,15 @@ fn check_person(p: &mut Problems, key: &str, person: &Person) {
                 format!("{at}.secret"),
                 "the secret is empty",
                 "remove it, or give a random string the receiver also knows",
+            );
+        }
+    }
+    if let Some(bundle) = person.bundle {
+        if bundle.is_negative() || bundle > MAX_BUNDLE {
+            p.add(
+                format!("{base}.bundle"),
+                format!("`{bundle:#}` is not between 0m and {MAX_BUNDLE:#}"),
+                "write 0m to get each message at once, or up to 1h to get them together",
             );
         }
     }

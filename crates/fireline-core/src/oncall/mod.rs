@@ -95,6 +95,15 @@ pub struct Person {
     /// (see [`Person::effective_rules`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<NotificationRule>,
+    /// How long messages that need no waking up (reminders, updates due, hand-offs,
+    /// repeats) wait after the last one on the same contact, to go out together as one:
+    /// `0m` sends each at once. Pages are never held. Unset: the server's default (1m).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "text::friendly_opt"
+    )]
+    pub bundle: Option<SignedDuration>,
 }
 
 fn utc() -> String {

@@ -464,6 +464,7 @@ mod tests {
                     after: SignedDuration::from_mins(5),
                 },
             ],
+            bundle: None,
         };
         let at = Timestamp::from_second(1_800_000_000).expect("valid");
         let out = immediate(

@@ -143,6 +143,27 @@ pub(crate) mod friendly {
     }
 }
 
+/// Serde for an optional [`SignedDuration`], written as [`friendly`] when present.
+pub(crate) mod friendly_opt {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(
+        d: &Option<SignedDuration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::friendly::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SignedDuration>, D::Error> {
+        super::friendly::deserialize(d).map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,6 +144,7 @@ mod tests {
                 secret: None,
             }],
             rules: vec![],
+            bundle: None,
         }
     }
 

@@ -175,39 +175,7 @@ async fn body<'a>(
     }
     if let Some(me) = roster.people.get(&session.caller.name) {
         page.mine = Some(mine);
-        let verified = state.store.verified_contacts().await?;
-        // Addresses in full only where the API would show them (docs/security.md).
-        let full = sees_contacts(&session.caller, &me.id);
-        page.can_test = full;
-        if session.caller.user_name() == Some(me.id.as_str()) {
-            page.push_key = state.web_push_key.clone();
-            page.my_devices = state
-                .store
-                .push_devices(Some(&me.id))
-                .await?
-                .into_iter()
-                .map(|d| DeviceRow {
-                    id: d.id,
-                    label: d.label,
-                    since: d.created_at,
-                    removed: d.removed,
-                })
-                .collect();
-        }
-        page.my_contacts = Some(
-            me.contacts
-                .iter()
-                .map(|c| {
-                    let proven = is_verified(&verified, &me.id, c);
-                    let address = if full {
-                        c.address.clone()
-                    } else {
-                        masked_address(&c.address)
-                    };
-                    (c.kind.to_string(), address, proven)
-                })
-                .collect(),
-        );
+        how_i_am_reached(state, session, me, &mut page).await?;
     }
     // Every schedule's overrides that have not ended, and the choices of the form that
     // adds one.
@@ -255,6 +223,50 @@ pub(super) async fn show(
         Ok(body) => render(StatusCode::OK, "On call", Some(&session), &body),
         Err(e) => super::error_page(Some(&session), e, "/ui"),
     }
+}
+
+/// "How fireline reaches me": the caller's contacts, whether a test page confirmed each,
+/// and (in their own user session) their push devices.
+async fn how_i_am_reached(
+    state: &AppState,
+    session: &Session,
+    me: &fireline_core::oncall::Person,
+    page: &mut OncallPage<'_>,
+) -> Result<(), ApiError> {
+    let verified = state.store.verified_contacts().await?;
+    // Addresses in full only where the API would show them (docs/security.md).
+    let full = sees_contacts(&session.caller, &me.id);
+    page.can_test = full;
+    if session.caller.user_name() == Some(me.id.as_str()) {
+        page.push_key = state.web_push_key.clone();
+        page.my_devices = state
+            .store
+            .push_devices(Some(&me.id))
+            .await?
+            .into_iter()
+            .map(|d| DeviceRow {
+                id: d.id,
+                label: d.label,
+                since: d.created_at,
+                removed: d.removed,
+            })
+            .collect();
+    }
+    page.my_contacts = Some(
+        me.contacts
+            .iter()
+            .map(|c| {
+                let proven = is_verified(&verified, &me.id, c);
+                let address = if full {
+                    c.address.clone()
+                } else {
+                    masked_address(&c.address)
+                };
+                (c.kind.to_string(), address, proven)
+            })
+            .collect(),
+    );
+    Ok(())
 }
 
 /// `POST /ui/people/{id}/test`: test pages to each of a person's contacts, sent by
