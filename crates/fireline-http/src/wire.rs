@@ -1088,7 +1088,7 @@ pub struct PersonView {
     /// How long messages that need no waking up wait after the last one on a contact,
     /// to go out together (`0m`: each at once; at most `1h`); absent: the server's
     /// default, 1 minute. Pages are never held.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[schema(example = "5m")]
     pub bundle: Option<String>,
 }

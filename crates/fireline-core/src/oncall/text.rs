@@ -157,10 +157,21 @@ pub(crate) mod friendly_opt {
         }
     }
 
+    /// `null` (as the API writes an unset value) is unset.
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<SignedDuration>, D::Error> {
-        super::friendly::deserialize(d).map(Some)
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        text.trim()
+            .parse::<SignedDuration>()
+            .map(Some)
+            .map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is not a duration ({e}): write e.g. 0m, 5m, 1h30m"
+                ))
+            })
     }
 }
 

@@ -279,7 +279,11 @@ async fn roster_views_refuse_unknown_fields_and_say_so(db: &TestDatabase) {
     }
     assert_eq!(schemas["RosterView"]["minProperties"], 1);
     let kind = resolve(&doc, &schemas["NotificationRuleView"]["properties"]["kind"]);
-    assert_eq!(kind["enum"], json!(["email", "slack", "webhook"]));
+    assert_eq!(
+        kind["enum"],
+        json!(["email", "slack", "webhook", "ntfy", "pushover", "sms", "voice", "push"]),
+        "every kind a rule may name, push (subscribed devices) included"
+    );
     let day = resolve(
         &doc,
         &schemas["RestrictionView"]["properties"]["days"]["items"],
