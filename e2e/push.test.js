@@ -20,19 +20,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
 
-const REPO = path.resolve(__dirname, '..');
-const TARGET = process.env.CARGO_TARGET_DIR
-  ? path.resolve(process.env.CARGO_TARGET_DIR)
-  : path.join(REPO, 'target');
-const BIN = process.env.FIRELINE_BIN
-  ? path.resolve(process.env.FIRELINE_BIN)
-  : path.join(TARGET, 'debug', 'fireline');
-const BROWSER = process.env.FIRELINE_TEST_BROWSER || '/usr/bin/chromium';
-const SHOTS = path.join(TARGET, 'e2e-screenshots');
-/** Every wait is bounded by this; nothing sleeps for a fixed time. */
-const WAIT = 10_000;
+const { BIN, BROWSER, SHOTS, WAIT, freePort, launchBrowser } = require('./support');
 const PERSON = 'pat';
 const PASSWORD = 'correct horse battery staple';
 
@@ -58,13 +47,6 @@ async function until(what, check, ms = WAIT) {
 
 function listen(srv) {
   return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv.address().port)));
-}
-
-async function freePort() {
-  const s = http.createServer();
-  const port = await listen(s);
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 async function api(method, route, body) {
@@ -173,11 +155,7 @@ before(async () => {
       },
     },
   });
-  browser = await chromium.launch({
-    executablePath: BROWSER,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -265,16 +243,25 @@ test('a page pushed to a subscribed phone is shown and acknowledged from the not
     await cdp.send('ServiceWorker.enable');
     const registration = await until('the service worker registration', () =>
       registrations.find((r) => r.scopeURL === `${base}/ui/` && !r.isDeleted));
-    await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: base,
-      registrationId: registration.registrationId,
-      data: plaintext,
-    });
-    const shown = await until('the notification', () => page.evaluate(async () => {
+    const notifications = () => page.evaluate(async () => {
       const r = await navigator.serviceWorker.getRegistration('/ui/');
       const ns = await r.getNotifications();
       return ns.length ? ns.map((n) => ({ title: n.title, body: n.body, tag: n.tag, actions: n.actions.map((a) => a.title), sticky: n.requireInteraction })) : null;
-    }));
+    });
+    // DevTools hands the message to a worker it may first have to start; under load the
+    // first hand-over is sometimes lost before the worker runs, so it is repeated (as a
+    // push service redelivers what was not taken), a bounded number of times.
+    let shown = null;
+    for (let attempt = 1; attempt <= 3 && !shown; attempt += 1) {
+      await cdp.send('ServiceWorker.deliverPushMessage', {
+        origin: base,
+        registrationId: registration.registrationId,
+        data: plaintext,
+      });
+      shown = await until('the notification', notifications, WAIT / 2).catch(() => null);
+      if (!shown) console.log(`# push hand-over ${attempt} showed nothing; repeating`);
+    }
+    assert.ok(shown, `no notification after three hand-overs\n${serverLog}`);
     assert.equal(shown.length, 1);
     assert.equal(shown[0].title, payload.title);
     assert.equal(shown[0].tag, id);

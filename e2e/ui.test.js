@@ -14,22 +14,10 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
 
-const REPO = path.resolve(__dirname, '..');
-const TARGET = process.env.CARGO_TARGET_DIR
-  ? path.resolve(process.env.CARGO_TARGET_DIR)
-  : path.join(REPO, 'target');
-const BIN = process.env.FIRELINE_BIN
-  ? path.resolve(process.env.FIRELINE_BIN)
-  : path.join(TARGET, 'debug', 'fireline');
-const BROWSER = process.env.FIRELINE_TEST_BROWSER || '/usr/bin/chromium';
-const SHOTS = path.join(TARGET, 'e2e-screenshots');
-/** Every wait is bounded by this; nothing sleeps for a fixed time. */
-const WAIT = 10_000;
+const { REPO, BIN, BROWSER, SHOTS, WAIT, freePort, launchBrowser } = require('./support');
 
 const VIEWPORTS = {
   phone: { width: 375, height: 812 },
@@ -47,18 +35,6 @@ let responderMade = false;
 const RESPONDER = 'e2e-responder';
 const PASSWORD = 'correct horse battery staple';
 let browser;
-
-/** A free loopback port (the kernel picks it; released just before the server binds it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls GET /health until it answers 200, for at most `ms`. */
 async function waitHealthy(ms) {
@@ -150,11 +126,7 @@ before(async () => {
     ...cli,
     input: `${PASSWORD}\n`,
   });
-  browser = await chromium.launch({
-    executablePath: BROWSER,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {

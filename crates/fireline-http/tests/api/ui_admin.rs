@@ -23,9 +23,9 @@ backend_tests!(
 );
 
 /// A signed-in browser: its session cookie and CSRF token.
-struct Browser {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Browser {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 fn form_value(text: &str) -> String {
@@ -48,7 +48,7 @@ fn post_request(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Re
     builder.body(Body::from(body)).expect("a valid request")
 }
 
-fn html(reply: &Reply) -> &str {
+pub(crate) fn html(reply: &Reply) -> &str {
     reply.body.as_str().unwrap_or("")
 }
 
@@ -58,12 +58,12 @@ fn csrf_in(page: &str) -> String {
     page[at..].split('"').next().unwrap_or("").to_owned()
 }
 
-fn cookie_of(reply: &Reply) -> String {
+pub(crate) fn cookie_of(reply: &Reply) -> String {
     let set = reply.header("set-cookie").expect("a session cookie");
     set.split(';').next().expect("name=value").to_owned()
 }
 
-async fn browser(app: &App, cookie: String) -> Browser {
+pub(crate) async fn browser(app: &App, cookie: String) -> Browser {
     let page = get(app, "/ui", &cookie).await.expect(StatusCode::OK);
     Browser {
         csrf: csrf_in(html(&page)),
@@ -71,7 +71,7 @@ async fn browser(app: &App, cookie: String) -> Browser {
     }
 }
 
-async fn token_browser(app: &App, token: &str) -> Browser {
+pub(crate) async fn token_browser(app: &App, token: &str) -> Browser {
     let reply = app
         .send(post_request("/ui/signin", None, &[("token", token)]))
         .await
@@ -79,7 +79,7 @@ async fn token_browser(app: &App, token: &str) -> Browser {
     browser(app, cookie_of(&reply)).await
 }
 
-async fn password_sign_in(app: &App, name: &str, password: &str) -> Reply {
+pub(crate) async fn password_sign_in(app: &App, name: &str, password: &str) -> Reply {
     app.send(post_request(
         "/ui/signin",
         None,
@@ -88,7 +88,7 @@ async fn password_sign_in(app: &App, name: &str, password: &str) -> Reply {
     .await
 }
 
-async fn get(app: &App, path: &str, cookie: &str) -> Reply {
+pub(crate) async fn get(app: &App, path: &str, cookie: &str) -> Reply {
     app.send(
         Request::builder()
             .uri(path)
@@ -99,7 +99,7 @@ async fn get(app: &App, path: &str, cookie: &str) -> Reply {
     .await
 }
 
-async fn post(app: &App, path: &str, b: &Browser, fields: &[(&str, &str)]) -> Reply {
+pub(crate) async fn post(app: &App, path: &str, b: &Browser, fields: &[(&str, &str)]) -> Reply {
     let mut all = vec![("csrf", b.csrf.as_str())];
     all.extend_from_slice(fields);
     app.send(post_request(path, Some(&b.cookie), &all)).await

@@ -4,6 +4,9 @@
 //! owner (or an admin) removes a device; the installable app's files are public.
 
 use crate::support::{start, App, Reply};
+use crate::ui_admin::{
+    browser, cookie_of, get, html, password_sign_in, post, token_browser, Browser,
+};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use fireline_core::AccessRole;
@@ -27,62 +30,15 @@ fn keys() -> Value {
 
 const ENDPOINT: &str = "https://push.example.net/wpush/v2/secret-part";
 
-fn html(reply: &Reply) -> &str {
-    reply.body.as_str().unwrap_or("")
-}
-
-/// A signed-in browser: its cookie, and the CSRF token of its pages.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(app: &App, fields: &str) -> Browser {
-    let reply = app
-        .send(
-            Request::builder()
-                .method(Method::POST)
-                .uri("/ui/signin")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(fields.to_owned()))
-                .expect("request"),
-        )
-        .await
-        .expect(StatusCode::SEE_OTHER);
-    let cookie = reply
-        .header("set-cookie")
-        .expect("a session")
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_owned();
-    let page = get(app, "/ui/oncall", &cookie).await.expect(StatusCode::OK);
-    let marker = "name=\"csrf\" value=\"";
-    let page = html(&page);
-    let at = page.find(marker).expect("a CSRF field") + marker.len();
-    Browser {
-        csrf: page[at..].split('"').next().unwrap_or("").to_owned(),
-        cookie,
-    }
-}
-
 /// Creates the user `name` and signs them in with their password.
 async fn person(app: &App, name: &str, role: AccessRole) -> Browser {
     fireline_http::users::create_user(app.store.as_ref(), name, role, "a long passphrase", start())
         .await
         .expect("user");
-    sign_in(app, &format!("name={name}&password=a+long+passphrase")).await
-}
-
-async fn get(app: &App, path: &str, cookie: &str) -> Reply {
-    app.send(
-        Request::builder()
-            .uri(path)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await
+    let signed_in = password_sign_in(app, name, "a long passphrase")
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    browser(app, cookie_of(&signed_in)).await
 }
 
 async fn subscribe(app: &App, browser: &Browser, csrf: Option<&str>, body: &str) -> Reply {
@@ -99,16 +55,7 @@ async fn subscribe(app: &App, browser: &Browser, csrf: Option<&str>, body: &str)
 }
 
 async fn remove(app: &App, browser: &Browser, id: &str) -> Reply {
-    app.send(
-        Request::builder()
-            .method(Method::POST)
-            .uri(format!("/ui/push/devices/{id}/remove"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, &browser.cookie)
-            .body(Body::from(format!("csrf={}", browser.csrf)))
-            .expect("request"),
-    )
-    .await
+    post(app, &format!("/ui/push/devices/{id}/remove"), browser, &[]).await
 }
 
 async fn a_person_subscribes_a_device_sees_it_and_removes_it(db: &TestDatabase) {
@@ -238,7 +185,7 @@ async fn bad_subscriptions_are_refused_naming_the_field_and_nothing_is_stored(db
     }
     // A session that is not the person's own (an API token), or a user the roster does
     // not know, has nobody to page.
-    let token = sign_in(&app, &format!("token={}", app.alice)).await;
+    let token = token_browser(&app, &app.alice).await;
     let refused = subscribe(&app, &token, Some(&token.csrf), &good)
         .await
         .expect(StatusCode::CONFLICT);
