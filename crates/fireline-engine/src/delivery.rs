@@ -73,6 +73,34 @@ pub struct DeliveryReport {
     pub action_reminders: usize,
 }
 
+impl DeliveryReport {
+    /// Adds what another part of the cycle did.
+    fn add(&mut self, other: DeliveryReport) {
+        self.sent += other.sent;
+        self.delivered += other.delivered;
+        self.skipped += other.skipped;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.deferred += other.deferred;
+        self.handoffs += other.handoffs;
+        self.action_reminders += other.action_reminders;
+    }
+
+    /// Adds what one destination's task did; a task that panicked sent nothing it
+    /// recorded, and its lease runs out so a later cycle tries again.
+    fn add_sent(&mut self, done: Result<DeliveryReport, tokio::task::JoinError>) {
+        match done {
+            Ok(part) => self.add(part),
+            Err(e) => {
+                tracing::error!(error = %e, "a delivery task failed; its messages are tried again")
+            }
+        }
+    }
+}
+
+/// How many destinations one worker sends to at once.
+const PARALLEL_DESTINATIONS: usize = 16;
+
 /// The delivery worker. Several may run against one PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -187,24 +215,40 @@ impl Delivery {
                 .into_iter()
                 .filter_map(|(id, p)| p.bundle.map(|b| (id, b)))
                 .collect();
+            // Each destination on its own task: a slow or failing provider (a timeout
+            // takes seconds) never holds back the page to another phone.
+            let mut sending = tokio::task::JoinSet::new();
             for ((person, channel, destination), group) in groups {
                 let window = bundles
                     .get(&person)
                     .copied()
                     .unwrap_or(self.config.flood_window);
-                if let Err(e) = self
-                    .deliver(
-                        now,
-                        (&person, &channel, &destination),
-                        window,
-                        group,
-                        &mut report,
-                    )
-                    .await
-                {
-                    // The lease runs out and a later cycle tries again.
-                    tracing::error!(person = %person, channel = %channel, error = %e, "delivery failed to record");
+                if sending.len() >= PARALLEL_DESTINATIONS {
+                    if let Some(done) = sending.join_next().await {
+                        report.add_sent(done);
+                    }
                 }
+                let this = self.clone();
+                sending.spawn(async move {
+                    let mut part = DeliveryReport::default();
+                    if let Err(e) = this
+                        .deliver(
+                            now,
+                            (&person, &channel, &destination),
+                            window,
+                            group,
+                            &mut part,
+                        )
+                        .await
+                    {
+                        // The lease runs out and a later cycle tries again.
+                        tracing::error!(person = %person, channel = %channel, error = %e, "delivery failed to record");
+                    }
+                    part
+                });
+            }
+            while let Some(done) = sending.join_next().await {
+                report.add_sent(done);
             }
         }
     }

@@ -789,6 +789,7 @@ backend_tests!(
     a_page_rings_each_subscribed_device_and_a_gone_one_is_dropped_with_the_reason,
     a_person_who_chose_bundle_0m_gets_each_reminder_at_once,
     a_person_who_chose_a_longer_bundle_gets_reminders_later_together,
+    a_slow_provider_never_holds_back_the_page_to_another_contact,
 );
 
 /// A browser's subscription at `url` (the keys are RFC 8291's example browser's).
@@ -939,4 +940,66 @@ async fn a_person_who_chose_a_longer_bundle_gets_reminders_later_together(db: &T
     let released = rig.at(mins(8)).await;
     assert_eq!((released.sent, released.delivered), (1, 2), "{released:?}");
     assert_eq!(slack_to_alice(&rig).len(), 5);
+}
+
+/// Reads one HTTP request from `stream` (head and body) and answers 200 after `before`.
+fn answer_one(mut stream: std::net::TcpStream, before: impl FnOnce()) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    before();
+    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+}
+
+async fn a_slow_provider_never_holds_back_the_page_to_another_contact(db: &TestDatabase) {
+    let rig = Rig::new(db, vec![]).await;
+    // Alice's Slack answers only once her webhook has been called (or gives up after
+    // 4 s): sent one after the other, Slack first, the webhook would wait for it.
+    let (called, webhook_called) = std::sync::mpsc::channel::<()>();
+    let slow = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let fast = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (slow_url, fast_url) = (
+        format!("http://{}", slow.local_addr().expect("addr")),
+        format!("http://{}", fast.local_addr().expect("addr")),
+    );
+    let waited = std::thread::spawn(move || {
+        let (stream, _) = slow.accept().expect("slack request");
+        let mut saw_webhook_first = false;
+        answer_one(stream, || {
+            saw_webhook_first = webhook_called
+                .recv_timeout(Duration::from_secs(4))
+                .is_ok();
+        });
+        saw_webhook_first
+    });
+    std::thread::spawn(move || {
+        let (stream, _) = fast.accept().expect("webhook request");
+        answer_one(stream, || {
+            let _ = called.send(());
+        });
+    });
+    let mut r = roster(&rig.receiver);
+    if let Some(alice) = r.people.get_mut("alice") {
+        alice.contacts[0].address = format!("{slow_url}/slack/alice");
+        alice.contacts[1].address = format!("{fast_url}/hook/alice");
+        alice.rules.clear();
+    }
+    rig.store.replace_roster(&r, t0()).await.expect("roster");
+    rig.declare("SEV1", "Checkout 5xx").await;
+    let report = rig.at(t0()).await;
+    assert_eq!(report.sent, 2, "{report:?}");
+    assert!(
+        waited.join().expect("slow receiver"),
+        "the webhook was called while Slack was still answering"
+    );
 }
