@@ -958,7 +958,8 @@ fn answer_one(mut stream: std::net::TcpStream, before: impl FnOnce()) {
     let mut body = vec![0; length];
     let _ = reader.read_exact(&mut body);
     before();
-    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+    let _ =
+        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
 }
 
 async fn a_slow_provider_never_holds_back_the_page_to_another_contact(db: &TestDatabase) {
@@ -976,9 +977,7 @@ async fn a_slow_provider_never_holds_back_the_page_to_another_contact(db: &TestD
         let (stream, _) = slow.accept().expect("slack request");
         let mut saw_webhook_first = false;
         answer_one(stream, || {
-            saw_webhook_first = webhook_called
-                .recv_timeout(Duration::from_secs(4))
-                .is_ok();
+            saw_webhook_first = webhook_called.recv_timeout(Duration::from_secs(4)).is_ok();
         });
         saw_webhook_first
     });

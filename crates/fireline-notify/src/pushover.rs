@@ -128,7 +128,7 @@ fn error_text(body: &str) -> Option<String> {
 /// page), and `priority`: `2` (emergency, repeating every
 /// [`EMERGENCY_RETRY_SECONDS`] for [`EMERGENCY_EXPIRE_SECONDS`]) for a page someone must
 /// wake for, with a `callback` to the acknowledge link when the message is about one
-/// incident, else `0`.
+/// incident (to the confirm link on a test page), else `0`.
 pub(crate) fn pushover_fields(message: &Message) -> Vec<(&'static str, String)> {
     let title = if message.headline.trim().is_empty() {
         "Fireline notification"
@@ -157,10 +157,14 @@ pub(crate) fn pushover_fields(message: &Message) -> Vec<(&'static str, String)> 
         fields.push(("expire", EMERGENCY_EXPIRE_SECONDS.to_string()));
         // One acknowledgement in Pushover stands for one incident: a bundle of several
         // is acknowledged in Fireline, item by item.
-        if let [item] = message.items.as_slice() {
-            if let Some(ack) = item.ack_url.as_deref() {
-                fields.push(("callback", format!("{ack}/pushover")));
-            }
+        // A test page has no incident: acknowledging it confirms the contact.
+        let callback = match message.items.as_slice() {
+            [item] => item.ack_url.as_deref(),
+            [] => message.confirm_url.as_deref(),
+            _ => None,
+        };
+        if let Some(link) = callback {
+            fields.push(("callback", format!("{link}/pushover")));
         }
     } else {
         fields.push(("priority", "0".to_owned()));

@@ -233,6 +233,29 @@ fn an_urgent_pushover_bundle_repeats_but_calls_back_for_no_single_incident() {
 }
 
 #[test]
+fn a_pushover_test_page_calls_back_its_confirm_link() {
+    let stand_in = StandIn::start(check, accepted("pushover-emergency-ok.jsonc"));
+    let mut test = page();
+    test.headline = "Test page from fireline".into();
+    test.items = Vec::new();
+    test.confirm_url = Some("https://fireline.example/ack/t.alice.sig".into());
+    notifier(&stand_in, Duration::from_secs(5))
+        .send(&user(), &test, now())
+        .expect("delivered");
+    let request = stand_in.only_request();
+    assert_eq!(
+        request.field("priority").as_deref(),
+        Some("2"),
+        "as loud as a page"
+    );
+    assert_eq!(
+        request.field("callback").as_deref(),
+        Some("https://fireline.example/ack/t.alice.sig/pushover"),
+        "acknowledging it in Pushover confirms the contact"
+    );
+}
+
+#[test]
 fn pushover_refusing_the_user_is_permanent_with_its_errors_and_no_credentials() {
     let stand_in = StandIn::start(
         check,

@@ -227,7 +227,8 @@ pub(super) async fn check_confirm(
         Ok(check) => check,
         Err(e) => return Ok(Err(NotConfirmed::Invalid(e))),
     };
-    let roster = state.store.roster().await?;
+    // With the push contact of subscribed devices, which test pages go to as well.
+    let roster = fireline_engine::paging::paging_roster(state.store.as_ref()).await?;
     let person = roster.people.get(&check.person).filter(|p| {
         p.contacts_of(check.kind)
             .any(|c| address_digest(&c.address) == check.address_digest)

@@ -4,10 +4,10 @@
 //! `acknowledged_at`, `acknowledged_by`, …). Pushover does not sign its callbacks: the
 //! acknowledge link's signed token in the URL is the authority, as for the link itself,
 //! and the acknowledgement is the token's person's, through the acknowledge links' own
-//! function ([`super::ack::acknowledge_as`]). Not for browsers, and not in the OpenAPI
-//! document.
+//! function ([`super::ack::acknowledge_as`]). On a test page (a confirm link), it
+//! confirms the contact instead. Not for browsers, and not in the OpenAPI document.
 
-use super::ack::{acknowledge_as, check_link, LinkRefused};
+use super::ack::{acknowledge_as, check_confirm, check_link, confirm, LinkRefused};
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -30,6 +30,9 @@ async fn callback(
 ) -> Response {
     let acknowledged =
         form_urlencoded::parse(&body).any(|(name, value)| name == "acknowledged" && value == "1");
+    if fireline_core::oncall::verify::is_contact_check(&token) {
+        return confirm_test(&state, &token, acknowledged).await;
+    }
     let link = match check_link(&state, &token).await {
         Ok(Ok((link, _))) => link,
         Ok(Err(LinkRefused::Invalid(e))) => {
@@ -58,6 +61,23 @@ async fn callback(
             tracing::info!(incident = %id, person = %person, %message, "Pushover acknowledgement not applied");
             (StatusCode::OK, format!("not acknowledged: {message}")).into_response()
         }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A test page acknowledged in Pushover: the contact is confirmed, as by the test page's
+/// link.
+async fn confirm_test(state: &AppState, token: &str, acknowledged: bool) -> Response {
+    let check = match check_confirm(state, token).await {
+        Ok(Ok((_, check))) => check,
+        Ok(Err(why)) => return (StatusCode::FORBIDDEN, why.reason()).into_response(),
+        Err(e) => return e.into_response(),
+    };
+    if !acknowledged {
+        return (StatusCode::OK, "nothing to do: not acknowledged").into_response();
+    }
+    match confirm(state, &check).await {
+        Ok(()) => (StatusCode::OK, "test page confirmed").into_response(),
         Err(e) => e.into_response(),
     }
 }

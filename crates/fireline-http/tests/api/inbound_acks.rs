@@ -38,6 +38,8 @@ backend_tests!(
     a_test_call_confirmed_by_key_1_marks_the_phone_verified,
     test_pages_are_refused_for_unknown_people_or_kinds_and_for_non_admins,
     a_confirm_link_for_a_number_changed_since_confirms_nothing,
+    a_push_test_page_confirmed_by_its_link_marks_the_devices_verified,
+    a_test_page_acknowledged_in_pushover_confirms_the_pushover_contact,
 );
 
 const ACK_KEY: &[u8] = b"inbound acknowledgement test key";
@@ -732,4 +734,91 @@ async fn a_confirm_link_for_a_number_changed_since_confirms_nothing(db: &TestDat
         reply.body
     );
     assert!(phone.verified().await.is_empty());
+}
+
+async fn a_push_test_page_confirmed_by_its_link_marks_the_devices_verified(db: &TestDatabase) {
+    let phone = Phone::new(db, Some(TWILIO_TOKEN)).await;
+    phone
+        .store
+        .add_push_device(&fireline_store::PushDevice {
+            id: "d1".into(),
+            person: "alice".into(),
+            subscription: "{}".into(),
+            label: "Pixel".into(),
+            created_at: start(),
+            removed: None,
+        })
+        .await
+        .expect("subscribe");
+    let sent = phone
+        .test_page("alice", "push")
+        .await
+        .expect(StatusCode::ACCEPTED);
+    assert_eq!(sent.body["sent"][0]["kind"], "push", "{}", sent.body);
+    let links = phone.confirm_links().await;
+    let [(kind, path)] = links.as_slice() else {
+        panic!("one test page: {links:?}")
+    };
+    assert_eq!(kind, "push");
+    send(
+        phone.router.clone(),
+        crate::support::request(Method::POST, path, None, None),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(
+        phone.verified().await,
+        [("alice".to_owned(), "push".to_owned())],
+        "the confirm link of a push test page is valid for the devices' contact"
+    );
+}
+
+async fn a_test_page_acknowledged_in_pushover_confirms_the_pushover_contact(db: &TestDatabase) {
+    let phone = Phone::new(db, Some(TWILIO_TOKEN)).await;
+    let roster = ROSTER.replace(
+        "{ kind = \"voice\", address = \"+15551230001\" }]",
+        "{ kind = \"voice\", address = \"+15551230001\" }, \
+         { kind = \"pushover\", address = \"uQiRzpo4DXghDmr9QzzfQu27cmVRsG\" }]",
+    );
+    assert_ne!(roster, ROSTER);
+    phone
+        .store
+        .replace_roster(&Roster::from_toml_str(&roster).expect("reads"), start())
+        .await
+        .expect("roster");
+    phone
+        .test_page("alice", "pushover")
+        .await
+        .expect(StatusCode::ACCEPTED);
+    let links = phone.confirm_links().await;
+    let [(_, path)] = links.as_slice() else {
+        panic!("one test page: {links:?}")
+    };
+    let callback = |form: &'static str| {
+        let router = phone.router.clone();
+        let url = format!("{path}/pushover");
+        async move {
+            send(
+                router,
+                Request::builder()
+                    .method(Method::POST)
+                    .uri(url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                    .expect("request"),
+            )
+            .await
+        }
+    };
+    callback("receipt=r1&acknowledged=0")
+        .await
+        .expect(StatusCode::OK);
+    assert!(phone.verified().await.is_empty(), "not acknowledged yet");
+    callback("receipt=r1&acknowledged=1&acknowledged_by=uQiRzpo4DXghDmr9QzzfQu27cmVRsG")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        phone.verified().await,
+        [("alice".to_owned(), "pushover".to_owned())]
+    );
 }
