@@ -1089,7 +1089,10 @@ pub struct PersonView {
     /// to go out together (`0m`: each at once; at most `1h`); absent: the server's
     /// default, 1 minute. Pages are never held.
     #[serde(default)]
-    #[schema(example = "5m")]
+    #[schema(
+        example = "5m",
+        pattern = r"^([0-9]{1,5}h([0-9]{1,5}m)?([0-9]{1,5}s)?|[0-9]{1,5}m([0-9]{1,5}s)?|[0-9]{1,5}s)$"
+    )]
     pub bundle: Option<String>,
 }
 
