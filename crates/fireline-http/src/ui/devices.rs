@@ -23,6 +23,10 @@ pub(crate) const CSRF_HEADER: &str = "x-fireline-csrf";
 /// Longest device label kept.
 const MAX_LABEL_CHARS: usize = 60;
 
+/// Most devices in use per person: more is a script, not someone's phones, and each
+/// page is sent to every one of them.
+pub(crate) const MAX_DEVICES: usize = 10;
+
 /// A static file of the app: public, as the browser fetches the service worker and the
 /// manifest without asking the user to sign in.
 fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
@@ -172,6 +176,14 @@ async fn subscribe_device(
         created_at: state.clock.now(),
         removed: None,
     };
+    let in_use = state.store.push_devices(Some(person)).await?;
+    let renewing = in_use.iter().any(|d| d.id == device.id);
+    if !renewing && in_use.iter().filter(|d| d.removed.is_none()).count() >= MAX_DEVICES {
+        return Err(ApiError::Conflict(format!(
+            "you have {MAX_DEVICES} devices getting pages already: remove one on the On call \
+             page first"
+        )));
+    }
     state.store.add_push_device(&device).await?;
     tracing::info!(person, device = %device.label, host = subscription.host(), "push device subscribed");
     Ok(device)

@@ -196,11 +196,53 @@ async fn bad_subscriptions_are_refused_naming_the_field_and_nothing_is_stored(db
         "{:?}",
         refused.body
     );
+    assert!(
+        app.store.push_devices(None).await.expect("read").is_empty(),
+        "nothing stored for any refused subscription"
+    );
+    // At most ten devices in use each; the same browser subscribing again always may.
+    for n in 0..10 {
+        let endpoint = format!("{ENDPOINT}-{n}");
+        subscribe(
+            &app,
+            &alice,
+            Some(&alice.csrf),
+            &with(json!({"endpoint": endpoint, "keys": keys()})),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    }
+    let eleventh = subscribe(&app, &alice, Some(&alice.csrf), &good)
+        .await
+        .expect(StatusCode::CONFLICT);
+    assert!(
+        eleventh.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("remove one")),
+        "{:?}",
+        eleventh.body
+    );
+    subscribe(
+        &app,
+        &alice,
+        Some(&alice.csrf),
+        &with(json!({"endpoint": format!("{ENDPOINT}-3"), "keys": keys()})),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    assert_eq!(app.store.push_devices(None).await.expect("read").len(), 10);
     let dana = person(&app, "dana", AccessRole::Responder).await;
     subscribe(&app, &dana, Some(&dana.csrf), &good)
         .await
         .expect(StatusCode::CONFLICT);
-    assert!(app.store.push_devices(None).await.expect("read").is_empty());
+    assert!(
+        app.store
+            .push_devices(Some("dana"))
+            .await
+            .expect("read")
+            .is_empty(),
+        "nothing stored for a refused subscription"
+    );
 }
 
 async fn the_app_files_are_public_and_every_page_allows_them(db: &TestDatabase) {
