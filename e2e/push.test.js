@@ -21,7 +21,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-const { BIN, BROWSER, SHOTS, WAIT, freePort, launchBrowser } = require('./support');
+const { BIN, BROWSER, SHOTS, WAIT, freePort, launchBrowser, apiCall } = require('./support');
 const PERSON = 'pat';
 const PASSWORD = 'correct horse battery staple';
 
@@ -49,16 +49,8 @@ function listen(srv) {
   return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv.address().port)));
 }
 
-async function api(method, route, body) {
-  const r = await fetch(`${base}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(WAIT),
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${route}: ${r.status} ${text}`);
-  return JSON.parse(text);
+function api(method, route, body) {
+  return apiCall(base, admin, method, route, body);
 }
 
 /** A browser's push subscription keys, as a browser makes them (RFC 8291 §2). */

@@ -3,6 +3,7 @@
 // `*.test.js` only).
 'use strict';
 
+const assert = require('node:assert/strict');
 const net = require('node:net');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
@@ -40,4 +41,17 @@ function launchBrowser() {
   });
 }
 
-module.exports = { REPO, TARGET, BIN, BROWSER, SHOTS, WAIT, freePort, launchBrowser };
+/** A JSON API call to `base` with `token`; fails the test on anything but 2xx. */
+async function apiCall(base, token, method, route, body) {
+  const r = await fetch(`${base}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(WAIT),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${route}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+module.exports = { REPO, TARGET, BIN, BROWSER, SHOTS, WAIT, freePort, launchBrowser, apiCall };

@@ -17,7 +17,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { REPO, BIN, BROWSER, SHOTS, WAIT, freePort, launchBrowser } = require('./support');
+const { REPO, BIN, BROWSER, SHOTS, WAIT, freePort, launchBrowser, apiCall } = require('./support');
 
 const VIEWPORTS = {
   phone: { width: 375, height: 812 },
@@ -75,16 +75,8 @@ process.on('exit', () => {
   if (server && server.exitCode === null) server.kill('SIGKILL');
 });
 
-async function api(method, route, body) {
-  const r = await fetch(`${base}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(WAIT),
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${route}: ${r.status} ${text}`);
-  return JSON.parse(text);
+function api(method, route, body) {
+  return apiCall(base, token, method, route, body);
 }
 
 before(async () => {

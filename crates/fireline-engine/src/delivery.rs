@@ -422,14 +422,9 @@ impl Delivery {
         contact: &Contact,
         message: Message,
     ) -> Result<fireline_notify::Delivered, DeliveryError> {
-        if contact.kind == fireline_core::oncall::ContactKind::Push {
-            return crate::push::send(&self.store, &self.notifier, now, person, &message).await;
-        }
+        // Web Push has no one destination: the person's subscribed devices.
         let Some(target) = destination_of(contact) else {
-            return Err(DeliveryError::Permanent(format!(
-                "{} delivery is not set up on this server",
-                contact.kind
-            )));
+            return crate::push::send(&self.store, &self.notifier, now, person, &message).await;
         };
         let notifier = self.notifier.clone();
         tokio::task::spawn_blocking(move || notifier.send(&target, &message, now))
