@@ -318,7 +318,7 @@ async fn a_poison_item_holds_back_no_other_alert(db: &TestDatabase) {
     let clock = Arc::new(ManualClock::new(t0()));
     let worker = processor(db.store.clone(), clock.clone(), "w");
     db.store
-        .enqueue_alerts(&integration, t0(), &one(&alert("old")))
+        .enqueue_alerts_batch(&[(integration.clone(), t0(), one(&alert("old")))])
         .await
         .expect("enqueue");
     worker.drain().await.expect("drain");
@@ -464,16 +464,16 @@ drop = true
     resolved.status = AlertStatus::Resolved;
     for _ in 0..3 {
         db.store
-            .enqueue_alerts(&integration, t0(), &one(&info))
+            .enqueue_alerts_batch(&[(integration.clone(), t0(), one(&info))])
             .await
             .expect("enqueue");
     }
     db.store
-        .enqueue_alerts(&integration, t0(), &one(&resolved))
+        .enqueue_alerts_batch(&[(integration.clone(), t0(), one(&resolved))])
         .await
         .expect("enqueue");
     db.store
-        .enqueue_alerts(&integration, t0(), &one(&alert("tab\there")))
+        .enqueue_alerts_batch(&[(integration.clone(), t0(), one(&alert("tab\there")))])
         .await
         .expect("enqueue");
     worker.drain().await.expect("drain");
@@ -497,7 +497,7 @@ drop = true
 
     // Alerts naming an integration the store does not know are accounted for too.
     db.store
-        .enqueue_alerts("int_gone", t0(), &one(&alert("late")))
+        .enqueue_alerts_batch(&[("int_gone".to_owned(), t0(), one(&alert("late")))])
         .await
         .expect("enqueue");
     worker.drain().await.expect("drain");
@@ -533,7 +533,11 @@ drop = true
 async fn a_crash_does_not_delay_alerts_by_the_lease(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
     db.store
-        .enqueue_alerts(&integration, t0(), &one(&alert("claimed-then-killed")))
+        .enqueue_alerts_batch(&[(
+            integration.clone(),
+            t0(),
+            one(&alert("claimed-then-killed")),
+        )])
         .await
         .expect("enqueue");
     // The process claims, then dies without releasing anything.

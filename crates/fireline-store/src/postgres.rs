@@ -1,6 +1,7 @@
 //! PostgreSQL, for several stateless replicas sharing one database.
 
-use crate::sql_store::impl_sql_store;
+use crate::backend::Dialect;
+use crate::sql::impl_sql_store;
 use crate::{Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Pool, Postgres};
@@ -36,7 +37,20 @@ impl PostgresStore {
     }
 }
 
-impl PostgresStore {
+// The inbox is a table of the one database: applying items deletes them in the same
+// transaction, so each is applied exactly once.
+#[async_trait::async_trait]
+impl Dialect for PostgresStore {
+    type Db = Postgres;
+    const NAME: &'static str = "postgres";
+
+    // SKIP LOCKED: replicas claiming at once each take different rows instead of waiting.
+    const CLAIM_DUE: &'static str = "UPDATE incidents SET lease_owner = $2, lease_until_us = $3 \
+         WHERE number IN (SELECT number FROM incidents \
+            WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
+            ORDER BY next_due_at_us LIMIT $4 FOR UPDATE SKIP LOCKED) \
+         RETURNING number";
+
     // SKIP LOCKED: replicas delivering at once each take different messages.
     const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET lease_owner = $2, lease_until_us = $3 \
         WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at_us <= $1 \
@@ -44,18 +58,14 @@ impl PostgresStore {
            FOR UPDATE SKIP LOCKED) \
         RETURNING id, key, incident, person, channel, destination, message, \
            unless_acknowledged, due_at_us, attempts";
-}
 
-// The inbox is a table of the one database: applying items deletes them in the same
-// transaction, so each is applied exactly once.
-impl PostgresStore {
     /// A group commit of accepted alerts: one statement, or several in one transaction.
     async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
-        if items.len() <= crate::sql_store::INBOX_ROWS {
+        if items.len() <= crate::sql::INBOX_ROWS {
             return Self::insert_rows(&self.pool, items).await;
         }
         let mut tx = self.pool.begin().await?;
-        for chunk in items.chunks(crate::sql_store::INBOX_ROWS) {
+        for chunk in items.chunks(crate::sql::INBOX_ROWS) {
             Self::insert_rows(&mut *tx, chunk).await?;
         }
         tx.commit().await?;
@@ -101,7 +111,7 @@ impl PostgresStore {
     }
 
     async fn release_owned_inbox(&self, owner: &str) -> Result<u64> {
-        Ok(sqlx::query(crate::sql_store::RELEASE_OWNED_INBOX_SQL)
+        Ok(sqlx::query(crate::sql::RELEASE_OWNED_INBOX_SQL)
             .bind(owner)
             .execute(&self.pool)
             .await?
@@ -115,7 +125,7 @@ impl PostgresStore {
         now: jiff::Timestamp,
         retry_at: Option<jiff::Timestamp>,
     ) -> Result<()> {
-        sqlx::query(crate::sql_store::FAIL_INBOX_SQL)
+        sqlx::query(crate::sql::FAIL_INBOX_SQL)
             .bind(id)
             .bind(error)
             .bind(retry_at.map(crate::rows::micros))
@@ -126,14 +136,14 @@ impl PostgresStore {
     }
 
     async fn dead_inbox_items(&self, limit: u32) -> Result<Vec<crate::rows::DeadLetterRow>> {
-        Ok(sqlx::query_as(crate::sql_store::DEAD_LETTERS_SQL)
+        Ok(sqlx::query_as(crate::sql::DEAD_LETTERS_SQL)
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?)
     }
 
     async fn count_dead_inbox(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(crate::sql_store::DEAD_COUNT_SQL)
+        let n: i64 = sqlx::query_scalar(crate::sql::DEAD_COUNT_SQL)
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -162,21 +172,11 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// The inbox has no connection of its own.
-    async fn close_inbox(&self) {}
-
     /// Nothing left to do: the items went with the transaction.
     async fn after_processed(&self, _ids: &[i64]) {}
+
+    /// The inbox has no connection of its own.
+    async fn close_inbox(&self) {}
 }
 
-// SKIP LOCKED: replicas claiming at once each take different rows instead of waiting.
-impl_sql_store!(
-    PostgresStore,
-    Postgres,
-    "postgres",
-    "UPDATE incidents SET lease_owner = $2, lease_until_us = $3 \
-     WHERE number IN (SELECT number FROM incidents \
-        WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
-        ORDER BY next_due_at_us LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     RETURNING number"
-);
+impl_sql_store!(PostgresStore, Postgres);

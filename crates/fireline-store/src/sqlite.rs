@@ -21,7 +21,8 @@
 //! Heartbeat alerts are still written to the main file's `alert_inbox`, in the same
 //! transaction as the monitor's state; they are claimed with negative ids.
 
-use crate::sql_store::impl_sql_store;
+use crate::backend::Dialect;
+use crate::sql::impl_sql_store;
 use crate::{Result, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Pool, Sqlite, SqliteConnection};
@@ -165,7 +166,7 @@ impl InboxGuard<'_> {
     }
 }
 
-use crate::sql_store::{id_list, IDS};
+use crate::sql::{id_list, IDS};
 
 impl SqliteStore {
     /// Opens (creating if missing, with its parent folder) the database at `url`
@@ -299,36 +300,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn close_inbox(&self) {
-        // The checkpointer first, so the inbox connection is the file's last and its
-        // close checkpoints what is left.
-        if let Some((stop, done)) = self.checkpoints.lock().await.take() {
-            let _ = stop.send(());
-            let _ = done.await;
-        }
-        if let Some(conn) = self.inbox.lock().await.take() {
-            if let Err(e) = sqlx::Connection::close(conn).await {
-                tracing::warn!(error = %e, "closing the inbox file failed");
-            }
-        }
-    }
-
-    /// A group commit of accepted alerts into the inbox file: one statement, or
-    /// several in one transaction.
-    async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
-        let mut guard = self.inbox().await?;
-        let conn = guard.conn()?;
-        if items.len() <= crate::sql_store::INBOX_ROWS {
-            return Self::insert_rows(conn, items).await;
-        }
-        let mut tx = sqlx::Connection::begin(conn).await?;
-        for chunk in items.chunks(crate::sql_store::INBOX_ROWS) {
-            Self::insert_rows(&mut *tx, chunk).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn claim_on<'c, E>(
         on: E,
         now: jiff::Timestamp,
@@ -356,6 +327,51 @@ impl SqliteStore {
         rows.into_iter()
             .map(crate::rows::InboxRow::into_item)
             .collect()
+    }
+
+    /// Remembers inbox ids whose delete from the inbox file has just committed, so their
+    /// `inbox_applied` rows can be dropped once it is on disk.
+    fn forget_applied(&self, ids: Vec<i64>) {
+        let at = self.generations.now();
+        if let Ok(mut gone) = self.gone.lock() {
+            gone.deleted(at, ids);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Dialect for SqliteStore {
+    type Db = Sqlite;
+    const NAME: &'static str = "sqlite";
+
+    // SQLite runs one writer at a time, so this statement is atomic without row locks.
+    const CLAIM_DUE: &'static str = "UPDATE incidents SET lease_owner = $2, lease_until_us = $3 \
+         WHERE number IN (SELECT number FROM incidents \
+            WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
+            ORDER BY next_due_at_us LIMIT $4) \
+         RETURNING number";
+
+    // One writer at a time: the claim is atomic without row locks.
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET lease_owner = $2, lease_until_us = $3 \
+        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at_us <= $1 \
+           AND (lease_until_us IS NULL OR lease_until_us < $1) ORDER BY due_at_us, id LIMIT $4) \
+        RETURNING id, key, incident, person, channel, destination, message, \
+           unless_acknowledged, due_at_us, attempts";
+
+    /// A group commit of accepted alerts into the inbox file: one statement, or
+    /// several in one transaction.
+    async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
+        let mut guard = self.inbox().await?;
+        let conn = guard.conn()?;
+        if items.len() <= crate::sql::INBOX_ROWS {
+            return Self::insert_rows(conn, items).await;
+        }
+        let mut tx = sqlx::Connection::begin(conn).await?;
+        for chunk in items.chunks(crate::sql::INBOX_ROWS) {
+            Self::insert_rows(&mut *tx, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Claims heartbeat items from the main file (negative ids) first, then receivers'
@@ -406,15 +422,6 @@ impl SqliteStore {
         Ok(items)
     }
 
-    /// Remembers inbox ids whose delete from the inbox file has just committed, so their
-    /// `inbox_applied` rows can be dropped once it is on disk.
-    fn forget_applied(&self, ids: Vec<i64>) {
-        let at = self.generations.now();
-        if let Ok(mut gone) = self.gone.lock() {
-            gone.deleted(at, ids);
-        }
-    }
-
     async fn release_inbox_items(&self, owner: &str, ids: &[i64]) -> Result<()> {
         const RELEASE: &str = "UPDATE alert_inbox SET lease_owner = NULL, lease_until_us = NULL \
              WHERE id = $1 AND lease_owner = $2";
@@ -431,7 +438,7 @@ impl SqliteStore {
     }
 
     async fn release_owned_inbox(&self, owner: &str) -> Result<u64> {
-        let sql = crate::sql_store::RELEASE_OWNED_INBOX_SQL;
+        let sql = crate::sql::RELEASE_OWNED_INBOX_SQL;
         let main = sqlx::query(sql).bind(owner).execute(&self.pool).await?;
         let inbox = sqlx::query(sql)
             .bind(owner)
@@ -448,7 +455,7 @@ impl SqliteStore {
         now: jiff::Timestamp,
         retry_at: Option<jiff::Timestamp>,
     ) -> Result<()> {
-        let query = sqlx::query(crate::sql_store::FAIL_INBOX_SQL)
+        let query = sqlx::query(crate::sql::FAIL_INBOX_SQL)
             .bind(id.checked_abs().unwrap_or(0))
             .bind(error)
             .bind(retry_at.map(crate::rows::micros))
@@ -463,7 +470,7 @@ impl SqliteStore {
 
     /// Both files' parked items (heartbeat items with negative ids), up to `limit` each.
     async fn dead_inbox_items(&self, limit: u32) -> Result<Vec<crate::rows::DeadLetterRow>> {
-        let sql = crate::sql_store::DEAD_LETTERS_SQL;
+        let sql = crate::sql::DEAD_LETTERS_SQL;
         let mut rows: Vec<crate::rows::DeadLetterRow> = sqlx::query_as(sql)
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
@@ -480,7 +487,7 @@ impl SqliteStore {
     }
 
     async fn count_dead_inbox(&self) -> Result<u64> {
-        let sql = crate::sql_store::DEAD_COUNT_SQL;
+        let sql = crate::sql::DEAD_COUNT_SQL;
         let main: i64 = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
         let inbox: i64 = sqlx::query_scalar(sql)
             .fetch_one(self.inbox().await?.conn()?)
@@ -567,28 +574,23 @@ impl SqliteStore {
             }
         }
     }
+
+    async fn close_inbox(&self) {
+        // The checkpointer first, so the inbox connection is the file's last and its
+        // close checkpoints what is left.
+        if let Some((stop, done)) = self.checkpoints.lock().await.take() {
+            let _ = stop.send(());
+            let _ = done.await;
+        }
+        if let Some(conn) = self.inbox.lock().await.take() {
+            if let Err(e) = sqlx::Connection::close(conn).await {
+                tracing::warn!(error = %e, "closing the inbox file failed");
+            }
+        }
+    }
 }
 
-impl SqliteStore {
-    // One writer at a time: the claim is atomic without row locks.
-    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET lease_owner = $2, lease_until_us = $3 \
-        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at_us <= $1 \
-           AND (lease_until_us IS NULL OR lease_until_us < $1) ORDER BY due_at_us, id LIMIT $4) \
-        RETURNING id, key, incident, person, channel, destination, message, \
-           unless_acknowledged, due_at_us, attempts";
-}
-
-// SQLite runs one writer at a time, so this statement is atomic without row locks.
-impl_sql_store!(
-    SqliteStore,
-    Sqlite,
-    "sqlite",
-    "UPDATE incidents SET lease_owner = $2, lease_until_us = $3 \
-     WHERE number IN (SELECT number FROM incidents \
-        WHERE next_due_at_us <= $1 AND (lease_until_us IS NULL OR lease_until_us < $1) \
-        ORDER BY next_due_at_us LIMIT $4) \
-     RETURNING number"
-);
+impl_sql_store!(SqliteStore, Sqlite);
 
 #[cfg(test)]
 mod tests {

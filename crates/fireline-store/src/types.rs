@@ -333,7 +333,7 @@ pub struct OutboxItem {
     pub attempts: u32,
 }
 
-/// A new incident the alert processor opens (see [`crate::Store::apply_alerts`]).
+/// A new incident the alert processor opens (see [`crate::Alerts::apply_alerts`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentOpen {
     /// Its `Declared` event.

@@ -768,7 +768,11 @@ async fn alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven(db: &T
         .id
         .clone();
     db.store
-        .enqueue_alerts(&integration, crate::support::start(), "not json")
+        .enqueue_alerts_batch(&[(
+            integration.clone(),
+            crate::support::start(),
+            "not json".to_owned(),
+        )])
         .await
         .expect("enqueue");
     app.process().await;

@@ -946,7 +946,11 @@ async fn parked_alerts_are_shown_and_processed_again_from_the_admin_page(db: &Te
             .await
             .expect("integration");
     app.store
-        .enqueue_alerts(&integration.id, start(), "[{\"summary\": \"half")
+        .enqueue_alerts_batch(&[(
+            integration.id.clone(),
+            start(),
+            ("[{\"summary\": \"half").to_string(),
+        )])
         .await
         .expect("enqueue");
     fireline_engine::AlertProcessor::new(
