@@ -50,7 +50,6 @@ const LONG_FNS: &[(&str, &str, usize)] = &[
     ("crates/fireline-http/tests/api/ui_admin.rs", "overrides_are_added_and_removed_on_the_oncall_page", 132),
     ("crates/fireline-http/tests/api/ui_admin.rs", "roster_entries_are_edited_as_toml", 124),
     ("crates/fireline-http/tests/api/ui_admin.rs", "users_are_created_disabled_and_given_new_passwords", 172),
-    ("crates/fireline-store/tests/contract.rs", "due_incidents_are_claimed_once_until_the_lease_ends", 122),
     ("crates/fireline/src/incident.rs", "run", 148),
     ("crates/fireline/src/serve.rs", "run", 164),
     ("crates/fireline/tests/cli.rs", "responder_drives_an_incident_through_the_cli", 259),

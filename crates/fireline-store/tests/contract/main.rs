@@ -4,41 +4,6 @@
 //! PostgreSQL (when `FIRELINE_TEST_DATABASE_URL` names a server) through
 //! [`fireline_store::backend_tests`].
 
-/// [`fireline_store::backend_tests`] for the tests of known bugs: defined on both
-/// backends (`known_bugs::sqlite::…`, `known_bugs::postgres::…`), ignored with `$reason`
-/// until the store is fixed. Run them with `--ignored`.
-macro_rules! known_bug_tests {
-    ($reason:literal, $($name:ident),* $(,)?) => {
-        mod known_bugs {
-            mod sqlite {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    #[ignore = $reason]
-                    async fn $name() {
-                        let db = fireline_store::testing::TestDatabase::sqlite().await;
-                        super::super::$name(&db).await;
-                        db.drop_database().await;
-                    }
-                )*
-            }
-            mod postgres {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    #[ignore = $reason]
-                    async fn $name() {
-                        let Some(db) = fireline_store::testing::TestDatabase::postgres().await
-                        else {
-                            return;
-                        };
-                        super::super::$name(&db).await;
-                        db.drop_database().await;
-                    }
-                )*
-            }
-        }
-    };
-}
-
 mod alerts;
 mod backend;
 mod heartbeats;

@@ -10,13 +10,9 @@ use fireline_store::{backend_tests, Store};
 backend_tests!(
     report_facts_gather_each_incident_declared_in_the_window,
     open_incidents_are_counted_by_their_current_severity,
-);
-
-known_bug_tests!(
-    "bug: report_facts reads acknowledged_at from the listing projection, which a reopen \
-     clears and a later acknowledgement overwrites; IncidentFacts wants the first one",
     a_reopened_incident_still_reports_when_it_was_first_acknowledged,
 );
+
 
 /// What the engine and responders record over an incident's life, one event a minute
 /// from `minute`.
@@ -180,6 +176,8 @@ async fn open_incidents_are_counted_by_their_current_severity(db: &TestDatabase)
     );
 }
 
+/// Regression: the report read the listing's acknowledged time, which a reopen clears
+/// and a later acknowledgement overwrites.
 async fn a_reopened_incident_still_reports_when_it_was_first_acknowledged(db: &TestDatabase) {
     let store = db.store.as_ref();
     let inc = declare_one(store, "API down", "SEV1", "api", 0).await;
