@@ -195,13 +195,14 @@ impl Delivery {
                 return Ok(report);
             }
             // One message per destination: a burst to one person's channel is a bundle.
-            let mut groups: BTreeMap<(String, String, String), Vec<OutboxItem>> = BTreeMap::new();
+            let mut groups: BTreeMap<(String, &'static str, String), Vec<OutboxItem>> =
+                BTreeMap::new();
             for item in items {
                 groups
                     .entry((
                         item.person.clone(),
-                        item.channel.clone(),
-                        item.destination.clone(),
+                        item.contact.kind.as_str(),
+                        item.contact.address.clone(),
                     ))
                     .or_default()
                     .push(item);
@@ -218,7 +219,7 @@ impl Delivery {
             // Each destination on its own task: a slow or failing provider (a timeout
             // takes seconds) never holds back the page to another phone.
             let mut sending = tokio::task::JoinSet::new();
-            for ((person, channel, destination), group) in groups {
+            for ((person, channel, _), group) in groups {
                 let window = bundles
                     .get(&person)
                     .copied()
@@ -232,13 +233,7 @@ impl Delivery {
                 sending.spawn(async move {
                     let mut part = DeliveryReport::default();
                     if let Err(e) = this
-                        .deliver(
-                            now,
-                            (&person, &channel, &destination),
-                            window,
-                            group,
-                            &mut part,
-                        )
+                        .deliver(now, &person, window, group, &mut part)
                         .await
                     {
                         // The lease runs out and a later cycle tries again.
@@ -287,20 +282,46 @@ impl Delivery {
         Ok((keep, lapsed))
     }
 
-    /// Sends a destination's due entries: `window` is how long after the last message
-    /// on it what is not urgent waits, to go out as one.
+    /// Sends a destination's due entries (all to one contact of `person`): `window` is
+    /// how long after the last message on it what is not urgent waits, to go out as one.
     async fn deliver(
         &self,
         now: Timestamp,
-        (person, channel, destination): (&str, &str, &str),
+        person: &str,
         window: SignedDuration,
         group: Vec<OutboxItem>,
         report: &mut DeliveryReport,
     ) -> Result<(), StoreError> {
-        let (mut keep, lapsed) = self.settle(group).await?;
+        let Some(contact) = group.first().map(|i| i.contact.clone()) else {
+            return Ok(());
+        };
+        let keep = self
+            .due_now(now, person, &contact, window, group, report)
+            .await?;
+        if keep.is_empty() {
+            return Ok(());
+        }
+        let sent = self.send(now, person, &contact, bundle(&keep)).await;
+        self.record_outcome(now, person, contact.kind.as_str(), &keep, sent, report)
+            .await
+    }
+
+    /// What of a destination's entries goes out now: lapsed follow-ups are skipped, and
+    /// within `window` of the last message what is not urgent is deferred.
+    async fn due_now(
+        &self,
+        now: Timestamp,
+        person: &str,
+        contact: &Contact,
+        window: SignedDuration,
+        group: Vec<OutboxItem>,
+        report: &mut DeliveryReport,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let channel = contact.kind.as_str();
+        let (keep, lapsed) = self.settle(group).await?;
         if !lapsed.is_empty() {
             report.skipped += lapsed.len();
-            metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "skipped").increment(lapsed.len() as u64);
+            metrics::counter!("fireline_notifications_total", "channel" => channel, "outcome" => "skipped").increment(lapsed.len() as u64);
             self.store
                 .finish_outbox(
                     &lapsed,
@@ -311,62 +332,43 @@ impl Delivery {
                 .await?;
         }
         if keep.is_empty() {
-            return Ok(());
+            return Ok(keep);
         }
         // Flood control: hold what is not urgent within the window of the last message,
         // then send it all as one. A page someone must wake for never waits: a burst of
         // new incidents pages each at once.
-        if let Some(last) = self.store.last_sent(person, channel).await? {
-            let opens = last.saturating_add(window).unwrap_or(last);
-            if opens > now {
-                let (urgent, later): (Vec<OutboxItem>, Vec<OutboxItem>) =
-                    keep.into_iter().partition(is_urgent);
-                if !later.is_empty() {
-                    report.deferred += later.len();
-                    let ids: Vec<i64> = later.iter().map(|i| i.id).collect();
-                    self.store.defer_outbox(&ids, opens).await?;
-                }
-                if urgent.is_empty() {
-                    return Ok(());
-                }
-                keep = urgent;
-            }
+        let Some(last) = self.store.last_sent(person, channel).await? else {
+            return Ok(keep);
+        };
+        let opens = last.saturating_add(window).unwrap_or(last);
+        if opens <= now {
+            return Ok(keep);
         }
+        let (urgent, later): (Vec<OutboxItem>, Vec<OutboxItem>) =
+            keep.into_iter().partition(|i| i.notice.urgent);
+        if !later.is_empty() {
+            report.deferred += later.len();
+            let ids: Vec<i64> = later.iter().map(|i| i.id).collect();
+            self.store.defer_outbox(&ids, opens).await?;
+        }
+        Ok(urgent)
+    }
+
+    /// Records what a send did: sent (on each incident's timeline), retried later, or
+    /// given up on.
+    async fn record_outcome(
+        &self,
+        now: Timestamp,
+        person: &str,
+        channel: &'static str,
+        keep: &[OutboxItem],
+        sent: Result<fireline_notify::Delivered, DeliveryError>,
+        report: &mut DeliveryReport,
+    ) -> Result<(), StoreError> {
         let ids: Vec<i64> = keep.iter().map(|i| i.id).collect();
-        let contact: Contact = match serde_json::from_str(destination) {
-            Ok(c) => c,
-            Err(e) => {
-                return self
-                    .give_up(
-                        now,
-                        person,
-                        channel,
-                        &keep,
-                        &format!("unreadable contact: {e}"),
-                        report,
-                    )
-                    .await
-            }
-        };
-        let message = match bundle(&keep) {
-            Ok(m) => m,
-            Err(e) => {
-                return self
-                    .give_up(
-                        now,
-                        person,
-                        channel,
-                        &keep,
-                        &format!("unreadable message: {e}"),
-                        report,
-                    )
-                    .await
-            }
-        };
-        let sent = self.send(now, person, &contact, message).await;
         match sent {
             Ok(delivered) => {
-                metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "sent").increment(1);
+                metrics::counter!("fireline_notifications_total", "channel" => channel, "outcome" => "sent").increment(1);
                 report.sent += 1;
                 report.delivered += keep.len();
                 self.store
@@ -374,7 +376,7 @@ impl Delivery {
                     .await?;
                 tracing::info!(person, channel, messages = keep.len(), detail = %delivered.detail, "notification sent");
                 let bundled = u32::try_from(keep.len()).unwrap_or(u32::MAX);
-                for item in &keep {
+                for item in keep {
                     if let Some(id) = item.incident {
                         self.record(id, |_| {
                             vec![EventData::Notified {
@@ -396,9 +398,9 @@ impl Delivery {
                     .all(|i| i.attempts + 1 < self.config.max_attempts) =>
             {
                 report.retried += keep.len();
-                metrics::counter!("fireline_notifications_total", "channel" => channel.to_owned(), "outcome" => "retried").increment(1);
+                metrics::counter!("fireline_notifications_total", "channel" => channel, "outcome" => "retried").increment(1);
                 tracing::warn!(person, channel, error = %e, "notification failed; will retry");
-                for item in &keep {
+                for item in keep {
                     let attempts = item.attempts + 1;
                     let at = now
                         .saturating_add(self.backoff(&item.key, attempts))
@@ -408,7 +410,7 @@ impl Delivery {
                 Ok(())
             }
             Err(e) => {
-                self.give_up(now, person, channel, &keep, e.detail(), report)
+                self.give_up(now, person, channel, keep, e.detail(), report)
                     .await
             }
         }
@@ -755,20 +757,11 @@ fn destination_of(contact: &Contact) -> Option<Destination> {
     })
 }
 
-/// Whether a message is a page someone must wake for (an unreadable one counts as
-/// urgent: better sent now than held).
-fn is_urgent(item: &OutboxItem) -> bool {
-    serde_json::from_str::<Notice>(&item.message).map_or(true, |n| n.urgent)
-}
-
 /// One message for a destination's due entries: the entry itself, or a bundle.
-fn bundle(items: &[OutboxItem]) -> Result<Message, serde_json::Error> {
-    let notices: Vec<Notice> = items
-        .iter()
-        .map(|i| serde_json::from_str(&i.message))
-        .collect::<Result<_, _>>()?;
+fn bundle(items: &[OutboxItem]) -> Message {
+    let notices: Vec<&Notice> = items.iter().map(|i| &i.notice).collect();
     let notice = if let [only] = notices.as_slice() {
-        only.clone()
+        (*only).clone()
     } else {
         let mut items: Vec<NoticeItem> = Vec::new();
         let mut headlines: Vec<String> = Vec::new();
@@ -804,6 +797,31 @@ fn bundle(items: &[OutboxItem]) -> Result<Message, serde_json::Error> {
             confirm_url: notices.iter().find_map(|n| n.confirm_url.clone()),
         }
     };
-    // The same JSON shape on both sides: core writes it, the notifier reads it.
-    serde_json::from_value(serde_json::to_value(notice)?)
+    message_of(notice)
+}
+
+/// The notifier's message for a notice the core worded: the same fields, field by field.
+fn message_of(notice: Notice) -> Message {
+    Message {
+        key: notice.key,
+        headline: notice.headline,
+        items: notice
+            .items
+            .into_iter()
+            .map(|i| fireline_notify::Item {
+                incident: i.incident,
+                title: i.title,
+                severity: i.severity,
+                service: i.service,
+                status: i.status,
+                reason: i.reason,
+                incident_url: i.incident_url,
+                runbook_url: i.runbook_url,
+                ack_url: i.ack_url,
+            })
+            .collect(),
+        text: notice.text,
+        urgent: notice.urgent,
+        confirm_url: notice.confirm_url,
+    }
 }

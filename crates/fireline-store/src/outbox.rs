@@ -66,21 +66,22 @@ macro_rules! sql_outbox {
                 outbox: &[fireline_core::oncall::notify::Outgoing],
                 at: jiff::Timestamp,
             ) -> $crate::Result<u64> {
-                use $crate::rows::{incident_number, micros, outgoing_json};
+                use $crate::rows::{incident_number, micros, notice_json};
                 let mut inserted = 0;
                 for o in outbox {
-                    let (destination, message) = outgoing_json(o)?;
+                    let message = notice_json(o)?;
                     let incident = o.incident.map(incident_number).transpose()?;
                     inserted += sqlx::query(
-                        "INSERT INTO outbox (key, incident, person, channel, destination, message, \
+                        "INSERT INTO outbox (key, incident, person, channel, address, secret, message, \
                          unless_acknowledged, created_at_us, due_at_us) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO NOTHING",
                     )
                     .bind(&o.key)
                     .bind(incident)
                     .bind(&o.person)
                     .bind(o.contact.kind.as_str())
-                    .bind(destination)
+                    .bind(&o.contact.address)
+                    .bind(&o.contact.secret)
                     .bind(message)
                     .bind(i64::from(o.unless_acknowledged))
                     .bind(micros(at))
@@ -120,10 +121,19 @@ macro_rules! sql_outbox {
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
-                let mut items = rows
-                    .into_iter()
-                    .map($crate::rows::outbox_item)
-                    .collect::<$crate::Result<Vec<_>>>()?;
+                let mut items = Vec::with_capacity(rows.len());
+                for row in rows {
+                    match $crate::rows::outbox_item(row) {
+                        Ok(item) => items.push(item),
+                        // Only a row written by hand can be unreadable: it is failed, so
+                        // it neither blocks the outbox nor is tried forever.
+                        Err((id, why)) => {
+                            tracing::error!(outbox = id, error = %why, "outbox message unreadable; failed");
+                            $crate::Outbox::finish_outbox(self, &[id], $crate::OutboxState::Failed, &why, now)
+                                .await?;
+                        }
+                    }
+                }
                 items.sort_by_key(|i| (i.due_at, i.id));
                 Ok(items)
             }

@@ -56,7 +56,7 @@ impl Dialect for PostgresStore {
         WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at_us <= $1 \
            AND (lease_until_us IS NULL OR lease_until_us < $1) ORDER BY due_at_us, id LIMIT $4 \
            FOR UPDATE SKIP LOCKED) \
-        RETURNING id, key, incident, person, channel, destination, message, \
+        RETURNING id, key, incident, person, channel, address, secret, message, \
            unless_acknowledged, due_at_us, attempts";
 
     /// A group commit of accepted alerts: one statement, or several in one transaction.

@@ -282,7 +282,8 @@ pub(crate) fn heartbeat_alert_json(
         .map_err(|e| StoreError::Corrupt(format!("heartbeat alert encoding: {e}")))
 }
 
-/// An outbox row as claimed.
+/// An outbox row as claimed: id, key, incident, person, channel (the contact's kind),
+/// address, secret, message, unless acknowledged, due at, attempts.
 pub(crate) type OutboxRow = (
     i64,
     String,
@@ -290,37 +291,43 @@ pub(crate) type OutboxRow = (
     String,
     String,
     String,
+    Option<String>,
     String,
     i64,
     i64,
     i64,
 );
 
-pub(crate) fn outbox_item(row: OutboxRow) -> Result<crate::OutboxItem, StoreError> {
-    let (id, key, incident, person, channel, destination, message, unless, due, attempts) = row;
+/// The item a claimed row holds, or why it cannot be read (a row written by hand).
+pub(crate) fn outbox_item(row: OutboxRow) -> Result<crate::OutboxItem, (i64, String)> {
+    let (id, key, incident, person, channel, address, secret, message, unless, due, attempts) = row;
+    let kind = channel
+        .parse()
+        .map_err(|e| (id, format!("unreadable contact kind {channel:?}: {e}")))?;
+    let notice =
+        serde_json::from_str(&message).map_err(|e| (id, format!("unreadable message: {e}")))?;
     Ok(crate::OutboxItem {
         id,
         key,
         incident: incident.map(|n| IncidentId(n as u64)),
         person,
-        channel,
-        destination,
-        message,
+        contact: fireline_core::oncall::Contact {
+            kind,
+            address,
+            secret,
+        },
+        notice,
         unless_acknowledged: unless != 0,
-        due_at: timestamp(due)?,
+        due_at: timestamp(due).map_err(|e| (id, e.to_string()))?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
     })
 }
 
-/// The JSON of an outgoing message's contact and notice.
-pub(crate) fn outgoing_json(
+/// The JSON of an outgoing message's notice.
+pub(crate) fn notice_json(
     o: &fireline_core::oncall::notify::Outgoing,
-) -> Result<(String, String), StoreError> {
-    let destination = serde_json::to_string(&o.contact)
-        .map_err(|e| StoreError::Corrupt(format!("contact: {e}")))?;
-    let message = serde_json::to_string(&o.notice)
-        .map_err(|e| StoreError::Corrupt(format!("notice: {e}")))?;
-    Ok((destination, message))
+) -> Result<String, StoreError> {
+    serde_json::to_string(&o.notice).map_err(|e| StoreError::Corrupt(format!("notice: {e}")))
 }
 
 /// The roster from its rows: (kind, id, JSON document).

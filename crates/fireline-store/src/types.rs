@@ -319,12 +319,10 @@ pub struct OutboxItem {
     pub incident: Option<IncidentId>,
     /// Person id.
     pub person: String,
-    /// `email`, `slack` or `webhook`.
-    pub channel: String,
-    /// The contact, as JSON of `fireline_core::oncall::Contact`.
-    pub destination: String,
-    /// The message, as JSON of `fireline_core::oncall::notify::Notice`.
-    pub message: String,
+    /// Where to.
+    pub contact: fireline_core::oncall::Contact,
+    /// What.
+    pub notice: fireline_core::oncall::notify::Notice,
     /// Dropped if the incident is acknowledged by the time it is due.
     pub unless_acknowledged: bool,
     /// When it became due.

@@ -567,17 +567,13 @@ impl Phone {
         items
             .iter()
             .map(|item| {
-                let message: Value = serde_json::from_str(&item.message).expect("JSON");
-                let url = message["confirm_url"].as_str().expect("a confirm link");
-                let text = message["text"].as_str().unwrap_or_default();
+                let message = &item.notice;
+                let url = message.confirm_url.as_deref().expect("a confirm link");
+                let text = message.text.as_deref().unwrap_or_default();
                 assert!(text.contains(url), "the text carries the link: {text}");
-                assert_eq!(message["urgent"], true, "as loud as a page");
+                assert!(message.urgent, "as loud as a page");
                 let path = url.strip_prefix(BASE).expect("public URL").to_owned();
-                let contact: Value = serde_json::from_str(&item.destination).expect("JSON");
-                (
-                    contact["kind"].as_str().unwrap_or_default().to_owned(),
-                    path,
-                )
+                (item.contact.kind.as_str().to_owned(), path)
             })
             .collect()
     }

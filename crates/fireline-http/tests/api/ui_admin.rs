@@ -1007,12 +1007,11 @@ async fn test_pages(app: &App) -> Vec<(String, String)> {
         .await
         .expect("claim")
         .iter()
-        .filter(|item| item.message.contains("confirm_url"))
+        .filter(|item| item.notice.confirm_url.is_some())
         .map(|item| {
-            let contact: Value = serde_json::from_str(&item.destination).expect("JSON");
             (
-                contact["address"].as_str().unwrap_or_default().to_owned(),
-                contact["kind"].as_str().unwrap_or_default().to_owned(),
+                item.contact.address.clone(),
+                item.contact.kind.as_str().to_owned(),
             )
         })
         .collect()

@@ -2,8 +2,8 @@
 //! finished.
 
 use crate::{outgoing, t};
-use fireline_core::oncall::notify::{Notice, Outgoing};
-use fireline_core::oncall::Contact;
+use fireline_core::oncall::notify::Outgoing;
+use fireline_core::oncall::ContactKind;
 use fireline_store::testing::TestDatabase;
 use fireline_store::{backend_tests, OutboxItem, OutboxState, Store};
 
@@ -11,6 +11,7 @@ backend_tests!(
     messages_are_stored_once_by_key_and_claimed_once_until_the_lease_ends,
     a_retried_message_comes_back_at_its_due_time_and_a_finished_one_never,
     deferred_messages_wait_until_their_new_due_time,
+    a_message_reads_back_with_its_contact_secret_and_an_unreadable_one_is_failed,
 );
 
 /// A hand-off message (no incident) to `person`, due at `minute`.
@@ -67,15 +68,13 @@ async fn messages_are_stored_once_by_key_and_claimed_once_until_the_lease_ends(d
         (
             alice.incident,
             alice.person.as_str(),
-            alice.channel.as_str()
+            alice.contact.kind.as_str()
         ),
         (None, "alice", "email")
     );
     assert_eq!((alice.due_at, alice.attempts), (t(0), 0));
-    let contact: Contact = serde_json::from_str(&alice.destination).expect("contact");
-    assert_eq!(contact, messages[0].contact);
-    let notice: Notice = serde_json::from_str(&alice.message).expect("notice");
-    assert_eq!(notice, messages[0].notice);
+    assert_eq!(alice.contact, messages[0].contact);
+    assert_eq!(alice.notice, messages[0].notice);
     assert!(!alice.unless_acknowledged);
     assert!(mine[1].unless_acknowledged);
 
@@ -241,5 +240,35 @@ async fn deferred_messages_wait_until_their_new_due_time(db: &TestDatabase) {
         store.outbox_depth().await.expect("depth"),
         2,
         "the two held ones"
+    );
+}
+
+async fn a_message_reads_back_with_its_contact_secret_and_an_unreadable_one_is_failed(
+    db: &TestDatabase,
+) {
+    let store = db.store.as_ref();
+    let mut signed = handoff("h-hook", "alice", 0);
+    signed.contact.kind = ContactKind::Webhook;
+    signed.contact.address = "https://hooks.example.com/fireline".into();
+    signed.contact.secret = Some("whsec-1".into());
+    let broken = handoff("h-broken", "bob", 0);
+    store
+        .enqueue_outbox(&[signed.clone(), broken])
+        .await
+        .expect("enqueue");
+    // What only a hand edit of the database can leave: a message that is not one.
+    db.execute_raw("UPDATE outbox SET message = 'not json' WHERE key = 'h-broken'")
+        .await;
+    let claimed = claim(store, "a", 1, 5, 10).await;
+    assert_eq!(keys(&claimed), ["h-hook"], "the unreadable one is not sent");
+    assert_eq!(
+        claimed[0].contact, signed.contact,
+        "kind, address and secret"
+    );
+    assert_eq!(claimed[0].notice, signed.notice);
+    assert_eq!(
+        store.outbox_depth().await.expect("depth"),
+        1,
+        "the unreadable one is failed, not left pending to block the outbox"
     );
 }

@@ -13,7 +13,6 @@ backend_tests!(
     a_reopened_incident_still_reports_when_it_was_first_acknowledged,
 );
 
-
 /// What the engine and responders record over an incident's life, one event a minute
 /// from `minute`.
 async fn record(store: &dyn Store, current: &Incident, minute: i64, events: Vec<EventData>) {
