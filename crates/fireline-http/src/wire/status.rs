@@ -1,0 +1,20 @@
+//! The status page (`routes/status.rs`): the component status names its override
+//! request documents. The page's own views live with its routes.
+
+use utoipa::ToSchema;
+
+/// A status-page component status (schema only; any case, `-` or a space for `_`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ComponentStatusName {
+    /// Working.
+    Operational,
+    /// Slow or partly failing.
+    Degraded,
+    /// Down for some.
+    PartialOutage,
+    /// Down.
+    MajorOutage,
+    /// Planned work.
+    Maintenance,
+}
