@@ -1,6 +1,7 @@
 //! What responders ask for, checked against the incident's state before anything is stored.
 
-use crate::policy::{Channel, Policy, Stage};
+use crate::policy::Policy;
+use crate::{Channel, Stage};
 use crate::{EventData, Incident, IncidentRole, SeverityCatalog, Status};
 
 /// Longest title, in characters.

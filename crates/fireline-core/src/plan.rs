@@ -8,7 +8,8 @@
 //! Keys start with the incident's cycle (`c0`, and `c1` after a reopen), so a reopened
 //! incident is paged and timed afresh.
 
-use crate::policy::{Anchor, Channel, ClockKind, Condition, Policy, PolicyDuration, Stage, Target};
+use crate::policy::{Anchor, Condition, Policy, PolicyDuration, Target};
+use crate::{Channel, ClockKind, Stage};
 use crate::{EventData, NewEvent, RecordedEvent, Status};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeSet;

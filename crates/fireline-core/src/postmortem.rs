@@ -7,7 +7,9 @@
 //! people know (summary, impact, root cause, lessons) as prompts.
 
 use crate::describe;
-use crate::policy::{Stage, StageDeadline};
+use crate::policy::post_incident::Template;
+use crate::policy::StageDeadline;
+use crate::Stage;
 use crate::{DomainError, EventData, Incident, IncidentId, RecordedEvent, Status};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -18,55 +20,6 @@ use std::str::FromStr;
 pub const MAX_ACTION_TITLE: usize = 200;
 /// Longest post-mortem text, in bytes (the API's body limit bounds it too).
 pub const MAX_TEXT_BYTES: usize = 60 * 1024;
-
-/// A built-in post-mortem template, chosen by a policy's `[post_incident] template`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Template {
-    /// Fireline's own: the facts first, then a prompt per section.
-    #[default]
-    Standard,
-    /// Seed 001's: executive summary, detection and response "what worked / what could
-    /// be improved", lessons with "where did we get lucky", related incidents, appendix.
-    AgenticFlow,
-    /// Seed 003's: summary, what went well / wrong, prevention, owner and reviewers.
-    ProductionAgents,
-}
-
-impl Template {
-    /// Every template.
-    pub const ALL: [Template; 3] = [
-        Template::Standard,
-        Template::AgenticFlow,
-        Template::ProductionAgents,
-    ];
-
-    /// Its name in policy files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Template::Standard => "standard",
-            Template::AgenticFlow => "agentic-flow",
-            Template::ProductionAgents => "production-agents",
-        }
-    }
-}
-
-impl fmt::Display for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Template {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let wanted = s.trim().to_ascii_lowercase().replace('_', "-");
-        Template::ALL
-            .into_iter()
-            .find(|t| t.as_str() == wanted)
-            .ok_or_else(|| format!("unknown post-mortem template `{s}`"))
-    }
-}
 
 /// Where a post-mortem stands, read from the stages completed since the incident was
 /// last resolved.

@@ -3,9 +3,10 @@
 
 use fireline_core::comms::{render_source, RenderInput};
 use fireline_core::describe::{self, duration, instant, Precision};
-use fireline_core::policy::{Channel, ClockKind, Stage};
-use fireline_core::postmortem::{render_draft, DraftInput, Template};
+use fireline_core::policy::post_incident::Template;
+use fireline_core::postmortem::{render_draft, DraftInput};
 use fireline_core::runbook::{Phase, Step};
+use fireline_core::{Channel, ClockKind, Stage};
 use fireline_core::{
     EventData, Incident, IncidentId, IncidentRole, Recipient, RecordedEvent, Status,
 };

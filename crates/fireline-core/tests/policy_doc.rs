@@ -13,7 +13,8 @@
 //! replaces the base's. So a fragment may add `[severities.SEV1.clocks]` to the base's
 //! SEV1, override `name`, or bring its own `[[escalation]]` levels.
 
-use fireline_core::policy::{ClockKind, Condition, Policy, Problem, Stage, Target};
+use fireline_core::policy::{Condition, Policy, Problem, Target};
+use fireline_core::{ClockKind, Stage};
 use std::collections::BTreeSet;
 
 const DOC: &str = include_str!("../../../docs/policy.md");
@@ -308,7 +309,7 @@ fn the_policy_doc_shows_every_feature() {
     let mut wanted: Vec<String> = Vec::new();
     wanted.extend(ClockKind::ALL.iter().map(|c| format!("clock {c}")));
     wanted.extend(
-        fireline_core::policy::Channel::ALL
+        fireline_core::Channel::ALL
             .iter()
             .map(|c| format!("channel {c}")),
     );

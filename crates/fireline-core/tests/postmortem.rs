@@ -1,14 +1,15 @@
 //! The post-mortem draft from a fixed event log, its HTML export, stages and action items.
 
 use fireline_core::describe::duration;
-use fireline_core::policy::{ClockKind, Stage};
+use fireline_core::policy::post_incident::Template;
 use fireline_core::postmortem::{
     analyze, check_stage, close, render_draft, to_html, ActionItem, ActionStatus, DraftInput,
-    Phase, Priority, Related, Template,
+    Phase, Priority, Related,
 };
 use fireline_core::{
-    policy::Channel, DomainError, EventData, Incident, IncidentId, Recipient, RecordedEvent, Status,
+    Channel, DomainError, EventData, Incident, IncidentId, Recipient, RecordedEvent, Status,
 };
+use fireline_core::{ClockKind, Stage};
 use jiff::{SignedDuration, Timestamp};
 
 fn at(hhmm: &str) -> Timestamp {

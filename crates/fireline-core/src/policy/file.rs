@@ -3,7 +3,7 @@
 
 use super::check::{Problem, Problems};
 use super::*;
-use crate::Severity;
+use crate::{Channel, ClockKind, Severity, Stage};
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -55,8 +55,8 @@ struct RawTemplates {
 
 /// `[templates]`: a built-in set, the policy's own templates, each compiled now so a
 /// broken one is a policy problem rather than a failure in the middle of an incident.
-fn templates(p: &mut Problems, raw: Option<RawTemplates>) -> crate::comms::Templates {
-    use crate::comms::{compile, TemplateKind, Templates, SETS};
+fn templates(p: &mut Problems, raw: Option<RawTemplates>) -> super::templates::Templates {
+    use super::templates::{compile, TemplateKind, Templates, SETS};
     let mut out = Templates::default();
     let Some(raw) = raw else {
         return out;
@@ -1109,16 +1109,14 @@ impl Policy {
                 }
             }
             if let Some(name) = raw_pi.template {
-                match name.parse::<crate::postmortem::Template>() {
+                match name.parse::<post_incident::Template>() {
                     Ok(template) => post_incident.template = template,
                     Err(e) => p.add(
                         "post_incident.template",
                         e,
                         format!(
                             "use one of {}",
-                            crate::postmortem::Template::ALL
-                                .map(|t| t.as_str())
-                                .join(", ")
+                            post_incident::Template::ALL.map(|t| t.as_str()).join(", ")
                         ),
                     ),
                 }
