@@ -16,8 +16,25 @@ fn at(hhmm: &str) -> Timestamp {
     format!("2026-03-02T{hhmm}:00Z").parse().expect("time")
 }
 
+/// The incident log the draft tests read, numbered in order.
 fn log() -> Vec<RecordedEvent> {
-    let events: Vec<(&str, &str, EventData)> = vec![
+    [opening(), response()]
+        .concat()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (t, actor, data))| RecordedEvent {
+            id: i as i64 + 1,
+            seq: i as u64 + 1,
+            at: at(t),
+            actor: actor.into(),
+            data,
+        })
+        .collect()
+}
+
+/// Declared from an alert that started three minutes earlier, paged, acknowledged.
+fn opening() -> Vec<(&'static str, &'static str, EventData)> {
+    vec![
         (
             "14:00",
             "integration:prom",
@@ -76,6 +93,13 @@ fn log() -> Vec<RecordedEvent> {
             },
         ),
         ("14:04", "bob", EventData::Acknowledged),
+    ]
+}
+
+/// Raised, a clock breached, escalated with one notification failing, an update posted,
+/// mitigated and resolved.
+fn response() -> Vec<(&'static str, &'static str, EventData)> {
+    vec![
         (
             "14:10",
             "bob",
@@ -153,18 +177,7 @@ fn log() -> Vec<RecordedEvent> {
                 summary: Some("<b>stable</b>".into()),
             },
         ),
-    ];
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, actor, data))| RecordedEvent {
-            id: i as i64 + 1,
-            seq: i as u64 + 1,
-            at: at(t),
-            actor: actor.into(),
-            data,
-        })
-        .collect()
+    ]
 }
 
 fn incident(events: &[RecordedEvent]) -> Incident {

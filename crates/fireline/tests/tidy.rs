@@ -25,17 +25,6 @@ const FN_LINE_BUDGET: usize = 120;
 #[rustfmt::skip]
 const LONG_FNS: &[(&str, &str, usize)] = &[
     ("bench/src/bin/report_load.rs", "main", 131),
-    ("crates/fireline-core/src/alert.rs", "decide_alert", 121),
-    ("crates/fireline-core/src/command.rs", "decide", 147),
-    ("crates/fireline-core/src/describe.rs", "event_with_steps", 200),
-    ("crates/fireline-core/src/plan.rs", "pending", 314),
-    ("crates/fireline-core/src/policy/file.rs", "from_toml", 361),
-    ("crates/fireline-core/src/postmortem.rs", "analyze", 162),
-    ("crates/fireline-core/src/postmortem.rs", "render_draft", 202),
-    ("crates/fireline-core/src/runbook/parse.rs", "parse", 134),
-    ("crates/fireline-core/tests/describe.rs", "every_kind", 152),
-    ("crates/fireline-core/tests/policy_doc.rs", "the_policy_doc_shows_every_feature", 121),
-    ("crates/fireline-core/tests/postmortem.rs", "log", 150),
     ("crates/fireline-engine/src/delivery.rs", "deliver", 158),
     ("crates/fireline-engine/src/ingest.rs", "decide", 181),
     ("crates/fireline-http/tests/api/bad_input.rs", "refused_changes_store_nothing", 279),
