@@ -1,6 +1,7 @@
 //! Shared inputs for fireline's benchmarks (see `bench/README.md`).
 
-use fireline_core::policy::{Channel, Policy};
+use fireline_core::policy::Policy;
+use fireline_core::Channel;
 use fireline_core::{declare, Declaration, EventData, IncidentRole, RecordedEvent, Status};
 use jiff::{SignedDuration, Timestamp};
 

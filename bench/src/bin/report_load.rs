@@ -8,9 +8,10 @@
 //!
 //!     cargo run --release -p fireline-bench --bin report_load -- [N] [RUNS] [DB_URL]
 
-use fireline_core::policy::{Channel, ClockKind, Policy};
+use fireline_core::policy::Policy;
 use fireline_core::report::build;
 use fireline_core::{declare, Declaration, EventData, NewEvent};
+use fireline_core::{Channel, ClockKind};
 use jiff::{SignedDuration, Timestamp};
 use std::time::Instant;
 

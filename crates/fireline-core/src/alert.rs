@@ -380,95 +380,29 @@ pub fn decide_alert(
     if routed.drop {
         return AlertOutcome::Nothing;
     }
-    let new_incident = |reason: &str| {
-        let mut flags = Vec::new();
-        if routed.maintenance.is_some() {
-            flags.push(crate::plan::MAINTENANCE_FLAG.to_owned());
-        }
-        AlertOutcome::Declare(
-            Declaration {
-                title: one_line(&alert.summary, crate::command::MAX_TITLE),
-                severity: routed.severity.clone(),
-                service: routed.service.clone(),
-                summary: alert
-                    .annotations
-                    .get("description")
-                    .map(|d| cut(clean_text(d.trim()), crate::command::MAX_TEXT)),
-                category: None,
-                flags,
-            },
-            vec![attached(alert, integration, routed, reason)],
-        )
-    };
     let join_group_or_new = |reason: &str| match group_incident {
         Some(g) if g.status.is_open() => AlertOutcome::Append(
             g.id,
             vec![attached(alert, integration, routed, "joined its group")],
         ),
-        _ => new_incident(reason),
+        _ => declare_new(alert, integration, routed, reason),
     };
     match (alert.status, known, known_incident) {
         (AlertStatus::Resolved, None, _) => AlertOutcome::Nothing,
         (AlertStatus::Resolved, Some(k), _) if k.status == AlertStatus::Resolved => {
             AlertOutcome::Nothing
         }
-        (AlertStatus::Resolved, Some(k), incident) => {
-            let mut events = vec![EventData::AlertResolved {
-                dedup_key: alert.dedup_key.clone(),
-                integration: integration.to_owned(),
-                summary: alert.summary.clone(),
-            }];
-            if let Some((incident, firing)) = incident {
-                // This alert was the last one firing: the incident follows, per policy.
-                if firing <= 1 && incident.status.is_open() {
-                    match policy.alerts.auto_resolve {
-                        AutoResolve::Resolve => events.push(EventData::Resolved {
-                            summary: Some("all alerts resolved".to_owned()),
-                        }),
-                        AutoResolve::Monitoring if incident.status != Status::Monitoring => events
-                            .push(EventData::StatusChanged {
-                                from: incident.status,
-                                to: Status::Monitoring,
-                                message: Some("all alerts resolved".to_owned()),
-                            }),
-                        _ => {}
-                    }
-                }
-            }
-            AlertOutcome::Append(k.incident, events)
-        }
+        (AlertStatus::Resolved, Some(k), incident) => AlertOutcome::Append(
+            k.incident,
+            resolved_events(policy, alert, integration, incident),
+        ),
         (AlertStatus::Firing, None, _) => join_group_or_new("new alert"),
         (AlertStatus::Firing, Some(k), Some((incident, _))) if incident.status.is_open() => {
-            if k.status == AlertStatus::Resolved {
-                AlertOutcome::Append(
-                    k.incident,
-                    vec![attached(alert, integration, routed, "firing again")],
-                )
-            } else if k.digest != digest(alert) {
-                AlertOutcome::Append(
-                    k.incident,
-                    vec![EventData::AlertUpdated {
-                        dedup_key: alert.dedup_key.clone(),
-                        integration: integration.to_owned(),
-                        summary: alert.summary.clone(),
-                        labels: alert.labels.clone(),
-                        annotations: alert.annotations.clone(),
-                        digest: digest(alert),
-                    }],
-                )
-            } else {
-                AlertOutcome::Nothing
-            }
+            still_firing(alert, integration, routed, k)
         }
         (AlertStatus::Firing, Some(k), Some((incident, _))) => {
             // Its incident was resolved: reopen it if recent enough, else start afresh.
-            let recent = match &policy.alerts.refire {
-                Refire::Reopen(within) => incident
-                    .resolved_at
-                    .is_some_and(|r| within.after(r, &policy.calendar) >= now),
-                Refire::New => false,
-            };
-            if recent {
+            if reopens(policy, incident, now) {
                 AlertOutcome::Append(
                     k.incident,
                     vec![
@@ -483,6 +417,107 @@ pub fn decide_alert(
             }
         }
         (AlertStatus::Firing, Some(_), None) => join_group_or_new("new alert"),
+    }
+}
+
+/// A new incident for the alert, opened quietly during a maintenance window.
+fn declare_new(
+    alert: &AlertInput,
+    integration: &str,
+    routed: &Routed,
+    reason: &str,
+) -> AlertOutcome {
+    let mut flags = Vec::new();
+    if routed.maintenance.is_some() {
+        flags.push(crate::plan::MAINTENANCE_FLAG.to_owned());
+    }
+    AlertOutcome::Declare(
+        Declaration {
+            title: one_line(&alert.summary, crate::command::MAX_TITLE),
+            severity: routed.severity.clone(),
+            service: routed.service.clone(),
+            summary: alert
+                .annotations
+                .get("description")
+                .map(|d| cut(clean_text(d.trim()), crate::command::MAX_TEXT)),
+            category: None,
+            flags,
+        },
+        vec![attached(alert, integration, routed, reason)],
+    )
+}
+
+/// A known alert resolved; when it was the last one firing on an open incident, the
+/// incident follows as the policy's `auto_resolve` says.
+fn resolved_events(
+    policy: &Policy,
+    alert: &AlertInput,
+    integration: &str,
+    incident: Option<(&Incident, usize)>,
+) -> Vec<EventData> {
+    let mut events = vec![EventData::AlertResolved {
+        dedup_key: alert.dedup_key.clone(),
+        integration: integration.to_owned(),
+        summary: alert.summary.clone(),
+    }];
+    if let Some((incident, firing)) = incident {
+        if firing <= 1 && incident.status.is_open() {
+            match policy.alerts.auto_resolve {
+                AutoResolve::Resolve => events.push(EventData::Resolved {
+                    summary: Some("all alerts resolved".to_owned()),
+                }),
+                AutoResolve::Monitoring if incident.status != Status::Monitoring => {
+                    events.push(EventData::StatusChanged {
+                        from: incident.status,
+                        to: Status::Monitoring,
+                        message: Some("all alerts resolved".to_owned()),
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+    events
+}
+
+/// A known alert firing on its open incident: attached again if it had resolved, an
+/// update if its content changed, else nothing (a repeat of what is known).
+fn still_firing(
+    alert: &AlertInput,
+    integration: &str,
+    routed: &Routed,
+    known: &KnownAlert,
+) -> AlertOutcome {
+    if known.status == AlertStatus::Resolved {
+        AlertOutcome::Append(
+            known.incident,
+            vec![attached(alert, integration, routed, "firing again")],
+        )
+    } else if known.digest != digest(alert) {
+        AlertOutcome::Append(
+            known.incident,
+            vec![EventData::AlertUpdated {
+                dedup_key: alert.dedup_key.clone(),
+                integration: integration.to_owned(),
+                summary: alert.summary.clone(),
+                labels: alert.labels.clone(),
+                annotations: alert.annotations.clone(),
+                digest: digest(alert),
+            }],
+        )
+    } else {
+        AlertOutcome::Nothing
+    }
+}
+
+/// Whether an alert firing again reopens its resolved incident: only if the policy's
+/// `refire` says so and the incident was resolved recently enough.
+fn reopens(policy: &Policy, incident: &Incident, now: Timestamp) -> bool {
+    match &policy.alerts.refire {
+        Refire::Reopen(within) => incident
+            .resolved_at
+            .is_some_and(|r| within.after(r, &policy.calendar) >= now),
+        Refire::New => false,
     }
 }
 

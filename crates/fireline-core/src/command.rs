@@ -1,6 +1,7 @@
 //! What responders ask for, checked against the incident's state before anything is stored.
 
-use crate::policy::{Channel, Policy, Stage};
+use crate::policy::Policy;
+use crate::{Channel, Stage};
 use crate::{EventData, Incident, IncidentRole, SeverityCatalog, Status};
 
 /// Longest title, in characters.
@@ -258,97 +259,20 @@ pub fn decide(
     let resolved =
         || DomainError::Conflict(format!("{} is resolved; reopen it first", incident.id));
     match command {
-        Command::AttachRunbook { runbook } => {
-            if incident
-                .checklist
-                .as_ref()
-                .is_some_and(|c| c.runbook == runbook.id)
-            {
-                return Err(DomainError::Conflict(format!(
-                    "{} already follows runbook {}",
-                    incident.id, runbook.id
-                )));
-            }
-            Ok(EventData::RunbookAttached {
-                runbook: runbook.id.clone(),
-                title: runbook.title.clone(),
-                steps: runbook.steps.clone(),
-                phases: runbook.phases.clone(),
-            })
-        }
+        Command::AttachRunbook { runbook } => attach_runbook(incident, runbook),
         Command::CheckStep { step, done, output } => {
-            let Some(checklist) = &incident.checklist else {
-                return Err(invalid(
-                    "step",
-                    format!("{} has no runbook attached; attach one first", incident.id),
-                ));
-            };
-            if checklist.step(step).is_none() {
-                return Err(invalid(
-                    "step",
-                    format!("runbook {} has no step `{step}`", checklist.runbook),
-                ));
-            }
-            let output = optional_text("output", output.as_deref())?;
-            if !done && output.is_some() {
-                return Err(invalid("output", "only a checked step carries output"));
-            }
-            let was = checklist.done.get(step);
-            if !done && was.is_none() {
-                return Err(DomainError::Conflict(format!(
-                    "step `{step}` is not checked"
-                )));
-            }
-            if *done && was == Some(&output) {
-                return Err(DomainError::Conflict(format!(
-                    "step `{step}` is already checked"
-                )));
-            }
-            Ok(EventData::ChecklistStepChecked {
-                step: step.clone(),
-                done: *done,
-                output,
-            })
+            check_step(incident, step, *done, output.as_deref())
         }
         Command::AddNote { text } => Ok(EventData::NoteAdded {
             text: required_text("text", text, MAX_TEXT)?,
         }),
-        Command::AssignRole { role, assignee } => {
-            let assignee = required_name("assignee", assignee)?;
-            if incident.roles.get(role) == Some(&assignee) {
-                return Err(DomainError::Conflict(format!(
-                    "{assignee} is already {role} of {}",
-                    incident.id
-                )));
-            }
-            Ok(EventData::RoleAssigned {
-                role: *role,
-                assignee,
-            })
-        }
-        Command::Reopen { reason } => {
-            let reason = optional_text("reason", reason.as_deref())?;
-            if incident.status.is_open() {
-                return Err(DomainError::Conflict(format!(
-                    "{} is not resolved",
-                    incident.id
-                )));
-            }
-            Ok(EventData::Reopened { reason })
-        }
+        Command::AssignRole { role, assignee } => assign_role(incident, *role, assignee),
+        Command::Reopen { reason } => reopen(incident, reason.as_deref()),
         Command::PostUpdate { channel, text } => Ok(EventData::UpdatePosted {
             channel: *channel,
             text: required_text("text", text, MAX_TEXT)?,
         }),
-        Command::CompleteStage { stage } => {
-            if incident.status.is_open() {
-                return Err(DomainError::Conflict(format!(
-                    "{} is not resolved; post-mortem stages come after resolution",
-                    incident.id
-                )));
-            }
-            Ok(EventData::PostmortemStageCompleted { stage: *stage })
-        }
+        Command::CompleteStage { stage } => complete_stage(incident, *stage),
         _ if !incident.status.is_open() => Err(resolved()),
         Command::Acknowledge => match &incident.acknowledged {
             Some((at, by)) => Err(DomainError::Conflict(format!(
@@ -363,37 +287,153 @@ pub fn decide(
         } => Ok(EventData::Resolved {
             summary: optional_text("message", message.as_deref())?,
         }),
-        Command::ChangeStatus { to, message } => {
-            let message = optional_text("message", message.as_deref())?;
-            if *to == incident.status {
-                return Err(DomainError::Conflict(format!(
-                    "{} is already {to}",
-                    incident.id
-                )));
-            }
-            Ok(EventData::StatusChanged {
-                from: incident.status,
-                to: *to,
-                message,
-            })
-        }
+        Command::ChangeStatus { to, message } => change_status(incident, *to, message.as_deref()),
         Command::ChangeSeverity { to, reason } => {
-            let to = severity_id(catalog, to)?;
-            let reason = optional_text("reason", reason.as_deref())?;
-            if to == incident.severity {
-                return Err(DomainError::Conflict(format!(
-                    "{} is already {to}",
-                    incident.id
-                )));
-            }
-            Ok(EventData::SeverityChanged {
-                from: incident.severity.clone(),
-                to,
-                reason,
-            })
+            change_severity(incident, catalog, to, reason.as_deref())
         }
         Command::Resolve { summary } => Ok(EventData::Resolved {
             summary: optional_text("summary", summary.as_deref())?,
         }),
     }
+}
+
+/// Follow `runbook`, unless the incident follows it already.
+fn attach_runbook(
+    incident: &Incident,
+    runbook: &crate::runbook::Runbook,
+) -> Result<EventData, DomainError> {
+    if incident
+        .checklist
+        .as_ref()
+        .is_some_and(|c| c.runbook == runbook.id)
+    {
+        return Err(DomainError::Conflict(format!(
+            "{} already follows runbook {}",
+            incident.id, runbook.id
+        )));
+    }
+    Ok(EventData::RunbookAttached {
+        runbook: runbook.id.clone(),
+        title: runbook.title.clone(),
+        steps: runbook.steps.clone(),
+        phases: runbook.phases.clone(),
+    })
+}
+
+/// Check `step` of the attached runbook off (with what it showed), or uncheck it.
+fn check_step(
+    incident: &Incident,
+    step: &str,
+    done: bool,
+    output: Option<&str>,
+) -> Result<EventData, DomainError> {
+    let Some(checklist) = &incident.checklist else {
+        return Err(invalid(
+            "step",
+            format!("{} has no runbook attached; attach one first", incident.id),
+        ));
+    };
+    if checklist.step(step).is_none() {
+        return Err(invalid(
+            "step",
+            format!("runbook {} has no step `{step}`", checklist.runbook),
+        ));
+    }
+    let output = optional_text("output", output)?;
+    if !done && output.is_some() {
+        return Err(invalid("output", "only a checked step carries output"));
+    }
+    let was = checklist.done.get(step);
+    if !done && was.is_none() {
+        return Err(DomainError::Conflict(format!(
+            "step `{step}` is not checked"
+        )));
+    }
+    if done && was == Some(&output) {
+        return Err(DomainError::Conflict(format!(
+            "step `{step}` is already checked"
+        )));
+    }
+    Ok(EventData::ChecklistStepChecked {
+        step: step.to_owned(),
+        done,
+        output,
+    })
+}
+
+fn assign_role(
+    incident: &Incident,
+    role: IncidentRole,
+    assignee: &str,
+) -> Result<EventData, DomainError> {
+    let assignee = required_name("assignee", assignee)?;
+    if incident.roles.get(&role) == Some(&assignee) {
+        return Err(DomainError::Conflict(format!(
+            "{assignee} is already {role} of {}",
+            incident.id
+        )));
+    }
+    Ok(EventData::RoleAssigned { role, assignee })
+}
+
+fn reopen(incident: &Incident, reason: Option<&str>) -> Result<EventData, DomainError> {
+    let reason = optional_text("reason", reason)?;
+    if incident.status.is_open() {
+        return Err(DomainError::Conflict(format!(
+            "{} is not resolved",
+            incident.id
+        )));
+    }
+    Ok(EventData::Reopened { reason })
+}
+
+fn complete_stage(incident: &Incident, stage: Stage) -> Result<EventData, DomainError> {
+    if incident.status.is_open() {
+        return Err(DomainError::Conflict(format!(
+            "{} is not resolved; post-mortem stages come after resolution",
+            incident.id
+        )));
+    }
+    Ok(EventData::PostmortemStageCompleted { stage })
+}
+
+/// Move an open incident to another open status.
+fn change_status(
+    incident: &Incident,
+    to: Status,
+    message: Option<&str>,
+) -> Result<EventData, DomainError> {
+    let message = optional_text("message", message)?;
+    if to == incident.status {
+        return Err(DomainError::Conflict(format!(
+            "{} is already {to}",
+            incident.id
+        )));
+    }
+    Ok(EventData::StatusChanged {
+        from: incident.status,
+        to,
+        message,
+    })
+}
+
+fn change_severity(
+    incident: &Incident,
+    catalog: &SeverityCatalog,
+    to: &str,
+    reason: Option<&str>,
+) -> Result<EventData, DomainError> {
+    let to = severity_id(catalog, to)?;
+    let reason = optional_text("reason", reason)?;
+    if to == incident.severity {
+        return Err(DomainError::Conflict(format!(
+            "{} is already {to}",
+            incident.id
+        )));
+    }
+    Ok(EventData::SeverityChanged {
+        from: incident.severity.clone(),
+        to,
+        reason,
+    })
 }

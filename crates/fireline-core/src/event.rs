@@ -5,7 +5,7 @@
 //! so a variant's fields are a storage format: add fields as `Option` or with defaults,
 //! never rename them.
 
-use crate::policy::{Channel, ClockKind, Stage};
+use crate::{Channel, ClockKind, Stage};
 use crate::{IncidentRole, Status};
 use jiff::Timestamp;
 

@@ -7,6 +7,8 @@
 
 pub mod access;
 pub mod alert;
+pub mod channel;
+pub mod clock;
 pub mod command;
 pub mod comms;
 pub mod describe;
@@ -25,14 +27,18 @@ pub mod role;
 pub mod runbook;
 pub mod severity;
 pub mod simulate;
+pub mod stage;
 pub mod status;
 pub mod statuspage;
 
 pub use access::{hash_token, AccessRole};
+pub use channel::Channel;
+pub use clock::ClockKind;
 pub use command::{decide, declare, Command, Declaration, DomainError};
 pub use event::{EventData, NewEvent, Recipient, RecordedEvent};
 pub use id::{IncidentId, ParseIncidentIdError};
 pub use incident::{FoldError, Incident};
 pub use role::IncidentRole;
 pub use severity::{Severity, SeverityCatalog};
+pub use stage::Stage;
 pub use status::Status;

@@ -8,7 +8,8 @@
 //! Keys start with the incident's cycle (`c0`, and `c1` after a reopen), so a reopened
 //! incident is paged and timed afresh.
 
-use crate::policy::{Anchor, Channel, ClockKind, Condition, Policy, PolicyDuration, Stage, Target};
+use crate::policy::{Anchor, Condition, Policy, PolicyDuration, Target};
+use crate::{Channel, ClockKind, Stage};
 use crate::{EventData, NewEvent, RecordedEvent, Status};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeSet;
@@ -339,18 +340,50 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
     let Some(f) = facts(events) else {
         return Vec::new();
     };
-    let cal = &policy.calendar;
-    let mut out: Vec<PlannedAction> = Vec::new();
-    let mut plan = |at: Timestamp, key: String, event: EventData| {
-        if !f.fired.contains(key.as_str()) {
-            out.push(PlannedAction { at, key, event });
-        }
+    let mut plan = Plan {
+        fired: &f.fired,
+        actions: Vec::new(),
     };
-
     // Incidents opened in a maintenance window are recorded but page nobody.
     let quiet = f.flags.iter().any(|flag| flag == MAINTENANCE_FLAG);
+    if !quiet {
+        severity_pages(policy, &f, &mut plan);
+        route_pages(&f, &mut plan);
+    }
+    clock_breaches(policy, &f, &mut plan);
+    if !quiet {
+        escalations(policy, &f, &mut plan);
+        last_level_repeats(policy, &f, &mut plan);
+    }
+    if f.status.is_open() {
+        updates_due(policy, &f, &mut plan);
+    }
+    monitoring_verified(policy, &f, &mut plan);
+    if let Some(resolved) = f.resolved_at.filter(|_| f.status == Status::Resolved) {
+        after_resolution(policy, &f, resolved, &mut plan);
+    }
+    let mut out = plan.actions;
+    out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
+    out
+}
 
-    // Paging: on declaration, and whenever raised above every level seen this cycle.
+/// The actions planned so far for one incident.
+struct Plan<'a> {
+    /// Keys already in the log: their actions fired and are not planned again.
+    fired: &'a BTreeSet<&'a str>,
+    actions: Vec<PlannedAction>,
+}
+
+impl Plan<'_> {
+    fn add(&mut self, at: Timestamp, key: String, event: EventData) {
+        if !self.fired.contains(key.as_str()) {
+            self.actions.push(PlannedAction { at, key, event });
+        }
+    }
+}
+
+/// Paging: on declaration, and whenever raised above every level seen this cycle.
+fn severity_pages(policy: &Policy, f: &Facts<'_>, plan: &mut Plan<'_>) {
     let mut best_rank = u32::MAX;
     for (at, sev) in &f.severities {
         let Some(rule) = policy.severity(sev) else {
@@ -358,8 +391,8 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
         };
         if rule.severity.rank < best_rank {
             best_rank = rule.severity.rank;
-            if !rule.page.is_empty() && f.open_at(*at) && !quiet {
-                plan(
+            if !rule.page.is_empty() && f.open_at(*at) {
+                plan.add(
                     *at,
                     f.key(&format!("page:{}", rule.severity.id)),
                     EventData::Paged {
@@ -373,12 +406,14 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
             }
         }
     }
+}
 
-    // Targets a route names for its alerts: paged once per route, when its first alert joins.
-    for (at, route, route_targets) in f.route_pages.iter().filter(|_| !quiet) {
+/// Targets a route names for its alerts: paged once per route, when its first alert joins.
+fn route_pages(f: &Facts<'_>, plan: &mut Plan<'_>) {
+    for (at, route, route_targets) in &f.route_pages {
         if f.open_at(*at) {
             let key = f.key(&format!("page:route:{route}"));
-            plan(
+            plan.add(
                 *at,
                 key.clone(),
                 EventData::Paged {
@@ -391,48 +426,54 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
             );
         }
     }
+}
 
-    // Response clocks, from the current severity's row.
-    if let Some(rule) = policy.severity(f.current_severity()) {
-        for clock in &rule.clocks {
-            let anchor = match clock.from {
-                Anchor::Declared => Some(f.start),
-                Anchor::Acknowledged => f.acked_at,
-            };
-            let Some(anchor) = anchor else { continue };
-            let deadline = clock.within.after(anchor, cal);
-            let met = match clock.clock {
-                ClockKind::Acknowledge => f.acked_at,
-                ClockKind::FirstResponse => f.first_response_at,
-                ClockKind::InitialUpdate => f.first_update_at,
-                ClockKind::Mitigate => f.mitigated_at(),
-                ClockKind::Resolve => f.resolved_at,
-            };
-            if met.is_none_or(|m| m > deadline) && f.open_at(deadline) {
-                let key = f.key(&format!("sla_breach:{}", clock.clock));
-                plan(
-                    deadline,
-                    key.clone(),
-                    EventData::SlaBreached {
-                        key,
-                        clock: clock.clock,
-                        target: clock.within.to_string(),
-                    },
-                );
-            }
+/// Response clocks, from the current severity's row: a breach when a clock runs out
+/// before what it measures happens.
+fn clock_breaches(policy: &Policy, f: &Facts<'_>, plan: &mut Plan<'_>) {
+    let Some(rule) = policy.severity(f.current_severity()) else {
+        return;
+    };
+    for clock in &rule.clocks {
+        let anchor = match clock.from {
+            Anchor::Declared => Some(f.start),
+            Anchor::Acknowledged => f.acked_at,
+        };
+        let Some(anchor) = anchor else { continue };
+        let deadline = clock.within.after(anchor, &policy.calendar);
+        let met = match clock.clock {
+            ClockKind::Acknowledge => f.acked_at,
+            ClockKind::FirstResponse => f.first_response_at,
+            ClockKind::InitialUpdate => f.first_update_at,
+            ClockKind::Mitigate => f.mitigated_at(),
+            ClockKind::Resolve => f.resolved_at,
+        };
+        if met.is_none_or(|m| m > deadline) && f.open_at(deadline) {
+            let key = f.key(&format!("sla_breach:{}", clock.clock));
+            plan.add(
+                deadline,
+                key.clone(),
+                EventData::SlaBreached {
+                    key,
+                    clock: clock.clock,
+                    target: clock.within.to_string(),
+                },
+            );
         }
     }
+}
 
-    // Escalation levels: each once, at the earliest trigger that holds.
-    for level in policy.escalation.iter().filter(|_| !quiet) {
+/// Escalation levels: each once, at the earliest trigger that holds.
+fn escalations(policy: &Policy, f: &Facts<'_>, plan: &mut Plan<'_>) {
+    for level in &policy.escalation {
         let first = level
             .triggers
             .iter()
-            .filter_map(|t| trigger_time(policy, &f, &t.condition, &t.severities).map(|at| (at, t)))
+            .filter_map(|t| trigger_time(policy, f, &t.condition, &t.severities).map(|at| (at, t)))
             .min_by_key(|(at, _)| *at);
         if let Some((at, trigger)) = first {
             let key = f.key(&format!("escalate:{}", level.level));
-            plan(
+            plan.add(
                 at,
                 key.clone(),
                 EventData::Escalated {
@@ -447,207 +488,241 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
             );
         }
     }
+}
 
-    // The last level repeats while nobody acknowledges; when the repeats run out,
-    // everyone in every level hears that escalation is exhausted.
-    if let Some(last) = policy.escalation.last().filter(|_| !quiet) {
-        let reached = f
-            .levels_reached
-            .iter()
-            .find(|(l, _)| *l == last.level)
-            .map(|(_, at)| *at);
-        if let (Some(repeat), Some(mut at), None) = (&last.repeat, reached, f.acked_at) {
-            for k in 1..=repeat.times {
-                at = repeat.every.after(at, cal);
-                if f.open_at(at) {
-                    let key = f.key(&format!("escalate:{}:repeat:{k}", last.level));
-                    plan(
-                        at,
-                        key.clone(),
-                        EventData::Escalated {
-                            key: Some(key),
-                            level: last.level,
-                            name: last.name.clone(),
-                            targets: targets(&last.targets),
-                            reason: format!(
-                                "repeat {k} of {}: nobody has acknowledged",
-                                repeat.times
-                            ),
-                            recipients: Vec::new(),
-                            unreached: Vec::new(),
-                        },
-                    );
-                }
-            }
-            at = repeat.every.after(at, cal);
-            if f.open_at(at) {
-                let mut everyone: Vec<String> = Vec::new();
-                for level in &policy.escalation {
-                    for t in targets(&level.targets) {
-                        if !everyone.contains(&t) {
-                            everyone.push(t);
-                        }
-                    }
-                }
-                let key = f.key("escalation_exhausted");
-                plan(
-                    at,
-                    key.clone(),
-                    EventData::EscalationExhausted {
-                        key,
-                        level: last.level,
-                        repeats: repeat.times,
-                        targets: everyone,
-                        recipients: Vec::new(),
-                        unreached: Vec::new(),
-                    },
-                );
+/// The last level repeats while nobody acknowledges; when the repeats run out,
+/// everyone in every level hears that escalation is exhausted.
+fn last_level_repeats(policy: &Policy, f: &Facts<'_>, plan: &mut Plan<'_>) {
+    let cal = &policy.calendar;
+    let Some(last) = policy.escalation.last() else {
+        return;
+    };
+    let reached = f
+        .levels_reached
+        .iter()
+        .find(|(l, _)| *l == last.level)
+        .map(|(_, at)| *at);
+    let (Some(repeat), Some(mut at), None) = (&last.repeat, reached, f.acked_at) else {
+        return;
+    };
+    for k in 1..=repeat.times {
+        at = repeat.every.after(at, cal);
+        if f.open_at(at) {
+            let key = f.key(&format!("escalate:{}:repeat:{k}", last.level));
+            plan.add(
+                at,
+                key.clone(),
+                EventData::Escalated {
+                    key: Some(key),
+                    level: last.level,
+                    name: last.name.clone(),
+                    targets: targets(&last.targets),
+                    reason: format!("repeat {k} of {}: nobody has acknowledged", repeat.times),
+                    recipients: Vec::new(),
+                    unreached: Vec::new(),
+                },
+            );
+        }
+    }
+    at = repeat.every.after(at, cal);
+    if f.open_at(at) {
+        let key = f.key("escalation_exhausted");
+        plan.add(
+            at,
+            key.clone(),
+            EventData::EscalationExhausted {
+                key,
+                level: last.level,
+                repeats: repeat.times,
+                targets: every_escalation_target(policy),
+                recipients: Vec::new(),
+                unreached: Vec::new(),
+            },
+        );
+    }
+}
+
+/// The targets of every escalation level, each once, level 1's first.
+fn every_escalation_target(policy: &Policy) -> Vec<String> {
+    let mut everyone: Vec<String> = Vec::new();
+    for level in &policy.escalation {
+        for t in targets(&level.targets) {
+            if !everyone.contains(&t) {
+                everyone.push(t);
             }
         }
     }
+    everyone
+}
 
-    if f.status.is_open() {
-        // Update cadences restart at each update and repeat while none comes.
-        if let Some(rule) = policy.severity(f.current_severity()) {
-            for cadence in rule.updates.iter().filter(|c| c.required) {
-                let last = |list: &[(Channel, Timestamp)]| {
-                    list.iter()
-                        .find(|(c, _)| *c == cadence.channel)
-                        .map(|(_, t)| *t)
-                };
-                let base = [Some(f.start), last(&f.last_update), last(&f.last_reminder)]
-                    .into_iter()
-                    .flatten()
-                    .max()
-                    .unwrap_or(f.start);
-                let at = cadence.every.after(base, cal);
-                let key = f.key(&format!(
-                    "update_due:{}:{}",
-                    cadence.channel,
-                    at.as_second()
-                ));
-                plan(
-                    at,
-                    key.clone(),
-                    EventData::UpdateDue {
-                        key,
-                        channel: cadence.channel,
-                    },
-                );
-            }
-        }
+/// Update cadences restart at each update and repeat while none comes.
+fn updates_due(policy: &Policy, f: &Facts<'_>, plan: &mut Plan<'_>) {
+    let Some(rule) = policy.severity(f.current_severity()) else {
+        return;
+    };
+    for cadence in rule.updates.iter().filter(|c| c.required) {
+        let last = |list: &[(Channel, Timestamp)]| {
+            list.iter()
+                .find(|(c, _)| *c == cadence.channel)
+                .map(|(_, t)| *t)
+        };
+        let base = [Some(f.start), last(&f.last_update), last(&f.last_reminder)]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(f.start);
+        let at = cadence.every.after(base, &policy.calendar);
+        let key = f.key(&format!(
+            "update_due:{}:{}",
+            cadence.channel,
+            at.as_second()
+        ));
+        plan.add(
+            at,
+            key.clone(),
+            EventData::UpdateDue {
+                key,
+                channel: cadence.channel,
+            },
+        );
     }
+}
 
-    // Monitoring long enough counts the fix as verified.
-    if let Some(required) = policy
+/// Monitoring long enough counts the fix as verified.
+fn monitoring_verified(policy: &Policy, f: &Facts<'_>, plan: &mut Plan<'_>) {
+    let Some(required) = policy
         .severity(f.current_severity())
         .and_then(|r| r.monitoring)
-    {
-        if let Some(i) = f.moves.iter().rposition(|(_, s)| *s == Status::Monitoring) {
-            let since = f.moves[i].0;
-            let verified_at = required.after(since, cal);
-            let left = f.moves.get(i + 1);
-            let held = match left {
-                None => true,
-                Some((at, Status::Resolved)) => *at >= verified_at,
-                Some((at, _)) => *at >= verified_at,
-            };
-            if held
-                && (f.status == Status::Monitoring
-                    || left.is_some_and(|(at, _)| *at >= verified_at))
-            {
-                let key = f.key(&format!("monitoring_verified:{}", since.as_second()));
-                plan(
-                    verified_at,
-                    key.clone(),
-                    EventData::MonitoringVerified { key },
-                );
-            }
+    else {
+        return;
+    };
+    let Some(i) = f.moves.iter().rposition(|(_, s)| *s == Status::Monitoring) else {
+        return;
+    };
+    let since = f.moves[i].0;
+    let verified_at = required.after(since, &policy.calendar);
+    let left = f.moves.get(i + 1);
+    let held = match left {
+        None => true,
+        Some((at, Status::Resolved)) => *at >= verified_at,
+        Some((at, _)) => *at >= verified_at,
+    };
+    if held && (f.status == Status::Monitoring || left.is_some_and(|(at, _)| *at >= verified_at)) {
+        let key = f.key(&format!("monitoring_verified:{}", since.as_second()));
+        plan.add(
+            verified_at,
+            key.clone(),
+            EventData::MonitoringVerified { key },
+        );
+    }
+}
+
+/// What follows resolution: customer notices, and for incidents at (or once at) a
+/// severity that needs one, the post-mortem's deadlines, reminders and follow-ups.
+fn after_resolution(policy: &Policy, f: &Facts<'_>, resolved: Timestamp, plan: &mut Plan<'_>) {
+    let worst = f.worst_severity(policy);
+    let worst_id = worst
+        .map(|w| w.severity.id.as_str())
+        .unwrap_or_else(|| f.current_severity());
+    customer_notices(policy, f, resolved, worst_id, plan);
+    if policy.needs_postmortem(worst_id) {
+        postmortem_deadlines(policy, f, resolved, plan);
+        postmortem_reminders(policy, f, resolved, plan);
+        followups(policy, f, resolved, plan);
+    }
+}
+
+/// Customer notices the policy asks for, given the worst severity reached and how long
+/// the incident was open.
+fn customer_notices(
+    policy: &Policy,
+    f: &Facts<'_>,
+    resolved: Timestamp,
+    worst_id: &str,
+    plan: &mut Plan<'_>,
+) {
+    let open_for = resolved.duration_since(f.start);
+    for (i, rule) in policy.customer_notice.iter().enumerate() {
+        let listed = rule
+            .severities
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(worst_id));
+        if listed && open_for > rule.open_longer_than.approx() {
+            let key = f.key(&format!("customer_notice:{i}"));
+            plan.add(
+                resolved,
+                key.clone(),
+                EventData::CustomerNoticeDue {
+                    key,
+                    required: rule.required,
+                    due_by: rule.send_within.after(resolved, &policy.calendar),
+                },
+            );
         }
     }
+}
 
-    if let Some(resolved) = f.resolved_at.filter(|_| f.status == Status::Resolved) {
-        let worst = f.worst_severity(policy);
-        let worst_id = worst
-            .map(|w| w.severity.id.as_str())
-            .unwrap_or_else(|| f.current_severity());
-        let open_for = resolved.duration_since(f.start);
-        for (i, rule) in policy.customer_notice.iter().enumerate() {
-            let listed = rule
-                .severities
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(worst_id));
-            if listed && open_for > rule.open_longer_than.approx() {
-                let key = f.key(&format!("customer_notice:{i}"));
-                plan(
-                    resolved,
-                    key.clone(),
-                    EventData::CustomerNoticeDue {
-                        key,
-                        required: rule.required,
-                        due_by: rule.send_within.after(resolved, cal),
-                    },
-                );
-            }
-        }
-        if policy.needs_postmortem(worst_id) {
-            for deadline in &policy.post_incident.stages {
-                let at = deadline.within.after(resolved, cal);
-                let done = f
-                    .stages_done
-                    .iter()
-                    .any(|(s, t)| *s == deadline.stage && *t <= at);
-                if !done {
-                    let key = f.key(&format!("postmortem_due:{}", deadline.stage));
-                    plan(
-                        at,
-                        key.clone(),
-                        EventData::PostmortemDue {
-                            key,
-                            stage: deadline.stage,
-                        },
-                    );
-                }
-            }
-            // A reminder some hours before each deadline, unless the stage is done by
-            // then; the breach above still follows if it is not done by the deadline.
-            for s in stage_schedule(policy, &f, resolved) {
-                let Some(remind_at) = s.remind_at else {
-                    continue;
-                };
-                let done = f
-                    .stages_done
-                    .iter()
-                    .any(|(st, t)| *st == s.stage && *t <= remind_at);
-                if !done {
-                    let key = f.key(&format!("postmortem_reminder:{}", s.stage));
-                    plan(
-                        remind_at,
-                        key.clone(),
-                        EventData::PostmortemReminder {
-                            key,
-                            stage: s.stage,
-                            due_by: s.due_at,
-                        },
-                    );
-                }
-            }
-            for (i, followup) in policy.post_incident.followups.iter().enumerate() {
-                let key = f.key(&format!("followup:{i}"));
-                plan(
-                    followup.after.after(resolved, cal),
-                    key.clone(),
-                    EventData::FollowupDue {
-                        key,
-                        label: followup.label.clone(),
-                    },
-                );
-            }
+/// Each post-mortem stage not done by its deadline is due then.
+fn postmortem_deadlines(policy: &Policy, f: &Facts<'_>, resolved: Timestamp, plan: &mut Plan<'_>) {
+    for deadline in &policy.post_incident.stages {
+        let at = deadline.within.after(resolved, &policy.calendar);
+        let done = f
+            .stages_done
+            .iter()
+            .any(|(s, t)| *s == deadline.stage && *t <= at);
+        if !done {
+            let key = f.key(&format!("postmortem_due:{}", deadline.stage));
+            plan.add(
+                at,
+                key.clone(),
+                EventData::PostmortemDue {
+                    key,
+                    stage: deadline.stage,
+                },
+            );
         }
     }
+}
 
-    out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
-    out
+/// A reminder some hours before each deadline, unless the stage is done by then; the
+/// deadline's own action still follows if it is not done by the deadline.
+fn postmortem_reminders(policy: &Policy, f: &Facts<'_>, resolved: Timestamp, plan: &mut Plan<'_>) {
+    for s in stage_schedule(policy, f, resolved) {
+        let Some(remind_at) = s.remind_at else {
+            continue;
+        };
+        let done = f
+            .stages_done
+            .iter()
+            .any(|(st, t)| *st == s.stage && *t <= remind_at);
+        if !done {
+            let key = f.key(&format!("postmortem_reminder:{}", s.stage));
+            plan.add(
+                remind_at,
+                key.clone(),
+                EventData::PostmortemReminder {
+                    key,
+                    stage: s.stage,
+                    due_by: s.due_at,
+                },
+            );
+        }
+    }
+}
+
+/// The policy's follow-up checkpoints after resolution.
+fn followups(policy: &Policy, f: &Facts<'_>, resolved: Timestamp, plan: &mut Plan<'_>) {
+    for (i, followup) in policy.post_incident.followups.iter().enumerate() {
+        let key = f.key(&format!("followup:{i}"));
+        plan.add(
+            followup.after.after(resolved, &policy.calendar),
+            key.clone(),
+            EventData::FollowupDue {
+                key,
+                label: followup.label.clone(),
+            },
+        );
+    }
 }
 
 /// What is due at `now`, and when the next action comes.

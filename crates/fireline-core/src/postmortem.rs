@@ -7,7 +7,9 @@
 //! people know (summary, impact, root cause, lessons) as prompts.
 
 use crate::describe;
-use crate::policy::{Stage, StageDeadline};
+use crate::policy::post_incident::Template;
+use crate::policy::StageDeadline;
+use crate::Stage;
 use crate::{DomainError, EventData, Incident, IncidentId, RecordedEvent, Status};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -18,55 +20,6 @@ use std::str::FromStr;
 pub const MAX_ACTION_TITLE: usize = 200;
 /// Longest post-mortem text, in bytes (the API's body limit bounds it too).
 pub const MAX_TEXT_BYTES: usize = 60 * 1024;
-
-/// A built-in post-mortem template, chosen by a policy's `[post_incident] template`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Template {
-    /// Fireline's own: the facts first, then a prompt per section.
-    #[default]
-    Standard,
-    /// Seed 001's: executive summary, detection and response "what worked / what could
-    /// be improved", lessons with "where did we get lucky", related incidents, appendix.
-    AgenticFlow,
-    /// Seed 003's: summary, what went well / wrong, prevention, owner and reviewers.
-    ProductionAgents,
-}
-
-impl Template {
-    /// Every template.
-    pub const ALL: [Template; 3] = [
-        Template::Standard,
-        Template::AgenticFlow,
-        Template::ProductionAgents,
-    ];
-
-    /// Its name in policy files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Template::Standard => "standard",
-            Template::AgenticFlow => "agentic-flow",
-            Template::ProductionAgents => "production-agents",
-        }
-    }
-}
-
-impl fmt::Display for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Template {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let wanted = s.trim().to_ascii_lowercase().replace('_', "-");
-        Template::ALL
-            .into_iter()
-            .find(|t| t.as_str() == wanted)
-            .ok_or_else(|| format!("unknown post-mortem template `{s}`"))
-    }
-}
 
 /// Where a post-mortem stands, read from the stages completed since the incident was
 /// last resolved.
@@ -574,15 +527,37 @@ pub fn analyze(events: &[RecordedEvent]) -> Analysis {
         return a;
     };
     let declared = first.at;
-    let mut alert_start: Option<Timestamp> = None;
-    let mut mitigated: Option<Timestamp> = None;
-    let mut resolved: Option<Timestamp> = None;
     // Reminders say nothing about the response; the rest is worded as everywhere else.
     a.timeline = describe::timeline(events, &jiff::tz::TimeZone::UTC)
         .into_iter()
         .filter(|line| !line.reminder)
         .map(|line| (line.at, line.actor, line.what.summary))
         .collect();
+    let milestones = read_response(&mut a, events);
+    read_paging(&mut a, events);
+    a.measures = measures(declared, &a, &milestones);
+    let end = milestones
+        .resolved
+        .unwrap_or_else(|| events.last().map_or(declared, |e| e.at));
+    a.duration = end.duration_since(declared);
+    a
+}
+
+/// When the response reached its milestones, as far as the log tells.
+#[derive(Default)]
+struct Milestones {
+    /// The earliest start of an alert that joined.
+    alert_start: Option<Timestamp>,
+    /// The first move to monitoring, or the first resolution.
+    mitigated: Option<Timestamp>,
+    /// The last resolution, unless reopened since.
+    resolved: Option<Timestamp>,
+}
+
+/// The response's course: severities, acknowledgements, updates, breaches and alerts
+/// into `a`, and the milestones the measures are taken from.
+fn read_response(a: &mut Analysis, events: &[RecordedEvent]) -> Milestones {
+    let mut m = Milestones::default();
     for e in events {
         match &e.data {
             EventData::Declared { severity, .. } => a.severities.push(severity.clone()),
@@ -592,13 +567,13 @@ pub fn analyze(events: &[RecordedEvent]) -> Analysis {
                 to: Status::Monitoring,
                 ..
             } => {
-                mitigated.get_or_insert(e.at);
+                m.mitigated.get_or_insert(e.at);
             }
             EventData::Resolved { .. } => {
-                mitigated.get_or_insert(e.at);
-                resolved = Some(e.at);
+                m.mitigated.get_or_insert(e.at);
+                m.resolved = Some(e.at);
             }
-            EventData::Reopened { .. } => resolved = None,
+            EventData::Reopened { .. } => m.resolved = None,
             EventData::UpdatePosted { channel, text } => {
                 a.updates.push((e.at, channel.to_string(), text.clone()))
             }
@@ -613,7 +588,7 @@ pub fn analyze(events: &[RecordedEvent]) -> Analysis {
                 ..
             } => {
                 let start = starts_at.unwrap_or(e.at);
-                alert_start = Some(alert_start.map_or(start, |s| s.min(start)));
+                m.alert_start = Some(m.alert_start.map_or(start, |s| s.min(start)));
                 if !a
                     .alerts
                     .iter()
@@ -627,6 +602,16 @@ pub fn analyze(events: &[RecordedEvent]) -> Analysis {
                     ));
                 }
             }
+            _ => {}
+        }
+    }
+    m
+}
+
+/// Who was paged and who it reached: pages, escalations and notifications into `a`.
+fn read_paging(a: &mut Analysis, events: &[RecordedEvent]) {
+    for e in events {
+        match &e.data {
             EventData::Paged {
                 severity,
                 targets,
@@ -685,37 +670,41 @@ pub fn analyze(events: &[RecordedEvent]) -> Analysis {
             _ => {}
         }
     }
-    if let Some(start) = alert_start.filter(|s| *s <= declared) {
-        a.measures.push(Measure {
+}
+
+/// Time to detect (from the first alert's start, when it came before the declaration),
+/// then to acknowledge, mitigate and resolve from the declaration.
+fn measures(declared: Timestamp, a: &Analysis, m: &Milestones) -> Vec<Measure> {
+    let mut measures = Vec::new();
+    if let Some(start) = m.alert_start.filter(|s| *s <= declared) {
+        measures.push(Measure {
             name: "detect",
             from: start,
             to: declared,
         });
     }
     if let Some((at, _)) = a.acknowledged.first() {
-        a.measures.push(Measure {
+        measures.push(Measure {
             name: "acknowledge",
             from: declared,
             to: *at,
         });
     }
-    if let Some(at) = mitigated {
-        a.measures.push(Measure {
+    if let Some(at) = m.mitigated {
+        measures.push(Measure {
             name: "mitigate",
             from: declared,
             to: at,
         });
     }
-    if let Some(at) = resolved {
-        a.measures.push(Measure {
+    if let Some(at) = m.resolved {
+        measures.push(Measure {
             name: "resolve",
             from: declared,
             to: at,
         });
     }
-    let end = resolved.unwrap_or_else(|| events.last().map_or(declared, |e| e.at));
-    a.duration = end.duration_since(declared);
-    a
+    measures
 }
 
 /// Makes text safe inside a Markdown table cell: one line, no column breaks.
@@ -947,206 +936,226 @@ fn actions_section(out: &mut String, heading: &str, actions: &[ActionItem], seed
 /// Writes the draft: Markdown in the policy's template, facts filled in from the log and
 /// the parts only people know left as prompts.
 pub fn render_draft(input: &DraftInput<'_>) -> String {
-    let i = input.incident;
     let a = analyze(input.events);
-    let worst = a.severities.join(" → ");
-    let resolved = i.resolved_at.map_or_else(|| "not resolved".to_owned(), utc);
+    let deadlines = deadlines_line(input.stages);
     let mut out = String::new();
-    let deadlines: Vec<String> = input
-        .stages
+    match input.template {
+        Template::Standard => standard_draft(&mut out, input, &a, &deadlines),
+        Template::AgenticFlow => agentic_flow_draft(&mut out, input, &a, &deadlines),
+        Template::ProductionAgents => production_agents_draft(&mut out, input, &a, &deadlines),
+    }
+    out
+}
+
+/// The stage deadlines for a draft's header, or nothing when the policy sets none.
+fn deadlines_line(stages: &[StageDeadline]) -> String {
+    let deadlines: Vec<String> = stages
         .iter()
         .map(|d| format!("{} within {}", d.stage, d.within))
         .collect();
-    let deadlines = if deadlines.is_empty() {
+    if deadlines.is_empty() {
         String::new()
     } else {
         format!(
             "\n**Deadlines** (from resolution): {}\n",
             deadlines.join(", ")
         )
-    };
-    match input.template {
-        Template::Standard => {
-            let _ = write!(
-                out,
-                "# Post-mortem: {id} {title}\n\n\
-                 | | |\n|---|---|\n\
-                 | Incident | {id} |\n| Service | {service} |\n| Severity | {worst} |\n\
-                 | Declared | {declared} by {by} |\n| Resolved | {resolved} |\n\
-                 | Duration | {duration} |\n| Status | Draft |\n{deadlines}",
-                id = i.id,
-                title = cell(&i.title),
-                service = cell(&i.service),
-                declared = utc(i.declared_at),
-                by = cell(&i.declared_by),
-                duration = describe::duration(a.duration),
-            );
-            prompt(
-                &mut out,
-                "Summary",
-                "Two or three sentences: what happened, who was affected, how it ended.",
-            );
-            prompt(&mut out, "Impact", "Who and what was affected, for how long, how badly (users, requests, revenue, error budget).");
-            timeline_table(&mut out, "Timeline (all times UTC)", &a);
-            response_facts(&mut out, &a);
-            pages_section(&mut out, "Pages and who answered", &a);
-            updates_section(&mut out, &a);
-            alerts_section(&mut out, &a);
-            prompt(
-                &mut out,
-                "Root cause",
-                "The technical cause, and the conditions that let it happen.",
-            );
-            prompt(
-                &mut out,
-                "Detection",
-                "How was it noticed? Could it have been noticed sooner?",
-            );
-            prompt(
-                &mut out,
-                "Response",
-                "What helped the response, what slowed it?",
-            );
-            prompt(
-                &mut out,
-                "Resolution",
-                "What fixed it, and any workaround still in place.",
-            );
-            prompt(
-                &mut out,
-                "Lessons learned",
-                "What went well, what went wrong, where we got lucky.",
-            );
-            actions_section(&mut out, "Action items", input.actions, false);
-            related_section(&mut out, "Related incidents", input.related);
-        }
-        Template::AgenticFlow => {
-            let _ = write!(
-                out,
-                "# Post-Mortem: {title}\n\n\
-                 **Date**: {date}\n**Authors**: _Incident Commander, Technical Lead_\n\
-                 **Status**: Draft\n**Severity**: {worst}\n**Incident**: {id}\n{deadlines}\n---\n",
-                id = i.id,
-                title = cell(&i.title),
-                date = i.declared_at.strftime("%Y-%m-%d"),
-            );
-            prompt(
-                &mut out,
-                "Executive Summary",
-                "2-3 sentences describing what happened, impact, and resolution.",
-            );
-            let _ = write!(
-                out,
-                "\n## Impact\n\n- **Duration**: {} ({} UTC to {})\n- **Service**: {}\n\
-                 - **Users Affected**: _X% of user base (N users)_\n\
-                 - **Requests Failed**: _X requests (Y% of total)_\n\
-                 - **Revenue Impact**: _$X (estimated)_\n\
-                 - **Error Budget**: _X% of monthly budget consumed_\n",
-                describe::duration(a.duration),
-                utc(i.declared_at),
-                resolved,
-                cell(&i.service)
-            );
-            timeline_table(&mut out, "Timeline (All times UTC)", &a);
-            prompt(
-                &mut out,
-                "Root Cause",
-                "Detailed technical explanation of what caused the incident.",
-            );
-            out.push_str("\n## Detection\n\n**How was it detected?**\n");
-            match a.measures.iter().find(|m| m.name == "detect") {
-                Some(m) => {
-                    let _ = writeln!(
-                        out,
-                        "- Automated: {} alert(s); time to detect: {}",
-                        a.alerts.len(),
-                        describe::duration(m.took())
-                    );
-                }
-                None => out.push_str("- Declared by hand: _who noticed, and how?_\n"),
-            }
-            out.push_str("\n**What worked well?**\n\n_…_\n\n**What could be improved?**\n\n_…_\n");
-            response_facts(&mut out, &a);
-            pages_section(&mut out, "Response", &a);
-            out.push_str("\n**What worked well?**\n\n_…_\n\n**What could be improved?**\n\n_…_\n");
-            updates_section(&mut out, &a);
-            out.push_str("\n## Resolution\n\n**Immediate Fix**:\n\n_…_\n\n**Temporary Workaround**:\n\n_…_\n");
-            actions_section(&mut out, "Action Items", input.actions, false);
-            out.push_str("\n## Lessons Learned\n\n**What went well?**\n\n_…_\n\n**What didn't go well?**\n\n_…_\n\n**Where did we get lucky?**\n\n_…_\n");
-            related_section(&mut out, "Related Incidents", input.related);
-            alerts_section(&mut out, &a);
-            out.push_str("\n---\n\n**Post-Mortem Review Meeting**: _date and time (UTC)_\n**Attendees**: _…_\n");
-        }
-        Template::ProductionAgents => {
-            let _ = write!(
-                out,
-                "# Postmortem: {title}\n\n\
-                 **Date:** {date}\n**Duration:** {duration}\n**Severity:** {worst}\n\
-                 **Status:** {status}\n**Incident:** {id}\n{deadlines}",
-                id = i.id,
-                title = cell(&i.title),
-                date = i.declared_at.strftime("%Y-%m-%d"),
-                duration = describe::duration(a.duration),
-                status = if i.status.is_open() {
-                    "Investigating"
-                } else {
-                    "Resolved"
-                },
-            );
-            prompt(
-                &mut out,
-                "Summary",
-                "2-3 sentence summary of what happened.",
-            );
-            let _ = write!(
-                out,
-                "\n## Impact\n\n- **Users affected:** _number or percentage_\n\
-                 - **Duration:** {}\n- **Services impacted:** {}\n\
-                 - **Revenue impact:** _if applicable_\n",
-                describe::duration(a.duration),
-                cell(&i.service)
-            );
-            timeline_table(&mut out, "Timeline (all times in UTC)", &a);
-            prompt(
-                &mut out,
-                "Root Cause",
-                "Detailed explanation of what caused the incident.",
-            );
-            prompt(&mut out, "Resolution", "What was done to fix it.");
-            out.push_str("\n## Detection\n\n");
-            match a.measures.iter().find(|m| m.name == "detect") {
-                Some(m) => {
-                    let _ = writeln!(
-                        out,
-                        "Alert: {} alert(s), {} before the declaration.",
-                        a.alerts.len(),
-                        describe::duration(m.took())
-                    );
-                }
-                None => out.push_str("_How was the incident detected? Alert, user report, etc._\n"),
-            }
-            response_facts(&mut out, &a);
-            pages_section(&mut out, "Pages and who answered", &a);
-            updates_section(&mut out, &a);
-            alerts_section(&mut out, &a);
-            prompt(&mut out, "What Went Well", "…");
-            prompt(
-                &mut out,
-                "What Went Wrong",
-                "Things that could have been better.",
-            );
-            actions_section(&mut out, "Action Items", input.actions, true);
-            prompt(
-                &mut out,
-                "Lessons Learned",
-                "Key takeaways and preventive measures.",
-            );
-            prompt(&mut out, "Prevention", "How to prevent this in the future.");
-            related_section(&mut out, "Related Incidents", input.related);
-            out.push_str("\n---\n\n**Postmortem Owner:** _@engineer-name_\n**Reviewed By:** _@engineering-lead_\n**Date:** _YYYY-MM-DD_\n");
-        }
     }
-    out
+}
+
+/// Fireline's own template: the facts first, then a prompt per section.
+fn standard_draft(out: &mut String, input: &DraftInput<'_>, a: &Analysis, deadlines: &str) {
+    let i = input.incident;
+    let worst = a.severities.join(" → ");
+    let resolved = i.resolved_at.map_or_else(|| "not resolved".to_owned(), utc);
+    let _ = write!(
+        out,
+        "# Post-mortem: {id} {title}\n\n\
+         | | |\n|---|---|\n\
+         | Incident | {id} |\n| Service | {service} |\n| Severity | {worst} |\n\
+         | Declared | {declared} by {by} |\n| Resolved | {resolved} |\n\
+         | Duration | {duration} |\n| Status | Draft |\n{deadlines}",
+        id = i.id,
+        title = cell(&i.title),
+        service = cell(&i.service),
+        declared = utc(i.declared_at),
+        by = cell(&i.declared_by),
+        duration = describe::duration(a.duration),
+    );
+    prompt(
+        out,
+        "Summary",
+        "Two or three sentences: what happened, who was affected, how it ended.",
+    );
+    prompt(out, "Impact", "Who and what was affected, for how long, how badly (users, requests, revenue, error budget).");
+    timeline_table(out, "Timeline (all times UTC)", a);
+    response_facts(out, a);
+    pages_section(out, "Pages and who answered", a);
+    updates_section(out, a);
+    alerts_section(out, a);
+    prompt(
+        out,
+        "Root cause",
+        "The technical cause, and the conditions that let it happen.",
+    );
+    prompt(
+        out,
+        "Detection",
+        "How was it noticed? Could it have been noticed sooner?",
+    );
+    prompt(out, "Response", "What helped the response, what slowed it?");
+    prompt(
+        out,
+        "Resolution",
+        "What fixed it, and any workaround still in place.",
+    );
+    prompt(
+        out,
+        "Lessons learned",
+        "What went well, what went wrong, where we got lucky.",
+    );
+    actions_section(out, "Action items", input.actions, false);
+    related_section(out, "Related incidents", input.related);
+}
+
+/// Seed 001's template: executive summary, detection and response as "what worked / what
+/// could be improved", lessons with "where did we get lucky", related incidents, appendix.
+fn agentic_flow_draft(out: &mut String, input: &DraftInput<'_>, a: &Analysis, deadlines: &str) {
+    let i = input.incident;
+    let worst = a.severities.join(" → ");
+    let resolved = i.resolved_at.map_or_else(|| "not resolved".to_owned(), utc);
+    let _ = write!(
+        out,
+        "# Post-Mortem: {title}\n\n\
+         **Date**: {date}\n**Authors**: _Incident Commander, Technical Lead_\n\
+         **Status**: Draft\n**Severity**: {worst}\n**Incident**: {id}\n{deadlines}\n---\n",
+        id = i.id,
+        title = cell(&i.title),
+        date = i.declared_at.strftime("%Y-%m-%d"),
+    );
+    prompt(
+        out,
+        "Executive Summary",
+        "2-3 sentences describing what happened, impact, and resolution.",
+    );
+    let _ = write!(
+        out,
+        "\n## Impact\n\n- **Duration**: {} ({} UTC to {})\n- **Service**: {}\n\
+         - **Users Affected**: _X% of user base (N users)_\n\
+         - **Requests Failed**: _X requests (Y% of total)_\n\
+         - **Revenue Impact**: _$X (estimated)_\n\
+         - **Error Budget**: _X% of monthly budget consumed_\n",
+        describe::duration(a.duration),
+        utc(i.declared_at),
+        resolved,
+        cell(&i.service)
+    );
+    timeline_table(out, "Timeline (All times UTC)", a);
+    prompt(
+        out,
+        "Root Cause",
+        "Detailed technical explanation of what caused the incident.",
+    );
+    out.push_str("\n## Detection\n\n**How was it detected?**\n");
+    match a.measures.iter().find(|m| m.name == "detect") {
+        Some(m) => {
+            let _ = writeln!(
+                out,
+                "- Automated: {} alert(s); time to detect: {}",
+                a.alerts.len(),
+                describe::duration(m.took())
+            );
+        }
+        None => out.push_str("- Declared by hand: _who noticed, and how?_\n"),
+    }
+    out.push_str("\n**What worked well?**\n\n_…_\n\n**What could be improved?**\n\n_…_\n");
+    response_facts(out, a);
+    pages_section(out, "Response", a);
+    out.push_str("\n**What worked well?**\n\n_…_\n\n**What could be improved?**\n\n_…_\n");
+    updates_section(out, a);
+    out.push_str(
+        "\n## Resolution\n\n**Immediate Fix**:\n\n_…_\n\n**Temporary Workaround**:\n\n_…_\n",
+    );
+    actions_section(out, "Action Items", input.actions, false);
+    out.push_str("\n## Lessons Learned\n\n**What went well?**\n\n_…_\n\n**What didn't go well?**\n\n_…_\n\n**Where did we get lucky?**\n\n_…_\n");
+    related_section(out, "Related Incidents", input.related);
+    alerts_section(out, a);
+    out.push_str(
+        "\n---\n\n**Post-Mortem Review Meeting**: _date and time (UTC)_\n**Attendees**: _…_\n",
+    );
+}
+
+/// Seed 003's template: summary, what went well / wrong, prevention, owner and reviewers.
+fn production_agents_draft(
+    out: &mut String,
+    input: &DraftInput<'_>,
+    a: &Analysis,
+    deadlines: &str,
+) {
+    let i = input.incident;
+    let worst = a.severities.join(" → ");
+    let _ = write!(
+        out,
+        "# Postmortem: {title}\n\n\
+         **Date:** {date}\n**Duration:** {duration}\n**Severity:** {worst}\n\
+         **Status:** {status}\n**Incident:** {id}\n{deadlines}",
+        id = i.id,
+        title = cell(&i.title),
+        date = i.declared_at.strftime("%Y-%m-%d"),
+        duration = describe::duration(a.duration),
+        status = if i.status.is_open() {
+            "Investigating"
+        } else {
+            "Resolved"
+        },
+    );
+    prompt(out, "Summary", "2-3 sentence summary of what happened.");
+    let _ = write!(
+        out,
+        "\n## Impact\n\n- **Users affected:** _number or percentage_\n\
+         - **Duration:** {}\n- **Services impacted:** {}\n\
+         - **Revenue impact:** _if applicable_\n",
+        describe::duration(a.duration),
+        cell(&i.service)
+    );
+    timeline_table(out, "Timeline (all times in UTC)", a);
+    prompt(
+        out,
+        "Root Cause",
+        "Detailed explanation of what caused the incident.",
+    );
+    prompt(out, "Resolution", "What was done to fix it.");
+    out.push_str("\n## Detection\n\n");
+    match a.measures.iter().find(|m| m.name == "detect") {
+        Some(m) => {
+            let _ = writeln!(
+                out,
+                "Alert: {} alert(s), {} before the declaration.",
+                a.alerts.len(),
+                describe::duration(m.took())
+            );
+        }
+        None => out.push_str("_How was the incident detected? Alert, user report, etc._\n"),
+    }
+    response_facts(out, a);
+    pages_section(out, "Pages and who answered", a);
+    updates_section(out, a);
+    alerts_section(out, a);
+    prompt(out, "What Went Well", "…");
+    prompt(
+        out,
+        "What Went Wrong",
+        "Things that could have been better.",
+    );
+    actions_section(out, "Action Items", input.actions, true);
+    prompt(
+        out,
+        "Lessons Learned",
+        "Key takeaways and preventive measures.",
+    );
+    prompt(out, "Prevention", "How to prevent this in the future.");
+    related_section(out, "Related Incidents", input.related);
+    out.push_str("\n---\n\n**Postmortem Owner:** _@engineer-name_\n**Reviewed By:** _@engineering-lead_\n**Date:** _YYYY-MM-DD_\n");
 }
 
 /// A self-contained HTML page of a post-mortem's Markdown (`markdown::page`): CommonMark

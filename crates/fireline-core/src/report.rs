@@ -5,7 +5,8 @@
 //! The store gathers one [`IncidentFacts`] per incident with indexed queries; this module
 //! only aggregates, so the figures are tested on plain values.
 
-use crate::policy::{ClockKind, Policy};
+use crate::policy::Policy;
+use crate::ClockKind;
 use crate::IncidentId;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};

@@ -2,11 +2,12 @@
 //! and the same code path as the live engine ([`crate::plan::fire_due`]).
 
 use crate::plan::{fire_due, pending};
-use crate::policy::{Channel, Policy, Stage};
+use crate::policy::Policy;
 use crate::{
     decide, declare, Command, Declaration, DomainError, EventData, Incident, IncidentId,
     IncidentRole, RecordedEvent, Status,
 };
+use crate::{Channel, Stage};
 use jiff::{SignedDuration, Timestamp};
 
 /// A hypothetical incident.

@@ -2,9 +2,11 @@
 //! template problems reported as policy problems, and the public ETA check.
 
 use fireline_core::comms::{
-    channel_name, next_update_after, public_wording_warnings, render, RenderInput, TemplateKind,
+    channel_name, next_update_after, public_wording_warnings, render, RenderInput,
 };
-use fireline_core::policy::{check, Channel, Policy};
+use fireline_core::policy::templates::TemplateKind;
+use fireline_core::policy::{check, Policy};
+use fireline_core::Channel;
 use fireline_core::{EventData, Incident, IncidentId, RecordedEvent, Status};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;

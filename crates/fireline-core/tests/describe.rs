@@ -3,9 +3,10 @@
 
 use fireline_core::comms::{render_source, RenderInput};
 use fireline_core::describe::{self, duration, instant, Precision};
-use fireline_core::policy::{Channel, ClockKind, Stage};
-use fireline_core::postmortem::{render_draft, DraftInput, Template};
+use fireline_core::policy::post_incident::Template;
+use fireline_core::postmortem::{render_draft, DraftInput};
 use fireline_core::runbook::{Phase, Step};
+use fireline_core::{Channel, ClockKind, Stage};
 use fireline_core::{
     EventData, Incident, IncidentId, IncidentRole, Recipient, RecordedEvent, Status,
 };
@@ -52,8 +53,18 @@ fn reached() -> Vec<Recipient> {
 
 /// One event of every kind, each carrying the internal keys a responder must not see.
 fn every_kind() -> Vec<EventData> {
-    let labels: BTreeMap<String, String> =
-        [("alertname".to_owned(), "HighErrors".to_owned())].into();
+    [
+        responder_kinds(),
+        alert_kinds(),
+        paging_kinds(),
+        policy_kinds(),
+        runbook_kinds(),
+    ]
+    .concat()
+}
+
+/// What responders do.
+fn responder_kinds() -> Vec<EventData> {
     vec![
         declared(),
         EventData::Acknowledged,
@@ -83,6 +94,14 @@ fn every_kind() -> Vec<EventData> {
         EventData::PostmortemStageCompleted {
             stage: Stage::ReviewMeeting,
         },
+    ]
+}
+
+/// Alerts joining, changing and resolving.
+fn alert_kinds() -> Vec<EventData> {
+    let labels: BTreeMap<String, String> =
+        [("alertname".to_owned(), "HighErrors".to_owned())].into();
+    vec![
         EventData::AlertAttached {
             integration: "prom".into(),
             dedup_key: "HighErrors".into(),
@@ -111,6 +130,12 @@ fn every_kind() -> Vec<EventData> {
             integration: "prom".into(),
             summary: "5xx above 7%".into(),
         },
+    ]
+}
+
+/// Pages, escalations and notifications.
+fn paging_kinds() -> Vec<EventData> {
+    vec![
         EventData::Paged {
             key: "c0:page".into(),
             severity: "SEV2".into(),
@@ -149,6 +174,12 @@ fn every_kind() -> Vec<EventData> {
             error: "mailbox full".into(),
             attempts: 1,
         },
+    ]
+}
+
+/// What the policy records when its timers come due.
+fn policy_kinds() -> Vec<EventData> {
+    vec![
         EventData::SlaBreached {
             key: "c0:sla_breach:acknowledge".into(),
             clock: ClockKind::Acknowledge,
@@ -179,6 +210,12 @@ fn every_kind() -> Vec<EventData> {
             key: "c0:followup:0".into(),
             label: "1 week".into(),
         },
+    ]
+}
+
+/// Runbooks attached and their steps checked.
+fn runbook_kinds() -> Vec<EventData> {
+    vec![
         EventData::RunbookAttached {
             runbook: "checkout-5xx".into(),
             title: "Checkout 5xx".into(),

@@ -2,8 +2,9 @@
 //! expected as `+offset kind detail` lines.
 
 use fireline_core::policy::duration::format_fixed;
-use fireline_core::policy::{check, Channel, Policy, Stage};
+use fireline_core::policy::{check, Policy};
 use fireline_core::simulate::{simulate, Fired, Scenario, Step, StepAction};
+use fireline_core::{Channel, Stage};
 use fireline_core::{EventData, Status};
 use jiff::{SignedDuration, Timestamp};
 
@@ -772,7 +773,7 @@ fn postmortem_template_and_reminder_keys_are_checked() {
     let p = policy("[post_incident]\ntemplate = \"production-agents\"\n");
     assert_eq!(
         p.post_incident.template,
-        fireline_core::postmortem::Template::ProductionAgents
+        fireline_core::policy::post_incident::Template::ProductionAgents
     );
 }
 

@@ -13,7 +13,8 @@
 //! replaces the base's. So a fragment may add `[severities.SEV1.clocks]` to the base's
 //! SEV1, override `name`, or bring its own `[[escalation]]` levels.
 
-use fireline_core::policy::{ClockKind, Condition, Policy, Problem, Stage, Target};
+use fireline_core::policy::{Condition, EscalationLevel, Policy, Problem, Target};
+use fireline_core::{ClockKind, Stage};
 use std::collections::BTreeSet;
 
 const DOC: &str = include_str!("../../../docs/policy.md");
@@ -229,86 +230,106 @@ fn every_toml_example_in_the_policy_doc_is_what_it_claims() {
 /// feature cannot land without an example.
 #[test]
 fn the_policy_doc_shows_every_feature() {
-    let policies = doc_policies();
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    for p in &policies {
-        for s in &p.severities {
-            for c in &s.clocks {
-                seen.insert(format!("clock {}", c.clock));
-                if c.from == fireline_core::policy::Anchor::Acknowledged {
-                    seen.insert("from acknowledged".into());
-                }
-            }
-            for u in &s.updates {
-                seen.insert(format!("channel {}", u.channel));
-                if !u.required {
-                    seen.insert("optional cadence".into());
-                }
-            }
-            for t in &s.page {
-                seen.insert(target_kind(t));
-            }
-            if s.monitoring.is_some() {
-                seen.insert("monitoring".into());
-            }
-        }
-        for level in &p.escalation {
-            for t in &level.targets {
-                seen.insert(target_kind(t));
-            }
-            for t in &level.triggers {
-                let kind = match t.condition {
-                    Condition::Declared => "declared",
-                    Condition::NotAcknowledged(_) => "not_acknowledged",
-                    Condition::NoProgress(_) => "no_progress",
-                    Condition::OpenLongerThan(_) => "open_longer_than",
-                    Condition::RtoFraction(_) => "rto_fraction",
-                    Condition::Flag(_) => "flag",
-                    Condition::Manual => "manual",
-                };
-                seen.insert(format!("trigger {kind}"));
-                if !t.severities.is_empty() {
-                    seen.insert("trigger severities".into());
-                }
-            }
-            if level.repeat.is_some() {
-                seen.insert("repeat".into());
+    for p in &doc_policies() {
+        features_of(p, &mut seen);
+    }
+    let missing: Vec<String> = every_feature()
+        .into_iter()
+        .filter(|w| !seen.contains(w))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/policy.md has no valid example of: {missing:?}"
+    );
+}
+
+/// The features policy `p` uses, by the names [`every_feature`] gives them.
+fn features_of(p: &Policy, seen: &mut BTreeSet<String>) {
+    for s in &p.severities {
+        for c in &s.clocks {
+            seen.insert(format!("clock {}", c.clock));
+            if c.from == fireline_core::policy::Anchor::Acknowledged {
+                seen.insert("from acknowledged".into());
             }
         }
-        for c in &p.categories {
-            if c.rto.is_some() && c.rpo.is_some() {
-                seen.insert("rto and rpo".into());
+        for u in &s.updates {
+            seen.insert(format!("channel {}", u.channel));
+            if !u.required {
+                seen.insert("optional cadence".into());
             }
         }
-        if !p.customer_notice.is_empty() {
-            seen.insert("customer_notice".into());
+        for t in &s.page {
+            seen.insert(target_kind(t));
         }
-        for d in &p.post_incident.stages {
-            seen.insert(format!("stage {}", d.stage));
-            if matches!(
-                d.within,
-                fireline_core::policy::PolicyDuration::BusinessDays(_)
-            ) {
-                seen.insert("business days".into());
-            }
-        }
-        if !p.post_incident.followups.is_empty() {
-            seen.insert("followups".into());
-        }
-        if !p.calendar.holidays.is_empty() {
-            seen.insert("holidays".into());
-        }
-        if !p.routes.is_empty() {
-            seen.insert("routes".into());
-        }
-        if !p.maintenance.is_empty() {
-            seen.insert("maintenance".into());
+        if s.monitoring.is_some() {
+            seen.insert("monitoring".into());
         }
     }
+    for level in &p.escalation {
+        escalation_features(level, seen);
+    }
+    for c in &p.categories {
+        if c.rto.is_some() && c.rpo.is_some() {
+            seen.insert("rto and rpo".into());
+        }
+    }
+    if !p.customer_notice.is_empty() {
+        seen.insert("customer_notice".into());
+    }
+    for d in &p.post_incident.stages {
+        seen.insert(format!("stage {}", d.stage));
+        if matches!(
+            d.within,
+            fireline_core::policy::PolicyDuration::BusinessDays(_)
+        ) {
+            seen.insert("business days".into());
+        }
+    }
+    if !p.post_incident.followups.is_empty() {
+        seen.insert("followups".into());
+    }
+    if !p.calendar.holidays.is_empty() {
+        seen.insert("holidays".into());
+    }
+    if !p.routes.is_empty() {
+        seen.insert("routes".into());
+    }
+    if !p.maintenance.is_empty() {
+        seen.insert("maintenance".into());
+    }
+}
+
+fn escalation_features(level: &EscalationLevel, seen: &mut BTreeSet<String>) {
+    for t in &level.targets {
+        seen.insert(target_kind(t));
+    }
+    for t in &level.triggers {
+        let kind = match t.condition {
+            Condition::Declared => "declared",
+            Condition::NotAcknowledged(_) => "not_acknowledged",
+            Condition::NoProgress(_) => "no_progress",
+            Condition::OpenLongerThan(_) => "open_longer_than",
+            Condition::RtoFraction(_) => "rto_fraction",
+            Condition::Flag(_) => "flag",
+            Condition::Manual => "manual",
+        };
+        seen.insert(format!("trigger {kind}"));
+        if !t.severities.is_empty() {
+            seen.insert("trigger severities".into());
+        }
+    }
+    if level.repeat.is_some() {
+        seen.insert("repeat".into());
+    }
+}
+
+/// Every feature a policy file can use.
+fn every_feature() -> Vec<String> {
     let mut wanted: Vec<String> = Vec::new();
     wanted.extend(ClockKind::ALL.iter().map(|c| format!("clock {c}")));
     wanted.extend(
-        fireline_core::policy::Channel::ALL
+        fireline_core::Channel::ALL
             .iter()
             .map(|c| format!("channel {c}")),
     );
@@ -343,11 +364,7 @@ fn the_policy_doc_shows_every_feature() {
     ] {
         wanted.push(w.to_owned());
     }
-    let missing: Vec<&String> = wanted.iter().filter(|w| !seen.contains(*w)).collect();
-    assert!(
-        missing.is_empty(),
-        "docs/policy.md has no valid example of: {missing:?}"
-    );
+    wanted
 }
 
 fn target_kind(t: &Target) -> String {

@@ -1,22 +1,40 @@
 //! The post-mortem draft from a fixed event log, its HTML export, stages and action items.
 
 use fireline_core::describe::duration;
-use fireline_core::policy::{ClockKind, Stage};
+use fireline_core::policy::post_incident::Template;
 use fireline_core::postmortem::{
     analyze, check_stage, close, render_draft, to_html, ActionItem, ActionStatus, DraftInput,
-    Phase, Priority, Related, Template,
+    Phase, Priority, Related,
 };
 use fireline_core::{
-    policy::Channel, DomainError, EventData, Incident, IncidentId, Recipient, RecordedEvent, Status,
+    Channel, DomainError, EventData, Incident, IncidentId, Recipient, RecordedEvent, Status,
 };
+use fireline_core::{ClockKind, Stage};
 use jiff::{SignedDuration, Timestamp};
 
 fn at(hhmm: &str) -> Timestamp {
     format!("2026-03-02T{hhmm}:00Z").parse().expect("time")
 }
 
+/// The incident log the draft tests read, numbered in order.
 fn log() -> Vec<RecordedEvent> {
-    let events: Vec<(&str, &str, EventData)> = vec![
+    [opening(), response()]
+        .concat()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (t, actor, data))| RecordedEvent {
+            id: i as i64 + 1,
+            seq: i as u64 + 1,
+            at: at(t),
+            actor: actor.into(),
+            data,
+        })
+        .collect()
+}
+
+/// Declared from an alert that started three minutes earlier, paged, acknowledged.
+fn opening() -> Vec<(&'static str, &'static str, EventData)> {
+    vec![
         (
             "14:00",
             "integration:prom",
@@ -75,6 +93,13 @@ fn log() -> Vec<RecordedEvent> {
             },
         ),
         ("14:04", "bob", EventData::Acknowledged),
+    ]
+}
+
+/// Raised, a clock breached, escalated with one notification failing, an update posted,
+/// mitigated and resolved.
+fn response() -> Vec<(&'static str, &'static str, EventData)> {
+    vec![
         (
             "14:10",
             "bob",
@@ -152,18 +177,7 @@ fn log() -> Vec<RecordedEvent> {
                 summary: Some("<b>stable</b>".into()),
             },
         ),
-    ];
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, actor, data))| RecordedEvent {
-            id: i as i64 + 1,
-            seq: i as u64 + 1,
-            at: at(t),
-            actor: actor.into(),
-            data,
-        })
-        .collect()
+    ]
 }
 
 fn incident(events: &[RecordedEvent]) -> Incident {

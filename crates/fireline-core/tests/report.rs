@@ -2,8 +2,9 @@
 //! (SEV1: acknowledge 5m, resolve 4h; SEV3: acknowledge 1h, resolve 3d; SEV1 and SEV2 are
 //! major).
 
-use fireline_core::policy::{ClockKind, Policy};
+use fireline_core::policy::Policy;
 use fireline_core::report::{build, human_duration, IncidentFacts};
+use fireline_core::ClockKind;
 use fireline_core::IncidentId;
 use jiff::{SignedDuration, Timestamp};
 

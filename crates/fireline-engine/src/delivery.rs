@@ -617,7 +617,8 @@ impl Delivery {
         open: &[Incident],
         now: Timestamp,
     ) -> String {
-        use fireline_core::comms::{render, RenderInput, TemplateKind};
+        use fireline_core::comms::{render, RenderInput};
+        use fireline_core::policy::templates::TemplateKind;
         let policy = self.policy.current();
         let name = |p: &Option<String>| {
             p.as_deref()

@@ -159,7 +159,8 @@ fn word_escalations(
     events: &[NewEvent],
     outbox: &mut [fireline_core::oncall::notify::Outgoing],
 ) {
-    use fireline_core::comms::{render, RenderInput, TemplateKind};
+    use fireline_core::comms::{render, RenderInput};
+    use fireline_core::policy::templates::TemplateKind;
     for e in events {
         let EventData::Escalated {
             key,

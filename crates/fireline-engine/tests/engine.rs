@@ -155,7 +155,7 @@ async fn acknowledging_stops_the_escalation(db: &TestDatabase) {
         id,
         t0() + SignedDuration::from_mins(4),
         Command::PostUpdate {
-            channel: fireline_core::policy::Channel::Internal,
+            channel: fireline_core::Channel::Internal,
             text: "looking".into(),
         },
     )

@@ -1,9 +1,10 @@
 //! Scenario files (YAML) for `fireline policy simulate`.
 
 use anyhow::{anyhow, bail, Context};
-use fireline_core::policy::{Channel, PolicyDuration, Stage};
+use fireline_core::policy::PolicyDuration;
 use fireline_core::simulate::{Scenario, Step, StepAction};
 use fireline_core::IncidentRole;
+use fireline_core::{Channel, Stage};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 

@@ -6,6 +6,8 @@
 //!   ticket once asked for it (such references go stale).
 //! - `functions_stay_within_the_length_budget`: no function grows past
 //!   [`FN_LINE_BUDGET`] lines; the existing ones are listed and may only shrink.
+//! - `core_modules_form_layers`: no two of the core's top-level modules use each other,
+//!   directly or through others, so they stack in layers a reader can follow.
 //!
 //! The core's purity (no I/O, clock, env, threads or async) is checked by
 //! `crates/fireline-core/tests/purity.rs`. This file lives in the binary crate, the top of
@@ -23,17 +25,6 @@ const FN_LINE_BUDGET: usize = 120;
 #[rustfmt::skip]
 const LONG_FNS: &[(&str, &str, usize)] = &[
     ("bench/src/bin/report_load.rs", "main", 131),
-    ("crates/fireline-core/src/alert.rs", "decide_alert", 121),
-    ("crates/fireline-core/src/command.rs", "decide", 147),
-    ("crates/fireline-core/src/describe.rs", "event_with_steps", 200),
-    ("crates/fireline-core/src/plan.rs", "pending", 314),
-    ("crates/fireline-core/src/policy/file.rs", "from_toml", 361),
-    ("crates/fireline-core/src/postmortem.rs", "analyze", 162),
-    ("crates/fireline-core/src/postmortem.rs", "render_draft", 202),
-    ("crates/fireline-core/src/runbook/parse.rs", "parse", 134),
-    ("crates/fireline-core/tests/describe.rs", "every_kind", 152),
-    ("crates/fireline-core/tests/policy_doc.rs", "the_policy_doc_shows_every_feature", 121),
-    ("crates/fireline-core/tests/postmortem.rs", "log", 150),
     ("crates/fireline-engine/src/delivery.rs", "deliver", 158),
     ("crates/fireline-engine/src/ingest.rs", "decide", 181),
     ("crates/fireline-http/tests/api/bad_input.rs", "refused_changes_store_nothing", 279),
@@ -729,4 +720,389 @@ fn functions_stay_within_the_length_budget() {
         "{}\n\nfunctions over {FN_LINE_BUDGET} lines now:{listing}",
         problems.join("\n")
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The core's module layers
+
+/// Which top-level module of a crate a file under its `src` belongs to (`plan.rs` and
+/// `policy/file.rs` give `plan` and `policy`); `None` for `lib.rs`, the root itself.
+fn top_module(rel: &str) -> Option<&str> {
+    match rel.split_once('/') {
+        Some((dir, _)) => Some(dir),
+        None => rel.strip_suffix(".rs").filter(|m| *m != "lib"),
+    }
+}
+
+/// How many `super::` lead from a file's own module to the crate root: 1 for `plan.rs` and
+/// `policy/mod.rs`, 2 for `policy/file.rs`.
+fn file_depth(rel: &str) -> usize {
+    let parts = rel.split('/').count();
+    if rel.ends_with("/mod.rs") {
+        parts - 1
+    } else {
+        parts
+    }
+}
+
+fn skip_space(code: &[char], mut i: usize) -> usize {
+    while code.get(i).is_some_and(|c| c.is_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+fn ident_at(code: &[char], i: usize) -> String {
+    code[i.min(code.len())..]
+        .iter()
+        .take_while(|&&c| is_ident(c))
+        .collect()
+}
+
+/// The `::` after the word ending at `i`, if there is one: the index just past it.
+fn path_separator(code: &[char], i: usize) -> Option<usize> {
+    let i = skip_space(code, i);
+    code[i..]
+        .starts_with(&[':', ':'])
+        .then(|| skip_space(code, i + 2))
+}
+
+/// The first segment of each path a root-relative path starting at `i` names: `policy`
+/// for `policy::Policy`, `event` and `Status` for `{event::EventData, Status}`.
+fn first_segments(code: &[char], i: usize) -> Vec<String> {
+    if code.get(i) != Some(&'{') {
+        return vec![ident_at(code, i)];
+    }
+    let mut found = Vec::new();
+    let (mut depth, mut item_start) = (0usize, true);
+    for (k, &c) in code.iter().enumerate().skip(i) {
+        match c {
+            '{' => {
+                depth += 1;
+                item_start = depth == 1;
+            }
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            ',' if depth == 1 => item_start = true,
+            c if item_start && is_ident(c) => {
+                found.push(ident_at(code, k));
+                item_start = false;
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The names `lib.rs` re-exports at the crate root, each with the top-level module it
+/// comes from (`Status` from `status`), so `crate::Status` counts as using `status`.
+fn root_reexports(lib: &[char]) -> BTreeMap<String, String> {
+    let code: String = lib.iter().collect();
+    let mut names = BTreeMap::new();
+    for statement in code.split("pub use ").skip(1) {
+        let statement = statement.split(';').next().unwrap_or_default();
+        let Some((module, rest)) = statement.split_once("::") else {
+            continue;
+        };
+        let items = rest.trim().trim_start_matches('{').trim_end_matches('}');
+        for item in items.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let name = item.rsplit([' ', ':']).next().unwrap_or(item);
+            names.insert(name.to_owned(), module.trim().to_owned());
+        }
+    }
+    names
+}
+
+/// Each top-level module's uses of other top-level modules, as `from -> to -> files`,
+/// from paths through the crate root: `crate::x`, `use crate::{x, y}`, a `crate::Name`
+/// the root re-exports, and `super::` chains that climb to the root. A module's own
+/// submodules are one module here. `files` are (path under `src`, source text).
+fn module_graph(
+    files: &[(String, String)],
+) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+    let modules: BTreeSet<&str> = files
+        .iter()
+        .filter_map(|(rel, _)| top_module(rel))
+        .collect();
+    let reexports = files
+        .iter()
+        .find(|(rel, _)| rel == "lib.rs")
+        .map(|(_, text)| root_reexports(&lex(text).code))
+        .unwrap_or_default();
+    let mut graph: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (rel, text) in files {
+        let Some(from) = top_module(rel) else {
+            continue;
+        };
+        graph.entry(from.to_owned()).or_default();
+        for name in root_paths(&lex(text).code, file_depth(rel)) {
+            let to = if modules.contains(name.as_str()) {
+                Some(name.as_str())
+            } else {
+                reexports.get(&name).map(String::as_str)
+            };
+            if let Some(to) = to.filter(|&to| to != from) {
+                let uses = graph.entry(from.to_owned()).or_default();
+                uses.entry(to.to_owned()).or_default().insert(rel.clone());
+            }
+        }
+    }
+    graph
+}
+
+/// The first segment of every path in `code` that starts at the crate root, for a file
+/// whose module is `depth` below the root; inline `mod name { … }` blocks go one deeper.
+fn root_paths(code: &[char], depth: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    let (mut braces, mut inline_mods) = (0usize, Vec::new());
+    let mut i = 0;
+    while i < code.len() {
+        match code[i] {
+            '{' => braces += 1,
+            '}' => {
+                braces = braces.saturating_sub(1);
+                if inline_mods.last() == Some(&braces) {
+                    inline_mods.pop();
+                }
+            }
+            c if is_ident(c) && (i == 0 || !is_ident(code[i - 1])) => {
+                let word = ident_at(code, i);
+                let after = i + word.chars().count();
+                match word.as_str() {
+                    "mod" => {
+                        let name_at = skip_space(code, after);
+                        let name = ident_at(code, name_at);
+                        let open = skip_space(code, name_at + name.chars().count());
+                        if !name.is_empty() && code.get(open) == Some(&'{') {
+                            inline_mods.push(braces);
+                        }
+                    }
+                    "crate" => {
+                        if let Some(path) = path_separator(code, after) {
+                            found.extend(first_segments(code, path));
+                        }
+                    }
+                    "super" => {
+                        let (mut climbs, mut at) = (0, i);
+                        while ident_at(code, at) == "super" {
+                            let Some(next) = path_separator(code, at + 5) else {
+                                break;
+                            };
+                            climbs += 1;
+                            at = next;
+                        }
+                        if climbs > 0 && climbs >= depth + inline_mods.len() {
+                            found.extend(first_segments(code, at));
+                        }
+                        i = at.max(after);
+                        continue;
+                    }
+                    _ => {}
+                }
+                i = after;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Modules that `from` reaches, by the shortest path, back to `to`: `from` first.
+fn shortest_path(
+    graph: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    from: &str,
+    to: &str,
+) -> Option<Vec<String>> {
+    let mut came_from: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    while let Some(at) = queue.pop_front() {
+        for next in graph.get(at).into_iter().flat_map(|uses| uses.keys()) {
+            if next == to {
+                let mut path = vec![to.to_owned(), at.to_owned()];
+                let mut back = at;
+                while back != from {
+                    back = came_from[back];
+                    path.push(back.to_owned());
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if next != from && !came_from.contains_key(next.as_str()) {
+                came_from.insert(next, at);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
+
+/// One circle per group of modules that depend on each other, shortest first found:
+/// `[a, b, a]` for `a` and `b` using each other.
+fn module_cycles(graph: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>) -> Vec<Vec<String>> {
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut cycles = Vec::new();
+    for module in graph.keys() {
+        if reported.contains(module) {
+            continue;
+        }
+        let Some(cycle) = shortest_path(graph, module, module) else {
+            continue;
+        };
+        // The rest of the group would only report the same circle again.
+        for other in graph.keys() {
+            if shortest_path(graph, module, other).is_some()
+                && shortest_path(graph, other, module).is_some()
+            {
+                reported.insert(other.clone());
+            }
+        }
+        cycles.push(cycle);
+    }
+    cycles
+}
+
+/// The modules by layer: layer 0 uses no other module, each other module sits one above
+/// the highest it uses. `None` when there is a circle.
+fn module_layers(
+    graph: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+) -> Option<Vec<Vec<String>>> {
+    let mut layer_of: BTreeMap<&str, usize> = BTreeMap::new();
+    while layer_of.len() < graph.len() {
+        let placed = layer_of.len();
+        for (module, uses) in graph {
+            if layer_of.contains_key(module.as_str()) {
+                continue;
+            }
+            let below: Option<Vec<usize>> = uses
+                .keys()
+                .map(|u| layer_of.get(u.as_str()).copied())
+                .collect();
+            if let Some(below) = below {
+                layer_of.insert(module, below.into_iter().max().map_or(0, |l| l + 1));
+            }
+        }
+        if layer_of.len() == placed {
+            return None;
+        }
+    }
+    let mut layers = vec![Vec::new(); layer_of.values().max().map_or(0, |l| l + 1)];
+    for (module, layer) in layer_of {
+        layers[layer].push(module.to_owned());
+    }
+    Some(layers)
+}
+
+/// What is wrong with the graph's shape: each circle, with the files that make each step.
+fn cycle_problems(graph: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>) -> Vec<String> {
+    module_cycles(graph)
+        .into_iter()
+        .map(|cycle| {
+            let steps: String = cycle
+                .windows(2)
+                .map(|step| {
+                    let files = &graph[&step[0]][&step[1]];
+                    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+                    format!("\n    {} -> {} (in {})", step[0], step[1], files.join(", "))
+                })
+                .collect();
+            format!(
+                "the core's top-level modules {} depend on each other in a circle:{steps}",
+                cycle.join(" -> ")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn core_modules_form_layers() {
+    let src = workspace_root().join("crates/fireline-core/src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    let files: Vec<(String, String)> = paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let rel = path.strip_prefix(&src).expect("under src");
+            (rel.to_string_lossy().replace('\\', "/"), text)
+        })
+        .collect();
+    let graph = module_graph(&files);
+    assert!(
+        graph.contains_key("policy") && graph["plan"].contains_key("policy"),
+        "the module graph was read: {graph:?}"
+    );
+    let problems = cycle_problems(&graph);
+    assert!(
+        problems.is_empty(),
+        "{}\n\nmove what the lower module needs down (plain data below the behaviour that \
+         reads it), so each module only uses modules below it",
+        problems.join("\n\n")
+    );
+    let layers = module_layers(&graph).expect("no circle, so every module has a layer");
+    for (n, layer) in layers.iter().enumerate() {
+        println!("layer {n}: {}", layer.join(", "));
+    }
+}
+
+#[test]
+fn module_cycles_are_found() {
+    let files = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|&(rel, text)| (rel.to_owned(), text.to_owned()))
+            .collect()
+    };
+    let circle = files(&[
+        (
+            "lib.rs",
+            "pub mod a; pub mod b; pub mod c; pub mod d;\npub use c::{x::Thing, Other as O};",
+        ),
+        (
+            "a.rs",
+            "use crate::b::X; // crate::d::Y\nconst S: &str = \"crate::d::Z\";",
+        ),
+        ("b/mod.rs", "mod inner;\npub struct X;\nuse self::inner::f;"),
+        ("b/inner.rs", "use super::super::Thing;\nuse super::X;"),
+        (
+            "c.rs",
+            "use crate::{\n    d::Y,\n    unknown::Z,\n};\nmod tests { use super::Thing; }",
+        ),
+        ("d.rs", "fn f() { super::a::g() }"),
+    ]);
+    let graph = module_graph(&circle);
+    let edges: Vec<(&str, &str)> = graph
+        .iter()
+        .flat_map(|(from, uses)| uses.keys().map(move |to| (from.as_str(), to.as_str())))
+        .collect();
+    assert_eq!(edges, [("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")]);
+    let problems = cycle_problems(&graph);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("a -> b -> c -> d -> a")
+            && problems[0].contains("b -> c (in b/inner.rs)"),
+        "{}",
+        problems[0]
+    );
+    assert!(module_layers(&graph).is_none());
+
+    let mut layered = circle;
+    layered.retain(|(rel, _)| rel != "d.rs");
+    layered.push((
+        "d.rs".into(),
+        "mod tests { use super::f; use super::super::Unknown; }".into(),
+    ));
+    let graph = module_graph(&layered);
+    assert!(
+        cycle_problems(&graph).is_empty(),
+        "{:?}",
+        cycle_problems(&graph)
+    );
+    let layers = module_layers(&graph).expect("layers");
+    assert_eq!(layers, [vec!["d"], vec!["c"], vec!["b"], vec!["a"]]);
 }

@@ -208,7 +208,7 @@ fn capitalised(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Channel, ClockKind};
+    use crate::{Channel, ClockKind};
     use crate::{IncidentId, IncidentRole, Recipient};
     use jiff::SignedDuration;
 

@@ -92,7 +92,7 @@ fn unacknowledged_page(out: &mut Problems, policy: &Policy, severity: &SeverityP
         _ => format!("severities.{id}.page"),
     };
     let after = severity
-        .clock(super::ClockKind::Acknowledge)
+        .clock(crate::ClockKind::Acknowledge)
         .map_or_else(|| "15m".to_owned(), |c| c.within.to_string());
     out.add(
         at,

@@ -3,7 +3,7 @@
 
 use super::check::{Problem, Problems};
 use super::*;
-use crate::Severity;
+use crate::{Channel, ClockKind, Severity, Stage};
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -55,8 +55,8 @@ struct RawTemplates {
 
 /// `[templates]`: a built-in set, the policy's own templates, each compiled now so a
 /// broken one is a policy problem rather than a failure in the middle of an incident.
-fn templates(p: &mut Problems, raw: Option<RawTemplates>) -> crate::comms::Templates {
-    use crate::comms::{compile, TemplateKind, Templates, SETS};
+fn templates(p: &mut Problems, raw: Option<RawTemplates>) -> super::templates::Templates {
+    use super::templates::{compile, TemplateKind, Templates, SETS};
     let mut out = Templates::default();
     let Some(raw) = raw else {
         return out;
@@ -892,6 +892,368 @@ fn route(p: &mut Problems, i: usize, raw: RawRoute, ids: &[String]) -> routing::
     }
 }
 
+/// `[severities.*]`: every level, most severe (lowest rank) first, with distinct ids and
+/// ranks, and no clock longer than the level's resolve target.
+fn severities(p: &mut Problems, raw: BTreeMap<String, RawSeverity>) -> Vec<SeverityPolicy> {
+    if raw.is_empty() {
+        p.add(
+            "severities",
+            "no severities defined",
+            "define at least [severities.SEV1]",
+        );
+    }
+    let mut severities: Vec<SeverityPolicy> = Vec::new();
+    for (id, sev) in raw {
+        if severities
+            .iter()
+            .any(|s| s.severity.id.eq_ignore_ascii_case(&id))
+        {
+            p.add(
+                format!("severities.{id}"),
+                "severity ids differ only in case",
+                "give each severity a distinct id",
+            );
+        }
+        severities.push(severity_policy(p, &id, sev));
+    }
+    severities.sort_by_key(|s| s.severity.rank);
+    for pair in severities.windows(2) {
+        if pair[0].severity.rank == pair[1].severity.rank {
+            p.add(
+                format!("severities.{}.rank", pair[1].severity.id),
+                format!(
+                    "rank {} is also used by {}",
+                    pair[1].severity.rank, pair[0].severity.id
+                ),
+                "give each severity its own rank",
+            );
+        }
+    }
+    for s in &severities {
+        clocks_within_resolve(p, s);
+    }
+    severities
+}
+
+/// A clock that runs longer than the resolve target can never be the one that matters.
+fn clocks_within_resolve(p: &mut Problems, s: &SeverityPolicy) {
+    let Some(resolve) = s.clock(ClockKind::Resolve).map(|r| r.within) else {
+        return;
+    };
+    for c in &s.clocks {
+        if c.clock != ClockKind::Resolve && c.within.approx() > resolve.approx() {
+            p.add(
+                format!("severities.{}.clocks.{}", s.severity.id, c.clock),
+                format!(
+                    "the {} clock ({}) is longer than the resolve target ({resolve})",
+                    c.clock, c.within
+                ),
+                "shorten it, or lengthen the resolve target",
+            );
+        }
+    }
+}
+
+/// `[[escalation]]`: the levels, level 1 first, each reachable, and only the last one
+/// repeating.
+fn escalation(
+    p: &mut Problems,
+    raw: Vec<RawLevel>,
+    ids: &[String],
+    categories: &[Category],
+) -> Vec<EscalationLevel> {
+    let has_rto = categories.iter().any(|c| c.rto.is_some());
+    let escalation: Vec<EscalationLevel> = raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, level)| escalation_level(p, i, level, ids, has_rto))
+        .collect();
+    let levels = escalation.len();
+    for (i, level) in escalation.iter().enumerate() {
+        if level.repeat.is_some() && i + 1 < levels {
+            p.add(
+                format!("escalation[{i}].repeat"),
+                format!(
+                    "level {} ({}) repeats, but only the last level repeats",
+                    level.level, level.name
+                ),
+                "move `repeat` to the last [[escalation]] level",
+            );
+        }
+    }
+    escalation
+}
+
+/// One escalation level (`i` counts from 0); `has_rto` says whether any category has a
+/// recovery-time objective, without which an RTO trigger never fires.
+fn escalation_level(
+    p: &mut Problems,
+    i: usize,
+    level: RawLevel,
+    ids: &[String],
+    has_rto: bool,
+) -> EscalationLevel {
+    let at = format!("escalation[{i}]");
+    let n = i as u32 + 1;
+    let level_targets = targets(p, &format!("{at}.targets"), &level.targets);
+    if level.targets.is_empty() {
+        p.add(
+            format!("{at}.targets"),
+            format!("level {n} ({}) reaches nobody", level.name),
+            "add targets = [\"schedule:…\"]",
+        );
+    }
+    let raw_count = level.triggers.len();
+    let triggers: Vec<Trigger> = level
+        .triggers
+        .into_iter()
+        .enumerate()
+        .filter_map(|(j, t)| trigger(p, &format!("{at}.triggers[{j}]"), t, ids))
+        .collect();
+    if raw_count == 0 {
+        p.add(format!("{at}.triggers"), format!("level {n} ({}) is unreachable: it has no triggers", level.name), "add a trigger, e.g. { when = \"manual\" } or { when = \"not_acknowledged\", after = \"15m\" }");
+    }
+    if !triggers.is_empty()
+        && !has_rto
+        && triggers
+            .iter()
+            .all(|t| matches!(t.condition, Condition::RtoFraction(_)))
+    {
+        p.add(format!("{at}.triggers"), format!("level {n} ({}) is unreachable: it only triggers on RTO, and no category has an rto", level.name), "add rto to a category, or another trigger");
+    }
+    let repeat = level.repeat.and_then(|r| repeat(p, &at, r));
+    EscalationLevel {
+        level: n,
+        name: level.name,
+        targets: level_targets,
+        triggers,
+        repeat,
+    }
+}
+
+/// An escalation level's `repeat`, within 1 to 100 times.
+fn repeat(p: &mut Problems, at: &str, raw: RawRepeat) -> Option<Repeat> {
+    let every = positive(
+        p,
+        &format!("{at}.repeat.every"),
+        &raw.every,
+        "a repeat interval",
+    )?;
+    if raw.times == 0 || raw.times > 100 {
+        p.add(
+            format!("{at}.repeat.times"),
+            format!("{} repeats", raw.times),
+            "repeat the last level between 1 and 100 times, or remove `repeat`",
+        );
+        return None;
+    }
+    Some(Repeat {
+        times: raw.times,
+        every,
+    })
+}
+
+/// `[[customer_notice]]`: when customers are told after the fact.
+fn customer_notice(
+    p: &mut Problems,
+    raw: Vec<RawNotice>,
+    ids: &[String],
+) -> Vec<CustomerNoticeRule> {
+    let mut customer_notice = Vec::new();
+    for (i, n) in raw.into_iter().enumerate() {
+        let at = format!("customer_notice[{i}]");
+        let severities = known_severities(p, &format!("{at}.severities"), &n.severities, ids);
+        let open_longer_than = match n.open_longer_than.as_deref() {
+            Some(d) => duration(p, &format!("{at}.open_longer_than"), d),
+            None => Some(PolicyDuration::Fixed(jiff::SignedDuration::ZERO)),
+        };
+        let send_within = positive(
+            p,
+            &format!("{at}.send_within"),
+            &n.send_within,
+            "a notice deadline",
+        );
+        if let (Some(open_longer_than), Some(send_within)) = (open_longer_than, send_within) {
+            customer_notice.push(CustomerNoticeRule {
+                severities,
+                open_longer_than,
+                required: n.required,
+                send_within,
+            });
+        }
+    }
+    customer_notice
+}
+
+/// `[post_incident]`: which incidents need a post-mortem, its stage deadlines, template,
+/// reminders and follow-ups; the defaults when the section is absent.
+fn post_incident(p: &mut Problems, raw: Option<RawPostIncident>, ids: &[String]) -> PostIncident {
+    let mut post_incident = PostIncident::default();
+    let Some(raw) = raw else {
+        return post_incident;
+    };
+    post_incident.severities =
+        known_severities(p, "post_incident.severities", &raw.severities, ids);
+    post_incident.stages = stage_deadlines(p, &raw);
+    if let Some(name) = raw.template {
+        if let Some(template) = postmortem_template(p, &name) {
+            post_incident.template = template;
+        }
+    }
+    if let Some(text) = raw.remind_before {
+        if let Some(remind_before) = remind_before(p, &text, &post_incident.stages) {
+            post_incident.remind_before = remind_before;
+        }
+    }
+    post_incident.followups = followups(p, raw.followups);
+    post_incident
+}
+
+/// The post-mortem stages' deadlines, in the order draft, review, publish: a later stage
+/// due before an earlier one is a mistake.
+fn stage_deadlines(p: &mut Problems, raw: &RawPostIncident) -> Vec<StageDeadline> {
+    let mut stages = Vec::new();
+    for (stage, value) in [
+        (Stage::Draft, &raw.draft),
+        (Stage::Review, &raw.review),
+        (Stage::Publish, &raw.publish),
+        (Stage::ReviewMeeting, &raw.review_meeting),
+    ] {
+        if let Some(v) = value {
+            if let Some(within) = positive(p, &format!("post_incident.{stage}"), v, "a deadline") {
+                stages.push(StageDeadline { stage, within });
+            }
+        }
+    }
+    let order = |s: Stage| {
+        stages
+            .iter()
+            .find(|d| d.stage == s)
+            .map(|d| d.within.approx())
+    };
+    if let (Some(review), Some(publish)) = (order(Stage::Review), order(Stage::Publish)) {
+        if publish < review {
+            p.add(
+                "post_incident.publish",
+                "publication is due before the review",
+                "make publish later than review",
+            );
+        }
+    }
+    if let (Some(draft), Some(review)) = (order(Stage::Draft), order(Stage::Review)) {
+        if review < draft {
+            p.add(
+                "post_incident.review",
+                "the review is due before the draft",
+                "make review later than draft",
+            );
+        }
+    }
+    stages
+}
+
+/// `post_incident.template`: one of the built-in post-mortem templates.
+fn postmortem_template(p: &mut Problems, name: &str) -> Option<post_incident::Template> {
+    match name.parse::<post_incident::Template>() {
+        Ok(template) => Some(template),
+        Err(e) => {
+            p.add(
+                "post_incident.template",
+                e,
+                format!(
+                    "use one of {}",
+                    post_incident::Template::ALL.map(|t| t.as_str()).join(", ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `post_incident.remind_before`: `Some(None)` turns reminders off, `None` keeps the
+/// default (the text was refused).
+fn remind_before(
+    p: &mut Problems,
+    text: &str,
+    stages: &[StageDeadline],
+) -> Option<Option<PolicyDuration>> {
+    // Zero turns reminders off; anything else must come before the earliest
+    // deadline, or the reminder would land at resolution, which helps nobody.
+    let d = duration(p, "post_incident.remind_before", text)?;
+    if matches!(d, PolicyDuration::BusinessDays(_)) {
+        p.add(
+            "post_incident.remind_before",
+            "business days cannot be counted back from a deadline",
+            "write hours, e.g. \"4h\"",
+        );
+        return None;
+    }
+    if d.approx().is_zero() {
+        return Some(None);
+    }
+    let earliest = stages.iter().map(|s| s.within.approx()).min();
+    if earliest.is_some_and(|e| d.approx() >= e) {
+        p.add(
+            "post_incident.remind_before",
+            "the reminder would come before the incident is even resolved",
+            "make it shorter than the earliest stage deadline, or \"0m\" for none",
+        );
+    }
+    Some(Some(d))
+}
+
+/// `post_incident.followups`: labelled checkpoints after resolution.
+fn followups(p: &mut Problems, raw: Vec<RawFollowup>) -> Vec<Followup> {
+    let mut followups = Vec::new();
+    for (i, f) in raw.into_iter().enumerate() {
+        let at = format!("post_incident.followups[{i}]");
+        if f.label.trim().is_empty() {
+            p.add(
+                format!("{at}.label"),
+                "empty label",
+                "label it, e.g. \"1 week\"",
+            );
+        }
+        if let Some(after) = positive(p, &format!("{at}.after"), &f.after, "a follow-up") {
+            followups.push(Followup {
+                label: f.label,
+                after,
+            });
+        }
+    }
+    followups
+}
+
+/// `[[maintenance]]`: windows with RFC 3339 bounds, each ending after it starts.
+fn maintenance(p: &mut Problems, raw: Vec<RawMaintenance>) -> Vec<routing::Maintenance> {
+    let mut maintenance = Vec::new();
+    for (i, m) in raw.into_iter().enumerate() {
+        let at = format!("maintenance[{i}]");
+        let start = m.start.parse::<jiff::Timestamp>();
+        let end = m.end.parse::<jiff::Timestamp>();
+        let matchers = matchers(p, &format!("{at}.match"), m.matchers);
+        match (start, end) {
+            (Ok(start), Ok(end)) if start < end => maintenance.push(routing::Maintenance {
+                name: m.name,
+                start,
+                end,
+                matchers,
+            }),
+            (Ok(_), Ok(_)) => p.add(
+                &at,
+                "the window ends before it starts",
+                "make end later than start",
+            ),
+            _ => p.add(
+                &at,
+                "start and end must be RFC 3339 times",
+                "e.g. start = \"2026-03-02T14:00:00Z\"",
+            ),
+        }
+    }
+    maintenance
+}
+
 impl Policy {
     /// Reads and checks a policy; on failure, every problem found.
     pub fn from_toml(text: &str) -> Result<Policy, Vec<Problem>> {
@@ -910,264 +1272,15 @@ impl Policy {
                 "name it, e.g. name = \"payments\"",
             );
         }
+        // A section with problems still yields its value, so one read reports every
+        // problem in the file; the order here is the order they are listed in.
         let calendar = calendar(&mut p, raw.calendar);
-        if raw.severities.is_empty() {
-            p.add(
-                "severities",
-                "no severities defined",
-                "define at least [severities.SEV1]",
-            );
-        }
-        let mut severities: Vec<SeverityPolicy> = Vec::new();
-        for (id, sev) in raw.severities {
-            if severities
-                .iter()
-                .any(|s| s.severity.id.eq_ignore_ascii_case(&id))
-            {
-                p.add(
-                    format!("severities.{id}"),
-                    "severity ids differ only in case",
-                    "give each severity a distinct id",
-                );
-            }
-            severities.push(severity_policy(&mut p, &id, sev));
-        }
-        severities.sort_by_key(|s| s.severity.rank);
-        for pair in severities.windows(2) {
-            if pair[0].severity.rank == pair[1].severity.rank {
-                p.add(
-                    format!("severities.{}.rank", pair[1].severity.id),
-                    format!(
-                        "rank {} is also used by {}",
-                        pair[1].severity.rank, pair[0].severity.id
-                    ),
-                    "give each severity its own rank",
-                );
-            }
-        }
-        for s in &severities {
-            let resolve = s.clock(ClockKind::Resolve).map(|r| r.within);
-            for c in &s.clocks {
-                if let Some(resolve) = resolve {
-                    if c.clock != ClockKind::Resolve && c.within.approx() > resolve.approx() {
-                        p.add(
-                            format!("severities.{}.clocks.{}", s.severity.id, c.clock),
-                            format!(
-                                "the {} clock ({}) is longer than the resolve target ({resolve})",
-                                c.clock, c.within
-                            ),
-                            "shorten it, or lengthen the resolve target",
-                        );
-                    }
-                }
-            }
-        }
+        let severities = severities(&mut p, raw.severities);
         let ids: Vec<String> = severities.iter().map(|s| s.severity.id.clone()).collect();
-
         let categories = categories(&mut p, raw.categories);
-
-        let mut escalation = Vec::new();
-        for (i, level) in raw.escalation.into_iter().enumerate() {
-            let at = format!("escalation[{i}]");
-            let n = i as u32 + 1;
-            let level_targets = targets(&mut p, &format!("{at}.targets"), &level.targets);
-            if level.targets.is_empty() {
-                p.add(
-                    format!("{at}.targets"),
-                    format!("level {n} ({}) reaches nobody", level.name),
-                    "add targets = [\"schedule:…\"]",
-                );
-            }
-            let raw_count = level.triggers.len();
-            let triggers: Vec<Trigger> = level
-                .triggers
-                .into_iter()
-                .enumerate()
-                .filter_map(|(j, t)| trigger(&mut p, &format!("{at}.triggers[{j}]"), t, &ids))
-                .collect();
-            if raw_count == 0 {
-                p.add(format!("{at}.triggers"), format!("level {n} ({}) is unreachable: it has no triggers", level.name), "add a trigger, e.g. { when = \"manual\" } or { when = \"not_acknowledged\", after = \"15m\" }");
-            }
-            let has_rto = categories.iter().any(|c| c.rto.is_some());
-            if !triggers.is_empty()
-                && !has_rto
-                && triggers
-                    .iter()
-                    .all(|t| matches!(t.condition, Condition::RtoFraction(_)))
-            {
-                p.add(format!("{at}.triggers"), format!("level {n} ({}) is unreachable: it only triggers on RTO, and no category has an rto", level.name), "add rto to a category, or another trigger");
-            }
-            let repeat = level.repeat.and_then(|r| {
-                let every = positive(
-                    &mut p,
-                    &format!("{at}.repeat.every"),
-                    &r.every,
-                    "a repeat interval",
-                )?;
-                if r.times == 0 || r.times > 100 {
-                    p.add(
-                        format!("{at}.repeat.times"),
-                        format!("{} repeats", r.times),
-                        "repeat the last level between 1 and 100 times, or remove `repeat`",
-                    );
-                    return None;
-                }
-                Some(Repeat {
-                    times: r.times,
-                    every,
-                })
-            });
-            escalation.push(EscalationLevel {
-                level: n,
-                name: level.name,
-                targets: level_targets,
-                triggers,
-                repeat,
-            });
-        }
-
-        let levels = escalation.len();
-        for (i, level) in escalation.iter().enumerate() {
-            if level.repeat.is_some() && i + 1 < levels {
-                p.add(
-                    format!("escalation[{i}].repeat"),
-                    format!(
-                        "level {} ({}) repeats, but only the last level repeats",
-                        level.level, level.name
-                    ),
-                    "move `repeat` to the last [[escalation]] level",
-                );
-            }
-        }
-
-        let mut customer_notice = Vec::new();
-        for (i, n) in raw.customer_notice.into_iter().enumerate() {
-            let at = format!("customer_notice[{i}]");
-            let severities =
-                known_severities(&mut p, &format!("{at}.severities"), &n.severities, &ids);
-            let open_longer_than = match n.open_longer_than.as_deref() {
-                Some(d) => duration(&mut p, &format!("{at}.open_longer_than"), d),
-                None => Some(PolicyDuration::Fixed(jiff::SignedDuration::ZERO)),
-            };
-            let send_within = positive(
-                &mut p,
-                &format!("{at}.send_within"),
-                &n.send_within,
-                "a notice deadline",
-            );
-            if let (Some(open_longer_than), Some(send_within)) = (open_longer_than, send_within) {
-                customer_notice.push(CustomerNoticeRule {
-                    severities,
-                    open_longer_than,
-                    required: n.required,
-                    send_within,
-                });
-            }
-        }
-
-        let mut post_incident = PostIncident::default();
-        if let Some(raw_pi) = raw.post_incident {
-            post_incident.severities =
-                known_severities(&mut p, "post_incident.severities", &raw_pi.severities, &ids);
-            for (stage, value) in [
-                (Stage::Draft, raw_pi.draft),
-                (Stage::Review, raw_pi.review),
-                (Stage::Publish, raw_pi.publish),
-                (Stage::ReviewMeeting, raw_pi.review_meeting),
-            ] {
-                if let Some(v) = value {
-                    if let Some(within) =
-                        positive(&mut p, &format!("post_incident.{stage}"), &v, "a deadline")
-                    {
-                        post_incident.stages.push(StageDeadline { stage, within });
-                    }
-                }
-            }
-            let order = |s: Stage| {
-                post_incident
-                    .stages
-                    .iter()
-                    .find(|d| d.stage == s)
-                    .map(|d| d.within.approx())
-            };
-            if let (Some(review), Some(publish)) = (order(Stage::Review), order(Stage::Publish)) {
-                if publish < review {
-                    p.add(
-                        "post_incident.publish",
-                        "publication is due before the review",
-                        "make publish later than review",
-                    );
-                }
-            }
-            if let (Some(draft), Some(review)) = (order(Stage::Draft), order(Stage::Review)) {
-                if review < draft {
-                    p.add(
-                        "post_incident.review",
-                        "the review is due before the draft",
-                        "make review later than draft",
-                    );
-                }
-            }
-            if let Some(name) = raw_pi.template {
-                match name.parse::<crate::postmortem::Template>() {
-                    Ok(template) => post_incident.template = template,
-                    Err(e) => p.add(
-                        "post_incident.template",
-                        e,
-                        format!(
-                            "use one of {}",
-                            crate::postmortem::Template::ALL
-                                .map(|t| t.as_str())
-                                .join(", ")
-                        ),
-                    ),
-                }
-            }
-            if let Some(text) = raw_pi.remind_before {
-                // Zero turns reminders off; anything else must come before the earliest
-                // deadline, or the reminder would land at resolution, which helps nobody.
-                if let Some(d) = duration(&mut p, "post_incident.remind_before", &text) {
-                    if matches!(d, PolicyDuration::BusinessDays(_)) {
-                        p.add(
-                            "post_incident.remind_before",
-                            "business days cannot be counted back from a deadline",
-                            "write hours, e.g. \"4h\"",
-                        );
-                    } else if d.approx().is_zero() {
-                        post_incident.remind_before = None;
-                    } else {
-                        let earliest = post_incident.stages.iter().map(|s| s.within.approx()).min();
-                        if earliest.is_some_and(|e| d.approx() >= e) {
-                            p.add(
-                                "post_incident.remind_before",
-                                "the reminder would come before the incident is even resolved",
-                                "make it shorter than the earliest stage deadline, or \"0m\" for none",
-                            );
-                        }
-                        post_incident.remind_before = Some(d);
-                    }
-                }
-            }
-            for (i, f) in raw_pi.followups.into_iter().enumerate() {
-                let at = format!("post_incident.followups[{i}]");
-                if f.label.trim().is_empty() {
-                    p.add(
-                        format!("{at}.label"),
-                        "empty label",
-                        "label it, e.g. \"1 week\"",
-                    );
-                }
-                if let Some(after) =
-                    positive(&mut p, &format!("{at}.after"), &f.after, "a follow-up")
-                {
-                    post_incident.followups.push(Followup {
-                        label: f.label,
-                        after,
-                    });
-                }
-            }
-        }
-
+        let escalation = escalation(&mut p, raw.escalation, &ids, &categories);
+        let customer_notice = customer_notice(&mut p, raw.customer_notice, &ids);
+        let post_incident = post_incident(&mut p, raw.post_incident, &ids);
         let alerts = alert_settings(&mut p, raw.alerts, &ids);
         let routes: Vec<routing::Route> = raw
             .routes
@@ -1175,32 +1288,7 @@ impl Policy {
             .enumerate()
             .map(|(i, r)| route(&mut p, i, r, &ids))
             .collect();
-        let mut maintenance = Vec::new();
-        for (i, m) in raw.maintenance.into_iter().enumerate() {
-            let at = format!("maintenance[{i}]");
-            let start = m.start.parse::<jiff::Timestamp>();
-            let end = m.end.parse::<jiff::Timestamp>();
-            let matchers = matchers(&mut p, &format!("{at}.match"), m.matchers);
-            match (start, end) {
-                (Ok(start), Ok(end)) if start < end => maintenance.push(routing::Maintenance {
-                    name: m.name,
-                    start,
-                    end,
-                    matchers,
-                }),
-                (Ok(_), Ok(_)) => p.add(
-                    &at,
-                    "the window ends before it starts",
-                    "make end later than start",
-                ),
-                _ => p.add(
-                    &at,
-                    "start and end must be RFC 3339 times",
-                    "e.g. start = \"2026-03-02T14:00:00Z\"",
-                ),
-            }
-        }
-
+        let maintenance = maintenance(&mut p, raw.maintenance);
         let templates = templates(&mut p, raw.templates);
         let notify = notify(&mut p, raw.notify);
 

@@ -1,25 +1,32 @@
 //! Policy as code: severities, response clocks, cadences, escalation, objectives and
 //! post-incident deadlines, parsed from TOML ([`Policy::from_toml`]) and checked
 //! ([`check()`]) before a server trusts them.
+//!
+//! A policy is plain data: what acts on it (planning, rendering messages, deciding what an
+//! alert does, writing post-mortems) lives in the modules that use this one, never the
+//! other way round.
 
 pub mod audience;
 pub mod calendar;
 pub mod check;
 pub mod duration;
 mod file;
+pub mod post_incident;
 pub mod routing;
+pub mod templates;
 
 pub use audience::{Audience, NoticeKind, NotifySettings};
 pub use calendar::Calendar;
 pub use check::{check, warnings, Problem};
 pub use duration::PolicyDuration;
+pub use post_incident::{Followup, PostIncident, StageDeadline, DEFAULT_REMIND_BEFORE};
 pub use routing::{AlertSettings, AutoResolve, Maintenance, Refire, Route};
 
-use crate::{Severity, SeverityCatalog};
+use crate::{Channel, ClockKind, Severity, SeverityCatalog};
+use std::fmt;
 
 /// The built-in default policy's text.
 pub const BUILTIN: &str = include_str!("../../../../policies/default.toml");
-use std::fmt;
 
 /// A whole policy.
 #[derive(Debug, Clone)]
@@ -47,7 +54,7 @@ pub struct Policy {
     /// Maintenance windows.
     pub maintenance: Vec<Maintenance>,
     /// Message templates and the incident channel's name.
-    pub templates: crate::comms::Templates,
+    pub templates: templates::Templates,
     /// Who hears about breaches, reminders and deadlines (`[notify]`).
     pub notify: NotifySettings,
     /// Short content digest, so the exact policy in force can be named.
@@ -77,52 +84,6 @@ pub struct SeverityPolicy {
     pub monitoring: Option<PolicyDuration>,
 }
 
-/// The response clocks a policy can set.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockKind {
-    /// Someone acknowledged.
-    Acknowledge,
-    /// A responder did something after acknowledging (note, status, role, update).
-    FirstResponse,
-    /// The first update was posted on any channel.
-    InitialUpdate,
-    /// Impact is mitigated: status reached `monitoring` (or the incident resolved).
-    Mitigate,
-    /// Resolved.
-    Resolve,
-}
-
-impl ClockKind {
-    /// Every clock.
-    pub const ALL: [ClockKind; 5] = [
-        ClockKind::Acknowledge,
-        ClockKind::FirstResponse,
-        ClockKind::InitialUpdate,
-        ClockKind::Mitigate,
-        ClockKind::Resolve,
-    ];
-
-    /// Name in policy files and actions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClockKind::Acknowledge => "acknowledge",
-            ClockKind::FirstResponse => "first_response",
-            ClockKind::InitialUpdate => "initial_update",
-            ClockKind::Mitigate => "mitigate",
-            ClockKind::Resolve => "resolve",
-        }
-    }
-}
-
-impl fmt::Display for ClockKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Where a clock starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
@@ -141,53 +102,6 @@ pub struct ClockRule {
     pub within: PolicyDuration,
     /// Measured from.
     pub from: Anchor,
-}
-
-/// Communication channels with cadences.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// Responders and stakeholders inside.
-    Internal,
-    /// The public status page.
-    StatusPage,
-    /// Direct customer communication.
-    Customer,
-}
-
-impl Channel {
-    /// Every channel.
-    pub const ALL: [Channel; 3] = [Channel::Internal, Channel::StatusPage, Channel::Customer];
-
-    /// Name in policy files, events and actions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Internal => "internal",
-            Channel::StatusPage => "status_page",
-            Channel::Customer => "customer",
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Channel {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Channel::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s.trim().to_ascii_lowercase().replace('-', "_"))
-            .ok_or_else(|| {
-                format!("unknown channel `{s}`: expected internal, status_page or customer")
-            })
-    }
 }
 
 /// How often a channel needs an update while the incident is open.
@@ -328,112 +242,6 @@ pub struct CustomerNoticeRule {
     pub required: bool,
     /// Deadline after resolution.
     pub send_within: PolicyDuration,
-}
-
-/// Post-incident work and its deadlines, measured from resolution.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PostIncident {
-    /// Severities that need a post-mortem; empty means the major ones.
-    pub severities: Vec<String>,
-    /// Stage deadlines.
-    pub stages: Vec<StageDeadline>,
-    /// Follow-up checkpoints.
-    pub followups: Vec<Followup>,
-    /// The built-in post-mortem template drafts start from.
-    pub template: crate::postmortem::Template,
-    /// How long before a stage's deadline `postmortem_reminder` is recorded; `None`
-    /// (written `"0m"`) for no reminders.
-    pub remind_before: Option<PolicyDuration>,
-}
-
-/// Reminders come this long before a post-mortem stage is due unless a policy says
-/// otherwise: half a working day, enough to finish a draft on the day it is due.
-pub const DEFAULT_REMIND_BEFORE: PolicyDuration =
-    PolicyDuration::Fixed(jiff::SignedDuration::from_hours(4));
-
-impl Default for PostIncident {
-    fn default() -> Self {
-        PostIncident {
-            severities: Vec::new(),
-            stages: Vec::new(),
-            followups: Vec::new(),
-            template: crate::postmortem::Template::default(),
-            remind_before: Some(DEFAULT_REMIND_BEFORE),
-        }
-    }
-}
-
-/// Post-mortem stages.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// A first draft.
-    Draft,
-    /// Reviewed.
-    Review,
-    /// Published.
-    Publish,
-    /// The review meeting held.
-    ReviewMeeting,
-}
-
-impl Stage {
-    /// Every stage.
-    pub const ALL: [Stage; 4] = [
-        Stage::Draft,
-        Stage::Review,
-        Stage::Publish,
-        Stage::ReviewMeeting,
-    ];
-
-    /// Name in policy files and actions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Draft => "draft",
-            Stage::Review => "review",
-            Stage::Publish => "publish",
-            Stage::ReviewMeeting => "review_meeting",
-        }
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Stage {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Stage::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s.trim().to_ascii_lowercase().replace('-', "_"))
-            .ok_or_else(|| {
-                format!("unknown stage `{s}`: expected draft, review, publish or review_meeting")
-            })
-    }
-}
-
-/// A stage's deadline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StageDeadline {
-    /// Which stage.
-    pub stage: Stage,
-    /// After resolution.
-    pub within: PolicyDuration,
-}
-
-/// A follow-up checkpoint.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Followup {
-    /// Label (`1 week`).
-    pub label: String,
-    /// After resolution.
-    pub after: PolicyDuration,
 }
 
 impl Policy {

@@ -109,6 +109,34 @@ type OpenFence<'a> = (String, String, Vec<(usize, &'a str)>);
 /// Reads a runbook: front matter, title, sections, steps, phases and relative links.
 pub fn parse(text: &str) -> Result<Runbook, ParseError> {
     let lines: Vec<&str> = text.lines().collect();
+    let (front, end, id_line) = front_matter(&lines)?;
+    let mut book = Runbook {
+        id: front.id,
+        title: front.title.unwrap_or_default(),
+        alerts: front.alerts,
+        labels: front.labels,
+        services: front.services,
+        severity: front.severity,
+        sections: Vec::new(),
+        steps: Vec::new(),
+        phases: Vec::new(),
+        links: Vec::new(),
+        id_line,
+    };
+    read_body(&mut book, &lines, end);
+    if book.title.is_empty() {
+        return Err(ParseError {
+            line: 1,
+            message: "no title".into(),
+            hint: "add `title: …` to the front matter or a `# Title` heading".into(),
+        });
+    }
+    Ok(book)
+}
+
+/// The YAML front matter between the first two `---` lines, with the index of the
+/// closing one and the line of `id:` (for later problems about the id).
+fn front_matter(lines: &[&str]) -> Result<(FrontMatter, usize, usize), ParseError> {
     if lines.first().map(|l| l.trim()) != Some("---") {
         return Err(ParseError {
             line: 1,
@@ -146,20 +174,12 @@ pub fn parse(text: &str) -> Result<Runbook, ParseError> {
             ),
         });
     }
+    Ok((front, end, id_line))
+}
 
-    let mut book = Runbook {
-        id: front.id,
-        title: front.title.unwrap_or_default(),
-        alerts: front.alerts,
-        labels: front.labels,
-        services: front.services,
-        severity: front.severity,
-        sections: Vec::new(),
-        steps: Vec::new(),
-        phases: Vec::new(),
-        links: Vec::new(),
-        id_line,
-    };
+/// The Markdown after the front matter (which ends at line index `end`): headings,
+/// task-list steps, commands in shell fences and relative links, into `book`.
+fn read_body(book: &mut Runbook, lines: &[&str], end: usize) {
     let mut section = String::from("Checklist");
     let mut phase: Option<(usize, String)> = None;
     let mut ids = BTreeSet::new();
@@ -170,7 +190,7 @@ pub fn parse(text: &str) -> Result<Runbook, ParseError> {
             if fence_closes(line, marker) {
                 if SHELL.contains(&lang.as_str()) {
                     for (at, text, command) in commands(body, lang == "console") {
-                        push(&mut book, &mut ids, &section, &phase, at, text, command);
+                        push(book, &mut ids, &section, &phase, at, text, command);
                     }
                 }
                 fence = None;
@@ -184,35 +204,12 @@ pub fn parse(text: &str) -> Result<Runbook, ParseError> {
             continue;
         }
         if let Some((level, text)) = heading(line) {
-            if phase.as_ref().is_some_and(|(l, _)| level <= *l) {
-                phase = None;
-            }
-            if level == 1 && book.title.is_empty() {
-                book.title = text.clone();
-            }
-            if level == 2 {
-                section = text.clone();
-                book.sections.push(Section {
-                    kind: SectionKind::recognise(&text),
-                    heading: text.clone(),
-                    line: no,
-                });
-            }
-            if level >= 2 {
-                if let Some((name, from, to)) = window(&text) {
-                    book.phases.push(Phase {
-                        name: name.clone(),
-                        from_minutes: from,
-                        to_minutes: to,
-                    });
-                    phase = Some((level, name));
-                }
-            }
+            read_heading(book, &mut section, &mut phase, level, text, no);
             continue;
         }
         if let Some(caps) = TASK.captures(line) {
             push(
-                &mut book,
+                book,
                 &mut ids,
                 &section,
                 &phase,
@@ -232,14 +229,43 @@ pub fn parse(text: &str) -> Result<Runbook, ParseError> {
             }
         }
     }
-    if book.title.is_empty() {
-        return Err(ParseError {
-            line: 1,
-            message: "no title".into(),
-            hint: "add `title: …` to the front matter or a `# Title` heading".into(),
+}
+
+/// A heading on line `no`: the title if none is set yet, a section at level 2, and a
+/// phase when it names a time window; a phase ends at the next heading of its level or
+/// above.
+fn read_heading(
+    book: &mut Runbook,
+    section: &mut String,
+    phase: &mut Option<(usize, String)>,
+    level: usize,
+    text: String,
+    no: usize,
+) {
+    if phase.as_ref().is_some_and(|(l, _)| level <= *l) {
+        *phase = None;
+    }
+    if level == 1 && book.title.is_empty() {
+        book.title = text.clone();
+    }
+    if level == 2 {
+        *section = text.clone();
+        book.sections.push(Section {
+            kind: SectionKind::recognise(&text),
+            heading: text.clone(),
+            line: no,
         });
     }
-    Ok(book)
+    if level >= 2 {
+        if let Some((name, from, to)) = window(&text) {
+            book.phases.push(Phase {
+                name: name.clone(),
+                from_minutes: from,
+                to_minutes: to,
+            });
+            *phase = Some((level, name));
+        }
+    }
 }
 
 fn push(

@@ -12,9 +12,10 @@ use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
-use fireline_core::comms::{self, RenderInput, TemplateKind};
+use fireline_core::comms::{self, RenderInput};
 use fireline_core::plan::manual_escalation;
-use fireline_core::policy::Channel;
+use fireline_core::policy::templates::TemplateKind;
+use fireline_core::Channel;
 use fireline_core::{
     decide, Command, Declaration, Incident, IncidentId, IncidentRole, RecordedEvent, Status,
 };

@@ -18,11 +18,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fireline_core::plan::{postmortem_schedule, stages_completed};
-use fireline_core::policy::Stage;
+use fireline_core::policy::post_incident::Template;
 use fireline_core::postmortem::{
     self as pm, alert_keys, check_stage, parse_action_id, ActionItem, ActionStatus, DraftInput,
-    Phase, Template,
+    Phase,
 };
+use fireline_core::Stage;
 use fireline_core::{EventData, Incident, IncidentId, RecordedEvent};
 use fireline_store::{ActionFilter, PostmortemRecord, StoreError};
 

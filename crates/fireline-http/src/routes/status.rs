@@ -12,10 +12,10 @@ use axum::response::IntoResponse;
 use axum::Json;
 use fireline_core::comms::status_word;
 use fireline_core::plan::MAINTENANCE_FLAG;
-use fireline_core::policy::Channel;
 use fireline_core::statuspage::{
     component_status, effective_status, uptime_history, ComponentStatus, IncidentSpan,
 };
+use fireline_core::Channel;
 use fireline_core::{EventData, Incident, Status};
 use fireline_store::{IncidentFilter, StatusFilter};
 use jiff::Timestamp;
