@@ -1,8 +1,8 @@
 //! What reports and metrics read: facts per incident, open incidents by severity.
 
 use crate::{act, declare_one, t};
-use fireline_core::policy::{Channel, ClockKind, Stage};
 use fireline_core::report::IncidentFacts;
+use fireline_core::{Channel, ClockKind, Stage};
 use fireline_core::{Command, EventData, Incident, NewEvent};
 use fireline_store::testing::TestDatabase;
 use fireline_store::{backend_tests, Store};
