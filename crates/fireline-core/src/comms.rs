@@ -154,6 +154,36 @@ pub fn render(
     render_source(policy.templates.source(kind), incident, input)
 }
 
+/// The policy's `escalation` wording for an escalation page (its level and reason),
+/// for the people that page reaches; `None` for any other event. The caller sends the
+/// page with its built-in wording when this fails: a page is never lost to wording.
+pub fn escalation_text(
+    policy: &Policy,
+    incident: &Incident,
+    event: &crate::NewEvent,
+) -> Option<Result<String, TemplateError>> {
+    let crate::EventData::Escalated {
+        level,
+        name,
+        reason,
+        ..
+    } = &event.data
+    else {
+        return None;
+    };
+    let vars = BTreeMap::from([
+        ("level".to_owned(), format!("{level} ({name})")),
+        ("message".to_owned(), reason.clone()),
+    ]);
+    let input = RenderInput {
+        channel: None,
+        now: event.at,
+        next_update: None,
+        vars: &vars,
+    };
+    Some(render(policy, TemplateKind::Escalation, incident, &input))
+}
+
 /// The incident's channel name under the policy (`#inc-7`, `#incident-2026-03-02-142300`).
 pub fn channel_name(policy: &Policy, incident: &Incident) -> Result<String, TemplateError> {
     let vars = BTreeMap::new();

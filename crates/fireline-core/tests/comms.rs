@@ -307,3 +307,36 @@ fn next_update_stops_when_resolved_and_needs_a_cadence() {
         None
     );
 }
+
+/// The escalation wording is the core's: an escalation page carries the policy's
+/// `escalation` template with its level and reason; no other event has it.
+#[test]
+fn an_escalation_page_is_worded_by_the_policy_and_nothing_else_is() {
+    let policy = Policy::builtin();
+    let inc = incident("SEV1", Status::Investigating, None);
+    let escalated = fireline_core::NewEvent {
+        at: t0() + SignedDuration::from_mins(5),
+        actor: "fireline".into(),
+        data: EventData::Escalated {
+            key: Some("c0:escalate:2".into()),
+            level: 2,
+            name: "secondary".into(),
+            targets: vec!["schedule:secondary".into()],
+            reason: "not acknowledged within 5m".into(),
+            recipients: vec![],
+            unreached: vec![],
+        },
+    };
+    let text = fireline_core::comms::escalation_text(&policy, &inc, &escalated)
+        .expect("an escalation is worded")
+        .expect("renders");
+    assert!(text.contains("Level: 2 (secondary)"), "{text}");
+    assert!(text.contains("not acknowledged within 5m"), "{text}");
+    let note = fireline_core::NewEvent {
+        data: EventData::NoteAdded {
+            text: "looking".into(),
+        },
+        ..escalated
+    };
+    assert!(fireline_core::comms::escalation_text(&policy, &inc, &note).is_none());
+}

@@ -840,7 +840,7 @@ fn page_links_open_the_ui_incident_page_and_a_signed_acknowledge_link() {
         ack_secret: secret.clone(),
         ack_valid: SignedDuration::from_hours(24),
     };
-    let out = address(&r, &incident, &mut events, &links, None);
+    let out = address(&r, &incident, &mut events, &links, None, |_| None);
     assert_eq!(out.len(), 1, "alice is on call that week: {out:#?}");
     let item = &out[0].notice.items[0];
     assert_eq!(

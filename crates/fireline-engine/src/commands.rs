@@ -328,6 +328,16 @@ impl Commands {
         })
     }
 
+    /// Appends what the policy has due on `id` now: the engine's step, taken at once by
+    /// whoever just changed the incident (the alert processor, after an alert opened
+    /// it), so the page does not wait for the engine to find it.
+    pub async fn fire_due(&self, id: IncidentId) -> Result<Applied, CommandError> {
+        self.apply(id, None, |facts| {
+            Ok(fireline_core::plan::fire_due(facts.policy, facts.events, facts.now).events)
+        })
+        .await
+    }
+
     /// Wakes the engine if the incident's next due time moved earlier than `before` (or
     /// is due now): the engine sleeps until the earliest due time it last read, so only
     /// an earlier one needs it awake; a later one it finds when it gets there.

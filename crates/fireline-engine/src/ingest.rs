@@ -14,7 +14,7 @@
 //! from fresh state. A unit never touches one alert identity in two incidents (the
 //! projection would depend on write order): such an alert closes the unit first.
 
-use crate::{Clock, LivePolicy};
+use crate::{Clock, Commands, LivePolicy};
 use fireline_core::alert::{
     decide_alert, route, unrecorded_reason, AlertInput, AlertOutcome, AlertStatus, KnownAlert,
     Situation,
@@ -42,7 +42,8 @@ pub struct AlertProcessor {
     clock: Arc<dyn Clock>,
     owner: String,
     wake: Arc<Notify>,
-    engine_wake: Arc<Notify>,
+    /// The one command path: fires what the alerts made due now.
+    commands: Commands,
     runbooks: crate::Runbooks,
     /// When dropped-alert records were last pruned (Unix seconds).
     pruned_at: Arc<AtomicI64>,
@@ -310,13 +311,15 @@ impl Unit {
 }
 
 impl AlertProcessor {
-    /// A processor; `engine_wake` is poked when an alert makes policy work due now.
+    /// A processor. What an alert makes due at once (the page of the incident it
+    /// opens, an escalation a raised severity brings forward) is fired through
+    /// `commands` as soon as the alert is written, not left for the engine to find.
     pub fn new(
         store: Arc<dyn Store>,
         policy: LivePolicy,
         clock: Arc<dyn Clock>,
         owner: impl Into<String>,
-        engine_wake: Arc<Notify>,
+        commands: Commands,
     ) -> Self {
         AlertProcessor {
             store,
@@ -324,7 +327,7 @@ impl AlertProcessor {
             clock,
             owner: owner.into(),
             wake: Arc::new(Notify::new()),
-            engine_wake,
+            commands,
             runbooks: Default::default(),
             pruned_at: Arc::new(AtomicI64::new(0)),
         }
@@ -939,7 +942,10 @@ impl AlertProcessor {
             dropped: std::mem::take(&mut unit.dropped),
             ..AlertWrites::default()
         };
-        let mut due = Vec::new();
+        // When each written incident next has policy work: opened ones in order, then
+        // the appended ones by id.
+        let mut opened_due = Vec::new();
+        let mut appended_due = Vec::new();
         let opened = std::mem::take(&mut unit.opened);
         let mut incidents = std::mem::take(&mut unit.incidents);
         for id in &opened {
@@ -952,7 +958,7 @@ impl AlertProcessor {
             let mut all = vec![declared.clone()];
             all.extend(work.new.iter().cloned());
             let next = next_due_after(policy, &[], &all);
-            due.push(next);
+            opened_due.push(next);
             writes.opens.push(IncidentOpen {
                 declared,
                 more: work.new,
@@ -970,7 +976,7 @@ impl AlertProcessor {
                 continue;
             }
             let next = next_due_after(policy, &work.stored, &work.new);
-            due.push(next);
+            appended_due.push((base.id, next));
             writes.appends.push(IncidentAppend {
                 current: base,
                 events: work.new,
@@ -990,10 +996,35 @@ impl AlertProcessor {
             tracing::info!(incident = %id, "incident opened by alert");
         }
         let now = self.clock.now();
-        if due.iter().flatten().any(|at| *at <= now) {
-            self.engine_wake.notify_one();
-        }
+        let due_now: Vec<IncidentId> = ids
+            .into_iter()
+            .zip(opened_due)
+            .chain(appended_due)
+            .filter(|(_, next)| next.is_some_and(|at| at <= now))
+            .map(|(id, _)| id)
+            .collect();
+        self.fire_now(&due_now).await;
         Ok(())
+    }
+
+    /// Fires what is due now on incidents alerts just opened or changed — the page
+    /// first of all — through the one command path, so an alert's way to a page is one
+    /// straight line instead of a wait for the engine. The incidents stay scheduled:
+    /// whatever fails here, the engine (woken) takes up.
+    async fn fire_now(&self, ids: &[IncidentId]) {
+        for &id in ids {
+            match self.commands.fire_due(id).await {
+                Ok(applied) => {
+                    if applied.appended > 0 {
+                        tracing::info!(incident = %id, fired = applied.appended, "policy actions fired on alert");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(incident = %id, error = %e, "firing on alert failed; the engine takes it up");
+                    self.commands.engine_waker().notify_one();
+                }
+            }
+        }
     }
 
     /// Drains the inbox whenever woken (or every `max_idle`) until `shutdown`. Shutdown

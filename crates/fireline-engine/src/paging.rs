@@ -110,8 +110,8 @@ impl Pager {
                 &mut events,
                 &self.links,
                 runbook(history).as_deref(),
+                |e| wording(policy, current, e),
             );
-            word_escalations(policy, current, &events, &mut outbox);
             let told = tell(&roster, policy, current, history, &events, &self.links);
             if notices && told.is_empty() {
                 tracing::error!(incident = %current.id, "a breach or reminder reached nobody: no commander, on-call or [notify] audience in the roster");
@@ -150,51 +150,14 @@ impl Pager {
     }
 }
 
-/// Gives escalation pages the policy's `escalation` wording (level, reason), so the
-/// person reached reads what the team wrote for that moment. A template that fails to
-/// render leaves the page as it is: a page must never be lost to wording.
-fn word_escalations(
-    policy: &fireline_core::policy::Policy,
-    incident: &Incident,
-    events: &[NewEvent],
-    outbox: &mut [fireline_core::oncall::notify::Outgoing],
-) {
-    use fireline_core::comms::{render, RenderInput};
-    use fireline_core::policy::templates::TemplateKind;
-    for e in events {
-        let EventData::Escalated {
-            key,
-            level,
-            name,
-            reason,
-            ..
-        } = &e.data
-        else {
-            continue;
-        };
-        let action = key
-            .clone()
-            .unwrap_or_else(|| format!("manual:{}", e.at.as_microsecond()));
-        let vars = std::collections::BTreeMap::from([
-            ("level".to_owned(), format!("{level} ({name})")),
-            ("message".to_owned(), reason.clone()),
-        ]);
-        let input = RenderInput {
-            channel: None,
-            now: e.at,
-            next_update: None,
-            vars: &vars,
-        };
-        match render(policy, TemplateKind::Escalation, incident, &input) {
-            Ok(text) => {
-                let prefix = format!("{}/{action}/", incident.id);
-                for o in outbox.iter_mut().filter(|o| o.key.starts_with(&prefix)) {
-                    o.notice.text = Some(text.clone());
-                }
-            }
-            Err(err) => {
-                tracing::warn!(incident = %incident.id, error = %err, "escalation template did not render; page sent without it")
-            }
+/// The policy's wording for a page `event` causes, if it has one; a template that fails
+/// to render leaves the page its built-in wording (a page is never lost to wording).
+fn wording(policy: &Policy, incident: &Incident, event: &NewEvent) -> Option<String> {
+    match fireline_core::comms::escalation_text(policy, incident, event)? {
+        Ok(text) => Some(text),
+        Err(err) => {
+            tracing::warn!(incident = %incident.id, error = %err, "escalation template did not render; page sent without it");
+            None
         }
     }
 }

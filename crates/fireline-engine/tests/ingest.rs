@@ -3,7 +3,8 @@
 
 use fireline_core::alert::{AlertInput, AlertStatus};
 use fireline_core::policy::Policy;
-use fireline_engine::{AlertProcessor, Clock, LivePolicy, ManualClock};
+use fireline_engine::paging::local_links;
+use fireline_engine::{AlertProcessor, Clock, Commands, LivePolicy, ManualClock, Pager};
 use fireline_store::testing::TestDatabase;
 use fireline_store::{backend_tests, IntegrationRecord, Store};
 use jiff::{SignedDuration, Timestamp};
@@ -47,13 +48,18 @@ async fn integration(store: &dyn Store) -> String {
 }
 
 fn processor(store: Arc<dyn Store>, clock: Arc<ManualClock>, owner: &str) -> AlertProcessor {
-    AlertProcessor::new(
-        store,
-        LivePolicy::new(Policy::builtin()),
-        clock,
-        owner,
-        Arc::new(tokio::sync::Notify::new()),
-    )
+    processor_with(store, clock, owner, LivePolicy::new(Policy::builtin()))
+}
+
+fn processor_with(
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    owner: &str,
+    policy: LivePolicy,
+) -> AlertProcessor {
+    let pager = Pager::new(store.clone(), local_links());
+    let commands = Commands::new(store.clone(), policy.clone(), clock.clone(), pager);
+    AlertProcessor::new(store, policy, clock, owner, commands)
 }
 
 /// How many inbox items a fresh worker can claim now.
@@ -158,7 +164,14 @@ async fn timelines(store: &dyn Store) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for n in 1.. {
         match store.events(fireline_core::IncidentId(n)).await {
-            Ok(events) => out.push(events.iter().map(|e| e.data.kind().to_owned()).collect()),
+            // Policy actions (pages) fire when a unit commits, so batching moves them.
+            Ok(events) => out.push(
+                events
+                    .iter()
+                    .filter(|e| e.data.action_key().is_none())
+                    .map(|e| e.data.kind().to_owned())
+                    .collect(),
+            ),
             Err(_) => break,
         }
     }
@@ -293,6 +306,7 @@ backend_tests!(
     shutdown_stops_between_inbox_items,
     what_is_left_is_processed_by_the_next_start,
     one_unit_decides_as_item_by_item_does,
+    an_alert_that_opens_an_incident_pages_as_it_is_processed,
 );
 
 fn one(alert: &AlertInput) -> String {
@@ -451,12 +465,11 @@ drop = true
 "#
     ))
     .expect("policy");
-    let worker = AlertProcessor::new(
+    let worker = processor_with(
         db.store.clone(),
-        LivePolicy::new(policy),
         clock.clone(),
         "w",
-        Arc::new(tokio::sync::Notify::new()),
+        LivePolicy::new(policy),
     );
     let mut info = alert("noise");
     info.labels.insert("severity".to_owned(), "info".to_owned());
@@ -566,5 +579,32 @@ async fn a_crash_does_not_delay_alerts_by_the_lease(db: &TestDatabase) {
     assert_eq!(
         incident_titles(db.store.as_ref()).await,
         ["alert claimed-then-killed"]
+    );
+}
+
+/// Regression: the page of an incident an alert opened was decided later, by
+/// the engine finding the incident due, after two more wake-ups; now it is fired as the
+/// alert is written, so no engine cycle stands between an alert and its page.
+async fn an_alert_that_opens_an_incident_pages_as_it_is_processed(db: &TestDatabase) {
+    let integration = integration(db.store.as_ref()).await;
+    let clock = Arc::new(ManualClock::new(t0()));
+    db.store
+        .enqueue_alerts_batch(&[(integration, t0(), one(&alert("disk full")))])
+        .await
+        .expect("enqueue");
+    let worker = processor(db.store.clone(), clock.clone(), "w");
+    assert_eq!(worker.drain().await.expect("drain"), 1);
+    // No engine exists in this test: what was fired, the alert processor fired.
+    let id = incidents(db.store.as_ref()).await[0].id;
+    let events = db.store.events(id).await.expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.data.kind()).collect();
+    assert!(
+        kinds.contains(&"paged"),
+        "paged on the alert's way in: {kinds:?}"
+    );
+    let next = db.store.next_due().await.expect("next due");
+    assert!(
+        next.is_none_or(|at| at > clock.now()),
+        "nothing left due now for the engine to find ({next:?}, {id})"
     );
 }

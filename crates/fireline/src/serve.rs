@@ -173,7 +173,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         live.clone(),
         clock.clone(),
         owner.clone(),
-        commands.engine_waker(),
+        commands.clone(),
     )
     .with_runbooks(runbooks.clone());
     // Before any worker runs: the engine shares the processor's name, delivery has its own.

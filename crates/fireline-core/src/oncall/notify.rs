@@ -188,17 +188,21 @@ struct Paging<'a> {
 /// Resolves the targets of every paging event in `events` to people at the event's
 /// time, records them on the event (`recipients`, `unreached`), and returns the
 /// messages their notification rules call for. `incident` is the state before
-/// `events`; `runbook` the incident's runbook link, if it has one.
+/// `events`; `runbook` the incident's runbook link, if it has one; `wording` the text a
+/// page carries beyond its headline (the policy's escalation template, worded by
+/// [`crate::comms::escalation_text`]), if any.
 pub fn address(
     roster: &Roster,
     incident: &Incident,
     events: &mut [NewEvent],
     links: &Links,
     runbook: Option<&str>,
+    wording: impl Fn(&NewEvent) -> Option<String>,
 ) -> Vec<Outgoing> {
     let mut out = Vec::new();
     for event in events.iter_mut() {
         let at = event.at;
+        let text = wording(event);
         let Some(page) = paging(&mut event.data) else {
             continue;
         };
@@ -262,7 +266,7 @@ pub fn address(
                                 ack_url: Some(links.ack_url(incident.id, &person.id, at)),
                                 ..item.clone()
                             }],
-                            text: None,
+                            text: text.clone(),
                             urgent: true,
                             confirm_url: None,
                         },

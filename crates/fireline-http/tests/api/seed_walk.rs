@@ -158,6 +158,7 @@ struct Walk {
     store: Arc<dyn fireline_store::Store>,
     policy: LivePolicy,
     engine: Engine,
+    commands: fireline_engine::Commands,
     delivery: Delivery,
     twilio: TwilioStandIn,
     token: String,
@@ -181,7 +182,7 @@ impl Walk {
             store: db.store.clone(),
             clock: clock.clone(),
             policy: policy.clone(),
-            commands,
+            commands: commands.clone(),
             inbox: fireline_http::receivers::inbox::InboxWriter::start(
                 db.store.clone(),
                 Arc::new(tokio::sync::Notify::new()),
@@ -237,6 +238,7 @@ impl Walk {
             store: db.store.clone(),
             policy,
             engine,
+            commands,
             delivery,
             twilio,
             token,
@@ -270,7 +272,7 @@ impl Walk {
             self.policy.clone(),
             self.clock.clone(),
             "ingest",
-            Arc::new(tokio::sync::Notify::new()),
+            self.commands.clone(),
         )
         .drain()
         .await

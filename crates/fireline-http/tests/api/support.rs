@@ -41,6 +41,8 @@ pub struct App {
     pub policy: LivePolicy,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
+    /// The app's one command path (alert processors in tests fire through it).
+    pub commands: fireline_engine::Commands,
     /// Admin token, principal `root-admin`.
     pub admin: String,
     /// Responder token, principal `alice`.
@@ -178,8 +180,10 @@ impl App {
                     .0
             }
         };
+        let commands = state.commands.clone();
         App {
             router: fireline_http::router(state),
+            commands,
             policy,
             admin: token("root-admin", AccessRole::Admin).await,
             alice: token("alice", AccessRole::Responder).await,

@@ -958,7 +958,7 @@ async fn parked_alerts_are_shown_and_processed_again_from_the_admin_page(db: &Te
         app.policy.clone(),
         app.clock.clone(),
         "test",
-        std::sync::Arc::new(tokio::sync::Notify::new()),
+        app.commands.clone(),
     )
     .drain()
     .await
