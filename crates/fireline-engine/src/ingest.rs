@@ -499,14 +499,11 @@ impl AlertProcessor {
     }
 
     fn decode(&self, item: InboxItem, integration: Option<IntegrationRecord>) -> Decoded {
-        let (mut alerts, broken) = match serde_json::from_str::<Vec<AlertInput>>(&item.alerts) {
+        let (mut alerts, broken) = match item.alerts.decode() {
             Ok(alerts) => (alerts, None),
             // Receivers wrote it; short of a damaged row this cannot happen, and
             // retrying would not mend it: parked at once, for an admin to look at.
-            Err(e) => (
-                Vec::new(),
-                Some(format!("the stored alerts do not decode: {e}")),
-            ),
+            Err(e) => (Vec::new(), Some(e.to_string())),
         };
         for alert in &mut alerts {
             alert.normalise();

@@ -6,7 +6,7 @@ use fireline_core::policy::Policy;
 use fireline_engine::paging::local_links;
 use fireline_engine::{AlertProcessor, Clock, Commands, LivePolicy, ManualClock, Pager};
 use fireline_store::testing::TestDatabase;
-use fireline_store::{backend_tests, IntegrationRecord, Store};
+use fireline_store::{backend_tests, AlertBatch, IntegrationRecord, Store};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -75,9 +75,9 @@ const ITEMS: usize = 200;
 
 async fn shutdown_stops_between_inbox_items(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
-    let items: Vec<(String, Timestamp, String)> = (0..ITEMS)
+    let items: Vec<(String, Timestamp, AlertBatch)> = (0..ITEMS)
         .map(|i| {
-            let json = serde_json::to_string(&vec![alert(&format!("a{i}"))]).expect("json");
+            let json = AlertBatch::encode(&vec![alert(&format!("a{i}"))]).expect("encode");
             (integration.clone(), t0(), json)
         })
         .collect();
@@ -104,9 +104,9 @@ async fn shutdown_stops_between_inbox_items(db: &TestDatabase) {
 
 async fn what_is_left_is_processed_by_the_next_start(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
-    let items: Vec<(String, Timestamp, String)> = (0..20)
+    let items: Vec<(String, Timestamp, AlertBatch)> = (0..20)
         .map(|i| {
-            let json = serde_json::to_string(&vec![alert(&format!("b{i}"))]).expect("json");
+            let json = AlertBatch::encode(&vec![alert(&format!("b{i}"))]).expect("encode");
             (integration.clone(), t0(), json)
         })
         .collect();
@@ -181,10 +181,10 @@ async fn timelines(store: &dyn Store) -> Vec<Vec<String>> {
 async fn one_unit_decides_as_item_by_item_does(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
     let clock = Arc::new(ManualClock::new(t0()));
-    let items: Vec<(String, Timestamp, String)> = story()
+    let items: Vec<(String, Timestamp, AlertBatch)> = story()
         .iter()
         .map(|alerts| {
-            let json = serde_json::to_string(alerts).expect("json");
+            let json = AlertBatch::encode(alerts).expect("encode");
             (integration.clone(), t0(), json)
         })
         .collect();
@@ -267,9 +267,9 @@ async fn incident_count(store: &dyn Store) -> usize {
 /// is applied exactly once across the two runs, whatever the first got to.
 async fn a_restart_applies_each_item_exactly_once(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
-    let items: Vec<(String, Timestamp, String)> = (0..30)
+    let items: Vec<(String, Timestamp, AlertBatch)> = (0..30)
         .map(|i| {
-            let json = serde_json::to_string(&vec![alert(&format!("r{i}"))]).expect("json");
+            let json = AlertBatch::encode(&vec![alert(&format!("r{i}"))]).expect("encode");
             (integration.clone(), t0(), json)
         })
         .collect();
@@ -309,8 +309,8 @@ backend_tests!(
     an_alert_that_opens_an_incident_pages_as_it_is_processed,
 );
 
-fn one(alert: &AlertInput) -> String {
-    serde_json::to_string(&vec![alert.clone()]).expect("json")
+fn one(alert: &AlertInput) -> AlertBatch {
+    AlertBatch::encode(std::slice::from_ref(alert)).expect("encode")
 }
 
 async fn incident_titles(store: &dyn Store) -> Vec<String> {
@@ -380,7 +380,7 @@ async fn a_poison_item_holds_back_no_other_alert(db: &TestDatabase) {
     let dead = db.store.dead_letters(10).await.expect("dead letters");
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].attempts, fireline_engine::ingest::MAX_ITEM_ATTEMPTS);
-    assert!(dead[0].alerts.contains("alert old, changed"));
+    assert!(dead[0].alerts.as_stored().contains("alert old, changed"));
     assert!(!dead[0].last_error.is_empty());
     clock.advance(SignedDuration::from_hours(1));
     assert_eq!(
@@ -423,7 +423,7 @@ async fn an_undecodable_item_is_parked_at_once(db: &TestDatabase) {
             (
                 integration.clone(),
                 t0(),
-                "[{\"not\": \"an alert\"}]".to_owned(),
+                AlertBatch::raw("[{\"not\": \"an alert\"}]"),
             ),
             (integration.clone(), t0(), one(&alert("fine"))),
         ])

@@ -32,7 +32,7 @@ pub(crate) trait Dialect: Send + Sync {
 
     /// A group commit of accepted alerts into the inbox: one statement, or several in
     /// one transaction.
-    async fn insert_inbox(&self, items: &[(String, Timestamp, String)]) -> Result<()>;
+    async fn insert_inbox(&self, items: &[(String, Timestamp, crate::AlertBatch)]) -> Result<()>;
 
     /// Leases up to `limit` claimable inbox items to `owner`.
     async fn claim_inbox_items(

@@ -3,7 +3,7 @@
 //! [`Inbox`] is what the rest of fireline calls; `sql_inbox!` is its one SQL
 //! implementation, instantiated for both backends by `crate::sql::impl_sql_store!`.
 
-use crate::{DeadLetter, InboxItem, Result};
+use crate::{AlertBatch, DeadLetter, InboxItem, Result};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
@@ -12,7 +12,7 @@ use jiff::Timestamp;
 pub trait Inbox: Send + Sync {
     /// Durably accepts several payloads in one transaction (group commit): one commit,
     /// one sync, for every request waiting.
-    async fn enqueue_alerts_batch(&self, items: &[(String, Timestamp, String)]) -> Result<()>;
+    async fn enqueue_alerts_batch(&self, items: &[(String, Timestamp, AlertBatch)]) -> Result<()>;
 
     /// Claims up to `limit` inbox items, oldest first, that no live lease holds and
     /// that are not parked.
@@ -62,7 +62,7 @@ macro_rules! sql_inbox {
             /// (at most [`INBOX_ROWS`](crate::sql::INBOX_ROWS) rows).
             async fn insert_rows<'c, E>(
                 on: E,
-                rows: &[(String, jiff::Timestamp, String)],
+                rows: &[(String, jiff::Timestamp, $crate::AlertBatch)],
             ) -> $crate::Result<()>
             where
                 E: sqlx::Executor<'c, Database = $db>,
@@ -73,7 +73,7 @@ macro_rules! sql_inbox {
                     query = query
                         .bind(integration)
                         .bind($crate::rows::micros(*received_at))
-                        .bind(alerts);
+                        .bind(alerts.as_stored());
                 }
                 query.execute(on).await?;
                 Ok(())
@@ -84,7 +84,7 @@ macro_rules! sql_inbox {
         impl $crate::Inbox for $store {
             async fn enqueue_alerts_batch(
                 &self,
-                items: &[(String, jiff::Timestamp, String)],
+                items: &[(String, jiff::Timestamp, $crate::AlertBatch)],
             ) -> $crate::Result<()> {
                 if items.is_empty() {
                     return Ok(());

@@ -49,10 +49,10 @@ pub use sqlite::SqliteStore;
 pub use status_page::StatusPage;
 pub use tokens::Tokens;
 pub use types::{
-    ActionFilter, AlertDrop, AlertRecord, AlertWrites, DeadLetter, DroppedAlert, HeartbeatRecord,
-    InboxItem, IncidentAppend, IncidentFilter, IncidentOpen, IncidentSummary, IntegrationRecord,
-    OutboxItem, OutboxState, PostmortemRecord, PostmortemRevision, PushDevice, RosterKind,
-    StatusFilter, StatusOverride, TokenRecord, UserRecord,
+    ActionFilter, AlertBatch, AlertDrop, AlertRecord, AlertWrites, DeadLetter, DroppedAlert,
+    HeartbeatRecord, InboxItem, IncidentAppend, IncidentFilter, IncidentOpen, IncidentSummary,
+    IntegrationRecord, OutboxItem, OutboxState, PostmortemRecord, PostmortemRevision, PushDevice,
+    RosterKind, StatusFilter, StatusOverride, TokenRecord, UserRecord,
 };
 pub use users::Users;
 

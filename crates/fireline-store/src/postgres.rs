@@ -60,7 +60,10 @@ impl Dialect for PostgresStore {
            unless_acknowledged, due_at_us, attempts";
 
     /// A group commit of accepted alerts: one statement, or several in one transaction.
-    async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
+    async fn insert_inbox(
+        &self,
+        items: &[(String, jiff::Timestamp, crate::AlertBatch)],
+    ) -> Result<()> {
         if items.len() <= crate::sql::INBOX_ROWS {
             return Self::insert_rows(&self.pool, items).await;
         }

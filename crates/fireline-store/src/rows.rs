@@ -178,7 +178,7 @@ impl InboxRow {
             id: self.id,
             integration: self.integration,
             received_at: timestamp(self.received_at_us)?,
-            alerts: self.alerts,
+            alerts: crate::AlertBatch::stored(self.alerts),
             attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
         })
     }
@@ -204,7 +204,7 @@ impl DeadLetterRow {
             dead_at: timestamp(self.dead_at_us)?,
             attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
             last_error: self.last_error.unwrap_or_default(),
-            alerts: self.alerts,
+            alerts: crate::AlertBatch::stored(self.alerts),
         })
     }
 }

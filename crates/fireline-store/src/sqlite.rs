@@ -360,7 +360,10 @@ impl Dialect for SqliteStore {
 
     /// A group commit of accepted alerts into the inbox file: one statement, or
     /// several in one transaction.
-    async fn insert_inbox(&self, items: &[(String, jiff::Timestamp, String)]) -> Result<()> {
+    async fn insert_inbox(
+        &self,
+        items: &[(String, jiff::Timestamp, crate::AlertBatch)],
+    ) -> Result<()> {
         let mut guard = self.inbox().await?;
         let conn = guard.conn()?;
         if items.len() <= crate::sql::INBOX_ROWS {

@@ -153,6 +153,47 @@ pub struct AlertRecord {
     pub digest: String,
 }
 
+/// Alerts as the inbox keeps them: encoded once by whoever accepted them (a receiver, in
+/// its own request's task rather than the one inbox writer's), decoded by the alert
+/// processor and for admins looking at a dead letter. The encoding is this type's alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertBatch(String);
+
+impl AlertBatch {
+    /// Encodes accepted alerts for the inbox.
+    pub fn encode(
+        alerts: &[fireline_core::alert::AlertInput],
+    ) -> Result<AlertBatch, crate::StoreError> {
+        serde_json::to_string(alerts)
+            .map(AlertBatch)
+            .map_err(|e| crate::StoreError::Corrupt(format!("alerts do not encode: {e}")))
+    }
+
+    /// The alerts, or why they cannot be read (only a damaged row cannot).
+    pub fn decode(&self) -> Result<Vec<fireline_core::alert::AlertInput>, crate::StoreError> {
+        serde_json::from_str(&self.0).map_err(|e| {
+            crate::StoreError::Corrupt(format!("the stored alerts do not decode: {e}"))
+        })
+    }
+
+    /// The batch as stored (JSON text): what an admin sees of a dead letter.
+    pub fn as_stored(&self) -> &str {
+        &self.0
+    }
+
+    /// A batch of any text, as a damaged or hand-written row would hold: for tests of
+    /// how the code copes with what it would never write itself.
+    #[cfg(feature = "testing")]
+    pub fn raw(text: &str) -> AlertBatch {
+        AlertBatch(text.to_owned())
+    }
+
+    /// What a row holds.
+    pub(crate) fn stored(text: String) -> AlertBatch {
+        AlertBatch(text)
+    }
+}
+
 /// An accepted alert payload waiting to be processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxItem {
@@ -162,8 +203,8 @@ pub struct InboxItem {
     pub integration: String,
     /// When it was accepted.
     pub received_at: Timestamp,
-    /// The normalised alerts, as JSON.
-    pub alerts: String,
+    /// The normalised alerts.
+    pub alerts: AlertBatch,
     /// Processing attempts that failed so far (retried with backoff, then parked).
     pub attempts: u32,
 }
@@ -184,8 +225,8 @@ pub struct DeadLetter {
     pub attempts: u32,
     /// The last failure, in words.
     pub last_error: String,
-    /// The alerts, as JSON (as accepted).
-    pub alerts: String,
+    /// The alerts, as accepted.
+    pub alerts: AlertBatch,
 }
 
 /// An accepted alert that joined no incident, and why (write side).

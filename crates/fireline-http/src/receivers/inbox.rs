@@ -6,7 +6,7 @@
 //! load, batches grow by themselves; idle, a lone request is committed at once.
 
 use super::keys::KeyCache;
-use fireline_store::{Store, StoreError};
+use fireline_store::{AlertBatch, Store, StoreError};
 use jiff::Timestamp;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 const MAX_BATCH: usize = 512;
 
 type Job = (
-    (String, Timestamp, String),
+    (String, Timestamp, AlertBatch),
     oneshot::Sender<Result<(), String>>,
 );
 
@@ -88,7 +88,7 @@ impl InboxWriter {
         &self,
         integration: &str,
         received_at: Timestamp,
-        alerts: String,
+        alerts: AlertBatch,
     ) -> Result<(), InboxError> {
         let (reply, answer) = oneshot::channel();
         self.jobs

@@ -75,11 +75,11 @@ async fn accept(
     metrics::counter!("fireline_alerts_received_total", "service" => integration.service.clone())
         .increment(count as u64);
     if count > 0 {
-        let json = serde_json::to_string(&alerts).map_err(|_| ApiError::Internal)?;
+        let batch = fireline_store::AlertBatch::encode(&alerts).map_err(|_| ApiError::Internal)?;
         // Returns once committed: the alerts are durable before we answer.
         state
             .inbox
-            .write(&integration.id, state.clock.now(), json)
+            .write(&integration.id, state.clock.now(), batch)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "alerts not accepted");

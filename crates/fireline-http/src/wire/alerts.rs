@@ -215,10 +215,12 @@ pub struct DeadLetterView {
 
 impl From<&fireline_store::DeadLetter> for DeadLetterView {
     fn from(d: &fireline_store::DeadLetter) -> Self {
-        let summaries = serde_json::from_str::<Vec<fireline_core::alert::AlertInput>>(&d.alerts)
+        let summaries = d
+            .alerts
+            .decode()
             .map(|alerts| alerts.into_iter().take(20).map(|a| a.summary).collect())
             .unwrap_or_default();
-        let mut payload = d.alerts.clone();
+        let mut payload = d.alerts.as_stored().to_owned();
         if payload.len() > 64 * 1024 {
             let mut end = 64 * 1024;
             while !payload.is_char_boundary(end) {

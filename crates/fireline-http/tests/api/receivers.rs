@@ -768,7 +768,7 @@ async fn alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven(db: &T
         .enqueue_alerts_batch(&[(
             integration.clone(),
             crate::support::start(),
-            "not json".to_owned(),
+            fireline_store::AlertBatch::raw("not json"),
         )])
         .await
         .expect("enqueue");

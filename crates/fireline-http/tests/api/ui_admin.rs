@@ -949,7 +949,7 @@ async fn parked_alerts_are_shown_and_processed_again_from_the_admin_page(db: &Te
         .enqueue_alerts_batch(&[(
             integration.id.clone(),
             start(),
-            ("[{\"summary\": \"half").to_string(),
+            fireline_store::AlertBatch::raw("[{\"summary\": \"half"),
         )])
         .await
         .expect("enqueue");

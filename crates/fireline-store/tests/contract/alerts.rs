@@ -4,7 +4,9 @@
 use crate::{act, append_one, attached, declaration, declare_one, t};
 use fireline_core::{Command, EventData, Incident, IncidentId, NewEvent};
 use fireline_store::testing::TestDatabase;
-use fireline_store::{backend_tests, AlertRecord, AlertWrites, DeadLetter, DroppedAlert, Store};
+use fireline_store::{
+    backend_tests, AlertBatch, AlertRecord, AlertWrites, DeadLetter, DroppedAlert, Store,
+};
 use jiff::Timestamp;
 
 backend_tests!(
@@ -16,8 +18,8 @@ backend_tests!(
     dropped_alerts_are_counted_per_identity_and_reason_and_pruned_by_age_and_count,
 );
 
-fn payload(n: usize) -> (String, Timestamp, String) {
-    ("int_a".to_owned(), t(0), format!("[{n}]"))
+fn payload(n: usize) -> (String, Timestamp, AlertBatch) {
+    ("int_a".to_owned(), t(0), AlertBatch::raw(&format!("[{n}]")))
 }
 
 /// Claims everything claimable at `minute` (leases of 1 minute).
@@ -36,7 +38,10 @@ async fn inbox_items_are_applied_once_and_survive_a_restart(db: &TestDatabase) {
         .expect("enqueue");
     let items = claim_all(store, 0).await;
     assert_eq!(
-        items.iter().map(|i| i.alerts.as_str()).collect::<Vec<_>>(),
+        items
+            .iter()
+            .map(|i| i.alerts.as_stored())
+            .collect::<Vec<_>>(),
         ["[1]", "[2]", "[3]"],
         "oldest first"
     );
@@ -51,7 +56,10 @@ async fn inbox_items_are_applied_once_and_survive_a_restart(db: &TestDatabase) {
         .expect("apply");
     let again = claim_all(store, 2).await;
     assert_eq!(
-        again.iter().map(|i| i.alerts.as_str()).collect::<Vec<_>>(),
+        again
+            .iter()
+            .map(|i| i.alerts.as_stored())
+            .collect::<Vec<_>>(),
         ["[2]", "[3]"],
         "an applied item is never claimed again"
     );
@@ -60,7 +68,10 @@ async fn inbox_items_are_applied_once_and_survive_a_restart(db: &TestDatabase) {
     let reopened = fireline_store::open(&db.url).await.expect("reopen");
     let after = claim_all(reopened.as_ref(), 4).await;
     assert_eq!(
-        after.iter().map(|i| i.alerts.as_str()).collect::<Vec<_>>(),
+        after
+            .iter()
+            .map(|i| i.alerts.as_stored())
+            .collect::<Vec<_>>(),
         ["[2]", "[3]"]
     );
     reopened
@@ -103,7 +114,7 @@ async fn sqlite_items_applied_before_a_crash_are_not_applied_again() {
         claim_all(store, 2)
             .await
             .iter()
-            .map(|i| i.alerts.as_str())
+            .map(|i| i.alerts.as_stored())
             .collect::<Vec<_>>(),
         ["[3]"],
         "items recorded as applied are not claimed"
@@ -174,7 +185,10 @@ async fn a_released_inbox_item_is_claimable_at_once_but_only_its_holder_can_rele
         .await
         .expect("release");
     let alerts = |items: Vec<fireline_store::InboxItem>| {
-        items.into_iter().map(|i| i.alerts).collect::<Vec<_>>()
+        items
+            .into_iter()
+            .map(|i| i.alerts.as_stored().to_owned())
+            .collect::<Vec<_>>()
     };
     assert_eq!(
         alerts(
@@ -245,7 +259,7 @@ async fn a_failing_inbox_item_is_retried_at_its_time_then_parked_until_redriven_
         dead_at: t(80),
         attempts: 8,
         last_error: "x".repeat(1000),
-        alerts: "[1]".into(),
+        alerts: AlertBatch::raw("[1]"),
     };
     assert_eq!(
         store.dead_letters(10).await.expect("read"),
@@ -256,7 +270,11 @@ async fn a_failing_inbox_item_is_retried_at_its_time_then_parked_until_redriven_
         .await
         .expect("enqueue");
     let other = claim_all(store, 85).await.remove(0);
-    assert_eq!(other.alerts, "[2]", "fresh items pass the parked one");
+    assert_eq!(
+        other.alerts.as_stored(),
+        "[2]",
+        "fresh items pass the parked one"
+    );
     store
         .fail_inbox(other.id, "bad JSON", t(90), None)
         .await

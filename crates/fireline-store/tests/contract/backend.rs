@@ -52,7 +52,7 @@ async fn a_closed_store_refuses_work_and_a_reopened_one_has_it_all(db: &TestData
     let store = fireline_store::open(&db.url).await.expect("open");
     let inc = declare_one(store.as_ref(), "persisted", "SEV2", "api", 0).await;
     store
-        .enqueue_alerts_batch(&[("int_a".into(), t(0), "[1]".into())])
+        .enqueue_alerts_batch(&[("int_a".into(), t(0), fireline_store::AlertBatch::raw("[1]"))])
         .await
         .expect("enqueue");
     store.close().await;
@@ -80,7 +80,10 @@ async fn a_closed_store_refuses_work_and_a_reopened_one_has_it_all(db: &TestData
         .await
         .expect("claim");
     assert_eq!(
-        items.iter().map(|i| i.alerts.as_str()).collect::<Vec<_>>(),
+        items
+            .iter()
+            .map(|i| i.alerts.as_stored())
+            .collect::<Vec<_>>(),
         ["[1]"]
     );
     reopened.close().await;

@@ -1,7 +1,7 @@
 //! Heartbeat monitors: pings, missed deadlines and the alerts they raise.
 
 use crate::t;
-use fireline_core::alert::{AlertInput, AlertStatus};
+use fireline_core::alert::AlertStatus;
 use fireline_store::testing::TestDatabase;
 use fireline_store::{backend_tests, DeadLetter, HeartbeatRecord, InboxItem, Store};
 use std::sync::Arc;
@@ -36,7 +36,7 @@ fn alerts(items: &[InboxItem]) -> Vec<(String, AlertStatus)> {
                 i.integration, "int_hb",
                 "a monitor's alerts go through its integration"
             );
-            serde_json::from_str::<Vec<AlertInput>>(&i.alerts).expect("alert JSON")
+            i.alerts.decode().expect("alert JSON")
         })
         .map(|a| (a.dedup_key, a.status))
         .collect()

@@ -425,8 +425,8 @@ async fn a_workers_leases_are_given_back_by_name(db: &TestDatabase) {
     );
     store
         .enqueue_alerts_batch(&[
-            ("int".into(), t(2), "[]".into()),
-            ("int".into(), t(2), "[]".into()),
+            ("int".into(), t(2), fireline_store::AlertBatch::raw("[]")),
+            ("int".into(), t(2), fireline_store::AlertBatch::raw("[]")),
         ])
         .await
         .expect("enqueue");
