@@ -77,7 +77,7 @@ async fn shutdown_stops_between_inbox_items(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
     let items: Vec<(String, Timestamp, AlertBatch)> = (0..ITEMS)
         .map(|i| {
-            let json = AlertBatch::encode(&vec![alert(&format!("a{i}"))]).expect("encode");
+            let json = AlertBatch::encode(&[alert(&format!("a{i}"))]).expect("encode");
             (integration.clone(), t0(), json)
         })
         .collect();
@@ -106,7 +106,7 @@ async fn what_is_left_is_processed_by_the_next_start(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
     let items: Vec<(String, Timestamp, AlertBatch)> = (0..20)
         .map(|i| {
-            let json = AlertBatch::encode(&vec![alert(&format!("b{i}"))]).expect("encode");
+            let json = AlertBatch::encode(&[alert(&format!("b{i}"))]).expect("encode");
             (integration.clone(), t0(), json)
         })
         .collect();
@@ -269,7 +269,7 @@ async fn a_restart_applies_each_item_exactly_once(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
     let items: Vec<(String, Timestamp, AlertBatch)> = (0..30)
         .map(|i| {
-            let json = AlertBatch::encode(&vec![alert(&format!("r{i}"))]).expect("encode");
+            let json = AlertBatch::encode(&[alert(&format!("r{i}"))]).expect("encode");
             (integration.clone(), t0(), json)
         })
         .collect();
