@@ -4,6 +4,7 @@
 use crate::config::{mask_url, Settings};
 use crate::policy::load;
 use anyhow::Context;
+use clap::Args;
 use fireline_core::policy::Policy;
 use fireline_engine::{
     AlertProcessor, Clock, Commands, Delivery, DeliveryConfig, Engine, LivePolicy, Pager,
@@ -17,6 +18,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+/// `serve` flags.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "FIRELINE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Policy file (TOML) [default: the built-in policies/default.toml]; SIGHUP reloads it
+    #[arg(long, env = "FIRELINE_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Runbook folder (Markdown; docs/runbooks.md) that incidents may follow
+    #[arg(long, env = "FIRELINE_RUNBOOKS", value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
+}
 
 /// Longest the engine sleeps with nothing due: a safety net for changes made by other
 /// replicas, which cannot wake this one.
