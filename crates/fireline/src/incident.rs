@@ -349,7 +349,8 @@ fn update(api: &ApiClient, target: &Target, args: &UpdateArgs<'_>) -> Result<(),
     Ok(())
 }
 
-/// Runs an incident subcommand.
+/// Runs an incident subcommand: each change posts to the incident's action endpoint
+/// through [`act`]; declaring, listing and showing have helpers of their own.
 pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure> {
     let api = client(settings)?;
     match command {
@@ -366,13 +367,7 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
                 "title": title, "severity": severity, "service": service, "summary": summary,
                 "category": category, "flags": flags,
             });
-            let detail: IncidentDetail = api.post("/api/v1/incidents", &body)?;
-            if *json {
-                print_json(&detail)
-            } else {
-                outln!("{}", detail.incident.id);
-                Ok(())
-            }
+            declare(&api, &body, *json)
         }
         IncidentCommand::Ack { target } => act(&api, target, "acknowledge", json!({})),
         IncidentCommand::Status {
@@ -426,25 +421,7 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             step,
             undo,
             output,
-        } => {
-            // Step ids are slugs with dots; anything else cannot name a step, so refuse
-            // it here rather than send a path the server would misread.
-            if step.is_empty()
-                || !step
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-            {
-                return Err(Failure::general(format!(
-                    "step: `{step}` is not a step id (see `fireline incident show`)"
-                )));
-            }
-            act(
-                &api,
-                target,
-                &format!("checklist/{step}"),
-                json!({ "done": !undo, "output": output }),
-            )
-        }
+        } => check_step(&api, target, step, *undo, output.as_deref()),
         IncidentCommand::Note { target, text } => {
             act(&api, target, "notes", json!({ "text": text }))
         }
@@ -470,31 +447,89 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             service,
             limit,
             json,
-        } => {
-            let mut query = vec![("status", status.clone()), ("limit", limit.to_string())];
-            if let Some(s) = severity {
-                query.push(("severity", s.clone()));
-            }
-            if let Some(s) = service {
-                query.push(("service", s.clone()));
-            }
-            let list: IncidentList = api.get("/api/v1/incidents", &query)?;
-            if *json {
-                print_json(&list)
-            } else {
-                out!("{}", output::incident_list(&list.incidents));
-                Ok(())
-            }
-        }
-        IncidentCommand::Show { id, json } => {
-            let id = incident_id(id)?;
-            let detail: IncidentDetail = api.get(&format!("/api/v1/incidents/{id}"), &[])?;
-            if *json {
-                print_json(&detail)
-            } else {
-                out!("{}", output::incident_detail(&detail));
-                Ok(())
-            }
-        }
+        } => list(
+            &api,
+            status,
+            severity.as_deref(),
+            service.as_deref(),
+            *limit,
+            *json,
+        ),
+        IncidentCommand::Show { id, json } => show(&api, id, *json),
+    }
+}
+
+/// `incident declare`: prints the new incident's id, or the incident as JSON.
+fn declare(api: &ApiClient, body: &Value, json: bool) -> Result<(), Failure> {
+    let detail: IncidentDetail = api.post("/api/v1/incidents", body)?;
+    if json {
+        print_json(&detail)
+    } else {
+        outln!("{}", detail.incident.id);
+        Ok(())
+    }
+}
+
+/// `incident step`: checks a checklist step off, or unchecks it.
+fn check_step(
+    api: &ApiClient,
+    target: &Target,
+    step: &str,
+    undo: bool,
+    output: Option<&str>,
+) -> Result<(), Failure> {
+    // Step ids are slugs with dots; anything else cannot name a step, so refuse it here
+    // rather than send a path the server would misread.
+    if step.is_empty()
+        || !step
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(Failure::general(format!(
+            "step: `{step}` is not a step id (see `fireline incident show`)"
+        )));
+    }
+    act(
+        api,
+        target,
+        &format!("checklist/{step}"),
+        json!({ "done": !undo, "output": output }),
+    )
+}
+
+/// `incident list`: a table of incidents, or the list as JSON.
+fn list(
+    api: &ApiClient,
+    status: &str,
+    severity: Option<&str>,
+    service: Option<&str>,
+    limit: u32,
+    json: bool,
+) -> Result<(), Failure> {
+    let mut query = vec![("status", status.to_owned()), ("limit", limit.to_string())];
+    if let Some(s) = severity {
+        query.push(("severity", s.to_owned()));
+    }
+    if let Some(s) = service {
+        query.push(("service", s.to_owned()));
+    }
+    let list: IncidentList = api.get("/api/v1/incidents", &query)?;
+    if json {
+        print_json(&list)
+    } else {
+        out!("{}", output::incident_list(&list.incidents));
+        Ok(())
+    }
+}
+
+/// `incident show`: the incident with its timeline.
+fn show(api: &ApiClient, id: &str, json: bool) -> Result<(), Failure> {
+    let id = incident_id(id)?;
+    let detail: IncidentDetail = api.get(&format!("/api/v1/incidents/{id}"), &[])?;
+    if json {
+        print_json(&detail)
+    } else {
+        out!("{}", output::incident_detail(&detail));
+        Ok(())
     }
 }

@@ -323,19 +323,7 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
         preview.contains("We are investigating failed checkouts."),
         "{preview}"
     );
-    let page = |path: &str| -> String {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        agent
-            .get(&format!("{}{path}", server.url))
-            .call()
-            .expect("GET")
-            .body_mut()
-            .read_to_string()
-            .expect("text")
-    };
+    let page = |path: &str| public_page(&server.url, path);
     assert!(
         !page("/status").contains("We are investigating failed checkouts."),
         "a dry run posts nothing"
@@ -358,10 +346,32 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
         "{html}"
     );
     assert!(!html.contains("internal-only-marker"), "notes never leak");
+    overrides_are_set_by_admins_until_cleared(&server.url, &as_alice, &as_admin);
+}
 
-    // Responders cannot override; admins can, until they clear it.
+/// A public page of the server at `url`, as text, whatever its status.
+fn public_page(url: &str, path: &str) -> String {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .get(&format!("{url}{path}"))
+        .call()
+        .expect("GET")
+        .body_mut()
+        .read_to_string()
+        .expect("text")
+}
+
+/// Responders cannot override a component's status; admins can, until they clear it.
+fn overrides_are_set_by_admins_until_cleared(
+    url: &str,
+    as_responder: &[(&str, &str)],
+    as_admin: &[(&str, &str)],
+) {
     fails_with(
-        fireline(&["status", "set", "checkout", "major_outage"], &as_alice),
+        fireline(&["status", "set", "checkout", "major_outage"], as_responder),
         5,
         "admin",
     );
@@ -374,10 +384,10 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
             "--note",
             "payments down",
         ],
-        &as_admin,
+        as_admin,
     ));
     assert!(set.contains("major_outage until cleared"), "{set}");
-    let json: Value = serde_json::from_str(&page("/status.json")).expect("json");
+    let json: Value = serde_json::from_str(&public_page(url, "/status.json")).expect("json");
     let checkout = json["components"]
         .as_array()
         .expect("components")
@@ -386,14 +396,14 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
         .expect("checkout")
         .clone();
     assert_eq!(checkout["status"], "major_outage", "{json:#}");
-    ok(fireline(&["status", "clear", "checkout"], &as_admin));
+    ok(fireline(&["status", "clear", "checkout"], as_admin));
     fails_with(
-        fireline(&["status", "clear", "checkout"], &as_admin),
+        fireline(&["status", "clear", "checkout"], as_admin),
         1,
         "no override",
     );
     fails_with(
-        fireline(&["status", "set", "checkout", "on_fire"], &as_admin),
+        fireline(&["status", "set", "checkout", "on_fire"], as_admin),
         1,
         "status",
     );
@@ -797,18 +807,7 @@ fn runbooks_follow_incidents_from_routes_and_by_hand() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("f.db").display());
     let root = env!("CARGO_MANIFEST_DIR");
-    let policy = format!(
-        "{}\n{}",
-        include_str!("../../../policies/default.toml"),
-        r#"
-[[routes]]
-name = "agents"
-match = [{ label = "alertname", equals = "AgentDown" }]
-runbook = "agent-down"
-"#
-    );
-    let policy_path = dir.path().join("policy.toml");
-    std::fs::write(&policy_path, policy).expect("policy");
+    let policy_path = agent_down_policy(dir.path());
     let alice = token(&db, "responder", "alice");
     let key = ok(fireline(
         &["--db", &db, "integration", "create", "--service", "agents"],
@@ -914,6 +913,24 @@ runbook = "agent-down"
         "step",
     );
     assert_eq!(show("INC-2")["checklist"]["done"], 1);
+}
+
+/// The default policy plus a route that sends `AgentDown` alerts to the `agent-down`
+/// runbook, written to `dir`.
+fn agent_down_policy(dir: &std::path::Path) -> std::path::PathBuf {
+    let policy = format!(
+        "{}\n{}",
+        include_str!("../../../policies/default.toml"),
+        r#"
+[[routes]]
+name = "agents"
+match = [{ label = "alertname", equals = "AgentDown" }]
+runbook = "agent-down"
+"#
+    );
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, policy).expect("policy");
+    path
 }
 
 /// Runs `fireline` with `input` on stdin.
