@@ -89,7 +89,7 @@ pub enum LogFormat {
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server: API, migrations, and (later) the engine and UI
+    /// Run the server: migrations, API and web UI, engine, alert processing and paging
     #[command(after_help = "Examples:
   fireline serve
   fireline serve --listen 0.0.0.0:8080 --db postgres://fireline@db/fireline

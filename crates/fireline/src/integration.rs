@@ -10,6 +10,7 @@ use fireline_http::wire::IntegrationView;
 use fireline_store::StoreError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 /// `integration …`
@@ -127,8 +128,11 @@ pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<()
                 Ok((key, record)) => {
                     eprintln!(
                         "created {} ({}, service {}); the key is shown only once.\n\
-                         Alertmanager: url: <fireline>/api/v1/integrations/<key>/alertmanager",
-                        record.id, record.name, record.service
+                         Alertmanager: url: {}",
+                        record.id,
+                        record.name,
+                        record.service,
+                        receiver_url(settings, &key, std::io::stdout().is_terminal())
                     );
                     outln!("{key}");
                     Ok(())
@@ -171,6 +175,16 @@ pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<()
     };
     store.close().await;
     result
+}
+
+/// The Alertmanager receiver's URL on the server the CLI talks to. The key goes into it
+/// only when stdout, where the key is printed, is a terminal: the key is on screen then
+/// anyway, while a script that captures stdout should not find it again in its logs
+/// (stderr), so there it stays `<key>`.
+fn receiver_url(settings: &Settings, key: &str, show_key: bool) -> String {
+    let base = settings.url.value.trim_end_matches('/');
+    let key = if show_key { key } else { "<key>" };
+    format!("{base}/api/v1/integrations/{key}/alertmanager")
 }
 
 /// Runs an alert subcommand; `send` is the only one.

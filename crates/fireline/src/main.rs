@@ -55,6 +55,14 @@ fn main() -> ExitCode {
             args.policy.clone().map(|v| (v, serve_source("policy"))),
             args.runbooks.clone().map(|v| (v, serve_source("runbooks"))),
         ),
+        // `config show` tells what `serve` would run with, so it reads serve's variables
+        // too: clap reads them only for `serve`, whose flags they stand for.
+        Command::Config(_) => (
+            serve_env("FIRELINE_LISTEN")
+                .and_then(|v| v.into_string().ok().map(|v| (v, Source::Env))),
+            serve_env("FIRELINE_POLICY").map(|v| (v.into(), Source::Env)),
+            serve_env("FIRELINE_RUNBOOKS").map(|v| (v.into(), Source::Env)),
+        ),
         _ => (None, None, None),
     };
     let settings = match Settings::resolve(&cli.global, &matches, listen, policy, runbooks) {
@@ -69,6 +77,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => report(failure),
     }
+}
+
+/// A `serve` variable, when set to something (clap, too, takes an empty one as unset).
+fn serve_env(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
 fn report(failure: Failure) -> ExitCode {

@@ -1,5 +1,6 @@
-//! `fireline serve`: open the store, load the policy, run the API and the engine until
-//! SIGTERM or SIGINT, then close cleanly. SIGHUP reloads the policy file.
+//! `fireline serve`: open the store, load the policy, run the API and web UI beside the
+//! engine, alert processing and delivery until SIGTERM or SIGINT, then close cleanly.
+//! SIGHUP reloads the policy file.
 
 use crate::config::{mask_url, Settings};
 use crate::policy::load;

@@ -574,6 +574,106 @@ fn config_layers_file_then_env_then_flags_and_masks_secrets() {
     );
 }
 
+/// Regression: `config show` printed no `policy` (nor `runbooks`) line, and ignored
+/// `FIRELINE_POLICY`, `FIRELINE_RUNBOOKS` and `FIRELINE_LISTEN`, so it did not say what
+/// `serve` would run with.
+#[test]
+fn config_show_tells_the_policy_and_runbooks_serve_would_use() {
+    let unset = ok(fireline(&["config", "show"], &[]));
+    assert!(
+        unset.contains("# policy is not set: serve runs the built-in policies/default.toml"),
+        "{unset}"
+    );
+    assert!(unset.contains("# runbooks is not set"), "{unset}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("fireline.toml");
+    std::fs::write(
+        &config,
+        "policy = \"policies/team.toml\"\nrunbooks = \"runbooks/team\"\n",
+    )
+    .expect("write config");
+    let config = config.to_str().expect("utf8");
+    let from_file = ok(fireline(&["--config", config, "config", "show"], &[]));
+    let line = |text: &str, key: &str| -> String {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{key:<10} = ")))
+            .unwrap_or_else(|| panic!("a {key} line: {text}"))
+            .to_owned()
+    };
+    let policy = line(&from_file, "policy");
+    assert!(
+        policy.contains("\"policies/team.toml\"") && policy.ends_with("# file"),
+        "{policy}"
+    );
+    let runbooks = line(&from_file, "runbooks");
+    assert!(
+        runbooks.contains("\"runbooks/team\"") && runbooks.ends_with("# file"),
+        "{runbooks}"
+    );
+
+    let env = [
+        ("FIRELINE_POLICY", "/etc/fireline/policy.toml"),
+        ("FIRELINE_RUNBOOKS", "/srv/runbooks"),
+        ("FIRELINE_LISTEN", "0.0.0.0:9090"),
+    ];
+    let from_env = ok(fireline(&["--config", config, "config", "show"], &env));
+    let policy = line(&from_env, "policy");
+    assert!(
+        policy.contains("\"/etc/fireline/policy.toml\"") && policy.ends_with("# env"),
+        "the variable wins over the file: {policy}"
+    );
+    assert!(line(&from_env, "runbooks").ends_with("# env"), "{from_env}");
+    assert!(
+        line(&from_env, "listen").contains("\"0.0.0.0:9090\""),
+        "{from_env}"
+    );
+    let json: Value = serde_json::from_str(&ok(fireline(
+        &["--config", config, "config", "show", "--json"],
+        &env,
+    )))
+    .expect("JSON");
+    assert_eq!(json["policy"]["value"], "/etc/fireline/policy.toml");
+    assert_eq!(json["policy"]["source"], "env");
+    assert_eq!(json["runbooks"]["source"], "env");
+    assert_eq!(json["listen"]["source"], "env");
+}
+
+/// Regression: `integration create` printed `<fireline>/api/v1/integrations/<key>/…`;
+/// it now prints the receiver's URL on the server the CLI talks to. stdout is not a
+/// terminal here, so the key stays out of stderr and is printed alone on stdout.
+#[test]
+fn integration_create_prints_the_receiver_url_on_the_cli_s_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let out = fireline(
+        &[
+            "--db",
+            &db,
+            "--url",
+            "http://fireline.example:9000/",
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+        ],
+        &[],
+    );
+    let err = stderr(&out);
+    let key = ok(out).trim().to_owned();
+    assert!(key.starts_with("fli_"), "the key alone on stdout: {key:?}");
+    assert!(
+        err.contains(
+            "Alertmanager: url: http://fireline.example:9000/api/v1/integrations/<key>/alertmanager"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&key),
+        "the key is not repeated on stderr: {err}"
+    );
+}
+
 #[test]
 fn help_and_version_are_there_for_every_command() {
     assert!(ok(fireline(&["--version"], &[])).starts_with("fireline "));
@@ -593,6 +693,13 @@ fn help_and_version_are_there_for_every_command() {
             args.join(" ")
         );
     }
+    let serve = ok(fireline(&["serve", "--help"], &[]));
+    assert!(
+        serve.starts_with(
+            "Run the server: migrations, API and web UI, engine, alert processing and paging\n"
+        ),
+        "serve --help says what it runs: {serve}"
+    );
     let usage = fireline(&["incident", "declare", "--title", "x"], &[]);
     assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
 }

@@ -84,6 +84,24 @@ fn show(settings: &Settings, json: bool) -> Result<(), Failure> {
         format!("{:?}", settings.listen.value),
         settings.listen.source,
     );
+    match &settings.policy {
+        Some(p) => line(
+            "policy",
+            format!("{:?}", p.value.display().to_string()),
+            p.source,
+        ),
+        None => outln!(
+            "# policy is not set: serve runs the built-in policies/default.toml (FIRELINE_POLICY)"
+        ),
+    }
+    match &settings.runbooks {
+        Some(r) => line(
+            "runbooks",
+            format!("{:?}", r.value.display().to_string()),
+            r.source,
+        ),
+        None => outln!("# runbooks is not set: incidents follow no runbooks (FIRELINE_RUNBOOKS)"),
+    }
     let format = match settings.log_format.value {
         LogFormat::Text => "\"text\"",
         LogFormat::Json => "\"json\"",
