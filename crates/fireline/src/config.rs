@@ -8,6 +8,8 @@ use clap::ArgMatches;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub mod show;
+
 /// The config file's shape. Every key is optional.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,15 +1,116 @@
-//! `fireline integration …` (on the database, like tokens) and `fireline alert send`.
+//! `fireline integration …` and `fireline heartbeat …` (on the database, like tokens),
+//! and `fireline alert send` (through the server's generic receiver).
 
-use crate::cli::{AlertAction, HeartbeatCommand, IntegrationCommand};
 use crate::config::Settings;
 use crate::exit::Failure;
 use crate::output::{listing, table, when, when_or_dash};
+use clap::{Args, Subcommand};
 use fireline_http::auth::{issue_integration, IssueError};
 use fireline_http::wire::IntegrationView;
 use fireline_store::StoreError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::time::Duration;
+
+/// `integration …`
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Create an integration and print its key alone on stdout (shown only once)
+    #[command(
+        after_help = "Example:\n  fireline integration create --service checkout --name prometheus-prod"
+    )]
+    Create {
+        /// The service its alerts concern unless they say otherwise
+        #[arg(long)]
+        service: String,
+        /// Name [default: the service]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List integrations (never their keys)
+    #[command(after_help = "Example:\n  fireline integration list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an integration: its key stops working at once
+    #[command(after_help = "Example:\n  fireline integration revoke int_3f9a0c1d2e4b5a69")]
+    Revoke {
+        /// Integration id (int_…)
+        id: String,
+    },
+}
+
+/// `heartbeat …`
+#[derive(Debug, Subcommand)]
+pub enum HeartbeatCommand {
+    /// Create a monitor and print its key alone on stdout (shown only once)
+    #[command(after_help = "Example:
+  fireline heartbeat create --integration int_3f9a… --name nightly-backup --interval 24h --grace 1h
+  # then, at the end of the job:  curl -fsS -X POST $FIRELINE_URL/api/v1/heartbeats/<key>")]
+    Create {
+        /// The integration (int_…) its alerts go through
+        #[arg(long)]
+        integration: String,
+        /// Name
+        #[arg(long)]
+        name: String,
+        /// Expected time between pings (e.g. 5m, 1h, 24h)
+        #[arg(long)]
+        interval: String,
+        /// Extra time before a late ping counts as missed
+        #[arg(long, default_value = "0m")]
+        grace: String,
+    },
+    /// List monitors and their state
+    #[command(after_help = "Example:\n  fireline heartbeat list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `alert send`
+#[derive(Debug, Args)]
+pub struct AlertCommand {
+    #[command(subcommand)]
+    pub action: AlertAction,
+}
+
+/// Alert actions.
+#[derive(Debug, Subcommand)]
+pub enum AlertAction {
+    /// Send one alert (firing, or resolved with --resolve)
+    Send {
+        /// Integration key (fli_…)
+        #[arg(long, env = "FIRELINE_INTEGRATION_KEY", hide_env_values = true)]
+        key: String,
+        /// The alert's identity: send again with the same id to update or resolve it
+        #[arg(long)]
+        id: String,
+        /// One line for people
+        #[arg(long)]
+        summary: String,
+        /// Resolve instead of fire
+        #[arg(long)]
+        resolve: bool,
+        /// A policy severity or a word it maps (critical, warning)
+        #[arg(long)]
+        severity: Option<String>,
+        /// Service it concerns [default: the integration's]
+        #[arg(long)]
+        service: Option<String>,
+        /// A label, KEY=VALUE (repeatable)
+        #[arg(long = "label", value_name = "KEY=VALUE")]
+        labels: Vec<String>,
+        /// Alerts with the same group join one incident
+        #[arg(long)]
+        group: Option<String>,
+    },
+}
 
 /// Runs an integration subcommand.
 pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<(), Failure> {
@@ -27,8 +128,11 @@ pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<()
                 Ok((key, record)) => {
                     eprintln!(
                         "created {} ({}, service {}); the key is shown only once.\n\
-                         Alertmanager: url: <fireline>/api/v1/integrations/<key>/alertmanager",
-                        record.id, record.name, record.service
+                         Alertmanager: url: {}",
+                        record.id,
+                        record.name,
+                        record.service,
+                        receiver_url(settings, &key, std::io::stdout().is_terminal())
                     );
                     outln!("{key}");
                     Ok(())
@@ -73,8 +177,23 @@ pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<()
     result
 }
 
+/// The Alertmanager receiver's URL on the server the CLI talks to. The key goes into it
+/// only when stdout, where the key is printed, is a terminal: the key is on screen then
+/// anyway, while a script that captures stdout should not find it again in its logs
+/// (stderr), so there it stays `<key>`.
+fn receiver_url(settings: &Settings, key: &str, show_key: bool) -> String {
+    let base = settings.url.value.trim_end_matches('/');
+    let key = if show_key { key } else { "<key>" };
+    format!("{base}/api/v1/integrations/{key}/alertmanager")
+}
+
+/// Runs an alert subcommand; `send` is the only one.
+pub fn alert(settings: &Settings, command: &AlertCommand) -> Result<(), Failure> {
+    send(settings, &command.action)
+}
+
 /// `alert send`: one alert to the generic receiver.
-pub fn send(settings: &Settings, action: &AlertAction) -> Result<(), Failure> {
+fn send(settings: &Settings, action: &AlertAction) -> Result<(), Failure> {
     let AlertAction::Send {
         key,
         id,

@@ -30,8 +30,8 @@ mod token;
 mod user;
 
 use clap::{CommandFactory, FromArgMatches};
-use cli::{AlertAction, Cli, Command, ConfigCommand, LogFormat, PolicyCommand, RunbookCommand};
-use config::{mask_url, Settings, Source};
+use cli::{Cli, Command, LogFormat};
+use config::{Settings, Source};
 use exit::Failure;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -55,6 +55,14 @@ fn main() -> ExitCode {
             args.policy.clone().map(|v| (v, serve_source("policy"))),
             args.runbooks.clone().map(|v| (v, serve_source("runbooks"))),
         ),
+        // `config show` tells what `serve` would run with, so it reads serve's variables
+        // too: clap reads them only for `serve`, whose flags they stand for.
+        Command::Config(_) => (
+            serve_env("FIRELINE_LISTEN")
+                .and_then(|v| v.into_string().ok().map(|v| (v, Source::Env))),
+            serve_env("FIRELINE_POLICY").map(|v| (v.into(), Source::Env)),
+            serve_env("FIRELINE_RUNBOOKS").map(|v| (v.into(), Source::Env)),
+        ),
         _ => (None, None, None),
     };
     let settings = match Settings::resolve(&cli.global, &matches, listen, policy, runbooks) {
@@ -69,6 +77,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => report(failure),
     }
+}
+
+/// A `serve` variable, when set to something (clap, too, takes an empty one as unset).
+fn serve_env(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
 fn report(failure: Failure) -> ExitCode {
@@ -107,38 +120,19 @@ fn run(command: &Command, settings: &Settings) -> Result<(), Failure> {
         Command::Incident(cmd) => incident::run(settings, cmd),
         Command::Postmortem(cmd) => postmortem::run(settings, cmd),
         Command::Action(cmd) => postmortem::action(settings, cmd),
-        Command::Config(ConfigCommand::Show { json }) => config_show(settings, *json),
+        Command::Config(cmd) => config::show::run(settings, cmd),
         Command::Integration(cmd) => runtime()?.block_on(integration::run(settings, cmd)),
         Command::Heartbeat(cmd) => runtime()?.block_on(integration::heartbeat(settings, cmd)),
-        Command::Alert(cmd) => match &cmd.action {
-            AlertAction::Send { .. } => integration::send(settings, &cmd.action),
-        },
+        Command::Alert(cmd) => integration::alert(settings, cmd),
         Command::Report(args) => report::run(settings, args),
         Command::Status(cmd) => report::status(settings, cmd),
-        Command::Policy(PolicyCommand::Check { file, roster }) => {
-            policy::check(file, roster.as_deref())
-        }
-        Command::Import { file, dry_run } => oncall::import(settings, file, *dry_run),
+        Command::Policy(cmd) => policy::run(settings, cmd),
+        Command::Import(args) => oncall::import(settings, args),
         Command::Oncall(cmd) => oncall::oncall(settings, cmd),
         Command::Person(cmd) => oncall::person(settings, cmd),
         Command::Team(cmd) => oncall::team(settings, cmd),
         Command::Schedule(cmd) => oncall::schedule(settings, cmd),
-        Command::Policy(PolicyCommand::Show { json }) => policy::show(settings, *json),
-        Command::Runbook(RunbookCommand::Lint {
-            path,
-            alerts,
-            policy,
-        }) => runbook::lint(path, alerts.as_deref(), policy.as_deref()),
-        Command::Runbook(RunbookCommand::List { dir, json }) => runbook::list(dir, *json),
-        Command::Runbook(RunbookCommand::Show { id, dir, json }) => runbook::show(id, dir, *json),
-        Command::Runbook(RunbookCommand::Import { seed, out }) => {
-            runbook::import_command(seed, out)
-        }
-        Command::Policy(PolicyCommand::Simulate {
-            policy: file,
-            scenario,
-            json,
-        }) => policy::simulate_command(file, scenario, *json),
+        Command::Runbook(cmd) => runbook::run(cmd),
     }
 }
 
@@ -160,145 +154,5 @@ fn init_logging(format: LogFormat, serving: bool) {
                 .with_ansi(colours)
                 .init()
         }
-    }
-}
-
-fn config_show(settings: &Settings, json: bool) -> Result<(), Failure> {
-    let src = |s: Source| match s {
-        Source::Default => "default",
-        Source::File => "file",
-        Source::Env => "env",
-        Source::Flag => "flag",
-    };
-    let token = settings.token.as_ref().map(|t| ("****", src(t.source)));
-    if json {
-        let value = serde_json::json!({
-            "config_file": settings.config_file.as_ref().map(|p| p.display().to_string()),
-            "db": { "value": mask_url(&settings.db.value), "source": settings.db.source },
-            "data_dir": { "value": settings.data_dir.value.display().to_string(), "source": settings.data_dir.source },
-            "listen": { "value": settings.listen.value, "source": settings.listen.source },
-            "policy": settings.policy.as_ref().map(|p| serde_json::json!({ "value": p.value.display().to_string(), "source": p.source })),
-            "runbooks": settings.runbooks.as_ref().map(|p| serde_json::json!({ "value": p.value.display().to_string(), "source": p.source })),
-            "log_format": { "value": settings.log_format.value, "source": settings.log_format.source },
-            "url": { "value": settings.url.value, "source": settings.url.source },
-            "token": token.map(|(v, s)| serde_json::json!({ "value": v, "source": s })),
-            "public_url": { "value": settings.public_url.value, "source": settings.public_url.source },
-            "metrics_token": settings.metrics_token.as_ref().map(|_| "****"),
-            "instance": settings.instance,
-            "outbound": { "allow": settings.outbound_allow.value.entries(), "source": settings.outbound_allow.source },
-            "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({ "host": m.host, "port": m.port, "tls": m.tls, "username": m.username, "password": m.password.as_ref().map(|_| "****"), "from": m.from })),
-            "pushover": settings.pushover.as_ref().map(|p| serde_json::json!({ "token": "****", "api_url": p.api_url })),
-            "twilio": settings.twilio.as_ref().map(|t| serde_json::json!({ "account_sid": t.account_sid, "auth_token": "****", "from": t.from, "api_url": t.api_url })),
-        });
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&value).map_err(|e| Failure::general(e.to_string()))?
-        );
-        return Ok(());
-    }
-    let file = settings
-        .config_file
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "none".to_owned());
-    outln!("# effective configuration (config file: {file})");
-    let line = |key: &str, value: String, source: Source| {
-        outln!("{key:<10} = {value:<48} # {}", src(source));
-    };
-    line(
-        "db",
-        format!("{:?}", mask_url(&settings.db.value)),
-        settings.db.source,
-    );
-    line(
-        "data_dir",
-        format!("{:?}", settings.data_dir.value.display().to_string()),
-        settings.data_dir.source,
-    );
-    line(
-        "listen",
-        format!("{:?}", settings.listen.value),
-        settings.listen.source,
-    );
-    let format = match settings.log_format.value {
-        LogFormat::Text => "\"text\"",
-        LogFormat::Json => "\"json\"",
-    };
-    line("log_format", format.to_owned(), settings.log_format.source);
-    line(
-        "url",
-        format!("{:?}", settings.url.value),
-        settings.url.source,
-    );
-    match &settings.token {
-        Some(t) => line("token", "\"****\"".to_owned(), t.source),
-        None => outln!("# token is not set (FIRELINE_TOKEN)"),
-    }
-    line(
-        "public_url",
-        format!("{:?}", settings.public_url.value),
-        settings.public_url.source,
-    );
-    match &settings.metrics_token {
-        Some(_) => outln!("metrics_token = \"****\""),
-        None => {
-            outln!("# metrics_token is not set: /metrics needs no token (FIRELINE_METRICS_TOKEN)")
-        }
-    }
-    match &settings.instance {
-        Some(name) => outln!("instance = {name:?}"),
-        None => outln!(
-            "# instance is not set: the host name and listen port name this server (FIRELINE_INSTANCE)"
-        ),
-    }
-    print_providers(settings);
-    let allow = settings.outbound_allow.value.entries();
-    outln!("[outbound]");
-    outln!(
-        "allow = {allow:?}{}",
-        if allow.is_empty() {
-            "   # webhooks reach public addresses only (FIRELINE_OUTBOUND_ALLOW)"
-        } else {
-            ""
-        }
-    );
-    Ok(())
-}
-
-/// The `[smtp]`, `[pushover]` and `[twilio]` sections of `config show`, secrets masked.
-fn print_providers(settings: &Settings) {
-    match &settings.smtp {
-        Some(m) => {
-            outln!("[smtp]");
-            outln!("host = {:?}", m.host);
-            outln!("port = {}", m.port);
-            outln!("tls = {:?}", m.tls);
-            if let Some(u) = &m.username {
-                outln!("username = {u:?}");
-            }
-            if m.password.is_some() {
-                outln!("password = \"****\"");
-            }
-            outln!("from = {:?}", m.from);
-        }
-        None => outln!("# smtp is not set: e-mail contacts cannot be reached ([smtp] host, FIRELINE_SMTP_HOST)"),
-    }
-    match &settings.pushover {
-        Some(p) => {
-            outln!("[pushover]");
-            outln!("token = \"****\"");
-            outln!("api_url = {:?}", p.api_url);
-        }
-        None => outln!("# pushover is not set: pushover contacts cannot be reached ([pushover] token, FIRELINE_PUSHOVER_TOKEN)"),
-    }
-    match &settings.twilio {
-        Some(t) => {
-            outln!("[twilio]");
-            outln!("account_sid = {:?}", t.account_sid);
-            outln!("auth_token = \"****\"");
-            outln!("from = {:?}", t.from);
-            outln!("api_url = {:?}", t.api_url);
-        }
-        None => outln!("# twilio is not set: sms and voice contacts cannot be reached ([twilio] account_sid, auth_token, from; FIRELINE_TWILIO_*)"),
     }
 }

@@ -1,19 +1,143 @@
 //! `fireline import`, `oncall`, `person`, `team`, `schedule`: the on-call roster, read
 //! from a file and checked here, and the server's answers about it.
 
-use crate::cli::{OncallCommand, PersonCommand, ScheduleCommand, TeamCommand};
 use crate::config::Settings;
 use crate::exit::Failure;
 use crate::incident::client;
 use crate::output::table;
 use anyhow::Context;
+use clap::{Args, Subcommand};
 use fireline_core::oncall::Roster;
 use fireline_http::wire::{
     OnCallList, PersonList, PersonView, RosterImported, ScheduleList, ShiftList, TeamList,
 };
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// `import FILE [--dry-run]`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The roster file (.toml, or .yaml/.yml)
+    pub file: PathBuf,
+    /// Check the file and print the summary without sending it
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `oncall …`
+#[derive(Debug, Subcommand)]
+pub enum OncallCommand {
+    /// Who is on call now, on every schedule or one
+    #[command(after_help = "Examples:
+  fireline oncall now
+  fireline oncall now --schedule sre-primary --json")]
+    Now {
+        /// Only this schedule
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who is on call at a time (RFC 3339)
+    #[command(after_help = "Examples:
+  fireline oncall at 2026-03-02T09:00:00Z
+  fireline oncall at 2026-03-02T09:00:00+01:00 --schedule sre-primary")]
+    At {
+        /// The instant, RFC 3339 (e.g. 2026-03-02T09:00:00Z)
+        #[arg(value_parser = parse_instant)]
+        time: jiff::Timestamp,
+        /// Only this schedule
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// A schedule's shifts, in UTC and the schedule's time zone
+    #[command(after_help = "Examples:
+  fireline oncall show sre-primary                         # the next 14 days
+  fireline oncall show sre-primary --from 2026-03-01T00:00:00Z --to 2026-04-01T00:00:00Z")]
+    Show {
+        /// Schedule id
+        schedule: String,
+        /// From, RFC 3339 [default: now]
+        #[arg(long, value_parser = parse_instant)]
+        from: Option<jiff::Timestamp>,
+        /// Until, RFC 3339 [default: 14 days after --from; at most 366 days after it]
+        #[arg(long, value_parser = parse_instant)]
+        to: Option<jiff::Timestamp>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An RFC 3339 instant on the command line.
+fn parse_instant(text: &str) -> Result<jiff::Timestamp, String> {
+    text.parse()
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time such as 2026-03-02T09:00:00Z: {e}"))
+}
+
+/// `person …`
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// List people
+    #[command(after_help = "Examples:\n  fireline person list\n  fireline person list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a person: contacts (secrets masked) and notification rules
+    #[command(after_help = "Example:\n  fireline person show alice")]
+    Show {
+        /// Person id
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a person a test page on each contact; confirming it marks the contact verified
+    #[command(
+        after_help = "Examples:\n  fireline person test alice\n  fireline person test alice --kind sms\n\nEach test page is sent like a real page and asks its reader to confirm it arrived\n(a link, or pressing 1 in a test call); a confirmed contact counts as verified.\nNeeds an admin token."
+    )]
+    Test {
+        /// Person id
+        id: String,
+        /// Only the contacts of this kind (email, slack, webhook, ntfy, pushover, sms, voice)
+        #[arg(long)]
+        kind: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `team …`
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// List teams with their members and schedule
+    #[command(after_help = "Examples:\n  fireline team list\n  fireline team list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `schedule …`
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// List schedules with their layers
+    #[command(after_help = "Examples:\n  fireline schedule list\n  fireline schedule list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 /// Whether the file is YAML, by its extension; anything else is read as TOML.
 fn is_yaml(path: &Path) -> bool {
@@ -59,7 +183,8 @@ fn summary(people: usize, teams: usize, schedules: usize) -> String {
 }
 
 /// `import FILE [--dry-run]`.
-pub fn import(settings: &Settings, path: &Path, dry_run: bool) -> Result<(), Failure> {
+pub fn import(settings: &Settings, args: &ImportArgs) -> Result<(), Failure> {
+    let (path, dry_run) = (args.file.as_path(), args.dry_run);
     let roster = load(path)?;
     // An empty file (or one whose tables are empty) would replace the server's roster
     // with nobody, and pages would reach no one: never done by accident from here.

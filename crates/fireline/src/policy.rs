@@ -1,8 +1,9 @@
-//! `fireline policy check|simulate`.
+//! `fireline policy check|show|simulate`.
 
 use crate::exit::Failure;
 use crate::output::table;
 use crate::scenario;
+use clap::Subcommand;
 use fireline_core::oncall::readiness::not_ready;
 use fireline_core::oncall::{coverage_gaps, unknown_targets, Roster};
 use fireline_core::policy::duration::format_fixed;
@@ -12,7 +13,63 @@ use fireline_core::simulate::{simulate, Fired};
 use fireline_core::EventData;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// `policy …`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file: every problem with its location and a hint; exit 0 only when clean
+    #[command(after_help = "Examples:
+  fireline policy check policies/default.toml
+  fireline policy check policies/agentic-flow.toml --roster examples/oncall/agentic-flow.toml
+
+With --roster, also reports the roster's own problems, policy targets naming people,
+teams or schedules the roster lacks, and every window in the next 90 days when a
+schedule the policy pages has nobody on call.")]
+    Check {
+        /// The policy file (TOML; see docs/policy.md)
+        file: PathBuf,
+        /// A roster file (TOML or YAML; see docs/oncall.md) to check the policy against
+        #[arg(long, value_name = "ROSTER_FILE")]
+        roster: Option<PathBuf>,
+    },
+    /// Show the policy in force on the server (FIRELINE_URL)
+    #[command(after_help = "Example:\n  fireline policy show --json")]
+    Show {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay a hypothetical incident and print what fireline would do, in time order
+    #[command(after_help = "Examples:
+  fireline policy simulate --policy policies/default.toml --scenario policies/default.scenario.yaml
+  fireline policy simulate --policy policies/default.toml --scenario s.yaml --json")]
+    Simulate {
+        /// The policy file
+        #[arg(long)]
+        policy: PathBuf,
+        /// The scenario file (YAML)
+        #[arg(long)]
+        scenario: PathBuf,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a policy subcommand: `check` and `simulate` read local files, `show` asks the
+/// server.
+pub fn run(settings: &crate::config::Settings, command: &PolicyCommand) -> Result<(), Failure> {
+    match command {
+        PolicyCommand::Check { file, roster } => check(file, roster.as_deref()),
+        PolicyCommand::Show { json } => show(settings, *json),
+        PolicyCommand::Simulate {
+            policy,
+            scenario,
+            json,
+        } => simulate_command(policy, scenario, *json),
+    }
+}
 
 fn read(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path)

@@ -1,14 +1,173 @@
 //! `fireline postmortem …` and `fireline action …`: post-mortems and their action items,
 //! over the API like the incident commands.
 
-use crate::cli::{ActionCommand, PostmortemCommand};
 use crate::config::Settings;
 use crate::exit::Failure;
 use crate::incident::client;
+use clap::Subcommand;
 use fireline_core::IncidentId;
 use fireline_http::wire::{ActionItemView, ActionList, PostmortemHistory, PostmortemView};
 use serde_json::{json, Value};
 use std::io::Read;
+
+/// `postmortem …`
+#[derive(Debug, Subcommand)]
+pub enum PostmortemCommand {
+    /// Draft the post-mortem from the incident's events; prints the Markdown
+    #[command(
+        after_help = "Examples:\n  fireline postmortem draft INC-12\n  fireline postmortem draft INC-12 --template agentic-flow --json"
+    )]
+    Draft {
+        /// Incident id (INC-12 or 12)
+        id: String,
+        /// Built-in template: standard, agentic-flow, production-agents [default: the policy's]
+        #[arg(long)]
+        template: Option<String>,
+        /// Print the post-mortem as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the post-mortem: phase, version, stages with deadlines, related incidents
+    #[command(after_help = "Example:\n  fireline postmortem show INC-12 --json")]
+    Show {
+        /// Incident id
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save a new text from a file (`-` for stdin); refused if someone saved since
+    #[command(
+        after_help = "Example:\n  fireline postmortem export INC-12 > pm.md && $EDITOR pm.md\n  fireline postmortem edit INC-12 --file pm.md --expected-version 1"
+    )]
+    Edit {
+        /// Incident id
+        id: String,
+        /// Markdown file, or `-` for stdin
+        #[arg(long, value_name = "PATH")]
+        file: std::path::PathBuf,
+        /// The version the edit was made on (from `show`)
+        #[arg(long)]
+        expected_version: u64,
+    },
+    /// Who saved which version, when, and what changed
+    #[command(after_help = "Example:\n  fireline postmortem history INC-12")]
+    History {
+        /// Incident id
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Complete the next stage (draft → review → published) or a named one
+    #[command(
+        after_help = "Examples:\n  fireline postmortem advance INC-12\n  fireline postmortem advance INC-12 --stage review_meeting"
+    )]
+    Advance {
+        /// Incident id
+        id: String,
+        /// draft, review, publish or review_meeting [default: the next]
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Print the post-mortem as Markdown or as a self-contained HTML page
+    #[command(
+        after_help = "Examples:\n  fireline postmortem export INC-12 > INC-12.md\n  fireline postmortem export INC-12 --format html > INC-12.html"
+    )]
+    Export {
+        /// Incident id
+        id: String,
+        /// md or html
+        #[arg(long, default_value = "md")]
+        format: String,
+    },
+}
+
+/// `action …`
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// List action items: open ones, soonest due first
+    #[command(
+        after_help = "Examples:\n  fireline action list --overdue\n  fireline action list --owner alice --json"
+    )]
+    List {
+        /// Only open items past their due day
+        #[arg(long)]
+        overdue: bool,
+        /// Only this owner's
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only this incident's
+        #[arg(long)]
+        incident: Option<String>,
+        /// Closed ones too
+        #[arg(long)]
+        all: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an action item to an incident's post-mortem; prints its id
+    #[command(
+        after_help = "Example:\n  fireline action add INC-12 --title 'Canary deploys' --owner alice --priority P1 --due 2026-12-01"
+    )]
+    Add {
+        /// Incident id
+        id: String,
+        /// What to do, one line
+        #[arg(long)]
+        title: String,
+        /// Who (a roster person id gets reminders)
+        #[arg(long)]
+        owner: String,
+        /// P0, P1, P2 or P3
+        #[arg(long)]
+        priority: String,
+        /// Due date, YYYY-MM-DD
+        #[arg(long)]
+        due: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an action item's title, owner, priority, due date or status
+    #[command(
+        after_help = "Example:\n  fireline action update AI-3 --status in_progress --due 2026-12-15"
+    )]
+    Update {
+        /// Action item id (AI-3 or 3)
+        action: String,
+        /// New title
+        #[arg(long)]
+        title: Option<String>,
+        /// New owner
+        #[arg(long)]
+        owner: Option<String>,
+        /// New priority
+        #[arg(long)]
+        priority: Option<String>,
+        /// New due date
+        #[arg(long)]
+        due: Option<String>,
+        /// open or in_progress (close with `action close`)
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Close an action item as done (or won't do); a note is required
+    #[command(
+        after_help = "Examples:\n  fireline action close AI-3 --note 'canaries on since 4f2c'\n  fireline action close AI-4 --wont-do --note 'covered by AI-3'"
+    )]
+    Close {
+        /// Action item id
+        action: String,
+        /// What was done, or why it will not be (required)
+        #[arg(long)]
+        note: Option<String>,
+        /// Close as won't do instead of done
+        #[arg(long)]
+        wont_do: bool,
+    },
+}
 
 fn incident_id(raw: &str) -> Result<IncidentId, Failure> {
     raw.parse()

@@ -1,13 +1,56 @@
 //! `fireline report` (response metrics, as a table or JSON) and `fireline status`
 //! (overrides on the public status page).
 
-use crate::cli::{ReportArgs, StatusCommand};
 use crate::config::Settings;
 use crate::exit::Failure;
 use crate::incident::client;
 use crate::output::table;
+use clap::Subcommand;
 use fireline_core::report::{cells, Figures};
 use serde_json::Value;
+
+/// `status …`
+#[derive(Debug, Subcommand)]
+pub enum StatusCommand {
+    /// Show STATUS for a component on /status, over what its incidents say
+    #[command(after_help = "Examples:
+  fireline status set checkout major_outage --until 2026-11-25T18:00:00Z --note 'card payments failing'
+  fireline status set search maintenance
+Statuses: operational, maintenance, degraded, partial_outage, major_outage.
+The note is for the team; it is never shown publicly.")]
+    Set {
+        /// The component (service)
+        service: String,
+        /// operational, maintenance, degraded, partial_outage or major_outage
+        status: String,
+        /// Lapse at this time (RFC 3339) [default: until cleared]
+        #[arg(long)]
+        until: Option<String>,
+        /// Why, for the team
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Clear a component's override: its status follows its incidents again
+    #[command(after_help = "Example:\n  fireline status clear checkout")]
+    Clear {
+        /// The component (service)
+        service: String,
+    },
+}
+
+/// `report`
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Start: a duration back from now (30d) or an RFC 3339 time
+    #[arg(long, default_value = "30d")]
+    pub since: String,
+    /// End: a duration back from now or an RFC 3339 time [default: now]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
 
 fn row(name: &str, f: &Figures) -> Vec<String> {
     std::iter::once(name.to_owned()).chain(cells(f)).collect()

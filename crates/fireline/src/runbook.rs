@@ -2,11 +2,84 @@
 
 use crate::exit::Failure;
 use crate::output::table;
+use clap::Subcommand;
 use fireline_core::policy::routing::{Field, MatchTest};
 use fireline_core::runbook::{self, import::import, Problem, Runbook};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+/// `runbook …`
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// Check runbooks: every problem with file:line and a hint; exit 0 only when clean
+    #[command(after_help = "Examples:
+  fireline runbook lint runbooks/
+  fireline runbook lint runbooks/agent-down.md --alerts alerts.txt
+  fireline runbook lint runbooks/ --policy policies/agentic-flow.toml
+
+--alerts names a file with one alert name per line; --policy adds the alert names its
+routes match (`alertname` equals) and checks that every runbook a route names exists.")]
+    Lint {
+        /// A runbook file, or a folder of them (*.md, recursively)
+        path: PathBuf,
+        /// File of known alert names, one per line
+        #[arg(long, value_name = "FILE")]
+        alerts: Option<PathBuf>,
+        /// Policy file whose routes name alerts and runbooks
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
+    /// List the runbooks in a folder
+    #[command(after_help = "Example:\n  fireline runbook list runbooks/examples --json")]
+    List {
+        /// The folder
+        dir: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one runbook's steps, commands and phases
+    #[command(after_help = "Example:\n  fireline runbook show agent-down --dir runbooks/examples")]
+    Show {
+        /// The runbook id
+        id: String,
+        /// The folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Split a playbook into one runbook per scenario
+    #[command(
+        after_help = "Example:\n  fireline runbook import playbook.md --out runbooks/
+
+Finds `Runbook N: …` headings, the scenarios under headings naming common incidents,
+issues or scenarios, and checklists whose phases carry windows (`Phase 1 (0-5 min)`)."
+    )]
+    Import {
+        /// The playbook (Markdown)
+        seed: PathBuf,
+        /// Where to write the runbooks
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+/// Runs a runbook subcommand: all of them work on local files, without a server.
+pub fn run(command: &RunbookCommand) -> Result<(), Failure> {
+    match command {
+        RunbookCommand::Lint {
+            path,
+            alerts,
+            policy,
+        } => lint(path, alerts.as_deref(), policy.as_deref()),
+        RunbookCommand::List { dir, json } => list(dir, *json),
+        RunbookCommand::Show { id, dir, json } => show(id, dir, *json),
+        RunbookCommand::Import { seed, out } => import_command(seed, out),
+    }
+}
 
 /// The runbook files at `path`: the file itself, or every `*.md` in the folder and its
 /// subfolders, sorted so ids and problems come out in a stable order.

@@ -1,12 +1,14 @@
-//! `fireline serve`: open the store, load the policy, run the API and the engine until
-//! SIGTERM or SIGINT, then close cleanly. SIGHUP reloads the policy file.
+//! `fireline serve`: open the store, load the policy, run the API and web UI beside the
+//! engine, alert processing and delivery until SIGTERM or SIGINT, then close cleanly.
+//! SIGHUP reloads the policy file.
 
 use crate::config::{mask_url, Settings};
 use crate::policy::load;
 use anyhow::Context;
+use clap::Args;
 use fireline_core::policy::Policy;
 use fireline_engine::{
-    AlertProcessor, Clock, Commands, Delivery, DeliveryConfig, Engine, LivePolicy, Pager,
+    AlertProcessor, Clock, Commands, Delivery, DeliveryConfig, Engine, LivePolicy, Pager, Runbooks,
     SystemClock,
 };
 use fireline_http::AppState;
@@ -17,6 +19,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+/// `serve` flags.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "FIRELINE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Policy file (TOML) [default: the built-in policies/default.toml]; SIGHUP reloads it
+    #[arg(long, env = "FIRELINE_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Runbook folder (Markdown; docs/runbooks.md) that incidents may follow
+    #[arg(long, env = "FIRELINE_RUNBOOKS", value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
+}
 
 /// Longest the engine sleeps with nothing due: a safety net for changes made by other
 /// replicas, which cannot wake this one.
@@ -133,149 +149,27 @@ fn twilio_auth_token(settings: &Settings) -> Option<fireline_http::TwilioAuthTok
 /// requests and closes the database (SQLite checkpoints its WAL).
 pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     let policy_path = settings.policy.as_ref().map(|p| p.value.clone());
-    let policy = load_policy(policy_path.as_ref())?;
-    tracing::info!(policy = %policy.label(), "policy loaded");
-    let store = fireline_store::open(&settings.db.value)
-        .await
-        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))?;
-    tracing::info!(database = %mask_url(&settings.db.value), backend = store.backend(), "database ready");
+    let (policy, store) = open(settings, policy_path.as_ref()).await?;
     let first_admin = store.list_tokens().await?.is_empty() && store.list_users().await?.is_empty();
     let listener = TcpListener::bind(&settings.listen.value)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen.value))?;
     let address = listener.local_addr().context("listener has no address")?;
-
     let live = LivePolicy::new(policy);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    // Stable across restarts, so what a crashed run held is taken up at once (below)
-    // rather than after its leases run out.
+    // Stable across restarts, so what a crashed run held is taken up at once (in
+    // `Workers::build`) rather than after its leases run out.
     let owner = settings.instance_name(address.port());
-    let delivery_owner = format!("{owner}/delivery");
-    let pager = Pager::open(store.clone(), &settings.public_url.value)
-        .await
-        .context("cannot read the acknowledge-link key")?;
-    // The one command path, built once: requests, the engine and delivery change
-    // incidents through it, and it wakes the engine and delivery when they have work.
-    let commands = Commands::new(store.clone(), live.clone(), clock.clone(), pager.clone());
-    let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner.clone())
-        .with_commands(commands.clone());
-    let runbooks: fireline_engine::Runbooks = match &settings.runbooks {
-        Some(dir) => {
-            let books = crate::runbook::load(&dir.value)
-                .map_err(|f| anyhow::anyhow!("runbooks {}: {}", dir.value.display(), f.message))?;
-            tracing::info!(dir = %dir.value.display(), count = books.len(), "runbooks loaded");
-            Arc::new(books.into_iter().map(|b| (b.id.clone(), b)).collect())
-        }
-        None => Arc::default(),
-    };
-    let alerts = AlertProcessor::new(
-        store.clone(),
-        live.clone(),
-        clock.clone(),
-        owner.clone(),
-        commands.clone(),
-    )
-    .with_runbooks(runbooks.clone());
-    // Before any worker runs: the engine shares the processor's name, delivery has its own.
-    alerts
-        .recover()
-        .await
-        .context("cannot take up the work a previous run held")?;
-    store
-        .release_leases(&delivery_owner)
-        .await
-        .context("cannot take up the work a previous run held")?;
-    tracing::info!(instance = %owner, "instance name (labels the work this server holds)");
-    let allow = settings.outbound_allow.value.clone();
-    if !allow.is_nothing() {
-        tracing::info!(allow = %allow.entries().join(", "), "[outbound] allow: webhooks may reach these internal addresses");
-    }
-    let (notifier, web_push_key) = notifier(settings, allow, store.as_ref()).await?;
-    let delivery = Delivery::new(
-        store.clone(),
-        live.clone(),
-        clock.clone(),
-        delivery_owner.clone(),
-        notifier,
-        pager.clone(),
-        DeliveryConfig::default(),
-    )
-    .with_commands(commands.clone());
-    let state = AppState {
-        store: store.clone(),
-        clock,
-        policy: live.clone(),
-        commands: commands.clone(),
-        inbox: fireline_http::receivers::inbox::InboxWriter::start(store.clone(), alerts.waker()),
-        pager,
-        metrics_token: settings.metrics_token.as_ref().map(|t| t.0.clone()),
-        runbooks,
-        signin_throttle: Arc::default(),
-        outbound: settings.outbound_allow.value.clone(),
-        twilio_auth_token: twilio_auth_token(settings),
-        web_push_key: Some(web_push_key),
-    };
+    let workers = Workers::build(settings, store.clone(), live.clone(), owner).await?;
+    let state = app_state(settings, store.clone(), live.clone(), &workers);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
     tokio::spawn(signals(
         stop_tx,
         policy_path,
         live,
         store.clone(),
-        commands.engine_waker(),
+        workers.commands.engine_waker(),
     ));
-    // The engine, delivery and alert processing, as one future made where it runs.
-    let work = {
-        let engine = engine.clone();
-        let (stop_engine, stop_delivery, stop_alerts) = (
-            stopped(stop_rx.clone()),
-            stopped(stop_rx.clone()),
-            stopped(stop_rx.clone()),
-        );
-        move || async move {
-            tokio::join!(
-                engine.run(ENGINE_MAX_IDLE, stop_engine),
-                delivery.run(ENGINE_MAX_IDLE, stop_delivery),
-                alerts.run(ENGINE_MAX_IDLE, stop_alerts),
-            );
-        }
-    };
-    // Resolves to true once the background work has finished and nothing of it is left
-    // running (on SQLite, its runtime has been dropped too), so `store.close()` below
-    // never races it; false if it panicked.
-    let work_finished: tokio::task::JoinHandle<bool> = if store.backend() == "sqlite" {
-        // On SQLite the work runs on a runtime of its own, on a thread of its own: its
-        // CPU-heavy steps (folding incidents, deciding a unit of alerts) then never sit
-        // in front of the receivers' requests on the HTTP runtime's workers, and the
-        // operating system shares the cores between the two. This is safe only because
-        // sqlx-sqlite drives each connection on a thread of its own, so a connection
-        // first opened here serves HTTP handlers just as well. PostgreSQL connections
-        // are driven by the runtime that opened them (its socket I/O would stall while
-        // this one is busy, and die with it), so there the work stays on the main one.
-        let (work_done, done) = tokio::sync::oneshot::channel::<()>();
-        let work_runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .thread_name("fireline-work")
-            .build()
-            .context("cannot start the background runtime")?;
-        std::thread::Builder::new()
-            .name("fireline-work".into())
-            .spawn(move || {
-                work_runtime.block_on(work());
-                // Dropped before reporting done: nothing of the work outlives the signal.
-                drop(work_runtime);
-                let _ = work_done.send(());
-            })
-            .context("cannot start the background thread")?;
-        tokio::spawn(async move { done.await.is_ok() })
-    } else {
-        tokio::spawn(async move {
-            work().await;
-            true
-        })
-    };
+    let work_finished = start_work(store.backend(), workers, &stop_rx)?;
     tracing::info!("listening on http://{address}");
     if first_admin {
         first_start(store.as_ref(), address).await?;
@@ -290,6 +184,205 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Loads the policy (refusing a broken file before anything else starts) and opens the
+/// database, which migrates it.
+async fn open(
+    settings: &Settings,
+    policy_path: Option<&PathBuf>,
+) -> anyhow::Result<(Policy, Arc<dyn Store>)> {
+    let policy = load_policy(policy_path)?;
+    tracing::info!(policy = %policy.label(), "policy loaded");
+    let store = fireline_store::open(&settings.db.value)
+        .await
+        .with_context(|| format!("cannot open database {}", mask_url(&settings.db.value)))?;
+    tracing::info!(database = %mask_url(&settings.db.value), backend = store.backend(), "database ready");
+    Ok((policy, store))
+}
+
+/// Resolves once `stop` turns true: the shutdown future each worker and the HTTP server
+/// is given.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// The runbook folder `serve --runbooks` names, keyed by id; none without it.
+fn load_runbooks(settings: &Settings) -> anyhow::Result<Runbooks> {
+    let Some(dir) = &settings.runbooks else {
+        return Ok(Arc::default());
+    };
+    let books = crate::runbook::load(&dir.value)
+        .map_err(|f| anyhow::anyhow!("runbooks {}: {}", dir.value.display(), f.message))?;
+    tracing::info!(dir = %dir.value.display(), count = books.len(), "runbooks loaded");
+    Ok(Arc::new(
+        books.into_iter().map(|b| (b.id.clone(), b)).collect(),
+    ))
+}
+
+/// The background workers (the engine, delivery and alert processing) and what the
+/// HTTP app shares with them.
+struct Workers {
+    engine: Engine,
+    delivery: Delivery,
+    alerts: AlertProcessor,
+    /// The one command path, built once: requests, the engine and delivery change
+    /// incidents through it, and it wakes the engine and delivery when they have work.
+    commands: Commands,
+    pager: Pager,
+    clock: Arc<dyn Clock>,
+    runbooks: Runbooks,
+    /// The public half of the Web Push (VAPID) key, for browsers to subscribe with.
+    web_push_key: String,
+}
+
+impl Workers {
+    /// Builds the workers under the instance name `owner`, after taking up the work a
+    /// previous run under that name held.
+    async fn build(
+        settings: &Settings,
+        store: Arc<dyn Store>,
+        live: LivePolicy,
+        owner: String,
+    ) -> anyhow::Result<Workers> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let delivery_owner = format!("{owner}/delivery");
+        let pager = Pager::open(store.clone(), &settings.public_url.value)
+            .await
+            .context("cannot read the acknowledge-link key")?;
+        let commands = Commands::new(store.clone(), live.clone(), clock.clone(), pager.clone());
+        let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner.clone())
+            .with_commands(commands.clone());
+        let runbooks = load_runbooks(settings)?;
+        let alerts = AlertProcessor::new(
+            store.clone(),
+            live.clone(),
+            clock.clone(),
+            owner.clone(),
+            commands.clone(),
+        )
+        .with_runbooks(runbooks.clone());
+        // Before any worker runs: the engine shares the processor's name, delivery has
+        // its own.
+        alerts
+            .recover()
+            .await
+            .context("cannot take up the work a previous run held")?;
+        store
+            .release_leases(&delivery_owner)
+            .await
+            .context("cannot take up the work a previous run held")?;
+        tracing::info!(instance = %owner, "instance name (labels the work this server holds)");
+        let allow = settings.outbound_allow.value.clone();
+        if !allow.is_nothing() {
+            tracing::info!(allow = %allow.entries().join(", "), "[outbound] allow: webhooks may reach these internal addresses");
+        }
+        let (notifier, web_push_key) = notifier(settings, allow, store.as_ref()).await?;
+        let delivery = Delivery::new(
+            store,
+            live,
+            clock.clone(),
+            delivery_owner,
+            notifier,
+            pager.clone(),
+            DeliveryConfig::default(),
+        )
+        .with_commands(commands.clone());
+        Ok(Workers {
+            engine,
+            delivery,
+            alerts,
+            commands,
+            pager,
+            clock,
+            runbooks,
+            web_push_key,
+        })
+    }
+}
+
+/// What every request handler shares: the store, the policy, the command path, the
+/// alert inbox (whose writer starts here) and the settings the handlers read.
+fn app_state(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    live: LivePolicy,
+    workers: &Workers,
+) -> AppState {
+    AppState {
+        store: store.clone(),
+        clock: workers.clock.clone(),
+        policy: live,
+        commands: workers.commands.clone(),
+        inbox: fireline_http::receivers::inbox::InboxWriter::start(store, workers.alerts.waker()),
+        pager: workers.pager.clone(),
+        metrics_token: settings.metrics_token.as_ref().map(|t| t.0.clone()),
+        runbooks: workers.runbooks.clone(),
+        signin_throttle: Arc::default(),
+        outbound: settings.outbound_allow.value.clone(),
+        twilio_auth_token: twilio_auth_token(settings),
+        web_push_key: Some(workers.web_push_key.clone()),
+    }
+}
+
+/// Starts the engine, delivery and alert processing, which stop when `stop` turns true.
+/// The handle resolves to true once they have finished and nothing of them is left
+/// running (on SQLite, their runtime has been dropped too), so closing the store after
+/// it never races them; false if they panicked.
+fn start_work(
+    backend: &str,
+    workers: Workers,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<bool>> {
+    let Workers {
+        engine,
+        delivery,
+        alerts,
+        ..
+    } = workers;
+    let (stop_engine, stop_delivery, stop_alerts) = (
+        stopped(stop.clone()),
+        stopped(stop.clone()),
+        stopped(stop.clone()),
+    );
+    // One future, made where it runs.
+    let work = move || async move {
+        tokio::join!(
+            engine.run(ENGINE_MAX_IDLE, stop_engine),
+            delivery.run(ENGINE_MAX_IDLE, stop_delivery),
+            alerts.run(ENGINE_MAX_IDLE, stop_alerts),
+        );
+    };
+    if backend != "sqlite" {
+        return Ok(tokio::spawn(async move {
+            work().await;
+            true
+        }));
+    }
+    // On SQLite the work runs on a runtime of its own, on a thread of its own: its
+    // CPU-heavy steps (folding incidents, deciding a unit of alerts) then never sit in
+    // front of the receivers' requests on the HTTP runtime's workers, and the operating
+    // system shares the cores between the two. This is safe only because sqlx-sqlite
+    // drives each connection on a thread of its own, so a connection first opened here
+    // serves HTTP handlers just as well. PostgreSQL connections are driven by the
+    // runtime that opened them (its socket I/O would stall while this one is busy, and
+    // die with it), so there the work stays on the main one.
+    let (work_done, done) = tokio::sync::oneshot::channel::<()>();
+    let work_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("fireline-work")
+        .build()
+        .context("cannot start the background runtime")?;
+    std::thread::Builder::new()
+        .name("fireline-work".into())
+        .spawn(move || {
+            work_runtime.block_on(work());
+            // Dropped before reporting done: nothing of the work outlives the signal.
+            drop(work_runtime);
+            let _ = work_done.send(());
+        })
+        .context("cannot start the background thread")?;
+    Ok(tokio::spawn(async move { done.await.is_ok() }))
 }
 
 /// A database without tokens or users gets a one-time code and one line on stderr with a

@@ -1,14 +1,44 @@
 //! `fireline token …`: works on the database directly, so the first admin token can be
 //! made before any server runs.
 
-use crate::cli::TokenCommand;
 use crate::config::Settings;
 use crate::exit::Failure;
 use crate::output::{listing, when, when_or_dash};
+use clap::Subcommand;
 use fireline_core::AccessRole;
 use fireline_http::auth::{issue_token, IssueError};
 use fireline_http::wire::TokenView;
 use fireline_store::StoreError;
+
+/// `token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it alone on stdout (it is shown only once)
+    #[command(after_help = "Examples:
+  fireline token create --role admin
+  fireline token create --role responder --name alertmanager")]
+    Create {
+        /// viewer (read), responder (act on incidents) or admin (everything)
+        #[arg(long)]
+        role: String,
+        /// Principal the token acts as, shown on the timeline [default: the token id]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tokens (never their secrets)
+    #[command(after_help = "Examples:\n  fireline token list\n  fireline token list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token at once
+    #[command(after_help = "Example:\n  fireline token revoke tok_3f9a0c1d2e4b5a69")]
+    Revoke {
+        /// Token id (tok_…), from `token list`
+        id: String,
+    },
+}
 
 /// Runs a token subcommand.
 pub async fn run(settings: &Settings, command: &TokenCommand) -> Result<(), Failure> {

@@ -1,15 +1,62 @@
 //! `fireline user …`: UI users, straight in the database (like `token`), so an admin can
 //! be made before any server runs and a locked-out admin can be let back in.
 
-use crate::cli::UserCommand;
 use crate::config::Settings;
 use crate::exit::Failure;
 use crate::output::{listing, when, when_or_dash};
+use clap::Subcommand;
 use fireline_core::AccessRole;
 use fireline_http::users::{self, UserError};
 use fireline_http::wire::UserView;
 use fireline_store::StoreError;
 use std::io::{BufRead, IsTerminal};
+
+/// `user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user who signs in to the web UI with a password
+    #[command(after_help = "Examples:
+  fireline user create alice --role responder          # asks for the password twice
+  printf '%s\\n' \"$PW\" | fireline user create ci-admin --role admin --password-stdin
+
+Use the person's roster id as the username so \"mine\" and \"my shifts\" work.")]
+    Create {
+        /// Username: a-z, 0-9, '.', '_', '-'
+        name: String,
+        /// viewer (read), responder (act on incidents) or admin (everything)
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of stdin instead of asking
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users (never their password hashes)
+    #[command(after_help = "Examples:\n  fireline user list\n  fireline user list --json")]
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password; their sessions end
+    #[command(after_help = "Example:\n  fireline user passwd alice")]
+    Passwd {
+        /// Username
+        name: String,
+        /// Read the password from the first line of stdin instead of asking
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user at once: no sign-in, sessions end
+    Disable {
+        /// Username
+        name: String,
+    },
+    /// Enable a disabled user again
+    Enable {
+        /// Username
+        name: String,
+    },
+}
 
 /// Runs a user subcommand.
 pub async fn run(settings: &Settings, command: &UserCommand) -> Result<(), Failure> {

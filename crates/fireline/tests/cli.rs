@@ -323,19 +323,7 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
         preview.contains("We are investigating failed checkouts."),
         "{preview}"
     );
-    let page = |path: &str| -> String {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        agent
-            .get(&format!("{}{path}", server.url))
-            .call()
-            .expect("GET")
-            .body_mut()
-            .read_to_string()
-            .expect("text")
-    };
+    let page = |path: &str| public_page(&server.url, path);
     assert!(
         !page("/status").contains("We are investigating failed checkouts."),
         "a dry run posts nothing"
@@ -358,10 +346,32 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
         "{html}"
     );
     assert!(!html.contains("internal-only-marker"), "notes never leak");
+    overrides_are_set_by_admins_until_cleared(&server.url, &as_alice, &as_admin);
+}
 
-    // Responders cannot override; admins can, until they clear it.
+/// A public page of the server at `url`, as text, whatever its status.
+fn public_page(url: &str, path: &str) -> String {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .get(&format!("{url}{path}"))
+        .call()
+        .expect("GET")
+        .body_mut()
+        .read_to_string()
+        .expect("text")
+}
+
+/// Responders cannot override a component's status; admins can, until they clear it.
+fn overrides_are_set_by_admins_until_cleared(
+    url: &str,
+    as_responder: &[(&str, &str)],
+    as_admin: &[(&str, &str)],
+) {
     fails_with(
-        fireline(&["status", "set", "checkout", "major_outage"], &as_alice),
+        fireline(&["status", "set", "checkout", "major_outage"], as_responder),
         5,
         "admin",
     );
@@ -374,10 +384,10 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
             "--note",
             "payments down",
         ],
-        &as_admin,
+        as_admin,
     ));
     assert!(set.contains("major_outage until cleared"), "{set}");
-    let json: Value = serde_json::from_str(&page("/status.json")).expect("json");
+    let json: Value = serde_json::from_str(&public_page(url, "/status.json")).expect("json");
     let checkout = json["components"]
         .as_array()
         .expect("components")
@@ -386,14 +396,14 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
         .expect("checkout")
         .clone();
     assert_eq!(checkout["status"], "major_outage", "{json:#}");
-    ok(fireline(&["status", "clear", "checkout"], &as_admin));
+    ok(fireline(&["status", "clear", "checkout"], as_admin));
     fails_with(
-        fireline(&["status", "clear", "checkout"], &as_admin),
+        fireline(&["status", "clear", "checkout"], as_admin),
         1,
         "no override",
     );
     fails_with(
-        fireline(&["status", "set", "checkout", "on_fire"], &as_admin),
+        fireline(&["status", "set", "checkout", "on_fire"], as_admin),
         1,
         "status",
     );
@@ -564,6 +574,106 @@ fn config_layers_file_then_env_then_flags_and_masks_secrets() {
     );
 }
 
+/// Regression: `config show` printed no `policy` (nor `runbooks`) line, and ignored
+/// `FIRELINE_POLICY`, `FIRELINE_RUNBOOKS` and `FIRELINE_LISTEN`, so it did not say what
+/// `serve` would run with.
+#[test]
+fn config_show_tells_the_policy_and_runbooks_serve_would_use() {
+    let unset = ok(fireline(&["config", "show"], &[]));
+    assert!(
+        unset.contains("# policy is not set: serve runs the built-in policies/default.toml"),
+        "{unset}"
+    );
+    assert!(unset.contains("# runbooks is not set"), "{unset}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("fireline.toml");
+    std::fs::write(
+        &config,
+        "policy = \"policies/team.toml\"\nrunbooks = \"runbooks/team\"\n",
+    )
+    .expect("write config");
+    let config = config.to_str().expect("utf8");
+    let from_file = ok(fireline(&["--config", config, "config", "show"], &[]));
+    let line = |text: &str, key: &str| -> String {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{key:<10} = ")))
+            .unwrap_or_else(|| panic!("a {key} line: {text}"))
+            .to_owned()
+    };
+    let policy = line(&from_file, "policy");
+    assert!(
+        policy.contains("\"policies/team.toml\"") && policy.ends_with("# file"),
+        "{policy}"
+    );
+    let runbooks = line(&from_file, "runbooks");
+    assert!(
+        runbooks.contains("\"runbooks/team\"") && runbooks.ends_with("# file"),
+        "{runbooks}"
+    );
+
+    let env = [
+        ("FIRELINE_POLICY", "/etc/fireline/policy.toml"),
+        ("FIRELINE_RUNBOOKS", "/srv/runbooks"),
+        ("FIRELINE_LISTEN", "0.0.0.0:9090"),
+    ];
+    let from_env = ok(fireline(&["--config", config, "config", "show"], &env));
+    let policy = line(&from_env, "policy");
+    assert!(
+        policy.contains("\"/etc/fireline/policy.toml\"") && policy.ends_with("# env"),
+        "the variable wins over the file: {policy}"
+    );
+    assert!(line(&from_env, "runbooks").ends_with("# env"), "{from_env}");
+    assert!(
+        line(&from_env, "listen").contains("\"0.0.0.0:9090\""),
+        "{from_env}"
+    );
+    let json: Value = serde_json::from_str(&ok(fireline(
+        &["--config", config, "config", "show", "--json"],
+        &env,
+    )))
+    .expect("JSON");
+    assert_eq!(json["policy"]["value"], "/etc/fireline/policy.toml");
+    assert_eq!(json["policy"]["source"], "env");
+    assert_eq!(json["runbooks"]["source"], "env");
+    assert_eq!(json["listen"]["source"], "env");
+}
+
+/// Regression: `integration create` printed `<fireline>/api/v1/integrations/<key>/…`;
+/// it now prints the receiver's URL on the server the CLI talks to. stdout is not a
+/// terminal here, so the key stays out of stderr and is printed alone on stdout.
+#[test]
+fn integration_create_prints_the_receiver_url_on_the_cli_s_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let out = fireline(
+        &[
+            "--db",
+            &db,
+            "--url",
+            "http://fireline.example:9000/",
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+        ],
+        &[],
+    );
+    let err = stderr(&out);
+    let key = ok(out).trim().to_owned();
+    assert!(key.starts_with("fli_"), "the key alone on stdout: {key:?}");
+    assert!(
+        err.contains(
+            "Alertmanager: url: http://fireline.example:9000/api/v1/integrations/<key>/alertmanager"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&key),
+        "the key is not repeated on stderr: {err}"
+    );
+}
+
 #[test]
 fn help_and_version_are_there_for_every_command() {
     assert!(ok(fireline(&["--version"], &[])).starts_with("fireline "));
@@ -583,6 +693,13 @@ fn help_and_version_are_there_for_every_command() {
             args.join(" ")
         );
     }
+    let serve = ok(fireline(&["serve", "--help"], &[]));
+    assert!(
+        serve.starts_with(
+            "Run the server: migrations, API and web UI, engine, alert processing and paging\n"
+        ),
+        "serve --help says what it runs: {serve}"
+    );
     let usage = fireline(&["incident", "declare", "--title", "x"], &[]);
     assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
 }
@@ -797,18 +914,7 @@ fn runbooks_follow_incidents_from_routes_and_by_hand() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("f.db").display());
     let root = env!("CARGO_MANIFEST_DIR");
-    let policy = format!(
-        "{}\n{}",
-        include_str!("../../../policies/default.toml"),
-        r#"
-[[routes]]
-name = "agents"
-match = [{ label = "alertname", equals = "AgentDown" }]
-runbook = "agent-down"
-"#
-    );
-    let policy_path = dir.path().join("policy.toml");
-    std::fs::write(&policy_path, policy).expect("policy");
+    let policy_path = agent_down_policy(dir.path());
     let alice = token(&db, "responder", "alice");
     let key = ok(fireline(
         &["--db", &db, "integration", "create", "--service", "agents"],
@@ -914,6 +1020,24 @@ runbook = "agent-down"
         "step",
     );
     assert_eq!(show("INC-2")["checklist"]["done"], 1);
+}
+
+/// The default policy plus a route that sends `AgentDown` alerts to the `agent-down`
+/// runbook, written to `dir`.
+fn agent_down_policy(dir: &std::path::Path) -> std::path::PathBuf {
+    let policy = format!(
+        "{}\n{}",
+        include_str!("../../../policies/default.toml"),
+        r#"
+[[routes]]
+name = "agents"
+match = [{ label = "alertname", equals = "AgentDown" }]
+runbook = "agent-down"
+"#
+    );
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, policy).expect("policy");
+    path
 }
 
 /// Runs `fireline` with `input` on stdin.

@@ -24,6 +24,8 @@ pub fn fireline(args: &[&str], env: &[(&str, &str)]) -> Output {
         "FIRELINE_LISTEN",
         "FIRELINE_DATA_DIR",
         "FIRELINE_LOG_FORMAT",
+        "FIRELINE_POLICY",
+        "FIRELINE_RUNBOOKS",
     ] {
         cmd.env_remove(var);
     }
