@@ -17,11 +17,13 @@
 use crate::{Clock, Commands, LivePolicy};
 use fireline_core::alert::{
     decide_alert, route, unrecorded_reason, AlertInput, AlertOutcome, AlertStatus, KnownAlert,
-    Situation,
+    Routed, Situation,
 };
 use fireline_core::plan::next_due_after;
 use fireline_core::policy::Policy;
-use fireline_core::{declare, EventData, Incident, IncidentId, NewEvent, RecordedEvent};
+use fireline_core::{
+    declare, Declaration, EventData, Incident, IncidentId, NewEvent, RecordedEvent,
+};
 use fireline_store::{
     AlertWrites, DroppedAlert, InboxItem, IncidentAppend, IncidentOpen, IntegrationRecord, Store,
     StoreError,
@@ -760,26 +762,7 @@ impl AlertProcessor {
             return Ok(true);
         }
         let identity = (integration.id.clone(), alert.dedup_key.clone());
-        let known = match unit.known.get(&identity) {
-            Some(known) => known.clone(),
-            None => {
-                let known = self
-                    .store
-                    .alert(&integration.id, &alert.dedup_key)
-                    .await?
-                    .map(|a| KnownAlert {
-                        incident: a.incident,
-                        status: if a.firing {
-                            AlertStatus::Firing
-                        } else {
-                            AlertStatus::Resolved
-                        },
-                        digest: a.digest,
-                    });
-                unit.known.insert(identity.clone(), known.clone());
-                known
-            }
-        };
+        let known = self.known(unit, &identity).await?;
         let known_loaded = match &known {
             Some(k) => self.work(unit, k.incident).await?,
             None => false,
@@ -790,17 +773,7 @@ impl AlertProcessor {
             }
             _ => 0,
         };
-        let group_id = match unit.groups.get(&routed.group) {
-            Some(id) => *id,
-            None => {
-                let id = self
-                    .store
-                    .open_incident_in_group(&routed.group, unit.since)
-                    .await?;
-                unit.groups.insert(routed.group.clone(), id);
-                id
-            }
-        };
+        let group_id = self.group_incident(unit, &routed.group).await?;
         let group_loaded = match group_id {
             Some(id) => self.work(unit, id).await?,
             None => false,
@@ -842,68 +815,14 @@ impl AlertProcessor {
                 if unit.touched.contains_key(&identity) {
                     return Ok(false);
                 }
-                let data = match declare(&declaration, policy) {
-                    Ok(data) => data,
-                    Err(e) => {
-                        // Normalisation makes this unreachable for what receivers
-                        // accept; should a policy change make it so, the alert is
-                        // still accounted for.
-                        unit.drop_alert(
-                            &integration.id,
-                            alert,
-                            format!("it could not open an incident: {e}"),
-                        );
-                        return Ok(true);
-                    }
-                };
-                let id = unit.placeholder();
-                let declared = NewEvent {
-                    at: now,
-                    actor: actor.clone(),
-                    data,
-                };
-                let first = RecordedEvent {
-                    id: 0,
-                    seq: 1,
-                    at: now,
-                    actor: actor.clone(),
-                    data: declared.data.clone(),
-                };
-                let state = Incident::declared(id, &first)?;
-                unit.incidents.insert(
-                    id,
-                    Work {
-                        group: Some(routed.group.clone()),
-                        base: None,
-                        declared: Some(declared),
-                        stored: Vec::new(),
-                        state,
-                        new: Vec::new(),
-                        firing: None,
-                        firing_delta: 0,
-                    },
-                );
-                unit.opened.push(id);
-                unit.groups.insert(routed.group.clone(), Some(id));
-                let mut more = more;
-                if let Some(name) = &routed.runbook {
-                    match self.runbooks.get(name) {
-                        // Snapshotted like a manual attach, in the same append as the
-                        // declaration, so the first responder already sees the steps.
-                        Some(book) => more.push(EventData::RunbookAttached {
-                            runbook: book.id.clone(),
-                            title: book.title.clone(),
-                            steps: book.steps.clone(),
-                            phases: book.phases.clone(),
-                        }),
-                        None => {
-                            tracing::warn!(alert = %alert.dedup_key, runbook = %name, "route names a runbook the server does not have")
-                        }
-                    }
-                }
-                unit.record(id, &actor, now, more)?;
-                unit.touched.insert(identity, id);
-                tracing::debug!(alert = %alert.dedup_key, "incident to open for alert");
+                self.open_for_alert(
+                    unit,
+                    policy,
+                    (integration, alert),
+                    &routed,
+                    &declaration,
+                    more,
+                )?;
                 Ok(true)
             }
             AlertOutcome::Append(id, datas) => {
@@ -924,6 +843,123 @@ impl AlertProcessor {
                 Ok(true)
             }
         }
+    }
+
+    /// What is known of an alert identity (its projection), read once per unit.
+    async fn known(
+        &self,
+        unit: &mut Unit,
+        identity: &(String, String),
+    ) -> Result<Option<KnownAlert>, StoreError> {
+        if let Some(known) = unit.known.get(identity) {
+            return Ok(known.clone());
+        }
+        let known = self
+            .store
+            .alert(&identity.0, &identity.1)
+            .await?
+            .map(|a| KnownAlert {
+                incident: a.incident,
+                status: if a.firing {
+                    AlertStatus::Firing
+                } else {
+                    AlertStatus::Resolved
+                },
+                digest: a.digest,
+            });
+        unit.known.insert(identity.clone(), known.clone());
+        Ok(known)
+    }
+
+    /// The open incident of an alert group, read once per unit.
+    async fn group_incident(
+        &self,
+        unit: &mut Unit,
+        group: &str,
+    ) -> Result<Option<IncidentId>, StoreError> {
+        if let Some(id) = unit.groups.get(group) {
+            return Ok(*id);
+        }
+        let id = self.store.open_incident_in_group(group, unit.since).await?;
+        unit.groups.insert(group.to_owned(), id);
+        Ok(id)
+    }
+
+    /// Records in `unit` the incident an alert opens, with the route's runbook attached;
+    /// an alert that cannot open one is recorded as dropped, with why.
+    fn open_for_alert(
+        &self,
+        unit: &mut Unit,
+        policy: &Policy,
+        (integration, alert): (&IntegrationRecord, &AlertInput),
+        routed: &Routed,
+        declaration: &Declaration,
+        mut more: Vec<EventData>,
+    ) -> Result<(), StoreError> {
+        let now = unit.now;
+        let actor = format!("integration:{}", integration.name);
+        let data = match declare(declaration, policy) {
+            Ok(data) => data,
+            Err(e) => {
+                // Normalisation makes this unreachable for what receivers accept;
+                // should a policy change make it so, the alert is still accounted for.
+                unit.drop_alert(
+                    &integration.id,
+                    alert,
+                    format!("it could not open an incident: {e}"),
+                );
+                return Ok(());
+            }
+        };
+        let id = unit.placeholder();
+        let declared = NewEvent {
+            at: now,
+            actor: actor.clone(),
+            data,
+        };
+        let first = RecordedEvent {
+            id: 0,
+            seq: 1,
+            at: now,
+            actor: actor.clone(),
+            data: declared.data.clone(),
+        };
+        let state = Incident::declared(id, &first)?;
+        unit.incidents.insert(
+            id,
+            Work {
+                group: Some(routed.group.clone()),
+                base: None,
+                declared: Some(declared),
+                stored: Vec::new(),
+                state,
+                new: Vec::new(),
+                firing: None,
+                firing_delta: 0,
+            },
+        );
+        unit.opened.push(id);
+        unit.groups.insert(routed.group.clone(), Some(id));
+        if let Some(name) = &routed.runbook {
+            match self.runbooks.get(name) {
+                // Snapshotted like a manual attach, in the same append as the
+                // declaration, so the first responder already sees the steps.
+                Some(book) => more.push(EventData::RunbookAttached {
+                    runbook: book.id.clone(),
+                    title: book.title.clone(),
+                    steps: book.steps.clone(),
+                    phases: book.phases.clone(),
+                }),
+                None => {
+                    tracing::warn!(alert = %alert.dedup_key, runbook = %name, "route names a runbook the server does not have")
+                }
+            }
+        }
+        unit.record(id, &actor, now, more)?;
+        unit.touched
+            .insert((integration.id.clone(), alert.dedup_key.clone()), id);
+        tracing::debug!(alert = %alert.dedup_key, "incident to open for alert");
+        Ok(())
     }
 
     /// Writes the unit's decisions and the processed items in one transaction, then
