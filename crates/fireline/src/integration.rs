@@ -187,6 +187,13 @@ fn receiver_url(settings: &Settings, key: &str, show_key: bool) -> String {
     format!("{base}/api/v1/integrations/{key}/alertmanager")
 }
 
+/// A heartbeat's ping URL on the server the CLI talks to; the key as in [`receiver_url`].
+fn heartbeat_url(settings: &Settings, key: &str, show_key: bool) -> String {
+    let base = settings.url.value.trim_end_matches('/');
+    let key = if show_key { key } else { "<key>" };
+    format!("{base}/api/v1/heartbeats/{key}")
+}
+
 /// Runs an alert subcommand; `send` is the only one.
 pub fn alert(settings: &Settings, command: &AlertCommand) -> Result<(), Failure> {
     send(settings, &command.action)
@@ -273,7 +280,12 @@ pub async fn heartbeat(settings: &Settings, command: &HeartbeatCommand) -> Resul
             .await
             {
                 Ok((key, record)) => {
-                    eprintln!("created {} ({}); ping POST <fireline>/api/v1/heartbeats/<key>; the key is shown only once", record.id, record.name);
+                    eprintln!(
+                        "created {} ({}); the key is shown only once.\nping: POST {}",
+                        record.id,
+                        record.name,
+                        heartbeat_url(settings, &key, std::io::stdout().is_terminal())
+                    );
                     outln!("{key}");
                     Ok(())
                 }

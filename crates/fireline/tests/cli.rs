@@ -674,6 +674,55 @@ fn integration_create_prints_the_receiver_url_on_the_cli_s_server() {
     );
 }
 
+/// Regression: `heartbeat create` printed `<fireline>/api/v1/heartbeats/<key>`; it now
+/// prints the ping URL on the server the CLI talks to (the key as for integrations).
+#[test]
+fn heartbeat_create_prints_the_ping_url_on_the_cli_s_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let base = ["--db", &db, "--url", "http://fireline.example:9000"];
+    let integration = fireline(
+        &[&base[..], &["integration", "create", "--service", "backup"]].concat(),
+        &[],
+    );
+    assert!(integration.status.success(), "{}", stderr(&integration));
+    let id = fireline(
+        &[&base[..], &["integration", "list", "--json"]].concat(),
+        &[],
+    );
+    let listed: serde_json::Value = serde_json::from_str(&ok(id)).expect("JSON");
+    let id = listed[0]["id"].as_str().expect("an id").to_owned();
+    let out = fireline(
+        &[
+            &base[..],
+            &[
+                "heartbeat",
+                "create",
+                "--integration",
+                &id,
+                "--name",
+                "nightly",
+                "--interval",
+                "24h",
+                "--grace",
+                "1h",
+            ],
+        ]
+        .concat(),
+        &[],
+    );
+    let err = stderr(&out);
+    let key = ok(out).trim().to_owned();
+    assert!(
+        err.contains("ping: POST http://fireline.example:9000/api/v1/heartbeats/<key>"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&key),
+        "the key is not repeated on stderr: {err}"
+    );
+}
+
 #[test]
 fn help_and_version_are_there_for_every_command() {
     assert!(ok(fireline(&["--version"], &[])).starts_with("fireline "));
