@@ -77,7 +77,7 @@ pub fn complete(document: &mut utoipa::openapi::OpenApi) {
     // `#[schema(min_properties = 1)]` as `maxProperties: 1`.
     if let Some(components) = document.components.as_mut() {
         if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(roster))) =
-            components.schemas.get_mut("RosterView")
+            components.schemas.get_mut("RosterRequest")
         {
             roster.min_properties = Some(1);
         }

@@ -9,9 +9,9 @@ use crate::auth::{AsAdmin, AsViewer, Caller, FeedReader, FeedSecrets};
 use crate::extract::{parse_json, ApiJson, ApiQuery};
 use crate::wire::{
     CalendarFeedList, CalendarFeedView, ErrorBody, OnCallList, OnCallQuery, OnCallView, PersonList,
-    PersonView, RosterImported, RosterPutQuery, RosterView, ScheduleList, ScheduleView, ShiftList,
-    ShiftQuery, ShiftView, TeamList, TeamView, TestPageQuery, TestPageView, TestPagesSent,
-    MASKED_SECRET,
+    PersonRequest, PersonView, RosterImported, RosterPutQuery, RosterRequest, RosterView,
+    ScheduleList, ScheduleRequest, ScheduleView, ShiftList, ShiftQuery, ShiftView, TeamList,
+    TeamRequest, TeamView, TestPageQuery, TestPageView, TestPagesSent, MASKED_SECRET,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -295,7 +295,7 @@ fn guard_roster(
 /// is refused, and so is a roster that would leave pages reaching nobody, unless the
 /// query says so by name.
 #[utoipa::path(
-    put, path = "/api/v1/roster", tag = "oncall", request_body = RosterView,
+    put, path = "/api/v1/roster", tag = "oncall", request_body = RosterRequest,
     params(RosterPutQuery),
     responses(
         (status = 200, description = "Stored; counts of what is now in the roster", body = RosterImported),
@@ -311,7 +311,9 @@ pub(super) async fn put_roster(
     ApiQuery(query): ApiQuery<RosterPutQuery>,
     ApiJson(document): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<RosterImported>, ApiError> {
-    // An empty body reads as `{}`; either is a mistake here, never "no roster".
+    // Read as a JSON object first, then as the roster: an empty body reads as `{}`, and
+    // either is a mistake here, never "no roster" (the request type cannot tell `{}`
+    // from `{"people": {}}`).
     if document.is_empty() {
         return Err(ApiError::BadRequest {
             field: Some("body".to_owned()),
@@ -322,7 +324,7 @@ pub(super) async fn put_roster(
         tracing::error!(error = %e, "a parsed JSON object does not serialise");
         ApiError::Internal
     })?;
-    let mut roster: Roster = parse_json(&bytes)?;
+    let mut roster: Roster = parse_json::<RosterRequest>(&bytes)?.into();
     let stored = state.store.roster().await?;
     for (id, person) in &mut roster.people {
         keep_secrets(person, stored.people.get(id), &format!("people.{id}."))?;
@@ -630,7 +632,7 @@ pub(crate) async fn send_test_pages(
 
 /// Creates or replaces a person. A contact secret of `****` keeps the stored one.
 #[utoipa::path(
-    put, path = "/api/v1/people/{id}", tag = "oncall", request_body = PersonView,
+    put, path = "/api/v1/people/{id}", tag = "oncall", request_body = PersonRequest,
     params(("id" = String, Path, description = "Person id")),
     responses(
         (status = 200, description = "Stored", body = PersonView),
@@ -644,8 +646,9 @@ pub(super) async fn put_person(
     _caller: AsAdmin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(mut person): ApiJson<Person>,
+    ApiJson(person): ApiJson<PersonRequest>,
 ) -> Result<Json<PersonView>, ApiError> {
+    let mut person = Person::from(person);
     same_id(Section::People, &id, &mut person.id)?;
     let stored = state.store.roster().await?;
     keep_secrets(&mut person, stored.people.get(&id), "")?;
@@ -730,7 +733,7 @@ pub(super) async fn get_team(
 
 /// Creates or replaces a team; its members and schedule must exist.
 #[utoipa::path(
-    put, path = "/api/v1/teams/{id}", tag = "oncall", request_body = TeamView,
+    put, path = "/api/v1/teams/{id}", tag = "oncall", request_body = TeamRequest,
     params(("id" = String, Path, description = "Team id")),
     responses(
         (status = 200, description = "Stored", body = TeamView),
@@ -744,8 +747,9 @@ pub(super) async fn put_team(
     _caller: AsAdmin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(mut team): ApiJson<Team>,
+    ApiJson(team): ApiJson<TeamRequest>,
 ) -> Result<Json<TeamView>, ApiError> {
+    let mut team = Team::from(team);
     same_id(Section::Teams, &id, &mut team.id)?;
     let doc = to_json(&team)?;
     let shown = view(&team)?;
@@ -833,7 +837,7 @@ pub(super) async fn get_schedule(
 
 /// Creates or replaces a schedule; its participants and overrides must name people.
 #[utoipa::path(
-    put, path = "/api/v1/schedules/{id}", tag = "oncall", request_body = ScheduleView,
+    put, path = "/api/v1/schedules/{id}", tag = "oncall", request_body = ScheduleRequest,
     params(("id" = String, Path, description = "Schedule id")),
     responses(
         (status = 200, description = "Stored", body = ScheduleView),
@@ -847,8 +851,9 @@ pub(super) async fn put_schedule(
     _caller: AsAdmin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(mut schedule): ApiJson<Schedule>,
+    ApiJson(schedule): ApiJson<ScheduleRequest>,
 ) -> Result<Json<ScheduleView>, ApiError> {
+    let mut schedule = Schedule::from(schedule);
     same_id(Section::Schedules, &id, &mut schedule.id)?;
     let doc = to_json(&schedule)?;
     let shown = view(&schedule)?;

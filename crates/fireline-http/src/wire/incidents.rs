@@ -1,8 +1,10 @@
 //! Incidents (`routes/incidents.rs`): declaring and changing them, their state, timeline
-//! and checklist, and the schema-only names of their statuses, roles and update channels.
+//! (its events are in `wire/events.rs`) and checklist, and the schema-only names of their
+//! statuses, roles and update channels.
 
 use super::integral;
-use fireline_core::{EventData, Incident, RecordedEvent};
+use super::EventView;
+use fireline_core::Incident;
 use fireline_store::IncidentSummary;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -273,45 +275,6 @@ impl From<&Incident> for IncidentView {
             policy: i.policy.clone(),
             version: i.version,
             updated_at: i.updated_at,
-        }
-    }
-}
-
-/// One event on an incident's timeline.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventView {
-    /// Unique across incidents.
-    pub id: i64,
-    /// Position in the incident's log, from 1.
-    pub seq: u64,
-    /// RFC 3339.
-    #[schema(value_type = String, format = DateTime)]
-    pub at: Timestamp,
-    /// Who did it.
-    pub actor: String,
-    /// `declared`, `acknowledged`, `severity_changed`, `status_changed`,
-    /// `role_assigned`, `note_added`, `resolved` or `reopened`.
-    pub kind: String,
-    /// The kind's fields (e.g. `from`/`to` for changes, `text` for notes).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Map<String, serde_json::Value>,
-}
-
-impl From<&RecordedEvent> for EventView {
-    fn from(e: &RecordedEvent) -> Self {
-        let mut data = match serde_json::to_value(&e.data) {
-            Ok(serde_json::Value::Object(map)) => map,
-            // EventData is an internally tagged enum: it always serialises to an object.
-            _ => serde_json::Map::new(),
-        };
-        data.remove("kind");
-        EventView {
-            id: e.id,
-            seq: e.seq,
-            at: e.at,
-            actor: e.actor.clone(),
-            kind: EventData::kind(&e.data).to_owned(),
-            data,
         }
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! One file per route module (`routes/incidents.rs` → `wire/incidents.rs`, …) holds the
 //! views that module reads and renders; all are re-exported here, so a view is named
-//! `wire::IncidentView` wherever it is defined. This file keeps what every route shares:
-//! the error body, [`refuse_nul`] and the [`integral`] readers.
+//! `wire::IncidentView` wherever it is defined; incident events, one view per kind, have
+//! their own file (`events.rs`). This file keeps what every route shares: the error body,
+//! [`refuse_nul`] and the [`integral`] readers.
 
 mod alerts;
+mod events;
 mod incidents;
 mod meta;
 mod oncall;
@@ -16,6 +18,7 @@ mod status;
 mod tokens;
 
 pub use alerts::*;
+pub use events::*;
 pub use incidents::*;
 pub use meta::*;
 pub use oncall::*;

@@ -1,10 +1,11 @@
 //! The on-call roster (`routes/oncall.rs`).
 //!
-//! Request bodies are read straight into `fireline_core::oncall` types, so the API accepts
-//! exactly the roster file's shape (docs/oncall.md) with the same text forms (`09:00`,
-//! `1w`, `5m`); these views document that shape and are what responses carry. Responses
-//! are built from the core types' own JSON, so both directions use one set of text forms,
-//! and every optional field is always present (`null` or `[]`) so clients need no guessing.
+//! Request bodies are the request types at the end of this file (`PersonRequest`, …):
+//! they accept exactly the roster file's shape (docs/oncall.md) with the same text forms
+//! (`09:00`, `1w`, `5m`) and convert into `fireline_core::oncall` types. The views are
+//! what responses carry, built from the core types' own JSON, so both directions use one
+//! set of text forms, and every optional field is always present (`null` or `[]`) so
+//! clients need no guessing; a view sent back as a request is read as it was shown.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -211,9 +212,7 @@ pub struct ScheduleView {
     pub overrides: Vec<OverrideView>,
 }
 
-/// The whole roster, keyed by id as in the roster file. `PUT /api/v1/roster` refuses an
-/// empty object (it would wipe the roster), hence at least one property (set in
-/// `openapi::complete`: utoipa-gen 5.5 writes `min_properties` as `maxProperties`).
+/// The whole roster, keyed by id as in the roster file (`GET /api/v1/roster`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RosterView {
@@ -417,5 +416,567 @@ impl From<&fireline_core::oncall::Shift> for ShiftView {
             end: s.end,
             layer: s.layer.clone(),
         }
+    }
+}
+
+pub use request::{
+    Contact as ContactRequest, Layer as LayerRequest, NotificationRule as NotificationRuleRequest,
+    Override as OverrideRequest, Person as PersonRequest, Restriction as RestrictionRequest,
+    RosterFile as RosterRequest, Schedule as ScheduleRequest, Team as TeamRequest,
+};
+
+/// Roster request bodies: `PUT /api/v1/roster`, `/people/{id}`, `/teams/{id}` and
+/// `/schedules/{id}`. They accept exactly what the roster file's entries accept (the same
+/// field names, defaults and text forms, unknown fields refused) and convert field by
+/// field into `fireline_core::oncall` types, which `Roster::check` then judges as before.
+///
+/// Each struct and enum has its core counterpart's Rust name (re-exported as
+/// `PersonRequest`, …, and documented under that name), because serde puts the name in
+/// some messages (`expected struct Person`); with the same names, field order and
+/// leaf parsers, a refused body gets the same 400 as when it was read into the core type.
+mod request {
+    use super::{ContactKindName, WeekdayName};
+    use fireline_core::oncall as core;
+    use jiff::civil::{Date, Time, Weekday};
+    use jiff::{SignedDuration, Timestamp};
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+    use utoipa::ToSchema;
+
+    /// A person, as the roster file writes one.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = PersonRequest)]
+    pub struct Person {
+        /// Id (lowercase letters, digits, `-`, `_`); absent or empty: the path's (or, in a
+        /// roster, the key's).
+        #[serde(default)]
+        pub id: String,
+        /// Full name.
+        pub name: String,
+        /// IANA time zone, e.g. `Europe/Berlin` [default: `UTC`].
+        #[serde(default = "utc")]
+        #[schema(default = "UTC")]
+        pub time_zone: String,
+        /// Ways to reach them.
+        #[serde(default)]
+        pub contacts: Vec<Contact>,
+        /// Notification rules; empty means every contact at once.
+        #[serde(default)]
+        pub rules: Vec<NotificationRule>,
+        /// How long messages that need no waking up wait to go out together (`0m`: each
+        /// at once; at most `1h`); absent or `null`: the server's default, 1 minute.
+        #[serde(default, deserialize_with = "text::duration_opt")]
+        #[schema(
+            value_type = Option<String>,
+            example = "5m",
+            pattern = r"^([0-9]{1,5}h([0-9]{1,5}m)?([0-9]{1,5}s)?|[0-9]{1,5}m([0-9]{1,5}s)?|[0-9]{1,5}s)$"
+        )]
+        pub bundle: Option<SignedDuration>,
+    }
+
+    fn utc() -> String {
+        "UTC".to_owned()
+    }
+
+    /// A contact kind.
+    #[derive(Debug, Clone, Copy, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ContactKind {
+        /// An e-mail address.
+        Email,
+        /// A Slack incoming-webhook URL.
+        Slack,
+        /// A generic HTTP(S) webhook.
+        Webhook,
+        /// An ntfy topic URL.
+        Ntfy,
+        /// A Pushover user or group key.
+        Pushover,
+        /// A mobile number (E.164), texted.
+        Sms,
+        /// A phone number (E.164), called.
+        Voice,
+        /// The person's subscribed devices (rules only).
+        Push,
+    }
+
+    impl From<ContactKind> for core::ContactKind {
+        fn from(kind: ContactKind) -> core::ContactKind {
+            match kind {
+                ContactKind::Email => core::ContactKind::Email,
+                ContactKind::Slack => core::ContactKind::Slack,
+                ContactKind::Webhook => core::ContactKind::Webhook,
+                ContactKind::Ntfy => core::ContactKind::Ntfy,
+                ContactKind::Pushover => core::ContactKind::Pushover,
+                ContactKind::Sms => core::ContactKind::Sms,
+                ContactKind::Voice => core::ContactKind::Voice,
+                ContactKind::Push => core::ContactKind::Push,
+            }
+        }
+    }
+
+    /// One way to reach a person.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = ContactRequest)]
+    pub struct Contact {
+        /// `email`, `slack`, `webhook`, `ntfy`, `pushover`, `sms` or `voice`.
+        #[schema(value_type = ContactKindName)]
+        pub kind: ContactKind,
+        /// The e-mail address, URL, user key or phone number, in full (a masked address,
+        /// with `…`, is refused).
+        pub address: String,
+        /// A webhook's signing key, an ntfy access token; `****` keeps the stored one.
+        #[serde(default)]
+        pub secret: Option<String>,
+    }
+
+    /// When a person is reached through one kind of contact, counted from the page.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = NotificationRuleRequest)]
+    pub struct NotificationRule {
+        /// `email`, `slack`, `webhook`, `ntfy`, `pushover`, `sms`, `voice` or `push`.
+        #[schema(value_type = ContactKindName)]
+        pub kind: ContactKind,
+        /// How long after the page: `0m`, `5m`, `1h30m` [default: `0m`].
+        #[serde(deserialize_with = "text::duration", default)]
+        #[schema(
+            value_type = String,
+            pattern = r"^([0-9]{1,5}h([0-9]{1,5}m)?([0-9]{1,5}s)?|[0-9]{1,5}m([0-9]{1,5}s)?|[0-9]{1,5}s)$"
+        )]
+        pub after: SignedDuration,
+    }
+
+    /// A group of people, optionally with the schedule that says which of them is on call.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = TeamRequest)]
+    pub struct Team {
+        /// Id; absent or empty: the path's (or, in a roster, the key's).
+        #[serde(default)]
+        pub id: String,
+        /// Name.
+        pub name: String,
+        /// Person ids.
+        #[serde(default)]
+        pub members: Vec<String>,
+        /// The team's schedule id, if it has one.
+        #[serde(default)]
+        pub schedule: Option<String>,
+        /// Services the team owns.
+        #[serde(default)]
+        pub services: Vec<String>,
+    }
+
+    /// An on-call schedule.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = ScheduleRequest)]
+    pub struct Schedule {
+        /// Id; absent or empty: the path's (or, in a roster, the key's).
+        #[serde(default)]
+        pub id: String,
+        /// Name.
+        pub name: String,
+        /// IANA zone the layers' dates and hand-off times are read in.
+        pub time_zone: String,
+        /// Rotation layers, lowest first: a later layer wins wherever it has someone.
+        #[serde(default)]
+        pub layers: Vec<Layer>,
+        /// Overrides; they beat every layer, the last listed wins where they overlap.
+        #[serde(default)]
+        pub overrides: Vec<Override>,
+    }
+
+    /// A rotation through participants at a fixed shift length.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = LayerRequest)]
+    pub struct Layer {
+        /// Name, shown on the shifts it produces.
+        pub name: String,
+        /// Person ids in rotation order.
+        pub participants: Vec<String>,
+        /// Shift length: `12h`, `1d`, `1w`, `2w`, `daily`, `weekly`.
+        #[serde(deserialize_with = "text::shift_length")]
+        #[schema(value_type = String, pattern = r"^([0-9]{1,9}[hdw]|daily|weekly)$")]
+        pub shift: core::ShiftLength,
+        /// Local time of day the first shift starts [default: `00:00`].
+        #[serde(deserialize_with = "text::time_of_day", default)]
+        #[schema(
+            value_type = String,
+            pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+        )]
+        pub handoff: Time,
+        /// Local date of the first shift, `2026-01-05`.
+        #[schema(value_type = String, format = Date)]
+        pub start: Date,
+        /// The layer's own IANA zone, if not the schedule's.
+        #[serde(default)]
+        pub time_zone: Option<String>,
+        /// Windows the layer is limited to; empty means always.
+        #[serde(default)]
+        pub restrictions: Vec<Restriction>,
+    }
+
+    /// A daily window a layer is limited to, in the layer's time zone.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = RestrictionRequest)]
+    pub struct Restriction {
+        /// Days the window starts on (`mon` … `sun`); empty means every day.
+        #[serde(deserialize_with = "text::weekdays", default)]
+        #[schema(value_type = Vec<WeekdayName>)]
+        pub days: Vec<Weekday>,
+        /// Local start time, `09:00`.
+        #[serde(deserialize_with = "text::time_of_day")]
+        #[schema(
+            value_type = String,
+            pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+        )]
+        pub from: Time,
+        /// Local end time; not after `from` means past midnight.
+        #[serde(deserialize_with = "text::time_of_day")]
+        #[schema(
+            value_type = String,
+            pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+        )]
+        pub to: Time,
+    }
+
+    /// Someone on call instead of whoever the layers say.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = OverrideRequest)]
+    pub struct Override {
+        /// Person id.
+        pub person: String,
+        /// From (inclusive).
+        #[schema(value_type = String, format = DateTime)]
+        pub start: Timestamp,
+        /// Until (exclusive).
+        #[schema(value_type = String, format = DateTime)]
+        pub end: Timestamp,
+    }
+
+    /// The whole roster, keyed by id as in the roster file; an entry's id is its key.
+    /// `{}` is refused (it would wipe the roster), hence at least one property (set in
+    /// `openapi::complete`: utoipa-gen 5.5 writes `min_properties` as `maxProperties`).
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = RosterRequest)]
+    pub struct RosterFile {
+        /// People by id.
+        #[serde(default)]
+        pub people: BTreeMap<String, Person>,
+        /// Teams by id.
+        #[serde(default)]
+        pub teams: BTreeMap<String, Team>,
+        /// Schedules by id.
+        #[serde(default)]
+        pub schedules: BTreeMap<String, Schedule>,
+    }
+
+    impl From<Contact> for core::Contact {
+        fn from(c: Contact) -> core::Contact {
+            core::Contact {
+                kind: c.kind.into(),
+                address: c.address,
+                secret: c.secret,
+            }
+        }
+    }
+
+    impl From<NotificationRule> for core::NotificationRule {
+        fn from(r: NotificationRule) -> core::NotificationRule {
+            core::NotificationRule {
+                kind: r.kind.into(),
+                after: r.after,
+            }
+        }
+    }
+
+    impl From<Person> for core::Person {
+        fn from(p: Person) -> core::Person {
+            core::Person {
+                id: p.id,
+                name: p.name,
+                time_zone: p.time_zone,
+                contacts: p.contacts.into_iter().map(Into::into).collect(),
+                rules: p.rules.into_iter().map(Into::into).collect(),
+                bundle: p.bundle,
+            }
+        }
+    }
+
+    impl From<Team> for core::Team {
+        fn from(t: Team) -> core::Team {
+            core::Team {
+                id: t.id,
+                name: t.name,
+                members: t.members,
+                schedule: t.schedule,
+                services: t.services,
+            }
+        }
+    }
+
+    impl From<Restriction> for core::Restriction {
+        fn from(r: Restriction) -> core::Restriction {
+            core::Restriction {
+                days: r.days,
+                from: r.from,
+                to: r.to,
+            }
+        }
+    }
+
+    impl From<Layer> for core::Layer {
+        fn from(l: Layer) -> core::Layer {
+            core::Layer {
+                name: l.name,
+                participants: l.participants,
+                shift: l.shift,
+                handoff: l.handoff,
+                start: l.start,
+                time_zone: l.time_zone,
+                restrictions: l.restrictions.into_iter().map(Into::into).collect(),
+            }
+        }
+    }
+
+    impl From<Override> for core::Override {
+        fn from(o: Override) -> core::Override {
+            core::Override {
+                person: o.person,
+                start: o.start,
+                end: o.end,
+            }
+        }
+    }
+
+    impl From<Schedule> for core::Schedule {
+        fn from(s: Schedule) -> core::Schedule {
+            core::Schedule {
+                id: s.id,
+                name: s.name,
+                time_zone: s.time_zone,
+                layers: s.layers.into_iter().map(Into::into).collect(),
+                overrides: s.overrides.into_iter().map(Into::into).collect(),
+            }
+        }
+    }
+
+    impl From<RosterFile> for core::Roster {
+        /// Each entry's id is its key, as in the roster file.
+        fn from(file: RosterFile) -> core::Roster {
+            fn keyed<W, C: From<W>>(
+                map: BTreeMap<String, W>,
+                id: fn(&mut C) -> &mut String,
+            ) -> BTreeMap<String, C> {
+                map.into_iter()
+                    .map(|(key, entry)| {
+                        let mut entry = C::from(entry);
+                        key.clone_into(id(&mut entry));
+                        (key, entry)
+                    })
+                    .collect()
+            }
+            core::Roster {
+                people: keyed(file.people, |p: &mut core::Person| &mut p.id),
+                teams: keyed(file.teams, |t: &mut core::Team| &mut t.id),
+                schedules: keyed(file.schedules, |s: &mut core::Schedule| &mut s.id),
+            }
+        }
+    }
+
+    /// The roster's text forms (`09:00`, `mon`, `5m`, `1w`), read by the core's own
+    /// parsers so that what is accepted and every message are the roster file's. The
+    /// core keeps its time, weekday and duration parsers private to its serde
+    /// attributes, so each is reached through the smallest core value that uses it
+    /// (`Restriction`, `NotificationRule`), read from the text alone.
+    mod text {
+        use fireline_core::oncall::{NotificationRule, Restriction, ShiftLength};
+        use jiff::civil::{Time, Weekday};
+        use jiff::SignedDuration;
+        use serde::de::Error;
+        use serde::{Deserialize, Deserializer};
+        use serde_json::json;
+
+        /// The core's message for a value it refuses (a custom message, without position).
+        fn refused<E: Error>(e: &serde_json::Error) -> E {
+            E::custom(e)
+        }
+
+        /// A time of day, `09:00` or `09:00:30`.
+        pub fn time_of_day<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+            let text = String::deserialize(d)?;
+            serde_json::from_value::<Restriction>(json!({"from": text, "to": "00:00"}))
+                .map(|r| r.from)
+                .map_err(|e| refused(&e))
+        }
+
+        /// Weekdays, `["mon", "tue"]` (full English names in any case too).
+        pub fn weekdays<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
+            let names = Vec::<String>::deserialize(d)?;
+            serde_json::from_value::<Restriction>(
+                json!({"days": names, "from": "00:00", "to": "00:00"}),
+            )
+            .map(|r| r.days)
+            .map_err(|e| refused(&e))
+        }
+
+        /// A duration, `5m`, `1h30m` (ISO 8601 `PT5M` too).
+        pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<SignedDuration, D::Error> {
+            let text = String::deserialize(d)?;
+            parse_duration(text)
+        }
+
+        /// An optional duration; `null` is none.
+        pub fn duration_opt<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<SignedDuration>, D::Error> {
+            Option::<String>::deserialize(d)?
+                .map(parse_duration)
+                .transpose()
+        }
+
+        fn parse_duration<E: Error>(text: String) -> Result<SignedDuration, E> {
+            serde_json::from_value::<NotificationRule>(json!({"kind": "email", "after": text}))
+                .map(|r| r.after)
+                .map_err(|e| refused(&e))
+        }
+
+        /// A shift length, `12h`, `1d`, `2w`, `daily`, `weekly`.
+        pub fn shift_length<'de, D: Deserializer<'de>>(d: D) -> Result<ShiftLength, D::Error> {
+            let text = String::deserialize(d)?;
+            text.parse().map_err(D::Error::custom)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::parse_json;
+    use fireline_core::oncall::{Person, Roster, Schedule, Team};
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+
+    /// Reads each body as the core type `C` did and as the request type `W` converted into
+    /// `C`: the same value, or the same error (status, field and message).
+    fn reads_alike<C, W>(bodies: &[serde_json::Value])
+    where
+        C: DeserializeOwned + std::fmt::Debug,
+        W: DeserializeOwned + Into<C>,
+    {
+        for body in bodies {
+            // Pretty-printed, so the positions in messages are on several lines.
+            let bytes = serde_json::to_vec_pretty(body).expect("JSON");
+            let core = format!("{:?}", parse_json::<C>(&bytes));
+            let wire = format!("{:?}", parse_json::<W>(&bytes).map(Into::into));
+            assert_eq!(wire, core, "{body}");
+        }
+    }
+
+    #[test]
+    fn people_are_read_as_the_core_read_them() {
+        let contact = json!({"kind": "email", "address": "a@example.com"});
+        reads_alike::<Person, PersonRequest>(&[
+            json!({"name": "A"}),
+            json!({"id": "a", "name": "A", "time_zone": "Europe/Berlin",
+                   "contacts": [contact, {"kind": "webhook", "address": "https://x", "secret": "s"}],
+                   "rules": [{"kind": "email", "after": "5m"}, {"kind": "push"}, {"kind": "sms", "after": "PT1H30M"}],
+                   "bundle": "1m"}),
+            json!({"name": "A", "bundle": null}),
+            json!({"name": "A", "bundle": "soon"}),
+            json!({"name": "A", "bundle": 5}),
+            json!({"name": "A", "rules": [{"kind": "email", "after": "x"}]}),
+            json!({"name": "A", "rules": [{"kind": "email", "after": 3}]}),
+            json!({"name": "A", "rules": [{"kind": "email", "when": "5m"}]}),
+            json!({"name": "A", "contacts": [{"kind": "fax", "address": "1"}]}),
+            json!({"name": "A", "contacts": [{"kind": 1, "address": "1"}]}),
+            json!({"name": "A", "contacts": [{"kind": "email"}]}),
+            json!({"name": "A", "contacts": [{"kind": "email", "address": "a", "x": 1}]}),
+            json!({"name": "A", "contacts": [["email", "a@example.com"]]}),
+            json!({"name": "A", "contacts": [["email"]]}),
+            json!({"name": "A", "contacts": {}}),
+            json!({"name": "A", "nick": "a"}),
+            json!({"name": 1}),
+            json!({}),
+            json!("A"),
+            json!(null),
+        ]);
+    }
+
+    #[test]
+    fn teams_are_read_as_the_core_read_them() {
+        reads_alike::<Team, TeamRequest>(&[
+            json!({"name": "T"}),
+            json!({"id": "t", "name": "T", "members": ["a"], "schedule": "s", "services": ["api"]}),
+            json!({"name": "T", "schedule": null}),
+            json!({"name": "T", "members": "a"}),
+            json!({"name": "T", "lead": "a"}),
+            json!({"members": []}),
+            json!(["T"]),
+        ]);
+    }
+
+    #[test]
+    fn schedules_are_read_as_the_core_read_them() {
+        let layer = |extra: serde_json::Value| {
+            let mut l = json!({"name": "weekly", "participants": ["a", "b"], "shift": "1w",
+                               "handoff": "09:00", "start": "2026-01-05"});
+            for (k, v) in extra.as_object().expect("object") {
+                l[k] = v.clone();
+            }
+            json!({"name": "S", "time_zone": "UTC", "layers": [l]})
+        };
+        reads_alike::<Schedule, ScheduleRequest>(&[
+            json!({"name": "S", "time_zone": "UTC"}),
+            json!({"name": "S"}),
+            layer(json!({})),
+            layer(json!({"shift": "daily", "handoff": "09:00:30", "time_zone": "Europe/Berlin"})),
+            layer(json!({"shift": "bogus"})),
+            layer(json!({"shift": 7})),
+            layer(json!({"handoff": "9:00"})),
+            layer(json!({"handoff": "24:00"})),
+            layer(json!({"handoff": null})),
+            layer(json!({"start": "2026-13-01"})),
+            layer(json!({"start": 5})),
+            layer(
+                json!({"restrictions": [{"days": ["mon", "Tuesday"], "from": "09:00", "to": "17:00"}]}),
+            ),
+            layer(
+                json!({"restrictions": [{"days": ["mon", "xyz"], "from": "09:00", "to": "17:00"}]}),
+            ),
+            layer(json!({"restrictions": [{"days": [1], "from": "09:00", "to": "17:00"}]})),
+            layer(json!({"restrictions": [{"from": "9", "to": "17:00"}]})),
+            layer(json!({"restrictions": [{"from": "09:00"}]})),
+            layer(json!({"restrictions": [{"from": "09:00", "to": "17:60"}]})),
+            layer(json!({"colour": "red"})),
+            json!({"name": "S", "time_zone": "UTC", "overrides": [
+                {"person": "a", "start": "2026-01-05T00:00:00Z", "end": "2026-01-06T00:00:00Z"}]}),
+            json!({"name": "S", "time_zone": "UTC", "overrides": [
+                {"person": "a", "start": "yesterday", "end": "2026-01-06T00:00:00Z"}]}),
+            json!({"name": "S", "time_zone": "UTC", "overrides": [{"person": "a"}]}),
+        ]);
+    }
+
+    #[test]
+    fn rosters_are_read_as_the_core_read_them() {
+        reads_alike::<Roster, RosterRequest>(&[
+            json!({"people": {"a": {"name": "A"}}}),
+            json!({"people": {"a": {"id": "other", "name": "A"}},
+                   "teams": {"t": {"name": "T", "members": ["a"]}},
+                   "schedules": {"s": {"name": "S", "time_zone": "UTC"}}}),
+            json!({"people": null}),
+            json!({"people": {"a": {"name": "A", "bundle": "x"}}}),
+            json!({"schedules": {"s": {"name": "S", "time_zone": "UTC", "layers": [{}]}}}),
+            json!({"oncall": {}}),
+            json!({}),
+        ]);
     }
 }

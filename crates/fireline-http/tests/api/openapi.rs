@@ -82,39 +82,117 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     }
 }
 
-/// The properties a schema declares, `allOf` parts merged (as `#[serde(flatten)]` makes).
-fn properties(doc: &Value, schema: &Value) -> Option<serde_json::Map<String, Value>> {
+/// The properties a schema declares for `value`, and which of them are required:
+/// `allOf` parts merged (as `#[serde(flatten)]` makes) and, of a `oneOf`, the one
+/// alternative whose single-valued `enum` properties (a tag such as an event's `kind`)
+/// match `value`.
+fn properties(
+    doc: &Value,
+    schema: &Value,
+    value: &Value,
+) -> Option<(serde_json::Map<String, Value>, BTreeSet<String>)> {
     let schema = resolve(doc, schema);
-    let mut found = schema["properties"].as_object().cloned();
-    if let Some(parts) = schema["allOf"].as_array() {
-        for part in parts {
-            if let Some(more) = properties(doc, part) {
-                found.get_or_insert_with(Default::default).extend(more);
-            }
+    let mut found = schema["properties"]
+        .as_object()
+        .cloned()
+        .map(|props| (props, required(schema)));
+    let mut merge = |more: Option<(serde_json::Map<String, Value>, BTreeSet<String>)>| {
+        if let Some((props, names)) = more {
+            let (all, all_names) = found.get_or_insert_with(Default::default);
+            all.extend(props);
+            all_names.extend(names);
+        }
+    };
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        merge(properties(doc, part, value));
+    }
+    if let Some(alternatives) = schema["oneOf"].as_array() {
+        let matching: Vec<&Value> = alternatives
+            .iter()
+            .filter(|alt| tags_match(doc, alt, value))
+            .collect();
+        if let [only] = matching.as_slice() {
+            merge(properties(doc, only, value));
+        } else if alternatives
+            .iter()
+            .any(|alt| tags(doc, alt).next().is_some())
+        {
+            panic!(
+                "{} alternatives of a tagged oneOf match {value}",
+                matching.len()
+            );
         }
     }
     found
 }
 
-/// Checks `value` has exactly the properties `schema` declares, all the way down.
-/// Returns how many objects were compared, so callers can tell the check was not empty.
+/// The names a schema requires.
+fn required(schema: &Value) -> BTreeSet<String> {
+    schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A schema's tags: properties that allow exactly one value (`enum: [x]`).
+fn tags<'a>(doc: &'a Value, schema: &'a Value) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    resolve(doc, schema)["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, p)| match p["enum"].as_array().map(Vec::as_slice) {
+            Some([only]) => Some((name, only)),
+            _ => None,
+        })
+}
+
+/// Whether `value` has every tag of the alternative `schema`, with its value.
+fn tags_match(doc: &Value, schema: &Value, value: &Value) -> bool {
+    let mut tags = tags(doc, schema).peekable();
+    tags.peek().is_some() && tags.all(|(name, wanted)| &value[name] == wanted)
+}
+
+/// Whether a property's schema allows `null`.
+fn nullable(doc: &Value, schema: &Value) -> bool {
+    let schema = resolve(doc, schema);
+    schema["nullable"] == true
+        || schema["type"] == "null"
+        || schema["type"]
+            .as_array()
+            .is_some_and(|types| types.iter().any(|t| t == "null"))
+        || ["oneOf", "anyOf"].iter().any(|key| {
+            schema[*key]
+                .as_array()
+                .is_some_and(|alts| alts.iter().any(|alt| nullable(doc, alt)))
+        })
+}
+
+/// Checks `value` has exactly the properties `schema` declares, all the way down; a
+/// property may be absent only when it is neither required nor nullable (a field left
+/// out when empty, never sent as `null`). Returns how many objects were compared, so
+/// callers can tell the check was not empty.
 fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> usize {
     let schema = resolve(doc, schema);
-    if let Some(props) = properties(doc, schema) {
+    if let Some((props, required)) = properties(doc, schema, value) {
         let object = value
             .as_object()
             .unwrap_or_else(|| panic!("{at}: the schema declares an object, got {value}"));
-        let declared: BTreeSet<&str> = props.keys().map(String::as_str).collect();
+        let declared: BTreeSet<&str> = props
+            .iter()
+            .filter(|(name, sub)| {
+                object.contains_key(*name) || required.contains(*name) || nullable(doc, sub)
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
         let actual: BTreeSet<&str> = object.keys().map(String::as_str).collect();
         assert_eq!(actual, declared, "{at}: properties differ from the schema");
-        if let Some(required) = schema["required"].as_array() {
-            for name in required {
-                let name = name.as_str().expect("required names are strings");
-                assert!(!object[name].is_null(), "{at}.{name} is required but null");
-            }
+        for name in &required {
+            assert!(!object[name].is_null(), "{at}.{name} is required but null");
         }
         let mut compared = 1;
-        for (name, sub) in &props {
+        for (name, sub) in props.iter().filter(|(name, _)| object.contains_key(*name)) {
             compared += conforms(doc, sub, &object[name], &format!("{at}.{name}"));
         }
         return compared;

@@ -261,6 +261,7 @@ async fn malformed_incident_and_action_ids_are_invalid_in_the_document(db: &Test
 async fn roster_views_refuse_unknown_fields_and_say_so(db: &TestDatabase) {
     let doc = document();
     let schemas = &doc["components"]["schemas"];
+    // The request bodies (`…Request`) and the views, which can be sent back as requests.
     for name in [
         "RosterView",
         "PersonView",
@@ -271,34 +272,57 @@ async fn roster_views_refuse_unknown_fields_and_say_so(db: &TestDatabase) {
         "LayerView",
         "RestrictionView",
         "OverrideView",
+        "RosterRequest",
+        "PersonRequest",
+        "ContactRequest",
+        "NotificationRuleRequest",
+        "TeamRequest",
+        "ScheduleRequest",
+        "LayerRequest",
+        "RestrictionRequest",
+        "OverrideRequest",
     ] {
         assert_eq!(
             schemas[name]["additionalProperties"], false,
             "{name} allows unknown fields"
         );
     }
-    assert_eq!(schemas["RosterView"]["minProperties"], 1);
-    let kind = resolve(&doc, &schemas["NotificationRuleView"]["properties"]["kind"]);
-    assert_eq!(
-        kind["enum"],
-        json!(["email", "slack", "webhook", "ntfy", "pushover", "sms", "voice", "push"]),
-        "every kind a rule may name, push (subscribed devices) included"
-    );
-    let day = resolve(
-        &doc,
-        &schemas["RestrictionView"]["properties"]["days"]["items"],
-    );
-    assert_eq!(day["enum"].as_array().map(Vec::len), Some(7), "{day}");
-    for (schema, field) in [
-        ("LayerView", "shift"),
-        ("LayerView", "handoff"),
-        ("RestrictionView", "from"),
-        ("RestrictionView", "to"),
-        ("NotificationRuleView", "after"),
+    assert_eq!(schemas["RosterRequest"]["minProperties"], 1);
+    for suffix in ["View", "Request"] {
+        let rule = &schemas[format!("NotificationRule{suffix}")];
+        let kind = resolve(&doc, &rule["properties"]["kind"]);
+        assert_eq!(
+            kind["enum"],
+            json!(["email", "slack", "webhook", "ntfy", "pushover", "sms", "voice", "push"]),
+            "every kind a rule may name, push (subscribed devices) included"
+        );
+        let restriction = &schemas[format!("Restriction{suffix}")];
+        let day = resolve(&doc, &restriction["properties"]["days"]["items"]);
+        assert_eq!(day["enum"].as_array().map(Vec::len), Some(7), "{day}");
+        for (schema, field) in [
+            ("Layer", "shift"),
+            ("Layer", "handoff"),
+            ("Restriction", "from"),
+            ("Restriction", "to"),
+            ("NotificationRule", "after"),
+        ] {
+            assert!(
+                schemas[format!("{schema}{suffix}")]["properties"][field]["pattern"].is_string(),
+                "{schema}{suffix}.{field} has no pattern"
+            );
+        }
+    }
+    for (path, request) in [
+        ("/api/v1/roster", "RosterRequest"),
+        ("/api/v1/people/{id}", "PersonRequest"),
+        ("/api/v1/teams/{id}", "TeamRequest"),
+        ("/api/v1/schedules/{id}", "ScheduleRequest"),
     ] {
-        assert!(
-            schemas[schema]["properties"][field]["pattern"].is_string(),
-            "{schema}.{field} has no pattern"
+        assert_eq!(
+            doc["paths"][path]["put"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            format!("#/components/schemas/{request}"),
+            "PUT {path}"
         );
     }
 
