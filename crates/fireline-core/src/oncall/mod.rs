@@ -16,7 +16,7 @@ pub mod notify;
 pub mod readiness;
 mod schedule;
 pub mod tell;
-mod text;
+pub mod text;
 pub mod verify;
 
 pub use check::Problem;

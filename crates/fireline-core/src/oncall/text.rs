@@ -90,25 +90,28 @@ pub(crate) fn format_weekday(d: Weekday) -> &'static str {
 }
 
 /// Serde for a [`Time`] written `HH:MM`.
-pub(crate) mod hhmm {
+pub mod hhmm {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the value in its text form.
+    pub fn serialize<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format_time(*t))
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+    /// Reads the value from its text form; a bad one names the form to write.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
         let text = String::deserialize(d)?;
         parse_time(&text).map_err(serde::de::Error::custom)
     }
 }
 
 /// Serde for a list of weekdays written `["mon", "tue"]`.
-pub(crate) mod weekdays {
+pub mod weekdays {
     use super::*;
     use serde::ser::SerializeSeq;
 
-    pub(crate) fn serialize<S: Serializer>(days: &[Weekday], s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the value in its text form.
+    pub fn serialize<S: Serializer>(days: &[Weekday], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(days.len()))?;
         for d in days {
             seq.serialize_element(format_weekday(*d))?;
@@ -116,7 +119,8 @@ pub(crate) mod weekdays {
         seq.end()
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
+    /// Reads the value from its text form; a bad one names the form to write.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
         let names = Vec::<String>::deserialize(d)?;
         names
             .iter()
@@ -126,14 +130,16 @@ pub(crate) mod weekdays {
 }
 
 /// Serde for a [`SignedDuration`] written `5m`, `1h 30m` (ISO 8601 `PT5M` is read too).
-pub(crate) mod friendly {
+pub mod friendly {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer>(d: &SignedDuration, s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the value in its text form.
+    pub fn serialize<S: Serializer>(d: &SignedDuration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format!("{d:#}"))
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SignedDuration, D::Error> {
+    /// Reads the value from its text form; a bad one names the form to write.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SignedDuration, D::Error> {
         let text = String::deserialize(d)?;
         text.trim().parse::<SignedDuration>().map_err(|e| {
             serde::de::Error::custom(format!(
@@ -144,13 +150,11 @@ pub(crate) mod friendly {
 }
 
 /// Serde for an optional [`SignedDuration`], written as [`friendly`] when present.
-pub(crate) mod friendly_opt {
+pub mod friendly_opt {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer>(
-        d: &Option<SignedDuration>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    /// Writes the value in its text form.
+    pub fn serialize<S: Serializer>(d: &Option<SignedDuration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => super::friendly::serialize(d, s),
             None => s.serialize_none(),
@@ -158,7 +162,7 @@ pub(crate) mod friendly_opt {
     }
 
     /// `null` (as the API writes an unset value) is unset.
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+    pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<SignedDuration>, D::Error> {
         let Some(text) = Option::<String>::deserialize(d)? else {

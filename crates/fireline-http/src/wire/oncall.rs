@@ -793,60 +793,36 @@ mod request {
     }
 
     /// The roster's text forms (`09:00`, `mon`, `5m`, `1w`), read by the core's own
-    /// parsers so that what is accepted and every message are the roster file's. The
-    /// core keeps its time, weekday and duration parsers private to its serde
-    /// attributes, so each is reached through the smallest core value that uses it
-    /// (`Restriction`, `NotificationRule`), read from the text alone.
+    /// parsers (`fireline_core::oncall::text`), so what is accepted and every message
+    /// are the roster file's.
     mod text {
-        use fireline_core::oncall::{NotificationRule, Restriction, ShiftLength};
+        use fireline_core::oncall::text::{friendly, friendly_opt, hhmm, weekdays as days};
+        use fireline_core::oncall::ShiftLength;
         use jiff::civil::{Time, Weekday};
         use jiff::SignedDuration;
         use serde::de::Error;
         use serde::{Deserialize, Deserializer};
-        use serde_json::json;
-
-        /// The core's message for a value it refuses (a custom message, without position).
-        fn refused<E: Error>(e: &serde_json::Error) -> E {
-            E::custom(e)
-        }
 
         /// A time of day, `09:00` or `09:00:30`.
         pub fn time_of_day<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
-            let text = String::deserialize(d)?;
-            serde_json::from_value::<Restriction>(json!({"from": text, "to": "00:00"}))
-                .map(|r| r.from)
-                .map_err(|e| refused(&e))
+            hhmm::deserialize(d)
         }
 
         /// Weekdays, `["mon", "tue"]` (full English names in any case too).
         pub fn weekdays<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
-            let names = Vec::<String>::deserialize(d)?;
-            serde_json::from_value::<Restriction>(
-                json!({"days": names, "from": "00:00", "to": "00:00"}),
-            )
-            .map(|r| r.days)
-            .map_err(|e| refused(&e))
+            days::deserialize(d)
         }
 
         /// A duration, `5m`, `1h30m` (ISO 8601 `PT5M` too).
         pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<SignedDuration, D::Error> {
-            let text = String::deserialize(d)?;
-            parse_duration(text)
+            friendly::deserialize(d)
         }
 
         /// An optional duration; `null` is none.
         pub fn duration_opt<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<Option<SignedDuration>, D::Error> {
-            Option::<String>::deserialize(d)?
-                .map(parse_duration)
-                .transpose()
-        }
-
-        fn parse_duration<E: Error>(text: String) -> Result<SignedDuration, E> {
-            serde_json::from_value::<NotificationRule>(json!({"kind": "email", "after": text}))
-                .map(|r| r.after)
-                .map_err(|e| refused(&e))
+            friendly_opt::deserialize(d)
         }
 
         /// A shift length, `12h`, `1d`, `2w`, `daily`, `weekly`.
