@@ -13,8 +13,8 @@ pub struct Severity {
     pub rank: u32,
 }
 
-/// The severities known to this deployment. Until policies land (issue 4) the catalog is
-/// the built-in default; every lookup already goes through here so the switch is local.
+/// The severities known to this deployment: the policy's (`[severities]`), or the
+/// built-in SEV1–SEV4. Every lookup goes through here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeverityCatalog {
     levels: Vec<Severity>,

@@ -796,7 +796,7 @@ fn the_agentic_flow_roster_is_clean_and_its_primary_and_secondary_differ() {
     }
 }
 
-/// Regression (issue 21): every "Open" link in a page led to the JSON API, a 401 in a
+/// Regression: every "Open" link in a page led to the JSON API, a 401 in a
 /// browser. The incident link is the web UI's incident page; the acknowledge link is the
 /// signed `/ack/…` page, which needs no sign-in, for that person and incident only.
 #[test]

@@ -807,7 +807,7 @@ const ALERTS: &str = r#"
 severity_map = { critical = "S1", warning = "S2" }
 "#;
 
-/// Regression (issue 21): a severity that pages people with no step for "still not
+/// Regression: a severity that pages people with no step for "still not
 /// acknowledged" pages nobody else however long the page goes unanswered.
 #[test]
 fn a_paging_severity_without_a_not_acknowledged_step_is_a_warning() {
@@ -898,7 +898,7 @@ repeat = { times = 2, every = "10m" }
     );
 }
 
-/// Regression (issue 21): a policy without `[alerts]` opens every alert at its least
+/// Regression: a policy without `[alerts]` opens every alert at its least
 /// severe level, so a `critical` alert paged nobody.
 #[test]
 fn alerts_that_cannot_reach_the_most_severe_level_are_a_warning() {

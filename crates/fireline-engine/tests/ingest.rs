@@ -323,7 +323,7 @@ async fn incident_titles(store: &dyn Store) -> Vec<String> {
     titles
 }
 
-/// Issue 14, finding 2: an item whose processing fails (here: it touches an incident
+/// Regression: an item whose processing fails (here: it touches an incident
 /// whose stored log is damaged) was retried with every batch and held back the alerts
 /// claimed after it. Now it fails alone, is retried with backoff and then parked as a
 /// dead letter that an admin can see and re-drive.
@@ -449,7 +449,7 @@ async fn an_undecodable_item_is_parked_at_once(db: &TestDatabase) {
     assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
 }
 
-/// Issue 14's invariant: an accepted alert either joins an incident or is recorded
+/// The invariant: an accepted alert either joins an incident or is recorded
 /// with the reason it did not.
 async fn alerts_that_join_no_incident_are_recorded_with_the_reason(db: &TestDatabase) {
     let integration = integration(db.store.as_ref()).await;
@@ -540,7 +540,7 @@ drop = true
     );
 }
 
-/// Issue 14, finding 9: items claimed by a process that was killed waited out their
+/// Regression: items claimed by a process that was killed waited out their
 /// 60 s lease, because the restarted process claimed under another name. A worker now
 /// has a stable name and takes up its own leases at start.
 async fn a_crash_does_not_delay_alerts_by_the_lease(db: &TestDatabase) {

@@ -924,7 +924,7 @@ fn reflexion_scenario_follows_seed_004() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Issue 21: every preset pages on a critical alert from each receiver, and follows its
+// Every preset pages on a critical alert from each receiver, and follows its
 // seed when a page is not acknowledged.
 
 /// The policies in `policies/`, each with its most severe level and what that level pages
@@ -1072,7 +1072,7 @@ fn on_critical_alert(preset: &str, receiver: &str) -> (String, Vec<String>) {
     (declaration.severity, rows)
 }
 
-/// Regression (issue 21): under `agentic-flow`, an Alertmanager alert with `severity:
+/// Regression: under `agentic-flow`, an Alertmanager alert with `severity:
 /// critical` opened a SEV4 (the preset had no `[alerts]`) and paged nobody.
 #[test]
 fn agentic_flow_pages_on_a_critical_alertmanager_alert() {
@@ -1162,7 +1162,7 @@ fn default_pages_the_secondary_when_a_sev1_is_not_acknowledged() {
     );
 }
 
-/// Regression (issue 21): an unacknowledged SEV1 paged nobody else for two hours.
+/// Regression: an unacknowledged SEV1 paged nobody else for two hours.
 #[test]
 fn agentic_flow_pages_the_secondary_after_the_acknowledge_target() {
     // §SEV1: "Detection to Acknowledgment: <5 minutes".

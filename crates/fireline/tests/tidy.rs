@@ -48,27 +48,6 @@ const LONG_FNS: &[(&str, &str, usize)] = &[
 /// path and the comment line, trimmed. Reword the comment, then delete its entry.
 #[rustfmt::skip]
 const ISSUE_COMMENTS: &[(&str, &str)] = &[
-    // Owned elsewhere this session.
-    ("crates/fireline/tests/presets.rs", "// Issue 21: every preset pages on a critical alert from each receiver, and follows its"),
-    ("crates/fireline/tests/presets.rs", "/// Regression (issue 21): under `agentic-flow`, an Alertmanager alert with `severity:"),
-    ("crates/fireline/tests/presets.rs", "/// Regression (issue 21): an unacknowledged SEV1 paged nobody else for two hours."),
-    ("crates/fireline-core/tests/oncall.rs", "/// Regression (issue 21): every \"Open\" link in a page led to the JSON API, a 401 in a"),
-    ("crates/fireline-core/tests/policy.rs", "/// Regression (issue 21): a severity that pages people with no step for \"still not"),
-    ("crates/fireline-core/tests/policy.rs", "/// Regression (issue 21): a policy without `[alerts]` opens every alert at its least"),
-    ("crates/fireline-core/src/policy/mod.rs", "/// Someone or something to page: resolved to people by on-call (issue 6)."),
-    ("crates/fireline-core/src/severity.rs", "/// The severities known to this deployment. Until policies land (issue 4) the catalog is"),
-    ("crates/fireline-engine/tests/ingest.rs", "/// Issue 14, finding 2: an item whose processing fails (here: it touches an incident"),
-    ("crates/fireline-engine/tests/ingest.rs", "/// Issue 14's invariant: an accepted alert either joins an incident or is recorded"),
-    ("crates/fireline-engine/tests/ingest.rs", "/// Issue 14, finding 9: items claimed by a process that was killed waited out their"),
-    ("crates/fireline-http/tests/api/oncall.rs", "/// Issue 14: admins could point webhook contacts at link-local and metadata addresses"),
-    ("crates/fireline-http/tests/api/probe_edge.rs", "//! The HTTP edge against what an anonymous or careless client can send (issue 14): label"),
-    ("crates/fireline-http/tests/api/receivers.rs", "/// Issue 14, finding 1: a summary with a tab (or DEL, ESC, NUL) was answered 202 and"),
-    ("crates/fireline-http/tests/api/receivers.rs", "/// Issue 14, finding 2: on PostgreSQL an alert with NUL characters was answered 202,"),
-    ("crates/fireline-http/tests/api/receivers.rs", "/// Issue 14's invariant, as an admin sees it: alerts that joined no incident are listed"),
-    ("crates/fireline-http/tests/api/receivers.rs", "/// Review of issue 14: on PostgreSQL a group key over about 2.7 KB cannot be indexed,"),
-    ("crates/fireline-http/tests/api/receivers.rs", "/// Review of issue 14: a PagerDuty `trigger` whose key held an ESC opened an incident,"),
-    ("crates/fireline-http/tests/api/ui.rs", "/// Issue 17 / 20: the timeline showed ISO timestamps with microseconds, internal keys and"),
-    ("crates/fireline-http/tests/api/ui_admin.rs", "/// Issue 14: a payload parked after repeated failures is shown on the Admin page with"),
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ pub struct Cadence {
     pub required: bool,
 }
 
-/// Someone or something to page: resolved to people by on-call (issue 6).
+/// Someone or something to page: resolved to people by on-call.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
     /// An on-call schedule.

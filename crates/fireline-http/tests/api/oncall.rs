@@ -946,7 +946,7 @@ async fn rotating_feed_urls_cuts_the_old_ones(db: &TestDatabase) {
     calendar_text(anonymous(&app, &after).await);
 }
 
-/// Issue 14: admins could point webhook contacts at link-local and metadata addresses
+/// Regression: admins could point webhook contacts at link-local and metadata addresses
 /// (169.254.169.254). Deliveries refuse them now; writing one is refused too, naming
 /// the field, and nothing stored changes.
 async fn webhook_contacts_to_metadata_or_loopback_addresses_are_refused_when_written(

@@ -1,4 +1,4 @@
-//! The HTTP edge against what an anonymous or careless client can send (issue 14): label
+//! The HTTP edge against what an anonymous or careless client can send: label
 //! sets, logs, security headers, acknowledge links, bodies, times and connections stay
 //! bounded and honest.
 

@@ -682,7 +682,7 @@ async fn a_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it(db: 
     assert_eq!(app.incident(id).await["incident"]["status"], "resolved");
 }
 
-/// Issue 14, finding 1: a summary with a tab (or DEL, ESC, NUL) was answered 202 and
+/// Regression: a summary with a tab (or DEL, ESC, NUL) was answered 202 and
 /// then dropped by the processor ("title: must be a single line"): no incident, no page.
 async fn alertmanager_alert_with_tab_in_summary_opens_an_incident(db: &TestDatabase) {
     let app = App::new(db).await;
@@ -706,7 +706,7 @@ async fn alertmanager_alert_with_tab_in_summary_opens_an_incident(db: &TestDatab
     assert_eq!(all[0]["title"], "Instance db1 down\u{FFFD}[0m\u{FFFD}");
 }
 
-/// Issue 14, finding 2: on PostgreSQL an alert with NUL characters was answered 202,
+/// Regression: on PostgreSQL an alert with NUL characters was answered 202,
 /// then failed every processing attempt ("invalid byte sequence … 0x00") and held back
 /// the real alert claimed after it.
 async fn generic_alert_with_nul_characters_opens_an_incident(db: &TestDatabase) {
@@ -736,7 +736,7 @@ async fn generic_alert_with_nul_characters_opens_an_incident(db: &TestDatabase) 
     assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
 }
 
-/// Issue 14's invariant, as an admin sees it: alerts that joined no incident are listed
+/// The invariant, as an admin sees it: alerts that joined no incident are listed
 /// with the reason, payloads that kept failing are listed, re-drivable and counted in
 /// `/metrics`; none of it is shown to other roles.
 async fn alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven(db: &TestDatabase) {
@@ -831,7 +831,7 @@ async fn alerts_that_paged_nobody_are_shown_to_admins_and_can_be_redriven(db: &T
     assert_eq!(db.store.dead_letter_count().await.expect("count"), 0);
 }
 
-/// Review of issue 14: on PostgreSQL a group key over about 2.7 KB cannot be indexed,
+/// Regression: on PostgreSQL a group key over about 2.7 KB cannot be indexed,
 /// so such an alert was accepted and then parked for ever. Long group keys are kept as
 /// their start and a digest; two alerts of one long group still join one incident.
 async fn an_alert_with_a_very_long_group_opens_an_incident(db: &TestDatabase) {
@@ -852,7 +852,7 @@ async fn an_alert_with_a_very_long_group_opens_an_incident(db: &TestDatabase) {
     assert_eq!(all.len(), 1, "both joined one incident: {all:?}");
 }
 
-/// Review of issue 14: a PagerDuty `trigger` whose key held an ESC opened an incident,
+/// Regression: a PagerDuty `trigger` whose key held an ESC opened an incident,
 /// but the `acknowledge` with the same key looked the raw key up and acknowledged
 /// nothing (and a NUL in it was a 500 on PostgreSQL).
 async fn pagerduty_acknowledge_finds_a_key_with_control_characters(db: &TestDatabase) {

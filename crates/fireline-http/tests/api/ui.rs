@@ -1479,7 +1479,7 @@ async fn repeated_wrong_passwords_lock_the_name_out_for_a_while(db: &TestDatabas
         .expect(StatusCode::SEE_OTHER);
 }
 
-/// Issue 17 / 20: the timeline showed ISO timestamps with microseconds, internal keys and
+/// Regression: the timeline showed ISO timestamps with microseconds, internal keys and
 /// JSON. It is now worded by the core's describer, with times to the minute in the
 /// reader's zone (a roster person's own; alice is in Europe/Berlin).
 async fn the_timeline_is_worded_for_people_in_the_readers_zone(db: &TestDatabase) {

@@ -936,7 +936,7 @@ async fn admin_text_is_escaped(db: &TestDatabase) {
     }
 }
 
-/// Issue 14: a payload parked after repeated failures is shown on the Admin page with
+/// A payload parked after repeated failures is shown on the Admin page with
 /// its alerts and last error, and "Process again" puts it back; a responder can do
 /// neither.
 async fn parked_alerts_are_shown_and_processed_again_from_the_admin_page(db: &TestDatabase) {
