@@ -1069,8 +1069,10 @@ impl AlertProcessor {
         loop {
             let drained = self.drain_until(&stop);
             tokio::pin!(drained);
+            // Shutdown first: a stop already asked for is honoured before a unit starts
+            // (tokio would otherwise pick a branch at random, and a whole unit could run).
             let result = tokio::select! {
-                result = &mut drained => result,
+                biased;
                 () = &mut shutdown => {
                     // Let the item in hand finish (it is not cancelled mid-way), then stop.
                     stop.store(true, Ordering::Relaxed);
@@ -1079,6 +1081,7 @@ impl AlertProcessor {
                     }
                     return;
                 }
+                result = &mut drained => result,
             };
             if let Err(e) = result {
                 tracing::error!(error = %e, "alert processing failed; retrying");
