@@ -146,7 +146,8 @@ macro_rules! sql_incidents {
                 // transaction holds the row (and SQLite's write lock) from here on.
                 let claimed = sqlx::query(
                     "UPDATE incidents SET title = $1, service = $2, severity = $3, status = $4, \
-                     acknowledged_at_us = $5, resolved_at_us = $6, updated_at_us = $7, \
+                     acknowledged_at_us = $5, first_acknowledged_at_us = COALESCE(first_acknowledged_at_us, $5), \
+                     resolved_at_us = $6, updated_at_us = $7, \
                      version = $8, next_due_at_us = $11, lease_owner = NULL, lease_until_us = NULL \
                      WHERE number = $9 AND version = $10",
                 )

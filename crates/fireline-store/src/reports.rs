@@ -33,10 +33,10 @@ macro_rules! sql_reports {
                 until: jiff::Timestamp,
             ) -> $crate::Result<Vec<fireline_core::report::IncidentFacts>> {
                 use $crate::rows::{micros, timestamp};
-                // The listing's acknowledged time is the latest acknowledgement (a reopen clears
-                // it); the report wants the first, so it comes from the events below.
-                let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
-                    "SELECT number, severity, service, declared_at_us, resolved_at_us \
+                // The first acknowledgement, kept through reopenings (the listing's
+                // acknowledged time is the latest, and a reopen clears it).
+                let rows: Vec<(i64, String, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "SELECT number, severity, service, declared_at_us, first_acknowledged_at_us, resolved_at_us \
                      FROM incidents WHERE declared_at_us >= $1 AND declared_at_us < $2 ORDER BY number",
                 )
                 .bind(micros(since))
@@ -45,14 +45,14 @@ macro_rules! sql_reports {
                 .await?;
                 let mut facts = Vec::with_capacity(rows.len());
                 let mut index = std::collections::HashMap::with_capacity(rows.len());
-                for (number, severity, service, declared, resolved) in rows {
+                for (number, severity, service, declared, acked, resolved) in rows {
                     index.insert(number, facts.len());
                     facts.push(fireline_core::report::IncidentFacts {
                         id: fireline_core::IncidentId(number as u64),
                         severity,
                         service,
                         declared_at: timestamp(declared)?,
-                        acknowledged_at: None,
+                        acknowledged_at: acked.map(timestamp).transpose()?,
                         resolved_at: resolved.map(timestamp).transpose()?,
                         first_update_at: None,
                         updates: 0,
@@ -67,7 +67,7 @@ macro_rules! sql_reports {
                     "SELECT e.incident, e.kind, e.at_us, \
                      CASE WHEN e.kind = 'sla_breached' THEN e.data ELSE '' END \
                      FROM incident_events e JOIN incidents i ON i.number = e.incident \
-                     WHERE e.kind IN ('acknowledged', 'update_posted', 'update_due', 'escalated', 'sla_breached', 'postmortem_due') \
+                     WHERE e.kind IN ('update_posted', 'update_due', 'escalated', 'sla_breached', 'postmortem_due') \
                      AND i.declared_at_us >= $1 AND i.declared_at_us < $2",
                 )
                 .bind(micros(since))
@@ -79,12 +79,6 @@ macro_rules! sql_reports {
                         continue;
                     };
                     match kind.as_str() {
-                        "acknowledged" => {
-                            let at = timestamp(at)?;
-                            if f.acknowledged_at.is_none_or(|first| at < first) {
-                                f.acknowledged_at = Some(at);
-                            }
-                        }
                         "update_posted" => {
                             f.updates += 1;
                             let at = timestamp(at)?;
