@@ -64,6 +64,9 @@ pub(crate) trait Dialect: Send + Sync {
     /// How many items are parked.
     async fn count_dead_inbox(&self) -> Result<u64>;
 
+    /// How many items wait (not parked), and when the oldest was accepted (µs).
+    async fn inbox_backlog(&self) -> Result<(i64, Option<i64>)>;
+
     /// Runs `sql` (re-drive or discard) on parked item `id`; whether it was there.
     async fn on_dead_item(&self, sql: &str, id: i64) -> Result<bool>;
 

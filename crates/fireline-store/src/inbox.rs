@@ -3,7 +3,7 @@
 //! [`Inbox`] is what the rest of fireline calls; `sql_inbox!` is its one SQL
 //! implementation, instantiated for both backends by `crate::sql::impl_sql_store!`.
 
-use crate::{AlertBatch, DeadLetter, InboxItem, Result};
+use crate::{AlertBatch, DeadLetter, InboxBacklog, InboxItem, Result};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
@@ -39,6 +39,10 @@ pub trait Inbox: Send + Sync {
         now: Timestamp,
         retry_at: Option<Timestamp>,
     ) -> Result<()>;
+
+    /// What waits to be processed: how many accepted payloads (parked ones aside) and
+    /// since when the oldest has; how far processing is behind.
+    async fn inbox_backlog(&self) -> Result<InboxBacklog>;
 
     /// Parked inbox items, newest first (at most `limit`).
     async fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>>;
@@ -119,6 +123,15 @@ macro_rules! sql_inbox {
             ) -> $crate::Result<()> {
                 self.fail_inbox_item(id, &$crate::sql::error_text(error), now, retry_at)
                     .await
+            }
+
+            async fn inbox_backlog(&self) -> $crate::Result<$crate::InboxBacklog> {
+                let (items, oldest) =
+                    <Self as $crate::backend::Dialect>::inbox_backlog(self).await?;
+                Ok($crate::InboxBacklog {
+                    items: u64::try_from(items).unwrap_or(0),
+                    oldest: oldest.map($crate::rows::timestamp).transpose()?,
+                })
             }
 
             async fn dead_letters(&self, limit: u32) -> $crate::Result<Vec<$crate::DeadLetter>> {

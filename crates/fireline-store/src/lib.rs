@@ -50,9 +50,10 @@ pub use status_page::StatusPage;
 pub use tokens::Tokens;
 pub use types::{
     ActionFilter, AlertBatch, AlertDrop, AlertRecord, AlertWrites, DeadLetter, DroppedAlert,
-    HeartbeatRecord, InboxItem, IncidentAppend, IncidentFilter, IncidentOpen, IncidentSummary,
-    IntegrationRecord, OutboxItem, OutboxState, PostmortemRecord, PostmortemRevision, PushDevice,
-    RosterKind, StatusFilter, StatusOverride, TokenRecord, UserRecord,
+    HeartbeatRecord, InboxBacklog, InboxItem, IncidentAppend, IncidentFilter, IncidentOpen,
+    IncidentSummary, IntegrationRecord, OutboxItem, OutboxState, PostmortemRecord,
+    PostmortemRevision, PushDevice, RosterKind, StatusFilter, StatusOverride, TokenRecord,
+    UserRecord,
 };
 pub use users::Users;
 

@@ -152,6 +152,12 @@ impl Dialect for PostgresStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    async fn inbox_backlog(&self) -> Result<(i64, Option<i64>)> {
+        Ok(sqlx::query_as(crate::sql::BACKLOG_SQL)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn on_dead_item(&self, sql: &str, id: i64) -> Result<bool> {
         Ok(sqlx::query(sql)
             .bind(id)

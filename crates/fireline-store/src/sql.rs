@@ -108,6 +108,10 @@ pub(crate) const DEAD_LETTERS_SQL: &str = "SELECT id, integration, received_at_u
      attempts, last_error, dead_at_us FROM alert_inbox WHERE dead_at_us IS NOT NULL \
      ORDER BY dead_at_us DESC, id DESC LIMIT $1";
 
+/// How many items wait to be processed (not parked), and since when the oldest has.
+pub(crate) const BACKLOG_SQL: &str =
+    "SELECT COUNT(*), MIN(received_at_us) FROM alert_inbox WHERE dead_at_us IS NULL";
+
 /// How many items are parked.
 pub(crate) const DEAD_COUNT_SQL: &str =
     "SELECT COUNT(*) FROM alert_inbox WHERE dead_at_us IS NOT NULL";

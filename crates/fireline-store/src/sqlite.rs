@@ -498,6 +498,21 @@ impl Dialect for SqliteStore {
         Ok(u64::try_from(main + inbox).unwrap_or(0))
     }
 
+    /// Heartbeat items in the main file and accepted alerts in the inbox file, together.
+    async fn inbox_backlog(&self) -> Result<(i64, Option<i64>)> {
+        let sql = crate::sql::BACKLOG_SQL;
+        let (main, main_oldest): (i64, Option<i64>) =
+            sqlx::query_as(sql).fetch_one(&self.pool).await?;
+        let (inbox, inbox_oldest): (i64, Option<i64>) = sqlx::query_as(sql)
+            .fetch_one(self.inbox().await?.conn()?)
+            .await?;
+        let oldest = match (main_oldest, inbox_oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok((main + inbox, oldest))
+    }
+
     async fn on_dead_item(&self, sql: &str, id: i64) -> Result<bool> {
         // No item has the id `i64::MIN` stands for (it has no positive twin).
         let Some(abs) = id.checked_abs() else {

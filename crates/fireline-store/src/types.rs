@@ -194,6 +194,15 @@ impl AlertBatch {
     }
 }
 
+/// What the alert inbox holds that is not yet processed (parked items aside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboxBacklog {
+    /// Accepted payloads waiting.
+    pub items: u64,
+    /// When the oldest of them was accepted.
+    pub oldest: Option<Timestamp>,
+}
+
 /// An accepted alert payload waiting to be processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxItem {

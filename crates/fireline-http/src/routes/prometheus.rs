@@ -64,6 +64,20 @@ pub(super) async fn metrics(
     out.push_str("# HELP fireline_outbox_pending Notifications waiting to be delivered.\n");
     out.push_str("# TYPE fireline_outbox_pending gauge\n");
     let _ = writeln!(out, "fireline_outbox_pending {depth}");
+    let backlog = state.store.inbox_backlog().await?;
+    let age = backlog.oldest.map_or(0.0, |at| {
+        state.clock.now().duration_since(at).as_secs_f64().max(0.0)
+    });
+    out.push_str(
+        "# HELP fireline_inbox_backlog Accepted alert payloads waiting to be processed.\n",
+    );
+    out.push_str("# TYPE fireline_inbox_backlog gauge\n");
+    let _ = writeln!(out, "fireline_inbox_backlog {}", backlog.items);
+    out.push_str(
+        "# HELP fireline_inbox_backlog_age_seconds How long the oldest payload waiting has waited (0 when none): how far alert processing is behind.\n",
+    );
+    out.push_str("# TYPE fireline_inbox_backlog_age_seconds gauge\n");
+    let _ = writeln!(out, "fireline_inbox_backlog_age_seconds {age:.3}");
     let dead = state.store.dead_letter_count().await?;
     out.push_str(
         "# HELP fireline_inbox_dead_letters Accepted alert payloads parked after repeated processing failures (re-drive them from the Admin page or the API).\n",

@@ -26,6 +26,7 @@ backend_tests!(
     an_alert_with_a_very_long_group_opens_an_incident,
     pagerduty_acknowledge_finds_a_key_with_control_characters,
     a_parked_heartbeat_alert_can_be_redriven_through_the_api,
+    metrics_show_how_far_alert_processing_is_behind,
 );
 
 const FIRING: &str = include_str!("../fixtures/alertmanager-webhook-grouped.json");
@@ -913,4 +914,42 @@ async fn a_parked_heartbeat_alert_can_be_redriven_through_the_api(db: &TestDatab
     )
     .await
     .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+}
+
+/// `/metrics` tells how many accepted payloads wait and how long the oldest has: the
+/// backlog an operator alerts on before pages run late.
+async fn metrics_show_how_far_alert_processing_is_behind(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let key = app.integration("api").await;
+    let url = format!("/api/v1/integrations/{key}/alerts");
+    for id in ["a", "b"] {
+        app.receive(&url, &format!(r#"{{"key":"{id}","summary":"{id} down"}}"#))
+            .await
+            .expect(StatusCode::ACCEPTED);
+    }
+    app.advance(2);
+    let gauges = |text: &str| {
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+                .to_owned()
+        };
+        (
+            value("fireline_inbox_backlog"),
+            value("fireline_inbox_backlog_age_seconds"),
+        )
+    };
+    let metrics = app.get("/metrics", "").await.expect(StatusCode::OK);
+    assert_eq!(
+        gauges(metrics.body.as_str().expect("text")),
+        ("2".to_owned(), "120.000".to_owned()),
+        "two payloads, the oldest accepted two minutes ago"
+    );
+    app.process().await;
+    let metrics = app.get("/metrics", "").await.expect(StatusCode::OK);
+    assert_eq!(
+        gauges(metrics.body.as_str().expect("text")),
+        ("0".to_owned(), "0.000".to_owned())
+    );
 }

@@ -16,6 +16,7 @@ backend_tests!(
     the_alert_projection_follows_each_identity_through_attach_update_and_resolve,
     open_incidents_are_found_by_alert_group_newest_first_and_since_a_time,
     dropped_alerts_are_counted_per_identity_and_reason_and_pruned_by_age_and_count,
+    the_backlog_counts_what_waits_and_dates_the_oldest,
 );
 
 fn payload(n: usize) -> (String, Timestamp, AlertBatch) {
@@ -525,4 +526,31 @@ async fn dropped_alerts_are_counted_per_identity_and_reason_and_pruned_by_age_an
     assert_eq!(store.prune_alert_drops(t(0), 1).await.expect("prune"), 1);
     assert_eq!(drops(10).await, all[..1]);
     assert_eq!(store.prune_alert_drops(t(0), 1).await.expect("prune"), 0);
+}
+
+async fn the_backlog_counts_what_waits_and_dates_the_oldest(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let empty = store.inbox_backlog().await.expect("backlog");
+    assert_eq!((empty.items, empty.oldest), (0, None));
+    let at = |minute: i64, n: usize| {
+        (
+            "int_a".to_owned(),
+            t(minute),
+            AlertBatch::raw(&format!("[{n}]")),
+        )
+    };
+    store
+        .enqueue_alerts_batch(&[at(3, 1), at(5, 2), at(4, 3)])
+        .await
+        .expect("enqueue");
+    let backlog = store.inbox_backlog().await.expect("backlog");
+    assert_eq!((backlog.items, backlog.oldest), (3, Some(t(3))));
+    // A claimed item still waits; a parked one no longer does (it is a dead letter).
+    let first = &claim_all(store, 6).await[0];
+    store
+        .fail_inbox(first.id, "broken", t(6), None)
+        .await
+        .expect("park");
+    let backlog = store.inbox_backlog().await.expect("backlog");
+    assert_eq!((backlog.items, backlog.oldest), (2, Some(t(4))));
 }
