@@ -82,7 +82,7 @@ impl Pager {
         Ok(())
     }
 
-    /// [`Store::append`], with pages addressed, notices told (as `policy` says) and
+    /// [`Incidents::append`](fireline_store::Incidents::append), with pages addressed, notices told (as `policy` says) and
     /// their messages in the outbox.
     pub async fn append(
         &self,
