@@ -148,7 +148,10 @@ fn bounded_text(field: &'static str, value: &str, max: usize) -> Result<String, 
 }
 
 /// Optional text: blank counts as absent.
-fn optional_text(field: &'static str, value: Option<&str>) -> Result<Option<String>, DomainError> {
+pub(crate) fn optional_text(
+    field: &'static str,
+    value: Option<&str>,
+) -> Result<Option<String>, DomainError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => bounded_text(field, v, MAX_TEXT).map(Some),

@@ -788,14 +788,17 @@ pub fn next_due_after(
     pending(policy, &log).first().map(|a| a.at)
 }
 
-/// A responder escalating by hand to `level`: checked against the policy's levels and
-/// the incident's state. Manual escalations carry no key, so they may repeat.
+/// A responder escalating by hand to `level`, saying `why` if they like: checked
+/// against the policy's levels and the incident's state. Manual escalations carry no
+/// key, so they may repeat.
 pub fn manual_escalation(
     policy: &Policy,
     incident: &crate::Incident,
     level: u32,
     by: &str,
+    why: Option<&str>,
 ) -> Result<EventData, crate::DomainError> {
+    let why = crate::command::optional_text("reason", why)?;
     if !incident.status.is_open() {
         return Err(crate::DomainError::Conflict(format!(
             "{} is resolved; reopen it first",
@@ -822,7 +825,10 @@ pub fn manual_escalation(
         level,
         name: found.name.clone(),
         targets: targets(&found.targets),
-        reason: format!("escalated by hand by {by}"),
+        reason: match why {
+            Some(why) => format!("escalated by hand by {by}: {why}"),
+            None => format!("escalated by hand by {by}"),
+        },
         recipients: Vec::new(),
         unreached: Vec::new(),
     })

@@ -281,7 +281,7 @@ async fn a_page_decided_by_a_command_reaches_the_outbox_with_it(db: &TestDatabas
                 ))
                 .expect("carol notes");
             }
-            manual_escalation(facts.policy, facts.incident, 1, "alice")
+            manual_escalation(facts.policy, facts.incident, 1, "alice", None)
         })
         .await
         .expect("escalated");

@@ -136,13 +136,18 @@ pub enum IncidentCommand {
         dry_run: bool,
     },
     /// Escalate by hand to a level of the policy (see GET /api/v1/policy)
-    #[command(after_help = "Example:\n  fireline incident escalate INC-12 --level 2")]
+    #[command(
+        after_help = "Example:\n  fireline incident escalate INC-12 --level 2 --reason 'db team needed'"
+    )]
     Escalate {
         #[command(flatten)]
         target: Target,
         /// Level number, from 1
         #[arg(long)]
         level: u32,
+        /// Why: told to the people it reaches and kept on the timeline
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Give a role to someone: commander (ic), tech_lead, comms, subject_matter_expert (sme)
     #[command(after_help = "Example:\n  fireline incident assign INC-12 commander alice")]
@@ -390,9 +395,16 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> Result<(), Failure
             "severity",
             json!({ "severity": severity, "reason": reason }),
         ),
-        IncidentCommand::Escalate { target, level } => {
-            act(&api, target, "escalate", json!({ "level": level }))
-        }
+        IncidentCommand::Escalate {
+            target,
+            level,
+            reason,
+        } => act(
+            &api,
+            target,
+            "escalate",
+            json!({ "level": level, "reason": reason }),
+        ),
         IncidentCommand::Update {
             target,
             channel,

@@ -411,8 +411,50 @@ fn overrides_are_set_by_admins_until_cleared(
 
 backend_tests!(
     responder_drives_an_incident_through_the_cli,
-    updates_reach_the_status_page_and_overrides_show
+    updates_reach_the_status_page_and_overrides_show,
+    incident_escalate_says_why
 );
+
+/// Regression: `incident escalate` had no `--reason`.
+async fn incident_escalate_says_why(db: &TestDatabase) {
+    let alice = token(&db.url, "responder", "alice");
+    let server = Server::start(&db.url);
+    let env = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", alice.as_str()),
+    ];
+    ok(fireline(
+        &[
+            "incident",
+            "declare",
+            "--title",
+            "Checkout 502s",
+            "--severity",
+            "SEV2",
+            "--service",
+            "checkout",
+        ],
+        &env,
+    ));
+    ok(fireline(
+        &[
+            "incident",
+            "escalate",
+            "INC-1",
+            "--level",
+            "1",
+            "--reason",
+            "db team needed",
+        ],
+        &env,
+    ));
+    let shown = ok(fireline(&["incident", "show", "INC-1"], &env));
+    assert!(
+        shown.contains("db team needed"),
+        "the reason is on the timeline: {shown}"
+    );
+    server.terminate();
+}
 
 fn hup(server: &Server) {
     let pid = server.child.id().to_string();

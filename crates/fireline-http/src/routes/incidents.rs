@@ -667,6 +667,7 @@ pub(crate) async fn escalate(
         parse_id(&id)?,
         req.expected_version,
         req.level,
+        req.reason.as_deref(),
     )
     .await
 }
@@ -678,9 +679,10 @@ pub(crate) async fn escalate_now(
     id: IncidentId,
     expected_version: Option<u64>,
     level: u32,
+    reason: Option<&str>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     execute_with(state, caller, id, expected_version, |facts| {
-        manual_escalation(facts.policy, facts.incident, level, &caller.name)
+        manual_escalation(facts.policy, facts.incident, level, &caller.name, reason)
     })
     .await
 }

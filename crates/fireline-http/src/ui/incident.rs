@@ -667,7 +667,16 @@ pub(super) async fn escalate(
             .trim()
             .parse()
             .map_err(|_| ApiError::invalid("level", "choose an escalation level"))?;
-        escalate_now(&state, &caller.0, parse_id(&id)?, None, level).await
+        let reason = optional(&f, "reason");
+        escalate_now(
+            &state,
+            &caller.0,
+            parse_id(&id)?,
+            None,
+            level,
+            reason.as_deref(),
+        )
+        .await
     })
     .await
 }

@@ -515,6 +515,13 @@ pub struct EscalateRequest {
     /// Level number from the policy, from 1.
     #[serde(deserialize_with = "integral::u32")]
     pub level: u32,
+    /// Why, for the people it reaches and the timeline.
+    #[serde(default)]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub reason: Option<String>,
     /// If given, the change applies only at this version (else 409).
     #[serde(default, deserialize_with = "integral::option_u64")]
     pub expected_version: Option<u64>,

@@ -6,7 +6,11 @@ use fireline_store::backend_tests;
 use fireline_store::testing::TestDatabase;
 use serde_json::{json, Value};
 
-backend_tests!(incident_lifecycle, incident_ids_accept_the_bare_number);
+backend_tests!(
+    incident_lifecycle,
+    incident_ids_accept_the_bare_number,
+    a_manual_escalation_says_why,
+);
 
 async fn incident_lifecycle(db: &TestDatabase) {
     let app = App::new(db).await;
@@ -225,4 +229,40 @@ async fn incident_ids_accept_the_bare_number(db: &TestDatabase) {
     .await
     .expect(StatusCode::OK);
     assert_eq!(app.incident("INC-1").await["incident"]["version"], 2);
+}
+
+/// Regression: `incident escalate` could not say why; the reason now reaches the
+/// escalation (its page's wording and the timeline), and a bad one is refused by name.
+async fn a_manual_escalation_says_why(db: &TestDatabase) {
+    let app = App::new(db).await;
+    app.declare("Checkout errors", "SEV2", "checkout").await;
+    let bad = app
+        .post(
+            "/api/v1/incidents/INC-1/escalate",
+            &app.alice,
+            json!({"level": 1, "reason": "bell\u{7}"}),
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["error"]["field"], "reason", "{}", bad.body);
+    let escalated = app
+        .post(
+            "/api/v1/incidents/INC-1/escalate",
+            &app.alice,
+            json!({"level": 1, "reason": "the database team is needed"}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    let reasons: Vec<&str> = escalated.body["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "escalated")
+        .filter_map(|e| e["data"]["reason"].as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["escalated by hand by alice: the database team is needed"],
+        "one escalation, with its reason, and nothing from the refused one"
+    );
 }
