@@ -132,7 +132,12 @@ pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<()
                         record.id,
                         record.name,
                         record.service,
-                        receiver_url(settings, &key, std::io::stdout().is_terminal())
+                        keyed_url(
+                            settings,
+                            "integrations/{key}/alertmanager",
+                            &key,
+                            std::io::stdout().is_terminal()
+                        )
                     );
                     outln!("{key}");
                     Ok(())
@@ -177,21 +182,15 @@ pub async fn run(settings: &Settings, command: &IntegrationCommand) -> Result<()
     result
 }
 
-/// The Alertmanager receiver's URL on the server the CLI talks to. The key goes into it
-/// only when stdout, where the key is printed, is a terminal: the key is on screen then
-/// anyway, while a script that captures stdout should not find it again in its logs
-/// (stderr), so there it stays `<key>`.
-fn receiver_url(settings: &Settings, key: &str, show_key: bool) -> String {
+/// The URL of API `path` (its `{key}` filled in) on the server the CLI talks to: an
+/// integration's receiver, a heartbeat's ping. The key goes into it only when stdout,
+/// where the key is printed, is a terminal: the key is on screen then anyway, while a
+/// script that captures stdout should not find it again in its logs (stderr), so there
+/// it stays `<key>`.
+fn keyed_url(settings: &Settings, path: &str, key: &str, show_key: bool) -> String {
     let base = settings.url.value.trim_end_matches('/');
     let key = if show_key { key } else { "<key>" };
-    format!("{base}/api/v1/integrations/{key}/alertmanager")
-}
-
-/// A heartbeat's ping URL on the server the CLI talks to; the key as in [`receiver_url`].
-fn heartbeat_url(settings: &Settings, key: &str, show_key: bool) -> String {
-    let base = settings.url.value.trim_end_matches('/');
-    let key = if show_key { key } else { "<key>" };
-    format!("{base}/api/v1/heartbeats/{key}")
+    format!("{base}/api/v1/{}", path.replace("{key}", key))
 }
 
 /// Runs an alert subcommand; `send` is the only one.
@@ -284,7 +283,12 @@ pub async fn heartbeat(settings: &Settings, command: &HeartbeatCommand) -> Resul
                         "created {} ({}); the key is shown only once.\nping: POST {}",
                         record.id,
                         record.name,
-                        heartbeat_url(settings, &key, std::io::stdout().is_terminal())
+                        keyed_url(
+                            settings,
+                            "heartbeats/{key}",
+                            &key,
+                            std::io::stdout().is_terminal()
+                        )
                     );
                     outln!("{key}");
                     Ok(())

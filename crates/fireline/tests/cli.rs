@@ -284,19 +284,7 @@ async fn updates_reach_the_status_page_and_overrides_show(db: &TestDatabase) {
         ("FIRELINE_URL", server.url.as_str()),
         ("FIRELINE_TOKEN", admin.as_str()),
     ];
-    ok(fireline(
-        &[
-            "incident",
-            "declare",
-            "--title",
-            "Checkout 502s",
-            "--severity",
-            "SEV2",
-            "--service",
-            "checkout",
-        ],
-        &as_alice,
-    ));
+    declare_checkout_502s(&as_alice);
     ok(fireline(
         &[
             "incident",
@@ -415,14 +403,8 @@ backend_tests!(
     incident_escalate_says_why
 );
 
-/// Regression: `incident escalate` had no `--reason`.
-async fn incident_escalate_says_why(db: &TestDatabase) {
-    let alice = token(&db.url, "responder", "alice");
-    let server = Server::start(&db.url);
-    let env = [
-        ("FIRELINE_URL", server.url.as_str()),
-        ("FIRELINE_TOKEN", alice.as_str()),
-    ];
+/// Declares INC-1, a SEV2 on checkout, as the caller `env` names.
+fn declare_checkout_502s(env: &[(&str, &str)]) {
     ok(fireline(
         &[
             "incident",
@@ -434,8 +416,19 @@ async fn incident_escalate_says_why(db: &TestDatabase) {
             "--service",
             "checkout",
         ],
-        &env,
+        env,
     ));
+}
+
+/// Regression: `incident escalate` had no `--reason`.
+async fn incident_escalate_says_why(db: &TestDatabase) {
+    let alice = token(&db.url, "responder", "alice");
+    let server = Server::start(&db.url);
+    let env = [
+        ("FIRELINE_URL", server.url.as_str()),
+        ("FIRELINE_TOKEN", alice.as_str()),
+    ];
+    declare_checkout_502s(&env);
     ok(fireline(
         &[
             "incident",
