@@ -1,5 +1,5 @@
-//! POSTs for the HTTP channels (Slack, generic webhooks, ntfy, Pushover, Twilio), and
-//! what their outcomes mean.
+//! Requests for the HTTP channels (Slack, chat webhooks, Matrix, generic webhooks, ntfy,
+//! Pushover, Twilio), and what their outcomes mean.
 
 use std::io::Read;
 use std::time::Duration;
@@ -53,6 +53,7 @@ impl Http {
     ) -> Result<Delivered, DeliveryError> {
         let answer = self.send(&Post {
             channel,
+            method: Method::Post,
             url,
             content_type: "application/json",
             headers,
@@ -90,10 +91,11 @@ impl Http {
                 DeliveryError::Permanent(format!("{channel} URL is not an http(s) URL")),
             ));
         }
-        let mut request = self
-            .agent
-            .post(url)
-            .header("Content-Type", post.content_type);
+        let request = match post.method {
+            Method::Post => self.agent.post(url),
+            Method::Put => self.agent.put(url),
+        };
+        let mut request = request.header("Content-Type", post.content_type);
         for (name, value) in post.headers {
             request = request.header(*name, value);
         }
@@ -163,10 +165,20 @@ fn agent_config(timeout: Duration) -> ureq::config::Config {
 /// bytes (Twilio's message resource a few kilobytes).
 const ANSWER_BYTES: usize = 64 * 1024;
 
-/// One POST request.
+/// The request method: POST for every channel but Matrix, whose send endpoint is a PUT
+/// (the transaction id in its path makes a retry the same request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Post,
+    Put,
+}
+
+/// One request with a body (a POST, or a PUT for Matrix).
 pub(crate) struct Post<'a> {
     /// `ntfy`, `pushover`, `twilio`…: names the channel in errors and logs.
     pub(crate) channel: &'static str,
+    /// POST or PUT.
+    pub(crate) method: Method,
     /// Where to.
     pub(crate) url: &'a str,
     /// The body's media type.

@@ -1,6 +1,12 @@
 //! Delivers one notification over one channel: a Slack-compatible incoming webhook,
-//! SMTP e-mail, a generic webhook signed with HMAC-SHA256, an ntfy topic, Pushover, or
-//! a text message or phone call through Twilio.
+//! SMTP e-mail, a generic webhook signed with HMAC-SHA256, an ntfy topic, Pushover, a
+//! text message or phone call through Twilio, or a team chat channel: Slack through its
+//! Web API with a bot token, Mattermost and Rocket.Chat incoming webhooks, a Microsoft
+//! Teams Workflows webhook (an Adaptive Card), a Discord webhook, or a Matrix room.
+//!
+//! Each chat destination gets its provider's documented payload, with user text
+//! escaped for its format (Slack mrkdwn, Markdown, HTML) so a title cannot make links or
+//! mentions, and cut to the provider's limits rather than refused.
 //!
 //! Blocking by design: the engine calls [`Notifier::send`] inside `spawn_blocking`, so
 //! this crate needs no runtime. `now` is an argument, as everywhere in Fireline: it
@@ -9,21 +15,30 @@
 //! **Destinations:** HTTP requests go to public addresses only, checked on the resolved
 //! address at connection time, unless the configuration allows more ([`outbound`]).
 //!
-//! The provider APIs the admin configures (Pushover's, Twilio's) are not checked, as the
-//! SMTP relay is not.
+//! That includes the Mattermost, Rocket.Chat, Teams and Discord webhook URLs and the
+//! Matrix homeserver, which come from the roster. The provider APIs the admin
+//! configures (Pushover's, Twilio's, Slack's Web API) are not checked, as the SMTP relay
+//! is not.
 //!
 //! **Secrets:** Slack webhook URLs, generic webhook URLs (which may carry tokens), ntfy
-//! topic URLs and tokens, signing secrets, Pushover tokens and user keys and Twilio auth
-//! tokens never appear in logs, errors or `Debug` output; only the host does. Phone
-//! numbers show their last four digits only.
+//! topic URLs and tokens, signing secrets, Pushover tokens and user keys, Twilio auth
+//! tokens, Slack bot tokens, chat webhook URLs and Matrix access tokens never appear in
+//! logs, errors or `Debug` output; only the host does. Phone numbers show their last
+//! four digits only.
 
+mod chat;
+mod discord;
 mod email;
 mod http;
+mod matrix;
+mod mattermost;
 mod message;
 mod ntfy;
 pub mod outbound;
 mod pushover;
 mod slack;
+mod slack_api;
+mod teams;
 mod twilio;
 mod webhook;
 pub mod webpush;
@@ -33,13 +48,19 @@ use std::time::{Duration, SystemTime};
 
 use lettre::Transport;
 
+pub use chat::{escape_html, escape_markdown};
+pub use discord::discord_payload;
 pub use email::{email, SmtpConfig, SmtpTls};
+pub use matrix::{matrix_content, matrix_txn_id};
+pub use mattermost::{mattermost_payload, rocketchat_payload};
 pub use message::{Item, Message};
 pub use outbound::{check_literal, Allow, AllowError, Category, Refused};
 pub use pushover::{
     PushoverConfig, EMERGENCY_EXPIRE_SECONDS, EMERGENCY_RETRY_SECONDS, PUSHOVER_API_URL,
 };
 pub use slack::{escape_mrkdwn, slack_payload};
+pub use slack_api::{slack_api_payload, SlackApiConfig, SLACK_API_URL};
+pub use teams::teams_payload;
 pub use twilio::{
     sms_body, twilio_signature, verify_twilio_signature, voice_twiml, TwilioConfig, TWILIO_API_URL,
     TWILIO_SIGNATURE_HEADER,
@@ -91,6 +112,48 @@ pub enum Destination {
         /// The number in E.164 form, `+15551234567`.
         to: String,
     },
+    /// Slack Web API `chat.postMessage` with a bot token, at the server's Slack API
+    /// ([`SlackApiConfig`], the public one unless configured).
+    SlackBot {
+        /// A channel id like `C0123ABC`, or a channel name.
+        channel: String,
+        /// The app's bot token (`xoxb-…`), sent as `Authorization: Bearer`.
+        token: String,
+    },
+    /// A Mattermost incoming webhook: Markdown `text` and `attachments`. The URL is the
+    /// credential.
+    Mattermost {
+        /// The webhook URL (`https://chat.example.com/hooks/…`).
+        url: String,
+    },
+    /// A Rocket.Chat incoming webhook: `text` and `attachments`. The URL is the
+    /// credential.
+    RocketChat {
+        /// The webhook URL (`https://chat.example.com/hooks/…/…`).
+        url: String,
+    },
+    /// A Microsoft Teams Workflows webhook ("Post to a channel when a webhook request
+    /// is received"), sent a message with one Adaptive Card. The URL (with its `sig`)
+    /// is the credential.
+    Teams {
+        /// The workflow's HTTP trigger URL.
+        url: String,
+    },
+    /// A Discord channel webhook: `content` and `embeds`, mentioning no one. The URL is
+    /// the credential.
+    Discord {
+        /// The webhook URL (`https://discord.com/api/webhooks/…/…`).
+        url: String,
+    },
+    /// A Matrix room, posted to through the client-server API with an access token.
+    Matrix {
+        /// The homeserver's base URL, `https://matrix.example.org`.
+        homeserver: String,
+        /// The room id, `!abc123:example.org`.
+        room: String,
+        /// The posting user's access token, sent as `Authorization: Bearer`.
+        token: String,
+    },
 }
 
 // By hand so that logging a destination cannot leak a webhook URL or secret.
@@ -121,18 +184,41 @@ impl fmt::Debug for Destination {
                 .debug_struct("Voice")
                 .field("to", &twilio::last_four(to))
                 .finish(),
+            // The channel is a name or id anyone in the workspace sees; the token is not.
+            Destination::SlackBot { channel, .. } => f
+                .debug_struct("SlackBot")
+                .field("channel", channel)
+                .finish_non_exhaustive(),
+            Destination::Mattermost { url } => host_only(f, "Mattermost", url),
+            Destination::RocketChat { url } => host_only(f, "RocketChat", url),
+            Destination::Teams { url } => host_only(f, "Teams", url),
+            Destination::Discord { url } => host_only(f, "Discord", url),
+            Destination::Matrix { homeserver, .. } => f
+                .debug_struct("Matrix")
+                .field("homeserver", &http::url_host(homeserver))
+                .finish_non_exhaustive(),
         }
     }
 }
 
-/// The SaaS providers the server has accounts with: both optional, and a destination
-/// whose provider is missing fails permanently, saying what to configure.
+/// `Name { host, .. }` for a destination whose whole URL is a credential.
+fn host_only(f: &mut fmt::Formatter<'_>, name: &str, url: &str) -> fmt::Result {
+    f.debug_struct(name)
+        .field("host", &http::url_host(url))
+        .finish_non_exhaustive()
+}
+
+/// The SaaS providers the server has accounts with: all optional. A Pushover or Twilio
+/// destination whose provider is missing fails permanently, saying what to configure;
+/// Slack bot destinations use the public Slack API unless `slack` says otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Providers {
     /// Pushover, for [`Destination::Pushover`].
     pub pushover: Option<PushoverConfig>,
     /// Twilio, for [`Destination::Sms`] and [`Destination::Voice`].
     pub twilio: Option<TwilioConfig>,
+    /// Slack's Web API, for [`Destination::SlackBot`]; `None` is [`SLACK_API_URL`].
+    pub slack: Option<SlackApiConfig>,
 }
 
 /// This server's Web Push identity ([`Notifier::with_web_push`]).
@@ -261,6 +347,10 @@ impl fmt::Debug for Notifier {
             .field("smtp_host", &self.smtp.as_ref().map(|s| s.host.as_str()))
             .field("pushover", &self.providers.pushover.is_some())
             .field("twilio", &self.providers.twilio.is_some())
+            .field(
+                "slack_api",
+                &self.providers.slack.as_ref().map(|s| s.api_url.as_str()),
+            )
             .field("web_push", &self.web_push.is_some())
             .finish_non_exhaustive()
     }
@@ -285,9 +375,10 @@ impl Notifier {
         })
     }
 
-    /// Sends through the SaaS providers in `providers` (Pushover, Twilio), after checking
-    /// that their settings are complete: no empty token, SID or sender, and http(s) API
-    /// URLs. Destinations of a provider left out fail permanently.
+    /// Sends through the SaaS providers in `providers` (Pushover, Twilio, Slack's Web
+    /// API), after checking that their settings are complete: no empty token, SID or
+    /// sender, and http(s) API URLs. Pushover and Twilio destinations fail permanently
+    /// when their provider is left out; Slack bots use [`SLACK_API_URL`].
     pub fn with_providers(self, providers: Providers) -> Result<Notifier, ConfigError> {
         if let Some(p) = &providers.pushover {
             non_empty("pushover", "token", &p.token)?;
@@ -306,10 +397,14 @@ impl Notifier {
             non_empty("twilio", "from", &t.from)?;
             api_url("twilio", &t.api_url)?;
         }
+        if let Some(s) = &providers.slack {
+            api_url("slack", &s.api_url)?;
+        }
         Ok(Notifier { providers, ..self })
     }
 
-    /// Lets HTTP requests to the roster's URLs (Slack, webhooks, ntfy) also reach the
+    /// Lets HTTP requests to the roster's URLs (Slack, webhooks, ntfy, the chat webhooks
+    /// and Matrix homeservers) also reach the
     /// addresses `allow` permits: the configuration's `[outbound] allow`. The SMTP relay
     /// and the provider APIs of [`Notifier::with_providers`] are never checked.
     pub fn with_outbound(self, allow: Allow) -> Notifier {
@@ -380,6 +475,7 @@ impl Notifier {
             .http
             .send_status(&http::Post {
                 channel: "push",
+                method: http::Method::Post,
                 url: &request.url,
                 content_type: "application/octet-stream",
                 headers: &headers,
@@ -453,6 +549,24 @@ impl Notifier {
                     message,
                 )
             }
+            Destination::SlackBot { channel, token } => {
+                let public = SlackApiConfig::default();
+                let config = self.providers.slack.as_ref().unwrap_or(&public);
+                slack_api::send(&self.providers_http, config, channel, token, message)
+            }
+            Destination::Mattermost { url } => {
+                mattermost::send(&self.http, mattermost::Flavor::Mattermost, url, message)
+            }
+            Destination::RocketChat { url } => {
+                mattermost::send(&self.http, mattermost::Flavor::RocketChat, url, message)
+            }
+            Destination::Teams { url } => teams::send(&self.http, url, message),
+            Destination::Discord { url } => discord::send(&self.http, url, message),
+            Destination::Matrix {
+                homeserver,
+                room,
+                token,
+            } => matrix::send(&self.http, homeserver, room, token, message),
         }
     }
 
@@ -591,6 +705,71 @@ mod tests {
     }
 
     #[test]
+    fn debug_of_the_chat_destinations_shows_hosts_only() {
+        let text = format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?}",
+            Destination::SlackBot {
+                channel: "C0123ABC".into(),
+                token: "xoxb-1234-5678-SLACKSECRET".into(),
+            },
+            Destination::Mattermost {
+                url: "https://mm.example/hooks/mmsecrettoken123".into(),
+            },
+            Destination::RocketChat {
+                url: "https://rc.example/hooks/rcid/rcsecrettoken".into(),
+            },
+            Destination::Teams {
+                url: "https://prod-1.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=TEAMSSIG".into(),
+            },
+            Destination::Discord {
+                url: "https://discord.com/api/webhooks/123/DISCORDTOKEN".into(),
+            },
+            Destination::Matrix {
+                homeserver: "https://matrix.example.org".into(),
+                room: "!room:example.org".into(),
+                token: "syt_MATRIXTOKEN".into(),
+            },
+        );
+        for host in [
+            "C0123ABC",
+            "mm.example",
+            "rc.example",
+            "prod-1.westus.logic.azure.com",
+            "discord.com",
+            "matrix.example.org",
+        ] {
+            assert!(text.contains(host), "{host} not in {text}");
+        }
+        for secret in [
+            "SLACKSECRET",
+            "mmsecret",
+            "rcsecret",
+            "TEAMSSIG",
+            "workflows",
+            "DISCORDTOKEN",
+            "MATRIXTOKEN",
+            "hooks",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+
+    #[test]
+    fn the_slack_api_url_is_checked_and_defaults_to_slacks() {
+        let notifier = || Notifier::new(None, Duration::from_secs(1)).expect("notifier");
+        let bad = notifier().with_providers(Providers {
+            slack: Some(SlackApiConfig {
+                api_url: "slack.com/api".into(),
+            }),
+            ..Providers::default()
+        });
+        let error = bad.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("[slack] api_url"), "{error}");
+        assert_eq!(SlackApiConfig::default().api_url, SLACK_API_URL);
+        assert_eq!(SLACK_API_URL, "https://slack.com/api");
+    }
+
+    #[test]
     fn provider_settings_are_checked() {
         let notifier = || Notifier::new(None, Duration::from_secs(1)).expect("notifier");
         let twilio = TwilioConfig {
@@ -601,7 +780,11 @@ mod tests {
         };
         let with = |pushover: Option<PushoverConfig>, twilio: Option<TwilioConfig>| {
             notifier()
-                .with_providers(Providers { pushover, twilio })
+                .with_providers(Providers {
+                    pushover,
+                    twilio,
+                    slack: None,
+                })
                 .err()
         };
         assert_eq!(

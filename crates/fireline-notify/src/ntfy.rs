@@ -8,7 +8,7 @@
 
 use base64::Engine as _;
 
-use crate::http::{Http, Post};
+use crate::http::{Http, Method, Post};
 use crate::message::{Item, Message};
 use crate::{header_value, Delivered, DeliveryError};
 
@@ -39,6 +39,7 @@ pub(crate) fn send(
     }
     let answer = http.send(&Post {
         channel: "ntfy",
+        method: Method::Post,
         url,
         content_type: "text/plain; charset=utf-8",
         headers: &headers,

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::http::{form_body, Http, Post};
+use crate::http::{form_body, Http, Method, Post};
 use crate::message::Message;
 use crate::{Delivered, DeliveryError};
 
@@ -72,6 +72,7 @@ pub(crate) fn send(
     let answer = http
         .send(&Post {
             channel: "pushover",
+            method: Method::Post,
             url: &url,
             content_type: "application/x-www-form-urlencoded",
             headers: &[],

@@ -1,4 +1,5 @@
-//! Slack-compatible incoming-webhook payloads (Block Kit with a plain `text` fallback).
+//! Slack payloads: incoming webhooks and the Web API's `chat.postMessage` both take Block
+//! Kit with a plain `text` fallback.
 
 use serde_json::{json, Value};
 
@@ -14,6 +15,17 @@ const CONTEXT_MAX: usize = 2000;
 const FALLBACK_MAX: usize = 3000;
 /// A message holds at most 50 blocks; keep room for header, text, overflow note and footer.
 const MAX_ITEM_BLOCKS: usize = 45;
+/// A button's URL is at most 3,000 characters; a longer link stays out of the buttons.
+const BUTTON_URL_MAX: usize = 3000;
+
+/// How an item's Acknowledge/Runbook/Open links are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Links {
+    /// `<url|label>` links in the item's text: what any Slack-compatible webhook renders.
+    Inline,
+    /// Link buttons in an `actions` block after the item (two blocks an item).
+    Buttons,
+}
 
 /// The JSON body for a Slack-compatible incoming webhook.
 ///
@@ -22,6 +34,12 @@ const MAX_ITEM_BLOCKS: usize = 45;
 /// Acknowledge/Runbook/Open links) and a context footer carrying the key. User text is
 /// escaped for mrkdwn (`&`, `<`, `>`), so a title cannot forge links or mentions.
 pub fn slack_payload(message: &Message) -> Value {
+    json!({ "text": fallback_text(message), "blocks": blocks(message, Links::Inline) })
+}
+
+/// The header, free text, items and footer of [`slack_payload`], with links as `links`
+/// says.
+pub(crate) fn blocks(message: &Message, links: Links) -> Vec<Value> {
     let mut blocks = Vec::new();
     blocks.push(json!({
         "type": "header",
@@ -34,10 +52,17 @@ pub fn slack_payload(message: &Message) -> Value {
     if let Some(text) = message.text.as_deref().filter(|t| !t.trim().is_empty()) {
         blocks.push(section(escape_limited(text, SECTION_TEXT_MAX)));
     }
-    for item in message.items.iter().take(MAX_ITEM_BLOCKS) {
-        blocks.push(item_block(item));
+    let shown = match links {
+        Links::Inline => MAX_ITEM_BLOCKS,
+        Links::Buttons => MAX_ITEM_BLOCKS / 2,
+    };
+    for (index, item) in message.items.iter().take(shown).enumerate() {
+        blocks.push(item_block(item, links));
+        if links == Links::Buttons {
+            blocks.extend(buttons(item, index));
+        }
     }
-    let hidden = message.items.len().saturating_sub(MAX_ITEM_BLOCKS);
+    let hidden = message.items.len().saturating_sub(shown);
     if hidden > 0 {
         blocks.push(context(format!("…and {hidden} more")));
     }
@@ -45,10 +70,33 @@ pub fn slack_payload(message: &Message) -> Value {
         "Sent by Fireline · ref {}",
         escape_limited(&message.key, CONTEXT_MAX - 30)
     )));
-    json!({ "text": fallback_text(message), "blocks": blocks })
+    blocks
 }
 
-fn fallback_text(message: &Message) -> String {
+/// An `actions` block of link buttons (Acknowledge as the primary one), or nothing when
+/// the item has no link. `action_id`s must be unique within the message.
+fn buttons(item: &Item, index: usize) -> Option<Value> {
+    let elements: Vec<Value> = crate::chat::links(item)
+        .into_iter()
+        .filter(|(_, url)| url.chars().count() <= BUTTON_URL_MAX)
+        .map(|(label, url)| {
+            let mut button = json!({
+                "type": "button",
+                "text": { "type": "plain_text", "text": label },
+                "url": url,
+                "action_id": format!("{}-{index}", label.to_ascii_lowercase()),
+            });
+            if label == "Acknowledge" {
+                button["style"] = json!("primary");
+            }
+            button
+        })
+        .collect();
+    (!elements.is_empty()).then(|| json!({ "type": "actions", "elements": elements }))
+}
+
+/// The plain `text` beside the blocks: what notifications and old clients show.
+pub(crate) fn fallback_text(message: &Message) -> String {
     let mut text = message.headline.clone();
     for item in &message.items {
         text.push_str(&format!(
@@ -63,7 +111,7 @@ fn fallback_text(message: &Message) -> String {
     escape_limited(&text, FALLBACK_MAX)
 }
 
-fn item_block(item: &Item) -> Value {
+fn item_block(item: &Item, links: Links) -> Value {
     let mut text = format!(
         "*{}: {}*",
         escape_limited(&item.incident, 100),
@@ -73,7 +121,7 @@ fn item_block(item: &Item) -> Value {
         text.push('\n');
         text.push_str(&escape_limited(reason, 500));
     }
-    let links: Vec<String> = [
+    let inline: Vec<String> = [
         (&item.ack_url, "Acknowledge"),
         (&item.runbook_url, "Runbook"),
         (&item.incident_url, "Open"),
@@ -81,9 +129,9 @@ fn item_block(item: &Item) -> Value {
     .into_iter()
     .filter_map(|(url, label)| url.as_deref().map(|u| link(u, label)))
     .collect();
-    if !links.is_empty() {
+    if !inline.is_empty() && links == Links::Inline {
         text.push('\n');
-        text.push_str(&links.join("   "));
+        text.push_str(&inline.join("   "));
     }
     json!({
         "type": "section",

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use crate::http::{form_body, Http, Post};
+use crate::http::{form_body, Http, Method, Post};
 use crate::message::{Item, Message};
 use crate::{Delivered, DeliveryError};
 
@@ -112,6 +112,7 @@ pub(crate) fn send(
                 Kind::Sms => "twilio sms",
                 Kind::Voice => "twilio voice",
             },
+            method: Method::Post,
             url: &url,
             content_type: "application/x-www-form-urlencoded",
             headers: &[],

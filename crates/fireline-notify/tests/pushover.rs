@@ -32,6 +32,7 @@ fn notifier(stand_in: &StandIn, timeout: Duration) -> Notifier {
                 api_url: stand_in.url(""),
             }),
             twilio: None,
+            slack: None,
         })
         .expect("providers")
 }

@@ -41,6 +41,7 @@ fn notifier(api_url: String, timeout: Duration) -> Notifier {
         .with_providers(Providers {
             pushover: None,
             twilio: Some(config(api_url)),
+            slack: None,
         })
         .expect("providers")
 }
