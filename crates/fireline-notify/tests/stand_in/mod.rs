@@ -1,5 +1,5 @@
-//! A local stand-in for a provider's API (ntfy, Pushover, Twilio cannot be reached from
-//! tests): it records each request, checks it against the provider's documented shape,
+//! A local stand-in for a provider's API (ntfy, Pushover, Twilio and the chat providers
+//! cannot be reached from tests): it records each request, checks it against the provider's documented shape,
 //! and answers with the documented JSON from `tests/fixtures/`. A request that breaks the
 //! documented shape is answered `400` with the list of what is wrong, so the delivery
 //! fails and the test says why.
@@ -71,6 +71,10 @@ pub struct Reply {
     pub body: String,
     /// Wait this long before answering (to make the client time out).
     pub delay: Option<Duration>,
+    /// The body's media type (none for an empty body).
+    pub content_type: &'static str,
+    /// More response headers (`Retry-After`).
+    pub headers: Vec<(&'static str, &'static str)>,
 }
 
 impl Reply {
@@ -79,7 +83,27 @@ impl Reply {
             status,
             body,
             delay: None,
+            content_type: "application/json",
+            headers: Vec::new(),
         }
+    }
+
+    /// A plain-text answer (Mattermost's `ok`).
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            content_type: "text/plain",
+            ..Reply::json(status, body.to_owned())
+        }
+    }
+
+    /// An answer without a body (Discord's 204, Teams' 202).
+    pub fn empty(status: u16) -> Reply {
+        Reply::json(status, String::new())
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Reply {
+        self.headers.push((name, value));
+        self
     }
 }
 
@@ -107,19 +131,32 @@ impl StandIn {
                 };
                 let faults = check(&request);
                 recorded.lock().expect("lock").push(request);
-                let (status, body) = if faults.is_empty() {
-                    (reply.status, reply.body.clone())
+                let (status, body, content_type, headers) = if faults.is_empty() {
+                    (
+                        reply.status,
+                        reply.body.clone(),
+                        reply.content_type,
+                        reply.headers.clone(),
+                    )
                 } else {
                     let list = serde_json::to_string(&faults).expect("json");
-                    (400, format!("{{\"stand_in_faults\":{list}}}"))
+                    let body = format!("{{\"stand_in_faults\":{list}}}");
+                    (400, body, "application/json", Vec::new())
                 };
                 if let Some(delay) = reply.delay {
                     thread::sleep(delay);
                 }
-                let head = format!(
-                    "HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+                let mut head = format!(
+                    "HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\nConnection: close\r\n",
                     body.len()
                 );
+                if !body.is_empty() {
+                    head.push_str(&format!("Content-Type: {content_type}\r\n"));
+                }
+                for (name, value) in headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str("\r\n");
                 let _ = stream.write_all(head.as_bytes());
                 let _ = stream.write_all(body.as_bytes());
             }
