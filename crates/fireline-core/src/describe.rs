@@ -377,7 +377,11 @@ fn paging_event(data: &EventData) -> Description {
             } else {
                 String::new()
             };
-            Description::new(format!("{person} notified by {channel}{bundle}"))
+            let told = match person.strip_prefix("channel:") {
+                Some(id) => format!("posted to #{id} by {channel}"),
+                None => format!("{person} notified by {channel}"),
+            };
+            Description::new(format!("{told}{bundle}"))
                 .detail_if((!detail.is_empty()).then(|| format!("answer: {detail}")))
         }
         EventData::NotificationFailed {
@@ -387,7 +391,11 @@ fn paging_event(data: &EventData) -> Description {
             attempts,
             ..
         } => Description::new(format!(
-            "could not notify {person} by {channel} after {}: {error}",
+            "could not {} by {channel} after {}: {error}",
+            match person.strip_prefix("channel:") {
+                Some(id) => format!("post to #{id}"),
+                None => format!("notify {person}"),
+            },
             plural(u64::from(*attempts), "attempt", "attempts")
         )),
         // Only this group's kinds are sent here; any other is named by its kind.

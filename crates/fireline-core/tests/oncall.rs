@@ -698,6 +698,11 @@ restrictions = [{ days = ["mon", "tue", "wed", "thu", "fri"], from = "09:00", to
     assert_eq!(
         unknown,
         [
+            // A channel the roster gives no destination reaches nobody either.
+            (
+                "channel:#incidents".to_owned(),
+                "severities.SEV1.page".to_owned()
+            ),
             ("person:ghost".to_owned(), "severities.SEV1.page".to_owned()),
             (
                 "team:nobody-here".to_owned(),

@@ -11,7 +11,7 @@ use crate::commands::{CommandError, Commands, Facts};
 use crate::paging::Pager;
 use crate::{Clock, LivePolicy};
 use fireline_core::oncall::notify::{handoff_notices, Notice, NoticeItem, OpenIncident};
-use fireline_core::oncall::Contact;
+use fireline_core::oncall::{chat, Contact};
 use fireline_core::plan::{escalate_after_failure, SYSTEM_ACTOR};
 use fireline_core::{EventData, Incident, IncidentId, NewEvent};
 use fireline_notify::{DeliveryError, Destination, Message, Notifier};
@@ -220,10 +220,14 @@ impl Delivery {
             // takes seconds) never holds back the page to another phone.
             let mut sending = tokio::task::JoinSet::new();
             for ((person, channel, _), group) in groups {
-                let window = bundles
-                    .get(&person)
-                    .copied()
-                    .unwrap_or(self.config.flood_window);
+                let window = if chat::is_channel(&person) {
+                    SignedDuration::ZERO
+                } else {
+                    bundles
+                        .get(&person)
+                        .copied()
+                        .unwrap_or(self.config.flood_window)
+                };
                 if sending.len() >= PARALLEL_DESTINATIONS {
                     if let Some(done) = sending.join_next().await {
                         report.add_sent(done);
@@ -299,6 +303,18 @@ impl Delivery {
             .due_now(now, person, &contact, window, group, report)
             .await?;
         if keep.is_empty() {
+            return Ok(());
+        }
+        if chat::is_channel(person) {
+            // A channel reads like a log: each post on its own, in order, never a
+            // bundle ("3 pages for you" means nothing to a room).
+            for item in keep {
+                let sent = self
+                    .send(now, person, &contact, bundle(std::slice::from_ref(&item)))
+                    .await;
+                self.record_outcome(now, person, contact.kind.as_str(), &[item], sent, report)
+                    .await?;
+            }
             return Ok(());
         }
         let sent = self.send(now, person, &contact, bundle(&keep)).await;
@@ -463,7 +479,11 @@ impl Delivery {
                     error: error.to_owned(),
                     attempts: item.attempts + 1,
                 }];
-                out.extend(escalate_after_failure(facts.policy, facts.events, &reason));
+                // A channel that cannot be posted to is reported, not escalated past:
+                // nobody was waiting on it to acknowledge.
+                if !chat::is_channel(person) {
+                    out.extend(escalate_after_failure(facts.policy, facts.events, &reason));
+                }
                 out
             })
             .await?;
@@ -755,6 +775,23 @@ fn destination_of(contact: &Contact) -> Option<Destination> {
         ContactKind::Sms => Destination::Sms { to: address },
         ContactKind::Voice => Destination::Voice { to: address },
         ContactKind::Push => return None,
+        ContactKind::SlackBot => Destination::SlackBot {
+            channel: address,
+            token: contact.secret.clone().unwrap_or_default(),
+        },
+        ContactKind::Mattermost => Destination::Mattermost { url: address },
+        ContactKind::RocketChat => Destination::RocketChat { url: address },
+        ContactKind::Teams => Destination::Teams { url: address },
+        ContactKind::Discord => Destination::Discord { url: address },
+        ContactKind::Matrix => {
+            // The roster writes a room as `https://homeserver/#/!room:server`.
+            let (homeserver, room) = address.split_once("/#/").unwrap_or((&address, ""));
+            Destination::Matrix {
+                homeserver: homeserver.to_owned(),
+                room: room.to_owned(),
+                token: contact.secret.clone().unwrap_or_default(),
+            }
+        }
     })
 }
 

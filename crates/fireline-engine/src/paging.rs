@@ -1,6 +1,7 @@
 //! Appending events that page people: the one path the engine (policy actions) and the
 //! API (manual escalation) share, so every page reaches the outbox the same way.
 
+use fireline_core::oncall::chat::posts;
 use fireline_core::oncall::notify::{address, test_page, Links};
 use fireline_core::oncall::tell::tell;
 use fireline_core::oncall::{Contact, Person};
@@ -102,9 +103,13 @@ impl Pager {
         });
         let notices = events.iter().any(|e| NoticeKind::of(&e.data).is_some());
         let mut outbox = Vec::new();
+        // Any change may concern a channel (an update it carries, an event it follows),
+        // so the roster is read on every append; appends come at the pace of people and
+        // policy timers, never of alerts.
+        let roster = paging_roster(self.store.as_ref()).await?;
+        outbox.extend(posts(&roster, current, history, &events, &self.links));
         if pages || notices {
-            let roster = paging_roster(self.store.as_ref()).await?;
-            outbox = address(
+            let addressed = address(
                 &roster,
                 current,
                 &mut events,
@@ -112,6 +117,7 @@ impl Pager {
                 runbook(history).as_deref(),
                 |e| wording(policy, current, e),
             );
+            outbox.extend(addressed);
             let told = tell(&roster, policy, current, history, &events, &self.links);
             if notices && told.is_empty() {
                 tracing::error!(incident = %current.id, "a breach or reminder reached nobody: no commander, on-call or [notify] audience in the roster");

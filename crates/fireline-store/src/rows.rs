@@ -354,6 +354,9 @@ pub(crate) fn roster(
             "schedule" => {
                 roster.schedules.insert(id.clone(), doc(&kind, &id, &text)?);
             }
+            "channel" => {
+                roster.channels.insert(id.clone(), doc(&kind, &id, &text)?);
+            }
             other => return Err(StoreError::Corrupt(format!("roster kind {other}"))),
         }
     }
@@ -376,6 +379,9 @@ pub(crate) fn roster_entries(
     }
     for (id, s) in &roster.schedules {
         out.push((crate::RosterKind::Schedule, id.clone(), json(s)?));
+    }
+    for (id, c) in &roster.channels {
+        out.push((crate::RosterKind::Channel, id.clone(), json(c)?));
     }
     Ok(out)
 }

@@ -323,6 +323,8 @@ pub enum RosterKind {
     Team,
     /// A schedule.
     Schedule,
+    /// A chat channel.
+    Channel,
 }
 
 impl RosterKind {
@@ -332,6 +334,7 @@ impl RosterKind {
             RosterKind::Person => "person",
             RosterKind::Team => "team",
             RosterKind::Schedule => "schedule",
+            RosterKind::Channel => "channel",
         }
     }
 }

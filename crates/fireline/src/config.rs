@@ -26,6 +26,7 @@ pub struct FileConfig {
     smtp: Option<SmtpFile>,
     pushover: Option<PushoverFile>,
     twilio: Option<TwilioFile>,
+    slack: Option<SlackFile>,
     metrics_token: Option<String>,
     outbound: Option<OutboundFile>,
     instance: Option<String>,
@@ -67,6 +68,13 @@ pub struct TwilioFile {
     account_sid: Option<String>,
     auth_token: Option<String>,
     from: Option<String>,
+    api_url: Option<String>,
+}
+
+/// `[slack]` in the config file; `FIRELINE_SLACK_API_URL` overrides `api_url`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackFile {
     api_url: Option<String>,
 }
 
@@ -172,6 +180,9 @@ pub struct Settings {
     pub pushover: Option<PushoverSettings>,
     /// SMS and voice delivery, when `[twilio]` is configured.
     pub twilio: Option<TwilioSettings>,
+    /// The Slack Web API `slack_bot` contacts and channels post through
+    /// (`[slack] api_url`; default `https://slack.com/api`).
+    pub slack_api_url: String,
     /// The bearer token `/metrics` requires (none: open).
     pub metrics_token: Option<Secret>,
     /// Internal addresses (loopback, private, link-local, …) that webhook and Slack
@@ -290,6 +301,25 @@ fn require(section: &str, missing: &[&str]) -> anyhow::Result<()> {
         if missing.len() == 1 { "it" } else { "them" },
         variables.join(", ")
     )
+}
+
+/// A setting given on the command line (or by the environment), else the file's, else
+/// none.
+fn given_or_file<T>(given: Option<(T, Source)>, file: Option<T>) -> Option<Setting<T>> {
+    match (given, file) {
+        (Some((value, source)), _) => Some(Setting { value, source }),
+        (None, Some(value)) => Some(Setting {
+            value,
+            source: Source::File,
+        }),
+        (None, None) => None,
+    }
+}
+
+/// `[slack] api_url` with `FIRELINE_SLACK_API_URL` over it, or Slack's own.
+fn slack_api_url(env: &dyn Fn(&str) -> Option<String>, file: Option<SlackFile>) -> String {
+    provider_key(env, "slack", "api_url", file.and_then(|s| s.api_url))
+        .unwrap_or_else(|| fireline_notify::SLACK_API_URL.to_owned())
 }
 
 /// `[pushover]` with `FIRELINE_PUSHOVER_*` over it: off when nothing is set anywhere;
@@ -452,22 +482,8 @@ impl Settings {
         let listen = pick(listen_value, listen_source, file.listen, || {
             DEFAULT_LISTEN.to_owned()
         });
-        let policy = match (policy, file.policy) {
-            (Some((value, source)), _) => Some(Setting { value, source }),
-            (None, Some(value)) => Some(Setting {
-                value,
-                source: Source::File,
-            }),
-            (None, None) => None,
-        };
-        let runbooks = match (runbooks, file.runbooks) {
-            (Some((value, source)), _) => Some(Setting { value, source }),
-            (None, Some(value)) => Some(Setting {
-                value,
-                source: Source::File,
-            }),
-            (None, None) => None,
-        };
+        let policy = given_or_file(policy, file.policy);
+        let runbooks = given_or_file(runbooks, file.runbooks);
         let log_format = pick(
             args.log_format,
             source_of(matches, "log_format"),
@@ -520,6 +536,7 @@ impl Settings {
             smtp: smtp_settings(file.smtp)?,
             pushover: pushover_settings(&env, file.pushover)?,
             twilio: twilio_settings(&env, file.twilio)?,
+            slack_api_url: slack_api_url(&env, file.slack),
             config_file,
             db,
             data_dir,

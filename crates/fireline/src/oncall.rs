@@ -171,15 +171,20 @@ pub fn load(path: &Path) -> Result<Roster, Failure> {
     )))
 }
 
-fn summary(people: usize, teams: usize, schedules: usize) -> String {
+fn summary(people: usize, teams: usize, schedules: usize, channels: usize) -> String {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    format!(
+    let mut text = format!(
         "{}, {}, {}",
         plural(people, "person", "people"),
         plural(teams, "team", "teams"),
         plural(schedules, "schedule", "schedules")
-    )
+    );
+    // Most rosters have none: say so only when there are some.
+    if channels > 0 {
+        text.push_str(&format!(", {}", plural(channels, "channel", "channels")));
+    }
+    text
 }
 
 /// `import FILE [--dry-run]`.
@@ -204,7 +209,8 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<(), Failure> {
             summary(
                 roster.people.len(),
                 roster.teams.len(),
-                roster.schedules.len()
+                roster.schedules.len(),
+                roster.channels.len()
             )
         );
         return Ok(());
@@ -213,7 +219,12 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<(), Failure> {
     let stored: RosterImported = client(settings)?.put("/api/v1/roster", &body)?;
     outln!(
         "imported {} from {}",
-        summary(stored.people, stored.teams, stored.schedules),
+        summary(
+            stored.people,
+            stored.teams,
+            stored.schedules,
+            stored.channels
+        ),
         path.display()
     );
     Ok(())

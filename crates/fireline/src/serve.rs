@@ -105,7 +105,13 @@ fn providers(settings: &Settings) -> Providers {
     if twilio.is_none() {
         tracing::info!("no [twilio] account configured: sms and voice contacts cannot be reached");
     }
-    Providers { pushover, twilio }
+    Providers {
+        pushover,
+        twilio,
+        slack: Some(fireline_notify::SlackApiConfig {
+            api_url: settings.slack_api_url.clone(),
+        }),
+    }
 }
 
 /// The notifier delivery sends through: e-mail, `[outbound] allow` for the roster's

@@ -1,7 +1,7 @@
 //! Problems in a roster, each with where it is and how to fix it.
 
 use super::schedule::zone;
-use super::{ContactKind, Person, Roster, Schedule, Team};
+use super::{ChatChannel, Contact, ContactKind, Person, Roster, Schedule, Secret, Team};
 
 pub use crate::problem::Problem;
 use crate::problem::Problems;
@@ -77,6 +77,9 @@ impl Roster {
         }
         for (key, schedule) in &self.schedules {
             self.check_schedule(&mut p, key, schedule);
+        }
+        for (key, channel) in &self.channels {
+            check_channel(&mut p, key, channel);
         }
         p.0
     }
@@ -179,6 +182,121 @@ impl Roster {
     }
 }
 
+fn check_channel(p: &mut Problems, key: &str, channel: &ChatChannel) {
+    let base = format!("channels.{key}");
+    check_key(p, &base, key, &channel.id);
+    match channel.kind {
+        ContactKind::Sms | ContactKind::Voice | ContactKind::Pushover | ContactKind::Ntfy => {
+            p.add(
+                format!("{base}.kind"),
+                format!("a channel cannot be {}: that reaches one person's phone", channel.kind),
+                "page people through their own contacts; give a channel slack, slack_bot, mattermost, rocket_chat, teams, discord, matrix, webhook or email",
+            );
+        }
+        _ => check_contact(p, &base, &channel.contact()),
+    }
+    if channel.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        p.add(
+            format!("{base}.name"),
+            "the name is empty",
+            "remove it (the channel is then called #ID) or give the name people know",
+        );
+    }
+}
+
+/// One way of reaching a person or a channel: its address fits its kind, and it has a
+/// secret exactly where the kind needs one.
+fn check_contact(p: &mut Problems, at: &str, c: &Contact) {
+    match c.kind {
+        ContactKind::Email if !plausible_email(&c.address) => p.add(
+            format!("{at}.address"),
+            format!("`{}` is not an e-mail address", c.address),
+            "write it as name@example.com",
+        ),
+        ContactKind::Matrix if !plausible_matrix_room(&c.address) => p.add(
+            format!("{at}.address"),
+            format!("`{}` is not a Matrix room on a homeserver", c.address),
+            "write the homeserver's URL, /#/ and the room id, e.g. https://matrix.example.org/#/!abc:example.org",
+        ),
+        kind if kind.calls_url() && !plausible_url(&c.address) => p.add(
+            format!("{at}.address"),
+            format!("`{}` is not an http(s) URL", c.address),
+            match kind {
+                ContactKind::Ntfy => "write the topic's full URL, e.g. https://ntfy.sh/alice-pages",
+                ContactKind::Slack => "write the full URL, e.g. https://hooks.slack.com/services/…",
+                _ => "write the full webhook URL the service gave you, starting https://",
+            },
+        ),
+        ContactKind::SlackBot if !plausible_slack_conversation(&c.address) => p.add(
+            format!("{at}.address"),
+            format!("`{}` is not a Slack channel or user id", c.address),
+            "copy the channel's id (C0123ABC) from its details in Slack, or a member id (U0123ABC) for a direct message",
+        ),
+        ContactKind::Pushover if !plausible_pushover_key(&c.address) => p.add(
+            format!("{at}.address"),
+            "this is not a Pushover user or group key (30 letters and digits)",
+            "copy the user key from the top of your Pushover dashboard",
+        ),
+        ContactKind::Sms | ContactKind::Voice if !plausible_phone(&c.address) => p.add(
+            format!("{at}.address"),
+            format!("`{}` is not a phone number in international form", c.address),
+            "write it in E.164 form: + then country code and number, e.g. +15551234567",
+        ),
+        ContactKind::Push => p.add(
+            format!("{at}.kind"),
+            "push contacts are devices that subscribe themselves",
+            "open the web UI on the phone and tap \"Get pages on this device\"; keep `push` in rules",
+        ),
+        _ => {}
+    }
+    match (c.kind.secret(), &c.secret) {
+        (Secret::None, Some(_)) => p.add(
+            format!("{at}.secret"),
+            format!(
+                "a secret is only used by webhooks, ntfy topics, Slack bots and Matrix rooms, not {}",
+                c.kind
+            ),
+            "remove it, or make the contact a webhook",
+        ),
+        (Secret::Required, None) => p.add(
+            format!("{at}.secret"),
+            format!("a {} contact needs its token as the secret", c.kind),
+            if c.kind == ContactKind::SlackBot {
+                "set secret to the app's bot token (xoxb-…)"
+            } else {
+                "set secret to the access token of the account that posts"
+            },
+        ),
+        (_, Some(secret)) if secret.is_empty() => p.add(
+            format!("{at}.secret"),
+            "the secret is empty",
+            "remove it, or give a random string the receiver also knows",
+        ),
+        _ => {}
+    }
+}
+
+/// A Slack conversation id: a channel (`C…`, `G…`), a direct message (`D…`) or a
+/// member (`U…`, `W…`), upper-case letters and digits.
+fn plausible_slack_conversation(id: &str) -> bool {
+    id.len() >= 9
+        && id.len() <= 24
+        && id.starts_with(['C', 'G', 'D', 'U', 'W'])
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// `https://matrix.example.org/#/!room:example.org`: a homeserver URL and a room id.
+fn plausible_matrix_room(address: &str) -> bool {
+    address.split_once("/#/").is_some_and(|(server, room)| {
+        plausible_url(server)
+            && room.starts_with('!')
+            && room.contains(':')
+            && !room.contains(char::is_whitespace)
+    })
+}
+
 fn check_key(p: &mut Problems, base: &str, key: &str, id: &str) {
     if !valid_id(key) {
         p.add(base, format!("`{key}` is not a valid id"), ID_HINT);
@@ -208,60 +326,7 @@ fn check_person(p: &mut Problems, key: &str, person: &Person) {
         );
     }
     for (i, c) in person.contacts.iter().enumerate() {
-        let at = format!("{base}.contacts[{i}]");
-        match c.kind {
-            ContactKind::Email if !plausible_email(&c.address) => p.add(
-                format!("{at}.address"),
-                format!("`{}` is not an e-mail address", c.address),
-                "write it as name@example.com",
-            ),
-            ContactKind::Slack | ContactKind::Webhook | ContactKind::Ntfy
-                if !plausible_url(&c.address) =>
-            {
-                p.add(
-                    format!("{at}.address"),
-                    format!("`{}` is not an http(s) URL", c.address),
-                    if c.kind == ContactKind::Ntfy {
-                        "write the topic's full URL, e.g. https://ntfy.sh/alice-pages"
-                    } else {
-                        "write the full URL, e.g. https://hooks.slack.com/services/…"
-                    },
-                )
-            }
-            ContactKind::Pushover if !plausible_pushover_key(&c.address) => p.add(
-                format!("{at}.address"),
-                "this is not a Pushover user or group key (30 letters and digits)",
-                "copy the user key from the top of your Pushover dashboard",
-            ),
-            ContactKind::Sms | ContactKind::Voice if !plausible_phone(&c.address) => p.add(
-                format!("{at}.address"),
-                format!("`{}` is not a phone number in international form", c.address),
-                "write it in E.164 form: + then country code and number, e.g. +15551234567",
-            ),
-            ContactKind::Push => p.add(
-                format!("{at}.kind"),
-                "push contacts are devices that subscribe themselves",
-                "open the web UI on the phone and tap \"Get pages on this device\"; keep `push` in rules",
-            ),
-            _ => {}
-        }
-        if c.secret.is_some() && !matches!(c.kind, ContactKind::Webhook | ContactKind::Ntfy) {
-            p.add(
-                format!("{at}.secret"),
-                format!(
-                    "a secret is only used by webhooks and ntfy topics, not {}",
-                    c.kind
-                ),
-                "remove it, or make the contact a webhook",
-            );
-        }
-        if c.secret.as_deref().is_some_and(str::is_empty) {
-            p.add(
-                format!("{at}.secret"),
-                "the secret is empty",
-                "remove it, or give a random string the receiver also knows",
-            );
-        }
+        check_contact(p, &format!("{base}.contacts[{i}]"), c);
     }
     if let Some(bundle) = person.bundle {
         if bundle.is_negative() || bundle > MAX_BUNDLE {

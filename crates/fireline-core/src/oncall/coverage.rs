@@ -93,8 +93,8 @@ pub fn coverage_gaps(
     out
 }
 
-/// The policy's targets that name a schedule, person or team the roster does not have
-/// (channels are not the roster's business), once per use.
+/// The policy's targets that name a schedule, person, team or channel the roster does
+/// not have, once per use (a page to a channel with no destination reaches nobody).
 pub fn unknown_targets(roster: &Roster, policy: &Policy) -> Vec<UnknownTarget> {
     usages(policy)
         .into_iter()
@@ -102,7 +102,7 @@ pub fn unknown_targets(roster: &Roster, policy: &Policy) -> Vec<UnknownTarget> {
             Target::Schedule(id) => !roster.schedules.contains_key(id),
             Target::Person(id) => !roster.people.contains_key(id),
             Target::Team(id) => !roster.teams.contains_key(id),
-            Target::Channel(_) => false,
+            Target::Channel(name) => roster.channel(name).is_none(),
         })
         .map(|(target, used_by)| UnknownTarget {
             target: target.clone(),

@@ -9,6 +9,7 @@
 //! database, read-only.
 
 pub mod ack;
+pub mod chat;
 pub mod check;
 pub mod coverage;
 pub mod ical;
@@ -19,6 +20,7 @@ pub mod tell;
 pub mod text;
 pub mod verify;
 
+pub use chat::ChatChannel;
 pub use check::Problem;
 pub use coverage::{coverage_gaps, unknown_targets, CoverageGap, UnknownTarget};
 pub use schedule::{
@@ -41,6 +43,10 @@ pub struct Roster {
     pub teams: BTreeMap<String, Team>,
     /// Schedules by id.
     pub schedules: BTreeMap<String, Schedule>,
+    /// Chat channels (and other shared destinations) by id: where pages naming
+    /// `channel:ID` and updates are posted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channels: BTreeMap<String, ChatChannel>,
 }
 
 /// The file's shape: the map keys are the ids, so the entries need not repeat them.
@@ -53,6 +59,8 @@ struct RosterFile {
     teams: BTreeMap<String, Team>,
     #[serde(default)]
     schedules: BTreeMap<String, Schedule>,
+    #[serde(default)]
+    channels: BTreeMap<String, ChatChannel>,
 }
 
 impl From<RosterFile> for Roster {
@@ -72,6 +80,7 @@ impl From<RosterFile> for Roster {
             people: keyed(file.people, |p| &mut p.id),
             teams: keyed(file.teams, |t| &mut t.id),
             schedules: keyed(file.schedules, |s| &mut s.id),
+            channels: keyed(file.channels, |c| &mut c.id),
         }
     }
 }
@@ -132,11 +141,26 @@ pub enum ContactKind {
     /// A browser or phone subscribed to Web Push from the web UI. Devices subscribe
     /// themselves; roster files name the kind only in notification rules.
     Push,
+    /// A Slack channel (`C0123ABC`) or user (`U0123ABC`, a direct message) posted to
+    /// through the Web API with a bot token, the secret.
+    SlackBot,
+    /// A Mattermost incoming-webhook URL.
+    Mattermost,
+    /// A Rocket.Chat incoming-webhook URL.
+    RocketChat,
+    /// A Microsoft Teams Workflows webhook URL ("post to a channel when a webhook
+    /// request is received").
+    Teams,
+    /// A Discord channel webhook URL.
+    Discord,
+    /// A Matrix room on a homeserver, written `https://matrix.example.org/#/!room:example.org`
+    /// (the homeserver's URL, `/#/`, the room id); the secret is the access token.
+    Matrix,
 }
 
 impl ContactKind {
     /// Every kind, in the order people usually list them.
-    pub const ALL: [ContactKind; 8] = [
+    pub const ALL: [ContactKind; 14] = [
         ContactKind::Email,
         ContactKind::Slack,
         ContactKind::Webhook,
@@ -145,6 +169,12 @@ impl ContactKind {
         ContactKind::Sms,
         ContactKind::Voice,
         ContactKind::Push,
+        ContactKind::SlackBot,
+        ContactKind::Mattermost,
+        ContactKind::RocketChat,
+        ContactKind::Teams,
+        ContactKind::Discord,
+        ContactKind::Matrix,
     ];
 
     /// Whether this kind can wake a person at night: it rings or buzzes a phone.
@@ -158,6 +188,42 @@ impl ContactKind {
                 | ContactKind::Push
         )
     }
+
+    /// Whether the address is a URL fireline calls (so the outbound guard applies to it
+    /// when it is written as well as when it is used).
+    pub fn calls_url(self) -> bool {
+        matches!(
+            self,
+            ContactKind::Slack
+                | ContactKind::Webhook
+                | ContactKind::Ntfy
+                | ContactKind::Mattermost
+                | ContactKind::RocketChat
+                | ContactKind::Teams
+                | ContactKind::Discord
+                | ContactKind::Matrix
+        )
+    }
+
+    /// Whether a contact of this kind takes a secret, and needs one.
+    pub fn secret(self) -> Secret {
+        match self {
+            ContactKind::Webhook | ContactKind::Ntfy => Secret::Optional,
+            ContactKind::SlackBot | ContactKind::Matrix => Secret::Required,
+            _ => Secret::None,
+        }
+    }
+}
+
+/// Whether a kind of contact takes a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// It has no use for one.
+    None,
+    /// It may have one (a webhook's signing key, an ntfy topic's token).
+    Optional,
+    /// It cannot work without one (a bot token, an access token).
+    Required,
 }
 
 impl ContactKind {
@@ -172,6 +238,12 @@ impl ContactKind {
             ContactKind::Sms => "sms",
             ContactKind::Voice => "voice",
             ContactKind::Push => "push",
+            ContactKind::SlackBot => "slack_bot",
+            ContactKind::Mattermost => "mattermost",
+            ContactKind::RocketChat => "rocket_chat",
+            ContactKind::Teams => "teams",
+            ContactKind::Discord => "discord",
+            ContactKind::Matrix => "matrix",
         }
     }
 }

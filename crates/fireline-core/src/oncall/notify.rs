@@ -212,11 +212,17 @@ pub fn address(
         } else {
             page.key.clone()
         };
+        let mut channels = Vec::new();
         for raw in page.targets {
-            let resolved = match raw.parse::<Target>() {
-                Ok(target) => roster.resolve(&target, at),
-                Err(_) => Vec::new(),
-            };
+            let target = raw.parse::<Target>().ok();
+            if let Some(Target::Channel(name)) = &target {
+                match roster.channel(name) {
+                    Some(channel) => channels.push(channel),
+                    None => page.unreached.push(raw.clone()),
+                }
+                continue;
+            }
+            let resolved = target.map_or_else(Vec::new, |t| roster.resolve(&t, at));
             if resolved.is_empty() {
                 page.unreached.push(raw.clone());
             }
@@ -244,6 +250,21 @@ pub fn address(
             "{}: [{}] {}",
             page.headline, incident.severity, incident.title
         );
+        for channel in channels {
+            out.push(super::chat::post(
+                channel,
+                format!(
+                    "{}/{action}/{}",
+                    incident.id,
+                    super::chat::recipient(&channel.id)
+                ),
+                incident,
+                headline.clone(),
+                item.clone(),
+                text.clone(),
+                at,
+            ));
+        }
         for recipient in page.recipients.iter() {
             let Some(person) = roster.people.get(&recipient.person) else {
                 continue;

@@ -8,10 +8,11 @@
 use crate::auth::{AsAdmin, AsViewer, Caller, FeedReader, FeedSecrets};
 use crate::extract::{parse_json, ApiJson, ApiQuery};
 use crate::wire::{
-    CalendarFeedList, CalendarFeedView, ErrorBody, OnCallList, OnCallQuery, OnCallView, PersonList,
-    PersonRequest, PersonView, RosterImported, RosterPutQuery, RosterRequest, RosterView,
-    ScheduleList, ScheduleRequest, ScheduleView, ShiftList, ShiftQuery, ShiftView, TeamList,
-    TeamRequest, TeamView, TestPageQuery, TestPageView, TestPagesSent, MASKED_SECRET,
+    CalendarFeedList, CalendarFeedView, ChannelView, ErrorBody, OnCallList, OnCallQuery,
+    OnCallView, PersonList, PersonRequest, PersonView, RosterImported, RosterPutQuery,
+    RosterRequest, RosterView, ScheduleList, ScheduleRequest, ScheduleView, ShiftList, ShiftQuery,
+    ShiftView, TeamList, TeamRequest, TeamView, TestPageQuery, TestPageView, TestPagesSent,
+    MASKED_SECRET,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -113,6 +114,21 @@ fn roster_view(roster: &Roster, caller: &Caller) -> Result<RosterView, ApiError>
             .iter()
             .map(|(id, s)| Ok((id.clone(), view(s)?)))
             .collect::<Result<_, ApiError>>()?,
+        channels: roster
+            .channels
+            .iter()
+            .map(|(id, c)| {
+                let mut v: ChannelView = view(c)?;
+                if v.secret.is_some() {
+                    v.secret = Some(MASKED_SECRET.to_owned());
+                }
+                // A channel's webhook URL is its credential: admins only.
+                if !caller.role.allows(AccessRole::Admin) {
+                    v.address = masked_address(&v.address);
+                }
+                Ok((id.clone(), v))
+            })
+            .collect::<Result<_, ApiError>>()?,
     })
 }
 
@@ -168,21 +184,69 @@ pub(crate) fn check_destinations(
     at: &str,
 ) -> Result<(), ApiError> {
     for (i, contact) in person.contacts.iter().enumerate() {
-        // Only the kinds whose address is a URL we will call; a phone number, an
-        // e-mail address or a Pushover key is checked by the roster's own rules.
-        use fireline_core::oncall::ContactKind;
-        if !matches!(
-            contact.kind,
-            ContactKind::Slack | ContactKind::Webhook | ContactKind::Ntfy
-        ) {
-            continue;
-        }
-        if let Err(refused) = fireline_notify::check_literal(&contact.address, allow) {
+        check_destination(contact, allow, &format!("{at}contacts[{i}]."))?;
+    }
+    Ok(())
+}
+
+/// [`check_destinations`] for one contact (or a channel's): only the kinds whose address
+/// is a URL we will call; a phone number, an e-mail address or a key is checked by the
+/// roster's own rules.
+fn check_destination(
+    contact: &fireline_core::oncall::Contact,
+    allow: &fireline_notify::Allow,
+    at: &str,
+) -> Result<(), ApiError> {
+    if !contact.kind.calls_url() {
+        return Ok(());
+    }
+    // A Matrix room is `https://homeserver/#/!room:server`: the homeserver is called.
+    let url = contact
+        .address
+        .split_once("/#/")
+        .map_or(contact.address.as_str(), |(server, _)| server);
+    fireline_notify::check_literal(url, allow)
+        .map_err(|refused| ApiError::invalid(format!("{at}address"), refused.to_string()))
+}
+
+/// [`keep_secrets`] and [`check_destinations`] for the roster's channels: a `****`
+/// secret keeps the stored channel's (same kind and address), a masked address is
+/// refused, and URLs must be ones deliveries may call.
+fn settle_channels(
+    roster: &mut Roster,
+    stored: &Roster,
+    allow: &fireline_notify::Allow,
+) -> Result<(), ApiError> {
+    for (id, channel) in &mut roster.channels {
+        let at = format!("channels.{id}.");
+        if channel.address.contains(ELLIPSIS) {
             return Err(ApiError::invalid(
-                format!("{at}contacts[{i}].address"),
-                refused.to_string(),
+                format!("{at}address"),
+                "this is an address as masked for those who may not read it; send the \
+                 full address (admins read it in full)",
             ));
         }
+        if channel.secret.as_deref() == Some(MASKED_SECRET) {
+            let kept = stored
+                .channels
+                .get(id)
+                .filter(|c| c.kind == channel.kind && c.address == channel.address)
+                .and_then(|c| c.secret.clone());
+            match kept {
+                Some(secret) => channel.secret = Some(secret),
+                None => {
+                    return Err(ApiError::invalid(
+                        format!("{at}secret"),
+                        format!(
+                            "`{MASKED_SECRET}` stands for the stored secret, but no secret \
+                             is stored for this {} channel; send the secret itself",
+                            channel.kind
+                        ),
+                    ))
+                }
+            }
+        }
+        check_destination(&channel.contact(), allow, &at)?;
     }
     Ok(())
 }
@@ -330,6 +394,7 @@ pub(super) async fn put_roster(
         keep_secrets(person, stored.people.get(id), &format!("people.{id}."))?;
         check_destinations(person, &state.outbound, &format!("people.{id}."))?;
     }
+    settle_channels(&mut roster, &stored, &state.outbound)?;
     let problems = roster.check();
     if !problems.is_empty() {
         return Err(refuse(&problems, None));
@@ -344,12 +409,14 @@ pub(super) async fn put_roster(
         people = roster.people.len(),
         teams = roster.teams.len(),
         schedules = roster.schedules.len(),
+        channels = roster.channels.len(),
         "roster replaced"
     );
     Ok(Json(RosterImported {
         people: roster.people.len(),
         teams: roster.teams.len(),
         schedules: roster.schedules.len(),
+        channels: roster.channels.len(),
     }))
 }
 

@@ -18,7 +18,7 @@ pub const MASKED_SECRET: &str = "****";
 
 /// A contact kind, as the roster writes it (schema only; parsed by the roster).
 #[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
+#[schema(rename_all = "snake_case")]
 pub enum ContactKindName {
     /// An e-mail address.
     Email,
@@ -36,6 +36,60 @@ pub enum ContactKindName {
     Voice,
     /// The person's devices subscribed to Web Push (rules only).
     Push,
+    /// A Slack channel or member id, posted to with a bot token (the secret).
+    SlackBot,
+    /// A Mattermost incoming-webhook URL.
+    Mattermost,
+    /// A Rocket.Chat incoming-webhook URL.
+    RocketChat,
+    /// A Microsoft Teams Workflows webhook URL.
+    Teams,
+    /// A Discord channel webhook URL.
+    Discord,
+    /// A Matrix room, `https://homeserver/#/!room:server`, with an access token (the
+    /// secret).
+    Matrix,
+}
+
+/// An update channel, as policies and events name it (schema only).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum UpdateChannelName {
+    /// Responders and stakeholders inside.
+    Internal,
+    /// The public status page.
+    StatusPage,
+    /// Direct customer communication.
+    Customer,
+}
+
+/// A chat channel (or mailing list) pages naming `channel:ID`, updates and notable
+/// events are posted to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelView {
+    /// Id (lowercase letters, digits, `-`, `_`); a policy names it `channel:#ID`.
+    #[serde(default)]
+    pub id: String,
+    /// What people call it, when not `#ID`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// How it is reached.
+    #[schema(value_type = ContactKindName)]
+    pub kind: String,
+    /// The webhook URL, Slack channel id, Matrix room or e-mail address; masked (`…`)
+    /// for all but admins.
+    pub address: String,
+    /// The token or signing key: `****` when one is set (never the secret itself).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Updates on these channels are posted here too.
+    #[serde(default)]
+    #[schema(value_type = Vec<UpdateChannelName>)]
+    pub updates: Vec<String>,
+    /// Whether the incident's notable events are posted here as they happen.
+    #[serde(default)]
+    pub events: bool,
 }
 
 /// A weekday, as the roster writes it (schema only; the full English name is read too).
@@ -225,6 +279,9 @@ pub struct RosterView {
     /// Schedules by id.
     #[serde(default)]
     pub schedules: BTreeMap<String, ScheduleView>,
+    /// Chat channels by id.
+    #[serde(default)]
+    pub channels: BTreeMap<String, ChannelView>,
 }
 
 /// `PUT /api/v1/roster`: what was stored.
@@ -236,6 +293,8 @@ pub struct RosterImported {
     pub teams: usize,
     /// How many schedules.
     pub schedules: usize,
+    /// How many chat channels.
+    pub channels: usize,
 }
 
 /// `GET /api/v1/people`.
@@ -499,6 +558,18 @@ mod request {
         Voice,
         /// The person's subscribed devices (rules only).
         Push,
+        /// A Slack channel or member id, with a bot token.
+        SlackBot,
+        /// A Mattermost incoming-webhook URL.
+        Mattermost,
+        /// A Rocket.Chat incoming-webhook URL.
+        RocketChat,
+        /// A Microsoft Teams Workflows webhook URL.
+        Teams,
+        /// A Discord channel webhook URL.
+        Discord,
+        /// A Matrix room with an access token.
+        Matrix,
     }
 
     impl From<ContactKind> for core::ContactKind {
@@ -512,6 +583,12 @@ mod request {
                 ContactKind::Sms => core::ContactKind::Sms,
                 ContactKind::Voice => core::ContactKind::Voice,
                 ContactKind::Push => core::ContactKind::Push,
+                ContactKind::SlackBot => core::ContactKind::SlackBot,
+                ContactKind::Mattermost => core::ContactKind::Mattermost,
+                ContactKind::RocketChat => core::ContactKind::RocketChat,
+                ContactKind::Teams => core::ContactKind::Teams,
+                ContactKind::Discord => core::ContactKind::Discord,
+                ContactKind::Matrix => core::ContactKind::Matrix,
             }
         }
     }
@@ -677,6 +754,51 @@ mod request {
         /// Schedules by id.
         #[serde(default)]
         pub schedules: BTreeMap<String, Schedule>,
+        /// Chat channels by id.
+        #[serde(default)]
+        pub channels: BTreeMap<String, Channel>,
+    }
+
+    /// A chat channel, as the roster file writes one.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(as = ChannelRequest)]
+    pub struct Channel {
+        /// Id; absent or empty: the key's.
+        #[serde(default)]
+        pub id: String,
+        /// What people call it, when not `#ID`.
+        #[serde(default)]
+        pub name: Option<String>,
+        /// How it is reached.
+        #[schema(value_type = ContactKindName)]
+        pub kind: ContactKind,
+        /// The webhook URL, Slack channel id, Matrix room or e-mail address, in full.
+        pub address: String,
+        /// A bot or access token, or a webhook's signing key; `****` keeps the stored one.
+        #[serde(default)]
+        pub secret: Option<String>,
+        /// Updates on these channels are posted here too.
+        #[serde(default)]
+        #[schema(value_type = Vec<super::UpdateChannelName>)]
+        pub updates: Vec<fireline_core::Channel>,
+        /// Whether the incident's notable events are posted here as they happen.
+        #[serde(default)]
+        pub events: bool,
+    }
+
+    impl From<Channel> for core::ChatChannel {
+        fn from(c: Channel) -> core::ChatChannel {
+            core::ChatChannel {
+                id: c.id,
+                name: c.name,
+                kind: c.kind.into(),
+                address: c.address,
+                secret: c.secret,
+                updates: c.updates,
+                events: c.events,
+            }
+        }
     }
 
     impl From<Contact> for core::Contact {
@@ -788,6 +910,7 @@ mod request {
                 people: keyed(file.people, |p: &mut core::Person| &mut p.id),
                 teams: keyed(file.teams, |t: &mut core::Team| &mut t.id),
                 schedules: keyed(file.schedules, |s: &mut core::Schedule| &mut s.id),
+                channels: keyed(file.channels, |c: &mut core::ChatChannel| &mut c.id),
             }
         }
     }

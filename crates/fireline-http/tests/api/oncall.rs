@@ -23,6 +23,7 @@ backend_tests!(
     an_admin_token_in_a_feed_url_is_refused,
     rotating_feed_urls_cuts_the_old_ones,
     webhook_contacts_to_metadata_or_loopback_addresses_are_refused_when_written,
+    channels_are_stored_with_the_roster_their_credentials_shown_to_admins_only,
 );
 
 async fn put(app: &App, path: &str, token: &str, body: Value) -> crate::support::Reply {
@@ -47,7 +48,7 @@ async fn import_stores_the_roster_and_never_returns_secrets(db: &TestDatabase) {
         .body;
     assert_eq!(
         counts,
-        json!({"people": fixture.people.len(), "teams": 7, "schedules": 8})
+        json!({"people": fixture.people.len(), "teams": 7, "schedules": 8, "channels": 0})
     );
     assert_eq!(app.store.roster().await.expect("roster"), fixture);
 
@@ -717,7 +718,10 @@ async fn roster_put_that_removes_everyone_or_paged_targets_needs_saying_so(db: &
         .await
         .expect(StatusCode::OK)
         .body;
-    assert_eq!(counts, json!({"people": 0, "teams": 0, "schedules": 0}));
+    assert_eq!(
+        counts,
+        json!({"people": 0, "teams": 0, "schedules": 0, "channels": 0})
+    );
     // From an empty roster, a first import is the usual way in and needs no flag.
     put(&app, "/api/v1/roster", &app.admin, roster_json())
         .await
@@ -995,4 +999,99 @@ async fn webhook_contacts_to_metadata_or_loopback_addresses_are_refused_when_wri
     )
     .await
     .expect(StatusCode::OK);
+}
+
+async fn channels_are_stored_with_the_roster_their_credentials_shown_to_admins_only(
+    db: &TestDatabase,
+) {
+    let app = App::new(db).await;
+    let mut roster = roster_json();
+    roster["channels"] = json!({
+        "incidents": {
+            "kind": "slack",
+            "address": "https://hooks.slack.com/services/T0/B0/secretpath",
+            "updates": ["internal"],
+            "events": true
+        },
+        "exec": {
+            "name": "#exec-briefing",
+            "kind": "slack_bot",
+            "address": "C0123ABCDEF",
+            "secret": "xoxb-bot-token"
+        }
+    });
+    let stored = put(&app, "/api/v1/roster", &app.admin, roster.clone())
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(stored.body["channels"], 2, "{}", stored.body);
+
+    let admin = app
+        .get("/api/v1/roster", &app.admin)
+        .await
+        .expect(StatusCode::OK);
+    let channels = &admin.body["channels"];
+    assert_eq!(
+        channels["incidents"]["address"],
+        "https://hooks.slack.com/services/T0/B0/secretpath"
+    );
+    assert_eq!(channels["incidents"]["updates"], json!(["internal"]));
+    assert_eq!(channels["incidents"]["events"], true);
+    assert_eq!(channels["exec"]["secret"], "****", "secrets are write-only");
+    assert_eq!(channels["exec"]["name"], "#exec-briefing");
+    let viewer = app
+        .get("/api/v1/roster", &app.viewer)
+        .await
+        .expect(StatusCode::OK);
+    let text = viewer.body.to_string();
+    assert!(
+        !text.contains("secretpath") && !text.contains("xoxb-bot-token"),
+        "a webhook URL is a credential: {text}"
+    );
+    assert_eq!(
+        viewer.body["channels"]["incidents"]["address"],
+        "https://hooks.slack.com/…"
+    );
+
+    // What GET showed an admin, sent back, keeps the stored token.
+    let mut again = admin.body.clone();
+    again
+        .as_object_mut()
+        .expect("object")
+        .retain(|k, _| ["people", "teams", "schedules", "channels"].contains(&k.as_str()));
+    put(&app, "/api/v1/roster", &app.admin, again)
+        .await
+        .expect(StatusCode::OK);
+    let kept = app.store.roster().await.expect("roster");
+    assert_eq!(
+        kept.channels["exec"].secret.as_deref(),
+        Some("xoxb-bot-token")
+    );
+
+    // A channel that could not work, or that would call inside, is refused naming it,
+    // and nothing changes.
+    for (channel, field) in [
+        (
+            json!({"kind": "slack_bot", "address": "C0123ABCDEF"}),
+            "channels.bad.secret",
+        ),
+        (
+            json!({"kind": "discord", "address": "http://169.254.169.254/latest"}),
+            "channels.bad.address",
+        ),
+        (
+            json!({"kind": "matrix", "address": "http://127.0.0.1:8008/#/!r:x.org", "secret": "t"}),
+            "channels.bad.address",
+        ),
+        (
+            json!({"kind": "sms", "address": "+15551234567"}),
+            "channels.bad.kind",
+        ),
+    ] {
+        let mut bad = roster.clone();
+        bad["channels"]["bad"] = channel;
+        put(&app, "/api/v1/roster", &app.admin, bad)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some(field));
+    }
+    assert_eq!(app.store.roster().await.expect("roster"), kept);
 }

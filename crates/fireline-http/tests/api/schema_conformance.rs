@@ -281,6 +281,8 @@ async fn roster_views_refuse_unknown_fields_and_say_so(db: &TestDatabase) {
         "LayerRequest",
         "RestrictionRequest",
         "OverrideRequest",
+        "ChannelView",
+        "ChannelRequest",
     ] {
         assert_eq!(
             schemas[name]["additionalProperties"], false,
@@ -293,7 +295,22 @@ async fn roster_views_refuse_unknown_fields_and_say_so(db: &TestDatabase) {
         let kind = resolve(&doc, &rule["properties"]["kind"]);
         assert_eq!(
             kind["enum"],
-            json!(["email", "slack", "webhook", "ntfy", "pushover", "sms", "voice", "push"]),
+            json!([
+                "email",
+                "slack",
+                "webhook",
+                "ntfy",
+                "pushover",
+                "sms",
+                "voice",
+                "push",
+                "slack_bot",
+                "mattermost",
+                "rocket_chat",
+                "teams",
+                "discord",
+                "matrix"
+            ]),
             "every kind a rule may name, push (subscribed devices) included"
         );
         let restriction = &schemas[format!("Restriction{suffix}")];

@@ -205,6 +205,7 @@ impl Walk {
             .with_outbound(Allow::nothing().with(Category::Loopback))
             .with_providers(Providers {
                 pushover: None,
+                slack: None,
                 twilio: Some(TwilioConfig {
                     account_sid: "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".into(),
                     auth_token: TWILIO_TOKEN.into(),

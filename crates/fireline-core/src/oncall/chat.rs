@@ -1,0 +1,343 @@
+//! Chat channels: the shared places (a Slack or Teams channel, a Matrix room, a
+//! mailing list) where pages that name `channel:ID`, updates and an incident's notable
+//! events are posted, so the people watching a channel see an incident as it unfolds.
+//!
+//! A channel is not a person: nobody acknowledges for it and it is not escalated past
+//! when it fails. Its messages go through the same outbox as pages to people, keyed
+//! `{incident}/{what}/channel:{id}`, so each is posted once.
+
+use super::notify::{Links, Notice, NoticeItem, Outgoing};
+use super::{Contact, ContactKind, Roster};
+use crate::{describe, Channel, EventData, Incident, NewEvent, RecordedEvent};
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The outbox's recipient for messages to channel `id`: `channel:ID`, never a
+/// person's id (person ids cannot hold a colon).
+pub fn recipient(id: &str) -> String {
+    format!("channel:{id}")
+}
+
+/// Whether an outbox recipient is a channel rather than a person.
+pub fn is_channel(recipient: &str) -> bool {
+    recipient.starts_with("channel:")
+}
+
+/// A shared destination in the roster's `[channels]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatChannel {
+    /// Id, the key under `[channels]`; a policy names it `channel:ID` or `channel:#ID`.
+    #[serde(default)]
+    pub id: String,
+    /// What people call it (`#incidents`), if it differs from `#ID`; a policy may name
+    /// the channel by it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How it is reached: `slack`, `slack_bot`, `mattermost`, `rocket_chat`, `teams`,
+    /// `discord`, `matrix`, `webhook` or `email`.
+    pub kind: ContactKind,
+    /// The webhook URL, Slack channel id, Matrix room or e-mail address.
+    pub address: String,
+    /// A bot or access token, or a webhook's signing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Updates posted on these channels (`internal`, `customer`, `status_page`) are
+    /// posted here too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<Channel>,
+    /// Post the incident's notable events here as they happen: declared, acknowledged,
+    /// severity and status changes, roles, escalations, breached clocks, resolved.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub events: bool,
+}
+
+// By hand, so a token never reaches a log line.
+impl fmt::Debug for ChatChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatChannel")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("updates", &self.updates)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChatChannel {
+    /// How it is reached, as a contact the outbox and delivery understand.
+    pub fn contact(&self) -> Contact {
+        Contact {
+            kind: self.kind,
+            address: self.address.clone(),
+            secret: self.secret.clone(),
+        }
+    }
+
+    /// The name shown to people: `name`, or `#ID`.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| format!("#{}", self.id))
+    }
+}
+
+impl Roster {
+    /// The channel a policy target's name (`#incidents`, `incidents`) stands for: by
+    /// id with or without the `#`, or by its display name.
+    pub fn channel(&self, name: &str) -> Option<&ChatChannel> {
+        let name = name.trim();
+        self.channels.get(name.trim_start_matches('#')).or_else(|| {
+            self.channels
+                .values()
+                .find(|c| c.name.as_deref().map(str::trim) == Some(name))
+        })
+    }
+}
+
+/// One message to `channel` about `incident`.
+pub(crate) fn post(
+    channel: &ChatChannel,
+    key: String,
+    incident: &Incident,
+    headline: String,
+    item: NoticeItem,
+    text: Option<String>,
+    at: jiff::Timestamp,
+) -> Outgoing {
+    Outgoing {
+        key: key.clone(),
+        incident: Some(incident.id),
+        person: recipient(&channel.id),
+        contact: channel.contact(),
+        notice: Notice {
+            key,
+            headline,
+            items: vec![item],
+            text,
+            urgent: false,
+            confirm_url: None,
+        },
+        due_at: at,
+        unless_acknowledged: false,
+    }
+}
+
+/// The posts to channels that `events` (about to be appended to `incident`, whose log
+/// so far is `history`) call for: each update on a channel a chat channel carries
+/// (`updates`), and each notable event on channels that follow events (`events`),
+/// headed by the declaration on the incident's first append. Pages that name a channel
+/// are addressed with the page ([`super::notify::address`]).
+pub fn posts(
+    roster: &Roster,
+    incident: &Incident,
+    history: &[RecordedEvent],
+    events: &[NewEvent],
+    links: &Links,
+) -> Vec<Outgoing> {
+    if roster.channels.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let first_append = history.iter().all(|e| {
+        matches!(
+            e.data,
+            EventData::Declared { .. }
+                | EventData::AlertAttached { .. }
+                | EventData::AlertUpdated { .. }
+                | EventData::AlertResolved { .. }
+        )
+    });
+    let following: Vec<&ChatChannel> = roster.channels.values().filter(|c| c.events).collect();
+    if first_append {
+        if let Some(declared) = history.first() {
+            let title = format!("[{}] {}", incident.severity, incident.title);
+            for channel in &following {
+                out.push(post(
+                    channel,
+                    format!("{}/declared/{}", incident.id, recipient(&channel.id)),
+                    incident,
+                    format!("{} declared: {title}", incident.id),
+                    item(incident, links),
+                    incident.summary.clone(),
+                    declared.at,
+                ));
+            }
+        }
+    }
+    // Each post shows the incident as the event left it (a resolution says resolved).
+    let mut state = incident.clone();
+    for (n, event) in events.iter().enumerate() {
+        // One the fold refuses leaves the state as it was: the post still goes out.
+        let _ = state.apply(&RecordedEvent {
+            id: 0,
+            seq: state.version + 1,
+            at: event.at,
+            actor: event.actor.clone(),
+            data: event.data.clone(),
+        });
+        let item = item(&state, links);
+        let title = format!("[{}] {}", state.severity, state.title);
+        // Appends are retried with a new time: the time and place keep keys unique
+        // within one append, and the outbox stores each key once.
+        let stamp = format!("{}.{n}", event.at.as_microsecond());
+        if let EventData::UpdatePosted { channel, text } = &event.data {
+            for chat in roster
+                .channels
+                .values()
+                .filter(|c| c.updates.contains(channel))
+            {
+                out.push(post(
+                    chat,
+                    format!("{}/update/{stamp}/{}", incident.id, recipient(&chat.id)),
+                    incident,
+                    format!("Update on {}: {title}", incident.id),
+                    item.clone(),
+                    Some(text.clone()),
+                    event.at,
+                ));
+            }
+            continue;
+        }
+        if !notable(&event.data) {
+            continue;
+        }
+        let what = describe::event(&event.data, &TimeZone::UTC).one_line();
+        for channel in &following {
+            out.push(post(
+                channel,
+                format!(
+                    "{}/{}/{stamp}/{}",
+                    incident.id,
+                    event.data.kind(),
+                    recipient(&channel.id)
+                ),
+                incident,
+                format!("{}: {} {what}", incident.id, event.actor),
+                item.clone(),
+                None,
+                event.at,
+            ));
+        }
+    }
+    out
+}
+
+/// The incident as a channel message shows it.
+pub(crate) fn item(incident: &Incident, links: &Links) -> NoticeItem {
+    NoticeItem {
+        incident: incident.id.to_string(),
+        title: incident.title.clone(),
+        severity: incident.severity.clone(),
+        service: incident.service.clone(),
+        status: incident.status.as_str().to_owned(),
+        reason: None,
+        incident_url: Some(links.incident_url(incident.id)),
+        runbook_url: None,
+        ack_url: None,
+    }
+}
+
+/// The events a channel following an incident hears of: what changes who is on it,
+/// how bad it is, and where it stands. Pages and notifications are not (the channel is
+/// told when a page names it), nor alerts, notes or checklist steps.
+fn notable(data: &EventData) -> bool {
+    matches!(
+        data,
+        EventData::Acknowledged
+            | EventData::SeverityChanged { .. }
+            | EventData::StatusChanged { .. }
+            | EventData::RoleAssigned { .. }
+            | EventData::Resolved { .. }
+            | EventData::Reopened { .. }
+            | EventData::Escalated { .. }
+            | EventData::EscalationExhausted { .. }
+            | EventData::SlaBreached { .. }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roster(channels: &str) -> Roster {
+        Roster::from_toml_str(channels).expect("roster")
+    }
+
+    #[test]
+    fn a_policy_names_a_channel_by_id_with_or_without_hash_or_by_its_name() {
+        let r = roster(
+            r##"
+[channels.incidents]
+kind = "slack"
+address = "https://hooks.slack.com/services/T/B/X"
+[channels.exec]
+name = "#exec-briefing"
+kind = "email"
+address = "exec@example.com"
+"##,
+        );
+        assert!(r.check().is_empty(), "{:?}", r.check());
+        assert_eq!(
+            r.channel("#incidents").map(|c| c.id.as_str()),
+            Some("incidents")
+        );
+        assert_eq!(
+            r.channel("incidents").map(|c| c.id.as_str()),
+            Some("incidents")
+        );
+        assert_eq!(
+            r.channel("#exec-briefing").map(|c| c.id.as_str()),
+            Some("exec")
+        );
+        assert_eq!(r.channel("#exec").map(|c| c.id.as_str()), Some("exec"));
+        assert!(r.channel("#random").is_none());
+        assert_eq!(r.channels["exec"].display_name(), "#exec-briefing");
+        assert_eq!(r.channels["incidents"].display_name(), "#incidents");
+    }
+
+    #[test]
+    fn channels_that_cannot_work_are_refused_with_where_and_how() {
+        let r = roster(
+            r##"
+[channels.bot]
+kind = "slack_bot"
+address = "C0123ABCDEF"
+[channels.room]
+kind = "matrix"
+address = "https://matrix.example.org/!room:example.org"
+secret = "syt_x"
+[channels.phone]
+kind = "sms"
+address = "+15551234567"
+[channels.team]
+kind = "teams"
+address = "prod-12.westus.logic.azure.com/workflows/x"
+[channels.hook]
+kind = "discord"
+address = "https://discord.com/api/webhooks/1/x"
+secret = "nope"
+"##,
+        );
+        let found: Vec<(String, String)> =
+            r.check().into_iter().map(|p| (p.at, p.message)).collect();
+        let at: Vec<&str> = found.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "channels.bot.secret",
+                "channels.hook.secret",
+                "channels.phone.kind",
+                "channels.room.address",
+                "channels.team.address",
+            ],
+            "{found:#?}"
+        );
+        // Tokens never reach a log line.
+        let bot = format!("{:?}", roster(
+            "[channels.b]\nkind = \"slack_bot\"\naddress = \"C0123ABCDEF\"\nsecret = \"xoxb-secret\"\n",
+        ).channels["b"]);
+        assert!(!bot.contains("xoxb-secret"), "{bot}");
+    }
+}
