@@ -834,6 +834,21 @@ pub fn manual_escalation(
     })
 }
 
+/// The level a responder's "escalate" without a level means: the first level above
+/// those the incident reached, or the top one again once all were; `None` when the
+/// policy has no levels.
+pub fn next_escalation_level(policy: &Policy, events: &[RecordedEvent]) -> Option<u32> {
+    let reached = facts(events).map_or(0, |f| {
+        f.levels_reached.iter().map(|(l, _)| *l).max().unwrap_or(0)
+    });
+    policy
+        .escalation
+        .iter()
+        .find(|l| l.level > reached)
+        .or_else(|| policy.escalation.last())
+        .map(|l| l.level)
+}
+
 /// When delivering a page keeps failing: the next escalation level, at once, so a dead
 /// contact never leaves an incident unheard. `None` when the incident is acknowledged or
 /// resolved, or no level is left above those already reached.

@@ -71,6 +71,44 @@ pub struct AppState {
     /// The server's VAPID public key, which browsers subscribe to Web Push with; `None`
     /// where Web Push is not set up (devices cannot subscribe).
     pub web_push_key: Option<String>,
+    /// The Slack app whose slash command and buttons this server answers (`[slack]
+    /// signing_secret`); `None` refuses them all.
+    pub slack: Option<SlackApp>,
+}
+
+/// A Slack app's side of this server: the signing secret its requests are checked with,
+/// and the client that answers its buttons. Never shows the secret in `Debug` output.
+#[derive(Clone)]
+pub struct SlackApp {
+    signing_secret: String,
+    responder: Arc<fireline_notify::SlackResponder>,
+}
+
+impl SlackApp {
+    /// The app with `signing_secret`, answering through `responder`.
+    pub fn new(
+        signing_secret: impl Into<String>,
+        responder: fireline_notify::SlackResponder,
+    ) -> SlackApp {
+        SlackApp {
+            signing_secret: signing_secret.into(),
+            responder: Arc::new(responder),
+        }
+    }
+
+    pub(crate) fn signing_secret(&self) -> &str {
+        &self.signing_secret
+    }
+
+    pub(crate) fn responder(&self) -> &fireline_notify::SlackResponder {
+        &self.responder
+    }
+}
+
+impl std::fmt::Debug for SlackApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SlackApp(****)")
+    }
 }
 
 /// Twilio's auth token, the key of `X-Twilio-Signature`; never shown in `Debug` output.

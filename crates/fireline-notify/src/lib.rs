@@ -38,6 +38,7 @@ pub mod outbound;
 mod pushover;
 mod slack;
 mod slack_api;
+mod slack_app;
 mod teams;
 mod twilio;
 mod webhook;
@@ -60,6 +61,11 @@ pub use pushover::{
 };
 pub use slack::{escape_mrkdwn, slack_payload};
 pub use slack_api::{slack_api_payload, SlackApiConfig, SLACK_API_URL};
+pub use slack_app::{
+    slack_signature, verify_slack_signature, SlackResponder, SlackSignatureError,
+    SLACK_ACKNOWLEDGE, SLACK_ESCALATE, SLACK_REPLAY_WINDOW, SLACK_RESOLVE, SLACK_SIGNATURE_HEADER,
+    SLACK_TIMESTAMP_HEADER,
+};
 pub use teams::teams_payload;
 pub use twilio::{
     sms_body, twilio_signature, verify_twilio_signature, voice_twiml, TwilioConfig, TWILIO_API_URL,
@@ -760,6 +766,7 @@ mod tests {
         let bad = notifier().with_providers(Providers {
             slack: Some(SlackApiConfig {
                 api_url: "slack.com/api".into(),
+                interactive: false,
             }),
             ..Providers::default()
         });

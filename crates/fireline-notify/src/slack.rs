@@ -25,6 +25,10 @@ pub(crate) enum Links {
     Inline,
     /// Link buttons in an `actions` block after the item (two blocks an item).
     Buttons,
+    /// Like [`Links::Buttons`], but Acknowledge, Resolve and Escalate are the app's own
+    /// buttons, answered by fireline's `/hooks/slack/interactions` (an app with
+    /// interactivity and a signing secret); Runbook and Open stay links.
+    Actions,
 }
 
 /// The JSON body for a Slack-compatible incoming webhook.
@@ -54,12 +58,14 @@ pub(crate) fn blocks(message: &Message, links: Links) -> Vec<Value> {
     }
     let shown = match links {
         Links::Inline => MAX_ITEM_BLOCKS,
-        Links::Buttons => MAX_ITEM_BLOCKS / 2,
+        Links::Buttons | Links::Actions => MAX_ITEM_BLOCKS / 2,
     };
     for (index, item) in message.items.iter().take(shown).enumerate() {
         blocks.push(item_block(item, links));
-        if links == Links::Buttons {
-            blocks.extend(buttons(item, index));
+        match links {
+            Links::Buttons => blocks.extend(buttons(item, index)),
+            Links::Actions => blocks.push(actions(item)),
+            Links::Inline => {}
         }
     }
     let hidden = message.items.len().saturating_sub(shown);
@@ -93,6 +99,45 @@ fn buttons(item: &Item, index: usize) -> Option<Value> {
         })
         .collect();
     (!elements.is_empty()).then(|| json!({ "type": "actions", "elements": elements }))
+}
+
+/// An `actions` block of the app's own buttons for one incident (Acknowledge while it
+/// waits for someone, Resolve and Escalate while it is open), then its Runbook and Open
+/// links. The buttons' `value` is the incident; its `action_id` says what to do.
+fn actions(item: &Item) -> Value {
+    let open = item.status != "resolved";
+    let mut elements = Vec::new();
+    let mut act = |label: &str, action: &str, style: Option<&str>| {
+        let mut button = json!({
+            "type": "button",
+            "text": { "type": "plain_text", "text": label },
+            "action_id": action,
+            "value": item.incident.chars().take(2000).collect::<String>(),
+        });
+        if let Some(style) = style {
+            button["style"] = json!(style);
+        }
+        elements.push(button);
+    };
+    if item.ack_url.is_some() {
+        act("Acknowledge", crate::SLACK_ACKNOWLEDGE, Some("primary"));
+    }
+    if open {
+        act("Resolve", crate::SLACK_RESOLVE, None);
+        act("Escalate", crate::SLACK_ESCALATE, Some("danger"));
+    }
+    for (label, url) in crate::chat::links(item) {
+        if label == "Acknowledge" || url.chars().count() > BUTTON_URL_MAX {
+            continue;
+        }
+        elements.push(json!({
+            "type": "button",
+            "text": { "type": "plain_text", "text": label },
+            "url": url,
+            "action_id": format!("link-{}", label.to_ascii_lowercase()),
+        }));
+    }
+    json!({ "type": "actions", "elements": elements })
 }
 
 /// The plain `text` beside the blocks: what notifications and old clients show.

@@ -32,12 +32,16 @@ pub struct SlackApiConfig {
     /// The Web API's base URL, [`SLACK_API_URL`] unless a compatible service or a proxy
     /// is used.
     pub api_url: String,
+    /// Whether the app answers its own buttons (fireline has its signing secret): then
+    /// Acknowledge, Resolve and Escalate act from Slack; otherwise they are links.
+    pub interactive: bool,
 }
 
 impl Default for SlackApiConfig {
     fn default() -> SlackApiConfig {
         SlackApiConfig {
             api_url: SLACK_API_URL.to_owned(),
+            interactive: false,
         }
     }
 }
@@ -59,11 +63,16 @@ const TRANSIENT_ERRORS: [&str; 6] = [
 /// for notifications), `blocks` (header, free text, one section per item followed by
 /// Acknowledge/Runbook/Open link buttons, footer), and no link unfurling (an incident
 /// page's preview would repeat the message).
-pub fn slack_api_payload(channel: &str, message: &Message) -> Value {
+pub fn slack_api_payload(channel: &str, message: &Message, interactive: bool) -> Value {
+    let links = if interactive {
+        Links::Actions
+    } else {
+        Links::Buttons
+    };
     json!({
         "channel": channel,
         "text": fallback_text(message),
-        "blocks": blocks(message, Links::Buttons),
+        "blocks": blocks(message, links),
         "unfurl_links": false,
         "unfurl_media": false,
     })
@@ -99,7 +108,9 @@ pub(crate) fn send(
             content_type: "application/json; charset=utf-8",
             headers: &[("Authorization", format!("Bearer {token}"))],
             basic_auth: None,
-            body: slack_api_payload(channel, message).to_string().into_bytes(),
+            body: slack_api_payload(channel, message, config.interactive)
+                .to_string()
+                .into_bytes(),
             error_text,
         })
         .map_err(hide)?;
@@ -193,7 +204,7 @@ mod tests {
 
     #[test]
     fn the_body_has_channel_text_blocks_and_buttons() {
-        let body = slack_api_payload("C0123ABC", &page());
+        let body = slack_api_payload("C0123ABC", &page(), false);
         assert_eq!(body["channel"], "C0123ABC");
         assert_eq!(body["unfurl_links"], false);
         let blocks = body["blocks"].as_array().map(Vec::as_slice).unwrap_or(&[]);
@@ -221,10 +232,44 @@ mod tests {
     }
 
     #[test]
+    fn an_interactive_app_gets_buttons_that_act_and_links_that_open() {
+        let body = slack_api_payload("C0123ABC", &page(), true);
+        let buttons = &body["blocks"][2]["elements"];
+        let labels: Vec<&str> = buttons
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b["text"]["text"].as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            ["Acknowledge", "Resolve", "Escalate", "Runbook", "Open"]
+        );
+        for (i, action) in [
+            crate::SLACK_ACKNOWLEDGE,
+            crate::SLACK_RESOLVE,
+            crate::SLACK_ESCALATE,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert_eq!(buttons[i]["action_id"], action);
+            assert_eq!(buttons[i]["value"], "INC-12");
+            assert!(buttons[i].get("url").is_none(), "{}", buttons[i]);
+        }
+        assert_eq!(buttons[4]["url"], "https://f.example/ui/incidents/INC-12");
+        // Acknowledged already: nothing to acknowledge.
+        let mut acked = page();
+        acked.items[0].ack_url = None;
+        let body = slack_api_payload("C0123ABC", &acked, true);
+        assert_eq!(body["blocks"][2]["elements"][0]["text"]["text"], "Resolve");
+    }
+
+    #[test]
     fn a_burst_with_buttons_stays_within_fifty_blocks() {
         let mut message = page();
         message.items = vec![page().items[0].clone(); 60];
-        let body = slack_api_payload("C1", &message);
+        let body = slack_api_payload("C1", &message, false);
         let blocks = body["blocks"].as_array().map(Vec::len).unwrap_or(0);
         assert!(blocks <= 50, "{blocks}");
         assert!(body.to_string().contains("…and 38 more"));

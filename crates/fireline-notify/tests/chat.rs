@@ -32,7 +32,10 @@ fn notifier(slack_api: Option<String>) -> Notifier {
         .expect("notifier")
         .with_outbound(Allow::nothing().with(Category::Loopback))
         .with_providers(Providers {
-            slack: slack_api.map(|api_url| SlackApiConfig { api_url }),
+            slack: slack_api.map(|api_url| SlackApiConfig {
+                api_url,
+                interactive: false,
+            }),
             ..Providers::default()
         })
         .expect("providers")
@@ -188,6 +191,7 @@ fn slack_send(reply: Reply, message: &Message) -> (StandIn, Result<String, Deliv
         .with_providers(Providers {
             slack: Some(SlackApiConfig {
                 api_url: stand_in.url("/api/"),
+                interactive: false,
             }),
             ..Providers::default()
         })

@@ -71,11 +71,23 @@ pub struct TwilioFile {
     api_url: Option<String>,
 }
 
-/// `[slack]` in the config file; `FIRELINE_SLACK_API_URL` overrides `api_url`.
+/// `[slack]` in the config file; each key can be overridden by `FIRELINE_SLACK_<KEY>`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlackFile {
     api_url: Option<String>,
+    signing_secret: Option<String>,
+}
+
+/// The server's Slack app: where `slack_bot` contacts and channels post, and the secret
+/// its slash command and buttons are signed with.
+#[derive(Debug, Clone)]
+pub struct SlackSettings {
+    /// The Web API (default `https://slack.com/api`).
+    pub api_url: String,
+    /// The app's signing secret (never printed); without it `/hooks/slack/…` refuses
+    /// every request and messages carry link buttons only.
+    pub signing_secret: Option<Secret>,
 }
 
 /// How pages reach Pushover contacts: the server's Pushover application.
@@ -180,9 +192,8 @@ pub struct Settings {
     pub pushover: Option<PushoverSettings>,
     /// SMS and voice delivery, when `[twilio]` is configured.
     pub twilio: Option<TwilioSettings>,
-    /// The Slack Web API `slack_bot` contacts and channels post through
-    /// (`[slack] api_url`; default `https://slack.com/api`).
-    pub slack_api_url: String,
+    /// The Slack app (`[slack]`).
+    pub slack: SlackSettings,
     /// The bearer token `/metrics` requires (none: open).
     pub metrics_token: Option<Secret>,
     /// Internal addresses (loopback, private, link-local, …) that webhook and Slack
@@ -316,10 +327,16 @@ fn given_or_file<T>(given: Option<(T, Source)>, file: Option<T>) -> Option<Setti
     }
 }
 
-/// `[slack] api_url` with `FIRELINE_SLACK_API_URL` over it, or Slack's own.
-fn slack_api_url(env: &dyn Fn(&str) -> Option<String>, file: Option<SlackFile>) -> String {
-    provider_key(env, "slack", "api_url", file.and_then(|s| s.api_url))
-        .unwrap_or_else(|| fireline_notify::SLACK_API_URL.to_owned())
+/// `[slack]` with `FIRELINE_SLACK_*` over it; the API defaults to Slack's own.
+fn slack_settings(env: &dyn Fn(&str) -> Option<String>, file: Option<SlackFile>) -> SlackSettings {
+    let file = file.unwrap_or_default();
+    SlackSettings {
+        api_url: provider_key(env, "slack", "api_url", file.api_url)
+            .unwrap_or_else(|| fireline_notify::SLACK_API_URL.to_owned()),
+        signing_secret: provider_key(env, "slack", "signing_secret", file.signing_secret)
+            .filter(|s| !s.is_empty())
+            .map(Secret),
+    }
 }
 
 /// `[pushover]` with `FIRELINE_PUSHOVER_*` over it: off when nothing is set anywhere;
@@ -536,7 +553,7 @@ impl Settings {
             smtp: smtp_settings(file.smtp)?,
             pushover: pushover_settings(&env, file.pushover)?,
             twilio: twilio_settings(&env, file.twilio)?,
-            slack_api_url: slack_api_url(&env, file.slack),
+            slack: slack_settings(&env, file.slack),
             config_file,
             db,
             data_dir,

@@ -109,7 +109,8 @@ fn providers(settings: &Settings) -> Providers {
         pushover,
         twilio,
         slack: Some(fireline_notify::SlackApiConfig {
-            api_url: settings.slack_api_url.clone(),
+            api_url: settings.slack.api_url.clone(),
+            interactive: settings.slack.signing_secret.is_some(),
         }),
     }
 }
@@ -328,6 +329,15 @@ fn app_state(
         outbound: settings.outbound_allow.value.clone(),
         twilio_auth_token: twilio_auth_token(settings),
         web_push_key: Some(workers.web_push_key.clone()),
+        slack: settings.slack.signing_secret.as_ref().map(|secret| {
+            fireline_http::SlackApp::new(
+                secret.0.clone(),
+                fireline_notify::SlackResponder::new(
+                    Duration::from_secs(10),
+                    settings.outbound_allow.value.clone(),
+                ),
+            )
+        }),
     }
 }
 

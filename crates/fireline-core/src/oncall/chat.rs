@@ -340,4 +340,26 @@ secret = "nope"
         ).channels["b"]);
         assert!(!bot.contains("xoxb-secret"), "{bot}");
     }
+
+    #[test]
+    fn a_slack_member_is_one_person() {
+        let r = roster(
+            r#"
+[people.alice]
+name = "Alice"
+slack_user = "U0ALICE0001"
+contacts = [{ kind = "email", address = "a@example.com" }]
+[people.bob]
+name = "Bob"
+slack_user = "U0ALICE0001"
+contacts = [{ kind = "email", address = "b@example.com" }]
+[people.carol]
+name = "Carol"
+slack_user = "carol"
+contacts = [{ kind = "email", address = "c@example.com" }]
+"#,
+        );
+        let at: Vec<String> = r.check().into_iter().map(|p| p.at).collect();
+        assert_eq!(at, ["people.bob.slack_user", "people.carol.slack_user"]);
+    }
 }

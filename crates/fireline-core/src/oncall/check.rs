@@ -71,6 +71,19 @@ impl Roster {
         let mut p = Problems::default();
         for (key, person) in &self.people {
             check_person(&mut p, key, person);
+            let twin = person.slack_user.as_ref().and_then(|id| {
+                self.people
+                    .iter()
+                    .take_while(|(other, _)| *other < key)
+                    .find(|(_, other)| other.slack_user.as_ref() == Some(id))
+            });
+            if let Some((other, _)) = twin {
+                p.add(
+                    format!("people.{key}.slack_user"),
+                    format!("`{other}` has the same Slack member id"),
+                    "each Slack member acts as one person: fix one of the two",
+                );
+            }
         }
         for (key, team) in &self.teams {
             self.check_team(&mut p, key, team);
@@ -327,6 +340,15 @@ fn check_person(p: &mut Problems, key: &str, person: &Person) {
     }
     for (i, c) in person.contacts.iter().enumerate() {
         check_contact(p, &format!("{base}.contacts[{i}]"), c);
+    }
+    if let Some(id) = &person.slack_user {
+        if !(id.starts_with(['U', 'W']) && plausible_slack_conversation(id)) {
+            p.add(
+                format!("{base}.slack_user"),
+                format!("`{id}` is not a Slack member id"),
+                "copy it from the person's Slack profile: ⋮ then \"Copy member ID\" (U0123ABCDEF)",
+            );
+        }
     }
     if let Some(bundle) = person.bundle {
         if bundle.is_negative() || bundle > MAX_BUNDLE {

@@ -113,6 +113,10 @@ pub struct Person {
         with = "text::friendly_opt"
     )]
     pub bundle: Option<SignedDuration>,
+    /// Their Slack member id (`U0123ABCDEF`): what they do from Slack (buttons, the
+    /// `/fireline` command) is done as them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_user: Option<String>,
 }
 
 fn utc() -> String {

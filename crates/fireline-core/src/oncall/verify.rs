@@ -145,6 +145,7 @@ mod tests {
             }],
             rules: vec![],
             bundle: None,
+            slack_user: None,
         }
     }
 

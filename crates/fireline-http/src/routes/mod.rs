@@ -9,6 +9,7 @@ pub(crate) mod postmortems;
 mod prometheus;
 mod pushover;
 pub(crate) mod report;
+mod slack;
 mod status;
 pub(crate) mod tokens;
 mod twilio;
@@ -270,6 +271,7 @@ pub fn router(state: AppState) -> Router {
         // What Twilio and Pushover send back; like the acknowledge links, not for the
         // OpenAPI document.
         .merge(twilio::routes())
+        .merge(slack::routes())
         .merge(pushover::routes())
         .merge(crate::ui::routes())
         .layer(axum::Extension(document))

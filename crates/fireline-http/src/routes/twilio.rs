@@ -282,7 +282,10 @@ async fn sms(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: 
 
 /// The open, unacknowledged incident that paged `person` most recently in its current
 /// episode, if any.
-async fn latest_page(state: &AppState, person: &str) -> Result<Option<IncidentId>, ApiError> {
+pub(super) async fn latest_page(
+    state: &AppState,
+    person: &str,
+) -> Result<Option<IncidentId>, ApiError> {
     let open = state
         .store
         .list_incidents(&IncidentFilter::default())

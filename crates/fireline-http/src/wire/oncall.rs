@@ -170,6 +170,9 @@ pub struct PersonView {
         pattern = r"^([0-9]{1,5}h([0-9]{1,5}m)?([0-9]{1,5}s)?|[0-9]{1,5}m([0-9]{1,5}s)?|[0-9]{1,5}s)$"
     )]
     pub bundle: Option<String>,
+    /// Their Slack member id: what they do from Slack is done as them.
+    #[serde(default)]
+    pub slack_user: Option<String>,
 }
 
 /// A group of people, optionally with the schedule that says which of them is on call.
@@ -532,6 +535,10 @@ mod request {
             pattern = r"^([0-9]{1,5}h([0-9]{1,5}m)?([0-9]{1,5}s)?|[0-9]{1,5}m([0-9]{1,5}s)?|[0-9]{1,5}s)$"
         )]
         pub bundle: Option<SignedDuration>,
+        /// Their Slack member id (`U0123ABCDEF`): what they do from Slack is done as them.
+        #[serde(default)]
+        #[schema(pattern = r"^[UW][A-Z0-9]{8,20}$")]
+        pub slack_user: Option<String>,
     }
 
     fn utc() -> String {
@@ -829,6 +836,7 @@ mod request {
                 contacts: p.contacts.into_iter().map(Into::into).collect(),
                 rules: p.rules.into_iter().map(Into::into).collect(),
                 bundle: p.bundle,
+                slack_user: p.slack_user,
             }
         }
     }

@@ -103,6 +103,7 @@ impl Phone {
             signin_throttle: Arc::default(),
             outbound: fireline_notify::Allow::nothing(),
             twilio_auth_token: twilio.map(TwilioAuthToken::new),
+            slack: None,
             web_push_key: None,
         };
         let roster = Roster::from_toml_str(ROSTER).expect("the roster reads");

@@ -20,6 +20,7 @@ mod runbooks;
 mod schema_conformance;
 mod seed_walk;
 mod server;
+mod slack_app;
 mod status_page;
 mod support;
 mod tokens;

@@ -347,6 +347,7 @@ async fn app_with_ack_key(db: &TestDatabase, key: &[u8]) -> (Router, Arc<ManualC
         signin_throttle: Arc::default(),
         outbound: fireline_notify::Allow::nothing(),
         twilio_auth_token: None,
+        slack: None,
         web_push_key: None,
     };
     let (alice, _) = issue_token(

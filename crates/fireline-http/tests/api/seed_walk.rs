@@ -193,6 +193,7 @@ impl Walk {
             signin_throttle: Arc::default(),
             outbound: Allow::nothing(),
             twilio_auth_token: Some(TwilioAuthToken::new(TWILIO_TOKEN)),
+            slack: None,
             web_push_key: None,
         };
         let roster = Roster::from_toml_str(ROSTER).expect("the roster reads");

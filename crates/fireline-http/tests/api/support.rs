@@ -164,6 +164,7 @@ impl App {
             signin_throttle: Arc::default(),
             outbound: fireline_notify::Allow::nothing(),
             twilio_auth_token: None,
+            slack: None,
             web_push_key: Some(
                 fireline_notify::webpush::VapidKey::generate()
                     .expect("a VAPID key")
