@@ -10,6 +10,7 @@ mod prometheus;
 mod pushover;
 pub(crate) mod report;
 mod status;
+mod subscribers;
 pub(crate) mod tokens;
 mod twilio;
 
@@ -35,6 +36,8 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(status::status_json))
         .routes(routes!(status::status_feed))
         .routes(routes!(status::put_override, status::delete_override))
+        .routes(routes!(subscribers::list_subscribers))
+        .routes(routes!(subscribers::remove_subscriber))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(meta::whoami))
         .routes(routes!(meta::severities))
@@ -267,12 +270,17 @@ pub fn router(state: AppState) -> Router {
     let document = Arc::new(document);
     routes
         .merge(ack::routes())
+        // The subscribe form and its links: pages, like the acknowledge links.
+        .merge(subscribers::routes())
         // What Twilio and Pushover send back; like the acknowledge links, not for the
         // OpenAPI document.
         .merge(twilio::routes())
         .merge(pushover::routes())
         .merge(crate::ui::routes())
         .layer(axum::Extension(document))
+        .layer(axum::Extension(Arc::new(
+            subscribers::SubscribeThrottle::default(),
+        )))
         .fallback(|| async {
             ApiError::Route {
                 status: StatusCode::NOT_FOUND,

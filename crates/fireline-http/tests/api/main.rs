@@ -21,6 +21,7 @@ mod schema_conformance;
 mod seed_walk;
 mod server;
 mod status_page;
+mod subscribers;
 mod support;
 mod tokens;
 mod ui;
