@@ -283,7 +283,7 @@ pub fn messages(
 ) -> Vec<Outgoing> {
     let mut out = Vec::new();
     for update in updates {
-        let headline = format!("{} – {}", incident.service, update.status);
+        let headline = format!("{}: {}", incident.service, update.status);
         let text = format!(
             "{}\n\n{}, {}\nStatus page: {}",
             update.text.trim_end(),
@@ -570,7 +570,7 @@ mod tests {
         let first = &out[0];
         assert_eq!(first.person, "subscriber:all");
         assert_eq!(first.contact.address, "all@example.com");
-        assert_eq!(first.notice.headline, "checkout – Investigating");
+        assert_eq!(first.notice.headline, "checkout: Investigating");
         let text = first.notice.text.as_deref().unwrap_or_default();
         assert!(text.starts_with("Payments fail.\n"), "{text}");
         assert!(text.contains("https://status.example/status"), "{text}");

@@ -219,7 +219,7 @@ async fn a_public_update_reaches_each_confirmed_subscriber_of_its_service_once(d
     assert_eq!(paths, ["/all", "/checkout"]);
     for (path, headers, body) in &requests {
         let json: serde_json::Value = serde_json::from_str(body).expect("json");
-        assert_eq!(json["headline"], "checkout – Investigating", "{json}");
+        assert_eq!(json["headline"], "checkout: Investigating", "{json}");
         let text = json["text"].as_str().unwrap_or_default();
         assert!(text.starts_with("Card payments are failing."), "{text}");
         let who = path.trim_start_matches('/');
