@@ -214,27 +214,21 @@ fn serve(db: &str, port: u16, smtp_port: u16) -> (Kill, Arc<Mutex<Vec<String>>>)
     (server, logs)
 }
 
-#[test]
-fn a_subscriber_confirms_hears_updates_and_unsubscribes_in_one_click() {
-    if !aiosmtpd_available() {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let maildir = dir.path().join("mail");
-    let (_smtp, smtp_port) = start_smtp(&maildir);
-    let db = format!("sqlite://{}", dir.path().join("fireline.db").display());
-    let admin = token(&db);
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let (_server, logs) = serve(&db, port, smtp_port);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
-    let form = |path: &str, body: &str| {
-        let mut reply = agent
-            .post(&format!("{url}{path}"))
+/// The server under test, its mail and a client.
+struct Rig {
+    url: String,
+    admin: String,
+    agent: ureq::Agent,
+    maildir: std::path::PathBuf,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Rig {
+    /// A POST of a form body to `path`: status and page.
+    fn form(&self, path: &str, body: &str) -> (u16, String) {
+        let mut reply = self
+            .agent
+            .post(&format!("{}{path}", self.url))
             .content_type("application/x-www-form-urlencoded")
             .send(body)
             .expect("POST");
@@ -243,60 +237,56 @@ fn a_subscriber_confirms_hears_updates_and_unsubscribes_in_one_click() {
             status,
             reply.body_mut().read_to_string().unwrap_or_default(),
         )
-    };
-    let api = |method: &str, path: &str, body: Option<Value>| -> (u16, Value) {
-        let target = format!("{url}{path}");
-        let auth = format!("Bearer {admin}");
-        let mut reply = match (method, body) {
-            ("GET", _) => agent.get(&target).header("Authorization", &auth).call(),
-            (_, Some(body)) => agent
+    }
+
+    /// An API call as the admin: status and JSON.
+    fn api(&self, path: &str, body: Option<Value>) -> (u16, Value) {
+        let target = format!("{}{path}", self.url);
+        let auth = format!("Bearer {}", self.admin);
+        let mut reply = match body {
+            None => self
+                .agent
+                .get(&target)
+                .header("Authorization", &auth)
+                .call(),
+            Some(body) => self
+                .agent
                 .post(&target)
                 .header("Authorization", &auth)
                 .send_json(body),
-            (_, None) => agent
-                .post(&target)
-                .header("Authorization", &auth)
-                .send_empty(),
         }
         .expect("API call");
         let status = reply.status().as_u16();
         (status, reply.body_mut().read_json().unwrap_or(Value::Null))
-    };
-
-    // The incident first, so its service is a component the form offers.
-    let (status, declared) = api(
-        "POST",
-        "/api/v1/incidents",
-        Some(
-            json!({"title": "Internal: db-7 disk full", "severity": "SEV2", "service": "checkout"}),
-        ),
-    );
-    assert_eq!(status, 201, "{declared}");
-    let id = declared["incident"]["id"].as_str().expect("id").to_owned();
-
-    // Three visitors subscribe; ann and carol confirm, ben never does.
-    for who in ["ann", "ben", "carol"] {
-        let (status, page) = form(
-            "/status/subscribe",
-            &format!("email={who}%40example.com&component=checkout"),
-        );
-        assert_eq!(status, 200, "{page}");
-        assert!(page.contains("Check your inbox"), "{page}");
     }
-    for who in ["ann", "carol"] {
+
+    fn wait_for(&self, what: &str, wanted: impl Fn(&Mail) -> bool) -> Mail {
+        wait_for(&self.maildir, &self.logs, what, wanted)
+    }
+
+    fn post_update(&self, id: &str, text: &str) {
+        let (status, body) = self.api(
+            &format!("/api/v1/incidents/{id}/updates"),
+            Some(json!({"channel": "status_page", "text": text})),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Follows `who`'s confirmation link: the GET shows a button and confirms
+    /// nothing, the POST confirms.
+    fn confirm(&self, who: &str) {
         let address = format!("{who}@example.com");
-        let mail = wait_for(&maildir, &logs, "a confirmation", |m| m.to(&address));
+        let mail = self.wait_for("a confirmation", |m| m.to(&address));
         assert_eq!(
             mail.header("Subject"),
             Some("Confirm your subscription to status updates")
         );
-        let link = mail.link(&format!("{url}/status/confirm/"));
-        // Following the link shows a button and confirms nothing.
-        let mut page = agent.get(&link).call().expect("GET confirm");
+        let link = mail.link(&format!("{}/status/confirm/", self.url));
+        let mut page = self.agent.get(&link).call().expect("GET confirm");
         assert_eq!(page.status(), 200);
         let html = page.body_mut().read_to_string().expect("html");
         assert!(html.contains("<form method=\"post\">"), "{html}");
-        let (_, list) = api("GET", "/api/v1/status/subscribers", None);
+        let (_, list) = self.api("/api/v1/status/subscribers", None);
         let mine = list["subscribers"]
             .as_array()
             .expect("list")
@@ -308,28 +298,14 @@ fn a_subscriber_confirms_hears_updates_and_unsubscribes_in_one_click() {
             mine["confirmed_at"].is_null(),
             "GET must not confirm: {mine}"
         );
-        let (status, done) = form(link.trim_start_matches(&url), "");
+        let (status, done) = self.form(link.trim_start_matches(&self.url), "");
         assert_eq!(status, 200, "{done}");
         assert!(done.contains("You will receive status updates"), "{done}");
     }
-    wait_for(&maildir, &logs, "ben's confirmation", |m| {
-        m.to("ben@example.com")
-    });
+}
 
-    // A status page update reaches ann and carol, with the one-click headers.
-    let (status, body) = api(
-        "POST",
-        &format!("/api/v1/incidents/{id}/updates"),
-        Some(json!({"channel": "status_page", "text": "Card payments are failing; we are on it."})),
-    );
-    assert_eq!(status, 200, "{body}");
-    let update = |m: &Mail| m.body.contains("Card payments are failing");
-    let to_ann = wait_for(&maildir, &logs, "ann's update", |m| {
-        m.to("ann@example.com") && update(m)
-    });
-    wait_for(&maildir, &logs, "carol's update", |m| {
-        m.to("carol@example.com") && update(m)
-    });
+/// Checks the update mail to ann and returns its one-click unsubscribe URL.
+fn one_click_url(rig: &Rig, to_ann: &Mail) -> String {
     assert_eq!(
         to_ann.header("Subject"),
         Some("checkout: Investigating"),
@@ -347,7 +323,7 @@ fn a_subscriber_confirms_hears_updates_and_unsubscribes_in_one_click() {
         .unwrap_or_else(|| panic!("a List-Unsubscribe header: {to_ann:?}"))
         .to_owned();
     assert!(
-        unsubscribe.starts_with(&format!("{url}/status/unsubscribe/")),
+        unsubscribe.starts_with(&format!("{}/status/unsubscribe/", rig.url)),
         "{unsubscribe}"
     );
     assert!(to_ann.body.contains(&unsubscribe), "{to_ann:?}");
@@ -355,32 +331,83 @@ fn a_subscriber_confirms_hears_updates_and_unsubscribes_in_one_click() {
         !to_ann.body.contains("db-7"),
         "internal title leaked: {to_ann:?}"
     );
+    unsubscribe
+}
+
+#[test]
+fn a_subscriber_confirms_hears_updates_and_unsubscribes_in_one_click() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maildir = dir.path().join("mail");
+    let (_smtp, smtp_port) = start_smtp(&maildir);
+    let db = format!("sqlite://{}", dir.path().join("fireline.db").display());
+    let admin = token(&db);
+    let port = free_port();
+    let (_server, logs) = serve(&db, port, smtp_port);
+    let rig = Rig {
+        url: format!("http://127.0.0.1:{port}"),
+        admin,
+        agent: ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into(),
+        maildir,
+        logs,
+    };
+
+    // The incident first, so its service is a component the form offers.
+    let (status, declared) = rig.api(
+        "/api/v1/incidents",
+        Some(
+            json!({"title": "Internal: db-7 disk full", "severity": "SEV2", "service": "checkout"}),
+        ),
+    );
+    assert_eq!(status, 201, "{declared}");
+    let id = declared["incident"]["id"].as_str().expect("id").to_owned();
+
+    // Three visitors subscribe; ann and carol confirm, ben never does.
+    for who in ["ann", "ben", "carol"] {
+        let (status, page) = rig.form(
+            "/status/subscribe",
+            &format!("email={who}%40example.com&component=checkout"),
+        );
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Check your inbox"), "{page}");
+    }
+    rig.confirm("ann");
+    rig.confirm("carol");
+    rig.wait_for("ben's confirmation", |m| m.to("ben@example.com"));
+
+    // A status page update reaches ann and carol, with the one-click headers.
+    rig.post_update(&id, "Card payments are failing; we are on it.");
+    let update = |m: &Mail| m.body.contains("Card payments are failing");
+    let to_ann = rig.wait_for("ann's update", |m| m.to("ann@example.com") && update(m));
+    rig.wait_for("carol's update", |m| m.to("carol@example.com") && update(m));
+    let unsubscribe = one_click_url(&rig, &to_ann);
     // Ben never confirmed: his confirmation is all he got.
-    let to_ben = mails(&maildir)
+    let to_ben = mails(&rig.maildir)
         .into_iter()
         .filter(|m| m.to("ben@example.com"))
         .count();
     assert_eq!(to_ben, 1);
 
     // The mail client's one-click POST: no cookie, no CSRF token.
-    let (status, page) = form(
-        unsubscribe.trim_start_matches(&url),
+    let (status, page) = rig.form(
+        unsubscribe.trim_start_matches(&rig.url),
         "List-Unsubscribe=One-Click",
     );
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("You are unsubscribed"), "{page}");
 
     // The next update reaches carol, and not ann.
-    let (status, body) = api(
-        "POST",
-        &format!("/api/v1/incidents/{id}/updates"),
-        Some(json!({"channel": "status_page", "text": "A fix is rolling out."})),
-    );
-    assert_eq!(status, 200, "{body}");
-    wait_for(&maildir, &logs, "carol's second update", |m| {
+    rig.post_update(&id, "A fix is rolling out.");
+    rig.wait_for("carol's second update", |m| {
         m.to("carol@example.com") && m.body.contains("A fix is rolling out")
     });
-    let to_ann = mails(&maildir)
+    let to_ann = mails(&rig.maildir)
         .into_iter()
         .filter(|m| m.to("ann@example.com") && m.body.contains("A fix is rolling out"))
         .count();
