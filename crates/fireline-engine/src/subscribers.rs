@@ -13,10 +13,11 @@
 //! message is sent, so the store keeps only their SHA-256, to find a subscriber by link.
 //! A webhook subscriber's signing secret is made the same way.
 //!
-//! Delivery ([`deliver`]) sends each message on its own (no bundling: each is a public
-//! statement), records nothing on the incident's timeline (hundreds of customers would
-//! drown the responders' own entries), and disables a subscriber on a permanent failure
-//! (a refused address, a gone URL) with the reason, so nothing more is sent to it.
+//! Delivery (`deliver`, called by [`crate::Delivery`]) sends each message on its own
+//! (no bundling: each is a public statement), records nothing on the incident's
+//! timeline (hundreds of customers would drown the responders' own entries), and
+//! disables a subscriber on a permanent failure (a refused address, a gone URL) with
+//! the reason, so nothing more is sent to it.
 //!
 //! [`Pager`]: crate::Pager
 
