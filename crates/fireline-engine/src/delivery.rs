@@ -296,6 +296,16 @@ impl Delivery {
         group: Vec<OutboxItem>,
         report: &mut DeliveryReport,
     ) -> Result<(), StoreError> {
+        // Status page subscribers: sent one by one, never on the timeline.
+        if let Some(id) = crate::subscribers::subscriber_of(person) {
+            let sender = crate::subscribers::Sender {
+                store: &self.store,
+                notifier: &self.notifier,
+                base_url: &self.pager.links().base_url,
+                config: &self.config,
+            };
+            return crate::subscribers::deliver(&sender, now, id, group, report).await;
+        }
         let Some(contact) = group.first().map(|i| i.contact.clone()) else {
             return Ok(());
         };
@@ -757,7 +767,7 @@ impl Delivery {
 
 /// Where a roster contact is reached, or `None` for Web Push, whose destinations are
 /// the person's subscribed devices ([`crate::push`]).
-fn destination_of(contact: &Contact) -> Option<Destination> {
+pub(crate) fn destination_of(contact: &Contact) -> Option<Destination> {
     use fireline_core::oncall::ContactKind;
     let address = contact.address.clone();
     Some(match contact.kind {
@@ -839,7 +849,7 @@ fn bundle(items: &[OutboxItem]) -> Message {
 }
 
 /// The notifier's message for a notice the core worded: the same fields, field by field.
-fn message_of(notice: Notice) -> Message {
+pub(crate) fn message_of(notice: Notice) -> Message {
     Message {
         key: notice.key,
         headline: notice.headline,
@@ -861,5 +871,6 @@ fn message_of(notice: Notice) -> Message {
         text: notice.text,
         urgent: notice.urgent,
         confirm_url: notice.confirm_url,
+        unsubscribe_url: None,
     }
 }

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod live_policy;
 pub mod paging;
 pub mod push;
+pub mod subscribers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::{Applied, CommandError, Commands, Facts};

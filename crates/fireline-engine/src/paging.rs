@@ -134,6 +134,15 @@ impl Pager {
                 }
             }
         }
+        outbox.extend(
+            crate::subscribers::address(
+                self.store.as_ref(),
+                &self.links.base_url,
+                current,
+                &events,
+            )
+            .await?,
+        );
         let appended = self
             .store
             .append_notifying(current, events, next_due, &outbox)

@@ -83,6 +83,14 @@ pub enum ApiError {
     /// within its deadline (503).
     #[error("the server is busy reading other requests; retry shortly")]
     Busy,
+    /// The client asked too often (429); `Retry-After` says when it may ask again.
+    #[error("{message}")]
+    TooManyRequests {
+        /// Seconds until it may ask again.
+        retry_after: u64,
+        /// What was limited.
+        message: String,
+    },
     /// A bug or damaged data (500); details are logged, never sent.
     #[error("internal error")]
     Internal,
@@ -135,6 +143,7 @@ impl ApiError {
             ApiError::Unavailable | ApiError::Busy => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -154,6 +163,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: code.to_owned(),
@@ -167,6 +180,11 @@ impl IntoResponse for ApiError {
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer"),
             );
+        }
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
     }

@@ -270,9 +270,9 @@ pub async fn serve_with(
             },
             () = &mut shutdown => break,
         };
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(e).await;
                     continue;
@@ -295,6 +295,8 @@ pub async fn serve_with(
                     .extensions
                     .insert(extract::BodyLimits::new(budget.clone(), Some(deadline)));
                 parts.extensions.insert(Shutdown(shutdown_seen.clone()));
+                // The peer's address, for limits per client (the public subscribe form).
+                parts.extensions.insert(axum::extract::ConnectInfo(peer));
                 let body = extract::TimedBody::new(body, deadline, body_read_timeout);
                 axum::http::Request::from_parts(parts, axum::body::Body::new(body))
             },

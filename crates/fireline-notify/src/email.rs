@@ -17,6 +17,12 @@ use crate::{ConfigError, DeliveryError};
 /// Header carrying the message's idempotency key.
 const KEY_HEADER: &str = "X-Fireline-Key";
 
+/// RFC 2369's unsubscribe header: `<https://…>`.
+const LIST_UNSUBSCRIBE: &str = "List-Unsubscribe";
+
+/// RFC 8058's header saying the `List-Unsubscribe` URL takes a one-click POST.
+const LIST_UNSUBSCRIBE_POST: &str = "List-Unsubscribe-Post";
+
 /// How to reach the SMTP relay.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SmtpConfig {
@@ -153,8 +159,10 @@ pub(crate) fn parse_mailbox(address: &str) -> Result<Mailbox, String> {
 
 /// The e-mail for `message`: subject = headline, a text/plain body listing each item
 /// with its links (the acknowledge link alone on its line, so mail clients make all of
-/// it clickable), and the `X-Fireline-Key` header. `from` and `to` are single
-/// addresses; a malformed one is a [`DeliveryError::Permanent`].
+/// it clickable), and the `X-Fireline-Key` header. A message with an unsubscribe link
+/// also carries it as RFC 8058 one-click headers (`List-Unsubscribe`,
+/// `List-Unsubscribe-Post`), so mail clients offer their own unsubscribe button. `from`
+/// and `to` are single addresses; a malformed one is a [`DeliveryError::Permanent`].
 pub fn email(message: &Message, from: &str, to: &str) -> Result<lettre::Message, DeliveryError> {
     let from = parse_mailbox(from)
         .map_err(|e| DeliveryError::Permanent(format!("invalid sender address {from:?}: {e}")))?;
@@ -164,11 +172,23 @@ pub fn email(message: &Message, from: &str, to: &str) -> Result<lettre::Message,
         HeaderName::new_from_ascii_str(KEY_HEADER),
         one_line(&message.key),
     );
-    lettre::Message::builder()
+    let mut builder = lettre::Message::builder()
         .from(from)
         .to(to)
         .subject(one_line(&message.headline))
-        .raw_header(key)
+        .raw_header(key);
+    if let Some(url) = &message.unsubscribe_url {
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(LIST_UNSUBSCRIBE),
+                format!("<{}>", one_line(url)),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(LIST_UNSUBSCRIBE_POST),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+    }
+    builder
         .header(ContentType::TEXT_PLAIN)
         .body(email_body(message))
         .map_err(|e| DeliveryError::Permanent(format!("cannot build e-mail: {e}")))
@@ -185,6 +205,9 @@ fn email_body(message: &Message) -> String {
     for item in &message.items {
         item_text(&mut body, item);
         body.push('\n');
+    }
+    if let Some(url) = &message.unsubscribe_url {
+        body.push_str(&format!("Unsubscribe:\n{url}\n\n"));
     }
     body.push_str("-- \nSent by Fireline, ref ");
     body.push_str(&message.key);
@@ -251,6 +274,7 @@ mod tests {
             text: None,
             urgent: true,
             confirm_url: None,
+            unsubscribe_url: None,
         }
     }
 
@@ -310,6 +334,31 @@ mod tests {
             "{raw}"
         );
         assert!(raw.contains("Severity: SEV1"), "{raw}");
+        Ok(())
+    }
+
+    #[test]
+    fn an_unsubscribe_link_is_in_the_body_and_the_one_click_headers() -> Result<(), DeliveryError> {
+        let mut message = page();
+        let plain = email(&message, "ops@example.com", "ann@example.com")?;
+        let raw = String::from_utf8_lossy(&plain.formatted()).into_owned();
+        assert!(!raw.contains("List-Unsubscribe"), "{raw}");
+        message.unsubscribe_url = Some("https://f.example/status/unsubscribe/abc".into());
+        let mail = email(&message, "ops@example.com", "ann@example.com")?;
+        let raw = String::from_utf8_lossy(&mail.formatted()).into_owned();
+        let (headers, body) = raw.split_once("\r\n\r\n").unwrap_or_default();
+        assert!(
+            headers.contains("List-Unsubscribe: <https://f.example/status/unsubscribe/abc>\r\n"),
+            "{raw}"
+        );
+        assert!(
+            headers.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"),
+            "{raw}"
+        );
+        assert!(
+            body.contains("Unsubscribe:\r\nhttps://f.example/status/unsubscribe/abc\r\n"),
+            "{raw}"
+        );
         Ok(())
     }
 

@@ -24,6 +24,11 @@ pub struct Message {
     /// call asks for a key press that posts to it; other channels carry it in `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_url: Option<String>,
+    /// For a status page subscriber: the link that unsubscribes them. E-mail carries it
+    /// in the body and as RFC 8058 one-click `List-Unsubscribe` headers; webhooks as
+    /// `unsubscribe_url` in the JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_url: Option<String>,
 }
 
 /// One incident within a [`Message`].

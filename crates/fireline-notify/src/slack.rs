@@ -295,6 +295,7 @@ mod tests {
             text: None,
             urgent: true,
             confirm_url: None,
+            unsubscribe_url: None,
         }
     }
 
@@ -390,6 +391,7 @@ mod tests {
             text: Some("DB failover planned at 14:00".into()),
             urgent: false,
             confirm_url: None,
+            unsubscribe_url: None,
         };
         let payload = slack_payload(&message);
         let blocks = payload["blocks"].as_array().map(Vec::len).unwrap_or(0);

@@ -483,6 +483,7 @@ mod tests {
             text: Some("Confirm it reached you: https://f.example/ack/t.alice.voice.x".into()),
             urgent: true,
             confirm_url: Some("https://f.example/ack/t.alice.voice.x".into()),
+            unsubscribe_url: None,
             ..Message::default()
         };
         let twiml = voice_twiml(&test);

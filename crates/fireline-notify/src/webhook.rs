@@ -41,16 +41,20 @@ pub enum SignatureError {
 
 /// The JSON body of a generic webhook:
 /// `{"version":1,"key","headline","text","items":[{incident,title,severity,service,status,reason,incident_url,runbook_url,ack_url}]}`.
-/// Absent optional values are `null`.
+/// Absent optional values are `null`. A message to a status page subscriber also has
+/// `unsubscribe_url`, the link that ends the subscription.
 pub fn webhook_body(message: &Message) -> String {
-    json!({
+    let mut body = json!({
         "version": BODY_VERSION,
         "key": message.key,
         "headline": message.headline,
         "text": message.text,
         "items": message.items,
-    })
-    .to_string()
+    });
+    if let (Some(url), Some(fields)) = (&message.unsubscribe_url, body.as_object_mut()) {
+        fields.insert("unsubscribe_url".to_owned(), json!(url));
+    }
+    body.to_string()
 }
 
 /// `"v1=" + hex(HMAC-SHA256(secret, "{timestamp}." ++ body))`.
@@ -221,6 +225,7 @@ mod tests {
             text: None,
             urgent: true,
             confirm_url: None,
+            unsubscribe_url: None,
         };
         let body: serde_json::Value =
             serde_json::from_str(&webhook_body(&message)).unwrap_or_default();
@@ -229,5 +234,16 @@ mod tests {
         assert_eq!(body["items"][0]["incident"], "INC-1");
         assert!(body["text"].is_null());
         assert!(body["items"][0]["ack_url"].is_null());
+        assert!(body.get("unsubscribe_url").is_none(), "{body}");
+        let to_subscriber = Message {
+            unsubscribe_url: Some("https://f.example/status/unsubscribe/abc".into()),
+            ..message
+        };
+        let body: serde_json::Value =
+            serde_json::from_str(&webhook_body(&to_subscriber)).unwrap_or_default();
+        assert_eq!(
+            body["unsubscribe_url"],
+            "https://f.example/status/unsubscribe/abc"
+        );
     }
 }

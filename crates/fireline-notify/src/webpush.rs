@@ -1522,6 +1522,7 @@ mod tests {
             text: Some("Repeats every 5m until acknowledged.".into()),
             urgent: true,
             confirm_url: None,
+            unsubscribe_url: None,
         }
     }
 

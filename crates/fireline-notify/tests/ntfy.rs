@@ -45,6 +45,7 @@ fn page() -> Message {
         text: None,
         urgent: true,
         confirm_url: None,
+        unsubscribe_url: None,
     }
 }
 
@@ -285,6 +286,7 @@ fn an_ntfy_notice_rings_at_default_priority_without_buttons() {
         text: Some("DB failover planned at 14:00".into()),
         urgent: false,
         confirm_url: None,
+        unsubscribe_url: None,
     };
     notifier(Duration::from_secs(5))
         .send(&topic(&stand_in, None), &notice, now())

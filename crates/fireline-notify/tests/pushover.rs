@@ -65,6 +65,7 @@ fn page() -> Message {
         text: None,
         urgent: true,
         confirm_url: None,
+        unsubscribe_url: None,
     }
 }
 

@@ -175,6 +175,7 @@ fn page() -> Message {
         text: Some("Repeats every 5m until acknowledged.".into()),
         urgent: true,
         confirm_url: None,
+        unsubscribe_url: None,
     }
 }
 

@@ -82,6 +82,7 @@ fn page() -> Message {
         text: None,
         urgent: true,
         confirm_url: None,
+        unsubscribe_url: None,
     }
 }
 

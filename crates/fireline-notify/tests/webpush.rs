@@ -123,6 +123,7 @@ fn page() -> Message {
         text: Some("Repeats every 5m until acknowledged.".into()),
         urgent: true,
         confirm_url: None,
+        unsubscribe_url: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Fireline's persistence: one [`Store`], implemented for SQLite and PostgreSQL.
 //!
 //! [`Store`] is the sum of one trait per noun — [`Incidents`], [`Alerts`], [`Inbox`],
-//! [`Outbox`], [`Rosters`], [`Users`], … — each in a module of its own holding the
+//! [`Outbox`], [`Rosters`], [`Users`], [`Subscribers`], … — each in a module of its own holding the
 //! trait and its one SQL implementation. What differs between the backends is one
 //! crate-private trait (`backend::Dialect`). Bring the traits into scope with
 //! `use fireline_store::prelude::*`.
@@ -28,6 +28,7 @@ mod settings;
 mod sql;
 mod sqlite;
 mod status_page;
+mod subscribers;
 mod tokens;
 mod types;
 mod users;
@@ -47,6 +48,7 @@ pub use roster::Rosters;
 pub use settings::Settings;
 pub use sqlite::SqliteStore;
 pub use status_page::StatusPage;
+pub use subscribers::{NewSubscriber, Subscriber, SubscriberKind, SubscriberLink, Subscribers};
 pub use tokens::Tokens;
 pub use types::{
     ActionFilter, AlertBatch, AlertDrop, AlertRecord, AlertWrites, DeadLetter, DroppedAlert,
@@ -63,7 +65,7 @@ pub mod prelude {
     pub use crate::{
         Alerts as _, Contacts as _, Heartbeats as _, Inbox as _, Incidents as _, Integrations as _,
         Outbox as _, Postmortems as _, Reports as _, Rosters as _, Settings as _, StatusPage as _,
-        Store as _, Tokens as _, Users as _,
+        Store as _, Subscribers as _, Tokens as _, Users as _,
     };
 }
 
@@ -92,6 +94,7 @@ pub trait Store:
     + Reports
     + Postmortems
     + StatusPage
+    + Subscribers
     + Send
     + Sync
     + std::fmt::Debug

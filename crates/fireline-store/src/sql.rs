@@ -28,6 +28,7 @@ macro_rules! impl_sql_store {
         $crate::reports::sql_reports!($store, $db);
         $crate::postmortems::sql_postmortems!($store, $db);
         $crate::status_page::sql_status_page!($store, $db);
+        $crate::subscribers::sql_subscribers!($store, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $store {

@@ -11,6 +11,7 @@ mod pushover;
 pub(crate) mod report;
 mod slack;
 mod status;
+mod subscribers;
 pub(crate) mod tokens;
 mod twilio;
 
@@ -36,6 +37,8 @@ pub(crate) fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(status::status_json))
         .routes(routes!(status::status_feed))
         .routes(routes!(status::put_override, status::delete_override))
+        .routes(routes!(subscribers::list_subscribers))
+        .routes(routes!(subscribers::remove_subscriber))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(meta::whoami))
         .routes(routes!(meta::severities))
@@ -268,6 +271,8 @@ pub fn router(state: AppState) -> Router {
     let document = Arc::new(document);
     routes
         .merge(ack::routes())
+        // The subscribe form and its links: pages, like the acknowledge links.
+        .merge(subscribers::routes())
         // What Twilio and Pushover send back; like the acknowledge links, not for the
         // OpenAPI document.
         .merge(twilio::routes())
@@ -275,6 +280,9 @@ pub fn router(state: AppState) -> Router {
         .merge(pushover::routes())
         .merge(crate::ui::routes())
         .layer(axum::Extension(document))
+        .layer(axum::Extension(Arc::new(
+            subscribers::SubscribeThrottle::default(),
+        )))
         .fallback(|| async {
             ApiError::Route {
                 status: StatusCode::NOT_FOUND,

@@ -136,7 +136,7 @@ fn public_updates(events: &[fireline_core::RecordedEvent]) -> Vec<PublicUpdate> 
     out
 }
 
-async fn build(state: &AppState) -> Result<PublicStatus, ApiError> {
+pub(super) async fn build(state: &AppState) -> Result<PublicStatus, ApiError> {
     let now = state.clock.now();
     let policy = state.policy.current();
     let history_start = now - jiff::SignedDuration::from_hours(24 * i64::from(HISTORY_DAYS));
@@ -259,6 +259,8 @@ struct StatusPage<'a> {
     s: &'a PublicStatus,
     /// Days of history per component.
     days: u32,
+    /// The subscribe form, offering the page's components.
+    form: super::subscribers::SubscribeForm,
 }
 
 impl StatusPage<'_> {
@@ -333,6 +335,9 @@ pub(super) async fn status_html(
     let page = StatusPage {
         s: &s,
         days: HISTORY_DAYS,
+        form: super::subscribers::SubscribeForm::offering(
+            s.components.iter().map(|c| c.name.clone()),
+        ),
     };
     Ok(rendered(&page, |html| {
         (

@@ -1,5 +1,5 @@
 //! The status page (`routes/status.rs`): the component status names its override
-//! request documents. The page's own views live with its routes.
+//! request documents, and the kinds of subscriber (`routes/subscribers.rs`). The page's own views live with its routes.
 
 use utoipa::ToSchema;
 
@@ -17,4 +17,14 @@ pub enum ComponentStatusName {
     MajorOutage,
     /// Planned work.
     Maintenance,
+}
+
+/// How a status page subscriber is told (schema only).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum SubscriberKindName {
+    /// By e-mail.
+    Email,
+    /// By fireline's signed webhook.
+    Webhook,
 }

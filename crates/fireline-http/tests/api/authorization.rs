@@ -68,6 +68,8 @@ pub fn concrete(path: &str) -> String {
         path.replace("{id}", "AI-1")
     } else if path.starts_with("/api/v1/alerts/dead-letters/") {
         path.replace("{id}", "1")
+    } else if path.starts_with("/api/v1/status/subscribers/") {
+        path.replace("{id}", &"0".repeat(32))
     } else {
         path.replace("{id}", "INC-1")
     }
@@ -104,6 +106,7 @@ fn admin_only(method: &Method, template: &str) -> bool {
         "/api/v1/heartbeats",
         "/api/v1/alerts/",
         "/api/v1/calendar-feeds/rotate",
+        "/api/v1/status/subscribers",
     ]
     .iter()
     .any(|prefix| template.starts_with(prefix));

@@ -22,6 +22,7 @@ mod seed_walk;
 mod server;
 mod slack_app;
 mod status_page;
+mod subscribers;
 mod support;
 mod tokens;
 mod ui;

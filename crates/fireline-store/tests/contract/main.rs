@@ -15,6 +15,7 @@ mod reports;
 mod roster;
 mod settings;
 mod status;
+mod subscribers;
 mod tokens;
 mod users;
 
