@@ -316,16 +316,7 @@ impl Delivery {
             return Ok(());
         }
         if chat::is_channel(person) {
-            // A channel reads like a log: each post on its own, in order, never a
-            // bundle ("3 pages for you" means nothing to a room).
-            for item in keep {
-                let sent = self
-                    .send(now, person, &contact, bundle(std::slice::from_ref(&item)))
-                    .await;
-                self.record_outcome(now, person, contact.kind.as_str(), &[item], sent, report)
-                    .await?;
-            }
-            return Ok(());
+            return self.post(now, person, &contact, keep, report).await;
         }
         let sent = self.send(now, person, &contact, bundle(&keep)).await;
         self.record_outcome(now, person, contact.kind.as_str(), &keep, sent, report)
@@ -440,6 +431,73 @@ impl Delivery {
                     .await
             }
         }
+    }
+
+    /// Posts a channel's due entries. A channel reads like a log: each post on its own,
+    /// in order, never a bundle ("3 pages for you" means nothing to a room). An
+    /// incident's own channel is opened by its first post; until it is, the posts after
+    /// it wait (retried later, not counted as attempts).
+    async fn post(
+        &self,
+        now: Timestamp,
+        person: &str,
+        contact: &Contact,
+        keep: Vec<OutboxItem>,
+        report: &mut DeliveryReport,
+    ) -> Result<(), StoreError> {
+        let mut waiting: Option<String> = None;
+        for item in keep {
+            if let Some(why) = &waiting {
+                let at = now
+                    .saturating_add(self.backoff(&item.key, item.attempts + 1))
+                    .unwrap_or(now);
+                self.store
+                    .retry_outbox(item.id, item.attempts, at, why)
+                    .await?;
+                continue;
+            }
+            let mut to = contact.clone();
+            let opened = match &item.notice.open_channel {
+                Some(invite) => self.open_channel(contact, invite.clone()).await,
+                None => Ok(None),
+            };
+            let sent = match opened {
+                Ok(id) => {
+                    // Newly made: its id is surer than its name.
+                    if let Some(id) = id {
+                        to.address = id;
+                    }
+                    self.send(now, person, &to, bundle(std::slice::from_ref(&item)))
+                        .await
+                }
+                Err(e) => {
+                    if e.is_transient() {
+                        waiting = Some(format!("waiting for the channel to open: {}", e.detail()));
+                    }
+                    Err(e)
+                }
+            };
+            self.record_outcome(now, person, contact.kind.as_str(), &[item], sent, report)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Opens an incident's own channel (its name is `contact`'s address) and invites
+    /// `invite`, on a blocking thread: the new channel's id, if it was made now.
+    async fn open_channel(
+        &self,
+        contact: &Contact,
+        invite: Vec<String>,
+    ) -> Result<Option<String>, DeliveryError> {
+        let notifier = self.notifier.clone();
+        let (name, token) = (
+            contact.address.clone(),
+            contact.secret.clone().unwrap_or_default(),
+        );
+        tokio::task::spawn_blocking(move || notifier.open_slack_channel(&name, &token, &invite))
+            .await
+            .unwrap_or_else(|e| Err(DeliveryError::Transient(format!("opener crashed: {e}"))))
     }
 
     /// Sends one message to one contact, on a blocking thread.
@@ -843,6 +901,7 @@ fn bundle(items: &[OutboxItem]) -> Message {
             // One urgent page makes the bundle urgent: it must ring.
             urgent: notices.iter().any(|n| n.urgent),
             confirm_url: notices.iter().find_map(|n| n.confirm_url.clone()),
+            open_channel: None,
         }
     };
     message_of(notice)

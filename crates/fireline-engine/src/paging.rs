@@ -1,10 +1,10 @@
 //! Appending events that page people: the one path the engine (policy actions) and the
 //! API (manual escalation) share, so every page reaches the outbox the same way.
 
-use fireline_core::oncall::chat::posts;
+use fireline_core::oncall::chat::{posts, room_posts, IncidentRoom};
 use fireline_core::oncall::notify::{address, test_page, Links};
 use fireline_core::oncall::tell::tell;
-use fireline_core::oncall::{Contact, Person};
+use fireline_core::oncall::{Contact, ContactKind, Person};
 use fireline_core::policy::{NoticeKind, Policy};
 use fireline_core::{EventData, Incident, NewEvent, RecordedEvent};
 use fireline_store::{Store, StoreError};
@@ -27,6 +27,9 @@ pub struct Pager {
     links: Arc<Links>,
     /// Wakes the delivery worker when messages were written.
     wake: Arc<tokio::sync::Notify>,
+    /// The server's Slack bot token, which opens incidents' own channels (`[slack]
+    /// bot_token`); without one, no incident gets a channel.
+    slack_bot_token: Option<Arc<str>>,
 }
 
 impl Pager {
@@ -36,7 +39,15 @@ impl Pager {
             store,
             links: Arc::new(links),
             wake: Arc::new(tokio::sync::Notify::new()),
+            slack_bot_token: None,
         }
+    }
+
+    /// The same pager, opening incidents' own Slack channels with `token` where the
+    /// policy's `[incident_channel]` asks for them.
+    pub fn with_slack_bot_token(mut self, token: Option<String>) -> Pager {
+        self.slack_bot_token = token.filter(|t| !t.trim().is_empty()).map(Arc::from);
+        self
     }
 
     /// A pager with the server's shared acknowledge-link key (created on first use) and
@@ -124,6 +135,16 @@ impl Pager {
             }
             outbox.extend(told);
         }
+        if let Some(room) = self.room(policy, current, &events) {
+            outbox.extend(room_posts(
+                &roster,
+                current,
+                history,
+                &events,
+                &self.links,
+                &room,
+            ));
+        }
         for e in &events {
             if let EventData::Paged { unreached, .. }
             | EventData::Escalated { unreached, .. }
@@ -162,6 +183,44 @@ impl Pager {
             }
         }
         Ok(appended)
+    }
+}
+
+impl Pager {
+    /// The incident's own channel, if the policy gives its severity one (before or after
+    /// `events`) and the server has a Slack bot to open it with.
+    fn room(
+        &self,
+        policy: &Policy,
+        current: &Incident,
+        events: &[NewEvent],
+    ) -> Option<IncidentRoom> {
+        let token = self.slack_bot_token.as_ref()?;
+        let raised_to = events.iter().filter_map(|e| match &e.data {
+            EventData::SeverityChanged { to, .. } => Some(to.as_str()),
+            _ => None,
+        });
+        let qualifies = std::iter::once(current.severity.as_str())
+            .chain(raised_to)
+            .any(|s| policy.incident_channel.iter().any(|q| q == s));
+        if !qualifies {
+            return None;
+        }
+        let name = match fireline_core::comms::channel_name(policy, current) {
+            Ok(name) => name,
+            Err(e) => {
+                tracing::warn!(incident = %current.id, error = %e, "the incident channel's name did not render; no channel opened");
+                return None;
+            }
+        };
+        Some(IncidentRoom {
+            contact: Contact {
+                kind: ContactKind::SlackBot,
+                address: name.clone(),
+                secret: Some(token.to_string()),
+            },
+            name,
+        })
     }
 }
 

@@ -351,4 +351,183 @@ async fn a_channel_that_cannot_be_posted_to_is_reported_not_escalated(db: &TestD
 backend_tests!(
     a_sev1_is_followed_in_its_channel_from_declaration_to_resolution,
     a_channel_that_cannot_be_posted_to_is_reported_not_escalated,
+    a_sev1_gets_a_channel_of_its_own_with_its_responders_invited,
 );
+
+/// A stand-in for Slack's Web API: checks each call's bearer token and JSON body and
+/// answers as Slack documents (`conversations.create` with the new channel, the rest
+/// `ok`). Records (method, body).
+fn slack_api() -> (String, Arc<Mutex<Vec<(String, serde_json::Value)>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/api", listener.local_addr().expect("addr"));
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let method = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .trim_start_matches("/api/")
+                .to_owned();
+            let (mut length, mut authorized) = (0usize, false);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                authorized |= h.trim() == "Authorization: Bearer xoxb-server-bot"
+                    || h.trim() == "authorization: Bearer xoxb-server-bot";
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let answer = if !authorized {
+                serde_json::json!({"ok": false, "error": "not_authed"})
+            } else if method == "conversations.create" {
+                let name = json["name"].as_str().unwrap_or_default();
+                // Slack's rule for names: lowercase, no spaces or periods, at most 80.
+                if name.is_empty()
+                    || name.len() > 80
+                    || name
+                        .chars()
+                        .any(|c| c.is_uppercase() || c == ' ' || c == '.' || c == '#')
+                {
+                    serde_json::json!({"ok": false, "error": "invalid_name_specials"})
+                } else {
+                    serde_json::json!({"ok": true, "channel": {"id": "C0NEW00001", "name": name, "is_channel": true}})
+                }
+            } else {
+                serde_json::json!({"ok": true, "channel": "C0NEW00001", "ts": "1503435956.000247"})
+            };
+            seen.lock().expect("lock").push((method, json));
+            let text = answer.to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (url, calls)
+}
+
+async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestDatabase) {
+    let policy = format!(
+        "{POLICY}\n[incident_channel]\nseverities = [\"SEV1\"]\n[templates]\nchannel_name = \"#incident-{{{{ declared_stamp }}}}\"\n"
+    );
+    let policy = Policy::from_toml(&policy).unwrap_or_else(|p| panic!("{p:#?}"));
+    let (api, calls) = slack_api();
+    let ok = Receiver::start(vec![]);
+    let mut roster = roster(&ok, &ok);
+    roster.people.get_mut("alice").expect("alice").slack_user = Some("U0ALICE0001".into());
+    let store = db.store.clone();
+    store.replace_roster(&roster, t0()).await.expect("roster");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let live = LivePolicy::new(policy);
+    let pager = Pager::new(store.clone(), local_links())
+        .with_slack_bot_token(Some("xoxb-server-bot".into()));
+    let commands = Commands::new(store.clone(), live.clone(), clock.clone(), pager.clone());
+    let engine = Engine::new(store.clone(), live.clone(), clock.clone(), "engine")
+        .with_pager(pager.clone())
+        .with_commands(commands.clone());
+    let delivery = Delivery::new(
+        store.clone(),
+        live,
+        clock.clone(),
+        "delivery",
+        Notifier::new(None, Duration::from_secs(5))
+            .expect("notifier")
+            .with_outbound(Allow::nothing().with(Category::Loopback))
+            .with_providers(fireline_notify::Providers {
+                slack: Some(fireline_notify::SlackApiConfig {
+                    api_url: api,
+                    interactive: false,
+                }),
+                ..Default::default()
+            })
+            .expect("providers"),
+        pager,
+        DeliveryConfig::default(),
+    );
+    let declare = |title: &str, severity: &str| Declaration {
+        title: title.into(),
+        severity: severity.into(),
+        service: "checkout".into(),
+        summary: None,
+        category: None,
+        flags: vec![],
+    };
+    let id = commands
+        .declare(&declare("Checkout down", "SEV1"), "zoe")
+        .await
+        .expect("declared")
+        .incident
+        .id;
+    let minor = commands
+        .declare(&declare("Search slow", "SEV3"), "zoe")
+        .await
+        .expect("declared")
+        .incident
+        .id;
+    engine.tick().await.expect("tick");
+    delivery.tick().await.expect("delivery");
+    clock.set(t0() + SignedDuration::from_mins(1));
+    commands
+        .execute(id, "alice", None, &Command::Acknowledge)
+        .await
+        .expect("ack");
+    commands
+        .execute(minor, "alice", None, &Command::Acknowledge)
+        .await
+        .expect("ack");
+    delivery.tick().await.expect("delivery");
+
+    let calls = calls.lock().expect("lock").clone();
+    let methods: Vec<&str> = calls.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(
+        methods,
+        [
+            "conversations.create",
+            "conversations.invite",
+            "chat.postMessage",
+            "chat.postMessage",
+            "chat.postMessage"
+        ],
+        "opened once, then posted in order; the SEV3 got none: {calls:#?}"
+    );
+    assert_eq!(calls[0].1["name"], "incident-2026-03-02-140000");
+    assert_eq!(
+        calls[1].1,
+        serde_json::json!({"channel": "C0NEW00001", "users": "U0ALICE0001"})
+    );
+    assert_eq!(calls[2].1["channel"], "C0NEW00001");
+    let text = |i: usize| calls[i].1["text"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        text(2).starts_with(&format!("{id} declared: [SEV1] Checkout down")),
+        "{}",
+        text(2)
+    );
+    assert!(
+        text(3).starts_with("Paged: [SEV1] Checkout down"),
+        "{}",
+        text(3)
+    );
+    assert!(
+        text(4).starts_with(&format!("{id}: alice acknowledged")),
+        "{}",
+        text(4)
+    );
+    assert_eq!(calls[4].1["channel"], "#incident-2026-03-02-140000");
+    let _ = minor;
+}

@@ -252,6 +252,7 @@ mod tests {
             text: Some("x".repeat(5000)),
             urgent: false,
             confirm_url: None,
+            unsubscribe_url: None,
         };
         let body = discord_payload(&message);
         let content = body["content"].as_str().unwrap_or_default();

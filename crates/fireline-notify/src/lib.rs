@@ -576,6 +576,20 @@ impl Notifier {
         }
     }
 
+    /// Opens an incident's own Slack channel `name` with the bot `token` and invites
+    /// `invite` (member ids) into it: its id, or `None` when it already existed. Once
+    /// per incident, before the first post to it; blocking, like [`Notifier::send`].
+    pub fn open_slack_channel(
+        &self,
+        name: &str,
+        token: &str,
+        invite: &[String],
+    ) -> Result<Option<String>, DeliveryError> {
+        let public = SlackApiConfig::default();
+        let config = self.providers.slack.as_ref().unwrap_or(&public);
+        slack_api::open_channel(&self.providers_http, config, name, token, invite)
+    }
+
     /// The Twilio account, or why `what_is` ("SMS is") cannot be sent without one.
     fn twilio(&self, what_is: &str) -> Result<&TwilioConfig, DeliveryError> {
         self.providers.twilio.as_ref().ok_or_else(|| {

@@ -224,6 +224,7 @@ mod tests {
             text: Some("line one\n<b>line two</b>".into()),
             urgent: true,
             confirm_url: None,
+            unsubscribe_url: None,
         }
     }
 

@@ -218,6 +218,7 @@ mod tests {
             text: Some("note: @all please <look>".into()),
             urgent: true,
             confirm_url: None,
+            unsubscribe_url: None,
         }
     }
 

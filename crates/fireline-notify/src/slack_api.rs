@@ -117,6 +117,65 @@ pub(crate) fn send(
     answered(answer.status, &answer.body).map_err(hide)
 }
 
+/// Opens an incident's own channel: `conversations.create` with `name` (without `#`),
+/// then `conversations.invite` of `invite` (member ids). The channel's id, or `None`
+/// when it already existed (`name_taken`: an earlier attempt made it, and posts can
+/// name it). Failing to invite is logged, not fatal: the channel is there, and people
+/// can join it.
+pub(crate) fn open_channel(
+    http: &Http,
+    config: &SlackApiConfig,
+    name: &str,
+    token: &str,
+    invite: &[String],
+) -> Result<Option<String>, DeliveryError> {
+    let name = name.trim().trim_start_matches('#');
+    if name.is_empty() || token.trim().is_empty() {
+        return Err(DeliveryError::Permanent(
+            "an incident channel needs a name and [slack] bot_token".to_owned(),
+        ));
+    }
+    let hide = |e| crate::redacted(e, &[token]);
+    let call = |method: &str, body: Value| {
+        http.send(&Post {
+            channel: "slack api",
+            method: Method::Post,
+            url: &format!("{}/{method}", config.api_url.trim_end_matches('/')),
+            content_type: "application/json; charset=utf-8",
+            headers: &[("Authorization", format!("Bearer {}", token.trim()))],
+            basic_auth: None,
+            body: body.to_string().into_bytes(),
+            error_text,
+        })
+        .map_err(hide)
+    };
+    let created = call(
+        "conversations.create",
+        json!({ "name": name, "is_private": false }),
+    )?;
+    let value: Value = serde_json::from_str(&created.body).unwrap_or(Value::Null);
+    let id = match (value["ok"].as_bool(), value["error"].as_str()) {
+        (Some(true), _) => value["channel"]["id"].as_str().map(str::to_owned),
+        (_, Some("name_taken")) => return Ok(None),
+        _ => {
+            return answered(created.status, &created.body)
+                .map(|_| None)
+                .map_err(hide)
+        }
+    };
+    if let (Some(id), false) = (&id, invite.is_empty()) {
+        let invited = call(
+            "conversations.invite",
+            json!({ "channel": id, "users": invite.join(",") }),
+        )
+        .and_then(|a| answered(a.status, &a.body).map_err(hide));
+        if let Err(e) = invited {
+            tracing::warn!(error = %e, "could not invite responders to the incident channel");
+        }
+    }
+    Ok(id)
+}
+
 /// Slack's error answer, `{"ok":false,"error":"ratelimited"}`, as its code.
 fn error_text(body: &str) -> Option<String> {
     let value: Value = serde_json::from_str(body).ok()?;
@@ -161,7 +220,9 @@ fn describe(code: &str) -> String {
             "the bot token is wrong or revoked"
         }
         "account_inactive" => "the app or its user was deactivated",
-        "missing_scope" => "the app needs the chat:write scope",
+        "missing_scope" => {
+            "the app needs the chat:write scope (and channels:manage for incident channels)"
+        }
         "msg_too_long" => "the message is too long",
         _ => "",
     };

@@ -69,6 +69,7 @@ fn page() -> Message {
         text: Some("Hand-off note: DB failover at 14:00".into()),
         urgent: true,
         confirm_url: None,
+        unsubscribe_url: None,
     }
 }
 

@@ -77,6 +77,7 @@ pub struct TwilioFile {
 pub struct SlackFile {
     api_url: Option<String>,
     signing_secret: Option<String>,
+    bot_token: Option<String>,
 }
 
 /// The server's Slack app: where `slack_bot` contacts and channels post, and the secret
@@ -88,6 +89,9 @@ pub struct SlackSettings {
     /// The app's signing secret (never printed); without it `/hooks/slack/…` refuses
     /// every request and messages carry link buttons only.
     pub signing_secret: Option<Secret>,
+    /// The app's bot token (never printed), which opens incidents' own channels where
+    /// the policy's `[incident_channel]` asks for them.
+    pub bot_token: Option<Secret>,
 }
 
 /// How pages reach Pushover contacts: the server's Pushover application.
@@ -334,6 +338,9 @@ fn slack_settings(env: &dyn Fn(&str) -> Option<String>, file: Option<SlackFile>)
         api_url: provider_key(env, "slack", "api_url", file.api_url)
             .unwrap_or_else(|| fireline_notify::SLACK_API_URL.to_owned()),
         signing_secret: provider_key(env, "slack", "signing_secret", file.signing_secret)
+            .filter(|s| !s.is_empty())
+            .map(Secret),
+        bot_token: provider_key(env, "slack", "bot_token", file.bot_token)
             .filter(|s| !s.is_empty())
             .map(Secret),
     }

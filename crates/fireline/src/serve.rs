@@ -256,7 +256,8 @@ impl Workers {
         let delivery_owner = format!("{owner}/delivery");
         let pager = Pager::open(store.clone(), &settings.public_url.value)
             .await
-            .context("cannot read the acknowledge-link key")?;
+            .context("cannot read the acknowledge-link key")?
+            .with_slack_bot_token(settings.slack.bot_token.as_ref().map(|t| t.0.clone()));
         let commands = Commands::new(store.clone(), live.clone(), clock.clone(), pager.clone());
         let engine = Engine::new(store.clone(), live.clone(), clock.clone(), owner.clone())
             .with_commands(commands.clone());

@@ -118,6 +118,7 @@ pub(crate) fn post(
             text,
             urgent: false,
             confirm_url: None,
+            open_channel: None,
         },
         due_at: at,
         unless_acknowledged: false,
@@ -220,6 +221,117 @@ pub fn posts(
                 event.at,
             ));
         }
+    }
+    out
+}
+
+/// An incident's own channel (the policy's `[incident_channel]`): its name, from the
+/// policy's `channel_name`, and how fireline posts there (a Slack bot of the server's).
+#[derive(Debug, Clone)]
+pub struct IncidentRoom {
+    /// `#incident-2026-03-02-140000`.
+    pub name: String,
+    /// The bot that opens it and posts: kind `slack_bot`, the name as the address.
+    pub contact: Contact,
+}
+
+/// The posts to an incident's own channel that `events` call for: the channel is opened
+/// with its first post (the declaration, with everyone paged so far whose
+/// `slack_user` the roster knows invited), then every page, escalation, internal update
+/// and notable event is posted there as it happens. The opening post is keyed once per
+/// incident, so it is stored (and the channel opened) once however often this is asked.
+pub fn room_posts(
+    roster: &Roster,
+    incident: &Incident,
+    history: &[RecordedEvent],
+    events: &[NewEvent],
+    links: &Links,
+    room: &IncidentRoom,
+) -> Vec<Outgoing> {
+    let id = room.name.trim_start_matches('#');
+    let channel = ChatChannel {
+        id: id.to_owned(),
+        name: Some(room.name.clone()),
+        kind: room.contact.kind,
+        address: room.contact.address.clone(),
+        secret: room.contact.secret.clone(),
+        updates: vec![Channel::Internal],
+        events: true,
+    };
+    let mut invite: Vec<String> = Vec::new();
+    let mut add = |person: &str| {
+        let member = roster.people.get(person).and_then(|p| p.slack_user.clone());
+        if let Some(member) = member.filter(|m| !invite.contains(m)) {
+            invite.push(member);
+        }
+    };
+    let datas = history
+        .iter()
+        .map(|e| &e.data)
+        .chain(events.iter().map(|e| &e.data));
+    for data in datas {
+        for r in data.recipients() {
+            add(&r.person);
+        }
+    }
+    if let Some((_, by)) = &incident.acknowledged {
+        add(by);
+    }
+    for holder in incident.roles.values() {
+        add(holder);
+    }
+    let at = events.first().map_or(incident.declared_at, |e| e.at);
+    let mut opening = post(
+        &channel,
+        format!("{}/room/open", incident.id),
+        incident,
+        format!(
+            "{} declared: [{}] {}",
+            incident.id, incident.severity, incident.title
+        ),
+        item(incident, links),
+        incident.summary.clone(),
+        at,
+    );
+    opening.notice.open_channel = Some(invite);
+    let mut out = vec![opening];
+    let mut state = incident.clone();
+    for (n, event) in events.iter().enumerate() {
+        // One the fold refuses leaves the state as it was: the post still goes out.
+        let _ = state.apply(&RecordedEvent {
+            id: 0,
+            seq: state.version + 1,
+            at: event.at,
+            actor: event.actor.clone(),
+            data: event.data.clone(),
+        });
+        let stamp = format!("{}.{n}", event.at.as_microsecond());
+        let key = format!("{}/{}/{stamp}/room", incident.id, event.data.kind());
+        let title = format!("[{}] {}", state.severity, state.title);
+        let (headline, text) = match &event.data {
+            EventData::UpdatePosted {
+                channel: Channel::Internal,
+                text,
+            } => (
+                format!("Update on {}: {title}", incident.id),
+                Some(text.clone()),
+            ),
+            EventData::Paged { .. } => (format!("Paged: {title}"), None),
+            data if notable(data) => {
+                let what = describe::event(data, &TimeZone::UTC).one_line();
+                (format!("{}: {} {what}", incident.id, event.actor), None)
+            }
+            _ => continue,
+        };
+        out.push(post(
+            &channel,
+            key,
+            &state,
+            headline,
+            item(&state, links),
+            text,
+            event.at,
+        ));
     }
     out
 }

@@ -31,6 +31,10 @@ pub struct Notice {
     /// For a test page (no incident): the link that confirms it reached the person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_url: Option<String>,
+    /// For the first post to an incident's own channel: open the channel (the contact's
+    /// address is its name) and invite these chat member ids before posting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_channel: Option<Vec<String>>,
 }
 
 /// One incident in a message.
@@ -290,6 +294,7 @@ pub fn address(
                             text: text.clone(),
                             urgent: true,
                             confirm_url: None,
+                            open_channel: None,
                         },
                         due_at: at.saturating_add(rule.after).unwrap_or(at),
                         unless_acknowledged: !rule.after.is_zero(),
@@ -410,6 +415,7 @@ pub fn test_page(person: &Person, contact: &Contact, links: &Links, at: Timestam
             )),
             urgent: true,
             confirm_url: Some(url),
+            open_channel: None,
         },
         due_at: at,
         unless_acknowledged: false,
@@ -449,6 +455,7 @@ pub fn immediate(
                     text: Some(text.to_owned()),
                     urgent: false,
                     confirm_url: None,
+                    open_channel: None,
                 },
                 due_at,
                 unless_acknowledged: false,

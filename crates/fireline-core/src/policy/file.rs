@@ -37,6 +37,38 @@ struct RawPolicy {
     templates: Option<RawTemplates>,
     #[serde(default)]
     notify: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    incident_channel: Option<RawIncidentChannel>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIncidentChannel {
+    severities: Vec<String>,
+}
+
+/// `[incident_channel]`: the severities whose incidents get a chat channel of their own.
+fn incident_channel(
+    p: &mut Problems,
+    raw: Option<RawIncidentChannel>,
+    ids: &[String],
+) -> Vec<String> {
+    let Some(raw) = raw else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, s) in raw.severities.iter().enumerate() {
+        match ids.iter().find(|id| id.eq_ignore_ascii_case(s.trim())) {
+            Some(id) if !out.contains(id) => out.push(id.clone()),
+            Some(_) => {}
+            None => p.add(
+                format!("incident_channel.severities[{i}]"),
+                format!("unknown severity `{s}`"),
+                format!("severities defined here: {}", ids.join(", ")),
+            ),
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -1291,6 +1323,7 @@ impl Policy {
         let maintenance = maintenance(&mut p, raw.maintenance);
         let templates = templates(&mut p, raw.templates);
         let notify = notify(&mut p, raw.notify);
+        let incident_channel = incident_channel(&mut p, raw.incident_channel, &ids);
 
         if !p.0.is_empty() {
             return Err(p.0);
@@ -1313,6 +1346,7 @@ impl Policy {
             maintenance,
             templates,
             notify,
+            incident_channel,
             digest,
             source: text.to_owned(),
         })

@@ -57,6 +57,9 @@ pub struct Policy {
     pub templates: templates::Templates,
     /// Who hears about breaches, reminders and deadlines (`[notify]`).
     pub notify: NotifySettings,
+    /// The severities whose incidents get a chat channel of their own, named by
+    /// `templates.channel_name` (`[incident_channel]`; empty: none do).
+    pub incident_channel: Vec<String>,
     /// Short content digest, so the exact policy in force can be named.
     pub digest: String,
     /// The file's text as read, for showing (read-only) what is in force.

@@ -53,7 +53,7 @@ fn show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({ "host": m.host, "port": m.port, "tls": m.tls, "username": m.username, "password": m.password.as_ref().map(|_| "****"), "from": m.from })),
             "pushover": settings.pushover.as_ref().map(|p| serde_json::json!({ "token": "****", "api_url": p.api_url })),
             "twilio": settings.twilio.as_ref().map(|t| serde_json::json!({ "account_sid": t.account_sid, "auth_token": "****", "from": t.from, "api_url": t.api_url })),
-            "slack": { "api_url": settings.slack.api_url, "signing_secret": settings.slack.signing_secret.as_ref().map(|_| "****") },
+            "slack": { "api_url": settings.slack.api_url, "signing_secret": settings.slack.signing_secret.as_ref().map(|_| "****"), "bot_token": settings.slack.bot_token.as_ref().map(|_| "****") },
         });
         outln!(
             "{}",
@@ -189,5 +189,9 @@ fn print_providers(settings: &Settings) {
     match &settings.slack.signing_secret {
         Some(_) => outln!("signing_secret = \"****\""),
         None => outln!("# signing_secret is not set: the /fireline command and Slack buttons are refused ([slack] signing_secret, FIRELINE_SLACK_SIGNING_SECRET)"),
+    }
+    match &settings.slack.bot_token {
+        Some(_) => outln!("bot_token = \"****\""),
+        None => outln!("# bot_token is not set: incidents get no channel of their own ([slack] bot_token, FIRELINE_SLACK_BOT_TOKEN)"),
     }
 }
