@@ -357,7 +357,10 @@ backend_tests!(
 /// A stand-in for Slack's Web API: checks each call's bearer token and JSON body and
 /// answers as Slack documents (`conversations.create` with the new channel, the rest
 /// `ok`). Records (method, body).
-fn slack_api() -> (String, Arc<Mutex<Vec<(String, serde_json::Value)>>>) {
+/// Each Web API call: its method and JSON body.
+type Calls = Arc<Mutex<Vec<(String, serde_json::Value)>>>;
+
+fn slack_api() -> (String, Calls) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/api", listener.local_addr().expect("addr"));
     let calls = Arc::new(Mutex::new(Vec::new()));
