@@ -391,6 +391,10 @@ impl Delivery {
                 self.store
                     .finish_outbox(&ids, OutboxState::Sent, &delivered.detail, now)
                     .await?;
+                // What the far end calls it, so it can be edited as the incident moves on.
+                if let (Some(reference), [item]) = (&delivered.reference, keep) {
+                    self.store.set_outbox_reference(item.id, reference).await?;
+                }
                 tracing::info!(person, channel, messages = keep.len(), detail = %delivered.detail, "notification sent");
                 let bundled = u32::try_from(keep.len()).unwrap_or(u32::MAX);
                 for item in keep {
@@ -456,6 +460,10 @@ impl Delivery {
                     .await?;
                 continue;
             }
+            if item.notice.edit {
+                self.edit(now, person, contact, item, report).await?;
+                continue;
+            }
             let mut to = contact.clone();
             let opened = match &item.notice.open_channel {
                 Some(invite) => self.open_channel(contact, invite.clone()).await,
@@ -481,6 +489,61 @@ impl Delivery {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Edits the incident's first message to a channel to say what `item` says. Nothing
+    /// posted yet (or the far end cannot edit): skipped. Edits are not news, so they stay
+    /// off the timeline; one that keeps failing is logged and dropped (the channel's own
+    /// posts still tell the story).
+    async fn edit(
+        &self,
+        now: Timestamp,
+        person: &str,
+        contact: &Contact,
+        item: OutboxItem,
+        report: &mut DeliveryReport,
+    ) -> Result<(), StoreError> {
+        let reference = match item.incident {
+            Some(id) => self.store.first_reference(id, person).await?,
+            None => None,
+        };
+        let Some(reference) = reference else {
+            report.skipped += 1;
+            return self
+                .store
+                .finish_outbox(&[item.id], OutboxState::Skipped, "no message to edit", now)
+                .await;
+        };
+        let notifier = self.notifier.clone();
+        let token = contact.secret.clone().unwrap_or_default();
+        let message = bundle(std::slice::from_ref(&item));
+        let edited = tokio::task::spawn_blocking(move || {
+            notifier.update_slack_message(&reference, &token, &message)
+        })
+        .await
+        .unwrap_or_else(|e| Err(DeliveryError::Transient(format!("editor crashed: {e}"))));
+        match edited {
+            Ok(done) => {
+                report.sent += 1;
+                self.store
+                    .finish_outbox(&[item.id], OutboxState::Sent, &done.detail, now)
+                    .await
+            }
+            Err(DeliveryError::Transient(e)) if item.attempts + 1 < self.config.max_attempts => {
+                let attempts = item.attempts + 1;
+                let at = now
+                    .saturating_add(self.backoff(&item.key, attempts))
+                    .unwrap_or(now);
+                self.store.retry_outbox(item.id, attempts, at, &e).await
+            }
+            Err(e) => {
+                tracing::warn!(person, error = %e, "could not edit a channel's message; its posts still tell the story");
+                report.failed += 1;
+                self.store
+                    .finish_outbox(&[item.id], OutboxState::Failed, e.detail(), now)
+                    .await
+            }
+        }
     }
 
     /// Opens an incident's own channel (its name is `contact`'s address) and invites
@@ -902,6 +965,7 @@ fn bundle(items: &[OutboxItem]) -> Message {
             urgent: notices.iter().any(|n| n.urgent),
             confirm_url: notices.iter().find_map(|n| n.confirm_url.clone()),
             open_channel: None,
+            edit: false,
         }
     };
     message_of(notice)

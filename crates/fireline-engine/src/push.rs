@@ -90,7 +90,10 @@ pub(crate) async fn send(
         if !failures.is_empty() {
             detail.push_str(&format!(" (not to {})", failures.join("; ")));
         }
-        return Ok(Delivered { detail });
+        return Ok(Delivered {
+            detail,
+            reference: None,
+        });
     }
     let detail = format!("no device took the push: {}", failures.join("; "));
     Err(if transient {

@@ -505,9 +505,10 @@ async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestD
             "conversations.invite",
             "chat.postMessage",
             "chat.postMessage",
+            "chat.update",
             "chat.postMessage"
         ],
-        "opened once, then posted in order; the SEV3 got none: {calls:#?}"
+        "opened once, then posted in order, the first post kept current; the SEV3 got none: {calls:#?}"
     );
     assert_eq!(calls[0].1["name"], "incident-2026-03-02-140000");
     assert_eq!(
@@ -526,11 +527,18 @@ async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestD
         "{}",
         text(3)
     );
+    // The declaration's message now shows the incident as it is.
+    assert_eq!(calls[4].1["channel"], "C0NEW00001");
+    assert_eq!(calls[4].1["ts"], "1503435956.000247");
+    let edited = calls[4].1.to_string();
     assert!(
-        text(4).starts_with(&format!("{id}: alice acknowledged")),
-        "{}",
-        text(4)
+        edited.contains("acknowledged") && !edited.contains("\"Acknowledge\""),
+        "nothing left to acknowledge: {edited}"
     );
-    assert_eq!(calls[4].1["channel"], "#incident-2026-03-02-140000");
-    let _ = minor;
+    assert!(
+        text(5).starts_with(&format!("{id}: alice acknowledged")),
+        "{}",
+        text(5)
+    );
+    assert_eq!(calls[5].1["channel"], "#incident-2026-03-02-140000");
 }

@@ -150,6 +150,7 @@ pub(crate) fn send(http: &Http, url: &str, message: &Message) -> Result<Delivere
     })?;
     Ok(Delivered {
         detail: format!("HTTP {}", answer.status),
+        reference: None,
     })
 }
 

@@ -63,6 +63,7 @@ impl Http {
         })?;
         Ok(Delivered {
             detail: format!("HTTP {}", answer.status),
+            reference: None,
         })
     }
 

@@ -258,6 +258,9 @@ pub enum PushError {
 pub struct Delivered {
     /// What the peer answered: `HTTP 200`, `250 OK queued as …`.
     pub detail: String,
+    /// What the far end calls the message, where it can be edited later (Slack:
+    /// `C0123ABC/1503435956.000247`, its channel and `ts`).
+    pub reference: Option<String>,
 }
 
 /// A failed delivery, classified by whether trying again may help.
@@ -495,6 +498,7 @@ impl Notifier {
             })?;
         Ok(Delivered {
             detail: format!("HTTP {}", answer.status),
+            reference: None,
         })
     }
 
@@ -576,6 +580,19 @@ impl Notifier {
         }
     }
 
+    /// Edits the Slack message `reference` (`channel/ts`) posted with bot `token` to say
+    /// `message` instead (`chat.update`); blocking, like [`Notifier::send`].
+    pub fn update_slack_message(
+        &self,
+        reference: &str,
+        token: &str,
+        message: &Message,
+    ) -> Result<Delivered, DeliveryError> {
+        let public = SlackApiConfig::default();
+        let config = self.providers.slack.as_ref().unwrap_or(&public);
+        slack_api::update(&self.providers_http, config, reference, token, message)
+    }
+
     /// Opens an incident's own Slack channel `name` with the bot `token` and invites
     /// `invite` (member ids) into it: its id, or `None` when it already existed. Once
     /// per incident, before the first post to it; blocking, like [`Notifier::send`].
@@ -620,6 +637,7 @@ impl Notifier {
         tracing::debug!(channel = "email", host = %smtp.host, "notification delivered");
         Ok(Delivered {
             detail: format!("{} {text}", response.code()).trim_end().to_owned(),
+            reference: None,
         })
     }
 }

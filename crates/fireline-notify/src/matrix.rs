@@ -169,6 +169,7 @@ pub(crate) fn send(
             Some(id) => format!("HTTP {}, event {id}", answer.status),
             None => format!("HTTP {}", answer.status),
         },
+        reference: None,
     })
 }
 

@@ -180,6 +180,7 @@ pub(crate) fn send(
     }
     Ok(Delivered {
         detail: format!("HTTP {}", answer.status),
+        reference: None,
     })
 }
 

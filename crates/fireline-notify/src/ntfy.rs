@@ -55,6 +55,7 @@ pub(crate) fn send(
             Some(id) => format!("HTTP {}, ntfy message {id}", answer.status),
             None => format!("HTTP {}", answer.status),
         },
+        reference: None,
     })
 }
 

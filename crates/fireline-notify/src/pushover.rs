@@ -101,7 +101,10 @@ fn answered(status: u16, body: &str) -> Result<Delivered, DeliveryError> {
     if let Some(receipt) = value["receipt"].as_str() {
         detail.push_str(&format!(", receipt {receipt}"));
     }
-    Ok(Delivered { detail })
+    Ok(Delivered {
+        detail,
+        reference: None,
+    })
 }
 
 /// Pushover's error answer, `{"user":"invalid","errors":["user identifier is invalid"],

@@ -117,6 +117,38 @@ pub(crate) fn send(
     answered(answer.status, &answer.body).map_err(hide)
 }
 
+/// Replaces the message `reference` (`channel/ts`, as [`Delivered::reference`] gave
+/// it) with `message`: `chat.update`, so the channel shows the incident as it is now.
+pub(crate) fn update(
+    http: &Http,
+    config: &SlackApiConfig,
+    reference: &str,
+    token: &str,
+    message: &Message,
+) -> Result<Delivered, DeliveryError> {
+    let Some((channel, ts)) = reference.split_once('/') else {
+        return Err(DeliveryError::Permanent(format!(
+            "not a Slack message reference: {reference}"
+        )));
+    };
+    let mut body = slack_api_payload(channel, message, config.interactive);
+    body["ts"] = json!(ts);
+    let hide = |e| crate::redacted(e, &[token]);
+    let answer = http
+        .send(&Post {
+            channel: "slack api",
+            method: Method::Post,
+            url: &format!("{}/chat.update", config.api_url.trim_end_matches('/')),
+            content_type: "application/json; charset=utf-8",
+            headers: &[("Authorization", format!("Bearer {}", token.trim()))],
+            basic_auth: None,
+            body: body.to_string().into_bytes(),
+            error_text,
+        })
+        .map_err(hide)?;
+    answered(answer.status, &answer.body).map_err(hide)
+}
+
 /// Opens an incident's own channel: `conversations.create` with `name` (without `#`),
 /// then `conversations.invite` of `invite` (member ids). The channel's id, or `None`
 /// when it already existed (`name_taken`: an earlier attempt made it, and posts can
@@ -199,7 +231,11 @@ fn answered(status: u16, body: &str) -> Result<Delivered, DeliveryError> {
         if let Some(channel) = value["channel"].as_str() {
             detail.push_str(&format!(" in {channel}"));
         }
-        return Ok(Delivered { detail });
+        let reference = match (value["channel"].as_str(), value["ts"].as_str()) {
+            (Some(channel), Some(ts)) => Some(format!("{channel}/{ts}")),
+            _ => None,
+        };
+        return Ok(Delivered { detail, reference });
     }
     let code = value["error"].as_str().unwrap_or("no error code");
     let detail = format!("slack api: HTTP {status}: {}", describe(code));

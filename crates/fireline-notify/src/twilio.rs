@@ -129,7 +129,10 @@ pub(crate) fn send(
     if let Some(status) = value["status"].as_str() {
         detail.push_str(&format!(" {status}"));
     }
-    Ok(Delivered { detail })
+    Ok(Delivered {
+        detail,
+        reference: None,
+    })
 }
 
 /// E.164: `+`, a country code not starting with 0, at most 15 digits in all.

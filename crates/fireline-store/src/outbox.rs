@@ -54,6 +54,18 @@ pub trait Outbox: Send + Sync {
 
     /// Messages waiting to be delivered.
     async fn outbox_depth(&self) -> Result<u64>;
+
+    /// Records what the far end calls sent message `id` (Slack's `channel/ts`), so it can
+    /// be edited later.
+    async fn set_outbox_reference(&self, id: i64, reference: &str) -> Result<()>;
+
+    /// The reference of the first message about `incident` sent to `person` (a person id
+    /// or a channel recipient) that has one: the message to edit in place.
+    async fn first_reference(
+        &self,
+        incident: fireline_core::IncidentId,
+        person: &str,
+    ) -> Result<Option<String>>;
 }
 
 /// Implements [`Outbox`] for `$store`, a backend whose `pool` is a `sqlx::Pool<$db>`.
@@ -227,6 +239,31 @@ macro_rules! sql_outbox {
                 .fetch_optional(&self.pool)
                 .await?;
                 at.flatten().map($crate::rows::timestamp).transpose()
+            }
+
+            async fn set_outbox_reference(&self, id: i64, reference: &str) -> $crate::Result<()> {
+                sqlx::query("UPDATE outbox SET reference = $1 WHERE id = $2")
+                    .bind(reference)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn first_reference(
+                &self,
+                incident: fireline_core::IncidentId,
+                person: &str,
+            ) -> $crate::Result<Option<String>> {
+                let reference: Option<String> = sqlx::query_scalar(
+                    "SELECT reference FROM outbox WHERE incident = $1 AND person = $2 \
+                     AND reference IS NOT NULL ORDER BY id LIMIT 1",
+                )
+                .bind($crate::rows::incident_number(incident)?)
+                .bind(person)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(reference)
             }
 
             async fn outbox_depth(&self) -> $crate::Result<u64> {

@@ -119,6 +119,7 @@ pub(crate) fn post(
             urgent: false,
             confirm_url: None,
             open_channel: None,
+            edit: false,
         },
         due_at: at,
         unless_acknowledged: false,
@@ -205,6 +206,12 @@ pub fn posts(
             continue;
         }
         let what = describe::event(&event.data, &TimeZone::UTC).one_line();
+        out.extend(
+            roster
+                .channels
+                .values()
+                .filter_map(|c| edit(c, &state, event, &stamp, links)),
+        );
         for channel in &following {
             out.push(post(
                 channel,
@@ -318,6 +325,7 @@ pub fn room_posts(
             ),
             EventData::Paged { .. } => (format!("Paged: {title}"), None),
             data if notable(data) => {
+                out.extend(edit(&channel, &state, event, &stamp, links));
                 let what = describe::event(data, &TimeZone::UTC).one_line();
                 (format!("{}: {} {what}", incident.id, event.actor), None)
             }
@@ -347,8 +355,40 @@ pub(crate) fn item(incident: &Incident, links: &Links) -> NoticeItem {
         reason: None,
         incident_url: Some(links.incident_url(incident.id)),
         runbook_url: None,
-        ack_url: None,
+        // A channel is nobody's to acknowledge for: its Acknowledge (while someone must)
+        // opens the incident's page, where one tap does it as whoever taps.
+        ack_url: (incident.acknowledged.is_none() && incident.status.is_open())
+            .then(|| links.incident_url(incident.id)),
     }
+}
+
+/// The edit that makes the incident's first message in `channel` show it as `state`
+/// now, after `event` (only for channels that can edit their messages: Slack bots).
+fn edit(
+    channel: &ChatChannel,
+    state: &Incident,
+    event: &NewEvent,
+    stamp: &str,
+    links: &Links,
+) -> Option<Outgoing> {
+    if channel.kind != ContactKind::SlackBot {
+        return None;
+    }
+    let what = describe::event(&event.data, &TimeZone::UTC).one_line();
+    let mut out = post(
+        channel,
+        format!("{}/edit/{stamp}/{}", state.id, recipient(&channel.id)),
+        state,
+        format!("{}: [{}] {}", state.id, state.severity, state.title),
+        NoticeItem {
+            reason: Some(format!("latest: {} {what}", event.actor)),
+            ..item(state, links)
+        },
+        None,
+        event.at,
+    );
+    out.notice.edit = true;
+    Some(out)
 }
 
 /// The events a channel following an incident hears of: what changes who is on it,

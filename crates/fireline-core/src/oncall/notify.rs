@@ -35,6 +35,11 @@ pub struct Notice {
     /// address is its name) and invite these chat member ids before posting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_channel: Option<Vec<String>>,
+    /// Not a new post: the incident's first message to this channel, edited to say this
+    /// (where the channel can edit messages, a Slack bot's), so it shows the incident as
+    /// it is now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edit: bool,
 }
 
 /// One incident in a message.
@@ -295,6 +300,7 @@ pub fn address(
                             urgent: true,
                             confirm_url: None,
                             open_channel: None,
+                            edit: false,
                         },
                         due_at: at.saturating_add(rule.after).unwrap_or(at),
                         unless_acknowledged: !rule.after.is_zero(),
@@ -416,6 +422,7 @@ pub fn test_page(person: &Person, contact: &Contact, links: &Links, at: Timestam
             urgent: true,
             confirm_url: Some(url),
             open_channel: None,
+            edit: false,
         },
         due_at: at,
         unless_acknowledged: false,
@@ -456,6 +463,7 @@ pub fn immediate(
                     urgent: false,
                     confirm_url: None,
                     open_channel: None,
+                    edit: false,
                 },
                 due_at,
                 unless_acknowledged: false,

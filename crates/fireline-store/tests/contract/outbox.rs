@@ -12,6 +12,7 @@ backend_tests!(
     a_retried_message_comes_back_at_its_due_time_and_a_finished_one_never,
     deferred_messages_wait_until_their_new_due_time,
     a_message_reads_back_with_its_contact_secret_and_an_unreadable_one_is_failed,
+    the_first_referenced_message_to_a_recipient_is_the_one_to_edit,
 );
 
 /// A hand-off message (no incident) to `person`, due at `minute`.
@@ -270,5 +271,73 @@ async fn a_message_reads_back_with_its_contact_secret_and_an_unreadable_one_is_f
         store.outbox_depth().await.expect("depth"),
         1,
         "the unreadable one is failed, not left pending to block the outbox"
+    );
+}
+
+async fn the_first_referenced_message_to_a_recipient_is_the_one_to_edit(db: &TestDatabase) {
+    let store = db.store.as_ref();
+    let id = crate::declare_one(store, "Checkout down", "SEV1", "checkout", 0)
+        .await
+        .id;
+    let other = crate::declare_one(store, "Search slow", "SEV3", "search", 0)
+        .await
+        .id;
+    store
+        .enqueue_outbox(&[
+            outgoing("a", Some(id), "channel:incidents", t(1)),
+            outgoing("b", Some(id), "channel:incidents", t(2)),
+            outgoing("c", Some(other), "channel:incidents", t(2)),
+            outgoing("d", Some(id), "alice", t(2)),
+        ])
+        .await
+        .expect("enqueue");
+    assert_eq!(
+        store
+            .first_reference(id, "channel:incidents")
+            .await
+            .expect("read"),
+        None,
+        "nothing sent yet"
+    );
+    let items = claim(store, "w", 5, 10, 10).await;
+    let by_key = |k: &str| {
+        items
+            .iter()
+            .find(|i| i.key == k)
+            .map(|i| i.id)
+            .expect("claimed")
+    };
+    // The second post's answer came first: still, the first message is the one to edit.
+    store
+        .set_outbox_reference(by_key("b"), "C1/2.0")
+        .await
+        .expect("set");
+    store
+        .set_outbox_reference(by_key("a"), "C1/1.0")
+        .await
+        .expect("set");
+    store
+        .set_outbox_reference(by_key("c"), "C1/3.0")
+        .await
+        .expect("set");
+    assert_eq!(
+        store
+            .first_reference(id, "channel:incidents")
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("C1/1.0")
+    );
+    assert_eq!(
+        store
+            .first_reference(other, "channel:incidents")
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("C1/3.0")
+    );
+    assert_eq!(
+        store.first_reference(id, "alice").await.expect("read"),
+        None
     );
 }
