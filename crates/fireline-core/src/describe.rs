@@ -69,7 +69,8 @@ pub struct Line {
     pub actor: String,
     /// What happened.
     pub what: Description,
-    /// A reminder ([`EventData::UpdateDue`], [`EventData::PostmortemReminder`]): it says
+    /// A reminder ([`EventData::UpdateDue`], [`EventData::PostmortemReminder`],
+    /// [`EventData::NoticeReminder`]): it says
     /// nothing about the response, so a post-mortem leaves it out.
     pub reminder: bool,
 }
@@ -221,6 +222,8 @@ fn event_with_steps(
         | EventData::MonitoringVerified { .. }
         | EventData::PostmortemDue { .. }
         | EventData::PostmortemReminder { .. }
+        | EventData::NoticeReminder { .. }
+        | EventData::NoticeOverdue { .. }
         | EventData::FollowupDue { .. } => policy_action(data, zone),
         EventData::RunbookAttached { .. } | EventData::ChecklistStepChecked { .. } => {
             runbook_event(data, steps)
@@ -430,6 +433,20 @@ fn policy_action(data: &EventData, zone: &TimeZone) -> Description {
             words(stage.as_str()),
             at(*due_by)
         )),
+        EventData::NoticeReminder {
+            channel, due_by, ..
+        } => Description::new(format!(
+            "reminder: {} update due by {}",
+            words(channel.as_str()),
+            at(*due_by)
+        )),
+        EventData::NoticeOverdue {
+            channel, due_by, ..
+        } => Description::new(format!(
+            "{} update overdue: none posted by {}",
+            words(channel.as_str()),
+            at(*due_by)
+        )),
         EventData::FollowupDue { label, .. } => Description::new(format!("follow-up due: {label}")),
         // Only this group's kinds are sent here; any other is named by its kind.
         other => Description::new(other.kind()),
@@ -489,7 +506,9 @@ pub fn timeline(events: &[RecordedEvent], zone: &TimeZone) -> Vec<Line> {
                 what: event_with_steps(&e.data, zone, &steps),
                 reminder: matches!(
                     e.data,
-                    EventData::UpdateDue { .. } | EventData::PostmortemReminder { .. }
+                    EventData::UpdateDue { .. }
+                        | EventData::PostmortemReminder { .. }
+                        | EventData::NoticeReminder { .. }
                 ),
             }
         })

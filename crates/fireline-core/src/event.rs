@@ -283,6 +283,26 @@ pub enum EventData {
         /// The stage's deadline.
         due_by: Timestamp,
     },
+    /// A one-shot update deadline on a channel (the severity's `notices`) is near and
+    /// no update has been posted there since it became due: a reminder, recorded once.
+    NoticeReminder {
+        /// The action's key.
+        key: String,
+        /// The channel owed an update.
+        channel: Channel,
+        /// The deadline.
+        due_by: Timestamp,
+    },
+    /// A one-shot update deadline on a channel passed with no update posted there since
+    /// it became due, while the incident was open: recorded once.
+    NoticeOverdue {
+        /// The action's key.
+        key: String,
+        /// The channel owed an update.
+        channel: Channel,
+        /// The deadline that passed.
+        due_by: Timestamp,
+    },
     /// A follow-up checkpoint is due.
     FollowupDue {
         /// The action's key.
@@ -345,6 +365,8 @@ impl EventData {
             EventData::PostmortemDue { .. } => "postmortem_due",
             EventData::FollowupDue { .. } => "followup_due",
             EventData::PostmortemReminder { .. } => "postmortem_reminder",
+            EventData::NoticeReminder { .. } => "notice_reminder",
+            EventData::NoticeOverdue { .. } => "notice_overdue",
             EventData::RunbookAttached { .. } => "runbook_attached",
             EventData::ChecklistStepChecked { .. } => "checklist_step_checked",
         }
@@ -384,6 +406,8 @@ impl EventData {
             | EventData::PostmortemDue { key, .. }
             | EventData::FollowupDue { key, .. }
             | EventData::PostmortemReminder { key, .. }
+            | EventData::NoticeReminder { key, .. }
+            | EventData::NoticeOverdue { key, .. }
             | EventData::EscalationExhausted { key, .. } => Some(key),
             EventData::Escalated { key, .. } => key.as_deref(),
             _ => None,

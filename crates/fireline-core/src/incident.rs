@@ -164,7 +164,9 @@ impl Incident {
             | EventData::MonitoringVerified { .. }
             | EventData::PostmortemDue { .. }
             | EventData::FollowupDue { .. }
-            | EventData::PostmortemReminder { .. } => {}
+            | EventData::PostmortemReminder { .. }
+            | EventData::NoticeReminder { .. }
+            | EventData::NoticeOverdue { .. } => {}
             EventData::RunbookAttached {
                 runbook,
                 title,

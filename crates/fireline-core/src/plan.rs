@@ -53,6 +53,8 @@ struct Facts<'a> {
     first_response_at: Option<Timestamp>,
     first_update_at: Option<Timestamp>,
     last_update: Vec<(Channel, Timestamp)>,
+    /// Every update posted in this cycle: (channel, time).
+    updates: Vec<(Channel, Timestamp)>,
     last_reminder: Vec<(Channel, Timestamp)>,
     resolved_at: Option<Timestamp>,
     stages_done: Vec<(Stage, Timestamp)>,
@@ -94,6 +96,7 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
         first_response_at: None,
         first_update_at: None,
         last_update: Vec::new(),
+        updates: Vec::new(),
         last_reminder: Vec::new(),
         resolved_at: None,
         stages_done: Vec::new(),
@@ -121,6 +124,7 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
                     first_response_at: None,
                     first_update_at: None,
                     last_update: Vec::new(),
+                    updates: Vec::new(),
                     last_reminder: Vec::new(),
                     resolved_at: None,
                     stages_done: Vec::new(),
@@ -149,6 +153,7 @@ fn facts(events: &[RecordedEvent]) -> Option<Facts<'_>> {
             EventData::UpdatePosted { channel, .. } => {
                 f.first_update_at.get_or_insert(e.at);
                 latest(&mut f.last_update, *channel, e.at);
+                f.updates.push((*channel, e.at));
             }
             EventData::UpdateDue { channel, .. } => latest(&mut f.last_reminder, *channel, e.at),
             EventData::Escalated {
@@ -351,6 +356,7 @@ pub fn pending(policy: &Policy, events: &[RecordedEvent]) -> Vec<PlannedAction> 
         route_pages(&f, &mut plan);
     }
     clock_breaches(policy, &f, &mut plan);
+    notice_deadlines(policy, &f, &mut plan);
     if !quiet {
         escalations(policy, &f, &mut plan);
         last_level_repeats(policy, &f, &mut plan);
@@ -457,6 +463,63 @@ fn clock_breaches(policy: &Policy, f: &Facts<'_>, plan: &mut Plan<'_>) {
                     key,
                     clock: clock.clock,
                     target: clock.within.to_string(),
+                },
+            );
+        }
+    }
+}
+
+/// One-shot update deadlines, from the current severity's row as clocks are: owed
+/// `after` the (re)opening if the incident is still open then, due `within` of that
+/// moment. Only an update on the deadline's own channel posted since it became owed
+/// meets it. A reminder comes `remind_before` the deadline and an overdue at it, each
+/// once per cycle and channel (as a breached clock does not breach again at another
+/// severity).
+fn notice_deadlines(policy: &Policy, f: &Facts<'_>, plan: &mut Plan<'_>) {
+    let Some(rule) = policy.severity(f.current_severity()) else {
+        return;
+    };
+    let cal = &policy.calendar;
+    // The current severity's deadlines are known from when it was set: nothing is
+    // recorded as happening before then, and a reminder for a deadline already passed
+    // would only echo the overdue.
+    let since = f.severities.last().map_or(f.start, |(t, _)| *t);
+    for notice in &rule.notices {
+        let owed = notice.after.after(f.start, cal);
+        let due = notice.within.after(owed, cal);
+        let met_by = |t: Timestamp| {
+            f.updates
+                .iter()
+                .any(|(c, at)| *c == notice.channel && *at >= owed && *at <= t)
+        };
+        if let Some(before) = notice.remind_before {
+            let remind = due
+                .checked_sub(before.approx())
+                .unwrap_or(owed)
+                .max(owed)
+                .max(since);
+            if remind < due && f.open_at(remind) && !met_by(remind) {
+                let key = f.key(&format!("notice_reminder:{}", notice.channel));
+                plan.add(
+                    remind,
+                    key.clone(),
+                    EventData::NoticeReminder {
+                        key,
+                        channel: notice.channel,
+                        due_by: due,
+                    },
+                );
+            }
+        }
+        if f.open_at(due) && !met_by(due) {
+            let key = f.key(&format!("notice_overdue:{}", notice.channel));
+            plan.add(
+                due.max(since),
+                key.clone(),
+                EventData::NoticeOverdue {
+                    key,
+                    channel: notice.channel,
+                    due_by: due,
                 },
             );
         }

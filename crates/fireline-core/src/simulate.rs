@@ -88,6 +88,8 @@ impl Fired {
             EventData::PostmortemDue { .. } => "postmortem_due",
             EventData::FollowupDue { .. } => "followup_due",
             EventData::PostmortemReminder { .. } => "postmortem_reminder",
+            EventData::NoticeReminder { .. } => "notice_reminder",
+            EventData::NoticeOverdue { .. } => "notice_overdue",
             _ => "other",
         }
     }

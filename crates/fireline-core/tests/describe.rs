@@ -59,8 +59,25 @@ fn every_kind() -> Vec<EventData> {
         paging_kinds(),
         policy_kinds(),
         runbook_kinds(),
+        notice_kinds(),
     ]
     .concat()
+}
+
+/// One-shot update deadlines (`[severities.ID.notices]`): the reminder and the overdue.
+fn notice_kinds() -> Vec<EventData> {
+    vec![
+        EventData::NoticeReminder {
+            key: "c0:notice_reminder:customer".into(),
+            channel: Channel::Customer,
+            due_by: t0(),
+        },
+        EventData::NoticeOverdue {
+            key: "c0:notice_overdue:status_page".into(),
+            channel: Channel::StatusPage,
+            due_by: t0(),
+        },
+    ]
 }
 
 /// What responders do.
@@ -246,7 +263,7 @@ fn every_event_kind_reads_without_keys_json_or_sub_second_times() {
     let events = every_kind();
     let mut kinds: Vec<&str> = events.iter().map(EventData::kind).collect();
     kinds.dedup();
-    assert_eq!(kinds.len(), 27, "one of each kind: {kinds:?}");
+    assert_eq!(kinds.len(), 29, "one of each kind: {kinds:?}");
     for data in &events {
         let d = describe::event(data, &TimeZone::UTC);
         assert!(!d.summary.is_empty(), "{}", data.kind());
@@ -311,6 +328,30 @@ fn times_inside_descriptions_read_in_the_readers_zone() {
         instant(t0(), &berlin, Precision::Second),
         "2026-03-02 15:00:00"
     );
+}
+
+#[test]
+fn update_deadlines_name_the_channel_and_the_deadline_and_only_the_reminder_is_one() {
+    let berlin = TimeZone::get("Europe/Berlin").expect("a known zone");
+    let [reminder, overdue] = [&every_kind()[27], &every_kind()[28]];
+    assert_eq!(
+        describe::event(reminder, &berlin).summary,
+        "reminder: customer update due by 2026-03-02 15:00"
+    );
+    assert_eq!(
+        describe::event(overdue, &TimeZone::UTC).summary,
+        "status page update overdue: none posted by 2026-03-02 14:00"
+    );
+    let lines = describe::timeline(
+        &recorded(vec![
+            (0, "alice", declared()),
+            (60, "fireline", reminder.clone()),
+            (120, "fireline", overdue.clone()),
+        ]),
+        &TimeZone::UTC,
+    );
+    // The overdue is a fact about the response (a post-mortem keeps it); the reminder is not.
+    assert!(lines[1].reminder && !lines[2].reminder);
 }
 
 #[test]

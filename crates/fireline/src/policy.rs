@@ -251,6 +251,12 @@ fn detail(event: &EventData) -> String {
         EventData::PostmortemDue { stage, .. } => stage.to_string(),
         EventData::FollowupDue { label, .. } => label.clone(),
         EventData::PostmortemReminder { stage, due_by, .. } => format!("{stage} due by {due_by}"),
+        EventData::NoticeReminder {
+            channel, due_by, ..
+        }
+        | EventData::NoticeOverdue {
+            channel, due_by, ..
+        } => format!("{channel} due by {due_by}"),
         _ => String::new(),
     }
 }

@@ -130,6 +130,11 @@ fn action_row(v: &Value) -> String {
             v["stage"].as_str().expect("stage"),
             json_time(&v["due_by"])
         ),
+        "notice_reminder" | "notice_overdue" => format!(
+            "{} by {}",
+            v["channel"].as_str().expect("channel"),
+            json_time(&v["due_by"])
+        ),
         other => panic!("unexpected action kind {other}: {v}"),
     };
     format!("{} | {kind} | {detail}", json_time(&v["at"]))
@@ -408,6 +413,15 @@ fn agentic_flow_scenario_follows_seed_001() {
         // minutes after the 14:12 update and after each reminder, until SEV2 at 16:30.
         row("2026-03-05 14:05", "update_due", "internal"),
         row("2026-03-05 14:10", "update_due", "internal"),
+        // §External Communication > Status Page: "Update within 15 minutes of SEV1/SEV2
+        // declaration": reminded 5 minutes before (the preset's choice); the 14:14 update
+        // meets it, so no overdue.
+        row("2026-03-05 14:10", "notice_reminder", "status_page by 2026-03-05 14:15"),
+        // §SEV1 Communication: "Customer email notification within 30 minutes": reminded
+        // 10 minutes before; no customer update while open (the example's e-mail is sent
+        // after resolution), so overdue at 14:30, once: not again when lowered to SEV2.
+        row("2026-03-05 14:20", "notice_reminder", "customer by 2026-03-05 14:30"),
+        row("2026-03-05 14:30", "notice_overdue", "customer by 2026-03-05 14:30"),
         // §SEV1: "Target Resolution: <1 hour".
         row("2026-03-05 15:00", "sla_breach", "resolve 1h"),
         // §Level 3: VP Engineering, "SEV1 incident exceeding 2 hours".
@@ -479,6 +493,20 @@ events:
             "escalate",
             "2 person:engineering-lead (no status progress within 1h)",
         ),
+        // §SEV2 Communication: "Customer notification if issue persists >2 hours": owed
+        // from 16:00, due by 16:30 (the preset's choice), reminded at 16:20; nobody posts
+        // to customers. The 14:10 status-page update met §External Communication's "within
+        // 15 minutes of SEV1/SEV2 declaration" before its 14:10 reminder.
+        row(
+            "2026-03-05 16:20",
+            "notice_reminder",
+            "customer by 2026-03-05 16:30",
+        ),
+        row(
+            "2026-03-05 16:30",
+            "notice_overdue",
+            "customer by 2026-03-05 16:30",
+        ),
         // §SEV2: "Target Resolution: <4 hours".
         row("2026-03-05 18:00", "sla_breach", "resolve 4h"),
         // §Customer Email: "Optional for SEV2 incidents affecting >4 hours", within 24h.
@@ -510,6 +538,88 @@ events:
         "status_page",
     ));
     assert_actions(actual, expected);
+}
+
+/// §SEV2/§SEV3 Communication's customer notifications "if issue persists >2 hours" and
+/// "unless >4 hours" are owed only past those times, and a customer update then meets
+/// them; the status page is owed within 15 minutes of a SEV2 declaration.
+#[test]
+fn agentic_flow_customer_notification_only_when_it_persists() {
+    let notices = |scenario: &str| -> Vec<String> {
+        simulate_inline("agentic-flow", scenario)
+            .into_iter()
+            .filter(|r| r.contains("| notice_"))
+            .collect()
+    };
+    // A SEV2 resolved within 2 hours: no customer notification, and the status page
+    // update at 14:12 came after its reminder but in time.
+    assert_actions(
+        notices(
+            "start: 2026-03-05T14:00:00Z
+severity: SEV2
+title: Router degraded
+service: router
+events:
+  - {after: 12m, do: update, channel: status_page}
+  - {after: 1h50m, do: resolve}
+",
+        ),
+        vec![row(
+            "2026-03-05 14:10",
+            "notice_reminder",
+            "status_page by 2026-03-05 14:15",
+        )],
+    );
+    // A SEV2 still open at 2 hours whose customers hear at 16:05: met, nothing more; its
+    // status page is never updated: overdue at 14:15.
+    assert_actions(
+        notices(
+            "start: 2026-03-05T14:00:00Z
+severity: SEV2
+title: Router degraded
+service: router
+events:
+  - {after: 2h5m, do: update, channel: customer}
+  - {after: 3h, do: resolve}
+",
+        ),
+        vec![
+            row(
+                "2026-03-05 14:10",
+                "notice_reminder",
+                "status_page by 2026-03-05 14:15",
+            ),
+            row(
+                "2026-03-05 14:15",
+                "notice_overdue",
+                "status_page by 2026-03-05 14:15",
+            ),
+        ],
+    );
+    // A SEV3 open 5 hours: customers are owed a notification past 4 hours (by 18:30).
+    assert_actions(
+        notices(
+            "start: 2026-03-05T14:00:00Z
+severity: SEV3
+title: Cache hit rate low
+service: agentdb
+events:
+  - {after: 5h, do: resolve}
+",
+        ),
+        vec![
+            row(
+                "2026-03-05 18:20",
+                "notice_reminder",
+                "customer by 2026-03-05 18:30",
+            ),
+            row(
+                "2026-03-05 18:30",
+                "notice_overdue",
+                "customer by 2026-03-05 18:30",
+            ),
+        ],
+    );
 }
 
 /// Regression: a severity-limited delay trigger fires when the incident is raised into

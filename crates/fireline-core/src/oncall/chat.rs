@@ -48,7 +48,8 @@ pub struct ChatChannel {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<Channel>,
     /// Post the incident's notable events here as they happen: declared, acknowledged,
-    /// severity and status changes, roles, escalations, breached clocks, resolved.
+    /// severity and status changes, roles, escalations, breached clocks, overdue
+    /// updates, resolved.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub events: bool,
 }
@@ -406,6 +407,7 @@ fn notable(data: &EventData) -> bool {
             | EventData::Escalated { .. }
             | EventData::EscalationExhausted { .. }
             | EventData::SlaBreached { .. }
+            | EventData::NoticeOverdue { .. }
     )
 }
 

@@ -397,6 +397,44 @@ contacts = [{ kind = "email", address = "dave@example.com" }]
     }
 
     #[test]
+    fn an_update_deadline_is_told_to_comms_by_default_else_the_on_call() {
+        let overdue = || NewEvent {
+            data: EventData::NoticeOverdue {
+                key: "c0:notice_overdue:customer".into(),
+                channel: Channel::Customer,
+                due_by: at() + SignedDuration::from_mins(30),
+            },
+            ..breach()
+        };
+        let comms = EventData::RoleAssigned {
+            role: IncidentRole::Comms,
+            assignee: "dave".into(),
+        };
+        let out = told(POLICY, &history(vec![commander("bob"), comms]), overdue());
+        assert_eq!(
+            people(&out),
+            ["dave"],
+            "comms posts the update, not the commander"
+        );
+        let reason = out[0].notice.items[0].reason.clone().unwrap_or_default();
+        assert!(
+            reason.starts_with("customer update overdue: none posted by")
+                && reason.contains("you are its comms"),
+            "{reason}"
+        );
+        assert!(out[0]
+            .key
+            .starts_with("INC-12/c0:notice_overdue:customer/dave/"));
+        // Nobody holds comms: the on-call (carol, whom SEV1 pages) hears instead.
+        let out = told(POLICY, &history(vec![commander("bob")]), overdue());
+        assert_eq!(people(&out), ["carol"]);
+        // `[notify] notice` overrides the default.
+        let policy = format!("{POLICY}\n[notify]\nnotice = [\"role:commander\"]\n");
+        let out = told(&policy, &history(vec![commander("bob")]), overdue());
+        assert_eq!(people(&out), ["bob"]);
+    }
+
+    #[test]
     fn each_person_reads_the_time_in_their_own_zone() {
         let due = NewEvent {
             data: EventData::CustomerNoticeDue {

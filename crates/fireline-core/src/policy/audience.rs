@@ -1,6 +1,7 @@
 //! `[notify]`: who hears about what the policy decides besides pages — a breached
 //! clock, an update due, a customer-notice deadline, a verified fix, a post-mortem
-//! deadline, a follow-up — so nothing the engine decides stays on the timeline only.
+//! deadline, a follow-up, an update owed on a channel by a one-shot deadline — so
+//! nothing the engine decides stays on the timeline only.
 
 use super::Target;
 use crate::{EventData, IncidentRole};
@@ -23,17 +24,21 @@ pub enum NoticeKind {
     Postmortem,
     /// A follow-up checkpoint is due ([`EventData::FollowupDue`]).
     Followup,
+    /// A one-shot update deadline on a channel is near or passed
+    /// ([`EventData::NoticeReminder`], [`EventData::NoticeOverdue`]).
+    Notice,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 6] = [
+    pub const ALL: [NoticeKind; 7] = [
         NoticeKind::SlaBreach,
         NoticeKind::UpdateDue,
         NoticeKind::CustomerNotice,
         NoticeKind::Monitoring,
         NoticeKind::Postmortem,
         NoticeKind::Followup,
+        NoticeKind::Notice,
     ];
 
     /// The key in `[notify]`.
@@ -45,6 +50,7 @@ impl NoticeKind {
             NoticeKind::Monitoring => "monitoring",
             NoticeKind::Postmortem => "postmortem",
             NoticeKind::Followup => "followup",
+            NoticeKind::Notice => "notice",
         }
     }
 
@@ -59,6 +65,9 @@ impl NoticeKind {
                 NoticeKind::Postmortem
             }
             EventData::FollowupDue { .. } => NoticeKind::Followup,
+            EventData::NoticeReminder { .. } | EventData::NoticeOverdue { .. } => {
+                NoticeKind::Notice
+            }
             _ => return None,
         })
     }
@@ -72,7 +81,9 @@ impl NoticeKind {
             | EventData::MonitoringVerified { key }
             | EventData::PostmortemDue { key, .. }
             | EventData::PostmortemReminder { key, .. }
-            | EventData::FollowupDue { key, .. } => Some(key),
+            | EventData::FollowupDue { key, .. }
+            | EventData::NoticeReminder { key, .. }
+            | EventData::NoticeOverdue { key, .. } => Some(key),
             _ => None,
         }
     }
@@ -145,7 +156,8 @@ impl FromStr for Audience {
 /// `[notify]`: for each kind of notice, who is told.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NotifySettings {
-    /// What the policy says; a kind it does not name goes to [`NotifySettings::DEFAULT`].
+    /// What the policy says; a kind it does not name goes to [`NotifySettings::DEFAULT`]
+    /// (notices of update deadlines to [`NotifySettings::DEFAULT_NOTICE`]).
     pub audiences: BTreeMap<NoticeKind, Vec<Audience>>,
 }
 
@@ -154,11 +166,18 @@ impl NotifySettings {
     /// nobody commands, the on-call.
     pub const DEFAULT: &'static [Audience] = &[Audience::Role(IncidentRole::Commander)];
 
+    /// Who hears of an update owed on a channel ([`NoticeKind::Notice`]) when the policy
+    /// says nothing: whoever holds comms, since posting it is their job; while nobody
+    /// does, the on-call (as for every role).
+    pub const DEFAULT_NOTICE: &'static [Audience] = &[Audience::Role(IncidentRole::Comms)];
+
     /// Who hears about `kind`.
     pub fn audience(&self, kind: NoticeKind) -> &[Audience] {
-        self.audiences
-            .get(&kind)
-            .map_or(Self::DEFAULT, Vec::as_slice)
+        let default = match kind {
+            NoticeKind::Notice => Self::DEFAULT_NOTICE,
+            _ => Self::DEFAULT,
+        };
+        self.audiences.get(&kind).map_or(default, Vec::as_slice)
     }
 }
 
@@ -188,13 +207,15 @@ mod tests {
     }
 
     #[test]
-    fn a_policy_that_says_nothing_tells_the_commander() {
+    fn a_policy_that_says_nothing_tells_the_commander_and_comms_of_update_deadlines() {
         let settings = NotifySettings::default();
         for kind in NoticeKind::ALL {
-            assert_eq!(
-                settings.audience(kind),
-                &[Audience::Role(IncidentRole::Commander)]
-            );
+            let expected = if kind == NoticeKind::Notice {
+                IncidentRole::Comms
+            } else {
+                IncidentRole::Commander
+            };
+            assert_eq!(settings.audience(kind), &[Audience::Role(expected)]);
             assert_eq!(kind.as_str().parse(), Ok(kind));
         }
     }

@@ -227,6 +227,10 @@ struct RawSeverity {
     clocks: BTreeMap<String, RawClock>,
     #[serde(default)]
     updates: BTreeMap<String, RawCadence>,
+    /// Read as values first, so a mistake inside one is reported at its path
+    /// (`severities.SEV1.notices.customer`) rather than only by line.
+    #[serde(default)]
+    notices: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -249,6 +253,14 @@ enum RawCadence {
         #[serde(default)]
         required: Option<bool>,
     },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNoticeDeadline {
+    after: Option<String>,
+    within: Option<String>,
+    remind_before: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -581,6 +593,7 @@ fn severity_policy(p: &mut Problems, id: &str, raw: RawSeverity) -> SeverityPoli
         }
     }
     updates.sort_by_key(|c| c.channel);
+    let notices = notices(p, &at, raw.notices);
     let monitoring = raw
         .monitoring
         .as_deref()
@@ -597,9 +610,118 @@ fn severity_policy(p: &mut Problems, id: &str, raw: RawSeverity) -> SeverityPoli
         major: raw.major,
         clocks,
         updates,
+        notices,
         page,
         monitoring,
     }
+}
+
+const NOTICE_HINT: &str = "write e.g. customer = { within = \"30m\", remind_before = \"10m\" }, or { after = \"2h\", within = \"30m\" } for an update owed only if still open 2 hours in";
+
+/// `[severities.ID.notices]`: one-shot update deadlines, one per channel; `at` is
+/// `severities.ID`.
+fn notices(p: &mut Problems, at: &str, raw: BTreeMap<String, toml::Value>) -> Vec<NoticeDeadline> {
+    let mut out = Vec::new();
+    for (name, value) in raw {
+        let here = format!("{at}.notices.{name}");
+        let channel = match name.parse::<Channel>() {
+            Ok(c) => c,
+            Err(e) => {
+                p.add(&here, e, "channels are internal, status_page and customer");
+                continue;
+            }
+        };
+        let fields = match value {
+            // The short form, as clocks and cadences have one: due this long after the
+            // (re)opening, no reminder.
+            toml::Value::String(within) => RawNoticeDeadline {
+                after: None,
+                within: Some(within),
+                remind_before: None,
+            },
+            toml::Value::Table(_) => match value.try_into::<RawNoticeDeadline>() {
+                Ok(fields) => fields,
+                Err(e) => {
+                    p.add(&here, e.message().trim(), NOTICE_HINT);
+                    continue;
+                }
+            },
+            other => {
+                p.add(
+                    &here,
+                    format!(
+                        "expected a duration such as \"30m\" or a table, found {}",
+                        other.type_str()
+                    ),
+                    NOTICE_HINT,
+                );
+                continue;
+            }
+        };
+        if let Some(notice) = notice(p, &here, channel, fields) {
+            out.push(notice);
+        }
+    }
+    out.sort_by_key(|n| n.channel);
+    out
+}
+
+/// One channel's deadline: `within` required and positive, `after` zero or more,
+/// `remind_before` in hours (not business days) and shorter than `within`.
+fn notice(
+    p: &mut Problems,
+    here: &str,
+    channel: Channel,
+    raw: RawNoticeDeadline,
+) -> Option<NoticeDeadline> {
+    let after = match raw.after.as_deref() {
+        Some(a) => duration(p, &format!("{here}.after"), a),
+        None => Some(PolicyDuration::Fixed(jiff::SignedDuration::ZERO)),
+    };
+    let within = match raw.within.as_deref() {
+        Some(w) => positive(p, &format!("{here}.within"), w, "a notice deadline"),
+        None => {
+            p.add(
+                format!("{here}.within"),
+                "missing: when the update is due",
+                NOTICE_HINT,
+            );
+            None
+        }
+    };
+    let remind_before = match raw.remind_before.as_deref() {
+        None => Some(None),
+        Some(text) => {
+            let at = format!("{here}.remind_before");
+            match duration(p, &at, text) {
+                Some(PolicyDuration::BusinessDays(_)) => {
+                    p.add(
+                        &at,
+                        "business days cannot be counted back from a deadline",
+                        "write minutes or hours, e.g. \"10m\"",
+                    );
+                    None
+                }
+                Some(d) if d.approx().is_zero() => Some(None),
+                Some(d) if within.is_some_and(|w| d.approx() >= w.approx()) => {
+                    p.add(
+                        &at,
+                        "the reminder would come before the update is even owed",
+                        "make it shorter than `within`, or remove it",
+                    );
+                    None
+                }
+                Some(d) => Some(Some(d)),
+                None => None,
+            }
+        }
+    };
+    Some(NoticeDeadline {
+        channel,
+        after: after?,
+        within: within?,
+        remind_before: remind_before?,
+    })
 }
 
 fn known_severities(p: &mut Problems, at: &str, listed: &[String], ids: &[String]) -> Vec<String> {

@@ -81,6 +81,8 @@ pub struct SeverityPolicy {
     pub clocks: Vec<ClockRule>,
     /// Update cadences per channel.
     pub updates: Vec<Cadence>,
+    /// One-shot update deadlines per channel, at most one per channel.
+    pub notices: Vec<NoticeDeadline>,
     /// Who is paged when an incident is declared at (or raised to) this level.
     pub page: Vec<Target>,
     /// Time in `monitoring` before a resolution counts as verified.
@@ -117,6 +119,22 @@ pub struct Cadence {
     /// Whether fireline reminds when an update is due (an optional channel only
     /// documents the expected rhythm).
     pub required: bool,
+}
+
+/// A one-shot deadline for an update on a channel while the incident is open
+/// (`[severities.ID.notices]`): unlike a [`Cadence`] it does not repeat, and unlike a
+/// [`CustomerNoticeRule`] it runs before resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoticeDeadline {
+    /// The channel owed an update.
+    pub channel: Channel,
+    /// How long after the (re)opening the incident must still be open for the update to
+    /// be owed at all (zero: from the start). Updates posted before then do not count.
+    pub after: PolicyDuration,
+    /// How long from that moment to the deadline.
+    pub within: PolicyDuration,
+    /// How long before the deadline a reminder is recorded (`None`: no reminder).
+    pub remind_before: Option<PolicyDuration>,
 }
 
 /// Someone or something to page: resolved to people by on-call.
@@ -296,5 +314,10 @@ impl SeverityPolicy {
     /// The rule for `clock`, if the policy sets one.
     pub fn clock(&self, clock: ClockKind) -> Option<&ClockRule> {
         self.clocks.iter().find(|c| c.clock == clock)
+    }
+
+    /// The one-shot update deadline on `channel`, if the policy sets one.
+    pub fn notice(&self, channel: Channel) -> Option<&NoticeDeadline> {
+        self.notices.iter().find(|n| n.channel == channel)
     }
 }

@@ -145,6 +145,10 @@ pub enum EventBody {
     FollowupDue(FollowupDueData),
     /// A post-mortem stage's deadline is near.
     PostmortemReminder(PostmortemReminderData),
+    /// A one-shot update deadline on a channel is near, with no update since it was owed.
+    NoticeReminder(NoticeReminderData),
+    /// A one-shot update deadline on a channel passed with no update since it was owed.
+    NoticeOverdue(NoticeOverdueData),
     /// A runbook was attached.
     RunbookAttached(RunbookAttachedData),
     /// A checklist step was checked off or unchecked.
@@ -224,6 +228,8 @@ event_bodies! {
     PostmortemDue(PostmortemDueData) { key, stage },
     FollowupDue(FollowupDueData) { key, label },
     PostmortemReminder(PostmortemReminderData) { key, stage, due_by },
+    NoticeReminder(NoticeReminderData) { key, channel, due_by },
+    NoticeOverdue(NoticeOverdueData) { key, channel, due_by },
     RunbookAttached(RunbookAttachedData) { runbook, title, steps, phases },
     ChecklistStepChecked(ChecklistStepCheckedData) { step, done, output },
 }
@@ -608,6 +614,32 @@ pub struct PostmortemReminderData {
     /// Which stage.
     pub stage: EventStage,
     /// The stage's deadline, RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub due_by: Timestamp,
+}
+
+/// `notice_reminder`: a one-shot update deadline on a channel (the severity's
+/// `notices`) is near, and no update has been posted there since it was owed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NoticeReminderData {
+    /// The policy action's key.
+    pub key: String,
+    /// The channel owed an update.
+    pub channel: EventChannel,
+    /// The deadline, RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub due_by: Timestamp,
+}
+
+/// `notice_overdue`: a one-shot update deadline on a channel passed with no update
+/// posted there since it was owed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NoticeOverdueData {
+    /// The policy action's key.
+    pub key: String,
+    /// The channel owed an update.
+    pub channel: EventChannel,
+    /// The deadline that passed, RFC 3339.
     #[schema(value_type = String, format = DateTime)]
     pub due_by: Timestamp,
 }
@@ -1034,6 +1066,16 @@ mod tests {
                 stage: Stage::Publish,
                 due_by: t0(),
             },
+            EventData::NoticeReminder {
+                key: "c0:notice_reminder:customer".into(),
+                channel: Channel::Customer,
+                due_by: t0(),
+            },
+            EventData::NoticeOverdue {
+                key: "c0:notice_overdue:status_page".into(),
+                channel: Channel::StatusPage,
+                due_by: t0(),
+            },
             EventData::RunbookAttached {
                 runbook: "checkout-5xx".into(),
                 title: "Checkout 5xx".into(),
@@ -1091,7 +1133,7 @@ mod tests {
     fn every_kind_shows_the_json_it_showed_before() {
         let events = every_kind();
         let kinds: BTreeSet<&str> = events.iter().map(EventData::kind).collect();
-        assert_eq!(kinds.len(), 27, "one of each kind at least: {kinds:?}");
+        assert_eq!(kinds.len(), 29, "one of each kind at least: {kinds:?}");
         for (i, data) in events.into_iter().enumerate() {
             let recorded = RecordedEvent {
                 id: i as i64 + 1,
