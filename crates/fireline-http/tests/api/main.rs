@@ -19,6 +19,7 @@ mod reports;
 mod runbooks;
 mod schema_conformance;
 mod seed_walk;
+mod seed_walk_chat;
 mod server;
 mod slack_app;
 mod status_page;
