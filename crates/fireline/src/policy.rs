@@ -350,11 +350,18 @@ fn coverage_problems(
             Target::Schedule(_) => ("[schedules]", "schedule"),
             Target::Person(_) => ("[people]", "person"),
             Target::Team(_) => ("[teams]", "team"),
-            Target::Channel(_) => ("", "channel"),
+            Target::Channel(_) => ("[channels]", "channel"),
+        };
+        let hint = match &unknown.target {
+            Target::Channel(name) => format!(
+                "give it a destination under [channels.{}] in the roster (docs/chat.md), \
+                 or remove it from the policy; until then pages to it reach nobody",
+                name.trim_start_matches('#')
+            ),
+            _ => format!("add it under {section} in the roster, or fix the id in the policy"),
         };
         out.push(format!(
-            "\n  {}: target `{}` names a {what} the roster does not have\n    hint: add it \
-             under {section} in the roster, or fix the id in the policy",
+            "\n  {}: target `{}` names a {what} the roster does not have\n    hint: {hint}",
             unknown.used_by,
             target_text(&unknown.target)
         ));
