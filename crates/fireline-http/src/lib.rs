@@ -82,6 +82,7 @@ pub struct AppState {
 pub struct SlackApp {
     signing_secret: String,
     responder: Arc<fireline_notify::SlackResponder>,
+    directory: Option<Arc<fireline_notify::SlackDirectory>>,
 }
 
 impl SlackApp {
@@ -93,7 +94,19 @@ impl SlackApp {
         SlackApp {
             signing_secret: signing_secret.into(),
             responder: Arc::new(responder),
+            directory: None,
         }
+    }
+
+    /// The same app, finding members the roster does not link by `slack_user` by their
+    /// e-mail address in `directory` (the workspace's, through the bot token).
+    pub fn with_directory(mut self, directory: fireline_notify::SlackDirectory) -> SlackApp {
+        self.directory = Some(Arc::new(directory));
+        self
+    }
+
+    pub(crate) fn directory(&self) -> Option<Arc<fireline_notify::SlackDirectory>> {
+        self.directory.clone()
     }
 
     pub(crate) fn signing_secret(&self) -> &str {

@@ -62,7 +62,7 @@ pub use pushover::{
 pub use slack::{escape_mrkdwn, slack_payload};
 pub use slack_api::{slack_api_payload, SlackApiConfig, SLACK_API_URL};
 pub use slack_app::{
-    slack_signature, verify_slack_signature, SlackResponder, SlackSignatureError,
+    slack_signature, verify_slack_signature, SlackDirectory, SlackResponder, SlackSignatureError,
     SLACK_ACKNOWLEDGE, SLACK_ESCALATE, SLACK_REPLAY_WINDOW, SLACK_RESOLVE, SLACK_SIGNATURE_HEADER,
     SLACK_TIMESTAMP_HEADER,
 };

@@ -141,6 +141,69 @@ impl SlackResponder {
     }
 }
 
+/// Who a Slack member is, asked of Slack's Web API with the app's bot token
+/// (`users.info`, which shows the e-mail address with the `users:read.email` scope): for
+/// people the roster links by their e-mail address rather than a `slack_user`.
+pub struct SlackDirectory {
+    http: Http,
+    api_url: String,
+    token: String,
+}
+
+impl std::fmt::Debug for SlackDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackDirectory")
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SlackDirectory {
+    /// The directory of the workspace `token` (a bot token) belongs to, at `api_url`
+    /// (the admin's setting, like `[slack] api_url`: not subject to the outbound guard).
+    pub fn new(api_url: &str, token: &str, timeout: Duration) -> SlackDirectory {
+        SlackDirectory {
+            http: Http::trusted(timeout),
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            token: token.trim().to_owned(),
+        }
+    }
+
+    /// The e-mail address of member `user`, if Slack shows one. Blocking.
+    pub fn email_of(&self, user: &str) -> Result<Option<String>, DeliveryError> {
+        let hide = |e| crate::redacted(e, &[self.token.as_str()]);
+        let answer = self
+            .http
+            .send(&crate::http::Post {
+                channel: "slack api",
+                method: crate::http::Method::Post,
+                url: &format!("{}/users.info", self.api_url),
+                content_type: "application/x-www-form-urlencoded",
+                headers: &[("Authorization", format!("Bearer {}", self.token))],
+                basic_auth: None,
+                body: crate::http::form_body(&[("user", user.to_owned())]).into_bytes(),
+                error_text: |_| None,
+            })
+            .map_err(hide)?;
+        let value: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_default();
+        if value["ok"].as_bool() != Some(true) {
+            let code = value["error"].as_str().unwrap_or("no error code");
+            return Err(DeliveryError::Permanent(format!(
+                "slack api users.info: {}",
+                code.chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .take(64)
+                    .collect::<String>()
+            )));
+        }
+        Ok(value["user"]["profile"]["email"]
+            .as_str()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -331,13 +331,21 @@ fn app_state(
         twilio_auth_token: twilio_auth_token(settings),
         web_push_key: Some(workers.web_push_key.clone()),
         slack: settings.slack.signing_secret.as_ref().map(|secret| {
-            fireline_http::SlackApp::new(
+            let app = fireline_http::SlackApp::new(
                 secret.0.clone(),
                 fireline_notify::SlackResponder::new(
                     Duration::from_secs(10),
                     settings.outbound_allow.value.clone(),
                 ),
-            )
+            );
+            match &settings.slack.bot_token {
+                Some(token) => app.with_directory(fireline_notify::SlackDirectory::new(
+                    &settings.slack.api_url,
+                    &token.0,
+                    Duration::from_secs(10),
+                )),
+                None => app,
+            }
         }),
     }
 }

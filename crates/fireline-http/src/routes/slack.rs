@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use fireline_core::oncall::{Person, Roster};
+use fireline_core::oncall::{ContactKind, Person, Roster};
 use fireline_core::{AccessRole, Channel, Command, Declaration, IncidentId};
 use fireline_notify::escape_mrkdwn;
 use fireline_store::IncidentFilter;
@@ -89,12 +89,39 @@ fn public(text: impl Into<String>) -> Value {
     json!({ "response_type": "in_channel", "text": text.into() })
 }
 
-/// The roster person a Slack member is, by `slack_user`.
-fn person_for<'a>(roster: &'a Roster, user: &str) -> Option<&'a Person> {
-    roster
+/// The roster person a Slack member is: by `slack_user`, else (with the bot token's
+/// directory) by the e-mail address Slack shows for them, matched to a person's e-mail
+/// contact. A directory that cannot answer links nobody.
+async fn person_for<'a>(state: &AppState, roster: &'a Roster, user: &str) -> Option<&'a Person> {
+    if let Some(person) = roster
         .people
         .values()
         .find(|p| p.slack_user.as_deref() == Some(user))
+    {
+        return Some(person);
+    }
+    let directory = state.slack.as_ref()?.directory()?;
+    let member = user.to_owned();
+    let email = tokio::task::spawn_blocking(move || directory.email_of(&member))
+        .await
+        .ok()?;
+    let email = match email {
+        Ok(email) => email?,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look a Slack member up");
+            return None;
+        }
+    };
+    let mut matching = roster.people.values().filter(|p| {
+        p.contacts
+            .iter()
+            .any(|c| c.kind == ContactKind::Email && c.address.trim().eq_ignore_ascii_case(&email))
+    });
+    // Two people with one address cannot tell who is asking.
+    match (matching.next(), matching.next()) {
+        (Some(person), None) => Some(person),
+        _ => None,
+    }
 }
 
 fn unmapped(user: &str) -> String {
@@ -132,7 +159,7 @@ async fn command(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         Ok(roster) => roster,
         Err(e) => return Json(private(trouble(&e.into()))).into_response(),
     };
-    let Some(person) = person_for(&roster, user) else {
+    let Some(person) = person_for(&state, &roster, user).await else {
         return Json(private(unmapped(user))).into_response();
     };
     let answer = match run(&state, &roster, person, text).await {
@@ -492,7 +519,7 @@ async fn clicked(state: &AppState, user: &str, action: &str, value: &str) -> Val
         Ok(roster) => roster,
         Err(e) => return private(trouble(&e.into())),
     };
-    let Some(person) = person_for(&roster, user) else {
+    let Some(person) = person_for(state, &roster, user).await else {
         return private(unmapped(user));
     };
     let Ok(id) = value.parse::<IncidentId>() else {

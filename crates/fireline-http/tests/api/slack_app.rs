@@ -31,6 +31,7 @@ backend_tests!(
     a_member_not_in_the_roster_is_told_so_and_nothing_changes,
     a_malformed_command_says_how_to_write_it_and_changes_nothing,
     a_button_acknowledges_as_whoever_clicked_and_answers_them_alone,
+    a_member_is_found_by_the_email_slack_shows_for_them,
 );
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -41,6 +42,10 @@ const ROSTER: &str = r#"
 name = "Alice Ng"
 slack_user = "U0ALICE0001"
 contacts = [{ kind = "email", address = "alice@example.com" }]
+
+[people.carol]
+name = "Carol Diaz"
+contacts = [{ kind = "email", address = "Carol@Example.com" }]
 
 [schedules.primary]
 name = "SRE primary"
@@ -61,6 +66,11 @@ struct Slack {
 
 impl Slack {
     async fn new(db: &TestDatabase, configured: bool) -> Slack {
+        Slack::build(db, configured, None).await
+    }
+
+    /// The app, finding members by e-mail in the Slack directory at `directory`.
+    async fn build(db: &TestDatabase, configured: bool, directory: Option<&str>) -> Slack {
         let clock = Arc::new(ManualClock::new(start()));
         let policy = LivePolicy::new(Policy::builtin());
         let pager =
@@ -88,10 +98,18 @@ impl Slack {
             twilio_auth_token: None,
             web_push_key: None,
             slack: configured.then(|| {
-                SlackApp::new(
+                let app = SlackApp::new(
                     SECRET,
                     SlackResponder::new(Duration::from_secs(5), loopback),
-                )
+                );
+                match directory {
+                    Some(url) => app.with_directory(fireline_notify::SlackDirectory::new(
+                        url,
+                        "xoxb-directory",
+                        Duration::from_secs(5),
+                    )),
+                    None => app,
+                }
             }),
         };
         let roster = Roster::from_toml_str(ROSTER).expect("the roster reads");
@@ -563,4 +581,79 @@ async fn a_button_acknowledges_as_whoever_clicked_and_answers_them_alone(db: &Te
     let got = answers(&seen, 3).await;
     assert_eq!(got.len(), 3, "the link button is not answered: {got:?}");
     assert_eq!(got[2]["text"], "You resolved INC-1.");
+}
+
+/// Slack's `users.info`, as documented: the member's profile with its e-mail address
+/// for a bot token with `users:read.email`; `user_not_found` for anyone else.
+fn directory() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/api", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let (mut length, mut line, mut bearer, mut path) =
+                (0usize, String::new(), false, String::new());
+            while reader.read_line(&mut line).is_ok() && line != "\r\n" && !line.is_empty() {
+                let lower = line.to_ascii_lowercase();
+                if path.is_empty() {
+                    path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                }
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                bearer |= lower.trim() == "authorization: bearer xoxb-directory";
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+            let user = form
+                .iter()
+                .find(|(k, _)| k == "user")
+                .map(|(_, v)| v.as_str());
+            let answer = match (path.as_str(), bearer, user) {
+                ("/api/users.info", true, Some("U0CAROL0001")) => json!({
+                    "ok": true,
+                    "user": {"id": "U0CAROL0001", "name": "carol", "profile": {"email": "carol@example.com", "real_name": "Carol Diaz"}}
+                }),
+                (_, false, _) => json!({"ok": false, "error": "not_authed"}),
+                _ => json!({"ok": false, "error": "user_not_found"}),
+            }
+            .to_string();
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    url
+}
+
+async fn a_member_is_found_by_the_email_slack_shows_for_them(db: &TestDatabase) {
+    let url = directory();
+    let slack = Slack::build(db, true, Some(&url)).await;
+    slack.declare("Checkout slow").await;
+    let reply = slack
+        .command("U0CAROL0001", "ack INC-1")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        said(&reply),
+        ("Carol Diaz acknowledged INC-1.".to_owned(), true)
+    );
+    assert!(
+        slack
+            .timeline("INC-1")
+            .await
+            .iter()
+            .any(|e| e["kind"] == "acknowledged" && e["actor"] == "carol"),
+        "as carol"
+    );
+    // Someone Slack knows no e-mail for, or who is in nobody's contacts: not linked.
+    let (answer, _) = said(&slack.command("U0STRANGER1", "status").await);
+    assert!(answer.contains("not linked"), "{answer}");
 }
