@@ -465,9 +465,18 @@ impl Delivery {
                 continue;
             }
             let mut to = contact.clone();
-            let opened = match &item.notice.open_channel {
-                Some(invite) => self.open_channel(contact, invite.clone()).await,
-                None => Ok(None),
+            let opened = match (&item.notice.open_channel, item.incident) {
+                (Some(invite), Some(id)) => match self.store.first_reference(id, person).await? {
+                    // Open already: whoever is new to the incident is invited.
+                    Some(reference) => {
+                        let channel = reference.split('/').next().unwrap_or_default().to_owned();
+                        self.invite(contact, channel, invite.clone()).await;
+                        Ok(None)
+                    }
+                    None => self.open_channel(contact, invite.clone()).await,
+                },
+                (Some(invite), None) => self.open_channel(contact, invite.clone()).await,
+                _ => Ok(None),
             };
             let sent = match opened {
                 Ok(id) => {
@@ -561,6 +570,16 @@ impl Delivery {
         tokio::task::spawn_blocking(move || notifier.open_slack_channel(&name, &token, &invite))
             .await
             .unwrap_or_else(|e| Err(DeliveryError::Transient(format!("opener crashed: {e}"))))
+    }
+
+    /// Invites `members` into the open channel `id` (best effort), on a blocking thread.
+    async fn invite(&self, contact: &Contact, id: String, members: Vec<String>) {
+        let notifier = self.notifier.clone();
+        let token = contact.secret.clone().unwrap_or_default();
+        let _ = tokio::task::spawn_blocking(move || {
+            notifier.invite_to_slack_channel(&id, &token, &members);
+        })
+        .await;
     }
 
     /// Sends one message to one contact, on a blocking thread.

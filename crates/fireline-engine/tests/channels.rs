@@ -434,6 +434,7 @@ async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestD
     let ok = Receiver::start(vec![]);
     let mut roster = roster(&ok, &ok);
     roster.people.get_mut("alice").expect("alice").slack_user = Some("U0ALICE0001".into());
+    roster.people.get_mut("bob").expect("bob").slack_user = Some("U0BOB000001".into());
     let store = db.store.clone();
     store.replace_roster(&roster, t0()).await.expect("roster");
     let clock = Arc::new(ManualClock::new(t0()));
@@ -485,7 +486,11 @@ async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestD
         .id;
     engine.tick().await.expect("tick");
     delivery.tick().await.expect("delivery");
-    clock.set(t0() + SignedDuration::from_mins(1));
+    // Nobody answers: at 10 minutes the secondary is paged, and invited.
+    clock.set(t0() + SignedDuration::from_mins(10));
+    engine.tick().await.expect("tick");
+    delivery.tick().await.expect("delivery");
+    clock.set(t0() + SignedDuration::from_mins(11));
     commands
         .execute(id, "alice", None, &Command::Acknowledge)
         .await
@@ -501,19 +506,34 @@ async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestD
     assert_eq!(
         methods,
         [
+            // 14:00: opened once, alice (paged) invited, the declaration and the page.
             "conversations.create",
             "conversations.invite",
             "chat.postMessage",
             "chat.postMessage",
+            // 14:10: the breached clock, then the escalation, which invites bob; each
+            // keeps the first message current.
             "chat.update",
-            "chat.postMessage"
+            "chat.postMessage",
+            "chat.update",
+            "conversations.invite",
+            "chat.postMessage",
+            // 14:11: acknowledged.
+            "chat.update",
+            "chat.postMessage",
         ],
-        "opened once, then posted in order, the first post kept current; the SEV3 got none: {calls:#?}"
+        "the SEV3 got none: {calls:#?}"
     );
     assert_eq!(calls[0].1["name"], "incident-2026-03-02-140000");
+    let invited = |i: usize| calls[i].1.clone();
     assert_eq!(
-        calls[1].1,
+        invited(1),
         serde_json::json!({"channel": "C0NEW00001", "users": "U0ALICE0001"})
+    );
+    assert_eq!(
+        invited(7),
+        serde_json::json!({"channel": "C0NEW00001", "users": "U0BOB000001"}),
+        "who is new to the incident is invited, not everyone again"
     );
     assert_eq!(calls[2].1["channel"], "C0NEW00001");
     let text = |i: usize| calls[i].1["text"].as_str().unwrap_or_default().to_owned();
@@ -527,18 +547,25 @@ async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestD
         "{}",
         text(3)
     );
-    // The declaration's message now shows the incident as it is.
-    assert_eq!(calls[4].1["channel"], "C0NEW00001");
-    assert_eq!(calls[4].1["ts"], "1503435956.000247");
-    let edited = calls[4].1.to_string();
+    assert!(
+        text(8).starts_with(&format!("{id}: fireline escalated to level 1")),
+        "{}",
+        text(8)
+    );
+    // The declaration's message shows the incident as it is now.
+    for i in [4, 6, 9] {
+        assert_eq!(calls[i].1["channel"], "C0NEW00001");
+        assert_eq!(calls[i].1["ts"], "1503435956.000247");
+    }
+    let edited = calls[9].1.to_string();
     assert!(
         edited.contains("acknowledged") && !edited.contains("\"Acknowledge\""),
         "nothing left to acknowledge: {edited}"
     );
     assert!(
-        text(5).starts_with(&format!("{id}: alice acknowledged")),
+        text(10).starts_with(&format!("{id}: alice acknowledged")),
         "{}",
-        text(5)
+        text(10)
     );
-    assert_eq!(calls[5].1["channel"], "#incident-2026-03-02-140000");
+    assert_eq!(calls[10].1["channel"], "#incident-2026-03-02-140000");
 }

@@ -593,6 +593,14 @@ impl Notifier {
         slack_api::update(&self.providers_http, config, reference, token, message)
     }
 
+    /// Invites `members` (Slack member ids) into channel `id` with bot `token`: best
+    /// effort, failures logged. Blocking.
+    pub fn invite_to_slack_channel(&self, id: &str, token: &str, members: &[String]) {
+        let public = SlackApiConfig::default();
+        let config = self.providers.slack.as_ref().unwrap_or(&public);
+        slack_api::invite_members(&self.providers_http, config, id, token, members);
+    }
+
     /// Opens an incident's own Slack channel `name` with the bot `token` and invites
     /// `invite` (member ids) into it: its id, or `None` when it already existed. Once
     /// per incident, before the first post to it; blocking, like [`Notifier::send`].

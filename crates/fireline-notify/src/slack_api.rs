@@ -195,17 +195,50 @@ pub(crate) fn open_channel(
                 .map_err(hide)
         }
     };
-    if let (Some(id), false) = (&id, invite.is_empty()) {
-        let invited = call(
-            "conversations.invite",
-            json!({ "channel": id, "users": invite.join(",") }),
-        )
-        .and_then(|a| answered(a.status, &a.body).map_err(hide));
-        if let Err(e) = invited {
-            tracing::warn!(error = %e, "could not invite responders to the incident channel");
-        }
+    if let Some(id) = &id {
+        invite_members(http, config, id, token, invite);
     }
     Ok(id)
+}
+
+/// Invites `members` into channel `id` (`conversations.invite`). Best effort: someone
+/// who cannot be invited can still join, so failures are logged, not returned, and
+/// members already there (`already_in_channel`) are no failure at all.
+pub(crate) fn invite_members(
+    http: &Http,
+    config: &SlackApiConfig,
+    id: &str,
+    token: &str,
+    members: &[String],
+) {
+    if members.is_empty() {
+        return;
+    }
+    let answer = http.send(&Post {
+        channel: "slack api",
+        method: Method::Post,
+        url: &format!(
+            "{}/conversations.invite",
+            config.api_url.trim_end_matches('/')
+        ),
+        content_type: "application/json; charset=utf-8",
+        headers: &[("Authorization", format!("Bearer {}", token.trim()))],
+        basic_auth: None,
+        body: json!({ "channel": id, "users": members.join(",") })
+            .to_string()
+            .into_bytes(),
+        error_text,
+    });
+    let invited = answer.and_then(|a| {
+        if a.body.contains("\"already_in_channel\"") {
+            return Ok(());
+        }
+        answered(a.status, &a.body).map(|_| ())
+    });
+    if let Err(e) = invited {
+        let e = crate::redacted(e, &[token]);
+        tracing::warn!(error = %e, "could not invite responders to the incident channel");
+    }
 }
 
 /// Slack's error answer, `{"ok":false,"error":"ratelimited"}`, as its code.

@@ -143,15 +143,7 @@ pub fn posts(
         return Vec::new();
     }
     let mut out = Vec::new();
-    let first_append = history.iter().all(|e| {
-        matches!(
-            e.data,
-            EventData::Declared { .. }
-                | EventData::AlertAttached { .. }
-                | EventData::AlertUpdated { .. }
-                | EventData::AlertResolved { .. }
-        )
-    });
+    let first_append = first_change(history);
     let following: Vec<&ChatChannel> = roster.channels.values().filter(|c| c.events).collect();
     if first_append {
         if let Some(declared) = history.first() {
@@ -266,27 +258,29 @@ pub fn room_posts(
         updates: vec![Channel::Internal],
         events: true,
     };
-    let mut invite: Vec<String> = Vec::new();
-    let mut add = |person: &str| {
-        let member = roster.people.get(person).and_then(|p| p.slack_user.clone());
-        if let Some(member) = member.filter(|m| !invite.contains(m)) {
-            invite.push(member);
-        }
-    };
-    let datas = history
+    let member = |person: &str| roster.people.get(person).and_then(|p| p.slack_user.clone());
+    // Who was in the incident before these events: paged, acknowledging, holding a role.
+    let mut before: Vec<String> = Vec::new();
+    let people = history
         .iter()
-        .map(|e| &e.data)
-        .chain(events.iter().map(|e| &e.data));
-    for data in datas {
-        for r in data.recipients() {
-            add(&r.person);
+        .flat_map(|e| e.data.recipients().iter().map(|r| r.person.as_str()))
+        .chain(incident.acknowledged.iter().map(|(_, by)| by.as_str()))
+        .chain(incident.roles.values().map(String::as_str));
+    for m in people.filter_map(member) {
+        if !before.contains(&m) {
+            before.push(m);
         }
     }
-    if let Some((_, by)) = &incident.acknowledged {
-        add(by);
-    }
-    for holder in incident.roles.values() {
-        add(holder);
+    // The opening post invites them and whoever these events page.
+    let mut invite = before.clone();
+    for m in events
+        .iter()
+        .flat_map(|e| e.data.recipients().iter().map(|r| r.person.as_str()))
+        .filter_map(member)
+    {
+        if !invite.contains(&m) {
+            invite.push(m);
+        }
     }
     let at = events.first().map_or(incident.declared_at, |e| e.at);
     let mut opening = post(
@@ -301,6 +295,13 @@ pub fn room_posts(
         incident.summary.clone(),
         at,
     );
+    // On the incident's first change the opening post (stored then) invites everyone so
+    // far; later, it is a repeat the outbox ignores, and posts invite who is new.
+    let known = if first_change(history) {
+        invite.clone()
+    } else {
+        before
+    };
     opening.notice.open_channel = Some(invite);
     let mut out = vec![opening];
     let mut state = incident.clone();
@@ -332,7 +333,7 @@ pub fn room_posts(
             }
             _ => continue,
         };
-        out.push(post(
+        let mut posted = post(
             &channel,
             key,
             &state,
@@ -340,9 +341,43 @@ pub fn room_posts(
             item(&state, links),
             text,
             event.at,
-        ));
+        );
+        // Whoever this brings in (paged, escalated to, given a role, acknowledging) is
+        // invited; the opening post invited those before.
+        let mut joining: Vec<String> = Vec::new();
+        let mut join = |person: &str| {
+            if let Some(m) = member(person).filter(|m| !known.contains(m) && !joining.contains(m)) {
+                joining.push(m);
+            }
+        };
+        for r in event.data.recipients() {
+            join(&r.person);
+        }
+        match &event.data {
+            EventData::RoleAssigned { assignee, .. } => join(assignee),
+            EventData::Acknowledged => join(&event.actor),
+            _ => {}
+        }
+        if !joining.is_empty() {
+            posted.notice.open_channel = Some(joining);
+        }
+        out.push(posted);
     }
     out
+}
+
+/// Whether nothing but the declaration and its alerts is in `history`: the change about
+/// to be appended is the incident's first (normally its page).
+fn first_change(history: &[RecordedEvent]) -> bool {
+    history.iter().all(|e| {
+        matches!(
+            e.data,
+            EventData::Declared { .. }
+                | EventData::AlertAttached { .. }
+                | EventData::AlertUpdated { .. }
+                | EventData::AlertResolved { .. }
+        )
+    })
 }
 
 /// The incident as a channel message shows it.
