@@ -82,7 +82,7 @@ pub struct AppState {
 pub struct SlackApp {
     signing_secret: String,
     responder: Arc<fireline_notify::SlackResponder>,
-    directory: Option<Arc<fireline_notify::SlackDirectory>>,
+    web_api: Option<Arc<fireline_notify::SlackWebApi>>,
 }
 
 impl SlackApp {
@@ -94,19 +94,19 @@ impl SlackApp {
         SlackApp {
             signing_secret: signing_secret.into(),
             responder: Arc::new(responder),
-            directory: None,
+            web_api: None,
         }
     }
 
-    /// The same app, finding members the roster does not link by `slack_user` by their
-    /// e-mail address in `directory` (the workspace's, through the bot token).
-    pub fn with_directory(mut self, directory: fireline_notify::SlackDirectory) -> SlackApp {
-        self.directory = Some(Arc::new(directory));
+    /// The same app with its bot token's Web API: members the roster does not link by
+    /// `slack_user` are found by their e-mail address, and Add note opens a form.
+    pub fn with_web_api(mut self, web_api: fireline_notify::SlackWebApi) -> SlackApp {
+        self.web_api = Some(Arc::new(web_api));
         self
     }
 
-    pub(crate) fn directory(&self) -> Option<Arc<fireline_notify::SlackDirectory>> {
-        self.directory.clone()
+    pub(crate) fn web_api(&self) -> Option<Arc<fireline_notify::SlackWebApi>> {
+        self.web_api.clone()
     }
 
     pub(crate) fn signing_secret(&self) -> &str {

@@ -62,9 +62,9 @@ pub use pushover::{
 pub use slack::{escape_mrkdwn, slack_payload};
 pub use slack_api::{slack_api_payload, SlackApiConfig, SLACK_API_URL};
 pub use slack_app::{
-    slack_signature, verify_slack_signature, SlackDirectory, SlackResponder, SlackSignatureError,
-    SLACK_ACKNOWLEDGE, SLACK_ESCALATE, SLACK_REPLAY_WINDOW, SLACK_RESOLVE, SLACK_SIGNATURE_HEADER,
-    SLACK_TIMESTAMP_HEADER,
+    slack_signature, verify_slack_signature, SlackResponder, SlackSignatureError, SlackWebApi,
+    SLACK_ACKNOWLEDGE, SLACK_ESCALATE, SLACK_NOTE, SLACK_REPLAY_WINDOW, SLACK_RESOLVE,
+    SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER,
 };
 pub use teams::teams_payload;
 pub use twilio::{

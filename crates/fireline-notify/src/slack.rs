@@ -102,8 +102,8 @@ fn buttons(item: &Item, index: usize) -> Option<Value> {
 }
 
 /// An `actions` block of the app's own buttons for one incident (Acknowledge while it
-/// waits for someone, Resolve and Escalate while it is open), then its Runbook and Open
-/// links. The buttons' `value` is the incident; its `action_id` says what to do.
+/// waits for someone, Resolve and Escalate while it is open, Add note always), then its
+/// Runbook and Open links. The buttons' `value` is the incident; its `action_id` says what to do.
 fn actions(item: &Item) -> Value {
     let open = item.status != "resolved";
     let mut elements = Vec::new();
@@ -126,6 +126,7 @@ fn actions(item: &Item) -> Value {
         act("Resolve", crate::SLACK_RESOLVE, None);
         act("Escalate", crate::SLACK_ESCALATE, Some("danger"));
     }
+    act("Add note", crate::SLACK_NOTE, None);
     for (label, url) in crate::chat::links(item) {
         if label == "Acknowledge" || url.chars().count() > BUTTON_URL_MAX {
             continue;

@@ -250,7 +250,7 @@ fn error_text(body: &str) -> Option<String> {
 /// Reads a 2xx answer: `ok:true` is delivered (with the channel and message `ts`),
 /// `ok:false` is classified by its `error`, and an answer that is not Slack's JSON is
 /// permanent (the API URL points elsewhere).
-fn answered(status: u16, body: &str) -> Result<Delivered, DeliveryError> {
+pub(crate) fn answered(status: u16, body: &str) -> Result<Delivered, DeliveryError> {
     let Ok(value) = serde_json::from_str::<Value>(body) else {
         return Err(DeliveryError::Permanent(format!(
             "slack api: HTTP {status} without Slack's JSON answer (is [slack] api_url right?)"
@@ -373,7 +373,7 @@ mod tests {
             .collect();
         assert_eq!(
             labels,
-            ["Acknowledge", "Resolve", "Escalate", "Runbook", "Open"]
+            ["Acknowledge", "Resolve", "Escalate", "Add note", "Runbook", "Open"]
         );
         for (i, action) in [
             crate::SLACK_ACKNOWLEDGE,
@@ -387,7 +387,8 @@ mod tests {
             assert_eq!(buttons[i]["value"], "INC-12");
             assert!(buttons[i].get("url").is_none(), "{}", buttons[i]);
         }
-        assert_eq!(buttons[4]["url"], "https://f.example/ui/incidents/INC-12");
+        assert_eq!(buttons[3]["action_id"], crate::SLACK_NOTE);
+        assert_eq!(buttons[5]["url"], "https://f.example/ui/incidents/INC-12");
         // Acknowledged already: nothing to acknowledge.
         let mut acked = page();
         acked.items[0].ack_url = None;

@@ -30,6 +30,8 @@ pub const SLACK_ACKNOWLEDGE: &str = "fireline-acknowledge";
 pub const SLACK_RESOLVE: &str = "fireline-resolve";
 /// The Escalate button's `action_id` (see [`SLACK_ACKNOWLEDGE`]).
 pub const SLACK_ESCALATE: &str = "fireline-escalate";
+/// The Add note button's `action_id` (see [`SLACK_ACKNOWLEDGE`]): it opens a form.
+pub const SLACK_NOTE: &str = "fireline-note";
 
 /// Why a request was not taken as Slack's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,32 +143,61 @@ impl SlackResponder {
     }
 }
 
-/// Who a Slack member is, asked of Slack's Web API with the app's bot token
-/// (`users.info`, which shows the e-mail address with the `users:read.email` scope): for
-/// people the roster links by their e-mail address rather than a `slack_user`.
-pub struct SlackDirectory {
+/// The app's own calls to Slack's Web API with its bot token, for answering people:
+/// who a member is (`users.info`, which shows the e-mail address with the
+/// `users:read.email` scope: for people the roster links by e-mail rather than a
+/// `slack_user`), and opening a form (`views.open`, the Add note modal).
+pub struct SlackWebApi {
     http: Http,
     api_url: String,
     token: String,
 }
 
-impl std::fmt::Debug for SlackDirectory {
+impl std::fmt::Debug for SlackWebApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlackDirectory")
+        f.debug_struct("SlackWebApi")
             .field("api_url", &self.api_url)
             .finish_non_exhaustive()
     }
 }
 
-impl SlackDirectory {
-    /// The directory of the workspace `token` (a bot token) belongs to, at `api_url`
+impl SlackWebApi {
+    /// The Web API of the workspace `token` (a bot token) belongs to, at `api_url`
     /// (the admin's setting, like `[slack] api_url`: not subject to the outbound guard).
-    pub fn new(api_url: &str, token: &str, timeout: Duration) -> SlackDirectory {
-        SlackDirectory {
+    pub fn new(api_url: &str, token: &str, timeout: Duration) -> SlackWebApi {
+        SlackWebApi {
             http: Http::trusted(timeout),
             api_url: api_url.trim_end_matches('/').to_owned(),
             token: token.trim().to_owned(),
         }
+    }
+
+    /// Opens `view` (a modal's JSON) for the person whose click gave `trigger_id`
+    /// (`views.open`; the trigger lasts three seconds). Blocking.
+    pub fn open_view(
+        &self,
+        trigger_id: &str,
+        view: &serde_json::Value,
+    ) -> Result<(), DeliveryError> {
+        let hide = |e| crate::redacted(e, &[self.token.as_str()]);
+        let answer = self
+            .http
+            .send(&crate::http::Post {
+                channel: "slack api",
+                method: crate::http::Method::Post,
+                url: &format!("{}/views.open", self.api_url),
+                content_type: "application/json; charset=utf-8",
+                headers: &[("Authorization", format!("Bearer {}", self.token))],
+                basic_auth: None,
+                body: serde_json::json!({ "trigger_id": trigger_id, "view": view })
+                    .to_string()
+                    .into_bytes(),
+                error_text: |_| None,
+            })
+            .map_err(hide)?;
+        crate::slack_api::answered(answer.status, &answer.body)
+            .map(|_| ())
+            .map_err(hide)
     }
 
     /// The e-mail address of member `user`, if Slack shows one. Blocking.

@@ -339,7 +339,7 @@ fn app_state(
                 ),
             );
             match &settings.slack.bot_token {
-                Some(token) => app.with_directory(fireline_notify::SlackDirectory::new(
+                Some(token) => app.with_web_api(fireline_notify::SlackWebApi::new(
                     &settings.slack.api_url,
                     &token.0,
                     Duration::from_secs(10),

@@ -89,9 +89,9 @@ fn public(text: impl Into<String>) -> Value {
     json!({ "response_type": "in_channel", "text": text.into() })
 }
 
-/// The roster person a Slack member is: by `slack_user`, else (with the bot token's
-/// directory) by the e-mail address Slack shows for them, matched to a person's e-mail
-/// contact. A directory that cannot answer links nobody.
+/// The roster person a Slack member is: by `slack_user`, else (with the bot token's Web
+/// API) by the e-mail address Slack shows for them, matched to a person's e-mail
+/// contact. A Web API that cannot answer links nobody.
 async fn person_for<'a>(state: &AppState, roster: &'a Roster, user: &str) -> Option<&'a Person> {
     if let Some(person) = roster
         .people
@@ -100,7 +100,7 @@ async fn person_for<'a>(state: &AppState, roster: &'a Roster, user: &str) -> Opt
     {
         return Some(person);
     }
-    let directory = state.slack.as_ref()?.directory()?;
+    let directory = state.slack.as_ref()?.web_api()?;
     let member = user.to_owned();
     let email = tokio::task::spawn_blocking(move || directory.email_of(&member))
         .await

@@ -103,7 +103,7 @@ impl Slack {
                     SlackResponder::new(Duration::from_secs(5), loopback),
                 );
                 match directory {
-                    Some(url) => app.with_directory(fireline_notify::SlackDirectory::new(
+                    Some(url) => app.with_web_api(fireline_notify::SlackWebApi::new(
                         url,
                         "xoxb-directory",
                         Duration::from_secs(5),
