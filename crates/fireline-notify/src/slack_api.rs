@@ -373,7 +373,14 @@ mod tests {
             .collect();
         assert_eq!(
             labels,
-            ["Acknowledge", "Resolve", "Escalate", "Add note", "Runbook", "Open"]
+            [
+                "Acknowledge",
+                "Resolve",
+                "Escalate",
+                "Add note",
+                "Runbook",
+                "Open"
+            ]
         );
         for (i, action) in [
             crate::SLACK_ACKNOWLEDGE,

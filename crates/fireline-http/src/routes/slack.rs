@@ -32,7 +32,8 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 use fireline_notify::{
-    SLACK_ACKNOWLEDGE as ACKNOWLEDGE, SLACK_ESCALATE as ESCALATE, SLACK_RESOLVE as RESOLVE,
+    SLACK_ACKNOWLEDGE as ACKNOWLEDGE, SLACK_ESCALATE as ESCALATE, SLACK_NOTE as NOTE,
+    SLACK_RESOLVE as RESOLVE,
 };
 
 const USAGE: &str = "*/fireline* commands:\n\
@@ -488,13 +489,16 @@ async fn interaction(State(state): State<AppState>, headers: HeaderMap, body: By
     else {
         return (StatusCode::BAD_REQUEST, "no interaction payload").into_response();
     };
+    if payload["type"] == "view_submission" {
+        return Json(note_submitted(&state, &payload).await).into_response();
+    }
     let action = &payload["actions"][0];
     let (Some(action_id), Some(value)) = (action["action_id"].as_str(), action["value"].as_str())
     else {
         // A link button (Open, Runbook): the browser does the work.
         return StatusCode::OK.into_response();
     };
-    if ![ACKNOWLEDGE, RESOLVE, ESCALATE].contains(&action_id) {
+    if ![ACKNOWLEDGE, RESOLVE, ESCALATE, NOTE].contains(&action_id) {
         return StatusCode::OK.into_response();
     }
     let user = payload["user"]["id"]
@@ -502,7 +506,15 @@ async fn interaction(State(state): State<AppState>, headers: HeaderMap, body: By
         .unwrap_or_default()
         .to_owned();
     let response_url = payload["response_url"].as_str().map(str::to_owned);
-    let answer = clicked(&state, &user, action_id, value).await;
+    let answer = if action_id == NOTE {
+        match note_form(&state, &payload, value).await {
+            // The form is the answer.
+            None => return StatusCode::OK.into_response(),
+            Some(why) => private(why),
+        }
+    } else {
+        clicked(&state, &user, action_id, value).await
+    };
     if let (Some(url), Some(app)) = (response_url, state.slack.clone()) {
         tokio::task::spawn_blocking(move || {
             if let Err(e) = app.responder().respond(&url, &answer) {
@@ -538,4 +550,93 @@ async fn clicked(state: &AppState, user: &str, action: &str, value: &str) -> Val
             .map(|level| format!("You escalated {id} to level {level}.")),
     };
     private(done.unwrap_or_else(|e| trouble(&e)))
+}
+
+/// The form's `callback_id`, and the id of its one input block.
+const NOTE_FORM: &str = "fireline-note";
+const NOTE_INPUT: &str = "note";
+
+/// Add note: opens a form for the note on `value` (the incident), or says why not
+/// (no bot token to open forms with, an incident that does not parse).
+async fn note_form(state: &AppState, payload: &Value, value: &str) -> Option<String> {
+    let Ok(id) = value.parse::<IncidentId>() else {
+        return Some("Not done: the button names no incident".to_owned());
+    };
+    let Some(web_api) = state.slack.as_ref().and_then(|app| app.web_api()) else {
+        return Some(format!(
+            "Add it with `/fireline note {id} …` (this server has no Slack bot token to open a form with)."
+        ));
+    };
+    let trigger = payload["trigger_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let view = json!({
+        "type": "modal",
+        "callback_id": NOTE_FORM,
+        "private_metadata": id.to_string(),
+        "title": { "type": "plain_text", "text": "Add a note" },
+        "submit": { "type": "plain_text", "text": "Add note" },
+        "close": { "type": "plain_text", "text": "Cancel" },
+        "blocks": [{
+            "type": "input",
+            "block_id": NOTE_INPUT,
+            "label": { "type": "plain_text", "text": format!("Note on {id}") },
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": true,
+                "max_length": 3000,
+            },
+        }],
+    });
+    let opened = tokio::task::spawn_blocking(move || web_api.open_view(&trigger, &view)).await;
+    match opened {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "could not open the Add note form");
+            Some(format!(
+                "Not done: Slack did not open the form; add it with `/fireline note {id} …`"
+            ))
+        }
+        Err(_) => Some("Not done: fireline could not do it just now".to_owned()),
+    }
+}
+
+/// The Add note form sent: the note added as the person who sent it. An empty answer
+/// closes the form; a refusal is shown on the form itself, as Slack documents
+/// (`response_action: errors`).
+async fn note_submitted(state: &AppState, payload: &Value) -> Value {
+    let refuse =
+        |why: String| json!({ "response_action": "errors", "errors": { NOTE_INPUT: why } });
+    if payload["view"]["callback_id"] != NOTE_FORM {
+        return json!({});
+    }
+    let Ok(id) = payload["view"]["private_metadata"]
+        .as_str()
+        .unwrap_or_default()
+        .parse::<IncidentId>()
+    else {
+        return refuse("This form names no incident.".to_owned());
+    };
+    let text = payload["view"]["state"]["values"][NOTE_INPUT]["text"]["value"]
+        .as_str()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    if text.is_empty() {
+        return refuse("Write the note.".to_owned());
+    }
+    let roster = match state.store.roster().await {
+        Ok(roster) => roster,
+        Err(e) => return refuse(trouble(&e.into())),
+    };
+    let user = payload["user"]["id"].as_str().unwrap_or_default();
+    let Some(person) = person_for(state, &roster, user).await else {
+        return refuse(unmapped(user));
+    };
+    match act(state, &caller(person), id, Command::AddNote { text }).await {
+        Ok(()) => json!({}),
+        Err(e) => refuse(trouble(&e)),
+    }
 }

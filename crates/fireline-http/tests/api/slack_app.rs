@@ -32,6 +32,7 @@ backend_tests!(
     a_malformed_command_says_how_to_write_it_and_changes_nothing,
     a_button_acknowledges_as_whoever_clicked_and_answers_them_alone,
     a_member_is_found_by_the_email_slack_shows_for_them,
+    add_note_opens_a_form_whose_note_lands_on_the_timeline,
 );
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -586,8 +587,16 @@ async fn a_button_acknowledges_as_whoever_clicked_and_answers_them_alone(db: &Te
 /// Slack's `users.info`, as documented: the member's profile with its e-mail address
 /// for a bot token with `users:read.email`; `user_not_found` for anyone else.
 fn directory() -> String {
+    web_api().0
+}
+
+/// Slack's Web API as the app's bot token sees it: `users.info` (above) and
+/// `views.open`, which records the views it was asked to open.
+fn web_api() -> (String, Arc<Mutex<Vec<Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/api", listener.local_addr().expect("addr"));
+    let views = Arc::new(Mutex::new(Vec::new()));
+    let opened = views.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -612,6 +621,28 @@ fn directory() -> String {
                 .iter()
                 .find(|(k, _)| k == "user")
                 .map(|(_, v)| v.as_str());
+            if path == "/api/views.open" && bearer {
+                let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+                let ok = request["trigger_id"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty())
+                    && request["view"]["type"] == "modal";
+                opened.lock().expect("lock").push(request);
+                let answer = if ok {
+                    json!({"ok": true, "view": {"id": "VMHU10V25"}})
+                } else {
+                    json!({"ok": false, "error": "invalid_arguments"})
+                }
+                .to_string();
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    )
+                    .as_bytes(),
+                );
+                continue;
+            }
             let answer = match (path.as_str(), bearer, user) {
                 ("/api/users.info", true, Some("U0CAROL0001")) => json!({
                     "ok": true,
@@ -630,7 +661,7 @@ fn directory() -> String {
             );
         }
     });
-    url
+    (url, views)
 }
 
 async fn a_member_is_found_by_the_email_slack_shows_for_them(db: &TestDatabase) {
@@ -656,4 +687,124 @@ async fn a_member_is_found_by_the_email_slack_shows_for_them(db: &TestDatabase) 
     // Someone Slack knows no e-mail for, or who is in nobody's contacts: not linked.
     let (answer, _) = said(&slack.command("U0STRANGER1", "status").await);
     assert!(answer.contains("not linked"), "{answer}");
+}
+
+/// A view submission as Slack posts it: the form's callback, its metadata and what was
+/// typed, by `user`.
+fn note_submission(user: &str, incident: &str, text: &str) -> String {
+    let payload = json!({
+        "type": "view_submission",
+        "team": {"id": "T0001", "domain": "example"},
+        "user": {"id": user, "username": "someone", "team_id": "T0001"},
+        "api_app_id": "A123456",
+        "trigger_id": "12466734323.1395872398.b3a7d2f2c5f3c2f2d1b6c2e8a1d3f4b5",
+        "view": {
+            "id": "VMHU10V25",
+            "type": "modal",
+            "callback_id": "fireline-note",
+            "private_metadata": incident,
+            "state": {"values": {"note": {"text": {"type": "plain_text_input", "value": text}}}}
+        }
+    });
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload.to_string())
+        .finish()
+}
+
+async fn add_note_opens_a_form_whose_note_lands_on_the_timeline(db: &TestDatabase) {
+    let (url, views) = web_api();
+    let slack = Slack::build(db, true, Some(&url)).await;
+    slack.declare("Checkout slow").await;
+    let (respond_to, seen) = response_url();
+    let mut click: Value = serde_json::from_str(
+        &form_urlencoded::parse(
+            interaction_form(ALICE, fireline_notify::SLACK_NOTE, "INC-1", &respond_to).as_bytes(),
+        )
+        .next()
+        .expect("payload")
+        .1,
+    )
+    .expect("JSON");
+    click["trigger_id"] = json!("13345224609.738474920.8088930838d88f008e0");
+    let form = form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &click.to_string())
+        .finish();
+    slack
+        .post("/hooks/slack/interactions", &form, Some((SECRET, 0)))
+        .await
+        .expect(StatusCode::OK);
+    let opened = views.lock().expect("lock").clone();
+    assert_eq!(opened.len(), 1, "one form opened");
+    assert_eq!(
+        opened[0]["trigger_id"],
+        "13345224609.738474920.8088930838d88f008e0"
+    );
+    assert_eq!(opened[0]["view"]["private_metadata"], "INC-1");
+
+    // Sent empty: refused on the form. Sent by a stranger: refused, told why.
+    let reply = slack
+        .post(
+            "/hooks/slack/interactions",
+            &note_submission(ALICE, "INC-1", "  "),
+            Some((SECRET, 0)),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(reply.body["response_action"], "errors");
+    let reply = slack
+        .post(
+            "/hooks/slack/interactions",
+            &note_submission("U0STRANGER1", "INC-1", "hello"),
+            Some((SECRET, 0)),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert!(
+        reply.body["errors"]["note"]
+            .as_str()
+            .is_some_and(|e| e.contains("not linked")),
+        "{:?}",
+        reply.body
+    );
+    let reply = slack
+        .post(
+            "/hooks/slack/interactions",
+            &note_submission(ALICE, "INC-1", "DB failover finished at 14:12"),
+            Some((SECRET, 0)),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(reply.body, json!({}), "an empty answer closes the form");
+    let timeline = slack.timeline("INC-1").await;
+    let notes: Vec<(&Value, &Value)> = timeline
+        .iter()
+        .filter(|e| e["kind"] == "note_added")
+        .map(|e| (&e["actor"], &e["data"]["text"]))
+        .collect();
+    assert_eq!(
+        notes,
+        [(&json!("alice"), &json!("DB failover finished at 14:12"))]
+    );
+    assert!(
+        seen.lock().expect("lock").is_empty(),
+        "the form was the answer"
+    );
+
+    // Without a bot token there is no form: the clicker is told how instead.
+    let plain = Slack::new(db, true).await;
+    plain
+        .post(
+            "/hooks/slack/interactions",
+            &interaction_form(ALICE, fireline_notify::SLACK_NOTE, "INC-1", &respond_to),
+            Some((SECRET, 0)),
+        )
+        .await
+        .expect(StatusCode::OK);
+    let got = answers(&seen, 1).await;
+    assert!(
+        got[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("/fireline note INC-1")),
+        "{got:?}"
+    );
 }
