@@ -97,24 +97,54 @@ pub(crate) fn send(
             "Slack bot token is empty or malformed".to_owned(),
         ));
     }
-    let url = format!("{}/chat.postMessage", config.api_url.trim_end_matches('/'));
-    let hide = |e| crate::redacted(e, &[token]);
-    let answer = http
-        .send(&Post {
-            channel: "slack api",
-            method: Method::Post,
-            url: &url,
-            // Slack asks for the charset on JSON bodies and warns without it.
-            content_type: "application/json; charset=utf-8",
-            headers: &[("Authorization", format!("Bearer {token}"))],
-            basic_auth: None,
-            body: slack_api_payload(channel, message, config.interactive)
-                .to_string()
-                .into_bytes(),
-            error_text,
-        })
-        .map_err(hide)?;
-    answered(answer.status, &answer.body).map_err(hide)
+    let body = slack_api_payload(channel, message, config.interactive);
+    let answer = call(
+        http,
+        &config.api_url,
+        "chat.postMessage",
+        token,
+        Body::Json(&body),
+    )?;
+    answered(answer.status, &answer.body).map_err(|e| crate::redacted(e, &[token]))
+}
+
+/// A Web API call's body: JSON (what Slack's write methods take), or a form (what its
+/// read methods take).
+pub(crate) enum Body<'a> {
+    /// `application/json; charset=utf-8`.
+    Json(&'a Value),
+    /// `application/x-www-form-urlencoded`.
+    Form(&'a [(&'a str, String)]),
+}
+
+/// One call of Slack's Web API `method` at `api_url` with the bot `token`: its answer,
+/// errors with the token removed.
+pub(crate) fn call(
+    http: &Http,
+    api_url: &str,
+    method: &str,
+    token: &str,
+    body: Body<'_>,
+) -> Result<crate::http::Answer, DeliveryError> {
+    let (content_type, bytes) = match body {
+        // Slack asks for the charset on JSON bodies and warns without it.
+        Body::Json(value) => ("application/json; charset=utf-8", value.to_string()),
+        Body::Form(pairs) => (
+            "application/x-www-form-urlencoded",
+            crate::http::form_body(pairs),
+        ),
+    };
+    http.send(&Post {
+        channel: "slack api",
+        method: Method::Post,
+        url: &format!("{}/{method}", api_url.trim_end_matches('/')),
+        content_type,
+        headers: &[("Authorization", format!("Bearer {}", token.trim()))],
+        basic_auth: None,
+        body: bytes.into_bytes(),
+        error_text,
+    })
+    .map_err(|e| crate::redacted(e, &[token]))
 }
 
 /// Replaces the message `reference` (`channel/ts`, as [`Delivered::reference`] gave
@@ -133,20 +163,14 @@ pub(crate) fn update(
     };
     let mut body = slack_api_payload(channel, message, config.interactive);
     body["ts"] = json!(ts);
-    let hide = |e| crate::redacted(e, &[token]);
-    let answer = http
-        .send(&Post {
-            channel: "slack api",
-            method: Method::Post,
-            url: &format!("{}/chat.update", config.api_url.trim_end_matches('/')),
-            content_type: "application/json; charset=utf-8",
-            headers: &[("Authorization", format!("Bearer {}", token.trim()))],
-            basic_auth: None,
-            body: body.to_string().into_bytes(),
-            error_text,
-        })
-        .map_err(hide)?;
-    answered(answer.status, &answer.body).map_err(hide)
+    let answer = call(
+        http,
+        &config.api_url,
+        "chat.update",
+        token,
+        Body::Json(&body),
+    )?;
+    answered(answer.status, &answer.body).map_err(|e| crate::redacted(e, &[token]))
 }
 
 /// Opens an incident's own channel: `conversations.create` with `name` (without `#`),
@@ -167,23 +191,13 @@ pub(crate) fn open_channel(
             "an incident channel needs a name and [slack] bot_token".to_owned(),
         ));
     }
-    let hide = |e| crate::redacted(e, &[token]);
-    let call = |method: &str, body: Value| {
-        http.send(&Post {
-            channel: "slack api",
-            method: Method::Post,
-            url: &format!("{}/{method}", config.api_url.trim_end_matches('/')),
-            content_type: "application/json; charset=utf-8",
-            headers: &[("Authorization", format!("Bearer {}", token.trim()))],
-            basic_auth: None,
-            body: body.to_string().into_bytes(),
-            error_text,
-        })
-        .map_err(hide)
-    };
+    let body = json!({ "name": name, "is_private": false });
     let created = call(
+        http,
+        &config.api_url,
         "conversations.create",
-        json!({ "name": name, "is_private": false }),
+        token,
+        Body::Json(&body),
     )?;
     let value: Value = serde_json::from_str(&created.body).unwrap_or(Value::Null);
     let id = match (value["ok"].as_bool(), value["error"].as_str()) {
@@ -192,7 +206,7 @@ pub(crate) fn open_channel(
         _ => {
             return answered(created.status, &created.body)
                 .map(|_| None)
-                .map_err(hide)
+                .map_err(|e| crate::redacted(e, &[token]))
         }
     };
     if let Some(id) = &id {
@@ -214,22 +228,15 @@ pub(crate) fn invite_members(
     if members.is_empty() {
         return;
     }
-    let answer = http.send(&Post {
-        channel: "slack api",
-        method: Method::Post,
-        url: &format!(
-            "{}/conversations.invite",
-            config.api_url.trim_end_matches('/')
-        ),
-        content_type: "application/json; charset=utf-8",
-        headers: &[("Authorization", format!("Bearer {}", token.trim()))],
-        basic_auth: None,
-        body: json!({ "channel": id, "users": members.join(",") })
-            .to_string()
-            .into_bytes(),
-        error_text,
-    });
-    let invited = answer.and_then(|a| {
+    let body = json!({ "channel": id, "users": members.join(",") });
+    let invited = call(
+        http,
+        &config.api_url,
+        "conversations.invite",
+        token,
+        Body::Json(&body),
+    )
+    .and_then(|a| {
         if a.body.contains("\"already_in_channel\"") {
             return Ok(());
         }

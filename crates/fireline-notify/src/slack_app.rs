@@ -179,43 +179,28 @@ impl SlackWebApi {
         trigger_id: &str,
         view: &serde_json::Value,
     ) -> Result<(), DeliveryError> {
-        let hide = |e| crate::redacted(e, &[self.token.as_str()]);
-        let answer = self
-            .http
-            .send(&crate::http::Post {
-                channel: "slack api",
-                method: crate::http::Method::Post,
-                url: &format!("{}/views.open", self.api_url),
-                content_type: "application/json; charset=utf-8",
-                headers: &[("Authorization", format!("Bearer {}", self.token))],
-                basic_auth: None,
-                body: serde_json::json!({ "trigger_id": trigger_id, "view": view })
-                    .to_string()
-                    .into_bytes(),
-                error_text: |_| None,
-            })
-            .map_err(hide)?;
+        let body = serde_json::json!({ "trigger_id": trigger_id, "view": view });
+        let answer = crate::slack_api::call(
+            &self.http,
+            &self.api_url,
+            "views.open",
+            &self.token,
+            crate::slack_api::Body::Json(&body),
+        )?;
         crate::slack_api::answered(answer.status, &answer.body)
             .map(|_| ())
-            .map_err(hide)
+            .map_err(|e| crate::redacted(e, &[self.token.as_str()]))
     }
 
     /// The e-mail address of member `user`, if Slack shows one. Blocking.
     pub fn email_of(&self, user: &str) -> Result<Option<String>, DeliveryError> {
-        let hide = |e| crate::redacted(e, &[self.token.as_str()]);
-        let answer = self
-            .http
-            .send(&crate::http::Post {
-                channel: "slack api",
-                method: crate::http::Method::Post,
-                url: &format!("{}/users.info", self.api_url),
-                content_type: "application/x-www-form-urlencoded",
-                headers: &[("Authorization", format!("Bearer {}", self.token))],
-                basic_auth: None,
-                body: crate::http::form_body(&[("user", user.to_owned())]).into_bytes(),
-                error_text: |_| None,
-            })
-            .map_err(hide)?;
+        let answer = crate::slack_api::call(
+            &self.http,
+            &self.api_url,
+            "users.info",
+            &self.token,
+            crate::slack_api::Body::Form(&[("user", user.to_owned())]),
+        )?;
         let value: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_default();
         if value["ok"].as_bool() != Some(true) {
             let code = value["error"].as_str().unwrap_or("no error code");

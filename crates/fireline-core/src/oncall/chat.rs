@@ -164,14 +164,7 @@ pub fn posts(
     // Each post shows the incident as the event left it (a resolution says resolved).
     let mut state = incident.clone();
     for (n, event) in events.iter().enumerate() {
-        // One the fold refuses leaves the state as it was: the post still goes out.
-        let _ = state.apply(&RecordedEvent {
-            id: 0,
-            seq: state.version + 1,
-            at: event.at,
-            actor: event.actor.clone(),
-            data: event.data.clone(),
-        });
+        advance(&mut state, event);
         let item = item(&state, links);
         let title = format!("[{}] {}", state.severity, state.title);
         // Appends are retried with a new time: the time and place keep keys unique
@@ -306,14 +299,7 @@ pub fn room_posts(
     let mut out = vec![opening];
     let mut state = incident.clone();
     for (n, event) in events.iter().enumerate() {
-        // One the fold refuses leaves the state as it was: the post still goes out.
-        let _ = state.apply(&RecordedEvent {
-            id: 0,
-            seq: state.version + 1,
-            at: event.at,
-            actor: event.actor.clone(),
-            data: event.data.clone(),
-        });
+        advance(&mut state, event);
         let stamp = format!("{}.{n}", event.at.as_microsecond());
         let key = format!("{}/{}/{stamp}/room", incident.id, event.data.kind());
         let title = format!("[{}] {}", state.severity, state.title);
@@ -383,19 +369,25 @@ fn first_change(history: &[RecordedEvent]) -> bool {
 /// The incident as a channel message shows it.
 pub(crate) fn item(incident: &Incident, links: &Links) -> NoticeItem {
     NoticeItem {
-        incident: incident.id.to_string(),
-        title: incident.title.clone(),
-        severity: incident.severity.clone(),
-        service: incident.service.clone(),
-        status: incident.status.as_str().to_owned(),
-        reason: None,
-        incident_url: Some(links.incident_url(incident.id)),
-        runbook_url: None,
         // A channel is nobody's to acknowledge for: its Acknowledge (while someone must)
         // opens the incident's page, where one tap does it as whoever taps.
         ack_url: (incident.acknowledged.is_none() && incident.status.is_open())
             .then(|| links.incident_url(incident.id)),
+        ..NoticeItem::of(incident, links)
     }
+}
+
+/// `state` moved on by `event`, so a post shows the incident as the event left it (a
+/// resolution says resolved). One the fold refuses leaves the state as it was: the post
+/// still goes out.
+fn advance(state: &mut Incident, event: &NewEvent) {
+    let _ = state.apply(&RecordedEvent {
+        id: 0,
+        seq: state.version + 1,
+        at: event.at,
+        actor: event.actor.clone(),
+        data: event.data.clone(),
+    });
 }
 
 /// The edit that makes the incident's first message in `channel` show it as `state`

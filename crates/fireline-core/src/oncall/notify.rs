@@ -69,6 +69,24 @@ pub struct NoticeItem {
     pub ack_url: Option<String>,
 }
 
+impl NoticeItem {
+    /// `incident` as a message shows it, linking to its page; no reason, runbook or
+    /// acknowledge link yet (each message says why, and acknowledges, its own way).
+    pub fn of(incident: &Incident, links: &Links) -> NoticeItem {
+        NoticeItem {
+            incident: incident.id.to_string(),
+            title: incident.title.clone(),
+            severity: incident.severity.clone(),
+            service: incident.service.clone(),
+            status: incident.status.as_str().to_owned(),
+            reason: None,
+            incident_url: Some(links.incident_url(incident.id)),
+            runbook_url: None,
+            ack_url: None,
+        }
+    }
+}
+
 /// One message to deliver to one contact of one person, at or after `due_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -245,15 +263,9 @@ pub fn address(
             }
         }
         let item = NoticeItem {
-            incident: incident.id.to_string(),
-            title: incident.title.clone(),
-            severity: incident.severity.clone(),
-            service: incident.service.clone(),
-            status: incident.status.as_str().to_owned(),
             reason: Some(page.reason.clone()),
-            incident_url: Some(links.incident_url(incident.id)),
             runbook_url: runbook.map(str::to_owned),
-            ack_url: None,
+            ..NoticeItem::of(incident, links)
         };
         let headline = format!(
             "{}: [{}] {}",

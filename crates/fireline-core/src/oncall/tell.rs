@@ -37,17 +37,7 @@ pub fn tell(
         if people.is_empty() {
             continue;
         }
-        let item = NoticeItem {
-            incident: incident.id.to_string(),
-            title: incident.title.clone(),
-            severity: incident.severity.clone(),
-            service: incident.service.clone(),
-            status: incident.status.as_str().to_owned(),
-            reason: None,
-            incident_url: Some(links.incident_url(incident.id)),
-            runbook_url: None,
-            ack_url: None,
-        };
+        let item = NoticeItem::of(incident, links);
         for resolved in people {
             let Some(person) = roster.people.get(&resolved.person) else {
                 continue;
