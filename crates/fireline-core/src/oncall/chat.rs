@@ -543,4 +543,45 @@ contacts = [{ kind = "email", address = "c@example.com" }]
         let at: Vec<String> = r.check().into_iter().map(|p| p.at).collect();
         assert_eq!(at, ["people.bob.slack_user", "people.carol.slack_user"]);
     }
+
+    #[test]
+    fn a_mattermost_user_is_one_person_with_a_mattermost_id() {
+        let r = roster(
+            r#"
+[people.alice]
+name = "Alice"
+mattermost_user = "k1x4aqdjy3813c84m771eoc9xo"
+contacts = [{ kind = "email", address = "a@example.com" }]
+[people.bob]
+name = "Bob"
+mattermost_user = "k1x4aqdjy3813c84m771eoc9xo"
+contacts = [{ kind = "email", address = "b@example.com" }]
+[people.carol]
+name = "Carol"
+mattermost_user = "K1X4AQDJY3813C84M771EOC9XO"
+contacts = [{ kind = "email", address = "c@example.com" }]
+[people.dave]
+name = "Dave"
+mattermost_user = "@dave"
+slack_user = "U0DAVE00001"
+contacts = [{ kind = "email", address = "d@example.com" }]
+"#,
+        );
+        let problems = r.check();
+        let at: Vec<&str> = problems.iter().map(|p| p.at.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "people.bob.mattermost_user",
+                "people.carol.mattermost_user",
+                "people.dave.mattermost_user",
+            ]
+        );
+        assert!(
+            problems[0]
+                .message
+                .contains("`alice` has the same Mattermost user id"),
+            "{problems:?}"
+        );
+    }
 }

@@ -71,19 +71,14 @@ impl Roster {
         let mut p = Problems::default();
         for (key, person) in &self.people {
             check_person(&mut p, key, person);
-            let twin = person.slack_user.as_ref().and_then(|id| {
-                self.people
-                    .iter()
-                    .take_while(|(other, _)| *other < key)
-                    .find(|(_, other)| other.slack_user.as_ref() == Some(id))
-            });
-            if let Some((other, _)) = twin {
-                p.add(
-                    format!("people.{key}.slack_user"),
-                    format!("`{other}` has the same Slack member id"),
-                    "each Slack member acts as one person: fix one of the two",
-                );
-            }
+            self.check_unique_account(&mut p, key, person, |x| x.slack_user.as_ref(), SLACK);
+            self.check_unique_account(
+                &mut p,
+                key,
+                person,
+                |x| x.mattermost_user.as_ref(),
+                MATTERMOST,
+            );
         }
         for (key, team) in &self.teams {
             self.check_team(&mut p, key, team);
@@ -95,6 +90,34 @@ impl Roster {
             check_channel(&mut p, key, channel);
         }
         p.0
+    }
+
+    /// A chat account links one person: two people with the same one would leave it
+    /// open which of them acts.
+    fn check_unique_account(
+        &self,
+        p: &mut Problems,
+        key: &str,
+        person: &Person,
+        account: fn(&Person) -> Option<&String>,
+        chat: Account,
+    ) {
+        let twin = account(person).and_then(|id| {
+            self.people
+                .iter()
+                .take_while(|(other, _)| other.as_str() < key)
+                .find(|(_, other)| account(other) == Some(id))
+        });
+        if let Some((other, _)) = twin {
+            p.add(
+                format!("people.{key}.{}", chat.field),
+                format!("`{other}` has the same {}", chat.id),
+                format!(
+                    "each {} acts as one person: fix one of the two",
+                    chat.member
+                ),
+            );
+        }
     }
 
     fn person_known(&self, p: &mut Problems, at: String, id: &str) {
@@ -291,6 +314,34 @@ fn check_contact(p: &mut Problems, at: &str, c: &Contact) {
 
 /// A Slack conversation id: a channel (`C…`, `G…`), a direct message (`D…`) or a
 /// member (`U…`, `W…`), upper-case letters and digits.
+/// A chat account field, for the words of a duplicate.
+#[derive(Clone, Copy)]
+struct Account {
+    field: &'static str,
+    id: &'static str,
+    member: &'static str,
+}
+
+const SLACK: Account = Account {
+    field: "slack_user",
+    id: "Slack member id",
+    member: "Slack member",
+};
+
+const MATTERMOST: Account = Account {
+    field: "mattermost_user",
+    id: "Mattermost user id",
+    member: "Mattermost user",
+};
+
+/// Mattermost's ids: 26 characters of lowercase base32 (letters and digits).
+fn plausible_mattermost_id(id: &str) -> bool {
+    id.len() == 26
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
 fn plausible_slack_conversation(id: &str) -> bool {
     id.len() >= 9
         && id.len() <= 24
@@ -347,6 +398,16 @@ fn check_person(p: &mut Problems, key: &str, person: &Person) {
                 format!("{base}.slack_user"),
                 format!("`{id}` is not a Slack member id"),
                 "copy it from the person's Slack profile: ⋮ then \"Copy member ID\" (U0123ABCDEF)",
+            );
+        }
+    }
+    if let Some(id) = &person.mattermost_user {
+        if !plausible_mattermost_id(id) {
+            p.add(
+                format!("{base}.mattermost_user"),
+                format!("`{id}` is not a Mattermost user id"),
+                "a user id is 26 lowercase letters and digits: in Mattermost, the person's \
+                 profile (View profile, ⋮, Copy user ID), or `mmctl user search NAME`",
             );
         }
     }

@@ -117,6 +117,10 @@ pub struct Person {
     /// `/fireline` command) is done as them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slack_user: Option<String>,
+    /// Their Mattermost user id (26 lowercase letters and digits): what they do from
+    /// Mattermost (buttons, the `/fireline` command) is done as them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mattermost_user: Option<String>,
 }
 
 fn utc() -> String {

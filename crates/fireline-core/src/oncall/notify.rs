@@ -518,6 +518,7 @@ mod tests {
             ],
             bundle: None,
             slack_user: None,
+            mattermost_user: None,
         };
         let at = Timestamp::from_second(1_800_000_000).expect("valid");
         let out = immediate(

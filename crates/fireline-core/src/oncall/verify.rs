@@ -146,6 +146,7 @@ mod tests {
             rules: vec![],
             bundle: None,
             slack_user: None,
+            mattermost_user: None,
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod ack;
 pub(crate) mod alerts;
+mod chat_command;
 pub(crate) mod incidents;
 pub(crate) mod meta;
 pub(crate) mod oncall;

@@ -173,6 +173,9 @@ pub struct PersonView {
     /// Their Slack member id: what they do from Slack is done as them.
     #[serde(default)]
     pub slack_user: Option<String>,
+    /// Their Mattermost user id: what they do from Mattermost is done as them.
+    #[serde(default)]
+    pub mattermost_user: Option<String>,
 }
 
 /// A group of people, optionally with the schedule that says which of them is on call.
@@ -539,6 +542,11 @@ mod request {
         #[serde(default)]
         #[schema(pattern = r"^[UW][A-Z0-9]{8,20}$")]
         pub slack_user: Option<String>,
+        /// Their Mattermost user id (26 lowercase letters and digits): what they do from
+        /// Mattermost is done as them.
+        #[serde(default)]
+        #[schema(pattern = r"^[a-z0-9]{26}$")]
+        pub mattermost_user: Option<String>,
     }
 
     fn utc() -> String {
@@ -837,6 +845,7 @@ mod request {
                 rules: p.rules.into_iter().map(Into::into).collect(),
                 bundle: p.bundle,
                 slack_user: p.slack_user,
+                mattermost_user: p.mattermost_user,
             }
         }
     }
