@@ -425,7 +425,9 @@ fn slack_api() -> (String, Calls) {
     (url, calls)
 }
 
-async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestDatabase) {
+/// A rig whose policy gives SEV1 incidents a channel of their own, opened with the
+/// server's bot token through a Slack Web API stand-in; alice and bob have Slack ids.
+async fn room_rig(db: &TestDatabase) -> (Commands, Engine, Delivery, Arc<ManualClock>, Calls) {
     let policy = format!(
         "{POLICY}\n[incident_channel]\nseverities = [\"SEV1\"]\n[templates]\nchannel_name = \"#incident-{{{{ declared_stamp }}}}\"\n"
     );
@@ -464,6 +466,11 @@ async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestD
         pager,
         DeliveryConfig::default(),
     );
+    (commands, engine, delivery, clock, calls)
+}
+
+async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestDatabase) {
+    let (commands, engine, delivery, clock, calls) = room_rig(db).await;
     let declare = |title: &str, severity: &str| Declaration {
         title: title.into(),
         severity: severity.into(),
