@@ -135,7 +135,7 @@ impl Pager {
             }
             outbox.extend(told);
         }
-        if let Some(room) = self.room(policy, current, &events) {
+        if let Some(room) = self.room(policy, current, history, &events) {
             outbox.extend(room_posts(
                 &roster,
                 current,
@@ -187,21 +187,29 @@ impl Pager {
 }
 
 impl Pager {
-    /// The incident's own channel, if the policy gives its severity one (before or after
-    /// `events`) and the server has a Slack bot to open it with.
+    /// The incident's own channel, if the policy gives one to a severity the incident has
+    /// had (up to and with `events`) and the server has a Slack bot to open it with.
     fn room(
         &self,
         policy: &Policy,
         current: &Incident,
+        history: &[RecordedEvent],
         events: &[NewEvent],
     ) -> Option<IncidentRoom> {
         let token = self.slack_bot_token.as_ref()?;
-        let raised_to = events.iter().filter_map(|e| match &e.data {
-            EventData::SeverityChanged { to, .. } => Some(to.as_str()),
-            _ => None,
-        });
+        // Once opened, a channel follows its incident to the end: any severity it has
+        // had counts, not only the current one.
+        let had = history
+            .iter()
+            .map(|e| &e.data)
+            .chain(events.iter().map(|e| &e.data))
+            .filter_map(|data| match data {
+                EventData::Declared { severity, .. } => Some(severity.as_str()),
+                EventData::SeverityChanged { to, .. } => Some(to.as_str()),
+                _ => None,
+            });
         let qualifies = std::iter::once(current.severity.as_str())
-            .chain(raised_to)
+            .chain(had)
             .any(|s| policy.incident_channel.iter().any(|q| q == s));
         if !qualifies {
             return None;

@@ -352,6 +352,7 @@ backend_tests!(
     a_sev1_is_followed_in_its_channel_from_declaration_to_resolution,
     a_channel_that_cannot_be_posted_to_is_reported_not_escalated,
     a_sev1_gets_a_channel_of_its_own_with_its_responders_invited,
+    an_incident_channel_follows_its_incident_after_a_downgrade,
 );
 
 /// A stand-in for Slack's Web API: checks each call's bearer token and JSON body and
@@ -575,4 +576,56 @@ async fn a_sev1_gets_a_channel_of_its_own_with_its_responders_invited(db: &TestD
         text(10)
     );
     assert_eq!(calls[10].1["channel"], "#incident-2026-03-02-140000");
+}
+
+async fn an_incident_channel_follows_its_incident_after_a_downgrade(db: &TestDatabase) {
+    let (commands, engine, delivery, clock, calls) = room_rig(db).await;
+    let id = commands
+        .declare(
+            &Declaration {
+                title: "Checkout down".into(),
+                severity: "SEV1".into(),
+                service: "checkout".into(),
+                summary: None,
+                category: None,
+                flags: vec![],
+            },
+            "zoe",
+        )
+        .await
+        .expect("declared")
+        .incident
+        .id;
+    engine.tick().await.expect("tick");
+    delivery.tick().await.expect("delivery");
+    clock.set(t0() + SignedDuration::from_mins(2));
+    commands
+        .execute(
+            id,
+            "alice",
+            None,
+            &Command::ChangeSeverity {
+                to: "SEV3".into(),
+                reason: Some("only one region".into()),
+            },
+        )
+        .await
+        .expect("downgraded");
+    commands
+        .execute(id, "alice", None, &Command::Resolve { summary: None })
+        .await
+        .expect("resolved");
+    delivery.tick().await.expect("delivery");
+    let posts: Vec<String> = calls
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(m, b)| m == "chat.postMessage" && b["channel"] == "#incident-2026-03-02-140000")
+        .map(|(_, b)| b["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        posts.iter().any(|t| t.contains("SEV1 → SEV3"))
+            && posts.iter().any(|t| t.contains("resolved")),
+        "the channel hears the incident to its end: {posts:?}"
+    );
 }
