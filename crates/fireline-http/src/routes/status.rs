@@ -256,7 +256,13 @@ pub(super) async fn build(state: &AppState) -> Result<PublicStatus, ApiError> {
     };
     let mut services: Vec<String> = spans.iter().map(|s| s.service.clone()).collect();
     services.extend(overrides.iter().map(|o| o.service.clone()));
-    services.extend(on_now.iter().flat_map(|m| m.components.iter().cloned()));
+    // What a window scheduled or on names is a component, so visitors can subscribe to it.
+    services.extend(
+        maintenance
+            .iter()
+            .filter(|m| m.status != Phase::Completed.as_str())
+            .flat_map(|m| m.components.iter().cloned()),
+    );
     services.sort();
     services.dedup();
     let mut overall = ComponentStatus::Operational;

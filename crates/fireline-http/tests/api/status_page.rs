@@ -374,8 +374,10 @@ async fn scheduled_maintenance_shows_its_public_fields_only(db: &TestDatabase) {
         json["maintenance"][0]["description"],
         "Card payments may pause for a minute."
     );
-    // A window in progress puts its component under maintenance.
+    // A window in progress puts its component under maintenance; a scheduled one's is
+    // listed, as it is.
     assert_eq!(component(&app, "checkout").await, "maintenance");
+    assert_eq!(component(&app, "search").await, "operational");
     assert_eq!(json["overall"], "maintenance");
 
     let html = app
