@@ -16,6 +16,7 @@ pub mod event;
 pub mod html;
 pub mod id;
 pub mod incident;
+pub mod maintenance;
 pub mod markdown;
 pub mod oncall;
 pub mod plan;

@@ -974,3 +974,87 @@ fn the_shipped_policies_have_no_warnings() {
         assert!(warnings.is_empty(), "{name}: {warnings:#?}");
     }
 }
+
+/// A maintenance window's public side: read with defaults (a week's lead, components
+/// from its `service` matchers), and every mistake located with a hint.
+#[test]
+fn maintenance_windows_carry_checked_public_notices() {
+    let p = policy(
+        r#"
+[[maintenance]]
+name = "db upgrade (internal)"
+start = "2026-03-02T14:00:00Z"
+end = "2026-03-02T16:00:00Z"
+match = [{ label = "service", equals = "db" }]
+title = "  Database upgrade "
+description = "Writes may be slow."
+
+[[maintenance]]
+name = "checkout deploy"
+start = "2026-03-03T14:00:00Z"
+end = "2026-03-03T15:00:00Z"
+title = "Checkout upgrade"
+components = ["checkout", "api"]
+announce = "2d"
+
+[[maintenance]]
+name = "quiet"
+start = "2026-03-04T14:00:00Z"
+end = "2026-03-04T15:00:00Z"
+"#,
+    );
+    let notices: Vec<_> = p.maintenance.iter().map(|m| m.notice.clone()).collect();
+    let first = notices[0].clone().expect("public");
+    assert_eq!(first.title, "Database upgrade");
+    assert_eq!(first.description.as_deref(), Some("Writes may be slow."));
+    assert_eq!(first.components, ["db"]);
+    assert_eq!(first.announce, SignedDuration::from_hours(7 * 24));
+    let second = notices[1].clone().expect("public");
+    assert_eq!(second.components, ["checkout", "api"]);
+    assert_eq!(second.announce, SignedDuration::from_hours(48));
+    assert!(second.affects("api") && !second.affects("db"));
+    assert_eq!(notices[2], None, "no title: internal");
+
+    let text = format!(
+        "{BASE}{}",
+        r#"
+[[maintenance]]
+name = "untitled"
+start = "2026-03-02T14:00:00Z"
+end = "2026-03-02T16:00:00Z"
+description = "public words nobody would see"
+[[maintenance]]
+name = "blank"
+start = "2026-03-02T14:00:00Z"
+end = "2026-03-02T16:00:00Z"
+title = " "
+components = ["checkout", ""]
+announce = "3bd"
+[[maintenance]]
+name = "bad lead"
+start = "2026-03-02T14:00:00Z"
+end = "2026-03-02T16:00:00Z"
+title = "Upgrade"
+announce = "soon"
+"#
+    );
+    let problems = check(&text);
+    let located: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.at, p.message))
+        .collect();
+    for expected in [
+        "maintenance[0]: description, components and announce are public, but the window has no title",
+        "maintenance[1].title: the public title must be 1 to 200 characters",
+        "maintenance[1].components[1]: a component is a service's name",
+        "maintenance[1].announce: an announcement's lead is wall-clock time",
+        "maintenance[2].announce: `soon` is not a duration",
+    ] {
+        assert!(
+            located.iter().any(|l| l.starts_with(expected)),
+            "missing {expected:?} in {located:#?}"
+        );
+    }
+    assert_eq!(located.len(), 5, "{located:#?}");
+    assert!(problems.iter().all(|p| !p.hint.is_empty()));
+}

@@ -71,6 +71,8 @@ pub struct DeliveryReport {
     pub handoffs: usize,
     /// Action item reminders enqueued (due soon or overdue).
     pub action_reminders: usize,
+    /// Scheduled maintenance messages to status page subscribers enqueued.
+    pub maintenance: usize,
 }
 
 impl DeliveryReport {
@@ -84,6 +86,7 @@ impl DeliveryReport {
         self.deferred += other.deferred;
         self.handoffs += other.handoffs;
         self.action_reminders += other.action_reminders;
+        self.maintenance += other.maintenance;
     }
 
     /// Adds what one destination's task did; a task that panicked sent nothing it
@@ -122,6 +125,9 @@ pub struct Delivery {
     next_handoff: Arc<Mutex<Option<Timestamp>>>,
     /// When this worker last looked for action items to remind owners of.
     actions_checked: Arc<Mutex<Option<Timestamp>>>,
+    /// The policy (by digest) and instant of this worker's last look at maintenance
+    /// steps: steps due by then under that policy were enqueued already.
+    maintenance_seen: Arc<Mutex<Option<(String, Timestamp)>>>,
 }
 
 /// How often a worker looks for action items due soon or overdue: reminders are daily
@@ -157,6 +163,7 @@ impl Delivery {
             handoffs_until: Arc::new(Mutex::new(None)),
             next_handoff: Arc::new(Mutex::new(None)),
             actions_checked: Arc::new(Mutex::new(None)),
+            maintenance_seen: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -174,13 +181,14 @@ impl Delivery {
         self.wake.clone()
     }
 
-    /// One cycle at the clock's `now`: enqueue due hand-offs, then deliver every due
-    /// message.
+    /// One cycle at the clock's `now`: enqueue due hand-offs, reminders and
+    /// maintenance messages, then deliver every due message.
     pub async fn tick(&self) -> Result<DeliveryReport, StoreError> {
         let now = self.clock.now();
         let mut report = DeliveryReport {
             handoffs: self.enqueue_handoffs(now).await?,
             action_reminders: self.enqueue_action_reminders(now).await?,
+            maintenance: self.enqueue_maintenance(now).await?,
             ..DeliveryReport::default()
         };
         loop {
@@ -777,6 +785,53 @@ impl Delivery {
         Ok(usize::try_from(new).unwrap_or(usize::MAX))
     }
 
+    /// Enqueues the messages to status page subscribers that the policy's maintenance
+    /// windows have due since this worker last looked under the same policy (every step
+    /// still news, the first time or after the policy changed); keys make each message
+    /// once, whichever replica enqueues it. Steps no longer news are logged, never sent.
+    /// Returns how many messages were new.
+    async fn enqueue_maintenance(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let policy = self.policy.current();
+        let since = self
+            .maintenance_seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .filter(|(digest, _)| *digest == policy.digest)
+            .map(|(_, at)| *at);
+        if since.is_some_and(|s| now <= s) {
+            return Ok(0);
+        }
+        let steps = fireline_core::maintenance::steps(&policy.maintenance, since, now);
+        for stale in &steps.stale {
+            tracing::warn!(
+                window = %stale.window.name,
+                step = stale.step.as_str(),
+                due_at = %stale.at,
+                "maintenance message not sent: no longer news (fell due while no delivery worker ran, unless one sent it before this one started)"
+            );
+        }
+        let messages = crate::subscribers::address_maintenance(
+            self.store.as_ref(),
+            &self.pager.links().base_url,
+            &steps.due,
+            now,
+        )
+        .await?;
+        let new = self.store.enqueue_outbox(&messages).await?;
+        if new > 0 {
+            tracing::info!(
+                messages = new,
+                "maintenance messages to subscribers enqueued"
+            );
+        }
+        *self
+            .maintenance_seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((policy.digest.clone(), now));
+        Ok(usize::try_from(new).unwrap_or(usize::MAX))
+    }
+
     /// Each open incident in the policy's `handoff` wording (from, to, status, next
     /// update), for the notice's text. A template that fails to render is skipped: the
     /// notice still lists the incidents.
@@ -861,8 +916,8 @@ impl Delivery {
             .collect())
     }
 
-    /// When this worker next has something to do: the earliest pending message or
-    /// hand-off, at most `max_idle` away.
+    /// When this worker next has something to do: the earliest pending message,
+    /// hand-off or maintenance step, at most `max_idle` away.
     async fn next_wake(&self, max_idle: Duration) -> Duration {
         let now = self.clock.now();
         let horizon = now
@@ -878,6 +933,10 @@ impl Delivery {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(at) = handoff.filter(|at| *at > now) {
+            next = next.min(at);
+        }
+        let policy = self.policy.current();
+        if let Some(at) = fireline_core::maintenance::next_step_after(&policy.maintenance, now) {
             next = next.min(at);
         }
         Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO)

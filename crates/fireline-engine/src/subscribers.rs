@@ -8,6 +8,12 @@
 //! say is the update's own text, the service and the status word the status page shows,
 //! never the incident's title, severity, notes or people.
 //!
+//! Scheduled maintenance reaches them the same way: when [`crate::Delivery`]'s cycle
+//! finds a window's step due (`core::maintenance::steps`), [`address_maintenance`]
+//! makes one message per subscriber of the window's components, keyed
+//! `maintenance/{window}/{start}/{step}/subscriber/{id}`, saying only the window's
+//! public title, description, components and times.
+//!
 //! Links are `HMAC-SHA256(key, purpose ‖ 0 ‖ id)` in hex, under the `subscriber_link_key`
 //! setting (made at first use, shared by replicas): they can be made again whenever a
 //! message is sent, so the store keeps only their SHA-256, to find a subscriber by link.
@@ -24,6 +30,7 @@
 use crate::delivery::{destination_of, message_of};
 use crate::DeliveryConfig;
 use fireline_core::comms::status_word;
+use fireline_core::maintenance::{DueStep, Step};
 use fireline_core::oncall::notify::{Notice, Outgoing};
 use fireline_core::oncall::{Contact, ContactKind};
 use fireline_core::{Channel, EventData, Incident, NewEvent, Status};
@@ -336,6 +343,98 @@ pub async fn address(
     Ok(messages(&subscribers, current, &updates, &links))
 }
 
+/// The words of one maintenance step: headline and text, public fields only (the
+/// window's title, description, components and times, never its name or matchers).
+fn maintenance_words(step: &DueStep<'_>, links: &SubscriberLinks) -> (String, String) {
+    let notice = step.notice;
+    let (headline, when) = match step.step {
+        Step::Announced => ("Scheduled maintenance", "Scheduled"),
+        Step::Started => ("Maintenance in progress", "In progress"),
+        Step::Completed => ("Maintenance completed", "Completed"),
+    };
+    let components = if notice.components.is_empty() {
+        "all components".to_owned()
+    } else {
+        notice.components.join(", ")
+    };
+    let mut text = String::new();
+    if let Some(description) = &notice.description {
+        text.push_str(description.trim_end());
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!(
+        "{when}: {} – {}\nAffects: {components}\nStatus page: {}",
+        step.window.start.strftime("%Y-%m-%d %H:%M UTC"),
+        step.window.end.strftime("%Y-%m-%d %H:%M UTC"),
+        links.status_url()
+    ));
+    (format!("{headline}: {}", notice.title), text)
+}
+
+/// One message per due maintenance step and per subscriber in `subscribers` that is
+/// active and wants one of the window's components (all, for a window that names
+/// none), keyed `{step key}/subscriber/{id}` so each is stored once, due `now`.
+pub fn maintenance_messages(
+    subscribers: &[Subscriber],
+    steps: &[DueStep<'_>],
+    links: &SubscriberLinks,
+    now: Timestamp,
+) -> Vec<Outgoing> {
+    let mut out = Vec::new();
+    for step in steps {
+        let (headline, text) = maintenance_words(step, links);
+        let step_key = step.key();
+        let wanted = |s: &&Subscriber| {
+            s.is_active()
+                && (step.notice.components.is_empty()
+                    || step.notice.components.iter().any(|c| s.wants(c)))
+        };
+        for s in subscribers.iter().filter(wanted) {
+            let key = format!("{step_key}/subscriber/{}", s.id);
+            out.push(Outgoing {
+                key: key.clone(),
+                incident: None,
+                person: format!("{PERSON_PREFIX}{}", s.id),
+                contact: contact(s, links),
+                notice: Notice {
+                    key,
+                    headline: headline.clone(),
+                    text: Some(text.clone()),
+                    ..Notice::default()
+                },
+                due_at: now,
+                unless_acknowledged: false,
+            });
+        }
+    }
+    out
+}
+
+/// The messages to subscribers that maintenance `steps` due `now` call for (the
+/// subscribers are read only when some are due).
+pub async fn address_maintenance(
+    store: &dyn Store,
+    base_url: &str,
+    steps: &[DueStep<'_>],
+    now: Timestamp,
+) -> Result<Vec<Outgoing>, StoreError> {
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let subscribers = store.subscribers(true).await?;
+    if subscribers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let links = SubscriberLinks::open(store, base_url).await?;
+    Ok(maintenance_messages(&subscribers, steps, &links, now))
+}
+
+/// Whether an outbox key is a confirmation e-mail's (`subscriber/{id}/confirm/…`): the
+/// one message an unconfirmed subscriber may get.
+fn is_confirmation(key: &str) -> bool {
+    key.starts_with("subscriber/") && key.contains("/confirm/")
+}
+
 /// What sending to a subscriber needs from the delivery worker.
 pub(crate) struct Sender<'a> {
     pub(crate) store: &'a Arc<dyn Store>,
@@ -347,8 +446,8 @@ pub(crate) struct Sender<'a> {
 /// Sends subscriber `id`'s due messages (all to one destination), one at a time: what
 /// was sent is marked sent; a temporary failure is retried with backoff; a permanent
 /// one disables the subscriber with the reason and skips the rest. Messages to a
-/// subscriber removed (or disabled) since they were queued are skipped, and updates
-/// wait for a confirmation they never got.
+/// subscriber removed (or disabled) since they were queued are skipped, and so is
+/// anything but the confirmation itself to a subscriber not confirmed.
 pub(crate) async fn deliver(
     sender: &Sender<'_>,
     now: Timestamp,
@@ -369,7 +468,7 @@ pub(crate) async fn deliver(
     let mut items = group.into_iter();
     while let Some(item) = items.next() {
         let channel = item.contact.kind.as_str();
-        if item.incident.is_some() && subscriber.confirmed_at.is_none() {
+        if !is_confirmation(&item.key) && subscriber.confirmed_at.is_none() {
             report.skipped += 1;
             store
                 .finish_outbox(&[item.id], OutboxState::Skipped, "not confirmed", now)

@@ -198,6 +198,10 @@ struct RawMaintenance {
     end: String,
     #[serde(default, rename = "match")]
     matchers: Vec<RawMatcher>,
+    title: Option<String>,
+    description: Option<String>,
+    components: Option<Vec<String>>,
+    announce: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1381,17 +1385,19 @@ fn followups(p: &mut Problems, raw: Vec<RawFollowup>) -> Vec<Followup> {
 /// `[[maintenance]]`: windows with RFC 3339 bounds, each ending after it starts.
 fn maintenance(p: &mut Problems, raw: Vec<RawMaintenance>) -> Vec<routing::Maintenance> {
     let mut maintenance = Vec::new();
-    for (i, m) in raw.into_iter().enumerate() {
+    for (i, mut m) in raw.into_iter().enumerate() {
         let at = format!("maintenance[{i}]");
         let start = m.start.parse::<jiff::Timestamp>();
         let end = m.end.parse::<jiff::Timestamp>();
-        let matchers = matchers(p, &format!("{at}.match"), m.matchers);
+        let matchers = matchers(p, &format!("{at}.match"), std::mem::take(&mut m.matchers));
+        let notice = maintenance_notice(p, &at, &m, &matchers);
         match (start, end) {
             (Ok(start), Ok(end)) if start < end => maintenance.push(routing::Maintenance {
                 name: m.name,
                 start,
                 end,
                 matchers,
+                notice,
             }),
             (Ok(_), Ok(_)) => p.add(
                 &at,
@@ -1406,6 +1412,99 @@ fn maintenance(p: &mut Problems, raw: Vec<RawMaintenance>) -> Vec<routing::Maint
         }
     }
     maintenance
+}
+
+/// Longest public title of a maintenance window, in characters.
+const MAINTENANCE_TITLE_MAX: usize = 200;
+/// Longest public description of a maintenance window, in characters.
+const MAINTENANCE_DESCRIPTION_MAX: usize = 2000;
+
+/// A window's public side: present when it has a `title`. Its other public keys without
+/// a title are a mistake (nothing would be shown), so they are reported, not ignored.
+/// Without `components`, the services its `service` label matchers name; without those
+/// either, every component.
+fn maintenance_notice(
+    p: &mut Problems,
+    at: &str,
+    m: &RawMaintenance,
+    matchers: &[routing::Matcher],
+) -> Option<routing::MaintenanceNotice> {
+    let Some(title) = &m.title else {
+        if m.description.is_some() || m.components.is_some() || m.announce.is_some() {
+            p.add(
+                at,
+                "description, components and announce are public, but the window has no title, so it is never shown",
+                "add title = \"…\" (what customers will notice) to publish it, or remove them to keep it internal",
+            );
+        }
+        return None;
+    };
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > MAINTENANCE_TITLE_MAX {
+        p.add(
+            format!("{at}.title"),
+            format!("the public title must be 1 to {MAINTENANCE_TITLE_MAX} characters"),
+            "say what customers will notice, e.g. title = \"Database upgrade\"",
+        );
+    }
+    let description = m
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    if description.is_some_and(|d| d.chars().count() > MAINTENANCE_DESCRIPTION_MAX) {
+        p.add(
+            format!("{at}.description"),
+            format!(
+                "the public description is longer than {MAINTENANCE_DESCRIPTION_MAX} characters"
+            ),
+            "keep it to what customers need; link to details from the text",
+        );
+    }
+    let components = match &m.components {
+        Some(list) => {
+            for (j, c) in list.iter().enumerate() {
+                if c.trim().is_empty() || c.len() > 200 {
+                    p.add(
+                        format!("{at}.components[{j}]"),
+                        "a component is a service's name, 1 to 200 characters",
+                        "name the service as incidents do, e.g. \"checkout\"; leave components out for all of them",
+                    );
+                }
+            }
+            list.iter().map(|c| c.trim().to_owned()).collect()
+        }
+        None => matchers
+            .iter()
+            .filter_map(|mt| match (&mt.field, &mt.test) {
+                (routing::Field::Label(l), routing::MatchTest::Equals(v)) if l == "service" => {
+                    Some(v.clone())
+                }
+                _ => None,
+            })
+            .collect(),
+    };
+    let announce = match &m.announce {
+        None => routing::MaintenanceNotice::DEFAULT_ANNOUNCE,
+        Some(text) => match duration(p, &format!("{at}.announce"), text) {
+            Some(PolicyDuration::Fixed(d)) => d,
+            Some(PolicyDuration::BusinessDays(_)) => {
+                p.add(
+                    format!("{at}.announce"),
+                    "an announcement's lead is wall-clock time, not business days",
+                    "write it in days or hours, e.g. announce = \"7d\" (\"0s\": first told at the start)",
+                );
+                routing::MaintenanceNotice::DEFAULT_ANNOUNCE
+            }
+            None => routing::MaintenanceNotice::DEFAULT_ANNOUNCE,
+        },
+    };
+    Some(routing::MaintenanceNotice {
+        title: title.to_owned(),
+        description: description.map(str::to_owned),
+        components,
+        announce,
+    })
 }
 
 impl Policy {

@@ -20,7 +20,7 @@ pub use calendar::Calendar;
 pub use check::{check, warnings, Problem};
 pub use duration::PolicyDuration;
 pub use post_incident::{Followup, PostIncident, StageDeadline, DEFAULT_REMIND_BEFORE};
-pub use routing::{AlertSettings, AutoResolve, Maintenance, Refire, Route};
+pub use routing::{AlertSettings, AutoResolve, Maintenance, MaintenanceNotice, Refire, Route};
 
 use crate::{Channel, ClockKind, Severity, SeverityCatalog};
 use std::fmt;

@@ -182,6 +182,35 @@ pub struct Maintenance {
     pub end: Timestamp,
     /// Which alerts (all must hold; none: every alert).
     pub matchers: Vec<Matcher>,
+    /// What customers are told of it; `None` keeps the window internal (alerts are
+    /// quiet, but the status page never shows it and subscribers never hear of it).
+    pub notice: Option<MaintenanceNotice>,
+}
+
+/// The public side of a maintenance window: shown on the status page and told to its
+/// subscribers. Only these fields are ever public; the window's name and matchers are
+/// the team's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceNotice {
+    /// What customers will notice, e.g. "Database upgrade".
+    pub title: String,
+    /// More words for customers, if any.
+    pub description: Option<String>,
+    /// The public components (services) it affects; empty: all of them.
+    pub components: Vec<String>,
+    /// How long before the start it is announced (zero: first heard of at the start).
+    pub announce: jiff::SignedDuration,
+}
+
+impl MaintenanceNotice {
+    /// Announced a week ahead unless the window says otherwise: long enough for
+    /// customers to plan around it.
+    pub const DEFAULT_ANNOUNCE: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+    /// Whether it affects `component`.
+    pub fn affects(&self, component: &str) -> bool {
+        self.components.is_empty() || self.components.iter().any(|c| c == component)
+    }
 }
 
 impl Maintenance {

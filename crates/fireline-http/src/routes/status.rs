@@ -11,6 +11,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use fireline_core::comms::status_word;
+use fireline_core::maintenance::{self, Phase};
 use fireline_core::plan::MAINTENANCE_FLAG;
 use fireline_core::statuspage::{
     component_status, effective_status, uptime_history, ComponentStatus, IncidentSpan,
@@ -38,7 +39,8 @@ pub struct PublicStatus {
     pub components: Vec<PublicComponent>,
     /// Incidents with public updates, open first, then the last week's.
     pub incidents: Vec<PublicIncident>,
-    /// Active and upcoming maintenance windows.
+    /// Scheduled maintenance of the policy in force: scheduled and in progress by
+    /// start, then completed ones (for 90 days) newest first.
     pub maintenance: Vec<PublicMaintenance>,
     /// RFC 3339.
     #[schema(value_type = String, format = DateTime)]
@@ -96,19 +98,75 @@ pub struct PublicUpdate {
     pub text: String,
 }
 
-/// A maintenance window.
+/// A maintenance window with a public notice: only its public fields (never the
+/// window's internal name or matchers).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicMaintenance {
-    /// Its name.
-    pub name: String,
+    /// Stable id (a digest, not the window's name).
+    #[schema(pattern = "^[0-9a-f]{16}$")]
+    pub id: String,
+    /// The public title.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// The public description, if any.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub description: Option<String>,
+    /// The components it affects; empty: all of them.
+    pub components: Vec<String>,
+    /// `scheduled`, `in_progress` or `completed`.
+    #[schema(value_type = crate::wire::MaintenanceStatusName)]
+    pub status: String,
     /// RFC 3339.
     #[schema(value_type = String, format = DateTime)]
     pub start: Timestamp,
     /// RFC 3339.
     #[schema(value_type = String, format = DateTime)]
     pub end: Timestamp,
-    /// Whether it is on now.
+    /// Whether it is in progress.
     pub active: bool,
+    /// When it was (or is) announced, RFC 3339.
+    #[schema(value_type = String, format = DateTime)]
+    pub announced_at: Timestamp,
+}
+
+/// The public windows of `policy` as the page shows them at `now`: from their
+/// announcement until [`maintenance::HISTORY`] after their end.
+fn public_maintenance(
+    policy: &fireline_core::policy::Policy,
+    now: Timestamp,
+) -> Vec<PublicMaintenance> {
+    let mut out: Vec<PublicMaintenance> = policy
+        .maintenance
+        .iter()
+        .filter_map(|m| {
+            let phase = maintenance::phase(m, now)?;
+            let notice = m.notice.as_ref()?;
+            Some(PublicMaintenance {
+                id: maintenance::window_id(m),
+                title: notice.title.clone(),
+                description: notice.description.clone(),
+                components: notice.components.clone(),
+                status: phase.as_str().to_owned(),
+                start: m.start,
+                end: m.end,
+                active: phase == Phase::InProgress,
+                announced_at: maintenance::announce_at(m, notice).min(m.start),
+            })
+        })
+        .collect();
+    // What is coming or on, soonest first; then what is over, newest first.
+    out.sort_by_key(|m| {
+        let done = m.status == Phase::Completed.as_str();
+        (
+            done,
+            if done {
+                -m.end.as_microsecond()
+            } else {
+                m.start.as_microsecond()
+            },
+        )
+    });
+    out
 }
 
 /// Status-page updates of one incident, each with the status it had then.
@@ -188,8 +246,23 @@ pub(super) async fn build(state: &AppState) -> Result<PublicStatus, ApiError> {
         }
     }
     let overrides = state.store.status_overrides().await?;
+    let maintenance = public_maintenance(&policy, now);
+    // Windows in progress put what they name under maintenance (a worse status wins).
+    let on_now: Vec<&PublicMaintenance> = maintenance.iter().filter(|m| m.active).collect();
+    let under_maintenance = |name: &str| {
+        on_now
+            .iter()
+            .any(|m| m.components.is_empty() || m.components.iter().any(|c| c == name))
+    };
     let mut services: Vec<String> = spans.iter().map(|s| s.service.clone()).collect();
     services.extend(overrides.iter().map(|o| o.service.clone()));
+    // What a window scheduled or on names is a component, so visitors can subscribe to it.
+    services.extend(
+        maintenance
+            .iter()
+            .filter(|m| m.status != Phase::Completed.as_str())
+            .flat_map(|m| m.components.iter().cloned()),
+    );
     services.sort();
     services.dedup();
     let mut overall = ComponentStatus::Operational;
@@ -202,7 +275,11 @@ pub(super) async fn build(state: &AppState) -> Result<PublicStatus, ApiError> {
                     .ok()
                     .map(|s| (s, o.until))
             });
-            let status = effective_status(component_status(&name, &spans), manual, now);
+            let mut derived = component_status(&name, &spans);
+            if under_maintenance(&name) {
+                derived = derived.max(ComponentStatus::Maintenance);
+            }
+            let status = effective_status(derived, manual, now);
             overall = overall.max(status);
             let days = uptime_history(&name, &spans, now, HISTORY_DAYS);
             let mean = days.iter().map(|d| d.uptime).sum::<f64>() / days.len().max(1) as f64;
@@ -219,17 +296,6 @@ pub(super) async fn build(state: &AppState) -> Result<PublicStatus, ApiError> {
                     .collect(),
                 name,
             }
-        })
-        .collect();
-    let maintenance = policy
-        .maintenance
-        .iter()
-        .filter(|m| m.end > now)
-        .map(|m| PublicMaintenance {
-            name: m.name.clone(),
-            start: m.start,
-            end: m.end,
-            active: m.start <= now,
         })
         .collect();
     Ok(PublicStatus {
@@ -261,6 +327,10 @@ struct StatusPage<'a> {
     days: u32,
     /// The subscribe form, offering the page's components.
     form: super::subscribers::SubscribeForm,
+    /// Maintenance scheduled or in progress.
+    upcoming: Vec<&'a PublicMaintenance>,
+    /// Maintenance completed.
+    past: Vec<&'a PublicMaintenance>,
 }
 
 impl StatusPage<'_> {
@@ -273,16 +343,89 @@ impl StatusPage<'_> {
             .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
             .unwrap_or_default()
     }
+
+    /// What a window affects, as a reader says it.
+    fn affects(&self, m: &PublicMaintenance) -> String {
+        affects(m)
+    }
+}
+
+/// A window's components, or "all components" for one that names none.
+fn affects(m: &PublicMaintenance) -> String {
+    if m.components.is_empty() {
+        "all components".to_owned()
+    } else {
+        m.components.join(", ")
+    }
+}
+
+/// One entry of the feed: a public update, or a step of a maintenance window.
+struct FeedEntry {
+    /// The tail of its `urn:fireline:status:` id, stable.
+    id: String,
+    title: String,
+    updated: Timestamp,
+    text: String,
+}
+
+impl FeedEntry {
+    fn update(i: &PublicIncident, u: &PublicUpdate) -> FeedEntry {
+        FeedEntry {
+            id: format!("{}:{}", i.id, u.id),
+            title: format!("{} – {}", i.component, u.status),
+            updated: u.at,
+            text: u.text.clone(),
+        }
+    }
+
+    /// An entry per step of `m` that has happened by `now`: announced (if it was
+    /// announced before it started), started, completed.
+    fn maintenance(m: &PublicMaintenance, now: Timestamp) -> Vec<FeedEntry> {
+        let steps = [
+            (
+                "announced",
+                "Scheduled maintenance",
+                "Scheduled",
+                m.announced_at,
+            ),
+            ("started", "Maintenance in progress", "In progress", m.start),
+            ("completed", "Maintenance completed", "Completed", m.end),
+        ];
+        let first = if m.announced_at < m.start { 0 } else { 1 };
+        steps[first..]
+            .iter()
+            .filter(|(_, _, _, at)| *at <= now)
+            .map(|(step, headline, when, at)| {
+                let mut text = m
+                    .description
+                    .clone()
+                    .map(|d| d + "\n\n")
+                    .unwrap_or_default();
+                text.push_str(&format!(
+                    "{when}: {} – {}\nAffects: {}",
+                    m.start.strftime("%Y-%m-%d %H:%M UTC"),
+                    m.end.strftime("%Y-%m-%d %H:%M UTC"),
+                    affects(m)
+                ));
+                FeedEntry {
+                    id: format!("maintenance:{}:{}:{step}", m.id, m.start.as_microsecond()),
+                    title: format!("{headline}: {}", m.title),
+                    updated: *at,
+                    text,
+                }
+            })
+            .collect()
+    }
 }
 
 /// The Atom feed (`templates/public/status.atom`).
 #[derive(Template)]
 #[template(path = "public/status.atom")]
-struct StatusFeed<'a> {
+struct StatusFeed {
     /// When the newest entry was posted.
     updated: Timestamp,
     /// Newest first.
-    entries: Vec<(&'a PublicIncident, &'a PublicUpdate)>,
+    entries: Vec<FeedEntry>,
 }
 
 /// The feed's escaper (`askama.toml`, for `.atom` templates): the UI's five entities, and
@@ -332,12 +475,18 @@ pub(super) async fn status_html(
     State(state): State<AppState>,
 ) -> Result<axum::response::Response, ApiError> {
     let s = build(&state).await?;
+    let (past, upcoming) = s
+        .maintenance
+        .iter()
+        .partition(|m| m.status == Phase::Completed.as_str());
     let page = StatusPage {
         s: &s,
         days: HISTORY_DAYS,
         form: super::subscribers::SubscribeForm::offering(
             s.components.iter().map(|c| c.name.clone()),
         ),
+        upcoming,
+        past,
     };
     Ok(rendered(&page, |html| {
         (
@@ -358,14 +507,19 @@ pub(super) async fn status_feed(
     State(state): State<AppState>,
 ) -> Result<axum::response::Response, ApiError> {
     let s = build(&state).await?;
-    let mut entries: Vec<(&PublicIncident, &PublicUpdate)> = s
+    let mut entries: Vec<FeedEntry> = s
         .incidents
         .iter()
-        .flat_map(|i| i.updates.iter().map(move |u| (i, u)))
+        .flat_map(|i| i.updates.iter().map(move |u| FeedEntry::update(i, u)))
+        .chain(
+            s.maintenance
+                .iter()
+                .flat_map(|m| FeedEntry::maintenance(m, s.updated_at)),
+        )
         .collect();
-    entries.sort_by_key(|e| std::cmp::Reverse(e.1.at));
-    // The feed changes when an update is posted, not on every read.
-    let updated = entries.first().map_or(s.updated_at, |(_, u)| u.at);
+    entries.sort_by_key(|e| std::cmp::Reverse(e.updated));
+    // The feed changes when an update is posted or a step is reached, not on every read.
+    let updated = entries.first().map_or(s.updated_at, |e| e.updated);
     let feed = StatusFeed { updated, entries };
     Ok(rendered(&feed, |xml| {
         (
@@ -491,7 +645,7 @@ pub(super) async fn delete_override(
 
 #[cfg(test)]
 mod tests {
-    use super::{PublicIncident, PublicUpdate, StatusFeed};
+    use super::{FeedEntry, PublicIncident, PublicUpdate, StatusFeed};
     use askama::Template;
 
     #[test]
@@ -510,7 +664,7 @@ mod tests {
         };
         let feed = StatusFeed {
             updated: update.at,
-            entries: vec![(&incident, &update)],
+            entries: vec![FeedEntry::update(&incident, &update)],
         }
         .render()
         .expect("renders");

@@ -28,3 +28,15 @@ pub enum SubscriberKindName {
     /// By fireline's signed webhook.
     Webhook,
 }
+
+/// Where a scheduled maintenance window stands on the status page (schema only).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum MaintenanceStatusName {
+    /// Announced, not started.
+    Scheduled,
+    /// Under way.
+    InProgress,
+    /// Over.
+    Completed,
+}

@@ -7,6 +7,7 @@ use fireline_store::testing::TestDatabase;
 use serde_json::json;
 
 backend_tests!(
+    scheduled_maintenance_shows_its_public_fields_only,
     only_status_page_updates_are_public,
     an_override_holds_until_it_lapses,
     a_quiet_status_page_says_all_is_well
@@ -278,4 +279,169 @@ async fn only_status_page_updates_are_public(db: &TestDatabase) {
     }
     assert!(!page.contains("No incidents reported."));
     assert!(page.trim_end().ends_with("</html>"));
+}
+
+/// In every field of a maintenance window customers must never see.
+const MARKER: &str = "ZZINTERNALZZ";
+
+/// The built-in policy with windows around `now`: one in progress on checkout (its
+/// component from its matcher), one scheduled on search, one completed on everything,
+/// one internal, one not yet announced. Names and matchers hold the marker.
+fn maintenance_policy(now: jiff::Timestamp) -> fireline_core::policy::Policy {
+    let h = |n: i64| now + jiff::SignedDuration::from_hours(n);
+    let text = format!(
+        r#"{builtin}
+[[maintenance]]
+name = "{MARKER} checkout"
+start = "{a0}"
+end = "{a1}"
+match = [{{ label = "service", equals = "checkout" }}, {{ label = "team", equals = "{MARKER}" }}]
+title = "Checkout upgrade"
+description = "Card payments may pause for a minute."
+
+[[maintenance]]
+name = "{MARKER} search"
+start = "{b0}"
+end = "{b1}"
+title = "Search reindex"
+components = ["search"]
+
+[[maintenance]]
+name = "{MARKER} network"
+start = "{c0}"
+end = "{c1}"
+title = "Network maintenance"
+description = "All services were briefly slower."
+
+[[maintenance]]
+name = "{MARKER} internal only"
+start = "{a0}"
+end = "{a1}"
+
+[[maintenance]]
+name = "{MARKER} later"
+start = "{d0}"
+end = "{d1}"
+title = "{MARKER} not yet announced"
+announce = "1d"
+"#,
+        builtin = fireline_core::policy::BUILTIN,
+        a0 = h(-1),
+        a1 = h(1),
+        b0 = h(48),
+        b1 = h(50),
+        c0 = h(-72),
+        c1 = h(-70),
+        d0 = h(24 * 30),
+        d1 = h(24 * 30 + 1),
+    );
+    fireline_core::policy::Policy::from_toml(&text).unwrap_or_else(|p| panic!("valid: {p:#?}"))
+}
+
+async fn scheduled_maintenance_shows_its_public_fields_only(db: &TestDatabase) {
+    let app = App::new(db).await;
+    let now = fireline_engine::Clock::now(app.clock.as_ref());
+    app.policy.replace(maintenance_policy(now));
+    let json = app
+        .call(Method::GET, "/status.json", None, None)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let shown: Vec<(String, String, String)> = json["maintenance"]
+        .as_array()
+        .expect("maintenance")
+        .iter()
+        .map(|m| {
+            (
+                m["status"].as_str().unwrap_or_default().to_owned(),
+                m["title"].as_str().unwrap_or_default().to_owned(),
+                m["components"].to_string(),
+            )
+        })
+        .collect();
+    let row = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        shown,
+        [
+            row("in_progress", "Checkout upgrade", r#"["checkout"]"#),
+            row("scheduled", "Search reindex", r#"["search"]"#),
+            row("completed", "Network maintenance", "[]"),
+        ],
+        "{json:#}"
+    );
+    assert_eq!(json["maintenance"][0]["active"], true);
+    assert_eq!(
+        json["maintenance"][0]["description"],
+        "Card payments may pause for a minute."
+    );
+    // A window in progress puts its component under maintenance; a scheduled one's is
+    // listed, as it is.
+    assert_eq!(component(&app, "checkout").await, "maintenance");
+    assert_eq!(component(&app, "search").await, "operational");
+    assert_eq!(json["overall"], "maintenance");
+
+    let html = app
+        .call(Method::GET, "/status", None, None)
+        .await
+        .expect(StatusCode::OK)
+        .body
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let scheduled = html.find("<h2>Scheduled maintenance</h2>").expect(&html);
+    let past = html.find("<h2>Past maintenance</h2>").expect(&html);
+    let (upcoming, over) = (&html[scheduled..past], &html[past..]);
+    for text in [
+        "<strong class=\"in_progress\">In progress</strong> Checkout upgrade",
+        "<small>Affects: checkout</small><p>Card payments may pause for a minute.</p>",
+        "<strong class=\"scheduled\">Scheduled</strong> Search reindex",
+    ] {
+        assert!(upcoming.contains(text), "{text} missing: {html}");
+    }
+    for text in [
+        "<strong class=\"completed\">Completed</strong> Network maintenance",
+        "Affects: all components",
+    ] {
+        assert!(over.contains(text), "{text} missing: {html}");
+    }
+    let feed = app
+        .call(Method::GET, "/status/feed.atom", None, None)
+        .await
+        .expect(StatusCode::OK)
+        .body
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for title in [
+        "<title>Maintenance in progress: Checkout upgrade</title>",
+        "<title>Scheduled maintenance: Checkout upgrade</title>",
+        "<title>Scheduled maintenance: Search reindex</title>",
+        "<title>Maintenance completed: Network maintenance</title>",
+    ] {
+        assert!(feed.contains(title), "{title} missing: {feed}");
+    }
+    assert!(!feed.contains("Maintenance in progress: Search"), "{feed}");
+    for (what, body) in [("json", json.to_string()), ("html", html), ("feed", feed)] {
+        assert!(
+            !body.contains(MARKER),
+            "internal text in the {what}: {body}"
+        );
+    }
+
+    // Two hours on, the checkout window is completed too and its component back.
+    app.advance(120);
+    let json = app.call(Method::GET, "/status.json", None, None).await.body;
+    let statuses: Vec<&str> = json["maintenance"]
+        .as_array()
+        .expect("maintenance")
+        .iter()
+        .map(|m| m["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["scheduled", "completed", "completed"],
+        "{json:#}"
+    );
+    assert_eq!(json["maintenance"][1]["title"], "Checkout upgrade");
+    assert_eq!(json["overall"], "operational");
 }
