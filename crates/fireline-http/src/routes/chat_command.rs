@@ -114,6 +114,16 @@ pub(super) const SLACK: Chat = Chat {
     strong: "*",
 };
 
+/// Mattermost: Markdown, linked by `mattermost_user`.
+pub(super) const MATTERMOST: Chat = Chat {
+    name: "Mattermost",
+    key: "mattermost",
+    field: "mattermost_user",
+    account: |p| p.mattermost_user.as_deref(),
+    escape: fireline_notify::escape_markdown,
+    strong: "**",
+};
+
 /// What to say back, and to whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Answer {
