@@ -124,6 +124,80 @@ impl std::fmt::Debug for SlackApp {
     }
 }
 
+/// A Mattermost custom slash command's side of this server (`[mattermost]
+/// command_token`): the token Mattermost sends with each `/fireline` command, and the key
+/// (derived from it) that fireline's buttons sign their context with. Installed on the
+/// router by [`with_mattermost`]; without it, `/hooks/mattermost/…` refuses everything.
+/// Never shows the token in `Debug` output.
+#[derive(Clone)]
+pub struct MattermostApp {
+    /// A digest of the token: requests' tokens are compared with it in constant time,
+    /// and the token itself is not kept.
+    token_tag: [u8; 32],
+    key: fireline_notify::MattermostActionKey,
+}
+
+impl MattermostApp {
+    /// The app of the slash command whose token is `command_token`.
+    pub fn new(command_token: &str) -> MattermostApp {
+        use hmac::Mac;
+        MattermostApp {
+            token_tag: token_mac(command_token).finalize().into_bytes().into(),
+            key: fireline_notify::MattermostActionKey::from_command_token(command_token),
+        }
+    }
+
+    /// What the notifier needs for buttons whose clicks come back to this server at
+    /// `public_url`.
+    pub fn buttons(&self, public_url: &str) -> fireline_notify::MattermostButtons {
+        fireline_notify::MattermostButtons {
+            actions_url: format!(
+                "{}/hooks/mattermost/actions",
+                public_url.trim_end_matches('/')
+            ),
+            key: self.key.clone(),
+        }
+    }
+
+    /// Whether `token` is the command's (compared in constant time, lengths included:
+    /// both sides are digested first).
+    pub(crate) fn token_matches(&self, token: &str) -> bool {
+        use hmac::Mac;
+        token_mac(token).verify_slice(&self.token_tag).is_ok()
+    }
+
+    pub(crate) fn key(&self) -> &fireline_notify::MattermostActionKey {
+        &self.key
+    }
+}
+
+fn token_mac(token: &str) -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac;
+    let mut mac = match hmac::Hmac::<sha2::Sha256>::new_from_slice(b"fireline mattermost token") {
+        Ok(mac) => mac,
+        // HMAC hashes or pads keys of any length; the error exists only for other MACs.
+        Err(_) => unreachable!("HMAC accepts keys of any length"),
+    };
+    mac.update(token.as_bytes());
+    mac
+}
+
+impl std::fmt::Debug for MattermostApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MattermostApp(****)")
+    }
+}
+
+/// `router` answering Mattermost's `/fireline` command and buttons as `app` (none: both
+/// refused). A request extension rather than an [`AppState`] field, so a router built
+/// without it refuses Mattermost's requests without anything else to set.
+pub fn with_mattermost(router: axum::Router, app: Option<MattermostApp>) -> axum::Router {
+    match app {
+        Some(app) => router.layer(axum::Extension(app)),
+        None => router,
+    }
+}
+
 /// Twilio's auth token, the key of `X-Twilio-Signature`; never shown in `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TwilioAuthToken(String);

@@ -32,6 +32,7 @@ mod email;
 mod http;
 mod matrix;
 mod mattermost;
+mod mattermost_app;
 mod message;
 mod ntfy;
 pub mod outbound;
@@ -54,6 +55,9 @@ pub use discord::discord_payload;
 pub use email::{email, SmtpConfig, SmtpTls};
 pub use matrix::{matrix_content, matrix_txn_id};
 pub use mattermost::{mattermost_payload, rocketchat_payload};
+pub use mattermost_app::{
+    MattermostAction, MattermostActionKey, MattermostButtons, MattermostContextError,
+};
 pub use message::{Item, Message};
 pub use outbound::{check_literal, Allow, AllowError, Category, Refused};
 pub use pushover::{
@@ -225,6 +229,10 @@ pub struct Providers {
     pub twilio: Option<TwilioConfig>,
     /// Slack's Web API, for [`Destination::SlackBot`]; `None` is [`SLACK_API_URL`].
     pub slack: Option<SlackApiConfig>,
+    /// Where Mattermost sends clicks on fireline's buttons, for
+    /// [`Destination::Mattermost`]: with it, messages carry Acknowledge, Resolve and
+    /// Escalate buttons; `None` (the server does not answer them), links only.
+    pub mattermost: Option<MattermostButtons>,
 }
 
 /// This server's Web Push identity ([`Notifier::with_web_push`]).
@@ -360,6 +368,7 @@ impl fmt::Debug for Notifier {
                 "slack_api",
                 &self.providers.slack.as_ref().map(|s| s.api_url.as_str()),
             )
+            .field("mattermost_buttons", &self.providers.mattermost.is_some())
             .field("web_push", &self.web_push.is_some())
             .finish_non_exhaustive()
     }
@@ -564,12 +573,20 @@ impl Notifier {
                 let config = self.providers.slack.as_ref().unwrap_or(&public);
                 slack_api::send(&self.providers_http, config, channel, token, message)
             }
-            Destination::Mattermost { url } => {
-                mattermost::send(&self.http, mattermost::Flavor::Mattermost, url, message)
-            }
-            Destination::RocketChat { url } => {
-                mattermost::send(&self.http, mattermost::Flavor::RocketChat, url, message)
-            }
+            Destination::Mattermost { url } => mattermost::send(
+                &self.http,
+                mattermost::Flavor::Mattermost,
+                url,
+                message,
+                self.providers.mattermost.as_ref(),
+            ),
+            Destination::RocketChat { url } => mattermost::send(
+                &self.http,
+                mattermost::Flavor::RocketChat,
+                url,
+                message,
+                None,
+            ),
             Destination::Teams { url } => teams::send(&self.http, url, message),
             Destination::Discord { url } => discord::send(&self.http, url, message),
             Destination::Matrix {
@@ -831,6 +848,7 @@ mod tests {
                     pushover,
                     twilio,
                     slack: None,
+                    mattermost: None,
                 })
                 .err()
         };

@@ -4,7 +4,11 @@
 //! (<https://developers.mattermost.com/integrate/webhooks/incoming/>,
 //! <https://developers.mattermost.com/integrate/reference/message-attachments/>,
 //! <https://docs.rocket.chat/use-rocket.chat/workspace-administration/integrations>).
-//! Slack's `blocks` are not sent: neither renders them.
+//! Slack's `blocks` are not sent: neither renders them. With [`MattermostButtons`]
+//! (the server answers Mattermost's button clicks), a Mattermost attachment carries
+//! Acknowledge, Resolve and Escalate as interactive message buttons
+//! (<https://developers.mattermost.com/integrate/plugins/interactive-messages/>), each
+//! with a signed context ([`crate::MattermostActionKey`]).
 //!
 //! Mattermost answers `200 ok`, Rocket.Chat `200 {"success":true}`; Rocket.Chat's
 //! `{"success":false,"error":…}` is a refusal. The URL carries the webhook's secret, so
@@ -14,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::chat::{self, markdown, markdown_line};
 use crate::http::{Http, Method, Post};
+use crate::mattermost_app::{MattermostAction, MattermostButtons};
 use crate::message::{Item, Message};
 use crate::{Delivered, DeliveryError};
 
@@ -58,18 +63,24 @@ const NOTICE_COLOR: &str = "#ECB22E";
 /// page, the reason and Acknowledge/Runbook/Open links as text, Severity/Service/Status
 /// as short fields, a plain `fallback`). All user text is Markdown-escaped
 /// ([`escape_markdown`](crate::escape_markdown)): a title cannot make links or
-/// mentions.
-pub fn mattermost_payload(message: &Message) -> Value {
-    payload(message, Flavor::Mattermost)
+/// mentions. With `buttons`, each attachment has Acknowledge (while someone must),
+/// Resolve and Escalate (while the incident is open) as `actions` whose `integration`
+/// is the actions URL and a signed context, and no Acknowledge link.
+pub fn mattermost_payload(message: &Message, buttons: Option<&MattermostButtons>) -> Value {
+    payload(message, Flavor::Mattermost, buttons)
 }
 
 /// The JSON body for a Rocket.Chat incoming webhook: the shape of
 /// [`mattermost_payload`], within Rocket.Chat's 5,000-character message.
 pub fn rocketchat_payload(message: &Message) -> Value {
-    payload(message, Flavor::RocketChat)
+    payload(message, Flavor::RocketChat, None)
 }
 
-pub(crate) fn payload(message: &Message, flavor: Flavor) -> Value {
+pub(crate) fn payload(
+    message: &Message,
+    flavor: Flavor,
+    buttons: Option<&MattermostButtons>,
+) -> Value {
     let shown = message.items.len().min(MAX_ATTACHMENTS);
     let hidden = message.items.len() - shown;
     let mut text = format!(
@@ -93,7 +104,7 @@ pub(crate) fn payload(message: &Message, flavor: Flavor) -> Value {
         .items
         .iter()
         .take(shown)
-        .map(|item| attachment(item, color))
+        .map(|item| attachment(item, color, buttons))
         .collect();
     let mut body = json!({ "text": text });
     if !attachments.is_empty() {
@@ -102,7 +113,7 @@ pub(crate) fn payload(message: &Message, flavor: Flavor) -> Value {
     body
 }
 
-fn attachment(item: &Item, color: &str) -> Value {
+fn attachment(item: &Item, color: &str, buttons: Option<&MattermostButtons>) -> Value {
     let title = format!(
         "{}: {}",
         markdown_line(&item.incident, 50),
@@ -114,6 +125,8 @@ fn attachment(item: &Item, color: &str) -> Value {
     }
     let links: Vec<String> = chat::links(item)
         .into_iter()
+        // The button acknowledges as whoever clicks; the link would too, but twice is noise.
+        .filter(|(label, _)| buttons.is_none() || *label != "Acknowledge")
         .filter_map(|(label, url)| chat::markdown_link(label, url))
         .collect();
     if !links.is_empty() {
@@ -143,7 +156,45 @@ fn attachment(item: &Item, color: &str) -> Value {
     if let Some(url) = item.incident_url.as_deref().and_then(chat::web_url) {
         attachment["title_link"] = json!(url);
     }
+    if let Some(buttons) = buttons {
+        let actions = actions(item, buttons);
+        if !actions.is_empty() {
+            attachment["actions"] = Value::Array(actions);
+        }
+    }
     attachment
+}
+
+/// The interactive buttons for one incident: Acknowledge while someone must (the page
+/// offered an acknowledge link), Resolve and Escalate while it is open.
+fn actions(item: &Item, buttons: &MattermostButtons) -> Vec<Value> {
+    let open = item.status != "resolved";
+    let wanted = [
+        (
+            MattermostAction::Acknowledge,
+            "Acknowledge",
+            "primary",
+            item.ack_url.is_some(),
+        ),
+        (MattermostAction::Resolve, "Resolve", "default", open),
+        (MattermostAction::Escalate, "Escalate", "danger", open),
+    ];
+    wanted
+        .into_iter()
+        .filter(|(_, _, _, shown)| *shown)
+        .map(|(action, label, style, _)| {
+            json!({
+                "id": action.as_str(),
+                "type": "button",
+                "name": label,
+                "style": style,
+                "integration": {
+                    "url": buttons.actions_url,
+                    "context": buttons.key.context(&item.incident, action),
+                },
+            })
+        })
+        .collect()
 }
 
 fn field(title: &str, value: &str) -> Value {
@@ -156,6 +207,7 @@ pub(crate) fn send(
     flavor: Flavor,
     url: &str,
     message: &Message,
+    buttons: Option<&MattermostButtons>,
 ) -> Result<Delivered, DeliveryError> {
     let answer = http.send(&Post {
         channel: flavor.channel(),
@@ -164,7 +216,7 @@ pub(crate) fn send(
         content_type: "application/json",
         headers: &[],
         basic_auth: None,
-        body: payload(message, flavor).to_string().into_bytes(),
+        body: payload(message, flavor, buttons).to_string().into_bytes(),
         error_text,
     })?;
     // Rocket.Chat says whether it posted; Mattermost answers the text `ok`.
@@ -225,7 +277,7 @@ mod tests {
 
     #[test]
     fn text_and_attachments_not_blocks() {
-        let body = mattermost_payload(&page());
+        let body = mattermost_payload(&page(), None);
         assert!(body.get("blocks").is_none(), "{body}");
         assert_eq!(
             body["text"],
@@ -251,11 +303,46 @@ mod tests {
     }
 
     #[test]
+    fn buttons_replace_the_acknowledge_link_and_carry_signed_contexts() {
+        let buttons = MattermostButtons {
+            actions_url: "https://f.example/hooks/mattermost/actions".into(),
+            key: crate::MattermostActionKey::from_command_token("tok"),
+        };
+        let body = mattermost_payload(&page(), Some(&buttons));
+        let a = &body["attachments"][0];
+        let names: Vec<&str> = a["actions"]
+            .as_array()
+            .map(|v| v.iter().filter_map(|b| b["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, ["Acknowledge", "Resolve", "Escalate"]);
+        let ack = &a["actions"][0];
+        assert_eq!(ack["integration"]["url"], buttons.actions_url);
+        assert_eq!(
+            buttons.key.verify(&ack["integration"]["context"]),
+            Ok(("INC-12".to_owned(), MattermostAction::Acknowledge))
+        );
+        assert_eq!(
+            a["text"],
+            "declared \\*\\*SEV1\\*\\*\n[Open](https://f.example/ui/incidents/INC-12)"
+        );
+        // Acknowledged and resolved: nothing left to press.
+        let mut done = page();
+        done.items[0].ack_url = None;
+        done.items[0].status = "resolved".into();
+        let body = mattermost_payload(&done, Some(&buttons));
+        assert!(body["attachments"][0].get("actions").is_none(), "{body}");
+        // Rocket.Chat never gets them.
+        assert!(rocketchat_payload(&page())["attachments"][0]
+            .get("actions")
+            .is_none());
+    }
+
+    #[test]
     fn rocket_chat_text_stays_within_its_limit() {
         let mut message = page();
         message.text = Some("[".repeat(20_000));
         let rc = rocketchat_payload(&message);
-        let mm = mattermost_payload(&message);
+        let mm = mattermost_payload(&message, None);
         let len = |v: &Value| v["text"].as_str().map(|t| t.chars().count()).unwrap_or(0);
         assert!(len(&rc) <= 5_000, "{}", len(&rc));
         assert!(len(&mm) <= 16_383 && len(&mm) > 5_000, "{}", len(&mm));
@@ -266,7 +353,7 @@ mod tests {
     fn a_burst_is_cut_to_twenty_attachments() {
         let mut message = page();
         message.items = vec![page().items[0].clone(); 25];
-        let body = mattermost_payload(&message);
+        let body = mattermost_payload(&message, None);
         assert_eq!(body["attachments"].as_array().map(Vec::len), Some(20));
         assert!(body["text"]
             .as_str()
@@ -275,7 +362,7 @@ mod tests {
             headline: "Hand-off".into(),
             ..Message::default()
         };
-        let body = mattermost_payload(&notice);
+        let body = mattermost_payload(&notice, None);
         assert!(body.get("attachments").is_none(), "{body}");
     }
 

@@ -33,6 +33,7 @@ fn notifier(stand_in: &StandIn, timeout: Duration) -> Notifier {
             }),
             twilio: None,
             slack: None,
+            mattermost: None,
         })
         .expect("providers")
 }

@@ -42,6 +42,7 @@ fn notifier(api_url: String, timeout: Duration) -> Notifier {
             pushover: None,
             twilio: Some(config(api_url)),
             slack: None,
+            mattermost: None,
         })
         .expect("providers")
 }

@@ -27,6 +27,7 @@ pub struct FileConfig {
     pushover: Option<PushoverFile>,
     twilio: Option<TwilioFile>,
     slack: Option<SlackFile>,
+    mattermost: Option<MattermostFile>,
     metrics_token: Option<String>,
     outbound: Option<OutboundFile>,
     instance: Option<String>,
@@ -92,6 +93,24 @@ pub struct SlackSettings {
     /// The app's bot token (never printed), which opens incidents' own channels where
     /// the policy's `[incident_channel]` asks for them.
     pub bot_token: Option<Secret>,
+}
+
+/// `[mattermost]` in the config file; each key can be overridden by
+/// `FIRELINE_MATTERMOST_<KEY>`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MattermostFile {
+    command_token: Option<String>,
+}
+
+/// The server's side of a Mattermost custom slash command.
+#[derive(Debug, Clone, Default)]
+pub struct MattermostSettings {
+    /// The token Mattermost gave the `/fireline` slash command (never printed): it
+    /// proves a command came from Mattermost, and the key of the buttons' signed context
+    /// is derived from it. Without it `/hooks/mattermost/…` refuses every request and
+    /// `mattermost` messages carry links only.
+    pub command_token: Option<Secret>,
 }
 
 /// How pages reach Pushover contacts: the server's Pushover application.
@@ -198,6 +217,8 @@ pub struct Settings {
     pub twilio: Option<TwilioSettings>,
     /// The Slack app (`[slack]`).
     pub slack: SlackSettings,
+    /// The Mattermost slash command and buttons (`[mattermost]`).
+    pub mattermost: MattermostSettings,
     /// The bearer token `/metrics` requires (none: open).
     pub metrics_token: Option<Secret>,
     /// Internal addresses (loopback, private, link-local, …) that webhook and Slack
@@ -342,6 +363,18 @@ fn slack_settings(env: &dyn Fn(&str) -> Option<String>, file: Option<SlackFile>)
             .map(Secret),
         bot_token: provider_key(env, "slack", "bot_token", file.bot_token)
             .filter(|s| !s.is_empty())
+            .map(Secret),
+    }
+}
+
+/// `[mattermost]` with `FIRELINE_MATTERMOST_*` over it.
+fn mattermost_settings(
+    env: &dyn Fn(&str) -> Option<String>,
+    file: Option<MattermostFile>,
+) -> MattermostSettings {
+    let file = file.unwrap_or_default();
+    MattermostSettings {
+        command_token: provider_key(env, "mattermost", "command_token", file.command_token)
             .map(Secret),
     }
 }
@@ -561,6 +594,7 @@ impl Settings {
             pushover: pushover_settings(&env, file.pushover)?,
             twilio: twilio_settings(&env, file.twilio)?,
             slack: slack_settings(&env, file.slack),
+            mattermost: mattermost_settings(&env, file.mattermost),
             config_file,
             db,
             data_dir,
@@ -606,8 +640,8 @@ pub async fn open_store(
 #[cfg(test)]
 mod tests {
     use super::{
-        instance_name, mask_url, outbound_allow, pushover_settings, twilio_settings, FileConfig,
-        Source,
+        instance_name, mask_url, mattermost_settings, outbound_allow, pushover_settings,
+        twilio_settings, FileConfig, Source,
     };
     use fireline_notify::{Allow, Category};
     use std::collections::BTreeMap;
@@ -667,6 +701,32 @@ mod tests {
             !shown.contains("env-secret") && !shown.contains("\"t\""),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_mattermost_command_token_comes_from_the_file_or_the_env_and_never_prints() {
+        assert!(mattermost_settings(&env(&[]), file("").mattermost)
+            .command_token
+            .is_none());
+        let from_file = file("[mattermost]\ncommand_token = \"nezum4kpu3faiec7r7c5zt6tfy\"\n");
+        let settings = mattermost_settings(&env(&[]), from_file.mattermost.clone());
+        assert_eq!(
+            settings.command_token.as_ref().map(|t| t.0.as_str()),
+            Some("nezum4kpu3faiec7r7c5zt6tfy")
+        );
+        let settings = mattermost_settings(
+            &env(&[(
+                "FIRELINE_MATTERMOST_COMMAND_TOKEN",
+                "okwexkjpe7ygb8eq1ww58t483w",
+            )]),
+            from_file.mattermost,
+        );
+        assert_eq!(
+            settings.command_token.as_ref().map(|t| t.0.as_str()),
+            Some("okwexkjpe7ygb8eq1ww58t483w")
+        );
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("okwexkjpe7"), "{shown}");
     }
 
     #[test]

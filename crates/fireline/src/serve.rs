@@ -112,7 +112,19 @@ fn providers(settings: &Settings) -> Providers {
             api_url: settings.slack.api_url.clone(),
             interactive: settings.slack.signing_secret.is_some(),
         }),
+        // Buttons only where this server answers their clicks, at its public URL.
+        mattermost: mattermost(settings).map(|app| app.buttons(&settings.public_url.value)),
     }
+}
+
+/// The Mattermost slash command this server answers (`[mattermost] command_token`), if
+/// any; its buttons' key is derived from the same token.
+fn mattermost(settings: &Settings) -> Option<fireline_http::MattermostApp> {
+    settings
+        .mattermost
+        .command_token
+        .as_ref()
+        .map(|token| fireline_http::MattermostApp::new(&token.0))
 }
 
 /// The notifier delivery sends through: e-mail, `[outbound] allow` for the roster's
@@ -181,7 +193,8 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     if first_admin {
         first_start(store.as_ref(), address).await?;
     }
-    fireline_http::serve(listener, fireline_http::router(state), stopped(stop_rx))
+    let router = fireline_http::with_mattermost(fireline_http::router(state), mattermost(settings));
+    fireline_http::serve(listener, router, stopped(stop_rx))
         .await
         .context("server failed")?;
     if !work_finished.await.unwrap_or(false) {

@@ -150,6 +150,18 @@ pub(super) const SLACK: Chat = Chat {
     directory: |state| state.slack.as_ref().and_then(|app| app.web_api()),
 };
 
+/// Mattermost: Markdown, linked by `mattermost_user`.
+pub(super) const MATTERMOST: Chat = Chat {
+    name: "Mattermost",
+    key: "mattermost",
+    field: "mattermost_user",
+    account: |p| p.mattermost_user.as_deref(),
+    escape: fireline_notify::escape_markdown,
+    strong: "**",
+    // Linked by `mattermost_user` only: fireline holds no Mattermost token to ask with.
+    directory: |_| None,
+};
+
 /// What to say back, and to whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Answer {

@@ -4,6 +4,7 @@ mod ack;
 pub(crate) mod alerts;
 mod chat_command;
 pub(crate) mod incidents;
+mod mattermost;
 pub(crate) mod meta;
 pub(crate) mod oncall;
 pub(crate) mod postmortems;
@@ -278,6 +279,7 @@ pub fn router(state: AppState) -> Router {
         // OpenAPI document.
         .merge(twilio::routes())
         .merge(slack::routes())
+        .merge(mattermost::routes())
         .merge(pushover::routes())
         .merge(crate::ui::routes())
         .layer(axum::Extension(document))

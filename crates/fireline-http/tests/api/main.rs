@@ -8,6 +8,7 @@ mod concurrency;
 mod inbound_acks;
 mod lifecycle;
 mod listing;
+mod mattermost_app;
 mod mutations;
 mod oncall;
 mod openapi;

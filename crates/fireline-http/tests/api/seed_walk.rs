@@ -207,6 +207,7 @@ impl Walk {
             .with_providers(Providers {
                 pushover: None,
                 slack: None,
+                mattermost: None,
                 twilio: Some(TwilioConfig {
                     account_sid: "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".into(),
                     auth_token: TWILIO_TOKEN.into(),

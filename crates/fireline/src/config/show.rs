@@ -36,7 +36,7 @@ fn show(settings: &Settings, json: bool) -> Result<(), Failure> {
     };
     let token = settings.token.as_ref().map(|t| ("****", src(t.source)));
     if json {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "config_file": settings.config_file.as_ref().map(|p| p.display().to_string()),
             "db": { "value": mask_url(&settings.db.value), "source": settings.db.source },
             "data_dir": { "value": settings.data_dir.value.display().to_string(), "source": settings.data_dir.source },
@@ -50,11 +50,10 @@ fn show(settings: &Settings, json: bool) -> Result<(), Failure> {
             "metrics_token": settings.metrics_token.as_ref().map(|_| "****"),
             "instance": settings.instance,
             "outbound": { "allow": settings.outbound_allow.value.entries(), "source": settings.outbound_allow.source },
-            "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({ "host": m.host, "port": m.port, "tls": m.tls, "username": m.username, "password": m.password.as_ref().map(|_| "****"), "from": m.from })),
-            "pushover": settings.pushover.as_ref().map(|p| serde_json::json!({ "token": "****", "api_url": p.api_url })),
-            "twilio": settings.twilio.as_ref().map(|t| serde_json::json!({ "account_sid": t.account_sid, "auth_token": "****", "from": t.from, "api_url": t.api_url })),
-            "slack": { "api_url": settings.slack.api_url, "signing_secret": settings.slack.signing_secret.as_ref().map(|_| "****"), "bot_token": settings.slack.bot_token.as_ref().map(|_| "****") },
         });
+        if let Some(all) = value.as_object_mut() {
+            all.extend(providers_json(settings));
+        }
         outln!(
             "{}",
             serde_json::to_string_pretty(&value).map_err(|e| Failure::general(e.to_string()))?
@@ -149,6 +148,21 @@ fn show(settings: &Settings, json: bool) -> Result<(), Failure> {
 }
 
 /// The `[smtp]`, `[pushover]` and `[twilio]` sections of `config show`, secrets masked.
+/// The providers' sections for `--json`, secrets masked.
+fn providers_json(settings: &Settings) -> serde_json::Map<String, serde_json::Value> {
+    let value = serde_json::json!({
+        "smtp": settings.smtp.as_ref().map(|m| serde_json::json!({ "host": m.host, "port": m.port, "tls": m.tls, "username": m.username, "password": m.password.as_ref().map(|_| "****"), "from": m.from })),
+        "pushover": settings.pushover.as_ref().map(|p| serde_json::json!({ "token": "****", "api_url": p.api_url })),
+        "twilio": settings.twilio.as_ref().map(|t| serde_json::json!({ "account_sid": t.account_sid, "auth_token": "****", "from": t.from, "api_url": t.api_url })),
+        "slack": { "api_url": settings.slack.api_url, "signing_secret": settings.slack.signing_secret.as_ref().map(|_| "****"), "bot_token": settings.slack.bot_token.as_ref().map(|_| "****") },
+        "mattermost": { "command_token": settings.mattermost.command_token.as_ref().map(|_| "****") },
+    });
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
 fn print_providers(settings: &Settings) {
     match &settings.smtp {
         Some(m) => {
@@ -193,5 +207,10 @@ fn print_providers(settings: &Settings) {
     match &settings.slack.bot_token {
         Some(_) => outln!("bot_token = \"****\""),
         None => outln!("# bot_token is not set: incidents get no channel of their own ([slack] bot_token, FIRELINE_SLACK_BOT_TOKEN)"),
+    }
+    outln!("[mattermost]");
+    match &settings.mattermost.command_token {
+        Some(_) => outln!("command_token = \"****\""),
+        None => outln!("# command_token is not set: the Mattermost /fireline command and buttons are refused ([mattermost] command_token, FIRELINE_MATTERMOST_COMMAND_TOKEN)"),
     }
 }
