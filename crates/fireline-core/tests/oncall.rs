@@ -937,3 +937,20 @@ fn a_persons_own_bundling_window_reads_as_written_and_is_bounded() {
     let bad = Roster::from_toml_str(&text.replace("5m", "soon"));
     assert!(bad.is_err_and(|e| e.to_string().contains("not a duration")));
 }
+
+#[test]
+fn the_chat_docs_roster_example_reads_and_checks_clean() {
+    let doc = include_str!("../../../docs/chat.md");
+    let start = doc.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("the example ends");
+    let r = roster(&doc[start..end]);
+    assert!(r.check().is_empty(), "{:#?}", r.check());
+    assert_eq!(
+        r.channels.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["exec", "incidents", "sre-room"]
+    );
+    assert_eq!(
+        r.channel("#exec-briefing").map(|c| c.id.as_str()),
+        Some("exec")
+    );
+}
