@@ -15,6 +15,7 @@
 //! and the words of the answer, are `chat_command`'s, shared with Slack.
 
 use super::chat_command::{self, Button, MATTERMOST};
+use super::form::param;
 use crate::{AppState, MattermostApp};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -35,13 +36,6 @@ const NOT_CONFIGURED: &str = "Mattermost is not configured here: set [mattermost
 
 fn forbidden(why: &'static str) -> Response {
     (StatusCode::FORBIDDEN, why).into_response()
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// The command's token: the form's `token`, which Mattermost documents, else the

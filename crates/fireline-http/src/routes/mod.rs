@@ -3,6 +3,7 @@
 mod ack;
 pub(crate) mod alerts;
 mod chat_command;
+mod form;
 pub(crate) mod incidents;
 mod mattermost;
 pub(crate) mod meta;

@@ -11,6 +11,7 @@
 //! Mattermost.
 
 use super::chat_command::{self, Button, SLACK};
+use super::form::param;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -57,13 +58,6 @@ fn verified(
 
 fn forbidden(why: &'static str) -> Response {
     (StatusCode::FORBIDDEN, why).into_response()
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// Slack's answer: `ephemeral` only the person who asked sees, `in_channel` the whole

@@ -13,6 +13,7 @@
 //! ([`super::ack::acknowledge_as`]); answers are TwiML.
 
 use super::ack::{acknowledge_as, check_confirm, check_link, confirm};
+use super::form::param;
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -99,13 +100,6 @@ fn verified(
 fn forbidden(uri: &Uri, why: &'static str) -> Response {
     tracing::info!(route = %uri.path().rsplit('/').next().unwrap_or_default(), "{why}");
     (StatusCode::FORBIDDEN, why).into_response()
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// The key pressed in a page's call: `1` acknowledges the incident of the acknowledge
